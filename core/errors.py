@@ -1,0 +1,70 @@
+"""Errors that reach users.
+
+Every exception here carries a message that says what happened and what to do, and never
+contains a secret (key, passphrase or token). Layers above turn them into dialogs (GUI),
+exit codes (CLI) or HTTP errors (API).
+"""
+
+from __future__ import annotations
+
+
+class TimelyGatorError(Exception):
+    """Base class: ``str(error)`` is a complete, user-facing sentence."""
+
+    exit_code = 1
+
+
+class ValidationError(TimelyGatorError, ValueError):
+    """Input that cannot be stored as given (nothing was written)."""
+
+    exit_code = 2
+
+
+class NotFoundError(TimelyGatorError, LookupError):
+    """A bucket, event or other object that does not exist (for this user)."""
+
+
+class ConflictError(TimelyGatorError):
+    """The object already exists."""
+
+
+class StorageError(TimelyGatorError):
+    """The database cannot be used right now. Existing data is untouched."""
+
+    exit_code = 3
+
+
+class WrongKeyError(StorageError):
+    """The key or passphrase does not open the database."""
+
+
+class KeyMissingError(StorageError):
+    """No key for an existing database could be found."""
+
+
+class PassphraseRequiredError(KeyMissingError):
+    """The key is wrapped by a passphrase and none was given."""
+
+
+class KeyringUnavailableError(StorageError):
+    """The OS keyring cannot be used (no backend, locked, or refused)."""
+
+
+class DatabaseLockedError(StorageError):
+    """Another process holds the database or the data directory."""
+
+
+class DatabaseCorruptError(StorageError):
+    """The database file is damaged."""
+
+
+class DiskFullError(StorageError):
+    """The disk holding the database is full."""
+
+
+class ReadOnlyError(StorageError):
+    """The database file or its directory cannot be written."""
+
+
+class SchemaTooNewError(StorageError):
+    """The database was written by a newer TimelyGator."""

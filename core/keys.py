@@ -1,0 +1,304 @@
+"""The database key: create it, keep it in the OS keyring or a passphrase-wrapped key file.
+
+The database is encrypted with a random 256-bit data key given to SQLCipher as a raw key,
+so opening the database costs no key derivation. The data key itself is kept either
+
+* in the OS keyring (``keyring``), the default on desktops, or
+* in ``key.json`` beside the database, wrapped with AES-256-GCM under a key derived from the
+  user's passphrase with scrypt; used when there is no keyring or the user chooses it.
+
+Changing the passphrase rewraps the data key (instant, the database is untouched). Replacing
+the data key (``db rekey``) stores the new key as *pending* first, so a crash half-way leaves
+a key that opens whichever file survived.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import keyring
+import keyring.errors
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from core.errors import (
+    KeyMissingError,
+    KeyringUnavailableError,
+    PassphraseRequiredError,
+    StorageError,
+    ValidationError,
+    WrongKeyError,
+)
+from core.paths import AppDirs
+
+KEY_BYTES = 32
+KEYRING_SERVICE = "TimelyGator"
+_AAD = b"timelygator-key-v1"
+_FORMAT = "timelygator-key"
+
+# scrypt cost: N=2**17, r=8, p=1 (OWASP's recommendation; ~0.3 s and 128 MiB once per unlock).
+SCRYPT_N = 2**17
+SCRYPT_R = 8
+SCRYPT_P = 1
+
+MIN_PASSPHRASE_LENGTH = 8
+
+
+class KeyMode(StrEnum):
+    """Where the data key lives."""
+
+    KEYRING = "keyring"
+    PASSPHRASE = "passphrase"
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class DataKey:
+    """A 256-bit database key. Its repr never shows the secret."""
+
+    raw: bytes
+
+    def __repr__(self) -> str:
+        return "DataKey(<hidden>)"
+
+    @classmethod
+    def generate(cls) -> DataKey:
+        return cls(secrets.token_bytes(KEY_BYTES))
+
+    def sqlcipher_literal(self) -> str:
+        """The value for ``PRAGMA key``: a raw key, so SQLCipher skips its own KDF."""
+        return f"\"x'{self.raw.hex()}'\""
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+def _derive(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    kdf = Scrypt(salt=salt, length=32, n=n, r=r, p=p)
+    return kdf.derive(passphrase.encode("utf-8"))
+
+
+def wrap_key(key: DataKey, passphrase: str) -> dict[str, Any]:
+    """Encrypt ``key`` under ``passphrase``; returns the key-file document."""
+    if len(passphrase) < MIN_PASSPHRASE_LENGTH:
+        raise ValidationError(
+            f"The passphrase is too short: use at least {MIN_PASSPHRASE_LENGTH} characters."
+        )
+    salt = secrets.token_bytes(16)
+    nonce = secrets.token_bytes(12)
+    kek = _derive(passphrase, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    ciphertext = AESGCM(kek).encrypt(nonce, key.raw, _AAD)
+    return {
+        "format": _FORMAT,
+        "version": 1,
+        "kdf": {"name": "scrypt", "n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P, "salt": _b64(salt)},
+        "cipher": "AES-256-GCM",
+        "nonce": _b64(nonce),
+        "ciphertext": _b64(ciphertext),
+    }
+
+
+def unwrap_key(document: dict[str, Any], passphrase: str) -> DataKey:
+    """Decrypt a key-file document; WrongKeyError when the passphrase does not fit."""
+    try:
+        if document.get("format") != _FORMAT or document.get("version") != 1:
+            raise ValueError("unknown format")
+        kdf = document["kdf"]
+        if kdf["name"] != "scrypt":
+            raise ValueError("unknown kdf")
+        kek = _derive(passphrase, _unb64(kdf["salt"]), int(kdf["n"]), int(kdf["r"]), int(kdf["p"]))
+        nonce = _unb64(document["nonce"])
+        ciphertext = _unb64(document["ciphertext"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StorageError(
+            "The key file is damaged or from an unknown version; restore it from a backup."
+        ) from exc
+    try:
+        raw = AESGCM(kek).decrypt(nonce, ciphertext, _AAD)
+    except InvalidTag:
+        raise WrongKeyError(
+            "The passphrase is wrong. Nothing was changed; try again "
+            "(TIMELYGATOR_PASSPHRASE or --passphrase-file for unattended use)."
+        ) from None
+    return DataKey(raw)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically, readable by the owner only."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+class KeyStore:
+    """Keeps the data key of one data directory."""
+
+    def __init__(self, dirs: AppDirs) -> None:
+        self._dirs = dirs
+        digest = hashlib.sha256(str(dirs.data).encode("utf-8")).hexdigest()[:16]
+        self._account = f"database-key:{digest}"
+
+    # -- where is the key ---------------------------------------------------------------
+    @property
+    def key_file(self) -> Path:
+        return self._dirs.key_file
+
+    @property
+    def pending_key_file(self) -> Path:
+        return self._dirs.key_file.with_name(self._dirs.key_file.name + ".pending")
+
+    def mode(self) -> KeyMode | None:
+        """Where the key lives now, or None when there is no key at all."""
+        if self.key_file.exists():
+            return KeyMode.PASSPHRASE
+        if self._keyring_get(self._account) is not None:
+            return KeyMode.KEYRING
+        return None
+
+    # -- keyring access, with errors users can act on -------------------------------------
+    def _keyring_get(self, account: str) -> str | None:
+        try:
+            return keyring.get_password(KEYRING_SERVICE, account)
+        except keyring.errors.NoKeyringError:
+            return None
+        except keyring.errors.KeyringError as exc:
+            raise KeyringUnavailableError(
+                f"The OS keyring could not be read ({type(exc).__name__}). Unlock it, or "
+                "store the key under a passphrase instead."
+            ) from None
+
+    def _keyring_set(self, account: str, value: str) -> None:
+        try:
+            keyring.set_password(KEYRING_SERVICE, account, value)
+        except keyring.errors.KeyringError as exc:
+            raise KeyringUnavailableError(
+                f"No usable OS keyring ({type(exc).__name__}). Choose a passphrase instead "
+                "(timelygator db passphrase set, or TIMELYGATOR_PASSPHRASE)."
+            ) from None
+
+    def _keyring_delete(self, account: str) -> None:
+        try:
+            keyring.delete_password(KEYRING_SERVICE, account)
+        except keyring.errors.PasswordDeleteError:
+            pass
+        except keyring.errors.KeyringError:
+            pass
+
+    def keyring_available(self) -> bool:
+        """True when a real keyring backend (not the 'fail' one) is configured."""
+        backend = keyring.get_keyring()
+        priority = getattr(backend, "priority", 0)
+        return bool(priority > 0)
+
+    # -- create / load ------------------------------------------------------------------
+    def create(self, passphrase: str | None) -> DataKey:
+        """Make a new data key and store it (key file with a passphrase, else keyring)."""
+        key = DataKey.generate()
+        self._store(key, passphrase, pending=False)
+        return key
+
+    def _store(self, key: DataKey, passphrase: str | None, *, pending: bool) -> None:
+        if passphrase is not None:
+            target = self.pending_key_file if pending else self.key_file
+            _write_private(target, json.dumps(wrap_key(key, passphrase), indent=2))
+        else:
+            account = self._account + (":pending" if pending else "")
+            self._keyring_set(account, key.raw.hex())
+
+    def load(self, passphrase: str | None) -> list[DataKey]:
+        """The candidate keys, current first, then a pending one from an interrupted rekey."""
+        mode = self.mode()
+        if mode is KeyMode.PASSPHRASE:
+            if passphrase is None:
+                raise PassphraseRequiredError(
+                    "The database is protected by a passphrase. Enter it, or set "
+                    "TIMELYGATOR_PASSPHRASE / --passphrase-file for unattended use."
+                )
+            keys = [unwrap_key(self._read_json(self.key_file), passphrase)]
+            if self.pending_key_file.exists():
+                keys.append(unwrap_key(self._read_json(self.pending_key_file), passphrase))
+            return keys
+        if mode is KeyMode.KEYRING:
+            keys = [self._key_from_hex(self._keyring_get(self._account))]
+            pending = self._keyring_get(self._account + ":pending")
+            if pending is not None:
+                keys.append(self._key_from_hex(pending))
+            return keys
+        raise KeyMissingError(
+            f"No key for the database in {self._dirs.data} was found (neither in the OS "
+            "keyring nor as key.json). Restore the key file or keyring entry; the database "
+            "was not touched."
+        )
+
+    @staticmethod
+    def _key_from_hex(text: str | None) -> DataKey:
+        try:
+            raw = bytes.fromhex(text or "")
+        except ValueError:
+            raw = b""
+        if len(raw) != KEY_BYTES:
+            raise StorageError("The key stored in the OS keyring is damaged.")
+        return DataKey(raw)
+
+    @staticmethod
+    def _read_json(path: Path) -> dict[str, Any]:
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise StorageError(f"The key file {path} cannot be read: {exc.__class__.__name__}.")
+        if not isinstance(document, dict):
+            raise StorageError(f"The key file {path} is damaged.")
+        return document
+
+    # -- passphrase changes (the database itself is untouched) --------------------------
+    def set_passphrase(self, key: DataKey, passphrase: str) -> None:
+        """Move the key from the keyring into a key file wrapped by ``passphrase``."""
+        self._store(key, passphrase, pending=False)
+        self._keyring_delete(self._account)
+
+    def change_passphrase(self, old: str, new: str) -> None:
+        """Rewrap the key under a new passphrase (instant)."""
+        key = unwrap_key(self._read_json(self.key_file), old)
+        self._store(key, new, pending=False)
+
+    def remove_passphrase(self, passphrase: str) -> None:
+        """Move the key from the key file into the OS keyring."""
+        key = unwrap_key(self._read_json(self.key_file), passphrase)
+        self._keyring_set(self._account, key.raw.hex())
+        self.key_file.unlink()
+
+    # -- rekey support --------------------------------------------------------------------
+    def store_pending(self, key: DataKey, passphrase: str | None) -> None:
+        """Save a key that will replace the current one once the database is re-encrypted."""
+        self._store(key, passphrase, pending=True)
+
+    def promote_pending(self, passphrase: str | None) -> None:
+        """The database now uses the pending key: make it the current one."""
+        if self.mode() is KeyMode.PASSPHRASE:
+            os.replace(self.pending_key_file, self.key_file)
+            return
+        pending = self._keyring_get(self._account + ":pending")
+        if pending is not None:
+            self._keyring_set(self._account, pending)
+            self._keyring_delete(self._account + ":pending")
+
+    def discard_pending(self) -> None:
+        self.pending_key_file.unlink(missing_ok=True)
+        self._keyring_delete(self._account + ":pending")

@@ -1,0 +1,65 @@
+"""Schema versions: create, upgrade (after a backup) or refuse a newer database.
+
+``PRAGMA user_version`` mirrors the Alembic revision number, so the usual case (database
+already at our version) costs one pragma and never loads Alembic. Upgrades run Alembic on the
+open, keyed connection after an encrypted backup of the file has been written and verified.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from core.errors import SchemaTooNewError, StorageError
+from core.store import Store, storage_error
+
+log = logging.getLogger(__name__)
+
+# Bump together with a new revision in core/migrations/versions (tests check they agree).
+SCHEMA_VERSION = 1
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def revision_for(version: int) -> str:
+    return f"{version:04d}"
+
+
+def _alembic_upgrade(store: Store, target: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, target)
+        conn.exec_driver_sql(f"PRAGMA user_version = {int(target)}")
+
+
+def ensure_schema(store: Store, backup_dir: Path | None = None) -> int:
+    """Bring ``store`` to SCHEMA_VERSION; returns the version found before."""
+    try:
+        found = store.user_version()
+    except StorageError:
+        raise
+    if found == SCHEMA_VERSION:
+        return found
+    if found > SCHEMA_VERSION:
+        raise SchemaTooNewError(
+            f"{store.path} was written by a newer TimelyGator (schema {found}, this version "
+            f"knows {SCHEMA_VERSION}). Update TimelyGator; the database was not changed."
+        )
+    if found > 0:
+        target_dir = backup_dir or store.path.parent / "backups"
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        backup = target_dir / f"pre-migration-v{found}-{stamp}.db"
+        log.info("Backing up the database to %s before migrating from schema %d", backup, found)
+        store.backup(backup)
+    try:
+        _alembic_upgrade(store, revision_for(SCHEMA_VERSION))
+    except StorageError:
+        raise
+    except Exception as exc:
+        raise storage_error(exc, store.path) from exc
+    return found

@@ -1,0 +1,246 @@
+"""The encrypted database file: connections, pragmas, error mapping, backup and rekey.
+
+The whole file is encrypted by SQLCipher 4 (``sqlcipher3``); the WAL and any journal are
+encrypted with it, temporary tables stay in memory. A ``Store`` is shared by threads; each
+thread takes its own connection from it (SQLAlchemy's pool). Writes go through the single
+``core.writer.Writer``; everything else reads.
+
+A plaintext store (``key=None``) exists only so the storage benchmark can measure the cost of
+encryption on the same workload; the application never opens one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
+from typing import Any, cast
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.pool import QueuePool
+from sqlcipher3 import dbapi2 as sqlcipher
+
+from core.errors import (
+    DatabaseCorruptError,
+    DatabaseLockedError,
+    DiskFullError,
+    ReadOnlyError,
+    StorageError,
+    WrongKeyError,
+)
+from core.keys import DataKey
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 3000
+
+# SQLite primary result codes (https://sqlite.org/rescode.html).
+_SQLITE_BUSY = 5
+_SQLITE_LOCKED = 6
+_SQLITE_READONLY = 8
+_SQLITE_IOERR = 10
+_SQLITE_CORRUPT = 11
+_SQLITE_FULL = 13
+_SQLITE_CANTOPEN = 14
+_SQLITE_NOTADB = 26
+
+
+def storage_error(exc: BaseException, path: Path) -> StorageError:
+    """Translate a driver/SQLAlchemy error into a StorageError users can act on.
+
+    The message never includes SQL text or parameters (a ``PRAGMA key`` must never leak).
+    """
+    if isinstance(exc, StorageError):
+        return exc
+    original = exc.orig if isinstance(exc, DBAPIError) else exc
+    code = getattr(original, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    message = str(original).lower()
+    if isinstance(original, OSError) and original.errno == 28 or primary == _SQLITE_FULL:
+        return DiskFullError(
+            f"The disk holding {path} is full. Tracking is paused; free some space and "
+            "resume. Data already saved is intact."
+        )
+    if primary == _SQLITE_READONLY or "readonly" in message or "read-only" in message:
+        return ReadOnlyError(
+            f"{path} or its folder cannot be written (read-only). Tracking is paused; fix "
+            "the permissions or choose another data folder. Data already saved is intact."
+        )
+    if primary in (_SQLITE_BUSY, _SQLITE_LOCKED) or "locked" in message:
+        return DatabaseLockedError(
+            f"{path} is locked by another program. Close it (or the other TimelyGator) and "
+            "try again. Nothing was changed."
+        )
+    if primary == _SQLITE_NOTADB or "not a database" in message:
+        return WrongKeyError(
+            f"{path} cannot be opened: the key or passphrase does not fit, or the file is "
+            "not a TimelyGator database. Nothing was changed."
+        )
+    if primary == _SQLITE_CORRUPT or "malformed" in message or "corrupt" in message:
+        return DatabaseCorruptError(
+            f"{path} is damaged. Nothing was changed; restore a backup with "
+            "'timelygator restore' or run 'timelygator db check' for details."
+        )
+    if primary == _SQLITE_CANTOPEN or "unable to open" in message:
+        return ReadOnlyError(
+            f"{path} cannot be opened or created; check that its folder exists and is "
+            "writable."
+        )
+    if primary == _SQLITE_IOERR or "disk i/o" in message:
+        return StorageError(
+            f"The disk reported an error while using {path}. Tracking is paused; check the "
+            "disk. Data already saved is intact."
+        )
+    return StorageError(f"Database error on {path}: {type(original).__name__}.")
+
+
+class Store:
+    """One database file, opened with its key."""
+
+    def __init__(self, path: Path, key: DataKey | None, *, pool_size: int = 4) -> None:
+        self.path = Path(path)
+        self.encrypted = key is not None
+        self._key = key
+        module: ModuleType = sqlcipher if key is not None else sqlite3
+        self.dbapi = module
+        self.engine: Engine = create_engine(
+            "sqlite://",
+            module=module,
+            creator=self._connect,
+            poolclass=QueuePool,
+            pool_size=pool_size,
+            max_overflow=8,
+            pool_pre_ping=False,
+        )
+        event.listen(self.engine, "begin", _begin_deferred)
+
+    # -- connections --------------------------------------------------------------------
+    def _connect(self) -> Any:
+        """Open one DB-API connection with the key and our pragmas."""
+        try:
+            conn = self.dbapi.connect(
+                str(self.path),
+                check_same_thread=False,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+            )
+        except Exception as exc:
+            raise storage_error(exc, self.path) from None
+        try:
+            if self._key is not None:
+                conn.execute("PRAGMA cipher_log_level = NONE")
+                conn.execute(f"PRAGMA key = {self._key.sqlcipher_literal()}")
+            conn.execute("PRAGMA temp_store = MEMORY")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+            if str(mode).lower() != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        except Exception as exc:
+            conn.close()
+            raise storage_error(exc, self.path) from None
+        return conn
+
+    def check_open(self) -> None:
+        """Open one connection now so a wrong key or damaged file fails here, clearly."""
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1").fetchone()
+        except StorageError:
+            raise
+        except SQLAlchemyError as exc:
+            raise storage_error(exc, self.path) from None
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A pooled connection for one unit of read work (or the writer's transaction)."""
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except StorageError:
+            raise
+        except SQLAlchemyError as exc:
+            raise storage_error(exc, self.path) from None
+
+    def close(self) -> None:
+        """Checkpoint the WAL into the main file and close every pooled connection."""
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        except (SQLAlchemyError, StorageError):
+            log.warning("WAL checkpoint on close failed", exc_info=False)
+        self.engine.dispose()
+
+    # -- maintenance --------------------------------------------------------------------
+    def user_version(self) -> int:
+        with self.connect() as conn:
+            return int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
+
+    def integrity_check(self) -> list[str]:
+        """``PRAGMA integrity_check`` (plus SQLCipher's HMAC check): [] when healthy."""
+        problems: list[str] = []
+        with self.connect() as conn:
+            rows = [str(r[0]) for r in conn.exec_driver_sql("PRAGMA integrity_check")]
+            if rows != ["ok"]:
+                problems.extend(rows)
+            if self.encrypted:
+                problems.extend(
+                    str(r[0]) for r in conn.exec_driver_sql("PRAGMA cipher_integrity_check")
+                )
+        return problems
+
+    def backup(self, destination: Path) -> None:
+        """Online backup into ``destination``, encrypted with the same key, then verified."""
+        destination = Path(destination)
+        destination.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = destination.with_name(destination.name + ".partial")
+        tmp.unlink(missing_ok=True)
+        target = Store(tmp, self._key, pool_size=1)
+        try:
+            with self.engine.connect() as conn, target.engine.connect() as out:
+                source_raw = cast(Any, conn.connection.driver_connection)
+                target_raw = cast(Any, out.connection.driver_connection)
+                # The backup must not switch the copy out of our journal settings.
+                source_raw.backup(target_raw)
+                target_raw.execute("PRAGMA journal_mode = DELETE")
+            problems = target.integrity_check()
+        except SQLAlchemyError as exc:
+            raise storage_error(exc, self.path) from None
+        finally:
+            target.engine.dispose()
+        if problems:
+            tmp.unlink(missing_ok=True)
+            raise DatabaseCorruptError(f"The backup failed verification: {problems[0]}")
+        for suffix in ("-wal", "-shm"):
+            Path(str(tmp) + suffix).unlink(missing_ok=True)
+        os.replace(tmp, destination)
+
+    def export_rekeyed(self, destination: Path, new_key: DataKey) -> None:
+        """Write a full copy of the database encrypted under ``new_key`` (for ``db rekey``)."""
+        if self._key is None:
+            raise StorageError("A plaintext store cannot be rekeyed.")
+        destination.unlink(missing_ok=True)
+        with self.engine.connect() as conn:
+            raw = cast(Any, conn.connection.driver_connection)
+            version = raw.execute("PRAGMA user_version").fetchone()[0]
+            raw.execute(
+                f"ATTACH DATABASE ? AS rekeyed KEY {new_key.sqlcipher_literal()}",
+                (str(destination),),
+            )
+            try:
+                raw.execute("SELECT sqlcipher_export('rekeyed')")
+                raw.execute(f"PRAGMA rekeyed.user_version = {int(version)}")
+            finally:
+                raw.execute("DETACH DATABASE rekeyed")
+
+
+def _begin_deferred(conn: Connection) -> None:
+    """Start transactions explicitly (the driver runs in autocommit mode)."""
+    conn.exec_driver_sql("BEGIN")
