@@ -57,7 +57,7 @@ class KeyMode(StrEnum):
     """Where the data key lives."""
 
     KEYRING = "keyring"
-    PASSPHRASE = "passphrase"
+    PASSPHRASE = "passphrase"  # noqa: S105 - a mode name, not a secret
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -262,7 +262,9 @@ class KeyStore:
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise StorageError(f"The key file {path} cannot be read: {exc.__class__.__name__}.")
+            raise StorageError(
+                f"The key file {path} cannot be read: {exc.__class__.__name__}."
+            ) from None
         if not isinstance(document, dict):
             raise StorageError(f"The key file {path} is damaged.")
         return document

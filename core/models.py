@@ -57,6 +57,9 @@ class Bucket(Base):
     hostname: Mapped[str] = mapped_column(String(200), default="")
     created_us: Mapped[int] = mapped_column(BigInteger)
     data: Mapped[str] = mapped_column(Text, default="{}")
+    # Longest event ever stored in the bucket (never decreases): bounds range scans so a
+    # one-day read touches only that day's rows of the (bucket_id, start_us) index.
+    max_duration_us: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class Event(Base):

@@ -20,7 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import QueuePool
 from sqlcipher3 import dbapi2 as sqlcipher
@@ -61,7 +61,7 @@ def storage_error(exc: BaseException, path: Path) -> StorageError:
     code = getattr(original, "sqlite_errorcode", None)
     primary = code & 0xFF if isinstance(code, int) else None
     message = str(original).lower()
-    if isinstance(original, OSError) and original.errno == 28 or primary == _SQLITE_FULL:
+    if (isinstance(original, OSError) and original.errno == 28) or primary == _SQLITE_FULL:
         return DiskFullError(
             f"The disk holding {path} is full. Tracking is paused; free some space and "
             "resume. Data already saved is intact."
@@ -88,8 +88,7 @@ def storage_error(exc: BaseException, path: Path) -> StorageError:
         )
     if primary == _SQLITE_CANTOPEN or "unable to open" in message:
         return ReadOnlyError(
-            f"{path} cannot be opened or created; check that its folder exists and is "
-            "writable."
+            f"{path} cannot be opened or created; check that its folder exists and is writable."
         )
     if primary == _SQLITE_IOERR or "disk i/o" in message:
         return StorageError(

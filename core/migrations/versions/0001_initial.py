@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("hostname", sa.String(length=200), nullable=False),
         sa.Column("created_us", sa.BigInteger(), nullable=False),
         sa.Column("data", sa.Text(), nullable=False),
+        sa.Column("max_duration_us", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_buckets_user_id_users"), ondelete="CASCADE"
         ),

@@ -1,0 +1,142 @@
+"""The read side: buckets and events as the API, GUI and query engine need them.
+
+Functions take a SQLAlchemy ``Connection`` (the caller owns it: one per request or job) and
+return plain ``core.event`` objects. Range reads use the (bucket_id, start_us) index bounded
+below by the bucket's longest event, so a one-day read touches one day of rows however long
+the history is.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Connection
+
+from core.errors import NotFoundError
+from core.event import BucketInfo, Event
+
+# Beyond any real timestamp; used for open-ended ranges.
+FAR_PAST_US = -(2**62)
+FAR_FUTURE_US = 2**62
+
+_BUCKET_COLUMNS = (
+    "b.id, b.name, b.type, b.client, b.hostname, b.created_us, b.data, "
+    "(SELECT min(start_us) FROM events WHERE bucket_id = b.id), "
+    "(SELECT max(end_us) FROM events WHERE bucket_id = b.id)"
+)
+
+_RANGE_SQL = (
+    "SELECT id, max(start_us, :s), min(end_us, :e), tz_offset_s, data FROM events "
+    "WHERE bucket_id = :b AND start_us <= :e "
+    "AND start_us >= :s - (SELECT max_duration_us FROM buckets WHERE id = :b) "
+    "AND end_us >= :s "
+    "ORDER BY start_us DESC, id DESC"
+)
+
+
+def _bucket_from_row(row: Any) -> BucketInfo:
+    return BucketInfo(
+        key=int(row[0]),
+        name=row[1],
+        type=row[2],
+        client=row[3],
+        hostname=row[4],
+        created_us=int(row[5]),
+        data=json.loads(row[6]) if row[6] else {},
+        first_us=None if row[7] is None else int(row[7]),
+        last_us=None if row[8] is None else int(row[8]),
+    )
+
+
+def list_buckets(conn: Connection, user_id: int) -> list[BucketInfo]:
+    """All buckets of a user, with the time span of their events."""
+    rows = conn.exec_driver_sql(
+        f"SELECT {_BUCKET_COLUMNS} FROM buckets b WHERE b.user_id = ? ORDER BY b.name",  # noqa: S608
+        (user_id,),
+    ).all()
+    return [_bucket_from_row(r) for r in rows]
+
+
+def get_bucket(conn: Connection, user_id: int, name: str) -> BucketInfo:
+    """One bucket by its id (name); NotFoundError when this user has no such bucket."""
+    row = conn.exec_driver_sql(
+        f"SELECT {_BUCKET_COLUMNS} FROM buckets b WHERE b.user_id = ? AND b.name = ?",  # noqa: S608
+        (user_id, name),
+    ).first()
+    if row is None:
+        raise NotFoundError(f"There is no bucket named {name!r}.")
+    return _bucket_from_row(row)
+
+
+def bucket_key(conn: Connection, user_id: int, name: str) -> int:
+    """The internal key of a bucket; NotFoundError when this user has no such bucket."""
+    row = conn.exec_driver_sql(
+        "SELECT id FROM buckets WHERE user_id = ? AND name = ?", (user_id, name)
+    ).first()
+    if row is None:
+        raise NotFoundError(f"There is no bucket named {name!r}.")
+    return int(row[0])
+
+
+def get_events(
+    conn: Connection,
+    bucket: int,
+    start_us: int | None = None,
+    end_us: int | None = None,
+    limit: int | None = None,
+) -> list[Event]:
+    """Events overlapping [start, end], clipped to it, newest first; ``limit`` after the range.
+
+    ``limit`` None or negative means all; 0 gives [].
+    """
+    if limit == 0:
+        return []
+    params = {
+        "b": bucket,
+        "s": FAR_PAST_US if start_us is None else start_us,
+        "e": FAR_FUTURE_US if end_us is None else end_us,
+    }
+    sql = _RANGE_SQL
+    if limit is not None and limit > 0:
+        sql += " LIMIT :limit"
+        params["limit"] = limit
+    rows = conn.exec_driver_sql(sql, params).all()
+    loads = json.loads
+    return [Event(r[1], r[2], loads(r[4]), r[0], r[3]) for r in rows]
+
+
+def count_events(
+    conn: Connection, bucket: int, start_us: int | None = None, end_us: int | None = None
+) -> int:
+    """How many events overlap [start, end]."""
+    if start_us is None and end_us is None:
+        sql = "SELECT count(*) FROM events WHERE bucket_id = ?"
+        return int(conn.exec_driver_sql(sql, (bucket,)).scalar_one())
+    params = {
+        "b": bucket,
+        "s": FAR_PAST_US if start_us is None else start_us,
+        "e": FAR_FUTURE_US if end_us is None else end_us,
+    }
+    sql = (
+        "SELECT count(*) FROM events WHERE bucket_id = :b AND start_us <= :e "
+        "AND start_us >= :s - (SELECT max_duration_us FROM buckets WHERE id = :b) "
+        "AND end_us >= :s"
+    )
+    return int(conn.exec_driver_sql(sql, params).scalar_one())
+
+
+def get_event(conn: Connection, bucket: int, event_id: int) -> Event:
+    """One event of a bucket; NotFoundError for a missing id or one of another bucket."""
+    row = conn.exec_driver_sql(
+        "SELECT id, start_us, end_us, tz_offset_s, data FROM events WHERE id = ? AND bucket_id = ?",
+        (event_id, bucket),
+    ).first()
+    if row is None:
+        raise NotFoundError(f"There is no event {event_id} in this bucket.")
+    return Event(row[1], row[2], json.loads(row[4]), row[0], row[3])
+
+
+def total_events(conn: Connection) -> int:
+    """Events in the whole store (all users)."""
+    return int(conn.exec_driver_sql("SELECT count(*) FROM events").scalar_one())

@@ -1,0 +1,578 @@
+"""The one writer: every database write goes through this thread.
+
+Callers submit operations and get a ``Future``; the writer applies them in order, many per
+transaction (group commit: it commits as soon as its queue drains, or after ``max_delay``
+seconds of continuous load), and resolves each future only after the transaction holding
+it has committed. A caller that saw its result can rely on the data being on disk (WAL).
+
+Heartbeats merge against a per-bucket cache of the last event, so the common case (the
+same window as a second ago) costs no read at all; consecutive merges into one event within
+a transaction become a single UPDATE. The cache of a bucket is dropped by any other change
+in that bucket, and all caches are dropped when a transaction fails.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from core import models
+from core.errors import NotFoundError, StorageError, TimelyGatorError, ValidationError
+from core.event import BucketInfo, Event
+from core.heartbeat import merge_heartbeat
+from core.store import Store, storage_error
+from core.timeutil import Clock, SystemClock
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+_INSERT_SQL = (
+    "INSERT INTO events (id, bucket_id, start_us, end_us, tz_offset_s, data) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+_UPDATE_END_SQL = "UPDATE events SET end_us = ? WHERE id = ?"
+_LAST_EVENT_SQL = (
+    "SELECT id, start_us, end_us, tz_offset_s, data FROM events WHERE bucket_id = ? "
+    "ORDER BY start_us DESC, id DESC LIMIT 1"
+)
+
+
+def dump_data(data: dict[str, Any]) -> str:
+    """Event data as stored: compact JSON."""
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+class WriterState(StrEnum):
+    """What the writer is doing; the app pauses tracking while it is FAILING."""
+
+    STOPPED = "stopped"
+    RUNNING = "running"
+    FAILING = "failing"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One committed change, reported to listeners (live views, caches, the SSE stream)."""
+
+    kind: str  # "event" (inserted or updated), "event_deleted", "bucket", "bucket_deleted", "other"
+    bucket_key: int | None
+    event: Event | None = None
+    event_id: int | None = None
+
+
+ChangeListener = Callable[[list[Change]], None]
+StateListener = Callable[[WriterState, StorageError | None], None]
+
+
+@dataclass(slots=True)
+class _Op:
+    kind: str
+    future: Future[Any]
+    args: tuple[Any, ...] = ()
+    submitted: float = field(default_factory=time.perf_counter)
+
+
+_STOP = object()
+
+
+class _CallFailed(Exception):
+    """A ``Writer.call`` function raised; its savepoint was rolled back (cause attached)."""
+
+
+class Writer:
+    """Owns all writes to one Store. Thread-safe ``submit`` side; one internal thread."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Clock | None = None,
+        max_delay: float = 1.0,
+        max_batch: int = 20_000,
+    ) -> None:
+        self._store = store
+        self._clock = clock or SystemClock()
+        self._max_delay = max_delay
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Op | object] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._accepting = False
+        self._lock = threading.Lock()
+        self._change_listeners: list[ChangeListener] = []
+        self._state_listeners: list[StateListener] = []
+        self.state = WriterState.STOPPED
+        self.last_error: StorageError | None = None
+        self.queue_depth = 0
+        self.committed_transactions = 0
+        # Writer-thread state (touched only by the writer thread once started).
+        self._conn: Connection | None = None
+        self._next_id = 1
+        self._buckets: dict[int, int] = {}  # bucket key -> max_duration_us as stored
+        self._last: dict[int, Event | None] = {}
+        self._pending_inserts: dict[int, list[Any]] = {}
+        self._pending_ends: dict[int, int] = {}
+        self._max_dur_dirty: dict[int, int] = {}
+        self._changes: list[Change] = []
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def start(self) -> None:
+        """Open the writer's connection and start its thread."""
+        if self._thread is not None:
+            return
+        try:
+            self._conn = self._store.engine.connect()
+            self._load_state()
+        except SQLAlchemyError as exc:
+            raise storage_error(exc, self._store.path) from None
+        self._accepting = True
+        self._thread = threading.Thread(target=self._run, name="timelygator-writer", daemon=True)
+        self._set_state(WriterState.RUNNING, None)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Apply everything already submitted, commit, and stop the thread."""
+        with self._lock:
+            if not self._accepting:
+                return
+            self._accepting = False
+        self._queue.put(_STOP)
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.error("Writer did not stop within %.1f s", timeout)
+        self._thread = None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        self._set_state(WriterState.STOPPED, None)
+
+    def add_change_listener(self, listener: ChangeListener) -> None:
+        """Call ``listener(changes)`` on the writer thread after each commit; keep it quick."""
+        self._change_listeners.append(listener)
+
+    def add_state_listener(self, listener: StateListener) -> None:
+        """Call ``listener(state, error)`` whenever the writer starts, fails, recovers or stops."""
+        self._state_listeners.append(listener)
+
+    # -- submitting ---------------------------------------------------------------------
+    def _submit(self, kind: str, *args: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        with self._lock:
+            if not self._accepting:
+                raise StorageError("The database is closed; nothing can be written now.")
+            self.queue_depth += 1
+            self._queue.put(_Op(kind, future, args))
+        return future
+
+    def heartbeat(self, bucket_key: int, event: Event, pulsetime_s: float) -> Future[Event]:
+        """Merge ``event`` into the bucket's last event or store it as new (API-COMPAT rule)."""
+        if pulsetime_s < 0:
+            raise ValidationError("pulsetime must not be negative.")
+        _check_event(event)
+        return self._submit("heartbeat", bucket_key, event, round(pulsetime_s * 1_000_000))
+
+    def insert_events(self, bucket_key: int, events: Iterable[Event]) -> Future[list[Event]]:
+        """Insert events; events with an ``id`` of this bucket are updated in place."""
+        batch = list(events)
+        for item in batch:
+            _check_event(item)
+        return self._submit("insert", bucket_key, batch)
+
+    def delete_events(self, bucket_key: int, event_ids: Iterable[int]) -> Future[int]:
+        """Delete events of a bucket by id; returns how many existed."""
+        return self._submit("delete", bucket_key, list(event_ids))
+
+    def create_bucket(
+        self,
+        user_id: int,
+        name: str,
+        *,
+        type: str,
+        client: str,
+        hostname: str,
+        data: dict[str, Any] | None = None,
+        created_us: int | None = None,
+    ) -> Future[BucketInfo | None]:
+        """Create a bucket; the future gives its info, or None when it already existed."""
+        return self._submit(
+            "create_bucket", user_id, name, type, client, hostname, data or {}, created_us
+        )
+
+    def update_bucket(self, bucket_key: int, **fields: Any) -> Future[None]:
+        """Update type/client/hostname/data of a bucket (only the given fields)."""
+        allowed = {"type", "client", "hostname", "data"}
+        unknown = set(fields) - allowed
+        if unknown:
+            raise ValidationError(f"Unknown bucket fields: {', '.join(sorted(unknown))}.")
+        return self._submit("update_bucket", bucket_key, fields)
+
+    def delete_bucket(self, bucket_key: int) -> Future[None]:
+        """Delete a bucket and all its events."""
+        return self._submit("delete_bucket", bucket_key)
+
+    def call(self, fn: Callable[[Connection], T]) -> Future[T]:
+        """Run ``fn(connection)`` in the writer's transaction (inside a savepoint).
+
+        For the small writes that have no dedicated operation (settings, tokens,
+        categories). ``fn`` must not touch the events table.
+        """
+        return self._submit("call", fn)
+
+    def flush(self, timeout: float = 10.0) -> None:
+        """Wait until everything submitted so far is committed."""
+        self.call(lambda _conn: None).result(timeout)
+
+    # -- writer thread ------------------------------------------------------------------
+    def _load_state(self) -> None:
+        assert self._conn is not None
+        with self._conn.begin():
+            max_id = self._conn.exec_driver_sql("SELECT max(id) FROM events").scalar()
+            rows = self._conn.exec_driver_sql("SELECT id, max_duration_us FROM buckets").all()
+        self._next_id = int(max_id or 0) + 1
+        self._buckets = {int(r[0]): int(r[1]) for r in rows}
+        self._last.clear()
+
+    def _run(self) -> None:
+        assert self._conn is not None
+        conn = self._conn
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is _STOP:
+                break
+            assert isinstance(first, _Op)
+            batch: list[_Op] = [first]
+            deadline = time.monotonic() + self._max_delay
+            try:
+                transaction = conn.begin()
+                self._apply(conn, first)
+                while len(batch) < self._max_batch and time.monotonic() < deadline:
+                    try:
+                        op = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if op is _STOP:
+                        stopping = True
+                        break
+                    assert isinstance(op, _Op)
+                    batch.append(op)
+                    self._apply(conn, op)
+                self._flush_pending(conn)
+                transaction.commit()
+            except (SQLAlchemyError, OSError) as exc:
+                # A failed statement or commit: nothing of this batch is kept.
+                self._fail_batch(batch, exc)
+                continue
+            self._finish_batch(batch)
+
+    def _apply(self, conn: Connection, op: _Op) -> None:
+        """Apply one op inside the open transaction; its result waits for the commit.
+
+        Validation errors fail only this op (they are raised before anything is written);
+        a database error propagates and fails the whole batch.
+        """
+        try:
+            if op.kind == "heartbeat":
+                result: Any = self._do_heartbeat(conn, *op.args)
+            elif op.kind == "insert":
+                result = self._do_insert(conn, *op.args)
+            elif op.kind == "call":
+                self._flush_pending(conn)
+                result = self._do_call(conn, op.args[0])
+            else:
+                self._flush_pending(conn)
+                result = getattr(self, f"_do_{op.kind}")(conn, *op.args)
+            op.args = (result,)
+            op.kind = "done"
+        except (TimelyGatorError, _CallFailed) as exc:
+            op.args = (exc.__cause__ if isinstance(exc, _CallFailed) else exc,)
+            op.kind = "error"
+
+    def _do_call(self, conn: Connection, fn: Callable[[Connection], Any]) -> Any:
+        savepoint = conn.begin_nested()
+        try:
+            result = fn(conn)
+        except BaseException as exc:
+            savepoint.rollback()
+            if isinstance(exc, SQLAlchemyError):
+                raise _CallFailed() from storage_error(exc, self._store.path)
+            if isinstance(exc, Exception):
+                raise _CallFailed() from exc
+            raise
+        savepoint.commit()
+        self._changes.append(Change("other", None))
+        return result
+
+    def _finish_batch(self, batch: list[_Op]) -> None:
+        self.committed_transactions += 1
+        changes, self._changes = self._changes, []
+        with self._lock:
+            self.queue_depth -= len(batch)
+        if self.state is WriterState.FAILING:
+            self._set_state(WriterState.RUNNING, None)
+        for op in batch:
+            if op.kind == "done":
+                op.future.set_result(op.args[0])
+            else:
+                op.future.set_exception(op.args[0])
+        if changes:
+            for listener in self._change_listeners:
+                try:
+                    listener(changes)
+                except Exception:
+                    log.exception("A change listener failed")
+
+    def _fail_batch(self, batch: list[_Op], exc: BaseException) -> None:
+        error = storage_error(exc, self._store.path)
+        log.error("A write transaction failed: %s", error)
+        assert self._conn is not None
+        try:
+            self._conn.rollback()
+        except SQLAlchemyError:
+            log.warning("Rollback after a failed transaction failed too")
+        self._pending_inserts.clear()
+        self._pending_ends.clear()
+        self._max_dur_dirty.clear()
+        self._changes.clear()
+        try:
+            self._load_state()
+        except SQLAlchemyError:
+            self._last.clear()
+        with self._lock:
+            self.queue_depth -= len(batch)
+        self._set_state(WriterState.FAILING, error)
+        for op in batch:
+            op.future.set_exception(error if op.kind != "error" else op.args[0])
+
+    def _set_state(self, state: WriterState, error: StorageError | None) -> None:
+        self.state = state
+        self.last_error = error
+        for listener in self._state_listeners:
+            try:
+                listener(state, error)
+            except Exception:
+                log.exception("A writer state listener failed")
+
+    # -- operations (writer thread) -----------------------------------------------------
+    def _require_bucket(self, bucket_key: int) -> None:
+        if bucket_key not in self._buckets:
+            raise NotFoundError(f"There is no bucket with key {bucket_key}.")
+
+    def _last_event(self, conn: Connection, bucket_key: int) -> Event | None:
+        if bucket_key in self._last:
+            return self._last[bucket_key]
+        row = conn.exec_driver_sql(_LAST_EVENT_SQL, (bucket_key,)).first()
+        last = None
+        if row is not None:
+            last = Event(row[1], row[2], json.loads(row[4]), row[0], row[3])
+        self._last[bucket_key] = last
+        return last
+
+    def _note_duration(self, bucket_key: int, duration_us: int) -> None:
+        if duration_us > self._buckets.get(bucket_key, 0):
+            self._buckets[bucket_key] = duration_us
+            self._max_dur_dirty[bucket_key] = duration_us
+
+    def _do_heartbeat(
+        self, conn: Connection, bucket_key: int, event: Event, pulsetime_us: int
+    ) -> Event:
+        self._require_bucket(bucket_key)
+        last = self._last_event(conn, bucket_key)
+        merged = merge_heartbeat(last, event, pulsetime_us)
+        if merged is not None and merged.id is not None:
+            pending = self._pending_inserts.get(merged.id)
+            if pending is not None:
+                pending[3] = merged.end_us
+            else:
+                self._pending_ends[merged.id] = merged.end_us
+            self._last[bucket_key] = merged
+            self._note_duration(bucket_key, merged.end_us - merged.start_us)
+            self._changes.append(Change("event", bucket_key, merged))
+            return merged
+        new_id = self._next_id
+        self._next_id += 1
+        stored = Event(event.start_us, event.end_us, event.data, new_id, event.tz_offset_s)
+        self._pending_inserts[new_id] = [
+            new_id,
+            bucket_key,
+            stored.start_us,
+            stored.end_us,
+            stored.tz_offset_s,
+            dump_data(stored.data),
+        ]
+        if last is None or stored.start_us >= last.start_us:
+            self._last[bucket_key] = stored
+        self._note_duration(bucket_key, stored.end_us - stored.start_us)
+        self._changes.append(Change("event", bucket_key, stored))
+        return stored
+
+    def _do_insert(self, conn: Connection, bucket_key: int, events: list[Event]) -> list[Event]:
+        self._require_bucket(bucket_key)
+        updates = [e for e in events if e.id is not None]
+        if updates:
+            self._flush_pending(conn)
+            ids = [e.id for e in updates]
+            found = {
+                int(r[0])
+                for r in conn.execute(
+                    select(models.Event.id).where(
+                        models.Event.bucket_id == bucket_key, models.Event.id.in_(ids)
+                    )
+                )
+            }
+        else:
+            found = set()
+        stored: list[Event] = []
+        new_rows: list[tuple[Any, ...]] = []
+        changed_rows: list[tuple[Any, ...]] = []
+        for item in events:
+            if item.id is not None and item.id in found:
+                result = Event(item.start_us, item.end_us, item.data, item.id, item.tz_offset_s)
+                changed_rows.append(
+                    (
+                        result.start_us,
+                        result.end_us,
+                        result.tz_offset_s,
+                        dump_data(result.data),
+                        result.id,
+                    )
+                )
+            else:
+                result = Event(
+                    item.start_us, item.end_us, item.data, self._next_id, item.tz_offset_s
+                )
+                self._next_id += 1
+                new_rows.append(
+                    (
+                        result.id,
+                        bucket_key,
+                        result.start_us,
+                        result.end_us,
+                        result.tz_offset_s,
+                        dump_data(result.data),
+                    )
+                )
+            self._note_duration(bucket_key, result.end_us - result.start_us)
+            stored.append(result)
+        if new_rows:
+            self._flush_pending(conn)
+            conn.exec_driver_sql(_INSERT_SQL, new_rows)
+        if changed_rows:
+            conn.exec_driver_sql(
+                "UPDATE events SET start_us = ?, end_us = ?, tz_offset_s = ?, data = ? "
+                "WHERE id = ?",
+                changed_rows,
+            )
+        self._last.pop(bucket_key, None)
+        self._changes.extend(Change("event", bucket_key, e) for e in stored)
+        return stored
+
+    def _do_delete(self, conn: Connection, bucket_key: int, event_ids: list[int]) -> int:
+        self._require_bucket(bucket_key)
+        if not event_ids:
+            return 0
+        result = conn.execute(
+            delete(models.Event).where(
+                models.Event.bucket_id == bucket_key, models.Event.id.in_(event_ids)
+            )
+        )
+        self._last.pop(bucket_key, None)
+        self._changes.extend(Change("event_deleted", bucket_key, event_id=i) for i in event_ids)
+        return int(result.rowcount)
+
+    def _do_create_bucket(
+        self,
+        conn: Connection,
+        user_id: int,
+        name: str,
+        type_: str,
+        client: str,
+        hostname: str,
+        data: dict[str, Any],
+        created_us: int | None,
+    ) -> BucketInfo | None:
+        if not name or len(name) > 500:
+            raise ValidationError("A bucket id must be 1 to 500 characters long.")
+        existing = conn.execute(
+            select(models.Bucket.id).where(
+                models.Bucket.user_id == user_id, models.Bucket.name == name
+            )
+        ).first()
+        if existing is not None:
+            return None
+        created = created_us if created_us is not None else self._clock.now_us()
+        key = conn.execute(
+            insert(models.Bucket)
+            .values(
+                user_id=user_id,
+                name=name,
+                type=type_,
+                client=client,
+                hostname=hostname,
+                created_us=created,
+                data=dump_data(data),
+                max_duration_us=0,
+            )
+            .returning(models.Bucket.id)
+        ).scalar_one()
+        self._buckets[int(key)] = 0
+        self._last[int(key)] = None
+        self._changes.append(Change("bucket", int(key)))
+        return BucketInfo(int(key), name, type_, client, hostname, created, data)
+
+    def _do_update_bucket(self, conn: Connection, bucket_key: int, fields: dict[str, Any]) -> None:
+        self._require_bucket(bucket_key)
+        values = dict(fields)
+        if "data" in values:
+            values["data"] = dump_data(values["data"])
+        if values:
+            conn.execute(
+                update(models.Bucket).where(models.Bucket.id == bucket_key).values(**values)
+            )
+        self._changes.append(Change("bucket", bucket_key))
+
+    def _do_delete_bucket(self, conn: Connection, bucket_key: int) -> None:
+        self._require_bucket(bucket_key)
+        conn.execute(delete(models.Event).where(models.Event.bucket_id == bucket_key))
+        conn.execute(delete(models.Bucket).where(models.Bucket.id == bucket_key))
+        del self._buckets[bucket_key]
+        self._last.pop(bucket_key, None)
+        self._max_dur_dirty.pop(bucket_key, None)
+        self._changes.append(Change("bucket_deleted", bucket_key))
+
+    def _flush_pending(self, conn: Connection) -> None:
+        """Write buffered heartbeat inserts/extensions (called before reads and commit)."""
+        if self._pending_inserts:
+            rows = [tuple(r) for r in self._pending_inserts.values()]
+            self._pending_inserts.clear()
+            conn.exec_driver_sql(_INSERT_SQL, rows)
+        if self._pending_ends:
+            ends = [(end, event_id) for event_id, end in self._pending_ends.items()]
+            self._pending_ends.clear()
+            conn.exec_driver_sql(_UPDATE_END_SQL, ends)
+        if self._max_dur_dirty:
+            durs = [(d, key) for key, d in self._max_dur_dirty.items()]
+            self._max_dur_dirty.clear()
+            conn.exec_driver_sql(
+                "UPDATE buckets SET max_duration_us = ? WHERE id = ? AND max_duration_us < ?",
+                [(d, key, d) for d, key in durs],
+            )
+
+
+def _check_event(event: Event) -> None:
+    if event.end_us < event.start_us:
+        raise ValidationError("An event's duration must not be negative.")
+    if not isinstance(event.data, dict):
+        raise ValidationError("An event's data must be a JSON object.")
