@@ -1,0 +1,90 @@
+"""The ``timelygator`` command line (Qt-free part).
+
+``timelygator`` alone starts the desktop app (``timelygator_gui.main``); each subcommand
+lives in its own module here (or in ``watchers.cli``) and registers itself with
+``register(subparsers)``, setting ``handler`` to a function ``(args) -> exit code``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from core import __version__
+from core.errors import TimelyGatorError
+
+# Modules whose ``register(subparsers)`` adds subcommands, in help order.
+COMMAND_MODULES: tuple[str, ...] = ("core.cli.db",)
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def build_parser(extra_modules: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The full parser: global options plus every subcommand module's commands."""
+    parser = argparse.ArgumentParser(
+        prog="timelygator",
+        description="TimelyGator: private, automatic time tracking. Without a command, "
+        "starts the desktop app.",
+    )
+    parser.add_argument("--version", action="version", version=f"TimelyGator {__version__}")
+    add_common_options(parser)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in (*COMMAND_MODULES, *extra_modules):
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    """Options every command accepts (given before or after the command name)."""
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="keep data, config and logs here (default: the platform's user data folder; "
+        "env TIMELYGATOR_DATA_DIR)",
+    )
+    parser.add_argument(
+        "--passphrase-file",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="read the database passphrase from this file (env TIMELYGATOR_PASSPHRASE)",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log more"
+    )
+
+
+def subcommand(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    handler: Handler,
+    help_text: str,
+) -> argparse.ArgumentParser:
+    """Add a subcommand that also accepts the common options."""
+    sub = subparsers.add_parser(name, help=help_text, description=help_text)
+    add_common_options(sub)
+    sub.set_defaults(handler=handler)
+    return sub
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run a parsed subcommand; errors become one clear line on stderr and an exit code."""
+    logging.basicConfig(
+        level=logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        print("No command given; see 'timelygator --help'.", file=sys.stderr)
+        return 2
+    try:
+        return handler(args)
+    except TimelyGatorError as exc:
+        print(f"timelygator: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,109 @@
+"""``timelygator db …``: check, passphrase, rekey."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+
+from core.cli import subcommand
+from core.cli.common import dirs_from, passphrase_from
+from core.errors import ValidationError
+from core.keys import KeyMode, KeyStore
+from core.maintenance import check_database, rekey_database, set_passphrase
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    db = subparsers.add_parser("db", help="check the database, change its passphrase or key")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    check = subcommand(db_sub, "check", _check, "integrity, schema version and row counts")
+    check.add_argument("--json", action="store_true", help="print JSON")
+    passphrase = subcommand(
+        db_sub, "passphrase", _passphrase, "set, change or remove the database passphrase"
+    )
+    passphrase.add_argument("action", choices=("set", "change", "remove"))
+    passphrase.add_argument(
+        "--new-passphrase-file",
+        help="read the new passphrase from this file instead of asking",
+    )
+    subcommand(db_sub, "rekey", _rekey, "re-encrypt the database under a new random key")
+
+
+def _check(args: argparse.Namespace) -> int:
+    report = check_database(dirs_from(args), passphrase_from(args))
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "path": str(report.path),
+                    "ok": report.ok,
+                    "encrypted": report.encrypted,
+                    "key": report.key_mode,
+                    "schema_version": report.schema_version,
+                    "expected_schema_version": report.expected_schema_version,
+                    "size_bytes": report.size_bytes,
+                    "problems": report.problems,
+                    "counts": report.counts,
+                },
+                indent=2,
+            )
+        )
+    else:
+        print(f"Database:  {report.path} ({report.size_bytes / 1e6:.1f} MB)")
+        print(f"Encrypted: {'yes (SQLCipher 4)' if report.encrypted else 'NO'}")
+        print(f"Key:       {report.key_mode}")
+        print(
+            f"Schema:    {report.schema_version} (this version: {report.expected_schema_version})"
+        )
+        for table, count in report.counts.items():
+            print(f"  {table:<11} {count:>10,}")
+        print("Integrity: ok" if not report.problems else "Integrity: PROBLEMS")
+        for problem in report.problems[:20]:
+            print(f"  {problem}")
+    return 0 if report.ok else 1
+
+
+def _read_new_passphrase(args: argparse.Namespace) -> str:
+    if args.new_passphrase_file:
+        with open(args.new_passphrase_file, encoding="utf-8") as handle:
+            return handle.read().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise ValidationError(
+            "No terminal to ask for the new passphrase: use --new-passphrase-file."
+        )
+    first = getpass.getpass("New passphrase: ")
+    if first != getpass.getpass("Repeat it: "):
+        raise ValidationError("The two passphrases differ; nothing was changed.")
+    return first
+
+
+def _passphrase(args: argparse.Namespace) -> int:
+    dirs = dirs_from(args)
+    keystore = KeyStore(dirs)
+    current = passphrase_from(args)
+    if args.action == "set":
+        set_passphrase(dirs, _read_new_passphrase(args))
+        print("The database key is now protected by your passphrase (key.json).")
+        return 0
+    if keystore.mode() is not KeyMode.PASSPHRASE:
+        raise ValidationError("No passphrase is set; use 'timelygator db passphrase set'.")
+    if current is None:
+        if not sys.stdin.isatty():
+            raise ValidationError(
+                "The current passphrase is needed: TIMELYGATOR_PASSPHRASE or --passphrase-file."
+            )
+        current = getpass.getpass("Current passphrase: ")
+    if args.action == "change":
+        keystore.change_passphrase(current, _read_new_passphrase(args))
+        print("Passphrase changed. The database itself was not rewritten.")
+    else:
+        keystore.remove_passphrase(current)
+        print("Passphrase removed; the key is now kept in the OS keyring.")
+    return 0
+
+
+def _rekey(args: argparse.Namespace) -> int:
+    rekey_database(dirs_from(args), passphrase_from(args))
+    print("The database was re-encrypted under a new key.")
+    return 0
