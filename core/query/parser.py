@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from core.query.ast import Assign, Call, DictExpr, Expr, ListExpr, Literal, Program, Var
 from core.query.errors import QueryError
 from core.query.lexer import EOF_KIND, NAME, NUMBER, PUNCT, STRING, Token, tokenize
+from core.query.syntax import Assign, Call, DictExpr, Expr, ListExpr, Literal, Program, Var
 
 _KEYWORDS: dict[str, object] = {
     "true": True,
@@ -140,7 +140,9 @@ class _Parser:
                 self.advance()
             elif not self.is_punct(closer):
                 token = self.peek()
-                raise self.error(f"Expected ',' or '{closer}' {context}, found {_describe(token)}", token)
+                raise self.error(
+                    f"Expected ',' or '{closer}' {context}, found {_describe(token)}", token
+                )
         self.advance()
         return items
 
@@ -157,7 +159,9 @@ class _Parser:
                 self.advance()
             elif not self.is_punct("}"):
                 token = self.peek()
-                raise self.error(f"Expected ',' or '}}' in the dict, found {_describe(token)}", token)
+                raise self.error(
+                    f"Expected ',' or '}}' in the dict, found {_describe(token)}", token
+                )
         self.advance()
         return DictExpr(tuple(items))
 
