@@ -1,0 +1,158 @@
+"""Run the watchers on plain threads (``timelygator watch``, or any non-Qt host).
+
+The GUI hosts the same watcher classes on QThreads; this module is the Qt-free equivalent:
+build the watchers from a :class:`WatchersConfig`, supervise each on its own thread until
+``stop_event`` is set, then stop them (each within a second) and flush the sink.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from core.timeutil import Clock
+from watchers.afk_watcher import AfkWatcher, ReturnedCallback
+from watchers.browser_history import BrowserHistoryResolver
+from watchers.config import WatchersConfig
+from watchers.privacy import PrivacyFilter
+from watchers.probes import BrowserHistoryProbe, IdleProbe, WindowProbe
+from watchers.sink import Sink
+from watchers.status import StatusCallback
+from watchers.supervisor import Supervisor
+from watchers.watcher import Watcher
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Probes:
+    """The probes to use; ``None`` means the real one for this OS (created lazily)."""
+
+    window: WindowProbe | None = None
+    idle: IdleProbe | None = None
+    browser_history: BrowserHistoryProbe | None = None
+
+
+@dataclass
+class WatcherSet:
+    """The watchers built from a config, with their supervisors and the shared privacy filter."""
+
+    privacy: PrivacyFilter
+    supervisors: list[Supervisor] = field(default_factory=list)
+
+    @property
+    def watchers(self) -> list[Watcher]:
+        return [s.watcher for s in self.supervisors]
+
+    def start(self) -> None:
+        for supervisor in self.supervisors:
+            supervisor.start()
+
+    def stop(self, timeout_s: float = 1.0) -> bool:
+        """Stop all watchers at once, then wait; True when every thread ended in time."""
+        for supervisor in self.supervisors:
+            supervisor.watcher.stop()
+        return all([s.stop(timeout_s) for s in self.supervisors])
+
+
+def build_watchers(
+    sink: Sink,
+    config: WatchersConfig,
+    *,
+    probes: Probes | None = None,
+    privacy: PrivacyFilter | None = None,
+    clock: Clock | None = None,
+    on_status: StatusCallback | None = None,
+    on_returned: ReturnedCallback | None = None,
+) -> WatcherSet:
+    """Create (not start) the enabled watchers. The app calls this with a CallbackSink."""
+    probes = probes or Probes()
+    privacy = privacy or PrivacyFilter(config.privacy)
+    window_probe = probes.window
+    if window_probe is None and (config.window.enabled or config.web.enabled):
+        from watchers.window_probe import default_window_probe
+
+        window_probe = default_window_probe()
+    history = probes.browser_history
+    if history is None and (config.web.enabled or config.window.resolve_browser_urls):
+        history = BrowserHistoryResolver(refresh_s=config.web.history_refresh_s)
+
+    result = WatcherSet(privacy)
+    if config.window.enabled and window_probe is not None:
+        from watchers.window_watcher import WindowWatcher
+
+        window = WindowWatcher(
+            sink,
+            window_probe,
+            hostname=config.hostname,
+            privacy=privacy,
+            browser_history=history if config.window.resolve_browser_urls else None,
+            poll_interval_s=config.window.poll_s,
+            clock=clock,
+            on_status=on_status,
+        )
+        result.supervisors.append(Supervisor(window))
+    if config.afk.enabled:
+        idle = probes.idle
+        if idle is None:
+            from watchers.idle_probe import default_idle_probe
+
+            idle = default_idle_probe()
+        afk = AfkWatcher(
+            sink,
+            idle,
+            hostname=config.hostname,
+            timeout_s=config.afk.timeout_s,
+            poll_interval_s=config.afk.poll_s,
+            returned_threshold_s=config.afk.returned_threshold_s,
+            on_returned=on_returned,
+            privacy=privacy,
+            clock=clock,
+            on_status=on_status,
+        )
+        result.supervisors.append(Supervisor(afk))
+    if config.web.enabled and window_probe is not None and history is not None:
+        from watchers.web_watcher import WebWatcher
+
+        web = WebWatcher(
+            sink,
+            window_probe,
+            history,
+            hostname=config.hostname,
+            privacy=privacy,
+            poll_interval_s=config.web.poll_s,
+            pulsetime_s=config.web.pulsetime_s,
+            clock=clock,
+            on_status=on_status,
+        )
+        result.supervisors.append(Supervisor(web))
+    return result
+
+
+def run_headless(
+    sink: Sink,
+    config: WatchersConfig,
+    stop_event: threading.Event,
+    *,
+    probes: Probes | None = None,
+    clock: Clock | None = None,
+    on_status: StatusCallback | None = None,
+) -> None:
+    """Run the enabled watchers until ``stop_event`` is set; then stop them and flush.
+
+    The caller owns ``sink`` and closes it afterwards.
+    """
+    watchers = build_watchers(sink, config, probes=probes, clock=clock, on_status=on_status)
+    names = ", ".join(s.name for s in watchers.supervisors) or "none"
+    log.info("starting watchers: %s", names)
+    watchers.start()
+    try:
+        stop_event.wait()
+    finally:
+        if not watchers.stop(timeout_s=1.0):
+            log.warning("a watcher did not stop within a second")
+        try:
+            sink.flush()
+        except Exception:
+            log.exception("flushing the sink failed")

@@ -1,0 +1,198 @@
+"""Real idle probes: seconds since the last keyboard/mouse input.
+
+X11 via the MIT-SCREEN-SAVER extension (python-xlib), Windows via GetLastInputInfo, macOS
+via ``ioreg`` HIDIdleTime, and a pynput listener as the fallback elsewhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from watchers.probes import IdleProbe, ProbeUnsupported
+from watchers.window_probe import x11_unsupported_reason
+
+
+class X11IdleProbe:
+    """XScreenSaverQueryInfo's ``idle`` (milliseconds) through python-xlib."""
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self._environ = environ
+        self._display: Any = None
+        self._root: Any = None
+
+    def _connect(self) -> None:
+        reason = x11_unsupported_reason(self._environ)
+        if reason:
+            raise ProbeUnsupported(reason)
+        try:
+            from Xlib import display as xdisplay
+        except ImportError:
+            raise ProbeUnsupported("unsupported: python-xlib is not installed") from None
+        env = os.environ if self._environ is None else self._environ
+        try:
+            disp = xdisplay.Display(env.get("DISPLAY") or None)
+        except Exception as exc:
+            raise ProbeUnsupported(f"unsupported: cannot open the X11 display ({exc})") from None
+        if not disp.has_extension("MIT-SCREEN-SAVER"):
+            disp.close()
+            raise ProbeUnsupported("unsupported: the X server lacks the MIT-SCREEN-SAVER extension")
+        self._display = disp
+        self._root = disp.screen().root
+
+    def seconds_since_input(self) -> float:
+        if self._display is None:
+            self._connect()
+        try:
+            return float(self._root.screensaver_query_info().idle) / 1000.0
+        except Exception:
+            self.close()  # reconnect next time (X server restarted...)
+            raise
+
+    def close(self) -> None:
+        if self._display is not None:
+            with contextlib.suppress(Exception):
+                self._display.close()
+        self._display = None
+        self._root = None
+
+
+class WindowsIdleProbe:
+    """GetLastInputInfo (ms tick of the last input) against GetTickCount."""
+
+    def seconds_since_input(self) -> float:
+        class LastInputInfo(ctypes.Structure):
+            _fields_ = [("cbSize", ctypes.c_uint), ("dwTime", ctypes.c_uint)]
+
+        windll: Any = getattr(ctypes, "windll", None)
+        if windll is None:
+            raise ProbeUnsupported("unsupported: not Windows")
+        info = LastInputInfo()
+        info.cbSize = ctypes.sizeof(info)
+        if not windll.user32.GetLastInputInfo(ctypes.byref(info)):
+            raise OSError("GetLastInputInfo failed")
+        now_ms = windll.kernel32.GetTickCount() & 0xFFFFFFFF
+        return float((now_ms - info.dwTime) & 0xFFFFFFFF) / 1000.0
+
+
+_HID_IDLE = re.compile(r'"HIDIdleTime"\s*=\s*(\d+)')
+
+
+class MacIdleProbe:
+    """``ioreg -c IOHIDSystem`` HIDIdleTime (nanoseconds)."""
+
+    def seconds_since_input(self) -> float:
+        out = subprocess.run(
+            ["ioreg", "-c", "IOHIDSystem", "-d", "4"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout
+        match = _HID_IDLE.search(out)
+        if match is None:
+            raise ProbeUnsupported("unsupported: ioreg reports no HIDIdleTime")
+        return int(match.group(1)) / 1e9
+
+
+class PynputIdleProbe:
+    """Fallback: listens to keyboard and mouse with pynput and remembers the last input."""
+
+    def __init__(self) -> None:
+        self._last = time.monotonic()
+        self._lock = threading.Lock()
+        self._listeners: list[Any] = []
+
+    def _touch(self, *_args: Any) -> None:
+        with self._lock:
+            self._last = time.monotonic()
+
+    def _start(self) -> None:
+        try:
+            from pynput import keyboard, mouse
+        except Exception as exc:
+            raise ProbeUnsupported(f"unsupported: pynput cannot listen here ({exc})") from None
+        self._listeners = [
+            keyboard.Listener(on_press=self._touch, on_release=self._touch),
+            mouse.Listener(on_move=self._touch, on_click=self._touch, on_scroll=self._touch),
+        ]
+        for listener in self._listeners:
+            listener.daemon = True
+            listener.start()
+
+    def seconds_since_input(self) -> float:
+        if not self._listeners:
+            self._start()
+        with self._lock:
+            return max(0.0, time.monotonic() - self._last)
+
+    def close(self) -> None:
+        for listener in self._listeners:
+            listener.stop()
+        self._listeners = []
+
+
+class FallbackIdleProbe:
+    """Tries the native probe first and falls back to pynput when it is unsupported."""
+
+    def __init__(self, primary: IdleProbe, fallback: IdleProbe) -> None:
+        self._probes = [primary, fallback]
+
+    def seconds_since_input(self) -> float:
+        reasons: list[str] = []
+        while self._probes:
+            try:
+                return self._probes[0].seconds_since_input()
+            except ProbeUnsupported as exc:
+                reasons.append(str(exc))
+                self._probes.pop(0)
+        raise ProbeUnsupported("; ".join(reasons) or "unsupported: no idle source")
+
+
+_GDBUS_UINT = re.compile(r"uint64 (\d+)")
+
+
+class GnomeIdleProbe:
+    """GNOME (also on Wayland): Mutter's IdleMonitor over D-Bus, through ``gdbus``."""
+
+    def seconds_since_input(self) -> float:
+        try:
+            out = subprocess.run(
+                [
+                    "gdbus", "call", "--session",
+                    "--dest", "org.gnome.Mutter.IdleMonitor",
+                    "--object-path", "/org/gnome/Mutter/IdleMonitor/Core",
+                    "--method", "org.gnome.Mutter.IdleMonitor.GetIdletime",
+                ],
+                capture_output=True, text=True, timeout=5, check=False,
+            )  # fmt: skip
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise ProbeUnsupported(f"unsupported: gdbus is not usable ({exc})") from None
+        match = _GDBUS_UINT.search(out.stdout)
+        if out.returncode != 0 or match is None:
+            raise ProbeUnsupported(
+                "unsupported: Wayland session without GNOME's idle monitor; idle time "
+                "cannot be read. Log in to an X11 session to track AFK time."
+            )
+        return int(match.group(1)) / 1000.0
+
+
+def default_idle_probe(environ: Mapping[str, str] | None = None) -> IdleProbe:
+    """The best idle source for this OS/session, with fallbacks."""
+    if sys.platform == "win32":
+        return WindowsIdleProbe()
+    if sys.platform == "darwin":
+        return FallbackIdleProbe(MacIdleProbe(), PynputIdleProbe())
+    env = os.environ if environ is None else environ
+    if env.get("WAYLAND_DISPLAY") or env.get("XDG_SESSION_TYPE") == "wayland":
+        # X11 sources (XScreenSaver, pynput) only see XWayland input there: wrong data.
+        return GnomeIdleProbe()
+    return FallbackIdleProbe(X11IdleProbe(environ), PynputIdleProbe())
