@@ -19,9 +19,10 @@ import hmac
 import secrets
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -80,8 +81,7 @@ def check_scope(scope: str) -> str:
     return scope
 
 
-def _info(row: object) -> TokenInfo:
-    r = tuple(row)  # type: ignore[call-overload]
+def _info(r: Sequence[Any]) -> TokenInfo:
     return TokenInfo(
         id=int(r[0]),
         user_id=int(r[1]),
