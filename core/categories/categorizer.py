@@ -1,0 +1,206 @@
+"""The matching engine shared by the query function ``categorize`` and the rest of the app.
+
+Rules are compiled once; results are memoized per distinct data value. Browser events are
+matched on ``url``, on ``$domain`` (derived from ``url`` without ``www.`` when absent) and on
+``title`` like any other string value.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+from core.categories.model import UNCATEGORIZED, Category, Rule
+from core.errors import ValidationError
+
+log = logging.getLogger(__name__)
+
+_MEMO_LIMIT = 200_000
+_Search = Callable[[str], object]
+# (path, search, select_keys)
+_Step = tuple[tuple[str, ...], _Search, tuple[str, ...] | None]
+
+
+@lru_cache(maxsize=4096)
+def domain_of(url: str) -> str:
+    """The host of ``url`` without ``www.``, lower-cased ("" when there is none)."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+    return host[4:] if host.startswith("www.") else host
+
+
+def data_key(data: Mapping[str, Any]) -> Hashable:
+    """A hashable key for the parts of ``data`` that matching can see (its string values)."""
+    try:
+        key = tuple(data.items())
+        hash(key)
+    except TypeError:
+        return tuple((k, v) for k, v in data.items() if isinstance(v, str))
+    return key
+
+
+def _string_values(data: Mapping[str, Any], keys: tuple[str, ...] | None) -> list[str]:
+    if keys is None:
+        values = [v for v in data.values() if isinstance(v, str)]
+        if "$domain" not in data and isinstance(data.get("url"), str):
+            values.append(domain_of(data["url"]))
+        return values
+    out: list[str] = []
+    for key in keys:
+        value = data.get(key)
+        if value is None and key == "$domain" and isinstance(data.get("url"), str):
+            value = domain_of(data["url"])
+        if isinstance(value, str):
+            out.append(value)
+    return out
+
+
+def _compile(rule: Rule, strict: bool) -> re.Pattern[str] | None:
+    try:
+        return rule.compile()
+    except ValidationError:
+        if strict:
+            raise
+        log.warning("Ignoring category rule with invalid regex %r", rule.regex)
+        return None
+
+
+class _Matcher:
+    """Rules compiled into (path, search, keys) steps, with a per-data memo."""
+
+    def __init__(
+        self, rules: Iterable[tuple[Sequence[str], Rule]], *, strict: bool, ranked: bool
+    ) -> None:
+        self.rules: list[tuple[tuple[str, ...], Rule]] = [(tuple(p), r) for p, r in rules]
+        ordered: list[tuple[int, int, _Step]] = []
+        for index, (path, rule) in enumerate(self.rules):
+            pattern = _compile(rule, strict)
+            if pattern is None or not path:
+                continue
+            rank = rule.priority if rule.priority is not None else len(path) * 10
+            keys = tuple(rule.select_keys) if rule.select_keys else None
+            ordered.append((rank if ranked else 0, index, (path, pattern.search, keys)))
+        if ranked:
+            # Highest rank first, the later rule first on ties: the first match wins.
+            ordered.sort(key=lambda item: (item[0], item[1]), reverse=True)
+        self.steps = [step for _, _, step in ordered]
+
+    def matches(self, data: Mapping[str, Any], first_only: bool) -> list[tuple[str, ...]]:
+        found: list[tuple[str, ...]] = []
+        cache: dict[tuple[str, ...] | None, list[str]] = {}
+        for path, search, keys in self.steps:
+            values = cache.get(keys)
+            if values is None:
+                values = cache[keys] = _string_values(data, keys)
+            for value in values:
+                if search(value):
+                    found.append(path)
+                    if first_only:
+                        return found
+                    break
+        return found
+
+
+class Categorizer:
+    """Assigns each data value the deepest matching category path (later rule wins ties).
+
+    No match gives ``("Uncategorized",)``; empty regexes and ``type: none`` never match; a
+    rule's integer ``priority`` replaces its depth rank (depth * 10) as ActivityWatch does.
+    Invalid regexes raise ValidationError when ``strict``, else they are ignored.
+    """
+
+    def __init__(self, rules: Iterable[tuple[Sequence[str], Rule]], *, strict: bool = False):
+        self._matcher = _Matcher(rules, strict=strict, ranked=True)
+        self._strict = strict
+        self._memo: dict[Hashable, tuple[str, ...]] = {}
+
+    @classmethod
+    def from_categories(
+        cls, categories: Iterable[Category], *, strict: bool = False
+    ) -> Categorizer:
+        return cls(((c.name, c.rule) for c in categories), strict=strict)
+
+    @classmethod
+    def from_aw_classes(cls, classes: Sequence[Any], *, strict: bool = False) -> Categorizer:
+        """From the query form ``[[path, rule_dict], ...]``."""
+        return cls(_parse_pairs(classes, "categorize", path=True), strict=strict)
+
+    @property
+    def rules(self) -> list[tuple[tuple[str, ...], Rule]]:
+        return list(self._matcher.rules)
+
+    def with_rule(self, path: Sequence[str], rule: Rule) -> Categorizer:
+        """A new categorizer with ``rule`` replacing ``path``'s rule (or appended)."""
+        key = tuple(path)
+        rules = self._matcher.rules
+        if any(p == key for p, _ in rules):
+            new = [(p, rule if p == key else r) for p, r in rules]
+        else:
+            new = [*rules, (key, rule)]
+        return Categorizer(new, strict=self._strict)
+
+    def categorize(self, data: Mapping[str, Any]) -> tuple[str, ...]:
+        key = data_key(data)
+        found = self._memo.get(key)
+        if found is None:
+            matches = self._matcher.matches(data, first_only=True)
+            found = matches[0] if matches else UNCATEGORIZED
+            if len(self._memo) >= _MEMO_LIMIT:
+                self._memo.clear()
+            self._memo[key] = found
+        return found
+
+
+class Tagger:
+    """Assigns each data value every tag whose rule matches (in rule order)."""
+
+    def __init__(self, rules: Iterable[tuple[str, Rule]], *, strict: bool = False) -> None:
+        self._matcher = _Matcher((((t,), r) for t, r in rules), strict=strict, ranked=False)
+        self._memo: dict[Hashable, tuple[str, ...]] = {}
+
+    @classmethod
+    def from_aw_classes(cls, classes: Sequence[Any], *, strict: bool = False) -> Tagger:
+        """From the query form ``[[tag, rule_dict], ...]``."""
+        pairs = _parse_pairs(classes, "tag", path=False)
+        return cls(((p[0], r) for p, r in pairs), strict=strict)
+
+    def tags(self, data: Mapping[str, Any]) -> tuple[str, ...]:
+        key = data_key(data)
+        found = self._memo.get(key)
+        if found is None:
+            found = tuple(p[0] for p in self._matcher.matches(data, first_only=False))
+            if len(self._memo) >= _MEMO_LIMIT:
+                self._memo.clear()
+            self._memo[key] = found
+        return found
+
+
+def _parse_pairs(
+    classes: Sequence[Any], what: str, *, path: bool
+) -> list[tuple[tuple[str, ...], Rule]]:
+    shape = "[[path...], rule]" if path else "[tag, rule]"
+    if not isinstance(classes, list | tuple):
+        raise ValidationError(f"{what}() expects a list of {shape} pairs.")
+    out: list[tuple[tuple[str, ...], Rule]] = []
+    for index, item in enumerate(classes):
+        if not isinstance(item, list | tuple) or len(item) != 2:
+            raise ValidationError(f"{what}() rule {index + 1} must be a pair {shape}.")
+        name, raw_rule = item
+        if path:
+            if not isinstance(name, list | tuple) or not all(isinstance(n, str) for n in name):
+                raise ValidationError(
+                    f"{what}() rule {index + 1}: the category must be a list of strings."
+                )
+            key = tuple(name)
+        else:
+            if not isinstance(name, str):
+                raise ValidationError(f"{what}() rule {index + 1}: the tag must be a string.")
+            key = (name,)
+        out.append((key, Rule.from_dict(raw_rule)))
+    return out

@@ -1,0 +1,98 @@
+"""Runs parsed queries: one evaluation per timeperiod, results serialised at the end."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.errors import ValidationError
+from core.query.datasource import QueryDataSource
+from core.query.errors import QueryError
+from core.query.functions import FUNCTIONS, QueryContext
+from core.query.parser import join_statements, parse
+from core.query.serialize import to_json
+from core.query.syntax import Call, DictExpr, Expr, ListExpr, Literal, Program, Var
+from core.timeutil import format_iso, parse_iso
+
+
+def parse_timeperiod(period: str) -> tuple[int, int]:
+    """``"<iso>/<iso>"`` -> (start_us, end_us)."""
+    if not isinstance(period, str) or period.count("/") != 1:
+        raise QueryError(f"Invalid timeperiod {period!r}: expected '<start>/<end>' in ISO 8601.")
+    start_text, end_text = period.split("/")
+    try:
+        start_us, _ = parse_iso(start_text)
+        end_us, _ = parse_iso(end_text)
+    except ValidationError as exc:
+        raise QueryError(f"Invalid timeperiod {period!r}: {exc}") from None
+    if end_us < start_us:
+        raise QueryError(f"Invalid timeperiod {period!r}: the end is before the start.")
+    return start_us, end_us
+
+
+def evaluate(program: Program, source: QueryDataSource, start_us: int, end_us: int) -> Any:
+    """Run ``program`` for one period and return the raw value of ``RETURN`` (not serialised)."""
+    start_iso, end_iso = format_iso(start_us), format_iso(end_us)
+    namespace: dict[str, Any] = {
+        "TIMEINTERVAL": f"{start_iso}/{end_iso}",
+        "STARTTIME": start_iso,
+        "ENDTIME": end_iso,
+    }
+    ctx = _Evaluator(program.text, namespace, QueryContext(source, start_us, end_us))
+    for statement in program.statements:
+        namespace[statement.name] = ctx.eval(statement.expr)
+    if "RETURN" not in namespace:
+        raise QueryError("The query has no RETURN statement: add one like 'RETURN = events;'.")
+    return namespace["RETURN"]
+
+
+class _Evaluator:
+    def __init__(self, text: str, namespace: dict[str, Any], context: QueryContext) -> None:
+        self.text = text
+        self.namespace = namespace
+        self.context = context
+
+    def eval(self, expr: Expr) -> Any:
+        kind = type(expr)
+        if kind is Var:
+            assert isinstance(expr, Var)
+            try:
+                return self.namespace[expr.name]
+            except KeyError:
+                hint = " (functions need parentheses)" if expr.name in FUNCTIONS else ""
+                raise QueryError.at(
+                    f"Unknown variable '{expr.name}'{hint}", self.text, expr.offset
+                ) from None
+        if kind is Call:
+            assert isinstance(expr, Call)
+            function = FUNCTIONS.get(expr.name)
+            if function is None:
+                raise QueryError.at(f"Unknown function '{expr.name}'", self.text, expr.offset)
+            args = [self.eval(arg) for arg in expr.args]
+            try:
+                return function(self.context, args)
+            except QueryError as exc:
+                if exc.offset is not None:
+                    raise
+                raise QueryError.at(exc.message, self.text, expr.offset) from None
+        if kind is Literal:
+            assert isinstance(expr, Literal)
+            return expr.value
+        if kind is ListExpr:
+            assert isinstance(expr, ListExpr)
+            return [self.eval(item) for item in expr.items]
+        assert isinstance(expr, DictExpr)
+        return {key: self.eval(value) for key, value in expr.items}
+
+
+def run_query(
+    statements: str | list[str], timeperiods: list[str], source: QueryDataSource
+) -> list[Any]:
+    """Run a query once per timeperiod; one JSON-ready result per period, in order.
+
+    Raises QueryError (a ValidationError) for anything wrong with the query or its input.
+    """
+    program = parse(join_statements(statements))
+    if not isinstance(timeperiods, list):
+        raise QueryError("'timeperiods' must be a list of '<start>/<end>' strings.")
+    periods = [parse_timeperiod(p) for p in timeperiods]
+    return [to_json(evaluate(program, source, start, end)) for start, end in periods]
