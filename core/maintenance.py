@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.errors import StorageError, ValidationError
+from core.errors import DatabaseCorruptError, StorageError, ValidationError
 from core.keys import DataKey, KeyMode, KeyStore
 from core.paths import AppDirs
 from core.schema import SCHEMA_VERSION
@@ -47,11 +47,13 @@ def check_database(dirs: AppDirs, passphrase: str | None) -> CheckReport:
     try:
         problems = store.integrity_check()
         counts: dict[str, int] = {}
-        with store.connect() as conn:
-            for table in ("users", "buckets", "events", "api_tokens", "categories", "settings"):
-                counts[table] = int(
-                    conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one()  # noqa: S608
-                )
+        for table in ("users", "buckets", "events", "api_tokens", "categories", "settings"):
+            try:
+                with store.connect() as conn:
+                    sql = f"SELECT count(*) FROM {table}"  # noqa: S608 - fixed table names
+                    counts[table] = int(conn.exec_driver_sql(sql).scalar_one())
+            except DatabaseCorruptError:
+                problems.append(f"table {table} cannot be read")
         version = store.user_version()
     finally:
         store.engine.dispose()

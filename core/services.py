@@ -7,6 +7,7 @@ checkpointed, connections closed, directory lock released.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 from collections.abc import Iterator, Mapping
@@ -20,8 +21,10 @@ from sqlalchemy import Connection
 from core import reader
 from core.errors import (
     DatabaseLockedError,
+    DiskFullError,
     KeyMissingError,
     NotFoundError,
+    ReadOnlyError,
     StorageError,
     WrongKeyError,
 )
@@ -67,7 +70,20 @@ def acquire_dir_lock(dirs: AppDirs) -> filelock.BaseFileLock:
             f"Another TimelyGator process is using {dirs.data}. Close it first, or start "
             "this one with a different --data-dir."
         ) from None
+    except OSError as exc:
+        raise _folder_error(dirs.data, exc) from None
     return lock
+
+
+def _folder_error(folder: Path, exc: OSError) -> StorageError:
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return ReadOnlyError(
+            f"The data folder {folder} is read-only or not writable. Fix its permissions or "
+            "choose another folder with --data-dir. Nothing was changed."
+        )
+    if exc.errno == errno.ENOSPC:
+        return DiskFullError(f"The disk holding {folder} is full. Free some space and retry.")
+    return StorageError(f"The data folder {folder} cannot be used ({exc.strerror}).")
 
 
 def open_store(dirs: AppDirs, passphrase: str | None, *, create: bool) -> Store:
@@ -137,7 +153,10 @@ class Services:
         max_delay: float = 1.0,
     ) -> Services:
         """Lock the directory, unlock and migrate the database, start the writer."""
-        dirs.ensure()
+        try:
+            dirs.ensure()
+        except OSError as exc:
+            raise _folder_error(dirs.data, exc) from None
         lock = acquire_dir_lock(dirs)
         try:
             store = open_store(dirs, passphrase, create=create)

@@ -83,8 +83,8 @@ def storage_error(exc: BaseException, path: Path) -> StorageError:
         )
     if primary == _SQLITE_CORRUPT or "malformed" in message or "corrupt" in message:
         return DatabaseCorruptError(
-            f"{path} is damaged. Nothing was changed; restore a backup with "
-            "'timelygator restore' or run 'timelygator db check' for details."
+            f"{path} is damaged. Nothing was changed; run 'timelygator db check' for "
+            "details and restore a backup of it."
         )
     if primary == _SQLITE_CANTOPEN or "unable to open" in message:
         return ReadOnlyError(

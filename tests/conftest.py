@@ -1,0 +1,66 @@
+"""Suite-wide isolation: no test reads the developer's real config, data or keyring.
+
+Every test gets its own data directory (``TIMELYGATOR_DATA_DIR``), HOME and XDG
+directories under its tmp_path, an in-memory keyring, and cheap scrypt parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import pytest
+from keyring.backend import KeyringBackend
+
+from core.paths import AppDirs, resolve_dirs
+
+
+class MemoryKeyring(KeyringBackend):
+    """A keyring that lives in a dict (priority > 0 so it counts as available)."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.entries.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.entries[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.entries.pop((service, username), None)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[MemoryKeyring]:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for var in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(var, str(home / var.lower()))
+    monkeypatch.setenv("TIMELYGATOR_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("TIMELYGATOR_PASSPHRASE", raising=False)
+    monkeypatch.setattr("core.keys.SCRYPT_N", 2**14)
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def memory_keyring(_isolated_environment: MemoryKeyring) -> MemoryKeyring:
+    """The in-memory keyring this test runs with."""
+    return _isolated_environment
+
+
+@pytest.fixture
+def dirs(tmp_path: Path) -> AppDirs:
+    """This test's own data directory."""
+    return resolve_dirs(tmp_path / "data")

@@ -1,0 +1,177 @@
+"""The single writer: heartbeats, inserts, updates, deletes, group commit, errors."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from core import reader
+from core.errors import NotFoundError, ValidationError
+from core.event import Event
+from core.paths import AppDirs
+from core.services import Services
+from core.writer import Change
+
+S = 1_000_000
+T = 1_700_000_000 * S
+
+
+@pytest.fixture
+def services(dirs: AppDirs) -> Iterator[Services]:
+    with Services.open(dirs, "writer tests pass") as opened:
+        yield opened
+
+
+def _events(services: Services, bucket: str = "w") -> list[tuple[int, int, dict[str, object]]]:
+    return [(e.start_us, e.end_us, e.data) for e in services.events(bucket)]
+
+
+def test_heartbeats_merge_and_split_as_specified(services: Services) -> None:
+    key = services.ensure_bucket("w", type="currentwindow", client="t", hostname="h")
+    hb = services.writer.heartbeat
+    first = hb(key, Event(T, T + S, {"app": "a"}), 2).result()
+    merged = hb(key, Event(T + 2 * S, T + 3 * S, {"app": "a"}), 2).result()
+    assert merged.id == first.id and (merged.start_us, merged.end_us) == (T, T + 3 * S)
+    other = hb(key, Event(T + 4 * S, T + 4 * S, {"app": "b"}), 2).result()
+    assert other.id != first.id
+    late = hb(key, Event(T + 10 * S, T + 10 * S, {"app": "b"}), 2).result()
+    assert late.id != other.id  # gap 6 s > pulsetime 2 s
+    assert _events(services) == [
+        (T + 10 * S, T + 10 * S, {"app": "b"}),
+        (T + 4 * S, T + 4 * S, {"app": "b"}),
+        (T, T + 3 * S, {"app": "a"}),
+    ]
+
+
+def test_cache_is_invalidated_by_insert_update_and_delete(services: Services) -> None:
+    key = services.ensure_bucket("w", type="t", client="c", hostname="h")
+    w = services.writer
+    last = w.heartbeat(key, Event(T, T + S, {"app": "a"}), 5).result()
+    # An insert after the cached last event becomes the new last event.
+    w.insert_events(key, [Event(T + 2 * S, T + 3 * S, {"app": "x"})]).result()
+    nxt = w.heartbeat(key, Event(T + 3 * S, T + 4 * S, {"app": "a"}), 5).result()
+    assert nxt.id != last.id
+    # Editing that event's data in place (as editors do) changes what merges.
+    w.insert_events(key, [Event(nxt.start_us, nxt.end_us, {"app": "edited"}, id=nxt.id)]).result()
+    again = w.heartbeat(key, Event(T + 4 * S, T + 5 * S, {"app": "edited"}), 5).result()
+    assert again.id == nxt.id and again.end_us == T + 5 * S
+    # Deleting the last event: the next heartbeat merges into the one before, if it may.
+    w.delete_events(key, [nxt.id]).result()
+    assert all(e.id != nxt.id for e in services.events("w"))
+    after = w.heartbeat(key, Event(T + 5 * S, T + 6 * S, {"app": "x"}), 5).result()
+    assert after.start_us == T + 2 * S and after.end_us == T + 6 * S
+
+
+def test_insert_with_id_of_another_bucket_inserts_a_new_event(services: Services) -> None:
+    a = services.ensure_bucket("a", type="t", client="c", hostname="h")
+    b = services.ensure_bucket("b", type="t", client="c", hostname="h")
+    (ev,) = services.writer.insert_events(a, [Event(T, T + S, {"k": 1})]).result()
+    (copy,) = services.writer.insert_events(b, [Event(T, T + S, {"k": 2}, id=ev.id)]).result()
+    assert copy.id != ev.id
+    assert services.events("a")[0].data == {"k": 1}
+
+
+def test_acknowledged_means_committed_and_visible_to_readers(services: Services) -> None:
+    key = services.ensure_bucket("w", type="t", client="c", hostname="h")
+    futures = [
+        services.writer.heartbeat(key, Event(T + i * S, T + i * S, {"i": i % 3}), 0)
+        for i in range(2000)
+    ]
+    results = [f.result(10) for f in futures]
+    assert len({r.id for r in results}) == 2000
+    with services.read() as conn:
+        assert reader.count_events(conn, key) == 2000
+    assert services.writer.committed_transactions < 2000  # grouped
+
+
+def test_one_bad_operation_fails_alone(services: Services) -> None:
+    key = services.ensure_bucket("w", type="t", client="c", hostname="h")
+    ok1 = services.writer.heartbeat(key, Event(T, T, {"a": 1}), 0)
+    bad = services.writer.heartbeat(key + 999, Event(T, T, {"a": 1}), 0)
+    ok2 = services.writer.heartbeat(key, Event(T + S, T + S, {"a": 2}), 0)
+    assert ok1.result().id is not None and ok2.result().id is not None
+    with pytest.raises(NotFoundError):
+        bad.result()
+    assert len(services.events("w")) == 2
+
+
+def test_invalid_events_are_refused_before_queueing(services: Services) -> None:
+    key = services.ensure_bucket("w", type="t", client="c", hostname="h")
+    with pytest.raises(ValidationError, match="negative"):
+        services.writer.insert_events(key, [Event(T + S, T, {})])
+    with pytest.raises(ValidationError, match="JSON object"):
+        services.writer.heartbeat(key, Event(T, T, ["x"]), 1)  # type: ignore[arg-type]
+    assert services.events("w") == []
+
+
+def test_bucket_lifecycle(services: Services) -> None:
+    w = services.writer
+    created = w.create_bucket(services.user_id, "x", type="t", client="c", hostname="h").result()
+    assert created is not None and created.name == "x"
+    assert (
+        w.create_bucket(services.user_id, "x", type="t", client="c", hostname="h").result() is None
+    )
+    w.update_bucket(created.key, hostname="other", data={"k": "v"}).result()
+    w.insert_events(created.key, [Event(T, T + S, {})]).result()
+    (info,) = services.buckets()
+    assert (info.hostname, info.data, info.first_us, info.last_us) == (
+        "other",
+        {"k": "v"},
+        T,
+        T + S,
+    )
+    w.delete_bucket(created.key).result()
+    assert services.buckets() == []
+    with services.read() as conn:
+        assert reader.total_events(conn) == 0
+
+
+def test_change_listeners_hear_committed_changes(services: Services) -> None:
+    heard: list[Change] = []
+    done = threading.Event()
+
+    def listener(changes: list[Change]) -> None:
+        heard.extend(changes)
+        if any(c.kind == "event" for c in changes):
+            done.set()
+
+    services.writer.add_change_listener(listener)
+    key = services.ensure_bucket("w", type="t", client="c", hostname="h")
+    stored = services.writer.heartbeat(key, Event(T, T, {"a": 1}), 0).result()
+    assert done.wait(5)
+    assert any(c.kind == "event" and c.event is not None and c.event.id == stored.id for c in heard)
+
+
+def test_concurrent_producers_lose_nothing(services: Services) -> None:
+    keys = [services.ensure_bucket(f"b{i}", type="t", client="c", hostname="h") for i in range(4)]
+    errors: list[BaseException] = []
+
+    def produce(key: int) -> None:
+        try:
+            for i in range(500):
+                services.writer.heartbeat(key, Event(T + i * S, T + i * S, {"i": i}), 0).result()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=produce, args=(k,)) for k in keys]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    with services.read() as conn:
+        assert [reader.count_events(conn, k) for k in keys] == [500] * 4
+
+
+def test_stop_flushes_everything_submitted(dirs: AppDirs) -> None:
+    services = Services.open(dirs, "writer tests pass", max_delay=5.0)
+    key = services.ensure_bucket("w", type="t", client="c", hostname="h")
+    futures = [
+        services.writer.heartbeat(key, Event(T + i * S, T + i * S, {}), 0) for i in range(300)
+    ]
+    services.close()
+    assert all(f.done() and f.exception() is None for f in futures)
+    with Services.open(dirs, "writer tests pass") as again:
+        assert len(again.events("w")) == 300

@@ -1,0 +1,61 @@
+"""Layering: core and watchers never import Qt (CONVENTIONS.md, item 1)."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FORBIDDEN = ("PySide6", "shiboken6", "pyqtgraph", "PyQt5", "PyQt6", "timelygator_gui")
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_core_and_watchers_sources_never_import_qt() -> None:
+    offenders = []
+    files = [*ROOT.joinpath("core").rglob("*.py"), *ROOT.joinpath("watchers").rglob("*.py")]
+    assert len(files) > 10
+    for path in files:
+        for name in _imports(path):
+            if name.split(".")[0] in FORBIDDEN:
+                offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert offenders == []
+
+
+def test_importing_every_core_and_watchers_module_loads_no_qt() -> None:
+    script = f"""
+import importlib, pkgutil, sys
+import core, watchers
+for package in (core, watchers):
+    for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        if ".migrations" in info.name:
+            continue
+        importlib.import_module(info.name)
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in {FORBIDDEN!r})
+print(",".join(loaded))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == ""
+
+
+def test_cli_entry_point_module_is_qt_free() -> None:
+    """``timelygator serve`` on a headless box must not need Qt."""
+    script = "import sys, timelygator_gui.main; print('PySide6' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert result.stdout.strip() == "False"
