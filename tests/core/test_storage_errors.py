@@ -152,7 +152,8 @@ def test_disk_full_pauses_writing_and_keeps_acknowledged_data(tmp_path: Path) ->
         error = None
         for batch in range(10_000):
             first = batch * 200
-            events = [Event(i, i + 1, {{"pad": "x" * 400, "i": i}}) for i in range(first, first + 200)]
+            pad = "x" * 400
+            events = [Event(i, i + 1, {{"pad": pad, "i": i}}) for i in range(first, first + 200)]
             try:
                 s.writer.insert_events(k, events).result()
                 acked += len(events)
