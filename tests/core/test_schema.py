@@ -1,0 +1,79 @@
+"""Schema versions: Alembic head matches the code, newer databases are refused."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+from core.errors import SchemaTooNewError
+from core.keys import KeyStore
+from core.paths import AppDirs
+from core.schema import MIGRATIONS_DIR, SCHEMA_VERSION, revision_for
+from core.services import Services
+from core.store import Store
+
+PASS = "schema test passphrase"
+
+
+def test_schema_version_is_the_alembic_head() -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    heads = ScriptDirectory.from_config(config).get_heads()
+    assert heads == [revision_for(SCHEMA_VERSION)]
+
+
+def test_models_match_the_migrations(dirs: AppDirs) -> None:
+    """The ORM models and the migrated schema agree (no un-migrated model change)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from core.models import Base
+
+    with Services.open(dirs, PASS) as services, services.store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_newer_database_is_refused_and_untouched(dirs: AppDirs) -> None:
+    with Services.open(dirs, PASS) as services, services.store.engine.begin() as conn:
+        conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    digest = hashlib.sha256(dirs.database.read_bytes()).hexdigest()
+    with pytest.raises(SchemaTooNewError, match="newer TimelyGator"):
+        Services.open(dirs, PASS)
+    assert hashlib.sha256(dirs.database.read_bytes()).hexdigest() == digest
+
+
+def test_upgrade_backs_up_and_verifies_before_migrating(
+    dirs: AppDirs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An older database is copied (encrypted, verified) before any migration runs."""
+    with Services.open(dirs, PASS) as services:
+        services.ensure_bucket("kept", type="t", client="c", hostname="h")
+    seen: list[list[Path]] = []
+
+    def fake_upgrade(store: Store, target: str) -> None:
+        seen.append(sorted(dirs.backups.glob("pre-migration-v1-*.db")))
+        assert target == revision_for(SCHEMA_VERSION + 1)
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+
+    monkeypatch.setattr("core.schema.SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr("core.schema._alembic_upgrade", fake_upgrade)
+    with Services.open(dirs, PASS) as services:
+        pass
+    assert len(seen) == 1
+    assert len(seen[0]) == 1
+    backup = seen[0][0]
+    assert not backup.read_bytes().startswith(b"SQLite format 3")
+    copy = Store(backup, KeyStore(dirs).load(PASS)[0])
+    try:
+        assert copy.integrity_check() == []
+        assert copy.user_version() == SCHEMA_VERSION
+        with copy.connect() as conn:
+            assert conn.exec_driver_sql("SELECT name FROM buckets").scalars().all() == ["kept"]
+    finally:
+        copy.engine.dispose()
