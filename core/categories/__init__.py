@@ -1,6 +1,14 @@
 """Hierarchical categories: model, matching engine, import/export, defaults (Qt-free)."""
 
 from core.categories.categorizer import Categorizer, Tagger, data_key, domain_of
+from core.categories.formats import (
+    from_aw_classes,
+    from_document,
+    load_categories_file,
+    load_default_categories,
+    to_aw_classes,
+    to_document,
+)
 from core.categories.model import (
     UNCATEGORIZED,
     Category,
@@ -11,6 +19,7 @@ from core.categories.model import (
     productivity_level,
     productivity_percent,
 )
+from core.categories.preview import RulePreview, rule_preview
 
 __all__ = [
     "UNCATEGORIZED",
@@ -20,9 +29,17 @@ __all__ = [
     "Productivity",
     "ResolvedStyle",
     "Rule",
+    "RulePreview",
     "Tagger",
     "data_key",
     "domain_of",
+    "from_aw_classes",
+    "from_document",
+    "load_categories_file",
+    "load_default_categories",
     "productivity_level",
     "productivity_percent",
+    "rule_preview",
+    "to_aw_classes",
+    "to_document",
 ]
