@@ -59,6 +59,7 @@ class AfkWatcher(Watcher):
         self._afk: bool | None = None  # None: no observation yet
         self._afk_since_us = 0
         self._last_poll_us: int | None = None
+        self._last_input_us: int | None = None
 
     @property
     def is_afk(self) -> bool | None:
@@ -79,11 +80,21 @@ class AfkWatcher(Watcher):
             self.set_status(WatcherState.PAUSED)
             self._afk = None  # start afresh after the pause; nothing is backdated into it
             self._last_poll_us = None
+            self._last_input_us = None
             return
         idle_s = max(0.0, float(self.probe.seconds_since_input()))
         self.set_status(WatcherState.RUNNING)
         idle_us = round(idle_s * US_PER_S)
         last_input_us = now_us - idle_us
+        previous_input_us = self._last_input_us
+        if previous_input_us is not None and (
+            previous_input_us - US_PER_S < last_input_us < previous_input_us
+        ):
+            # Rounding jitter (idle is reported in ms against our clock): the last input
+            # never moves back, and a heartbeat starting before the stored event's start
+            # would not merge into it.
+            last_input_us = previous_input_us
+        self._last_input_us = last_input_us
         previous_poll_us, self._last_poll_us = self._last_poll_us, now_us
 
         if (
@@ -121,7 +132,7 @@ class AfkWatcher(Watcher):
             self._afk_since_us = last_input_us
             self._ping(True, last_input_us, idle_us)
         elif was_afk:
-            self._ping(True, last_input_us, idle_us)
+            self._ping(True, self._afk_since_us, now_us - self._afk_since_us)
         else:
             self._ping(False, last_input_us)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,15 +41,30 @@ class RecordingSink:
     heartbeats: list[Heartbeat] = field(default_factory=list)
     flushed: int = 0
     got_heartbeat: threading.Event = field(default_factory=threading.Event)
+    changed: threading.Condition = field(default_factory=threading.Condition)
 
     def ensure_bucket(self, name: str, type: str, client: str, hostname: str) -> None:
         self.buckets.append((name, type, client, hostname))
 
     def heartbeat(self, bucket: str, event: Event, pulsetime_s: float) -> None:
-        self.heartbeats.append(
-            Heartbeat(bucket, event.start_us, event.end_us, dict(event.data), pulsetime_s)
-        )
+        with self.changed:
+            self.heartbeats.append(
+                Heartbeat(bucket, event.start_us, event.end_us, dict(event.data), pulsetime_s)
+            )
+            self.changed.notify_all()
         self.got_heartbeat.set()
+
+    def wait_for(self, predicate: Callable[[Heartbeat], bool], timeout_s: float) -> Heartbeat:
+        """Wait until a heartbeat satisfies ``predicate`` and return it (fails on timeout)."""
+        found: list[Heartbeat] = []
+
+        def check() -> bool:
+            found[:] = [h for h in self.heartbeats if predicate(h)]
+            return bool(found)
+
+        with self.changed:
+            assert self.changed.wait_for(check, timeout_s), "no matching heartbeat in time"
+        return found[0]
 
     def flush(self) -> None:
         self.flushed += 1

@@ -116,3 +116,17 @@ def test_paused_sends_nothing_and_restarts_fresh() -> None:
     s.run(1005, {1005}, start_s=1005)
     assert s.by_time[1005] == [(1005, 0, "not-afk")]
     assert s.returned == []
+
+
+def test_millisecond_jitter_never_moves_event_starts_backwards() -> None:
+    # Idle is reported in ms against our clock: now - idle wobbles by a millisecond or so.
+    s = Scenario()
+    jitter = [0, 1, -1, 2, -2, 0, 1]
+    for i, j in enumerate(jitter):
+        s.clock.us = T0 + (5 * i) * US_PER_S
+        s.probe.idle_s = 5 * i + j / 1000  # input at T0 (+-jitter), then nothing
+        s.watcher.poll_once(s.clock.now_us())
+    starts = [h.start_us for h in s.sink.heartbeats]
+    assert starts == sorted(starts)
+    assert starts[0] == T0  # the first observation wins
+    assert {h.data["status"] for h in s.sink.heartbeats} == {"not-afk"}

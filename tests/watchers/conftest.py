@@ -1,0 +1,45 @@
+"""Fixtures for watcher tests: the X11 display for ``@pytest.mark.x11`` tests.
+
+Tests never start an X server: CI (or the developer) runs ``Xvfb :99`` plus ``openbox`` and
+sets ``TIMELYGATOR_TEST_DISPLAY=:99`` (or just ``DISPLAY``); without either, x11 tests skip.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def x11_display() -> Iterator[str]:
+    display = os.environ.get("TIMELYGATOR_TEST_DISPLAY") or os.environ.get("DISPLAY")
+    if not display:
+        pytest.skip("no X11 display: set TIMELYGATOR_TEST_DISPLAY or DISPLAY (Xvfb + openbox)")
+    try:
+        from Xlib import X
+        from Xlib import display as xdisplay
+    except ImportError:
+        pytest.skip("python-xlib is not installed")
+    try:
+        disp = xdisplay.Display(display)
+    except Exception as exc:
+        pytest.skip(f"cannot open X11 display {display}: {exc}")
+    root = disp.screen().root
+    wm_check = root.get_full_property(
+        disp.intern_atom("_NET_SUPPORTING_WM_CHECK"), X.AnyPropertyType
+    )
+    disp.close()
+    if wm_check is None:
+        pytest.skip(f"display {display} has no EWMH window manager (run openbox)")
+    saved = {k: os.environ.get(k) for k in ("DISPLAY", "WAYLAND_DISPLAY", "XDG_SESSION_TYPE")}
+    os.environ["DISPLAY"] = display
+    os.environ.pop("WAYLAND_DISPLAY", None)
+    os.environ.pop("XDG_SESSION_TYPE", None)
+    yield display
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value

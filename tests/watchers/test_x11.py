@@ -1,0 +1,101 @@
+"""Real probes on a real X11 display (Xvfb + openbox in CI). Skipped without a display."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.timeutil import US_PER_S
+from tests.watchers.fakes import RecordingSink
+from watchers.afk_watcher import AfkWatcher
+from watchers.idle_probe import X11IdleProbe
+from watchers.supervisor import Supervisor
+from watchers.window_probe import PyWinCtlWindowProbe
+from watchers.window_watcher import WindowWatcher
+
+pytestmark = pytest.mark.x11
+
+TITLE = "TimelyGator x11 test window \u2713"
+
+
+def xdotool(*args: str) -> str:
+    if shutil.which("xdotool") is None:
+        pytest.skip("xdotool is not installed")
+    return subprocess.run(
+        ["xdotool", *args], check=True, capture_output=True, text=True, timeout=10
+    ).stdout
+
+
+@pytest.fixture
+def test_window(x11_display: str) -> Iterator[Any]:
+    """A mapped, active X11 window owned by this process, titled TITLE."""
+    from Xlib import X, Xatom
+    from Xlib import display as xdisplay
+
+    disp = xdisplay.Display(x11_display)
+    screen = disp.screen()
+    win = screen.root.create_window(
+        50, 50, 400, 200, 0, screen.root_depth, X.InputOutput, X.CopyFromParent,
+        background_pixel=screen.white_pixel, event_mask=X.StructureNotifyMask,
+    )  # fmt: skip
+    utf8 = disp.intern_atom("UTF8_STRING")
+    win.set_wm_name(TITLE.encode("ascii", "replace").decode())
+    win.change_property(disp.intern_atom("_NET_WM_NAME"), utf8, 8, TITLE.encode())
+    win.change_property(disp.intern_atom("_NET_WM_PID"), Xatom.CARDINAL, 32, [os.getpid()])
+    win.set_wm_class("tgtest", "TgTest")
+    win.map()
+    disp.sync()
+    while disp.next_event().type != X.MapNotify:  # blocks until the WM mapped it
+        pass
+    xdotool("windowactivate", "--sync", str(win.id))
+    yield win
+    win.destroy()
+    disp.sync()
+    disp.close()
+
+
+def test_window_watcher_records_the_active_window(test_window: Any) -> None:
+    sink = RecordingSink()
+    watcher = WindowWatcher(sink, PyWinCtlWindowProbe(), hostname="x11", poll_interval_s=0.1)
+    supervisor = Supervisor(watcher)
+    supervisor.start()
+    try:
+        hb = sink.wait_for(lambda h: h.data.get("title") == TITLE, timeout_s=10)
+    finally:
+        assert supervisor.stop()
+    app = Path(f"/proc/{os.getpid()}/comm").read_text().strip()
+    assert hb.data == {"app": app, "title": TITLE}
+    assert hb.bucket == "aw-watcher-window_x11"
+    assert watcher.status.state.value == "stopped"
+
+
+def test_afk_then_back_with_real_input(x11_display: str) -> None:
+    xdotool("mousemove", "10", "10")
+    xdotool("mousemove", "20", "20")  # (a move to the current position is no input)
+    first_input_us = time.time_ns() // 1000
+    sink = RecordingSink()
+    watcher = AfkWatcher(sink, X11IdleProbe(), hostname="x11", timeout_s=1.0, poll_interval_s=0.1)
+    supervisor = Supervisor(watcher)
+    supervisor.start()
+    try:
+        afk = sink.wait_for(lambda h: h.data == {"status": "afk"}, timeout_s=15)
+        moved_at_us = time.time_ns() // 1000
+        xdotool("mousemove", "300", "200")
+        back = sink.wait_for(
+            lambda h: h.data == {"status": "not-afk"} and h.start_us > afk.start_us,
+            timeout_s=10,
+        )
+    finally:
+        assert supervisor.stop()
+    # AFK was backdated to the last input (one timeout before it was noticed) ...
+    assert abs(afk.start_us - first_input_us) < US_PER_S // 2
+    assert afk.end_us - afk.start_us >= 1 * US_PER_S
+    # ... and the return is dated at the real input.
+    assert abs(back.start_us - moved_at_us) < US_PER_S // 2
