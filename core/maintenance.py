@@ -45,7 +45,10 @@ def check_database(dirs: AppDirs, passphrase: str | None) -> CheckReport:
     keystore = KeyStore(dirs)
     store = open_store(dirs, passphrase, create=False)
     try:
-        problems = store.integrity_check()
+        try:
+            problems = store.integrity_check()
+        except DatabaseCorruptError as exc:
+            problems = [str(exc)]
         counts: dict[str, int] = {}
         for table in ("users", "buckets", "events", "api_tokens", "categories", "settings"):
             try:

@@ -63,13 +63,15 @@ class Bucket(Base):
 
 
 class Event(Base):
-    """One span: [start_us, end_us) in UTC microseconds, with the capture's UTC offset."""
+    """One span: [start_us, end_us) in UTC microseconds, with the capture's UTC offset.
+
+    Only (bucket_id, start_us) is indexed: range reads are bounded below by the bucket's
+    ``max_duration_us``, so no end index is needed, and extending an event by a heartbeat
+    (the most common write) touches no index page.
+    """
 
     __tablename__ = "events"
-    __table_args__ = (
-        Index("ix_events_bucket_start", "bucket_id", "start_us"),
-        Index("ix_events_bucket_end", "bucket_id", "end_us"),
-    )
+    __table_args__ = (Index("ix_events_bucket_start", "bucket_id", "start_us"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     bucket_id: Mapped[int] = mapped_column(ForeignKey("buckets.id", ondelete="CASCADE"))

@@ -8,11 +8,11 @@ the history is.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import Connection
 
+from core import jsoncodec
 from core.errors import NotFoundError
 from core.event import BucketInfo, Event
 
@@ -43,7 +43,7 @@ def _bucket_from_row(row: Any) -> BucketInfo:
         client=row[3],
         hostname=row[4],
         created_us=int(row[5]),
-        data=json.loads(row[6]) if row[6] else {},
+        data=jsoncodec.loads(row[6]) if row[6] else {},
         first_us=None if row[7] is None else int(row[7]),
         last_us=None if row[8] is None else int(row[8]),
     )
@@ -102,7 +102,7 @@ def get_events(
         sql += " LIMIT :limit"
         params["limit"] = limit
     rows = conn.exec_driver_sql(sql, params).all()
-    loads = json.loads
+    loads = jsoncodec.loads
     return [Event(r[1], r[2], loads(r[4]), r[0], r[3]) for r in rows]
 
 
@@ -134,7 +134,7 @@ def get_event(conn: Connection, bucket: int, event_id: int) -> Event:
     ).first()
     if row is None:
         raise NotFoundError(f"There is no event {event_id} in this bucket.")
-    return Event(row[1], row[2], json.loads(row[4]), row[0], row[3])
+    return Event(row[1], row[2], jsoncodec.loads(row[4]), row[0], row[3])
 
 
 def total_events(conn: Connection) -> int:

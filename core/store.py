@@ -241,5 +241,10 @@ class Store:
 
 
 def _begin_deferred(conn: Connection) -> None:
-    """Start transactions explicitly (the driver runs in autocommit mode)."""
-    conn.exec_driver_sql("BEGIN")
+    """Start transactions explicitly (the driver runs in autocommit mode).
+
+    The writer may already have opened one on the driver connection (its hot path issues
+    BEGIN itself); SQLAlchemy then simply joins it.
+    """
+    if not conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+        conn.exec_driver_sql("BEGIN")

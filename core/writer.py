@@ -13,21 +13,20 @@ in that bucket, and all caches are dropped when a transaction fails.
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from core import models
+from core import jsoncodec, models
 from core.errors import NotFoundError, StorageError, TimelyGatorError, ValidationError
 from core.event import BucketInfo, Event
 from core.heartbeat import merge_heartbeat
@@ -49,9 +48,7 @@ _LAST_EVENT_SQL = (
 )
 
 
-def dump_data(data: dict[str, Any]) -> str:
-    """Event data as stored: compact JSON."""
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+dump_data = jsoncodec.dumps
 
 
 class WriterState(StrEnum):
@@ -76,12 +73,13 @@ ChangeListener = Callable[[list[Change]], None]
 StateListener = Callable[[WriterState, StorageError | None], None]
 
 
-@dataclass(slots=True)
 class _Op:
-    kind: str
-    future: Future[Any]
-    args: tuple[Any, ...] = ()
-    submitted: float = field(default_factory=time.perf_counter)
+    __slots__ = ("args", "future", "kind")
+
+    def __init__(self, kind: str, future: Future[Any], args: tuple[Any, ...]) -> None:
+        self.kind = kind
+        self.future = future
+        self.args = args
 
 
 _STOP = object()
@@ -114,10 +112,10 @@ class Writer:
         self._state_listeners: list[StateListener] = []
         self.state = WriterState.STOPPED
         self.last_error: StorageError | None = None
-        self.queue_depth = 0
         self.committed_transactions = 0
         # Writer-thread state (touched only by the writer thread once started).
         self._conn: Connection | None = None
+        self._raw: Any = None
         self._next_id = 1
         self._buckets: dict[int, int] = {}  # bucket key -> max_duration_us as stored
         self._last: dict[int, Event | None] = {}
@@ -158,6 +156,11 @@ class Writer:
             self._conn = None
         self._set_state(WriterState.STOPPED, None)
 
+    @property
+    def queue_depth(self) -> int:
+        """Operations waiting for the writer (approximate; for metrics)."""
+        return self._queue.qsize()
+
     def add_change_listener(self, listener: ChangeListener) -> None:
         """Call ``listener(changes)`` on the writer thread after each commit; keep it quick."""
         self._change_listeners.append(listener)
@@ -168,12 +171,10 @@ class Writer:
 
     # -- submitting ---------------------------------------------------------------------
     def _submit(self, kind: str, *args: Any) -> Future[Any]:
+        if not self._accepting:
+            raise StorageError("The database is closed; nothing can be written now.")
         future: Future[Any] = Future()
-        with self._lock:
-            if not self._accepting:
-                raise StorageError("The database is closed; nothing can be written now.")
-            self.queue_depth += 1
-            self._queue.put(_Op(kind, future, args))
+        self._queue.put(_Op(kind, future, args))
         return future
 
     def heartbeat(self, bucket_key: int, event: Event, pulsetime_s: float) -> Future[Event]:
@@ -247,6 +248,10 @@ class Writer:
     def _run(self) -> None:
         assert self._conn is not None
         conn = self._conn
+        # The hot path talks to the driver directly (BEGIN/COMMIT, executemany); the
+        # occasional Core statement joins the same transaction (see store._begin).
+        raw: Any = conn.connection.driver_connection
+        self._raw = raw
         stopping = False
         while not stopping:
             first = self._queue.get()
@@ -256,7 +261,7 @@ class Writer:
             batch: list[_Op] = [first]
             deadline = time.monotonic() + self._max_delay
             try:
-                transaction = conn.begin()
+                raw.execute("BEGIN")
                 self._apply(conn, first)
                 while len(batch) < self._max_batch and time.monotonic() < deadline:
                     try:
@@ -270,12 +275,28 @@ class Writer:
                     batch.append(op)
                     self._apply(conn, op)
                 self._flush_pending(conn)
-                transaction.commit()
-            except (SQLAlchemyError, OSError) as exc:
+                if conn.in_transaction():
+                    conn.commit()
+                else:
+                    raw.execute("COMMIT")
+            except (SQLAlchemyError, OSError, self._store.dbapi.Error) as exc:
                 # A failed statement or commit: nothing of this batch is kept.
                 self._fail_batch(batch, exc)
                 continue
             self._finish_batch(batch)
+        self._fail_leftovers()
+
+    def _fail_leftovers(self) -> None:
+        """Operations that raced with stop(): refuse them rather than leave them hanging."""
+        while True:
+            try:
+                op = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(op, _Op):
+                op.future.set_exception(
+                    StorageError("The database was closed before this change could be saved.")
+                )
 
     def _apply(self, conn: Connection, op: _Op) -> None:
         """Apply one op inside the open transaction; its result waits for the commit.
@@ -318,8 +339,6 @@ class Writer:
     def _finish_batch(self, batch: list[_Op]) -> None:
         self.committed_transactions += 1
         changes, self._changes = self._changes, []
-        with self._lock:
-            self.queue_depth -= len(batch)
         if self.state is WriterState.FAILING:
             self._set_state(WriterState.RUNNING, None)
         for op in batch:
@@ -339,8 +358,11 @@ class Writer:
         log.error("A write transaction failed: %s", error)
         assert self._conn is not None
         try:
-            self._conn.rollback()
-        except SQLAlchemyError:
+            if self._conn.in_transaction():
+                self._conn.rollback()
+            elif self._raw is not None and self._raw.in_transaction:
+                self._raw.execute("ROLLBACK")
+        except (SQLAlchemyError, self._store.dbapi.Error):
             log.warning("Rollback after a failed transaction failed too")
         self._pending_inserts.clear()
         self._pending_ends.clear()
@@ -350,8 +372,6 @@ class Writer:
             self._load_state()
         except SQLAlchemyError:
             self._last.clear()
-        with self._lock:
-            self.queue_depth -= len(batch)
         self._set_state(WriterState.FAILING, error)
         for op in batch:
             op.future.set_exception(error if op.kind != "error" else op.args[0])
@@ -373,10 +393,10 @@ class Writer:
     def _last_event(self, conn: Connection, bucket_key: int) -> Event | None:
         if bucket_key in self._last:
             return self._last[bucket_key]
-        row = conn.exec_driver_sql(_LAST_EVENT_SQL, (bucket_key,)).first()
+        row = self._raw.execute(_LAST_EVENT_SQL, (bucket_key,)).fetchone()
         last = None
         if row is not None:
-            last = Event(row[1], row[2], json.loads(row[4]), row[0], row[3])
+            last = Event(row[1], row[2], jsoncodec.loads(row[4]), row[0], row[3])
         self._last[bucket_key] = last
         return last
 
@@ -399,7 +419,8 @@ class Writer:
                 self._pending_ends[merged.id] = merged.end_us
             self._last[bucket_key] = merged
             self._note_duration(bucket_key, merged.end_us - merged.start_us)
-            self._changes.append(Change("event", bucket_key, merged))
+            if self._change_listeners:
+                self._changes.append(Change("event", bucket_key, merged))
             return merged
         new_id = self._next_id
         self._next_id += 1
@@ -415,7 +436,8 @@ class Writer:
         if last is None or stored.start_us >= last.start_us:
             self._last[bucket_key] = stored
         self._note_duration(bucket_key, stored.end_us - stored.start_us)
-        self._changes.append(Change("event", bucket_key, stored))
+        if self._change_listeners:
+            self._changes.append(Change("event", bucket_key, stored))
         return stored
 
     def _do_insert(self, conn: Connection, bucket_key: int, events: list[Event]) -> list[Event]:
@@ -468,15 +490,16 @@ class Writer:
             stored.append(result)
         if new_rows:
             self._flush_pending(conn)
-            conn.exec_driver_sql(_INSERT_SQL, new_rows)
+            self._raw.executemany(_INSERT_SQL, new_rows)
         if changed_rows:
-            conn.exec_driver_sql(
+            self._raw.executemany(
                 "UPDATE events SET start_us = ?, end_us = ?, tz_offset_s = ?, data = ? "
                 "WHERE id = ?",
                 changed_rows,
             )
         self._last.pop(bucket_key, None)
-        self._changes.extend(Change("event", bucket_key, e) for e in stored)
+        if self._change_listeners:
+            self._changes.extend(Change("event", bucket_key, e) for e in stored)
         return stored
 
     def _do_delete(self, conn: Connection, bucket_key: int, event_ids: list[int]) -> int:
@@ -557,15 +580,15 @@ class Writer:
         if self._pending_inserts:
             rows = [tuple(r) for r in self._pending_inserts.values()]
             self._pending_inserts.clear()
-            conn.exec_driver_sql(_INSERT_SQL, rows)
+            self._raw.executemany(_INSERT_SQL, rows)
         if self._pending_ends:
             ends = [(end, event_id) for event_id, end in self._pending_ends.items()]
             self._pending_ends.clear()
-            conn.exec_driver_sql(_UPDATE_END_SQL, ends)
+            self._raw.executemany(_UPDATE_END_SQL, ends)
         if self._max_dur_dirty:
             durs = [(d, key) for key, d in self._max_dur_dirty.items()]
             self._max_dur_dirty.clear()
-            conn.exec_driver_sql(
+            self._raw.executemany(
                 "UPDATE buckets SET max_duration_us = ? WHERE id = ? AND max_duration_us < ?",
                 [(d, key, d) for d, key in durs],
             )

@@ -56,7 +56,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
     )
     op.create_index("ix_events_bucket_start", "events", ["bucket_id", "start_us"])
-    op.create_index("ix_events_bucket_end", "events", ["bucket_id", "end_us"])
     op.create_table(
         "api_tokens",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -113,7 +112,6 @@ def downgrade() -> None:
     op.drop_table("categories")
     op.drop_index(op.f("ix_api_tokens_prefix"), table_name="api_tokens")
     op.drop_table("api_tokens")
-    op.drop_index("ix_events_bucket_end", table_name="events")
     op.drop_index("ix_events_bucket_start", table_name="events")
     op.drop_table("events")
     op.drop_table("buckets")

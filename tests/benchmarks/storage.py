@@ -1,0 +1,229 @@
+"""Storage benchmark: the real (SQLCipher) store vs plain SQLite, same workload, one run.
+
+Prints one JSON object. Figures:
+- heartbeats_pipelined_per_s: 4 producers submit heartbeats without waiting (as concurrent API
+  clients and watchers do), all acknowledged after commit.
+- heartbeats_sequential_per_s: one producer that waits for each acknowledgement.
+- bulk_insert_per_s: insert_events in batches of 5,000.
+- day_read_ms: one-day range read (clipped, newest first) on a 1M-event database.
+- open_ms: opening that 1M-event database (key, schema check, first query).
+Usage: python tests/benchmarks/storage.py [--events 1000000] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from core import reader
+from core.event import Event
+from core.keys import DataKey
+from core.schema import ensure_schema
+from core.store import Store
+from core.writer import Writer
+
+S = 1_000_000
+T0 = 1_735_689_600 * S  # 2025-01-01
+APPS = [f"app{i}" for i in range(120)]
+
+
+def open_backend(path: Path, key: DataKey | None) -> tuple[Store, Writer, int]:
+    store = Store(path, key)
+    ensure_schema(store)
+    with store.engine.begin() as conn:
+        if conn.exec_driver_sql("SELECT count(*) FROM users").scalar_one() == 0:
+            conn.exec_driver_sql("INSERT INTO users (name, created_us) VALUES ('local', 0)")
+    writer = Writer(store)
+    writer.start()
+    return store, writer, 1
+
+
+def heartbeat_stream(n: int, seed: int, start_us: int) -> list[Event]:
+    """Window heartbeats every second; the window changes every 1-30 s (merges + new events)."""
+    rng = random.Random(seed)
+    out: list[Event] = []
+    t = start_us
+    while len(out) < n:
+        app = rng.choice(APPS)
+        data = {"app": app, "title": f"{app} — document {rng.randrange(5000)}.txt"}
+        for _ in range(rng.randint(1, 30)):
+            out.append(Event(t, t, data))
+            t += S
+            if len(out) >= n:
+                break
+    return out
+
+
+def bench_pipelined(writer: Writer, user_id: int, n: int) -> float:
+    keys = [
+        writer.create_bucket(user_id, f"pipe{i}", type="currentwindow", client="b", hostname="h")
+        .result()
+        .key  # type: ignore[union-attr]
+        for i in range(4)
+    ]
+    streams = [heartbeat_stream(n // 4, i, T0) for i in range(4)]
+    barrier = threading.Barrier(5)
+
+    def produce(key: int, events: list[Event]) -> None:
+        barrier.wait()
+        futures = [writer.heartbeat(key, e, 1.5) for e in events]
+        for f in futures:
+            f.result()
+
+    threads = [threading.Thread(target=produce, args=a) for a in zip(keys, streams, strict=True)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for t in threads:
+        t.join()
+    return n / (time.perf_counter() - start)
+
+
+def bench_sequential(writer: Writer, user_id: int, n: int) -> tuple[float, float]:
+    info = writer.create_bucket(user_id, "seq", type="currentwindow", client="b", hostname="h")
+    key = info.result().key  # type: ignore[union-attr]
+    events = heartbeat_stream(n, 99, T0)
+    latencies = []
+    start = time.perf_counter()
+    for e in events:
+        t = time.perf_counter()
+        writer.heartbeat(key, e, 1.5).result()
+        latencies.append(time.perf_counter() - t)
+    rate = n / (time.perf_counter() - start)
+    return rate, statistics.quantiles(latencies, n=100)[98] * 1000
+
+
+def bench_bulk(writer: Writer, user_id: int, n: int, name: str = "bulk") -> float:
+    info = writer.create_bucket(user_id, name, type="currentwindow", client="b", hostname="h")
+    key = info.result().key  # type: ignore[union-attr]
+    rng = random.Random(7)
+    start_us = T0
+    batches = []
+    for b in range(0, n, 5000):
+        batch = []
+        for i in range(b, min(n, b + 5000)):
+            app = rng.choice(APPS)
+            batch.append(
+                Event(
+                    start_us + i * 10 * S,
+                    start_us + i * 10 * S + 9 * S,
+                    {"app": app, "title": f"{app} {i % 3000}"},
+                )
+            )
+        batches.append(batch)
+    start = time.perf_counter()
+    futures = [writer.insert_events(key, batch) for batch in batches]
+    for f in futures:
+        f.result()
+    return n / (time.perf_counter() - start)
+
+
+def bench_day_read(store: Store, bucket: str, repeats: int = 7) -> tuple[float, int]:
+    with store.connect() as conn:
+        key = reader.bucket_key(conn, 1, bucket)
+        first, last = conn.exec_driver_sql(
+            "SELECT min(start_us), max(end_us) FROM events WHERE bucket_id = ?", (key,)
+        ).one()
+        day_start = first + (last - first) // 2
+        times = []
+        count = 0
+        for _ in range(repeats):
+            t = time.perf_counter()
+            events = reader.get_events(conn, key, day_start, day_start + 86_400 * S)
+            times.append(time.perf_counter() - t)
+            count = len(events)
+    return statistics.median(times) * 1000, count
+
+
+def bench_open(path: Path, key: DataKey | None, repeats: int = 7) -> float:
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        store = Store(path, key)
+        ensure_schema(store)
+        with store.connect() as conn:
+            conn.exec_driver_sql("SELECT count(*) FROM buckets").scalar_one()
+        times.append(time.perf_counter() - t)
+        store.engine.dispose()
+    return statistics.median(times) * 1000
+
+
+def run_backend(
+    name: str, key: DataKey | None, args: argparse.Namespace, tmp: Path
+) -> dict[str, float]:
+    path = tmp / f"{name}.db"
+    store, writer, user = open_backend(path, key)
+    result: dict[str, float] = {}
+    result["heartbeats_pipelined_per_s"] = bench_pipelined(writer, user, args.heartbeats)
+    rate, p99 = bench_sequential(writer, user, args.sequential)
+    result["heartbeats_sequential_per_s"] = rate
+    result["heartbeat_sequential_p99_ms"] = p99
+    result["bulk_insert_per_s"] = bench_bulk(writer, user, args.bulk)
+    bench_bulk(writer, user, args.events, name="big")
+    writer.stop()
+    store.close()
+    read_ms, count = bench_day_read(Store(path, key), "big")
+    result["day_read_ms"] = read_ms
+    result["day_read_events"] = count
+    result["open_ms"] = bench_open(path, key)
+    result["file_mb"] = path.stat().st_size / 1e6
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--events", type=int, default=1_000_000, help="size of the read/open database"
+    )
+    parser.add_argument("--heartbeats", type=int, default=200_000)
+    parser.add_argument("--sequential", type=int, default=20_000)
+    parser.add_argument("--bulk", type=int, default=200_000)
+    parser.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
+    args = parser.parse_args()
+    if args.quick:
+        args.events, args.heartbeats, args.sequential, args.bulk = 100_000, 20_000, 2_000, 20_000
+    with tempfile.TemporaryDirectory(prefix="tg-bench-") as tmp:
+        encrypted = run_backend("sqlcipher", DataKey.generate(), args, Path(tmp))
+        plain = run_backend("sqlite", None, args, Path(tmp))
+    overhead = {
+        "heartbeats_pipelined": plain["heartbeats_pipelined_per_s"]
+        / encrypted["heartbeats_pipelined_per_s"],
+        "heartbeats_sequential": plain["heartbeats_sequential_per_s"]
+        / encrypted["heartbeats_sequential_per_s"],
+        "bulk_insert": plain["bulk_insert_per_s"] / encrypted["bulk_insert_per_s"],
+        "day_read": encrypted["day_read_ms"] / plain["day_read_ms"],
+        "open": encrypted["open_ms"] / plain["open_ms"],
+    }
+    targets = {
+        "heartbeats_pipelined_per_s>=50000": encrypted["heartbeats_pipelined_per_s"] >= 50_000,
+        "heartbeats_sequential_per_s>=10000": encrypted["heartbeats_sequential_per_s"] >= 10_000,
+        "bulk_insert_per_s>=100000": encrypted["bulk_insert_per_s"] >= 100_000,
+        "encryption_overhead<=1.3x": all(v <= 1.3 for v in overhead.values()),
+        "open_ms<50": encrypted["open_ms"] < 50,
+    }
+    print(
+        json.dumps(
+            {
+                "events_in_read_db": args.events,
+                "sqlcipher": {k: round(v, 2) for k, v in encrypted.items()},
+                "sqlite": {k: round(v, 2) for k, v in plain.items()},
+                "encryption_overhead_x": {k: round(v, 3) for k, v in overhead.items()},
+                "targets_met": targets,
+                "python": sys.version.split()[0],
+            },
+            indent=2,
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
