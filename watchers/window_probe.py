@@ -96,9 +96,14 @@ class PyWinCtlWindowProbe:
         title = _safe_str(lambda: window.title) or UNKNOWN
         pid = _window_pid(window)
         app: str | None = None
-        if pid is not None and sys.platform == "linux":
-            app = _linux_process_name(pid)  # cheaper than getAppName(), which runs `ps`
-        if app is None:
+        if sys.platform == "linux":
+            # Never pywinctl's getAppName() here: it runs `ps` on every call (and prints
+            # errors for windows without _NET_WM_PID).
+            if pid is not None:
+                app = _linux_process_name(pid)
+            if app is None:
+                app = _x11_wm_class(window)
+        else:
             app = _safe_str(window.getAppName)
         return WindowInfo(
             app=app or UNKNOWN, title=title, pid=pid, is_private=title_looks_private(title)
@@ -111,6 +116,18 @@ def _safe_str(getter: Any) -> str | None:
     except Exception:
         return None
     return value if isinstance(value, str) else None
+
+
+def _x11_wm_class(window: Any) -> str | None:
+    """The WM_CLASS class name (e.g. ``Firefox``) of pywinctl's underlying Xlib window."""
+    xwin = getattr(window, "_xWin", None)
+    try:
+        wm_class = xwin.get_wm_class() if xwin is not None else None
+    except Exception:
+        return None
+    if wm_class and len(wm_class) == 2 and isinstance(wm_class[1], str):
+        return wm_class[1] or None
+    return None
 
 
 def _window_pid(window: Any) -> int | None:

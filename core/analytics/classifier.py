@@ -9,6 +9,9 @@ from core.categories.categorizer import Categorizer
 from core.categories.model import Category, CategoryTree
 
 
+MANUAL_CATEGORY_KEY = "$category"
+
+
 class CategoryClassifier:
     """Categorize with a Categorizer, score with the tree's inherited scores."""
 
@@ -19,6 +22,10 @@ class CategoryClassifier:
         self._scores: dict[tuple[str, ...], float | None] = {}
 
     def categorize(self, data: Mapping[str, Any]) -> tuple[str, ...]:
+        """The event's category: a manual ``$category`` ("A > B") wins over the rules."""
+        manual = data.get(MANUAL_CATEGORY_KEY)
+        if isinstance(manual, str) and manual.strip():
+            return tuple(part.strip() for part in manual.split(">") if part.strip())
         return self.categorizer.categorize(data)
 
     def score(self, path: tuple[str, ...]) -> float | None:

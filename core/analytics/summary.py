@@ -19,6 +19,8 @@ BROWSER_APPS = re.compile(
     r"chrom|firefox|brave|edge|opera|vivaldi|safari|librewolf|waterfox|zen", re.IGNORECASE
 )
 
+MANUAL_KEY = "$manual"
+
 Path = tuple[str, ...]
 LocalOffset = Callable[[int], int]
 
@@ -106,12 +108,15 @@ def summarize(
     """Active/AFK time, productivity and the breakdowns of one range.
 
     Window time counts as active where the AFK watcher says the user was present (all of it
-    when there is no AFK data). Domains come from browser events during browser windows.
+    when there is no AFK data); manual entries (``$manual`` in data) always count. Domains come from browser events during browser windows.
     """
     window = sorted(events.window, key=lambda e: e.start_us)
     if events.afk:
         present = not_afk_spans(events.afk)
-        active = clip_events(window, present)
+        # Manual entries (meetings, calls) count even when the computer was idle.
+        manual = [e for e in window if e.data.get(MANUAL_KEY)]
+        active = clip_events([e for e in window if not e.data.get(MANUAL_KEY)], present)
+        active = sorted(active + manual, key=lambda e: e.start_us)
         afk_us = total_us(afk_spans(events.afk))
     else:
         active = window

@@ -102,3 +102,16 @@ def test_search_text_and_regex() -> None:
     assert result.by_bucket == {"web": 5 * M}
     with pytest.raises(ValidationError):
         compile_query("(", regex=True)
+
+
+def test_manual_entries_and_category_override() -> None:
+    events = RangeEvents(
+        0,
+        H,
+        window=[ev(0, 30, app="Code"), ev(30, 60, app="Meeting", **{"$manual": True})],
+        afk=[ev(0, 30, status="not-afk"), ev(30, 60, status="afk")],
+    )
+    s = summarize(events, classifier(), local_offset=UTC)
+    assert s.active_us == 60 * M
+    c = classifier()
+    assert c.categorize({"app": "Code", "$category": "Media > Video"}) == ("Media", "Video")

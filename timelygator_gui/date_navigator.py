@@ -1,0 +1,127 @@
+"""The date navigator: day / week / month / custom, previous / today / next."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import QDate, Signal
+from PySide6.QtWidgets import QComboBox, QDateEdit, QHBoxLayout, QLabel, QToolButton, QWidget
+
+from timelygator_gui.date_range import DateRange, RangeMode
+
+MODES = (
+    ("Day", RangeMode.DAY),
+    ("Week", RangeMode.WEEK),
+    ("Month", RangeMode.MONTH),
+    ("Custom", RangeMode.CUSTOM),
+)
+
+
+def _qdate(day: date) -> QDate:
+    return QDate(day.year, day.month, day.day)
+
+
+def _pydate(value: QDate) -> date:
+    return date(value.year(), value.month(), value.day())
+
+
+class DateNavigator(QWidget):
+    """Chooses the range every view shows."""
+
+    sig_range_changed = Signal(object)
+    """The user picked another range (a DateRange)."""
+
+    def __init__(self, today: date | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("dateNavigator")
+        self.today_fn = (lambda: today) if today is not None else date.today
+        self.week_start = 0
+        self.day_start_hour = 0
+        self.range = DateRange.around(self.today_fn(), RangeMode.DAY)
+        self.prev_button = QToolButton(text="◀")
+        self.prev_button.setToolTip("Previous (Alt+Left)")
+        self.next_button = QToolButton(text="▶")
+        self.next_button.setToolTip("Next (Alt+Right)")
+        self.today_button = QToolButton(text="Today")
+        self.today_button.setToolTip("Back to today (Ctrl+T)")
+        self.mode = QComboBox()
+        for label, mode in MODES:
+            self.mode.addItem(label, mode)
+        self.label = QLabel()
+        self.label.setObjectName("rangeLabel")
+        self.first_edit = QDateEdit(calendarPopup=True)
+        self.last_edit = QDateEdit(calendarPopup=True)
+        for edit in (self.first_edit, self.last_edit):
+            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.hide()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for widget in (
+            self.mode, self.prev_button, self.today_button, self.next_button,
+            self.first_edit, self.last_edit, self.label,
+        ):  # fmt: skip
+            layout.addWidget(widget)
+        layout.addStretch(1)
+        self.prev_button.clicked.connect(lambda: self.step(-1))
+        self.next_button.clicked.connect(lambda: self.step(1))
+        self.today_button.clicked.connect(self.go_today)
+        self.mode.currentIndexChanged.connect(self._mode_changed)
+        self.first_edit.dateChanged.connect(self._custom_changed)
+        self.last_edit.dateChanged.connect(self._custom_changed)
+        self._refresh()
+
+    def set_range(self, new: DateRange) -> None:
+        if new == self.range:
+            return
+        self.range = new
+        self._refresh()
+        self.sig_range_changed.emit(new)
+
+    def set_mode(self, mode: RangeMode) -> None:
+        self.mode.setCurrentIndex(self.mode.findData(mode))
+
+    def step(self, steps: int) -> None:
+        self.set_range(self.range.shifted(steps))
+
+    def go_today(self) -> None:
+        mode = self.range.mode if self.range.mode is not RangeMode.CUSTOM else RangeMode.DAY
+        self.set_range(self._around(self.today_fn(), mode))
+
+    def show_day(self, day: date) -> None:
+        self.set_range(self._around(day, RangeMode.DAY))
+
+    def _around(self, day: date, mode: RangeMode) -> DateRange:
+        return DateRange.around(
+            day, mode, week_start=self.week_start, day_start_hour=self.day_start_hour
+        )
+
+    def _mode_changed(self) -> None:
+        mode = self.mode.currentData()
+        if mode is RangeMode.CUSTOM:
+            new = DateRange(mode, self.range.first, self.range.last, self.day_start_hour)
+        else:
+            anchor = self.today_fn() if self.range.contains(self.today_fn()) else self.range.first
+            new = self._around(anchor, mode)
+        self.set_range(new)
+        self._refresh()
+
+    def _custom_changed(self) -> None:
+        if self.range.mode is not RangeMode.CUSTOM:
+            return
+        first, last = _pydate(self.first_edit.date()), _pydate(self.last_edit.date())
+        if last < first:
+            first, last = last, first
+        self.set_range(DateRange(RangeMode.CUSTOM, first, last, self.day_start_hour))
+
+    def _refresh(self) -> None:
+        custom = self.range.mode is RangeMode.CUSTOM
+        for edit, day in ((self.first_edit, self.range.first), (self.last_edit, self.range.last)):
+            edit.blockSignals(True)
+            edit.setDate(_qdate(day))
+            edit.blockSignals(False)
+            edit.setVisible(custom)
+        self.mode.blockSignals(True)
+        self.mode.setCurrentIndex(self.mode.findData(self.range.mode))
+        self.mode.blockSignals(False)
+        self.label.setText(self.range.label())
+        self.next_button.setEnabled(self.range.last < self.today_fn())

@@ -1,0 +1,122 @@
+"""A realistic generated working day (apps, titles, URLs, AFK) for screenshots, demos, benchmarks."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, time, timedelta
+
+from core.event import Event
+from core.services import Services
+from core.timeutil import to_us
+
+HOST = "demo-laptop"
+WINDOW_BUCKET = f"aw-watcher-window_{HOST}"
+AFK_BUCKET = f"aw-watcher-afk_{HOST}"
+WEB_BUCKET = f"aw-watcher-web-firefox_{HOST}"
+EDITOR_BUCKET = f"aw-watcher-vscode_{HOST}"
+
+FILES = ["timeline_view.py", "span_item.py", "writer.py", "test_timeline.py", "README.md",
+         "summary.py", "pyproject.toml", "main_window.py"]  # fmt: skip
+SITES = [
+    ("https://github.com/timelygator/timelygator/pull/{n}", "Pull request #{n} · timelygator"),
+    ("https://stackoverflow.com/questions/{n}/qt-paint-performance", "Qt paint performance - Stack Overflow"),
+    ("https://docs.python.org/3/library/bisect.html", "bisect — Array bisection algorithm"),
+    ("https://www.youtube.com/watch?v=dQw{n}", "Conference talk: rendering 1M points - YouTube"),
+    ("https://news.ycombinator.com/item?id={n}", "Hacker News"),
+    ("https://mail.google.com/mail/u/0/#inbox", "Inbox (3) - Gmail"),
+    ("https://www.reddit.com/r/Python/comments/{n}", "r/Python - reddit"),
+    ("https://en.wikipedia.org/wiki/Time_tracking", "Time tracking - Wikipedia"),
+    ("https://docs.google.com/document/d/{n}/edit", "Q3 planning - Google Docs"),
+]  # fmt: skip
+APPS = [
+    # (app, weight, mean seconds, titles)
+    ("Code", 30, 240, [f"{f} - timelygator - Visual Studio Code" for f in FILES]),
+    ("firefox", 25, 120, None),
+    ("gnome-terminal", 12, 90, ["pytest tests/gui -q", "git log --oneline", "htop", "~/src/timelygator"]),
+    ("Slack", 10, 60, ["#dev - TimelyGator", "#random - TimelyGator", "Anna Schmidt (DM)"]),
+    ("Thunderbird", 5, 90, ["Inbox - Thunderbird", "Re: release notes - Thunderbird"]),
+    ("zoom", 3, 900, ["Zoom Meeting", "Daily standup - Zoom"]),
+    ("Spotify", 2, 30, ["Spotify Premium", "Lo-fi beats to code to"]),
+    ("libreoffice-writer", 3, 300, ["Design notes.odt - LibreOffice Writer"]),
+    ("nautilus", 2, 20, ["Downloads", "Documents"]),
+    ("vlc", 1, 400, ["conference-talk.mkv - VLC media player"]),
+]  # fmt: skip
+
+
+def generate_day(day: date, *, seed: int = 7, speedup: float = 1.0) -> dict[str, list[Event]]:
+    """Events of one working day; ``speedup`` > 1 makes switches that much more frequent."""
+    rng = random.Random(seed + day.toordinal())
+    tz = datetime.combine(day, time()).astimezone().utcoffset()
+    offset = int(tz.total_seconds()) if tz else 0
+
+    def us(h: int, m: int) -> int:
+        return to_us(datetime.combine(day, time(h, m)).astimezone())
+
+    start, end = us(8, 47), us(18, 12)
+    breaks = [(us(10, 31), us(10, 44)), (us(12, 28), us(13, 17)), (us(15, 50), us(15, 58))]
+    afk: list[Event] = []
+    cursor = start
+    for b0, b1 in breaks:
+        afk.append(Event(cursor, b0, {"status": "not-afk"}, tz_offset_s=offset))
+        afk.append(Event(b0, b1, {"status": "afk"}, tz_offset_s=offset))
+        cursor = b1
+    afk.append(Event(cursor, end, {"status": "not-afk"}, tz_offset_s=offset))
+    window: list[Event] = []
+    web: list[Event] = []
+    editor: list[Event] = []
+    weights = [a[1] for a in APPS]
+    t = start
+    while t < end:
+        app, _, mean, titles = rng.choices(APPS, weights)[0]
+        dur = max(2.0, rng.expovariate(1 / mean) / speedup)
+        t_end = min(end, t + int(dur * 1e6))
+        if app == "firefox":
+            url, title = rng.choice(SITES)
+            n = rng.randint(1000, 9999)
+            url, title = url.format(n=n), title.format(n=n)
+            web.append(Event(t, t_end, {"url": url, "title": title, "audible": False,
+                                        "incognito": False, "tabCount": rng.randint(3, 30)},
+                             tz_offset_s=offset))  # fmt: skip
+            data = {"app": app, "title": f"{title} — Mozilla Firefox"}
+        else:
+            data = {"app": app, "title": rng.choice(titles or [app])}
+        if app == "Code":
+            editor.append(Event(t, t_end, {"file": f"/home/demo/src/timelygator/{rng.choice(FILES)}",
+                                           "project": "timelygator", "language": "python"},
+                                tz_offset_s=offset))  # fmt: skip
+        window.append(Event(t, t_end, data, tz_offset_s=offset))
+        t = t_end
+    return {WINDOW_BUCKET: window, AFK_BUCKET: afk, WEB_BUCKET: web, EDITOR_BUCKET: editor}
+
+
+BUCKET_TYPES = {
+    WINDOW_BUCKET: ("currentwindow", "aw-watcher-window"),
+    AFK_BUCKET: ("afkstatus", "aw-watcher-afk"),
+    WEB_BUCKET: ("web.tab.current", "aw-watcher-web-firefox"),
+    EDITOR_BUCKET: ("app.editor.activity", "aw-watcher-vscode"),
+}
+
+
+def store_days(
+    services: Services, days: list[date], *, speedup: float = 1.0, weekends: bool = False
+) -> int:
+    """Generate and store ``days`` (weekends skipped unless asked); returns the event count."""
+    keys = {
+        name: services.ensure_bucket(name, type=kind, client=client, hostname=HOST)
+        for name, (kind, client) in BUCKET_TYPES.items()
+    }
+    count = 0
+    futures = []
+    for day in days:
+        if day.weekday() >= 5 and not weekends:
+            continue
+        for name, events in generate_day(day, speedup=speedup).items():
+            futures.append(services.writer.insert_events(keys[name], events))
+            count += len(events)
+    for future in futures:
+        future.result(120)
+    return count
+
+
+def recent_days(last: date, count: int) -> list[date]:
+    return [last - timedelta(days=i) for i in range(count - 1, -1, -1)]

@@ -1,0 +1,138 @@
+"""Dialogs for editing a span and adding a manual entry."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from PySide6.QtCore import QDateTime
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QWidget,
+)
+
+from core.analytics.classifier import MANUAL_CATEGORY_KEY
+from core.event import Event
+from core.timeutil import US_PER_S
+
+AUTOMATIC = "(automatic, from the rules)"
+
+
+def _category_combo(paths: Sequence[tuple[str, ...]], current: str | None) -> QComboBox:
+    combo = QComboBox()
+    combo.addItem(AUTOMATIC, None)
+    for path in paths:
+        combo.addItem(" > ".join(path), " > ".join(path))
+    if current:
+        index = combo.findData(current)
+        if index < 0:
+            combo.addItem(current, current)
+            index = combo.count() - 1
+        combo.setCurrentIndex(index)
+    return combo
+
+
+class EditEventDialog(QDialog):
+    """Rename (title) and recategorize one span."""
+
+    def __init__(
+        self, event: Event, paths: Sequence[tuple[str, ...]], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Edit span")
+        self.event = event
+        key = (
+            "title"
+            if "title" in event.data or "app" in event.data
+            else next(
+                (k for k, v in event.data.items() if isinstance(v, str) and not k.startswith("$")),
+                "title",
+            )
+        )
+        self.key = key
+        self.name = QLineEdit(str(event.data.get(key, "")))
+        current = event.data.get(MANUAL_CATEGORY_KEY)
+        self.category = _category_combo(paths, current if isinstance(current, str) else None)
+        form = QFormLayout(self)
+        app = event.data.get("app")
+        if app:
+            form.addRow("Application:", QLabel(str(app)))
+        form.addRow(f"{key.capitalize()}:", self.name)
+        form.addRow("Category:", self.category)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def edited(self) -> Event:
+        data = dict(self.event.data)
+        data[self.key] = self.name.text()
+        category = self.category.currentData()
+        if category:
+            data[MANUAL_CATEGORY_KEY] = category
+        else:
+            data.pop(MANUAL_CATEGORY_KEY, None)
+        return Event(self.event.start_us, self.event.end_us, data, self.event.id,
+                     self.event.tz_offset_s)  # fmt: skip
+
+
+class AddEntryDialog(QDialog):
+    """A manual entry: what, when, category."""
+
+    def __init__(
+        self,
+        start: datetime,
+        end: datetime,
+        paths: Sequence[tuple[str, ...]],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Add manual entry")
+        self.what = QLineEdit()
+        self.what.setPlaceholderText("e.g. Meeting with the design team")
+        self.start = QDateTimeEdit(QDateTime(start), calendarPopup=True)
+        self.end = QDateTimeEdit(QDateTime(end), calendarPopup=True)
+        for edit in (self.start, self.end):
+            edit.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.category = _category_combo(paths, None)
+        self.error = QLabel("")
+        self.error.setObjectName("errorText")
+        form = QFormLayout(self)
+        form.addRow("What:", self.what)
+        form.addRow("Start:", self.start)
+        form.addRow("End:", self.end)
+        form.addRow("Category:", self.category)
+        form.addRow(self.error)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self._check)
+        self.buttons.rejected.connect(self.reject)
+        form.addRow(self.buttons)
+
+    def _check(self) -> None:
+        if not self.what.text().strip():
+            self.error.setText("Say what you were doing.")
+            return
+        if self.end.dateTime() <= self.start.dateTime():
+            self.error.setText("The end must be after the start.")
+            return
+        self.accept()
+
+    def entry(self) -> Event:
+        start_us = self.start.dateTime().toMSecsSinceEpoch() * 1000
+        end_us = self.end.dateTime().toMSecsSinceEpoch() * 1000
+        offset = datetime.fromtimestamp(start_us / US_PER_S).astimezone().utcoffset()
+        data: dict[str, object] = {"app": "Manual entry", "title": self.what.text().strip()}
+        if self.category.currentData():
+            data[MANUAL_CATEGORY_KEY] = self.category.currentData()
+        return Event(start_us, end_us, data, None,
+                     int(offset.total_seconds()) if offset else None)  # fmt: skip

@@ -1,0 +1,392 @@
+"""The main window: date navigator, Timeline / Activity / Trends / Search tabs."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QToolBar, QWidget
+
+from core.errors import TimelyGatorError
+from core.event import Event
+from core.services import Services
+from timelygator_gui.activity_view import ActivityView
+from timelygator_gui.date_navigator import DateNavigator
+from timelygator_gui.date_range import DateRange, RangeMode
+from timelygator_gui.edit_commands import (
+    MANUAL_TYPE,
+    AddEventCommand,
+    DeleteEventCommand,
+    EventEditor,
+    UpdateEventCommand,
+    manual_bucket_name,
+)
+from timelygator_gui.edit_dialogs import AddEntryDialog, EditEventDialog
+from timelygator_gui.range_data import RangeData, load_range
+from timelygator_gui.search_task import exact, run_search
+from timelygator_gui.search_view import SearchView
+from timelygator_gui.session import Session
+from timelygator_gui.tasks import TaskRunner
+from timelygator_gui.timeline_view import TimelineView
+from timelygator_gui.trends_view import TrendsView, load_trends, trends_range
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(QMainWindow):
+    """Shows one date range in four views; all data comes from workers."""
+
+    sig_range_loaded = Signal(object)
+    """A range finished loading and every view shows it (RangeData)."""
+    sig_trends_loaded = Signal()
+    """The trends chart was drawn."""
+    sig_search_done = Signal()
+    """A search finished and its results are shown."""
+    sig_settings_requested = Signal()
+    """The user asked for the settings dialog."""
+    sig_quit_requested = Signal()
+    """The user asked to quit the app (not just close the window)."""
+    sig_hidden_to_tray = Signal()
+    """The window was closed while tracking continues in the tray."""
+
+    def __init__(
+        self,
+        runner: TaskRunner,
+        settings: QSettings | None = None,
+        today: date | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("TimelyGator")
+        self.runner = runner
+        self.settings = settings
+        self.session: Session | None = None
+        self.data: RangeData | None = None
+        self.keep_in_tray = False
+        self.undo_stack = QUndoStack(self)
+        self.editor: EventEditor | None = None
+        self.navigator = DateNavigator(today)
+        self.timeline = TimelineView()
+        self.activity = ActivityView()
+        self.trends = TrendsView()
+        self.search = SearchView()
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("mainTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.timeline, "Timeline")
+        self.tabs.addTab(self.activity, "Activity")
+        self.tabs.addTab(self.trends, "Trends")
+        self.tabs.addTab(self.search, "Search")
+        self.setCentralWidget(self.tabs)
+        toolbar = QToolBar("Navigation")
+        toolbar.setObjectName("navigationBar")
+        toolbar.setMovable(False)
+        toolbar.addWidget(self.navigator)
+        self.addToolBar(toolbar)
+        self.status_label = QLabel("Opening your data…")
+        self.tracking_label = QLabel("")
+        self.statusBar().addWidget(self.status_label, 1)
+        self.statusBar().addPermanentWidget(self.tracking_label)
+        self._trends_key: DateRange | None = None
+        self._reload_timer = QTimer(self)
+        self._reload_timer.setSingleShot(True)
+        self._reload_timer.setInterval(0)
+        self._reload_timer.timeout.connect(self.reload)
+        self._make_actions()
+        self.navigator.sig_range_changed.connect(lambda _r: self._reload_timer.start())
+        self.tabs.currentChanged.connect(self._tab_changed)
+        self.activity.sig_filter_requested.connect(self.show_matching_events)
+        self.search.sig_search_requested.connect(self.run_search)
+        self.search.sig_event_activated.connect(self._show_event_on_timeline)
+        self.timeline.details.sig_edit_requested.connect(self.edit_selected)
+        self.timeline.details.sig_delete_requested.connect(self.delete_selected)
+        self.timeline.details.sig_add_requested.connect(self.add_entry)
+        self._pending_select: Event | None = None
+        self.resize(1280, 800)
+        if settings is not None:
+            geometry = settings.value("main_window/geometry")
+            if geometry is not None:
+                self.restoreGeometry(geometry)
+
+    # -- actions and shortcuts --------------------------------------------------------------
+    def _action(self, text: str, shortcut: Any, slot: Any) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _make_actions(self) -> None:
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        file_menu.addAction(
+            self._action(
+                "&Settings…", QKeySequence.StandardKey.Preferences, self.sig_settings_requested
+            )
+        )
+        file_menu.addAction(
+            self._action("&Close window", QKeySequence.StandardKey.Close, self.close)
+        )
+        file_menu.addAction(
+            self._action(
+                "&Quit TimelyGator", QKeySequence.StandardKey.Quit, self.sig_quit_requested
+            )
+        )
+        edit_menu = menu.addMenu("&Edit")
+        undo = self.undo_stack.createUndoAction(self, "&Undo")
+        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        redo = self.undo_stack.createRedoAction(self, "&Redo")
+        redo.setShortcut(QKeySequence.StandardKey.Redo)
+        edit_menu.addAction(undo)
+        edit_menu.addAction(redo)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self._action("&Add manual entry…", "Ctrl+N", self.add_entry))
+        edit_menu.addAction(
+            self._action("&Find…", QKeySequence.StandardKey.Find, self.focus_search)
+        )
+        go = menu.addMenu("&Go")
+        go.addAction(self._action("&Previous", "Alt+Left", lambda: self.navigator.step(-1)))
+        go.addAction(self._action("&Next", "Alt+Right", lambda: self.navigator.step(1)))
+        go.addAction(self._action("&Today", "Ctrl+T", self.navigator.go_today))
+        go.addSeparator()
+        for text, key, mode in (
+            ("&Day", "Ctrl+Shift+D", RangeMode.DAY),
+            ("&Week", "Ctrl+Shift+W", RangeMode.WEEK),
+            ("&Month", "Ctrl+Shift+M", RangeMode.MONTH),
+        ):
+            go.addAction(
+                self._action(text, key, lambda _c=False, m=mode: self.navigator.set_mode(m))
+            )
+        go.addAction(self._action("&Refresh", QKeySequence.StandardKey.Refresh, self.reload))
+        view = menu.addMenu("&View")
+        for index, name in enumerate(("&Timeline", "&Activity", "T&rends", "&Search")):
+            view.addAction(
+                self._action(
+                    name, f"Alt+{index + 1}", lambda _c=False, i=index: self.tabs.setCurrentIndex(i)
+                )
+            )
+
+    # -- session ----------------------------------------------------------------------------
+    def attach(self, session: Session) -> None:
+        """Start showing data from an opened data directory."""
+        self.session = session
+        general = session.preferences.general
+        self.navigator.week_start = general.week_start
+        self.navigator.day_start_hour = general.day_start_hour
+        self.editor = EventEditor(session.services, self.runner, self.reload)
+        self.reload()
+
+    @property
+    def services(self) -> Services | None:
+        return self.session.services if self.session is not None else None
+
+    def reload(self) -> None:
+        """Load the navigator's range on a worker; an older load still running is dropped."""
+        self._reload_timer.stop()
+        session = self.session
+        if session is None:
+            return
+        rng = self.navigator.range
+        categories = list(session.categories)
+        self.status_label.setText(f"Loading {rng.label()}…")
+        self._load_started = time.perf_counter()
+        self.runner.run(
+            "range",
+            lambda: load_range(session.services, rng, categories),
+            self._on_range_loaded,
+            self._on_load_failed,
+        )
+        self._trends_key = None
+        if self.tabs.currentWidget() is self.trends:
+            self.load_trends()
+
+    def _on_range_loaded(self, data: RangeData) -> None:
+        self.data = data
+        started = time.perf_counter()
+        self.timeline.set_data(data)
+        self.activity.set_data(data)
+        draw_ms = (time.perf_counter() - started) * 1000
+        total_ms = (time.perf_counter() - self._load_started) * 1000
+        self.status_label.setText(
+            f"{data.range.label()}: {data.event_count:,} events · read {data.read_ms:.0f} ms, "
+            f"computed {data.compute_ms:.0f} ms, drawn {draw_ms:.0f} ms ({total_ms:.0f} ms)"
+        )
+        if self._pending_select is not None:
+            self.timeline.show_span(self._pending_select)
+            self._pending_select = None
+        self.sig_range_loaded.emit(data)
+
+    def _on_load_failed(self, exc: BaseException) -> None:
+        message = str(exc) if isinstance(exc, TimelyGatorError) else f"Loading failed: {exc!r}"
+        self.status_label.setText(message)
+        log.error("Loading a range failed: %s", message)
+        if not isinstance(exc, TimelyGatorError):
+            self.runner.sig_error.emit(exc)
+
+    def _tab_changed(self, _index: int) -> None:
+        if self.tabs.currentWidget() is self.trends:
+            self.load_trends()
+
+    def load_trends(self) -> None:
+        session = self.session
+        rng = self.navigator.range
+        if session is None or self._trends_key == rng:
+            return
+        self._trends_key = rng
+        categories = list(session.categories)
+        self.trends.summary.setText(f"Loading {trends_range(rng).label()}…")
+
+        def shown(result: Any) -> None:
+            self.trends.set_data(*result)
+            self.sig_trends_loaded.emit()
+
+        self.runner.run(
+            "trends", lambda: load_trends(session.services, rng, categories), shown,
+            self._on_load_failed,
+        )  # fmt: skip
+
+    # -- search and click-through -------------------------------------------------------------
+    def focus_search(self) -> None:
+        self.tabs.setCurrentWidget(self.search)
+        self.search.query.setFocus()
+        self.search.query.selectAll()
+
+    def run_search(self, text: str, regex: bool, field: str | None) -> None:
+        session = self.session
+        if session is None:
+            return
+        rng = self.navigator.range
+        start_us, end_us = rng.bounds_us()
+        categories = list(session.categories)
+
+        def shown(result: Any) -> None:
+            self.search.show_result(result, rng.label())
+            self.sig_search_done.emit()
+
+        def failed(exc: BaseException) -> None:
+            self.search.show_error(str(exc))
+            self.sig_search_done.emit()
+
+        self.runner.run(
+            "search",
+            lambda: run_search(session.services, start_us, end_us, text, regex, field, categories),
+            shown,
+            failed,
+        )
+
+    def show_matching_events(self, field: str, key: object) -> None:
+        """Click-through from a bar: list the events behind it in the Search tab."""
+        if field == "category" and isinstance(key, tuple):
+            pattern = "^" + exact(" > ".join(key))[1:-1] + "( > |$)"
+        else:
+            pattern = exact(str(key))
+        self.search.set_query(pattern, field, regex=True)
+        self.tabs.setCurrentWidget(self.search)
+        self.search.submit()
+
+    def _show_event_on_timeline(self, _bucket: str, event: Event) -> None:
+        day = datetime.fromtimestamp(event.start_us / 1e6).date()
+        if (
+            self.navigator.range.day_start_hour
+            and datetime.fromtimestamp(event.start_us / 1e6).hour
+            < self.navigator.range.day_start_hour
+        ):
+            day -= timedelta(days=1)
+        self.tabs.setCurrentWidget(self.timeline)
+        if self.navigator.range.mode is RangeMode.DAY and self.navigator.range.first == day:
+            self.timeline.show_span(event)
+        else:
+            self._pending_select = event
+            self.navigator.show_day(day)
+
+    # -- editing --------------------------------------------------------------------------------
+    def _category_paths(self) -> list[tuple[str, ...]]:
+        if self.session is None:
+            return []
+        return sorted({c.path for c in self.session.categories})
+
+    def _selected_event(self) -> tuple[int, Event] | None:
+        if self.timeline.selected is None or self.data is None:
+            return None
+        lane, index = self.timeline.selected
+        bucket = self.data.bucket(lane.bucket) if lane.bucket else None
+        event = lane.events[index]
+        if bucket is None or event.id is None:
+            return None
+        original = next((e for e in self.data.by_bucket[bucket.name] if e.id == event.id), event)
+        return bucket.key, original
+
+    def edit_selected(self) -> None:
+        selected = self._selected_event()
+        if selected is None or self.editor is None:
+            return
+        bucket_key, event = selected
+        dialog = EditEventDialog(event, self._category_paths(), self)
+        if dialog.exec() == EditEventDialog.DialogCode.Accepted:
+            self.undo_stack.push(
+                UpdateEventCommand(self.editor, bucket_key, event, dialog.edited())
+            )
+
+    def delete_selected(self) -> None:
+        selected = self._selected_event()
+        if selected is None or self.editor is None:
+            return
+        bucket_key, event = selected
+        self.timeline.select(None)
+        self.undo_stack.push(DeleteEventCommand(self.editor, bucket_key, event))
+
+    def add_entry(self) -> None:
+        session = self.session
+        editor = self.editor
+        if session is None or editor is None:
+            return
+        x0, x1 = self.timeline.visible_range()
+        mid = datetime.fromtimestamp((x0 + x1) / 2).replace(second=0, microsecond=0)
+        dialog = AddEntryDialog(mid, mid + timedelta(minutes=30), self._category_paths(), self)
+        if dialog.exec() != AddEntryDialog.DialogCode.Accepted:
+            return
+        entry = dialog.entry()
+        name = manual_bucket_name()
+        services = session.services
+
+        def bucket_key() -> int:
+            return services.ensure_bucket(
+                name, type=MANUAL_TYPE, client="timelygator", hostname=name.split("_", 1)[1]
+            )
+
+        self.runner.run(
+            "write",
+            bucket_key,
+            lambda key: self.undo_stack.push(AddEventCommand(editor, key, entry)),
+            keep_all=True,
+        )
+
+    # -- window -----------------------------------------------------------------------------------
+    def set_tracking_text(self, text: str) -> None:
+        self.tracking_label.setText(text)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.settings is not None:
+            self.settings.setValue("main_window/geometry", self.saveGeometry())
+        if self.keep_in_tray:
+            event.ignore()
+            self.hide()
+            self.sig_hidden_to_tray.emit()
+            return
+        event.accept()
+        self.sig_quit_requested.emit()
+
+    def bring_to_front(self) -> None:
+        self.show()
+        self.setWindowState(self.windowState() & ~Qt.WindowState.WindowMinimized)
+        self.raise_()
+        self.activateWindow()
+
+
+__all__ = ["MainWindow", "QMessageBox"]

@@ -1,0 +1,112 @@
+"""User preferences: a typed, versioned model stored in the database (settings table).
+
+Window geometry and other UI state live in QSettings instead (see ``ui_state.py``).
+The settings dialog edits a copy (``dataclasses.replace`` / ``copy.deepcopy``) and saves it
+through the writer when the user presses OK.
+"""
+
+from __future__ import annotations
+
+import copy
+from concurrent.futures import Future
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+
+from core.settings_store import get_setting, set_setting
+from core.writer import Writer
+
+SETTING_KEY = "timelygator.preferences"
+VERSION = 1
+
+
+@dataclass
+class WatcherPrefs:
+    window_enabled: bool = True
+    window_poll_s: float = 1.0
+    afk_enabled: bool = True
+    afk_timeout_s: float = 180.0
+    afk_poll_s: float = 5.0
+    web_enabled: bool = True
+    web_poll_s: float = 2.0
+
+
+@dataclass
+class PrivacyPrefs:
+    excluded_apps: list[str] = field(default_factory=list)
+    excluded_sites: list[str] = field(default_factory=list)
+    title_redactions: list[str] = field(default_factory=list)
+    domain_only_urls: bool = False
+    record_incognito: bool = False
+
+
+@dataclass
+class ApiPrefs:
+    enabled: bool = False
+    port: int = 5600
+    compat_mode: bool = False
+
+
+@dataclass
+class DataPrefs:
+    retention_days: int = 0  # 0 = keep forever
+    backup_dir: str = ""  # "" = the data directory's backups folder
+    backup_every_days: int = 7
+    backups_kept: int = 5
+
+
+@dataclass
+class GeneralPrefs:
+    start_at_login: bool = False
+    theme: str = "system"  # light | dark | system
+    day_start_hour: int = 0
+    week_start: int = 0  # 0 = Monday ... 6 = Sunday
+
+
+@dataclass
+class Preferences:
+    watchers: WatcherPrefs = field(default_factory=WatcherPrefs)
+    privacy: PrivacyPrefs = field(default_factory=PrivacyPrefs)
+    api: ApiPrefs = field(default_factory=ApiPrefs)
+    data: DataPrefs = field(default_factory=DataPrefs)
+    general: GeneralPrefs = field(default_factory=GeneralPrefs)
+
+    def copy(self) -> Preferences:
+        return copy.deepcopy(self)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"version": VERSION, **asdict(self)}
+
+    @classmethod
+    def from_json(cls, raw: Any) -> Preferences:
+        """Read a stored document; unknown keys are ignored, missing ones get defaults."""
+        prefs = cls()
+        if not isinstance(raw, dict):
+            return prefs
+        for section in fields(prefs):
+            stored = raw.get(section.name)
+            target = getattr(prefs, section.name)
+            if not isinstance(stored, dict) or not is_dataclass(target):
+                continue
+            for item in fields(target):
+                if item.name in stored:
+                    value = stored[item.name]
+                    default = getattr(target, item.name)
+                    if isinstance(default, bool) != isinstance(value, bool):
+                        continue
+                    if isinstance(default, float) and isinstance(value, int):
+                        value = float(value)
+                    if isinstance(value, type(default)):
+                        setattr(target, item.name, value)
+        return prefs
+
+
+def load_preferences(conn: Connection, user_id: int) -> Preferences:
+    """The stored preferences (defaults when none were saved yet)."""
+    return Preferences.from_json(get_setting(conn, user_id, SETTING_KEY))
+
+
+def save_preferences(writer: Writer, user_id: int, prefs: Preferences) -> Future[None]:
+    """Store the preferences through the writer."""
+    return set_setting(writer, user_id, SETTING_KEY, prefs.to_json())

@@ -1,0 +1,25 @@
+"""What the GUI holds once the data directory is open: services, categories, preferences."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.categories.model import Category
+from core.services import Services
+from timelygator_gui.category_store import load_categories
+from timelygator_gui.preferences import Preferences, load_preferences
+
+
+@dataclass
+class Session:
+    services: Services
+    categories: list[Category] = field(default_factory=list)
+    preferences: Preferences = field(default_factory=Preferences)
+
+    @classmethod
+    def load(cls, services: Services) -> Session:
+        """Read categories and preferences (worker thread)."""
+        with services.read() as conn:
+            categories = load_categories(conn, services.user_id)
+            preferences = load_preferences(conn, services.user_id)
+        return cls(services, categories, preferences)

@@ -1,0 +1,126 @@
+"""Background work for the GUI: jobs on a thread pool, results back as signals.
+
+``TaskRunner.run(channel, fn, on_done)`` runs ``fn()`` on a worker thread and calls
+``on_done(result)`` on the GUI thread. Each channel (``"range"``, ``"search"``...) keeps a
+generation counter: a result from an older request on the same channel is stale (the user
+already moved on) and is dropped. Background callables never touch widgets.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+log = logging.getLogger(__name__)
+
+Callback = Callable[[Any], None]
+
+
+@dataclass(slots=True)
+class _Pending:
+    channel: str
+    generation: int | None  # None: always delivered
+    on_done: Callback
+    on_error: Callback | None
+    started: float
+
+
+class _Relay(QObject):
+    """Carries a finished job from its worker thread to the GUI thread."""
+
+    sig_finished = Signal(int, bool, object)
+    """A job ended: its id, ok flag and its result or exception."""
+
+
+class _Job(QRunnable):
+    def __init__(self, relay: _Relay, job_id: int, fn: Callable[[], Any]) -> None:
+        super().__init__()
+        self.setAutoDelete(True)
+        self._relay = relay
+        self._job_id = job_id
+        self._fn = fn
+
+    def run(self) -> None:
+        try:
+            result = self._fn()
+        except BaseException as exc:  # reported on the GUI thread
+            self._relay.sig_finished.emit(self._job_id, False, exc)
+            return
+        self._relay.sig_finished.emit(self._job_id, True, result)
+
+
+class TaskRunner(QObject):
+    """Runs callables off the GUI thread; drops stale results per channel."""
+
+    sig_idle = Signal()
+    """Every submitted job has come back (delivered or dropped)."""
+    sig_error = Signal(object)
+    """A job without its own error handler failed with this exception."""
+
+    def __init__(self, parent: QObject | None = None, max_threads: int = 3) -> None:
+        super().__init__(parent)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(max_threads)
+        self._relay = _Relay(self)
+        self._relay.sig_finished.connect(self._on_finished)
+        self._generation: dict[str, int] = {}
+        self._jobs: dict[int, _Pending] = {}
+        self._next_id = 0
+        self.pending = 0
+        self.dropped = 0
+        self.last_ms: dict[str, float] = {}
+
+    def run(
+        self,
+        channel: str,
+        fn: Callable[[], Any],
+        on_done: Callback,
+        on_error: Callback | None = None,
+        *,
+        keep_all: bool = False,
+    ) -> int:
+        """Start ``fn`` on a worker; returns the request's generation on ``channel``.
+
+        With ``keep_all`` every result of the channel is delivered (writes, not views).
+        """
+        generation = self._generation.get(channel, 0) + (0 if keep_all else 1)
+        self._generation[channel] = generation
+        self._next_id += 1
+        self._jobs[self._next_id] = _Pending(
+            channel, None if keep_all else generation, on_done, on_error, time.perf_counter()
+        )
+        self.pending += 1
+        self._pool.start(_Job(self._relay, self._next_id, fn))
+        return generation
+
+    def cancel(self, channel: str) -> None:
+        """Drop whatever is still running on ``channel`` when it comes back."""
+        self._generation[channel] = self._generation.get(channel, 0) + 1
+
+    def _on_finished(self, job_id: int, ok: bool, payload: Any) -> None:
+        self.pending -= 1
+        job = self._jobs.pop(job_id)
+        self.last_ms[job.channel] = (time.perf_counter() - job.started) * 1000
+        current = job.generation is None or job.generation == self._generation.get(job.channel)
+        try:
+            if not current:
+                self.dropped += 1
+                log.debug("dropped a stale %s result", job.channel)
+            elif ok:
+                job.on_done(payload)
+            elif job.on_error is not None:
+                job.on_error(payload)
+            else:
+                self.sig_error.emit(payload)
+        finally:
+            if self.pending == 0:
+                self.sig_idle.emit()
+
+    def wait(self, timeout_ms: int = 5000) -> bool:
+        """Block until the pool is empty (shutdown and tests only)."""
+        return bool(self._pool.waitForDone(timeout_ms))

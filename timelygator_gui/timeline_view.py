@@ -1,0 +1,231 @@
+"""Timeline: swimlanes per watcher and a category lane, local-time axis, zoom, pan, hover."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QLabel, QSplitter, QToolTip, QVBoxLayout, QWidget
+
+from core.event import Event
+from timelygator_gui.event_details import EventDetails, describe_event
+from timelygator_gui.range_data import RangeData
+from timelygator_gui.span_item import SpanItem
+from timelygator_gui.timeline_model import Lane
+
+MIN_SPAN_S = 60.0
+
+
+class LaneAxis(pg.AxisItem):
+    """Left axis naming each lane."""
+
+    def __init__(self) -> None:
+        super().__init__("left")
+        self.setWidth(130)
+        self.setStyle(tickLength=0)
+
+    def set_lanes(self, lanes: list[Lane]) -> None:
+        self.setTicks([[(i + 0.5, f"{lane.title}  ") for i, lane in enumerate(lanes)], []])
+
+
+class TimelinePlot(pg.PlotWidget):
+    """The plot; arrow keys pan, +/- zoom, 0 shows the whole range."""
+
+    sig_key_zoom = Signal(float)
+    """Zoom by this factor around the centre (keyboard)."""
+    sig_key_pan = Signal(float)
+    """Pan by this fraction of the visible width (keyboard)."""
+    sig_key_reset = Signal()
+    """Show the whole range (keyboard)."""
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.sig_key_zoom.emit(0.5)
+        elif key == Qt.Key.Key_Minus:
+            self.sig_key_zoom.emit(2.0)
+        elif key == Qt.Key.Key_Left:
+            self.sig_key_pan.emit(-0.2)
+        elif key == Qt.Key.Key_Right:
+            self.sig_key_pan.emit(0.2)
+        elif key in (Qt.Key.Key_0, Qt.Key.Key_Home):
+            self.sig_key_reset.emit()
+        else:
+            super().keyPressEvent(event)
+
+
+class TimelineView(QWidget):
+    """The timeline tab: lanes on top, the selected span's details below."""
+
+    sig_event_selected = Signal(object)
+    """A span was clicked: ``(bucket name or None, Event)``, or None when cleared."""
+    sig_redrawn = Signal()
+    """The visible range was drawn again (after a load, zoom or pan)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("timelineView")
+        self.data: RangeData | None = None
+        self.lanes: list[Lane] = []
+        self.selected: tuple[Lane, int] | None = None
+        self.hover_text = ""
+        self._axis = LaneAxis()
+        self.plot = TimelinePlot(
+            axisItems={"bottom": pg.DateAxisItem("bottom"), "left": self._axis}
+        )
+        self.plot.setObjectName("timelinePlot")
+        self.plot.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.plot.showGrid(x=True, y=False, alpha=0.15)
+        self.plot.setMouseEnabled(x=True, y=False)
+        plot_item = self.plot.getPlotItem()
+        self.view_box = plot_item.getViewBox()
+        self.view_box.invertY(True)
+        self.items = SpanItem()
+        self.plot.addItem(self.items)
+        self.empty_label = QLabel("No activity recorded in this range.")
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setObjectName("emptyLabel")
+        self.details = EventDetails()
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.plot)
+        splitter.addWidget(self.details)
+        splitter.setStretchFactor(0, 4)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.empty_label)
+        layout.addWidget(splitter)
+        self.empty_label.hide()
+        self._rebin_timer = QTimer(self)
+        self._rebin_timer.setSingleShot(True)
+        self._rebin_timer.setInterval(0)
+        self._rebin_timer.timeout.connect(self.rebin)
+        self.view_box.sigXRangeChanged.connect(lambda *_: self._rebin_timer.start())
+        self.view_box.sigResized.connect(lambda *_: self._rebin_timer.start())
+        self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.plot.scene().sigMouseClicked.connect(self._on_mouse_clicked)
+        self.plot.sig_key_zoom.connect(self.zoom)
+        self.plot.sig_key_pan.connect(self.pan)
+        self.plot.sig_key_reset.connect(self.reset_zoom)
+
+    # -- data -----------------------------------------------------------------------------
+    def set_data(self, data: RangeData) -> None:
+        """Show a freshly loaded range (drawn at once, at full width)."""
+        self.data = data
+        self.lanes = data.lanes
+        self.selected = None
+        x0, x1 = data.start_us / 1e6, data.end_us / 1e6
+        self.items.set_lanes(self.lanes, x0, x1)
+        self._axis.set_lanes(self.lanes)
+        self.empty_label.setVisible(not self.lanes)
+        self.view_box.setLimits(
+            xMin=x0, xMax=x1, minXRange=MIN_SPAN_S, yMin=0, yMax=max(1, len(self.lanes))
+        )
+        self.view_box.setYRange(0, max(1, len(self.lanes)), padding=0)
+        self.view_box.setXRange(x0, x1, padding=0)
+        self.details.clear_event()
+        self.rebin()
+
+    def visible_range(self) -> tuple[float, float]:
+        (x0, x1), _ = self.view_box.viewRange()
+        return float(x0), float(x1)
+
+    def rebin(self) -> None:
+        self._rebin_timer.stop()
+        x0, x1 = self.visible_range()
+        self.items.rebin(x0, x1, max(1, int(self.view_box.width())))
+        self.sig_redrawn.emit()
+
+    # -- zoom and pan ---------------------------------------------------------------------
+    def zoom(self, factor: float) -> None:
+        x0, x1 = self.visible_range()
+        centre, half = (x0 + x1) / 2, (x1 - x0) * factor / 2
+        self.view_box.setXRange(centre - half, centre + half, padding=0)
+
+    def pan(self, fraction: float) -> None:
+        x0, x1 = self.visible_range()
+        shift = (x1 - x0) * fraction
+        self.view_box.setXRange(x0 + shift, x1 + shift, padding=0)
+
+    def reset_zoom(self) -> None:
+        if self.data is not None:
+            self.view_box.setXRange(self.data.start_us / 1e6, self.data.end_us / 1e6, padding=0)
+
+    # -- hover and click ------------------------------------------------------------------
+    def span_at(self, x: float, y: float) -> tuple[Lane, int] | None:
+        row = int(y)
+        if not 0 <= row < len(self.lanes) or not 0.1 <= y - row <= 0.9:
+            return None
+        x0, x1 = self.visible_range()
+        slack = 2 * (x1 - x0) / max(1.0, self.view_box.width())
+        lane = self.lanes[row]
+        index = lane.index_at(x, slack)
+        return None if index is None else (lane, index)
+
+    def _on_mouse_moved(self, pos: QPointF) -> None:
+        if not self.view_box.sceneBoundingRect().contains(pos):
+            return
+        point = self.view_box.mapSceneToView(pos)
+        hit = self.span_at(point.x(), point.y())
+        if hit is None:
+            self.hover_text = ""
+            QToolTip.hideText()
+            return
+        self.hover_text = self.describe(*hit)
+        global_pos = self.plot.mapToGlobal(self.plot.mapFromScene(pos))
+        QToolTip.showText(global_pos, self.hover_text, self.plot)
+
+    def _on_mouse_clicked(self, event: object) -> None:
+        pos = event.scenePos()  # type: ignore[attr-defined]
+        point = self.view_box.mapSceneToView(pos)
+        self.select_at(point.x(), point.y())
+
+    def select_at(self, x: float, y: float) -> None:
+        hit = self.span_at(x, y)
+        self.select(hit)
+
+    def select(self, hit: tuple[Lane, int] | None) -> None:
+        self.selected = hit
+        if hit is None:
+            self.items.set_selected(None)
+            self.details.clear_event()
+            self.sig_event_selected.emit(None)
+            return
+        lane, index = hit
+        row = self.lanes.index(lane)
+        self.items.set_selected(row, lane.starts[index], lane.ends[index] - lane.starts[index])
+        event = lane.events[index]
+        self.details.show_event(lane.bucket, lane.kind, event, self.category_of(lane, index))
+        self.sig_event_selected.emit((lane.bucket, event))
+
+    def category_of(self, lane: Lane, index: int) -> tuple[str, ...] | None:
+        if lane.paths is not None:
+            return lane.paths[index]
+        if self.data is not None and self.data.classifier is not None and lane.kind != "afk":
+            return self.data.classifier.categorize(lane.events[index].data)
+        return None
+
+    def describe(self, lane: Lane, index: int) -> str:
+        return describe_event(lane.kind, lane.events[index], self.category_of(lane, index))
+
+    def show_span(self, event: Event) -> None:
+        """Zoom to an event (click-through from the other views) and select it."""
+        centre = (event.start_us + event.end_us) / 2e6
+        half = max(MIN_SPAN_S * 5, (event.end_us - event.start_us) / 1e6 * 2)
+        self.view_box.setXRange(centre - half, centre + half, padding=0)
+        for lane in self.lanes:
+            if lane.kind == "category":
+                continue
+            for index, candidate in enumerate(lane.events):
+                if candidate.id == event.id and candidate.start_us <= event.start_us:
+                    if candidate.end_us >= event.end_us:
+                        self.select((lane, index))
+                        return
+
+
+def format_clock(us: int) -> str:
+    return datetime.fromtimestamp(us / 1e6).strftime("%H:%M:%S")

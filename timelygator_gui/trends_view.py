@@ -1,0 +1,148 @@
+"""Trends: daily active time stacked by category, with the average."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, timedelta
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from core.analytics.summary import RangeEvents, summarize
+from core.analytics.trends import DailyTotals, daily_totals
+from core.categories.model import Category
+from core.services import Services
+from timelygator_gui.category_classifier import classifier_for
+from timelygator_gui.date_range import DateRange, RangeMode
+from timelygator_gui.formatting import format_duration
+from timelygator_gui.range_data import bucket_kind, read_range
+from timelygator_gui.timeline_model import UNCATEGORIZED_COLOR, stable_color
+
+MIN_DAYS = 28
+
+
+def trends_range(selected: DateRange) -> DateRange:
+    """Trends need days to compare: at least four weeks ending with the selection."""
+    if selected.days >= 7:
+        return selected
+    first = selected.last - timedelta(days=MIN_DAYS - 1)
+    return DateRange(RangeMode.CUSTOM, first, selected.last, selected.day_start_hour)
+
+
+def load_trends(
+    services: Services, selected: DateRange, categories: list[Category]
+) -> tuple[DailyTotals, dict[str, str]]:
+    """Daily totals by top category over the trends range (worker thread)."""
+    rng = trends_range(selected)
+    start_us, end_us = rng.bounds_us()
+    buckets, by_bucket = read_range(services, start_us, end_us)
+    grouped = RangeEvents(start_us, end_us)
+    for bucket in buckets:
+        kind = bucket_kind(bucket)
+        if kind in ("window", "afk"):
+            getattr(grouped, kind).extend(by_bucket[bucket.name])
+    classifier = classifier_for(categories)
+    summary = summarize(grouped, classifier)
+    totals = daily_totals(
+        summary.active_events, rng.first, rng.last, day_start_hour=rng.day_start_hour
+    )
+    colors = {
+        name: classifier.color((name,))
+        or (UNCATEGORIZED_COLOR if name == "Uncategorized" else stable_color(name))
+        for name in totals.categories
+    }
+    return totals, colors
+
+
+class DayAxis(pg.AxisItem):
+    def __init__(self) -> None:
+        super().__init__("bottom")
+        self.days: list[date] = []
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        out = []
+        for v in values:
+            i = int(round(v))
+            out.append(f"{self.days[i]:%a %d %b}" if 0 <= i < len(self.days) else "")
+        return out
+
+
+class HoursAxis(pg.AxisItem):
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        return [f"{v:g} h" for v in values]
+
+
+class TrendsView(QWidget):
+    """Stacked daily bars by category, an average line, a legend and a summary line."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("trendsView")
+        self.totals: DailyTotals | None = None
+        self.summary = QLabel("Loading…")
+        self.summary.setObjectName("trendsSummary")
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self._axis = DayAxis()
+        self.plot = pg.PlotWidget(axisItems={"bottom": self._axis, "left": HoursAxis("left")})
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.showGrid(x=False, y=True, alpha=0.15)
+        self.legend = self.plot.addLegend(offset=(10, 5), colCount=4)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.plot, 1)
+        self.bar_items: list[pg.BarGraphItem] = []
+
+    def set_data(self, totals: DailyTotals, colors: dict[str, str]) -> None:
+        started = time.perf_counter()
+        self.totals = totals
+        self.plot.clear()
+        self.legend.clear()
+        self.bar_items = []
+        n = len(totals.days)
+        self._axis.days = totals.days
+        x = np.arange(n, dtype=float)
+        base = np.zeros(n)
+        for name in totals.categories:
+            hours = np.asarray(totals.totals[name], dtype=float) / 3.6e9
+            item = pg.BarGraphItem(
+                x=x, y0=base.copy(), height=hours, width=0.7,
+                brush=pg.mkBrush(colors.get(name, UNCATEGORIZED_COLOR)), pen=pg.mkPen(None),
+            )  # fmt: skip
+            self.plot.addItem(item)
+            self.legend.addItem(item, name)
+            self.bar_items.append(item)
+            base += hours
+        average = totals.average_us()
+        if n:
+            line = pg.InfiniteLine(
+                pos=average / 3.6e9, angle=0,
+                pen=pg.mkPen("#d62728", width=2, style=Qt.PenStyle.DashLine),
+                label=f"average {format_duration(average)}",
+                labelOpts={"position": 0.95, "color": "#d62728"},
+            )  # fmt: skip
+            self.plot.addItem(line)
+            self.plot.setXRange(-0.6, n - 0.4, padding=0)
+            self.plot.setYRange(0, max(1.0, float(base.max()) * 1.15), padding=0)
+            step = max(1, n // 10)
+            self._axis.setTicks(
+                [[(i, f"{d:%a %d}") for i, d in enumerate(totals.days) if i % step == 0]]
+            )
+        total = sum(totals.day_total(i) for i in range(n))
+        active_days = sum(1 for i in range(n) if totals.day_total(i) > 0)
+        best = max(range(n), key=totals.day_total) if n else None
+        best_text = (
+            f" · busiest {totals.days[best]:%a %d %b} ({format_duration(totals.day_total(best))})"
+            if best is not None and totals.day_total(best) > 0
+            else ""
+        )
+        first, last = (totals.days[0], totals.days[-1]) if n else (None, None)
+        span = f"{first:%d %b} – {last:%d %b %Y}" if first and last else ""
+        self.summary.setText(
+            f"<b>{format_duration(total)}</b> active over {active_days} of {n} days ({span}) · "
+            f"average <b>{format_duration(average)}</b> per active day{best_text}"
+        )
+        self.draw_ms = (time.perf_counter() - started) * 1000
