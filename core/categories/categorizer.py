@@ -72,7 +72,12 @@ def _compile(rule: Rule, strict: bool) -> re.Pattern[str] | None:
 
 
 class _Matcher:
-    """Rules compiled into (path, search, keys) steps, with a per-data memo."""
+    """Rules compiled into ranked (path, search, keys) steps.
+
+    Each distinct string is searched once per rule set: ``_value_mask`` caches, per string, a
+    bit mask of the steps whose regex it matches (bit i = step i), so a new data value costs a
+    few dict look-ups when its strings were seen before (app names, titles, URLs repeat).
+    """
 
     def __init__(
         self, rules: Iterable[tuple[Sequence[str], Rule]], *, strict: bool, ranked: bool
@@ -90,20 +95,41 @@ class _Matcher:
             # Highest rank first, the later rule first on ties: the first match wins.
             ordered.sort(key=lambda item: (item[0], item[1]), reverse=True)
         self.steps = [step for _, _, step in ordered]
+        self._keyed = [(1 << i, keys) for i, (_, _, keys) in enumerate(self.steps) if keys]
+        self._keyed_bits = sum(bit for bit, _ in self._keyed)
+        self._masks: dict[str, int] = {}
+
+    def _value_mask(self, value: str) -> int:
+        mask = self._masks.get(value)
+        if mask is None:
+            mask = 0
+            for index, (_, search, _) in enumerate(self.steps):
+                if search(value):
+                    mask |= 1 << index
+            if len(self._masks) >= _MEMO_LIMIT:
+                self._masks.clear()
+            self._masks[value] = mask
+        return mask
 
     def matches(self, data: Mapping[str, Any], first_only: bool) -> list[tuple[str, ...]]:
+        value_mask = self._value_mask
+        mask = 0
+        for value in _string_values(data, None):
+            mask |= value_mask(value)
+        if self._keyed_bits:
+            mask &= ~self._keyed_bits
+            for bit, keys in self._keyed:
+                for value in _string_values(data, keys):
+                    if value_mask(value) & bit:
+                        mask |= bit
+                        break
         found: list[tuple[str, ...]] = []
-        cache: dict[tuple[str, ...] | None, list[str]] = {}
-        for path, search, keys in self.steps:
-            values = cache.get(keys)
-            if values is None:
-                values = cache[keys] = _string_values(data, keys)
-            for value in values:
-                if search(value):
-                    found.append(path)
-                    if first_only:
-                        return found
-                    break
+        while mask:
+            low = mask & -mask
+            found.append(self.steps[low.bit_length() - 1][0])
+            if first_only:
+                break
+            mask ^= low
         return found
 
 

@@ -79,7 +79,7 @@ def _is_kind(value: Any, kind: str) -> bool:
     if kind == ANY:
         return True
     if kind == EVENTS:
-        return type(value) is list and all(type(e) is Event for e in value)
+        return type(value) is list and (not value or set(map(type, value)) == {Event})
     if kind == LIST:
         return type(value) is list
     if kind == STR:

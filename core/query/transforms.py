@@ -167,9 +167,17 @@ def merge_events_by_keys(events: Sequence[Event], keys: Sequence[str]) -> list[E
     if not keys:
         return list(events)
     groups: dict[Hashable, list[Any]] = {}
+    single = keys[0] if len(keys) == 1 else None
     for event in events:
         data = event.data
-        group_key = tuple(freeze(data.get(k, _MISSING)) for k in keys)
+        group_key: Hashable
+        if single is not None:
+            value = data.get(single, _MISSING)
+            group_key = value if type(value) is str else freeze(value)
+        else:
+            group_key = tuple(
+                [v if type(v) is str else freeze(v) for v in [data.get(k, _MISSING) for k in keys]]
+            )
         group = groups.get(group_key)
         duration = event.end_us - event.start_us
         if group is None:
