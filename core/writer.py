@@ -42,6 +42,7 @@ _INSERT_SQL = (
     "VALUES (?, ?, ?, ?, ?, ?)"
 )
 _UPDATE_END_SQL = "UPDATE events SET end_us = ? WHERE id = ?"
+_MIN_DURATION_BOUND_US = 600 * 1_000_000
 _LAST_EVENT_SQL = (
     "SELECT id, start_us, end_us, tz_offset_s, data FROM events WHERE bucket_id = ? "
     "ORDER BY start_us DESC, id DESC LIMIT 1"
@@ -401,9 +402,15 @@ class Writer:
         return last
 
     def _note_duration(self, bucket_key: int, duration_us: int) -> None:
+        """Keep the bucket's stored duration bound above its longest event.
+
+        The bound is raised with headroom (twice the duration, at least 10 minutes) so a
+        growing event rewrites the bucket row a handful of times, not on every heartbeat.
+        """
         if duration_us > self._buckets.get(bucket_key, 0):
-            self._buckets[bucket_key] = duration_us
-            self._max_dur_dirty[bucket_key] = duration_us
+            bound = max(2 * duration_us, _MIN_DURATION_BOUND_US)
+            self._buckets[bucket_key] = bound
+            self._max_dur_dirty[bucket_key] = bound
 
     def _do_heartbeat(
         self, conn: Connection, bucket_key: int, event: Event, pulsetime_us: int

@@ -156,26 +156,54 @@ def bench_open(path: Path, key: DataKey | None, repeats: int = 7) -> float:
     return statistics.median(times) * 1000
 
 
-def run_backend(
+def write_round(
     name: str, key: DataKey | None, args: argparse.Namespace, tmp: Path
 ) -> dict[str, float]:
-    path = tmp / f"{name}.db"
+    """One round of the write figures on a fresh database."""
+    path = tmp / f"{name}-{time.monotonic_ns()}.db"
     store, writer, user = open_backend(path, key)
-    result: dict[str, float] = {}
-    result["heartbeats_pipelined_per_s"] = bench_pipelined(writer, user, args.heartbeats)
+    result = {"heartbeats_pipelined_per_s": bench_pipelined(writer, user, args.heartbeats)}
     rate, p99 = bench_sequential(writer, user, args.sequential)
     result["heartbeats_sequential_per_s"] = rate
     result["heartbeat_sequential_p99_ms"] = p99
     result["bulk_insert_per_s"] = bench_bulk(writer, user, args.bulk)
+    writer.stop()
+    store.close()
+    return result
+
+
+def read_figures(
+    name: str, key: DataKey | None, args: argparse.Namespace, tmp: Path
+) -> dict[str, float]:
+    """Build the large database once, then time a one-day read and opening it."""
+    path = tmp / f"{name}-big.db"
+    store, writer, user = open_backend(path, key)
     bench_bulk(writer, user, args.events, name="big")
     writer.stop()
     store.close()
     read_ms, count = bench_day_read(Store(path, key), "big")
-    result["day_read_ms"] = read_ms
-    result["day_read_events"] = count
-    result["open_ms"] = bench_open(path, key)
-    result["file_mb"] = path.stat().st_size / 1e6
-    return result
+    return {
+        "day_read_ms": read_ms,
+        "day_read_events": count,
+        "open_ms": bench_open(path, key),
+        "file_mb": path.stat().st_size / 1e6,
+    }
+
+
+def run_all(args: argparse.Namespace, tmp: Path) -> tuple[dict[str, float], dict[str, float]]:
+    """Alternate the two stores round by round (machines are noisy) and keep medians."""
+    key = DataKey.generate()
+    rounds: dict[str, list[dict[str, float]]] = {"sqlcipher": [], "sqlite": []}
+    for _ in range(args.rounds):
+        rounds["sqlcipher"].append(write_round("sqlcipher", key, args, tmp))
+        rounds["sqlite"].append(write_round("sqlite", None, args, tmp))
+    medians = {
+        name: {k: statistics.median(r[k] for r in results) for k in results[0]}
+        for name, results in rounds.items()
+    }
+    medians["sqlcipher"].update(read_figures("sqlcipher", key, args, tmp))
+    medians["sqlite"].update(read_figures("sqlite", None, args, tmp))
+    return medians["sqlcipher"], medians["sqlite"]
 
 
 def main() -> int:
@@ -186,13 +214,13 @@ def main() -> int:
     parser.add_argument("--heartbeats", type=int, default=200_000)
     parser.add_argument("--sequential", type=int, default=20_000)
     parser.add_argument("--bulk", type=int, default=200_000)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (medians)")
     parser.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
     args = parser.parse_args()
     if args.quick:
         args.events, args.heartbeats, args.sequential, args.bulk = 100_000, 20_000, 2_000, 20_000
     with tempfile.TemporaryDirectory(prefix="tg-bench-") as tmp:
-        encrypted = run_backend("sqlcipher", DataKey.generate(), args, Path(tmp))
-        plain = run_backend("sqlite", None, args, Path(tmp))
+        encrypted, plain = run_all(args, Path(tmp))
     overhead = {
         "heartbeats_pipelined": plain["heartbeats_pipelined_per_s"]
         / encrypted["heartbeats_pipelined_per_s"],
@@ -213,6 +241,7 @@ def main() -> int:
         json.dumps(
             {
                 "events_in_read_db": args.events,
+                "rounds": args.rounds,
                 "sqlcipher": {k: round(v, 2) for k, v in encrypted.items()},
                 "sqlite": {k: round(v, 2) for k, v in plain.items()},
                 "encryption_overhead_x": {k: round(v, 3) for k, v in overhead.items()},
