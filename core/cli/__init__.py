@@ -18,7 +18,7 @@ from core import __version__
 from core.errors import TimelyGatorError
 
 # Modules whose ``register(subparsers)`` adds subcommands, in help order.
-COMMAND_MODULES: tuple[str, ...] = ("core.cli.db",)
+COMMAND_MODULES: tuple[str, ...] = ("core.cli.db", "core.cli.serve", "core.cli.token")
 
 Handler = Callable[[argparse.Namespace], int]
 

@@ -1,0 +1,160 @@
+"""Per-app state: the services, caches, limits, metrics and the live-event hub.
+
+One ``ApiContext`` lives on ``app.state.ctx``. Reads run on the threadpool with their own
+connection; writes go through the core writer and are awaited without blocking the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import Connection
+from starlette.concurrency import run_in_threadpool
+
+from core import reader, settings_store, tokens
+from core.api.config import ApiConfig
+from core.api.metrics import ApiMetrics
+from core.api.ratelimit import RateLimiter
+from core.api.stream import EventHub
+from core.api.wire import DataLimits
+from core.errors import NotFoundError
+from core.services import Services
+from core.writer import Change
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEVICE_ID_FILE = "device_id"
+TOUCH_INTERVAL_S = 60.0
+
+
+def load_device_id(data_dir: Path) -> str:
+    """This installation's id: a UUID written once into the data directory."""
+    path = data_dir / DEVICE_ID_FILE
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+        return str(uuid.UUID(text))
+    except (OSError, ValueError):
+        pass
+    device_id = str(uuid.uuid4())
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(device_id + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return device_id
+
+
+class ApiContext:
+    """Everything the endpoints share; created by ``create_app``."""
+
+    def __init__(self, services: Services, config: ApiConfig) -> None:
+        self.services = services
+        self.config = config
+        self.limits = DataLimits(config.max_event_data_bytes, config.max_data_depth)
+        self.token_cache = tokens.TokenCache()
+        self.rate_limiter = RateLimiter(config.rate_limit_per_s, config.rate_limit_burst)
+        self.device_id = load_device_id(services.dirs.data)
+        if config.compat_mode is None:
+            with services.read() as conn:
+                setting = settings_store.get_setting(
+                    conn, services.user_id, settings_store.COMPAT_MODE_KEY
+                )
+            self.compat_mode = setting is True
+        else:
+            self.compat_mode = config.compat_mode
+        self._bucket_keys: dict[tuple[int, str], int] = {}
+        self._bucket_owners: dict[int, tuple[int, str]] = {}
+        self._touched: dict[int, float] = {}
+        self.metrics = ApiMetrics(lambda: float(services.writer.queue_depth), self._events_stored)
+        self.hub = EventHub()
+        services.writer.add_change_listener(self._on_changes)
+
+    # -- reading and writing ------------------------------------------------------------
+    def _read_sync(self, fn: Callable[[Connection], T]) -> T:
+        with self.services.read() as conn:
+            return fn(conn)
+
+    async def read(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn(conn)`` on a worker thread with a connection of its own."""
+        return await run_in_threadpool(self._read_sync, fn)
+
+    @staticmethod
+    async def wait(future: Future[T]) -> T:
+        """Await a writer future (resolved after its transaction committed)."""
+        return await asyncio.wrap_future(future)
+
+    def _events_stored(self) -> float:
+        with self.services.read() as conn:
+            return float(reader.total_events(conn))
+
+    # -- buckets by name ------------------------------------------------------------------
+    async def bucket_key(self, user_id: int, name: str) -> int:
+        """The key of this user's bucket ``name``; NotFoundError (404) for anyone else's."""
+        key = self._bucket_keys.get((user_id, name))
+        if key is None:
+            key = await self.read(lambda conn: reader.bucket_key(conn, user_id, name))
+            self._bucket_keys[(user_id, name)] = key
+            self._bucket_owners[key] = (user_id, name)
+        return key
+
+    async def bucket_owner(self, key: int) -> tuple[int, str] | None:
+        owner = self._bucket_owners.get(key)
+        if owner is not None:
+            return owner
+
+        def lookup(conn: Connection) -> tuple[int, str] | None:
+            row = conn.exec_driver_sql(
+                "SELECT user_id, name FROM buckets WHERE id = ?", (key,)
+            ).first()
+            return None if row is None else (int(row[0]), str(row[1]))
+
+        owner = await self.read(lookup)
+        if owner is not None:
+            self._bucket_owners[key] = owner
+            self._bucket_keys[owner] = key
+        return owner
+
+    def forget_bucket(self, key: int) -> None:
+        owner = self._bucket_owners.pop(key, None)
+        if owner is not None:
+            self._bucket_keys.pop(owner, None)
+
+    def _on_changes(self, changes: list[Change]) -> None:
+        """Writer thread, after each commit: keep caches right, feed the live stream."""
+        for change in changes:
+            if change.kind == "bucket_deleted" and change.bucket_key is not None:
+                self.forget_bucket(change.bucket_key)
+        self.hub.publish(changes)
+
+    # -- tokens -----------------------------------------------------------------------------
+    async def verify_token(self, secret: str) -> tokens.TokenInfo | None:
+        info = self.token_cache.get(secret)
+        if info is None:
+            info = await self.read(lambda conn: tokens.verify_token(conn, secret))
+            if info is None:
+                return None
+            self.token_cache.put(secret, info)
+        self._note_use(info.id)
+        return info
+
+    def _note_use(self, token_id: int) -> None:
+        """Record a token's last use at most once a minute (a tiny write, not awaited)."""
+        now = time.monotonic()
+        last = self._touched.get(token_id)
+        if last is not None and now - last < TOUCH_INTERVAL_S:
+            return
+        self._touched[token_id] = now
+        when = self.services.clock.now_us()
+        try:
+            self.services.writer.call(lambda conn: tokens.touch_tokens(conn, [(token_id, when)]))
+        except NotFoundError:
+            pass
+        except Exception:  # the database may be closing; last-used is best effort
+            log.debug("Could not record token use", exc_info=True)

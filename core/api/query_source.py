@@ -1,0 +1,70 @@
+"""The query engine's data source backed by the store (one user's buckets, one connection)."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import Connection
+
+from core import reader
+from core.event import Event
+
+# Half-open [start, end): events overlapping it, plus zero-length events inside it.
+_RANGE_SQL = (
+    "SELECT id, max(start_us, :s), min(end_us, :e), tz_offset_s, data FROM events "
+    "WHERE bucket_id = :b AND start_us < :e "
+    "AND start_us >= :s - (SELECT max_duration_us FROM buckets WHERE id = :b) "
+    "AND (end_us > :s OR (end_us = start_us AND start_us >= :s)) "
+    "ORDER BY start_us DESC, id DESC"
+)
+_COUNT_SQL = (
+    "SELECT count(*) FROM events "
+    "WHERE bucket_id = :b AND start_us < :e "
+    "AND start_us >= :s - (SELECT max_duration_us FROM buckets WHERE id = :b) "
+    "AND (end_us > :s OR (end_us = start_us AND start_us >= :s))"
+)
+
+
+class StoreDataSource:
+    """``core.query.QueryDataSource`` over the database, limited to one user's buckets."""
+
+    def __init__(self, conn: Connection, user_id: int) -> None:
+        self._conn = conn
+        self._user_id = user_id
+        self._keys: dict[str, int] = {}
+
+    def _key(self, name: str) -> int:
+        key = self._keys.get(name)
+        if key is None:
+            key = self._keys[name] = reader.bucket_key(self._conn, self._user_id, name)
+        return key
+
+    def bucket_names(self) -> list[str]:
+        rows = self._conn.exec_driver_sql(
+            "SELECT name FROM buckets WHERE user_id = ? ORDER BY name", (self._user_id,)
+        ).all()
+        return [str(r[0]) for r in rows]
+
+    def bucket_events(
+        self, name: str, start_us: int, end_us: int, limit: int | None = None
+    ) -> list[Event]:
+        if limit == 0:
+            return []
+        params = {"b": self._key(name), "s": start_us, "e": end_us}
+        sql = _RANGE_SQL
+        if limit is not None and limit > 0:
+            sql += " LIMIT :limit"
+            params["limit"] = limit
+        loads = json.loads
+        rows = self._conn.exec_driver_sql(sql, params).all()
+        return [Event(r[1], r[2], loads(r[4]), r[0], r[3]) for r in rows]
+
+    def bucket_event_count(self, name: str, start_us: int, end_us: int) -> int:
+        params = {"b": self._key(name), "s": start_us, "e": end_us}
+        return int(self._conn.exec_driver_sql(_COUNT_SQL, params).scalar_one())
+
+    def bucket_hostname(self, name: str) -> str:
+        row = self._conn.exec_driver_sql(
+            "SELECT hostname FROM buckets WHERE id = ?", (self._key(name),)
+        ).one()
+        return str(row[0])

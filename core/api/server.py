@@ -1,0 +1,174 @@
+"""Running the API: uvicorn on a thread of its own, started and stopped by the caller.
+
+Used by the desktop app (embedded) and by ``timelygator serve``. Signal handling stays with
+the caller (uvicorn's is disabled). The socket is bound before the thread starts, so a port
+in use is a clear ``TimelyGatorError`` from ``start()``, never a crash on another thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+
+import uvicorn
+from fastapi import FastAPI
+
+from core import tokens
+from core.api.app import create_app
+from core.api.config import ApiConfig
+from core.api.context import ApiContext
+from core.errors import TimelyGatorError
+from core.services import Services
+
+log = logging.getLogger(__name__)
+
+
+class _ThreadServer(uvicorn.Server):
+    """A uvicorn server that leaves signals alone and reports when it is listening."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = threading.Event()
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        self.ready.set()
+
+
+class ApiServer:
+    """The REST API on ``config.host:config.port``.
+
+    ``start()`` returns once the server accepts connections; ``stop()`` ends open event
+    streams, lets in-flight requests finish (their writes are committed) and joins the
+    thread. ``services`` stays open: close it after ``stop()``.
+    """
+
+    def __init__(
+        self, services: Services, config: ApiConfig | None = None, app: FastAPI | None = None
+    ) -> None:
+        self.services = services
+        self.config = config or ApiConfig()
+        self.app = app
+        self._server: _ThreadServer | None = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+        self.port = self.config.port
+
+    @property
+    def url(self) -> str:
+        host = self.config.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _check_exposure(self) -> None:
+        if self.config.loopback:
+            return
+        if not self.config.allow_remote:
+            raise TimelyGatorError(
+                f"Refusing to listen on {self.config.host}: only this computer (127.0.0.1) is "
+                "allowed unless you pass --allow-remote."
+            )
+        with self.services.read() as conn:
+            if not tokens.has_active_tokens(conn):
+                raise TimelyGatorError(
+                    f"Refusing to listen on {self.config.host} without API tokens: create one "
+                    "with 'timelygator token create --scope read' first."
+                )
+
+    def _bind(self) -> socket.socket:
+        host = self.config.host
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            if hasattr(socket, "SO_REUSEADDR") and not hasattr(socket, "SO_EXCLUSIVEADDRUSE"):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, self.config.port))
+            sock.listen(2048)
+        except OSError as exc:
+            sock.close()
+            if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
+                raise TimelyGatorError(
+                    f"Port {self.config.port} on {host} is already in use (is ActivityWatch or "
+                    "another TimelyGator running?). Stop it, or choose another port."
+                ) from None
+            raise TimelyGatorError(
+                f"Cannot listen on {host}:{self.config.port} ({exc.strerror or exc})."
+            ) from None
+        sock.set_inheritable(True)
+        return sock
+
+    def start(self, timeout: float = 15.0) -> None:
+        """Bind, start the server thread and wait until it is listening."""
+        if self.running:
+            return
+        self._check_exposure()
+        if self.app is None:
+            self.app = create_app(self.services, self.config)
+        sock = self._bind()
+        self.port = int(sock.getsockname()[1])
+        uv_config = uvicorn.Config(
+            self.app,
+            log_level="warning",
+            access_log=self.config.access_log,
+            lifespan="off",
+            timeout_graceful_shutdown=10,
+            server_header=False,
+        )
+        server = _ThreadServer(uv_config)
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="timelygator-api", daemon=True
+        )
+        self._server, self._thread, self._socket = server, thread, sock
+        thread.start()
+        # Wait for "listening", or for the thread to die trying (checked on each short wait).
+        waited = 0.0
+        while not server.ready.wait(0.05):
+            waited += 0.05
+            if not thread.is_alive() or waited >= timeout:
+                self._cleanup()
+                raise TimelyGatorError(
+                    f"The API server did not start on {self.config.host}:{self.port}."
+                )
+        log.info("API listening on %s", self.url)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Graceful stop: end streams, finish in-flight requests, join the thread."""
+        server, thread = self._server, self._thread
+        if server is None or thread is None:
+            return
+        if isinstance(self.app, FastAPI):
+            ctx: ApiContext = self.app.state.ctx
+            ctx.hub.close()
+        server.should_exit = True
+        thread.join(timeout)
+        if thread.is_alive():
+            log.warning("The API server did not stop in %.0f s; forcing it", timeout)
+            server.force_exit = True
+            thread.join(5.0)
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        if self._socket is not None:
+            with contextlib.suppress(OSError):
+                self._socket.close()
+        self._server = self._thread = self._socket = None
+
+    def __enter__(self) -> ApiServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

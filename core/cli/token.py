@@ -1,0 +1,85 @@
+"""``timelygator token create|list|revoke``: API tokens (the secret is shown once)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from core import tokens
+from core.cli import subcommand
+from core.cli.common import open_services
+from core.errors import NotFoundError
+from core.services import LOCAL_USER
+from core.timeutil import format_iso
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    token = subparsers.add_parser("token", help="create, list or revoke API tokens")
+    sub = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
+    create = subcommand(sub, "create", _create, "create a token (shown once)")
+    create.add_argument("--scope", required=True, choices=tokens.SCOPES)
+    create.add_argument("--name", default="", help="what the token is for")
+    create.add_argument("--user", default=LOCAL_USER, help="the user it acts for (created if new)")
+    listing = subcommand(sub, "list", _list, "list tokens (never their secrets)")
+    listing.add_argument("--user", default=None, help="only this user's tokens")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    revoke = subcommand(sub, "revoke", _revoke, "revoke a token by its id")
+    revoke.add_argument("id", type=int)
+
+
+def _create(args: argparse.Namespace) -> int:
+    with open_services(args) as services:
+        now = services.clock.now_us()
+        user_id = services.writer.call(lambda c: tokens.ensure_user(c, args.user, now)).result()
+        new = tokens.create(services.writer, user_id, args.scope, args.name, now_us=now).result()
+    print(new.secret)
+    print(
+        f"Token {new.info.id} ({new.info.scope}, user {args.user!r}) created. Copy it now: "
+        "it is not shown again.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    with open_services(args) as services, services.read() as conn:
+        user_id = None
+        if args.user is not None:
+            user_id = tokens.user_id_for(conn, args.user)
+            if user_id is None:
+                raise NotFoundError(f"There is no user {args.user!r}.")
+        found = tokens.list_tokens(conn, user_id)
+    rows: list[dict[str, Any]] = [
+        {
+            "id": t.id,
+            "user_id": t.user_id,
+            "name": t.name,
+            "prefix": t.prefix,
+            "scope": t.scope,
+            "created": format_iso(t.created_us),
+            "last_used": None if t.last_used_us is None else format_iso(t.last_used_us),
+            "revoked": t.revoked,
+        }
+        for t in found
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print("No tokens. Create one with 'timelygator token create --scope read'.")
+        return 0
+    print(f"{'ID':>4}  {'PREFIX':<11} {'SCOPE':<6} {'STATE':<8} {'LAST USED':<20} NAME")
+    for r in rows:
+        state = "revoked" if r["revoked"] else "active"
+        last = (r["last_used"] or "never")[:19]
+        print(f"{r['id']:>4}  {r['prefix']:<11} {r['scope']:<6} {state:<8} {last:<20} {r['name']}")
+    return 0
+
+
+def _revoke(args: argparse.Namespace) -> int:
+    with open_services(args) as services:
+        info = tokens.revoke(services.writer, args.id).result()
+    print(f"Token {info.id} ({info.prefix}…, {info.name}) revoked.")
+    return 0
