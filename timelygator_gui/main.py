@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from core.cli import build_parser, run
 
 # Subcommands that live outside core (they need the watchers package).
-EXTRA_COMMAND_MODULES: tuple[str, ...] = ()
+EXTRA_COMMAND_MODULES: tuple[str, ...] = ("watchers.cli",)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

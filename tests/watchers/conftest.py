@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+
+from tests.watchers.x11_helpers import TITLE, xdotool
 
 
 @pytest.fixture(scope="session")
@@ -43,3 +46,31 @@ def x11_display() -> Iterator[str]:
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+@pytest.fixture
+def test_window(x11_display: str) -> Iterator[Any]:
+    """A mapped, active X11 window owned by this process, titled TITLE."""
+    from Xlib import X, Xatom
+    from Xlib import display as xdisplay
+
+    disp = xdisplay.Display(x11_display)
+    screen = disp.screen()
+    win = screen.root.create_window(
+        50, 50, 400, 200, 0, screen.root_depth, X.InputOutput, X.CopyFromParent,
+        background_pixel=screen.white_pixel, event_mask=X.StructureNotifyMask,
+    )  # fmt: skip
+    utf8 = disp.intern_atom("UTF8_STRING")
+    win.set_wm_name(TITLE.encode("ascii", "replace").decode())
+    win.change_property(disp.intern_atom("_NET_WM_NAME"), utf8, 8, TITLE.encode())
+    win.change_property(disp.intern_atom("_NET_WM_PID"), Xatom.CARDINAL, 32, [os.getpid()])
+    win.set_wm_class("tgtest", "TgTest")
+    win.map()
+    disp.sync()
+    while disp.next_event().type != X.MapNotify:  # blocks until the WM mapped it
+        pass
+    xdotool("windowactivate", "--sync", str(win.id))
+    yield win
+    win.destroy()
+    disp.sync()
+    disp.close()

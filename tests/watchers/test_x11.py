@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +11,7 @@ import pytest
 
 from core.timeutil import US_PER_S
 from tests.watchers.fakes import RecordingSink
+from tests.watchers.x11_helpers import TITLE, xdotool
 from watchers.afk_watcher import AfkWatcher
 from watchers.idle_probe import X11IdleProbe
 from watchers.supervisor import Supervisor
@@ -21,44 +19,6 @@ from watchers.window_probe import PyWinCtlWindowProbe
 from watchers.window_watcher import WindowWatcher
 
 pytestmark = pytest.mark.x11
-
-TITLE = "TimelyGator x11 test window \u2713"
-
-
-def xdotool(*args: str) -> str:
-    if shutil.which("xdotool") is None:
-        pytest.skip("xdotool is not installed")
-    return subprocess.run(
-        ["xdotool", *args], check=True, capture_output=True, text=True, timeout=10
-    ).stdout
-
-
-@pytest.fixture
-def test_window(x11_display: str) -> Iterator[Any]:
-    """A mapped, active X11 window owned by this process, titled TITLE."""
-    from Xlib import X, Xatom
-    from Xlib import display as xdisplay
-
-    disp = xdisplay.Display(x11_display)
-    screen = disp.screen()
-    win = screen.root.create_window(
-        50, 50, 400, 200, 0, screen.root_depth, X.InputOutput, X.CopyFromParent,
-        background_pixel=screen.white_pixel, event_mask=X.StructureNotifyMask,
-    )  # fmt: skip
-    utf8 = disp.intern_atom("UTF8_STRING")
-    win.set_wm_name(TITLE.encode("ascii", "replace").decode())
-    win.change_property(disp.intern_atom("_NET_WM_NAME"), utf8, 8, TITLE.encode())
-    win.change_property(disp.intern_atom("_NET_WM_PID"), Xatom.CARDINAL, 32, [os.getpid()])
-    win.set_wm_class("tgtest", "TgTest")
-    win.map()
-    disp.sync()
-    while disp.next_event().type != X.MapNotify:  # blocks until the WM mapped it
-        pass
-    xdotool("windowactivate", "--sync", str(win.id))
-    yield win
-    win.destroy()
-    disp.sync()
-    disp.close()
 
 
 def test_window_watcher_records_the_active_window(test_window: Any) -> None:
