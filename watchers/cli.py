@@ -19,6 +19,8 @@ from types import FrameType
 from core.cli import subcommand
 from core.cli.common import dirs_from, open_services
 from core.errors import ValidationError
+from core.keys import DataKey, KeyStore
+from core.paths import AppDirs
 from watchers.config import AfkWatcherConfig, WatchersConfig, WebWatcherConfig, WindowWatcherConfig
 from watchers.headless import run_headless
 from watchers.local_sink import ServicesSink
@@ -57,6 +59,14 @@ def build_config(args: argparse.Namespace) -> WatchersConfig:
         afk=AfkWatcherConfig(enabled=not args.no_afk, timeout_s=args.afk_timeout),
         web=WebWatcherConfig(enabled=not args.no_web),
     )
+
+
+def queue_key(dirs: AppDirs, passphrase: str | None) -> DataKey:
+    """The data folder's key (created on first use): the offline queue is encrypted too."""
+    keystore = KeyStore(dirs)
+    if keystore.mode() is None:
+        return keystore.create(passphrase)
+    return keystore.load(passphrase)[0]
 
 
 def _token(args: argparse.Namespace) -> str | None:

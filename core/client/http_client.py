@@ -22,6 +22,7 @@ from core.client.offline_queue import OfflineQueue, QueuedRequest
 from core.client.premerge import HeartbeatPreMerger, OutgoingHeartbeat
 from core.client.wire import event_to_wire
 from core.event import Event
+from core.keys import DataKey
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class TgClient:
         base_url: str = DEFAULT_URL,
         *,
         queue_path: str | os.PathLike[str],
+        queue_key: DataKey | None = None,
         token: str | None = None,
         commit_interval_s: float = 10.0,
         request_timeout_s: float = 10.0,
@@ -62,7 +64,7 @@ class TgClient:
             transport=transport,
             trust_env=False,  # loopback: never through a proxy
         )
-        self.queue = OfflineQueue(queue_path)
+        self.queue = OfflineQueue(queue_path, queue_key)
         self._premerge = HeartbeatPreMerger(commit_interval_s)
         self._wake = threading.Event()
         self._stopping = threading.Event()

@@ -1,4 +1,4 @@
-"""A durable FIFO of requests waiting for the server (stdlib sqlite3).
+"""A durable FIFO of requests waiting for the server (SQLite; SQLCipher when given a key).
 
 Requests survive the server being down and this process restarting: each one is committed
 (``synchronous=FULL``) before ``put`` returns and removed only after the server accepted it.
@@ -15,6 +15,10 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from sqlcipher3 import dbapi2 as sqlcipher
+
+from core.keys import DataKey
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (
@@ -43,11 +47,16 @@ class QueuedRequest:
 class OfflineQueue:
     """FIFO of pending requests in a small SQLite file (thread-safe)."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], key: DataKey | None = None) -> None:
+        """Open (or create) the queue; with ``key`` the file is encrypted by SQLCipher."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        module: Any = sqlcipher if key is not None else sqlite3
+        self._conn = module.connect(self.path, check_same_thread=False, isolation_level=None)
+        if key is not None:
+            self._conn.execute("PRAGMA cipher_log_level = NONE")
+            self._conn.execute(f"PRAGMA key = {key.sqlcipher_literal()}")
         with contextlib.suppress(OSError):
             os.chmod(self.path, 0o600)  # titles are personal data
         self._conn.execute("PRAGMA journal_mode=WAL")
