@@ -1,0 +1,55 @@
+"""``run_app(args)``: the desktop app's entry point (called by ``timelygator`` with no command)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from core.cli.common import dirs_from, passphrase_from
+from core.errors import TimelyGatorError
+
+log = logging.getLogger(__name__)
+
+
+def run_app(args: argparse.Namespace) -> int:
+    """Start the GUI for the data directory in ``args``; returns the exit code."""
+    from PySide6.QtWidgets import QApplication
+
+    from timelygator_gui.app_controller import AppController
+    from timelygator_gui.error_dialog import ErrorDialog
+    from timelygator_gui.icons import app_icon
+    from timelygator_gui.single_instance import SingleInstance
+    from timelygator_gui.theme import apply_theme
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("TimelyGator")
+    app.setOrganizationName("TimelyGator")
+    app.setDesktopFileName("timelygator")
+    app.setQuitOnLastWindowClosed(False)
+    app.setWindowIcon(app_icon())
+    apply_theme(app, "system")
+    dirs = dirs_from(args)
+    try:
+        passphrase = passphrase_from(args)
+    except TimelyGatorError as exc:
+        ErrorDialog.for_exception(exc).exec()
+        return exc.exit_code
+    instance = SingleInstance(dirs.data)
+    if instance.forward_to_running():
+        log.info("TimelyGator is already running for %s; showing its window", dirs.data)
+        return 0
+    instance.listen()
+    controller = AppController(dirs, passphrase)
+    controller.crash.install()
+    instance.sig_show_requested.connect(controller.window.bring_to_front)
+    controller.sig_finished.connect(app.exit)
+    controller.start()
+    code = app.exec()
+    instance.close()
+    controller.runner.wait(10_000)
+    return int(code)

@@ -1,0 +1,293 @@
+"""The app's lifecycle: first run, unlock, open on a worker, tray, pause, ordered shutdown."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QObject, QSettings, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QDialog
+
+from core.errors import (
+    KeyringUnavailableError,
+    PassphraseRequiredError,
+    TimelyGatorError,
+    WrongKeyError,
+)
+from core.keys import KeyStore
+from core.paths import AppDirs
+from core.services import Services
+from core.writer import WriterState
+from timelygator_gui.api_host import ApiHost
+from timelygator_gui.change_bridge import ChangeBridge
+from timelygator_gui.crash_handler import CrashHandler
+from timelygator_gui.error_dialog import ErrorDialog
+from timelygator_gui.main_window import MainWindow
+from timelygator_gui.preferences import Preferences, save_preferences
+from timelygator_gui.session import Session
+from timelygator_gui.tasks import TaskRunner
+from timelygator_gui.tray import Tray, TrackingState
+from timelygator_gui.unlock_dialogs import FirstRunDialog, UnlockDialog
+from timelygator_gui.watcher_host import WatcherHost
+
+log = logging.getLogger(__name__)
+
+
+def is_first_run(dirs: AppDirs) -> bool:
+    """No database and no key file yet (a file check; the keyring is not asked)."""
+    database = dirs.database
+    return not (database.exists() and database.stat().st_size > 0) and not dirs.key_file.exists()
+
+
+class AppController(QObject):
+    """Owns the window, tray, services and hosts; drives start-up and shutdown."""
+
+    sig_ready = Signal()
+    """The data directory is open and the window shows it."""
+    sig_finished = Signal(int)
+    """Shutdown completed with this exit code (the app quits next)."""
+    sig_writer_state = Signal(object, object)
+    """The writer changed state: WriterState and the StorageError or None (any thread)."""
+
+    def __init__(
+        self,
+        dirs: AppDirs,
+        passphrase: str | None = None,
+        *,
+        start_watchers: bool = True,
+        probes: Any = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.dirs = dirs
+        self.passphrase = passphrase
+        self.start_watchers = start_watchers
+        self.probes = probes
+        self.session: Session | None = None
+        self.services: Services | None = None
+        self.bridge: ChangeBridge | None = None
+        self.watcher_host: WatcherHost | None = None
+        self.api_host: ApiHost | None = None
+        self.enable_api_on_start = False
+        self.dialog: QDialog | None = None
+        self.exit_code = 0
+        self._shutting_down = False
+        self.runner = TaskRunner(self)
+        self.crash = CrashHandler(self.show_error, self)
+        self.runner.sig_error.connect(lambda exc: self.crash.report(exc, "background work"))
+        dirs.config.mkdir(parents=True, exist_ok=True)
+        self.ui_settings = QSettings(str(dirs.config / "ui.ini"), QSettings.Format.IniFormat)
+        self.window = MainWindow(self.runner, self.ui_settings)
+        self.tray = Tray(self)
+        self.window.keep_in_tray = Tray.available()
+        self._resume_timer = QTimer(self)
+        self._resume_timer.setSingleShot(True)
+        self._resume_timer.timeout.connect(self.resume)
+        self.tray.sig_open_requested.connect(self.window.bring_to_front)
+        self.tray.sig_pause_requested.connect(self.pause)
+        self.tray.sig_resume_requested.connect(self.resume)
+        self.tray.sig_quit_requested.connect(self.quit)
+        self.tray.sig_settings_requested.connect(self.open_settings)
+        self.window.sig_quit_requested.connect(self.quit)
+        self.window.sig_settings_requested.connect(self.open_settings)
+        self.sig_writer_state.connect(self._on_writer_state)
+
+    # -- start-up ---------------------------------------------------------------------------
+    def start(self) -> None:
+        """Show the window at once, then first-run / unlock as needed and open on a worker."""
+        self.window.show()
+        if Tray.available():
+            self.tray.show()
+        if is_first_run(self.dirs) and self.passphrase is None:
+            keyring_ok = KeyStore(self.dirs).keyring_available()
+            self._ask_first_run(keyring_ok)
+        else:
+            self._open(self.passphrase)
+
+    def _ask_first_run(self, keyring_ok: bool) -> None:
+        dialog = FirstRunDialog(self.dirs.data, keyring_ok, self.window)
+        self.dialog = dialog
+
+        def chosen() -> None:
+            self.enable_api_on_start = dialog.enable_api.isChecked()
+            self._open(dialog.chosen_passphrase())
+
+        dialog.accepted.connect(chosen)
+        dialog.rejected.connect(lambda: self.quit(0))
+        dialog.open()
+
+    def _ask_passphrase(self, message: str = "") -> None:
+        dialog = UnlockDialog(self.dirs.data, message, self.window)
+        self.dialog = dialog
+        dialog.accepted.connect(lambda: self._open(dialog.passphrase.text()))
+        dialog.rejected.connect(lambda: self.quit(0))
+        dialog.open()
+
+    def _open(self, passphrase: str | None) -> None:
+        self.dialog = None
+        self.window.status_label.setText(f"Opening {self.dirs.data}…")
+        dirs = self.dirs
+
+        def work() -> Session:
+            services = Services.open(dirs, passphrase, create=True)
+            try:
+                return Session.load(services)
+            except BaseException:
+                services.close()
+                raise
+
+        self.runner.run("open", work, self._opened, self._open_failed)
+
+    def _open_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, WrongKeyError):
+            self._ask_passphrase(str(exc))
+        elif isinstance(exc, PassphraseRequiredError):
+            self._ask_passphrase()
+        elif isinstance(exc, KeyringUnavailableError) and is_first_run(self.dirs):
+            self._ask_first_run(keyring_ok=False)
+        else:
+            self.window.status_label.setText(str(exc))
+            self.show_error(exc, "opening the data directory")
+            self.quit(1)
+
+    def _opened(self, session: Session) -> None:
+        if self._shutting_down:
+            self.runner.run("close", session.services.close, lambda _r: None)
+            return
+        self.session = session
+        self.services = services = session.services
+        services.writer.add_state_listener(lambda s, e: self.sig_writer_state.emit(s, e))
+        self.bridge = ChangeBridge(services.writer, parent=self)
+        self.bridge.sig_data_changed.connect(self._data_changed)
+        self.window.attach(session)
+        self.api_host = ApiHost(services, self)
+        if self.enable_api_on_start and not session.preferences.api.enabled:
+            session.preferences.api.enabled = True
+            save_preferences(services.writer, services.user_id, session.preferences)
+        self.api_host.start(session.preferences.api)
+        if self.start_watchers:
+            self.watcher_host = WatcherHost(services, self.probes, self)
+            self.watcher_host.start(session.preferences)
+        self._set_tracking(TrackingState.TRACKING if self.start_watchers else TrackingState.PAUSED)
+        self.sig_ready.emit()
+
+    def _data_changed(self) -> None:
+        rng = self.window.navigator.range
+        if rng.contains(self.window.navigator.today_fn()):
+            self.window.reload()
+
+    # -- tracking state -----------------------------------------------------------------------
+    def _set_tracking(self, state: TrackingState, detail: str = "") -> None:
+        text = {
+            TrackingState.TRACKING: "Tracking",
+            TrackingState.PAUSED: "Paused",
+            TrackingState.ERROR: "Not recording",
+            TrackingState.STARTING: "Starting…",
+        }[state]
+        if detail:
+            text = f"{text} — {detail}"
+        self.tray.set_state(state, text)
+        self.window.set_tracking_text(text)
+
+    def pause(self, seconds: float | None) -> None:
+        if self.watcher_host is not None:
+            self.watcher_host.pause(seconds)
+        self._resume_timer.stop()
+        if seconds is not None:
+            self._resume_timer.start(int(seconds * 1000))
+            minutes = int(seconds // 60)
+            self._set_tracking(TrackingState.PAUSED, f"for {minutes} min")
+        else:
+            self._set_tracking(TrackingState.PAUSED, "until resumed")
+
+    def resume(self) -> None:
+        self._resume_timer.stop()
+        if self.watcher_host is not None:
+            self.watcher_host.resume()
+        self._set_tracking(TrackingState.TRACKING)
+
+    def _on_writer_state(self, state: WriterState, error: object) -> None:
+        if state is WriterState.FAILING:
+            self._set_tracking(TrackingState.ERROR, str(error))
+        elif state is WriterState.RUNNING and self.tray.state is TrackingState.ERROR:
+            self._set_tracking(TrackingState.TRACKING)
+
+    # -- settings -----------------------------------------------------------------------------
+    def open_settings(self) -> None:
+        if self.session is None:
+            return
+        from timelygator_gui.settings.dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.session, self.runner, self.api_host, self.window)
+        self.dialog = dialog
+        dialog.sig_applied.connect(self.apply_preferences)
+        dialog.open()
+
+    def apply_preferences(self, prefs: Preferences, categories_changed: bool) -> None:
+        """Settings were OK'd: restart what depends on them and reload the views."""
+        if self.session is None:
+            return
+        old = self.session.preferences
+        self.session.preferences = prefs
+        if self.watcher_host is not None and (
+            prefs.watchers != old.watchers or prefs.privacy != old.privacy
+        ):
+            self.watcher_host.start(prefs)
+        if self.api_host is not None and prefs.api != old.api:
+            self.api_host.start(prefs.api)
+        from timelygator_gui.theme import apply_theme
+
+        app = QApplication.instance()
+        if prefs.general.theme != old.general.theme and isinstance(app, QApplication):
+            apply_theme(app, prefs.general.theme)
+        self.window.attach(self.session)
+
+    # -- errors -------------------------------------------------------------------------------
+    def show_error(self, exc: BaseException, context: str = "") -> None:
+        dialog = ErrorDialog.for_exception(exc, context, self.window)
+        self.dialog = dialog
+        dialog.open()
+
+    # -- shutdown -----------------------------------------------------------------------------
+    def quit(self, code: int = 0) -> None:
+        """Ordered shutdown: watchers -> flush writer -> API -> close the database."""
+        if self._shutting_down:
+            return
+        self._shutting_down = True
+        self.exit_code = code
+        self.window.keep_in_tray = False
+        self.window.status_label.setText("Saving and closing…")
+        if self.watcher_host is not None:
+            self.watcher_host.stop()
+        if self.bridge is not None:
+            self.bridge.stop()
+        services, api = self.services, self.api_host
+
+        def flush() -> None:
+            if services is not None:
+                services.writer.flush(10)
+
+        def close_rest(_result: object = None) -> None:
+            if api is not None:
+                api.stop()
+            self.runner.run(
+                "close",
+                (services.close if services is not None else (lambda: None)),
+                self._closed,
+                lambda exc: self._closed(None, exc),
+            )
+
+        self.runner.run("close", flush, close_rest, lambda exc: close_rest(exc))
+
+    def _closed(self, _result: object, exc: BaseException | None = None) -> None:
+        if exc is not None:
+            log.error("closing failed: %s", exc)
+        self.tray.hide()
+        self.crash.uninstall()
+        self.window.keep_in_tray = False
+        self.window.hide()
+        self.services = None
+        self.sig_finished.emit(self.exit_code)
+
+
+__all__ = ["AppController", "TimelyGatorError", "is_first_run"]

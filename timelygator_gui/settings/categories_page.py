@@ -1,0 +1,417 @@
+"""Categories page: tree editor, colour, productivity, rule with live preview, import/export."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QColorDialog,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.analytics.classifier import CategoryClassifier
+from core.categories.model import Category, Productivity, Rule
+from core.errors import ValidationError
+from core.event import Event
+from core.services import Services
+from timelygator_gui.category_store import categories_to_json, default_categories, parse_categories
+from timelygator_gui.date_range import DateRange, RangeMode
+from timelygator_gui.formatting import format_duration
+from timelygator_gui.range_data import bucket_kind, read_range
+from timelygator_gui.tasks import TaskRunner
+
+PATH_ROLE = Qt.ItemDataRole.UserRole
+FIELDS = (("All fields", None), ("App", ["app"]), ("Title", ["title"]), ("URL", ["url"]))
+LEVELS = [("Inherit", None)] + [(p.label, float(p.value)) for p in reversed(Productivity)]
+
+
+@dataclass(slots=True)
+class Preview:
+    events: int
+    total_us: int
+    taken_from: list[tuple[str, int]]
+
+
+def preview_rule(
+    categories: list[Category], path: tuple[str, ...], rule: Rule, events: list[Event]
+) -> Preview:
+    """What ``rule`` on ``path`` would file there, and from which categories (worker)."""
+    rule.compile()  # raises ValidationError for a bad regex
+    before = CategoryClassifier(categories)
+    changed = [
+        Category(list(c.name), rule if c.path == path else c.rule, c.color, c.score)
+        for c in categories
+    ]
+    if not any(c.path == path for c in changed):
+        changed.append(Category(list(path), rule))
+    after = CategoryClassifier(changed)
+    count = 0
+    total = 0
+    sources: dict[str, int] = defaultdict(int)
+    for event in events:
+        new = after.categorize(event.data)
+        if new[: len(path)] != path:
+            continue
+        count += 1
+        total += event.end_us - event.start_us
+        old = before.categorize(event.data)
+        if old[: len(path)] != path:
+            sources[" > ".join(old)] += 1
+    return Preview(count, total, Counter(sources).most_common(4))
+
+
+class CategoriesPage(QWidget):
+    """Edits a copy of the category list; ``categories()`` returns the edited list."""
+
+    title = "Categories"
+    sig_preview_shown = Signal()
+    """The rule preview was updated."""
+
+    def __init__(
+        self,
+        categories: list[Category],
+        services: Services | None,
+        runner: TaskRunner,
+        sample: DateRange | None = None,
+    ) -> None:
+        super().__init__()
+        self.runner = runner
+        self.services = services
+        self.changed = False
+        self._sample: list[Event] | None = None
+        self._categories = [Category(list(c.name), c.rule, c.color, c.score) for c in categories]
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["Category", "Productivity", "Rule"])
+        self.tree.setColumnWidth(0, 220)
+        self.tree.setColumnWidth(1, 120)
+        self.add_button = QPushButton("Add")
+        self.add_child_button = QPushButton("Add subcategory")
+        self.rename_button = QPushButton("Rename")
+        self.delete_button = QPushButton("Delete")
+        self.up_button = QPushButton("▲")
+        self.down_button = QPushButton("▼")
+        self.import_button = QPushButton("Import…")
+        self.export_button = QPushButton("Export…")
+        self.defaults_button = QPushButton("Restore defaults")
+        buttons = QHBoxLayout()
+        for b in (self.add_button, self.add_child_button, self.rename_button, self.delete_button,
+                  self.up_button, self.down_button):  # fmt: skip
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        for b in (self.import_button, self.export_button, self.defaults_button):
+            buttons.addWidget(b)
+        self.color_button = QPushButton()
+        self.color_button.setFixedWidth(90)
+        self.level = QComboBox()
+        for label, value in LEVELS:
+            self.level.addItem(label, value)
+        self.regex = QLineEdit()
+        self.regex.setPlaceholderText("regular expression, e.g. code|terminal")
+        self.ignore_case = QCheckBox("Ignore case")
+        self.field = QComboBox()
+        for label, keys in FIELDS:
+            self.field.addItem(label, keys)
+        self.preview = QLabel("Select a category to edit its rule.")
+        self.preview.setObjectName("rulePreview")
+        self.preview.setWordWrap(True)
+        editor = QFormLayout()
+        rule_row = QHBoxLayout()
+        rule_row.addWidget(self.regex, 1)
+        rule_row.addWidget(self.field)
+        rule_row.addWidget(self.ignore_case)
+        editor.addRow("Colour:", self.color_button)
+        editor.addRow("Productivity:", self.level)
+        editor.addRow("Rule:", rule_row)
+        editor.addRow("Preview:", self.preview)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tree, 1)
+        layout.addLayout(buttons)
+        layout.addLayout(editor)
+        self._preview_timer = QTimer(self)
+        self._preview_timer.setSingleShot(True)
+        self._preview_timer.setInterval(250)
+        self._preview_timer.timeout.connect(self.run_preview)
+        self.tree.currentItemChanged.connect(lambda *_: self._show_selected())
+        self.add_button.clicked.connect(lambda: self.add_category(child=False))
+        self.add_child_button.clicked.connect(lambda: self.add_category(child=True))
+        self.rename_button.clicked.connect(self.rename_selected)
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.up_button.clicked.connect(lambda: self.move_selected(-1))
+        self.down_button.clicked.connect(lambda: self.move_selected(1))
+        self.color_button.clicked.connect(self.pick_color)
+        self.level.currentIndexChanged.connect(self._edited)
+        self.regex.textEdited.connect(self._edited)
+        self.ignore_case.toggled.connect(self._edited)
+        self.field.currentIndexChanged.connect(self._edited)
+        self.import_button.clicked.connect(self.choose_import)
+        self.export_button.clicked.connect(self.choose_export)
+        self.defaults_button.clicked.connect(lambda: self.set_categories(default_categories()))
+        self._loading = False
+        self.rebuild()
+        if services is not None:
+            rng = sample or DateRange.around(_today(), RangeMode.WEEK)
+            self._load_sample(services, rng)
+
+    # -- model ------------------------------------------------------------------------------
+    def categories(self) -> list[Category]:
+        return [Category(list(c.name), c.rule, c.color, c.score) for c in self._categories]
+
+    def set_categories(self, categories: list[Category]) -> None:
+        self._categories = [Category(list(c.name), c.rule, c.color, c.score) for c in categories]
+        self.changed = True
+        self.rebuild()
+
+    def _by_path(self, path: tuple[str, ...]) -> Category | None:
+        return next((c for c in self._categories if c.path == path), None)
+
+    def _ensure(self, path: tuple[str, ...]) -> Category:
+        found = self._by_path(path)
+        if found is None:
+            found = Category(list(path))
+            self._categories.append(found)
+        return found
+
+    def rebuild(self, select: tuple[str, ...] | None = None) -> None:
+        self._loading = True
+        self.tree.clear()
+        items: dict[tuple[str, ...], QTreeWidgetItem] = {}
+        paths: list[tuple[str, ...]] = []
+        for c in self._categories:
+            for depth in range(1, len(c.path) + 1):
+                if c.path[:depth] not in paths:
+                    paths.append(c.path[:depth])
+        for path in paths:
+            parent = items.get(path[:-1])
+            item = QTreeWidgetItem([path[-1]])
+            item.setData(0, PATH_ROLE, path)
+            cat = self._by_path(path)
+            if cat is not None:
+                if cat.color:
+                    item.setData(0, Qt.ItemDataRole.DecorationRole, QColor(cat.color))
+                level = next((lbl for lbl, v in LEVELS if v == cat.score), "Inherit")
+                item.setText(1, level if cat.score is not None else "")
+                item.setText(2, cat.rule.regex or "")
+            if parent is None:
+                self.tree.addTopLevelItem(item)
+            else:
+                parent.addChild(item)
+            items[path] = item
+        self.tree.expandAll()
+        self._loading = False
+        if select is not None and select in items:
+            self.tree.setCurrentItem(items[select])
+        else:
+            self._show_selected()
+
+    def selected_path(self) -> tuple[str, ...] | None:
+        item = self.tree.currentItem()
+        return None if item is None else tuple(item.data(0, PATH_ROLE))
+
+    def _show_selected(self) -> None:
+        path = self.selected_path()
+        enabled = path is not None
+        for w in (self.color_button, self.level, self.regex, self.ignore_case, self.field,
+                  self.rename_button, self.delete_button, self.add_child_button):  # fmt: skip
+            w.setEnabled(enabled)
+        if path is None:
+            return
+        cat = self._by_path(path) or Category(list(path))
+        self._loading = True
+        self.color_button.setText(cat.color or "inherit")
+        self.color_button.setStyleSheet(f"background:{cat.color};" if cat.color else "")
+        self.level.setCurrentIndex(max(0, self.level.findData(cat.score)))
+        self.regex.setText(cat.rule.regex or "")
+        self.ignore_case.setChecked(bool(cat.rule.ignore_case))
+        keys = cat.rule.select_keys
+        self.field.setCurrentIndex(max(0, self.field.findData(keys)))
+        self._loading = False
+        self._preview_timer.start()
+
+    def _edited(self, *_args: object) -> None:
+        path = self.selected_path()
+        if self._loading or path is None:
+            return
+        cat = self._ensure(path)
+        cat.score = self.level.currentData()
+        cat.rule = self.current_rule()
+        self.changed = True
+        item = self.tree.currentItem()
+        item.setText(1, self.level.currentText() if cat.score is not None else "")
+        item.setText(2, cat.rule.regex or "")
+        self._preview_timer.start()
+
+    def current_rule(self) -> Rule:
+        text = self.regex.text()
+        if not text:
+            return Rule()
+        return Rule.regex_rule(
+            text, ignore_case=self.ignore_case.isChecked(), select_keys=self.field.currentData()
+        )
+
+    # -- tree editing ----------------------------------------------------------------------------
+    def add_category(self, *, child: bool, name: str | None = None) -> None:
+        parent = self.selected_path() if child else None
+        if name is None:
+            name, ok = QInputDialog.getText(self, "New category", "Name:")
+            if not ok:
+                return
+        name = name.strip()
+        if not name:
+            return
+        path = (*(parent or ()), name)
+        self._ensure(path)
+        self.changed = True
+        self.rebuild(select=path)
+
+    def rename_selected(self, name: str | None = None) -> None:
+        path = self.selected_path()
+        if path is None:
+            return
+        if name is None:
+            name, ok = QInputDialog.getText(self, "Rename category", "Name:", text=path[-1])
+            if not ok:
+                return
+        name = name.strip()
+        if not name:
+            return
+        new = (*path[:-1], name)
+        for c in self._categories:
+            if c.path[: len(path)] == path:
+                c.name = list(new + c.path[len(path):])
+        self.changed = True
+        self.rebuild(select=new)
+
+    def delete_selected(self) -> None:
+        path = self.selected_path()
+        if path is None:
+            return
+        self._categories = [c for c in self._categories if c.path[: len(path)] != path]
+        self.changed = True
+        self.rebuild(select=path[:-1] or None)
+
+    def move_selected(self, step: int) -> None:
+        path = self.selected_path()
+        if path is None:
+            return
+        siblings: list[tuple[str, ...]] = []
+        for c in self._categories:
+            if len(c.path) >= len(path) and c.path[: len(path) - 1] == path[:-1]:
+                top = c.path[: len(path)]
+                if top not in siblings:
+                    siblings.append(top)
+        index = siblings.index(path)
+        target = index + step
+        if not 0 <= target < len(siblings):
+            return
+        siblings[index], siblings[target] = siblings[target], siblings[index]
+        order = {p: i for i, p in enumerate(siblings)}
+        self._categories.sort(
+            key=lambda c: order.get(c.path[: len(path)], -1)
+            if c.path[: len(path) - 1] == path[:-1] and len(c.path) >= len(path) else -1
+        )
+        self.changed = True
+        self.rebuild(select=path)
+
+    def pick_color(self, color: str | None = None) -> None:
+        path = self.selected_path()
+        if path is None:
+            return
+        if color is None:
+            cat = self._by_path(path)
+            chosen = QColorDialog.getColor(QColor(cat.color if cat and cat.color else "#4e79a7"), self)
+            if not chosen.isValid():
+                return
+            color = chosen.name()
+        self._ensure(path).color = color
+        self.changed = True
+        self.rebuild(select=path)
+
+    # -- import / export -------------------------------------------------------------------------
+    def choose_import(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Import categories", "", "JSON (*.json)")
+        if name:
+            self.import_from(Path(name))
+
+    def import_from(self, path: Path) -> None:
+        try:
+            self.set_categories(parse_categories(json.loads(path.read_text(encoding="utf-8"))))
+        except (OSError, ValueError) as exc:
+            self.preview.setText(f"Could not import {path.name}: {exc}")
+
+    def choose_export(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Export categories", "categories.json", "JSON (*.json)"
+        )
+        if name:
+            self.export_to(Path(name))
+
+    def export_to(self, path: Path) -> None:
+        document = {"categories": categories_to_json(self._categories)}
+        path.write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
+
+    # -- preview ---------------------------------------------------------------------------------
+    def _load_sample(self, services: Services, rng: DateRange) -> None:
+        start_us, end_us = rng.bounds_us()
+
+        def work() -> list[Event]:
+            buckets, by_bucket = read_range(services, start_us, end_us)
+            return [
+                e for b in buckets if bucket_kind(b) in ("window", "web")
+                for e in by_bucket[b.name]
+            ]  # fmt: skip
+
+        self.sample_label = rng.label()
+        self.runner.run("category-sample", work, self._sample_loaded)
+
+    def _sample_loaded(self, events: list[Event]) -> None:
+        self._sample = events
+        self.run_preview()
+
+    def run_preview(self) -> None:
+        path = self.selected_path()
+        if path is None or self._sample is None:
+            return
+        rule = self.current_rule()
+        categories = self.categories()
+        events = self._sample
+
+        def shown(p: Preview) -> None:
+            text = (
+                f"Matches {p.events:,} events / {format_duration(p.total_us)} in "
+                f"{self.sample_label}"
+            )
+            if p.taken_from:
+                text += " — taken from " + ", ".join(f"{n} ({c})" for n, c in p.taken_from)
+            self.preview.setText(text)
+            self.sig_preview_shown.emit()
+
+        def failed(exc: BaseException) -> None:
+            self.preview.setText(str(exc) if isinstance(exc, ValidationError) else repr(exc))
+            self.sig_preview_shown.emit()
+
+        self.runner.run(
+            "category-preview", lambda: preview_rule(categories, path, rule, events), shown, failed
+        )
+
+
+def _today():  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    return date.today()

@@ -1,0 +1,153 @@
+"""Data page: retention, backups, export, passphrase."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+)
+
+from core import reader
+from core.keys import KeyMode
+from core.services import Services
+from core.timeutil import format_iso
+from timelygator_gui.preferences import Preferences
+from timelygator_gui.settings.page import SettingsPage, form_page
+from timelygator_gui.tasks import TaskRunner
+
+
+def export_all(services: Services, path: Path) -> int:
+    """Write every bucket and event in ActivityWatch's export form; returns the event count."""
+    out: dict[str, object] = {}
+    count = 0
+    with services.read() as conn:
+        for bucket in reader.list_buckets(conn, services.user_id):
+            events = reader.get_events(conn, bucket.key, None, None, None)
+            count += len(events)
+            out[bucket.name] = {
+                "id": bucket.name, "type": bucket.type, "client": bucket.client,
+                "hostname": bucket.hostname, "created": format_iso(bucket.created_us),
+                "data": bucket.data,
+                "events": [
+                    {"id": e.id, "timestamp": format_iso(e.start_us), "duration": e.duration_s,
+                     "data": e.data}
+                    for e in events
+                ],
+            }  # fmt: skip
+    path.write_text(json.dumps({"buckets": out}, ensure_ascii=False), encoding="utf-8")
+    return count
+
+
+class DataPage(SettingsPage):
+    title = "Data"
+
+    def __init__(self, services: Services, runner: TaskRunner) -> None:
+        super().__init__()
+        self.services = services
+        self.runner = runner
+        form = form_page(
+            self, f"Your data is stored encrypted in {services.dirs.data}."
+        )
+        self.retention = QSpinBox()
+        self.retention.setRange(0, 3650)
+        self.retention.setSpecialValueText("Keep forever")
+        self.retention.setSuffix(" days")
+        self.backup_dir = QLineEdit()
+        self.backup_dir.setPlaceholderText(str(services.dirs.backups))
+        self.backup_every = QSpinBox()
+        self.backup_every.setRange(0, 90)
+        self.backup_every.setSpecialValueText("Never")
+        self.backup_every.setPrefix("every ")
+        self.backup_every.setSuffix(" days")
+        self.export_button = QPushButton("Export all data…")
+        self.export_status = QLabel("")
+        self.old_pass = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
+        self.new_pass = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
+        self.confirm_pass = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
+        self.pass_button = QPushButton("Change passphrase")
+        self.pass_status = QLabel("")
+        self.pass_status.setWordWrap(True)
+        export_row = QHBoxLayout()
+        export_row.addWidget(self.export_button)
+        export_row.addWidget(self.export_status, 1)
+        form.addRow("Delete events older than:", self.retention)
+        form.addRow("Backup folder:", self.backup_dir)
+        form.addRow("Back up:", self.backup_every)
+        form.addRow("Export:", export_row)
+        self.key_mode = QLabel("")
+        form.addRow("Key storage:", self.key_mode)
+        form.addRow("Current passphrase:", self.old_pass)
+        form.addRow("New passphrase:", self.new_pass)
+        form.addRow("Repeat:", self.confirm_pass)
+        form.addRow(self.pass_button, self.pass_status)
+        self.export_button.clicked.connect(self.choose_export)
+        self.pass_button.clicked.connect(self.change_passphrase)
+        self.runner.run("key-mode", services.keystore.mode, self._show_mode)
+
+    def _show_mode(self, mode: KeyMode | None) -> None:
+        if mode is KeyMode.PASSPHRASE:
+            self.key_mode.setText("Key file protected by your passphrase")
+        else:
+            self.key_mode.setText("System keyring (set a passphrase below to use one instead)")
+            self.old_pass.setEnabled(False)
+            self.pass_button.setText("Protect with passphrase")
+
+    def load(self, prefs: Preferences) -> None:
+        d = prefs.data
+        self.retention.setValue(d.retention_days)
+        self.backup_dir.setText(d.backup_dir)
+        self.backup_every.setValue(d.backup_every_days)
+
+    def store(self, prefs: Preferences) -> None:
+        d = prefs.data
+        d.retention_days = self.retention.value()
+        d.backup_dir = self.backup_dir.text().strip()
+        d.backup_every_days = self.backup_every.value()
+
+    def choose_export(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Export TimelyGator data", "timelygator-export.json", "JSON (*.json)"
+        )
+        if name:
+            self.export_to(Path(name))
+
+    def export_to(self, path: Path) -> None:
+        self.export_status.setText("Exporting…")
+        services = self.services
+        self.runner.run(
+            "export", lambda: export_all(services, path),
+            lambda n: self.export_status.setText(f"Exported {n:,} events to {path.name}."),
+            lambda exc: self.export_status.setText(f"Export failed: {exc}"),
+        )  # fmt: skip
+
+    def change_passphrase(self) -> None:
+        new = self.new_pass.text()
+        if new != self.confirm_pass.text():
+            self.pass_status.setText("The two new passphrases differ.")
+            return
+        keystore = self.services.keystore
+        old = self.old_pass.text()
+
+        def work() -> None:
+            if keystore.mode() is KeyMode.PASSPHRASE:
+                keystore.change_passphrase(old, new)
+            else:
+                keystore.set_passphrase(keystore.load(None)[0], new)
+
+        def done(_r: object) -> None:
+            for edit in (self.old_pass, self.new_pass, self.confirm_pass):
+                edit.clear()
+            self.pass_status.setText("Passphrase changed. You will need it at the next start.")
+            self.runner.run("key-mode", keystore.mode, self._show_mode)
+
+        self.pass_status.setText("Changing…")
+        self.runner.run(
+            "passphrase", work, done, lambda exc: self.pass_status.setText(str(exc))
+        )

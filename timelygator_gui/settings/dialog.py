@@ -1,0 +1,110 @@
+"""The settings dialog: pages on the left; edits copies, OK applies, Cancel restores."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QListWidget,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from timelygator_gui.api_host import ApiHost
+from timelygator_gui.category_store import save_categories
+from timelygator_gui.preferences import Preferences, save_preferences
+from timelygator_gui.session import Session
+from timelygator_gui.settings.api_page import ApiPage
+from timelygator_gui.settings.categories_page import CategoriesPage
+from timelygator_gui.settings.data_page import DataPage
+from timelygator_gui.settings.page import SettingsPage
+from timelygator_gui.settings.simple_pages import GeneralPage, PrivacyPage, WatchersPage
+from timelygator_gui.tasks import TaskRunner
+
+
+class SettingsDialog(QDialog):
+    """Every page edits ``self.prefs`` (a copy); OK stores it through the writer."""
+
+    sig_applied = Signal(object, bool)
+    """OK was pressed and stored: the new Preferences, and whether categories changed."""
+
+    def __init__(
+        self,
+        session: Session,
+        runner: TaskRunner,
+        api_host: ApiHost | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("settingsDialog")
+        self.setWindowTitle("TimelyGator Settings")
+        self.resize(900, 640)
+        self.session = session
+        self.runner = runner
+        self.prefs: Preferences = session.preferences.copy()
+        services = session.services
+        self.categories_page = CategoriesPage(session.categories, services, runner)
+        self.pages: list[QWidget] = [
+            self.categories_page,
+            WatchersPage(),
+            PrivacyPage(),
+            ApiPage(services, runner, api_host.status if api_host is not None else "Off"),
+            DataPage(services, runner),
+            GeneralPage(),
+        ]
+        self.page_list = QListWidget()
+        self.page_list.setFixedWidth(150)
+        self.stack = QStackedWidget()
+        for page in self.pages:
+            self.page_list.addItem(getattr(page, "title", "Page"))
+            self.stack.addWidget(page)
+            if isinstance(page, SettingsPage):
+                page.load(self.prefs)
+        if api_host is not None:
+            api_page = self.pages[3]
+            assert isinstance(api_page, ApiPage)
+            api_host.sig_status_changed.connect(api_page.status.setText)
+        self.page_list.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.page_list.setCurrentRow(0)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self.apply)
+        self.buttons.rejected.connect(self.reject)
+        body = QHBoxLayout()
+        body.addWidget(self.page_list)
+        body.addWidget(self.stack, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(body, 1)
+        layout.addWidget(self.buttons)
+
+    def show_page(self, title: str) -> None:
+        for row, page in enumerate(self.pages):
+            if getattr(page, "title", "") == title:
+                self.page_list.setCurrentRow(row)
+
+    def apply(self) -> None:
+        """Store the edited copies, then close; the session changes only now."""
+        for page in self.pages:
+            if isinstance(page, SettingsPage):
+                page.store(self.prefs)
+        services = self.session.services
+        futures = [save_preferences(services.writer, services.user_id, self.prefs)]
+        changed = self.categories_page.changed
+        if changed:
+            categories = self.categories_page.categories()
+            futures.append(save_categories(services.writer, services.user_id, categories))
+            self.session.categories = categories
+        prefs = self.prefs.copy()
+
+        def stored(_r: object) -> None:
+            self.sig_applied.emit(prefs, changed)
+
+        self.buttons.setEnabled(False)
+        self.runner.run(
+            "settings-save", lambda: [f.result(10) for f in futures], stored, keep_all=True
+        )
+        self.accept()

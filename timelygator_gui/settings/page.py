@@ -1,0 +1,28 @@
+"""Base of a settings page: load from a preferences copy, write back into it on OK."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
+
+from timelygator_gui.preferences import Preferences
+
+
+class SettingsPage(QWidget):
+    """A page edits a copy of the preferences; nothing is stored until OK."""
+
+    title = "Page"
+
+    def load(self, prefs: Preferences) -> None:
+        """Show ``prefs`` in the widgets."""
+
+    def store(self, prefs: Preferences) -> None:
+        """Write the widgets' values into ``prefs``."""
+
+
+def form_page(page: QWidget, intro: str) -> QFormLayout:
+    form = QFormLayout(page)
+    label = QLabel(intro)
+    label.setWordWrap(True)
+    label.setObjectName("pageIntro")
+    form.addRow(label)
+    return form

@@ -1,0 +1,144 @@
+"""Watchers, Privacy and General pages."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QPlainTextEdit, QSpinBox
+
+from timelygator_gui.preferences import Preferences
+from timelygator_gui.settings.page import SettingsPage, form_page
+
+
+def _seconds(value: float, low: float, high: float) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(low, high)
+    box.setSuffix(" s")
+    box.setDecimals(1)
+    box.setValue(value)
+    return box
+
+
+class WatchersPage(SettingsPage):
+    title = "Watchers"
+
+    def __init__(self) -> None:
+        super().__init__()
+        form = form_page(self, "What TimelyGator records, and how often it looks.")
+        self.window_enabled = QCheckBox("Record the active window (app and title)")
+        self.window_poll = _seconds(1.0, 0.2, 60)
+        self.afk_enabled = QCheckBox("Detect when I am away (no keyboard or mouse input)")
+        self.afk_timeout = QSpinBox()
+        self.afk_timeout.setRange(30, 3600)
+        self.afk_timeout.setSuffix(" s")
+        self.web_enabled = QCheckBox("Record the active browser tab (from browser history)")
+        self.web_poll = _seconds(2.0, 0.5, 60)
+        form.addRow(self.window_enabled)
+        form.addRow("Window check interval:", self.window_poll)
+        form.addRow(self.afk_enabled)
+        form.addRow("Away after:", self.afk_timeout)
+        form.addRow(self.web_enabled)
+        form.addRow("Browser check interval:", self.web_poll)
+
+    def load(self, prefs: Preferences) -> None:
+        w = prefs.watchers
+        self.window_enabled.setChecked(w.window_enabled)
+        self.window_poll.setValue(w.window_poll_s)
+        self.afk_enabled.setChecked(w.afk_enabled)
+        self.afk_timeout.setValue(int(w.afk_timeout_s))
+        self.web_enabled.setChecked(w.web_enabled)
+        self.web_poll.setValue(w.web_poll_s)
+
+    def store(self, prefs: Preferences) -> None:
+        w = prefs.watchers
+        w.window_enabled = self.window_enabled.isChecked()
+        w.window_poll_s = self.window_poll.value()
+        w.afk_enabled = self.afk_enabled.isChecked()
+        w.afk_timeout_s = float(self.afk_timeout.value())
+        w.web_enabled = self.web_enabled.isChecked()
+        w.web_poll_s = self.web_poll.value()
+
+
+def _lines(edit: QPlainTextEdit) -> list[str]:
+    return [line.strip() for line in edit.toPlainText().splitlines() if line.strip()]
+
+
+class PrivacyPage(SettingsPage):
+    title = "Privacy"
+
+    def __init__(self) -> None:
+        super().__init__()
+        form = form_page(
+            self,
+            "Excluded apps and sites are never recorded. Redaction rules (regular expressions) "
+            "replace matching parts of window titles with [redacted] before anything is stored.",
+        )
+        self.apps = QPlainTextEdit()
+        self.apps.setPlaceholderText("one app per line, wildcards allowed (e.g. keepass*)")
+        self.sites = QPlainTextEdit()
+        self.sites.setPlaceholderText("one domain per line (e.g. mybank.com)")
+        self.redactions = QPlainTextEdit()
+        self.redactions.setPlaceholderText(r"one regex per line (e.g. \d{4}-\d{4}-\d{4}-\d{4})")
+        for edit in (self.apps, self.sites, self.redactions):
+            edit.setMaximumHeight(90)
+        self.domain_only = QCheckBox("Keep only the domain of URLs (drop paths and queries)")
+        self.incognito = QCheckBox("Record private / incognito windows")
+        form.addRow("Excluded apps:", self.apps)
+        form.addRow("Excluded sites:", self.sites)
+        form.addRow("Title redaction:", self.redactions)
+        form.addRow(self.domain_only)
+        form.addRow(self.incognito)
+
+    def load(self, prefs: Preferences) -> None:
+        p = prefs.privacy
+        self.apps.setPlainText("\n".join(p.excluded_apps))
+        self.sites.setPlainText("\n".join(p.excluded_sites))
+        self.redactions.setPlainText("\n".join(p.title_redactions))
+        self.domain_only.setChecked(p.domain_only_urls)
+        self.incognito.setChecked(p.record_incognito)
+
+    def store(self, prefs: Preferences) -> None:
+        p = prefs.privacy
+        p.excluded_apps = _lines(self.apps)
+        p.excluded_sites = _lines(self.sites)
+        p.title_redactions = _lines(self.redactions)
+        p.domain_only_urls = self.domain_only.isChecked()
+        p.record_incognito = self.incognito.isChecked()
+
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+class GeneralPage(SettingsPage):
+    title = "General"
+
+    def __init__(self) -> None:
+        super().__init__()
+        form = form_page(self, "How TimelyGator starts and looks.")
+        self.start_at_login = QCheckBox("Start TimelyGator when I log in")
+        self.theme = QComboBox()
+        for label, value in (("Follow system", "system"), ("Light", "light"), ("Dark", "dark")):
+            self.theme.addItem(label, value)
+        self.day_start = QSpinBox()
+        self.day_start.setRange(0, 12)
+        self.day_start.setSuffix(":00")
+        self.day_start.setToolTip("Night owls: activity before this hour counts for the day before")
+        self.week_start = QComboBox()
+        for index, name in enumerate(WEEKDAYS):
+            self.week_start.addItem(name, index)
+        form.addRow(self.start_at_login)
+        form.addRow("Theme:", self.theme)
+        form.addRow("Day starts at:", self.day_start)
+        form.addRow("Week starts on:", self.week_start)
+
+    def load(self, prefs: Preferences) -> None:
+        g = prefs.general
+        self.start_at_login.setChecked(g.start_at_login)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(g.theme)))
+        self.day_start.setValue(g.day_start_hour)
+        self.week_start.setCurrentIndex(g.week_start)
+
+    def store(self, prefs: Preferences) -> None:
+        g = prefs.general
+        g.start_at_login = self.start_at_login.isChecked()
+        g.theme = str(self.theme.currentData())
+        g.day_start_hour = self.day_start.value()
+        g.week_start = int(self.week_start.currentData())

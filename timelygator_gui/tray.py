@@ -1,0 +1,89 @@
+"""The tray icon: status (tracking / paused / error) and the menu."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction, QIcon
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+
+from timelygator_gui.icons import status_icon
+
+
+class TrackingState(StrEnum):
+    TRACKING = "tracking"
+    PAUSED = "paused"
+    ERROR = "error"
+    STARTING = "starting"
+
+
+PAUSES = (("Pause for 15 minutes", 15 * 60), ("Pause for 1 hour", 3600), ("Pause until resumed", None))
+
+
+class Tray(QObject):
+    """Tray icon and menu; emits what the user picked."""
+
+    sig_open_requested = Signal()
+    """Open (show and raise) the main window."""
+    sig_pause_requested = Signal(object)
+    """Pause tracking for this many seconds (None = until resumed)."""
+    sig_resume_requested = Signal()
+    """Resume tracking now."""
+    sig_settings_requested = Signal()
+    """Open the settings dialog."""
+    sig_quit_requested = Signal()
+    """Quit the app (stop tracking)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.icon = QSystemTrayIcon(self)
+        self.menu = QMenu()
+        self.status_action = QAction("Starting…", self.menu)
+        self.status_action.setEnabled(False)
+        self.menu.addAction(self.status_action)
+        self.menu.addSeparator()
+        self.open_action = self.menu.addAction("Open TimelyGator")
+        self.open_action.triggered.connect(self.sig_open_requested)
+        self.pause_actions = []
+        for text, seconds in PAUSES:
+            action = self.menu.addAction(text)
+            action.triggered.connect(lambda _c=False, s=seconds: self.sig_pause_requested.emit(s))
+            self.pause_actions.append(action)
+        self.resume_action = self.menu.addAction("Resume tracking")
+        self.resume_action.triggered.connect(self.sig_resume_requested)
+        self.menu.addSeparator()
+        self.menu.addAction("Settings…").triggered.connect(self.sig_settings_requested)
+        self.menu.addAction("Quit TimelyGator").triggered.connect(self.sig_quit_requested)
+        self.icon.setContextMenu(self.menu)
+        self.icon.activated.connect(self._activated)
+        self.state = TrackingState.STARTING
+        self.set_state(TrackingState.STARTING, "Starting…")
+
+    @staticmethod
+    def available() -> bool:
+        return QSystemTrayIcon.isSystemTrayAvailable()
+
+    def show(self) -> None:
+        self.icon.show()
+
+    def hide(self) -> None:
+        self.icon.hide()
+
+    def set_state(self, state: TrackingState, text: str) -> None:
+        self.state = state
+        icon: QIcon = status_icon(state.value)
+        self.icon.setIcon(icon)
+        self.icon.setToolTip(f"TimelyGator — {text}")
+        self.status_action.setText(text)
+        paused = state is TrackingState.PAUSED
+        for action in self.pause_actions:
+            action.setEnabled(state is TrackingState.TRACKING)
+        self.resume_action.setEnabled(paused)
+
+    def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason in (
+            QSystemTrayIcon.ActivationReason.Trigger,
+            QSystemTrayIcon.ActivationReason.DoubleClick,
+        ):
+            self.sig_open_requested.emit()

@@ -1,0 +1,148 @@
+"""Hosts the Qt-free watchers on QThreads and feeds them into the writer.
+
+Each watcher's supervisor runs in a QObject worker moved to its own QThread; the loop waits
+on an Event, so stopping (request -> quit -> wait) returns within about a second.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from core.event import Event
+from core.services import Services
+from timelygator_gui.preferences import Preferences
+from watchers.config import AfkWatcherConfig, WatchersConfig, WebWatcherConfig, WindowWatcherConfig
+from watchers.headless import Probes, WatcherSet, build_watchers
+from watchers.privacy import PrivacyConfig, RedactionRule
+from watchers.sink import CallbackSink
+from watchers.status import WatcherStatus
+
+log = logging.getLogger(__name__)
+
+
+def watchers_config(prefs: Preferences) -> WatchersConfig:
+    """The watchers' configuration from the user's preferences."""
+    w, p = prefs.watchers, prefs.privacy
+    return WatchersConfig(
+        window=WindowWatcherConfig(enabled=w.window_enabled, poll_s=w.window_poll_s),
+        afk=AfkWatcherConfig(enabled=w.afk_enabled, timeout_s=w.afk_timeout_s, poll_s=w.afk_poll_s),
+        web=WebWatcherConfig(enabled=w.web_enabled, poll_s=w.web_poll_s),
+        privacy=PrivacyConfig(
+            excluded_apps=tuple(p.excluded_apps),
+            excluded_sites=tuple(p.excluded_sites),
+            redactions=tuple(RedactionRule(r) for r in p.title_redactions),
+            domain_only=p.domain_only_urls,
+            record_private_windows=p.record_incognito,
+        ),
+    )
+
+
+class _Worker(QObject):
+    """Runs one supervisor's blocking loop on the thread it was moved to."""
+
+    sig_finished = Signal()
+    """The watcher loop returned (it was stopped)."""
+
+    def __init__(self, supervisor: Any) -> None:
+        super().__init__()
+        self.supervisor = supervisor
+
+    def run(self) -> None:
+        try:
+            self.supervisor.run()
+        finally:
+            self.sig_finished.emit()
+
+
+class WatcherHost(QObject):
+    """Builds, starts, pauses and stops the watchers."""
+
+    sig_status_changed = Signal(str, object)
+    """A watcher changed state: its name and WatcherStatus (any thread -> GUI thread)."""
+
+    def __init__(
+        self, services: Services, probes: Probes | None = None, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.probes = probes
+        self.watchers: WatcherSet | None = None
+        self.statuses: dict[str, WatcherStatus] = {}
+        self._threads: list[tuple[QThread, _Worker]] = []
+        self._keys: dict[str, int] = {}
+        self._keys_lock = threading.Lock()
+        self.sig_status_changed.connect(self._remember)
+
+    # -- sink (watcher threads) --------------------------------------------------------------
+    def _ensure_bucket(self, name: str, type_: str, client: str, hostname: str) -> None:
+        key = self.services.ensure_bucket(name, type=type_, client=client, hostname=hostname)
+        with self._keys_lock:
+            self._keys[name] = key
+
+    def _heartbeat(self, bucket: str, event: Event, pulsetime_s: float) -> None:
+        with self._keys_lock:
+            key = self._keys.get(bucket)
+        if key is None:
+            key = self.services.bucket_key(bucket)
+            with self._keys_lock:
+                self._keys[bucket] = key
+        self.services.writer.heartbeat(key, event, pulsetime_s)
+
+    # -- lifecycle (GUI thread) ----------------------------------------------------------------
+    def start(self, prefs: Preferences) -> None:
+        if self.watchers is not None:
+            self.stop()
+        sink = CallbackSink(self._ensure_bucket, self._heartbeat)
+        self.watchers = build_watchers(
+            sink,
+            watchers_config(prefs),
+            probes=self.probes,
+            on_status=lambda name, status: self.sig_status_changed.emit(name, status),
+        )
+        for supervisor in self.watchers.supervisors:
+            thread = QThread()
+            thread.setObjectName(f"watcher-{supervisor.name}")
+            worker = _Worker(supervisor)
+            worker.moveToThread(thread)
+            thread.started.connect(worker.run)
+            worker.sig_finished.connect(thread.quit)
+            self._threads.append((thread, worker))
+            thread.start()
+        log.info("watchers started: %s", ", ".join(s.name for s in self.watchers.supervisors))
+
+    def stop(self, timeout_ms: int = 1500) -> bool:
+        """Ask every watcher to stop, then wait for their threads; True when all ended."""
+        if self.watchers is None:
+            return True
+        for supervisor in self.watchers.supervisors:
+            supervisor.watcher.stop()
+        ok = True
+        for thread, worker in self._threads:
+            thread.quit()
+            if not thread.wait(timeout_ms):
+                log.warning("watcher thread %s did not stop in time", thread.objectName())
+                ok = False
+            worker.deleteLater()
+        self._threads.clear()
+        self.watchers = None
+        return ok
+
+    def pause(self, seconds: float | None) -> None:
+        if self.watchers is not None:
+            self.watchers.privacy.pause(self.services.clock.now_us(), seconds)
+
+    def resume(self) -> None:
+        if self.watchers is not None:
+            self.watchers.privacy.resume()
+
+    def paused(self) -> bool:
+        return self.watchers is not None and self.watchers.privacy.is_paused(
+            self.services.clock.now_us()
+        )
+
+    def _remember(self, name: str, status: WatcherStatus) -> None:
+        self.statuses[name] = status
