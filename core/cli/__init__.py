@@ -31,6 +31,9 @@ def build_parser(extra_modules: Sequence[str] = ()) -> argparse.ArgumentParser:
         "starts the desktop app.",
     )
     parser.add_argument("--version", action="version", version=f"TimelyGator {__version__}")
+    parser.add_argument(
+        "--minimized", action="store_true", help="start in the tray without showing the window"
+    )
     add_common_options(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in (*COMMAND_MODULES, *extra_modules):
