@@ -126,9 +126,21 @@ class TimelineView(QWidget):
             xMin=x0, xMax=x1, minXRange=MIN_SPAN_S, yMin=0, yMax=max(1, len(self.lanes))
         )
         self.view_box.setYRange(0, max(1, len(self.lanes)), padding=0)
-        self.view_box.setXRange(x0, x1, padding=0)
+        self.view_box.setXRange(*self.data_extent(), padding=0)
         self.details.clear_event()
         self.rebin()
+
+    def data_extent(self) -> tuple[float, float]:
+        """The range with activity (plus a margin), or the whole range when empty."""
+        assert self.data is not None
+        x0, x1 = self.data.start_us / 1e6, self.data.end_us / 1e6
+        lanes = [lane for lane in self.lanes if lane.size]
+        if not lanes:
+            return x0, x1
+        first = min(float(lane.starts[0]) for lane in lanes)
+        last = max(float(lane.ends.max()) for lane in lanes)
+        margin = max(900.0, (last - first) * 0.03)
+        return max(x0, first - margin), min(x1, last + margin)
 
     def visible_range(self) -> tuple[float, float]:
         (x0, x1), _ = self.view_box.viewRange()

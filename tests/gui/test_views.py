@@ -1,0 +1,163 @@
+"""Main window and views, driven like a user: navigate, hover, click, search, edit, undo."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from PySide6.QtCore import Qt
+
+from core.services import Services
+from tests.gui.conftest import DEMO_DAY
+from timelygator_gui.date_range import DateRange, RangeMode
+from timelygator_gui.main_window import MainWindow
+from timelygator_gui.session import Session
+from timelygator_gui.tasks import TaskRunner
+from timelygator_gui.timeline_model import Lane, bin_lane, make_lane
+
+
+@pytest.fixture
+def window(qtbot, demo_services: Services):  # type: ignore[no-untyped-def]
+    runner = TaskRunner()
+    win = MainWindow(runner, today=DEMO_DAY + timedelta(days=1))
+    qtbot.addWidget(win)
+    win.resize(1300, 800)
+    win.show()
+    win.navigator.show_day(DEMO_DAY)
+    with qtbot.waitSignal(win.sig_range_loaded, timeout=10_000):
+        win.attach(Session.load(demo_services))
+    yield win
+    runner.wait()
+
+
+def test_timeline_shows_lanes_and_hover_details(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    titles = [lane.title for lane in window.timeline.lanes]
+    assert titles == ["Categories", "Windows", "Browser (firefox)", "Editor", "AFK"]
+    assert window.navigator.label.text() == "Tue 4 Mar 2025"
+    assert window.timeline.items.rect_count > 0
+    lane = window.timeline.lanes[1]
+    x = (lane.starts[10] + lane.ends[10]) / 2
+    window.timeline.select_at(x, 1.5)
+    text = window.timeline.details.text.text()
+    assert "App" in text and "Duration" in text
+    assert window.timeline.details.delete_button.isEnabled()
+    assert "Category" in window.timeline.describe(lane, 10)
+
+
+def test_keyboard_zoom_and_pan(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    timeline = window.timeline
+    timeline.plot.setFocus()
+    x0, x1 = timeline.visible_range()
+    with qtbot.waitSignal(timeline.sig_redrawn):
+        qtbot.keyClick(timeline.plot, Qt.Key.Key_Plus)
+    z0, z1 = timeline.visible_range()
+    assert (z1 - z0) == pytest.approx((x1 - x0) / 2, rel=0.01)
+    with qtbot.waitSignal(timeline.sig_redrawn):
+        qtbot.keyClick(timeline.plot, Qt.Key.Key_Right)
+    p0, _ = timeline.visible_range()
+    assert p0 > z0
+    with qtbot.waitSignal(timeline.sig_redrawn):
+        qtbot.keyClick(timeline.plot, Qt.Key.Key_0)
+    assert timeline.visible_range()[1] - timeline.visible_range()[0] == pytest.approx(86400, rel=0.01)
+
+
+def test_activity_totals_and_click_through(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    activity = window.activity
+    window.tabs.setCurrentWidget(activity)
+    summary = window.data.summary
+    assert activity.active_card.value.text() == _fmt(summary.active_us)
+    assert activity.afk_card.value.text() == "1h 10m"  # the demo day's three breaks
+    assert activity.apps.labels()[0] == "Code"
+    assert "github.com" in activity.domains.labels()
+    bar = activity.apps.row_rect(0).center().toPoint()
+    with qtbot.waitSignal(window.sig_search_done, timeout=10_000):
+        qtbot.mouseClick(activity.apps, Qt.MouseButton.LeftButton, pos=bar)
+    assert window.tabs.currentWidget() is window.search
+    model = window.search.model
+    assert model.rowCount() > 0
+    assert all(model.row_at(r)[1].data.get("app") == "Code" for r in range(model.rowCount()))
+    assert window.search.totals.text().startswith(f"{model.rowCount():,} events")
+
+
+def test_search_text_regex_and_model(window: MainWindow, qtbot, qtmodeltester) -> None:  # type: ignore[no-untyped-def]
+    window.focus_search()
+    qtbot.keyClicks(window.search.query, "stackoverflow")
+    with qtbot.waitSignal(window.sig_search_done, timeout=10_000):
+        qtbot.keyClick(window.search.query, Qt.Key.Key_Return)
+    assert window.search.model.rowCount() > 0
+    qtmodeltester.check(window.search.model)
+    window.search.query.setText("(")
+    window.search.regex.setChecked(True)
+    with qtbot.waitSignal(window.sig_search_done, timeout=10_000):
+        qtbot.mouseClick(window.search.button, Qt.MouseButton.LeftButton)
+    assert "Invalid regular expression" in window.search.totals.text()
+
+
+def test_navigation_drops_stale_results(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    dropped = window.runner.dropped
+    window.navigator.step(-1)
+    window.reload()
+    window.reload()  # the second request supersedes the first: its result is dropped
+    with qtbot.waitSignal(window.sig_range_loaded, timeout=10_000) as blocker:
+        pass
+    qtbot.waitUntil(lambda: window.runner.pending == 0)
+    assert blocker.args[0].range.first == DEMO_DAY - timedelta(days=1)
+    assert window.runner.dropped >= dropped + 1
+    assert window.timeline.empty_label.isVisible()
+    with qtbot.waitSignal(window.sig_range_loaded, timeout=10_000):
+        qtbot.mouseClick(window.navigator.next_button, Qt.MouseButton.LeftButton)
+    assert window.navigator.label.text() == "Tue 4 Mar 2025"
+    with qtbot.waitSignal(window.sig_range_loaded, timeout=10_000) as blocker:
+        window.navigator.set_mode(RangeMode.WEEK)
+    assert blocker.args[0].range.first.weekday() == 0
+
+
+def test_trends_show_daily_totals(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(window.sig_trends_loaded, timeout=10_000):
+        window.tabs.setCurrentWidget(window.trends)
+    totals = window.trends.totals
+    assert len(totals.days) == 28
+    assert totals.days[-1] == DEMO_DAY
+    assert totals.day_total(27) == window.data.summary.active_us
+    assert "active over 1 of 28 days" in window.trends.summary.text()
+
+
+def test_delete_and_undo(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    lane = window.timeline.lanes[1]
+    count = len(window.data.by_bucket[lane.bucket])
+    window.timeline.select((lane, 5))
+    with qtbot.waitSignal(window.sig_range_loaded, timeout=10_000) as blocker:
+        qtbot.mouseClick(window.timeline.details.delete_button, Qt.MouseButton.LeftButton)
+    assert len(blocker.args[0].by_bucket[lane.bucket]) == count - 1
+    with qtbot.waitSignal(window.sig_range_loaded, timeout=10_000) as blocker:
+        window.undo_stack.undo()
+    assert len(blocker.args[0].by_bucket[lane.bucket]) == count
+
+
+def test_lod_binning_bounds_rect_count() -> None:
+    from core.event import Event
+
+    events = [Event(i * 1_000_000, i * 1_000_000 + 900_000, {"app": str(i % 7)}) for i in range(100_000)]
+    lane: Lane = make_lane("w", "window", "b", events, lambda e: e.data["app"])
+    binned = bin_lane(lane, 0, 100_000, 1000)
+    assert binned.x.size <= 1000
+    zoomed = bin_lane(lane, 500, 600, 1000)
+    assert zoomed.x.size == 101  # each span is wider than a pixel: kept exactly
+    assert lane.index_at(500.5) == 500
+    assert lane.index_at(500.95) is None
+
+
+def _fmt(us: int) -> str:
+    from timelygator_gui.formatting import format_duration
+
+    return format_duration(us)
+
+
+def test_date_range_labels_and_shift() -> None:
+    day = DateRange.around(DEMO_DAY, RangeMode.DAY)
+    assert day.shifted(1).first == DEMO_DAY + timedelta(days=1)
+    week = DateRange.around(DEMO_DAY, RangeMode.WEEK, week_start=6)
+    assert week.first.weekday() == 6 and week.days == 7
+    month = DateRange.around(DEMO_DAY, RangeMode.MONTH)
+    assert month.label() == "March 2025"
+    assert month.shifted(-1).label() == "February 2025"
