@@ -64,7 +64,9 @@ class WriterState(StrEnum):
 class Change:
     """One committed change, reported to listeners (live views, caches, the SSE stream)."""
 
-    kind: str  # "event" (inserted or updated), "event_deleted", "bucket", "bucket_deleted", "other"
+    # "event" (inserted or updated), "event_deleted", "events_purged", "bucket",
+    # "bucket_deleted", "other"
+    kind: str
     bucket_key: int | None
     event: Event | None = None
     event_id: int | None = None
@@ -223,6 +225,10 @@ class Writer:
     def delete_bucket(self, bucket_key: int) -> Future[None]:
         """Delete a bucket and all its events."""
         return self._submit("delete_bucket", bucket_key)
+
+    def purge_before(self, cutoff_us: int) -> Future[int]:
+        """Delete every event that ended before ``cutoff_us`` (retention); returns how many."""
+        return self._submit("purge", cutoff_us)
 
     def call(self, fn: Callable[[Connection], T]) -> Future[T]:
         """Run ``fn(connection)`` in the writer's transaction (inside a savepoint).
@@ -521,6 +527,19 @@ class Writer:
         self._last.pop(bucket_key, None)
         self._changes.extend(Change("event_deleted", bucket_key, event_id=i) for i in event_ids)
         return int(result.rowcount)
+
+    def _do_purge(self, conn: Connection, cutoff_us: int) -> int:
+        deleted = 0
+        for key in list(self._buckets):
+            cursor = self._raw.execute(
+                "DELETE FROM events WHERE bucket_id = ? AND start_us < ? AND end_us < ?",
+                (key, cutoff_us, cutoff_us),
+            )
+            deleted += int(cursor.rowcount)
+        self._last.clear()
+        if deleted:
+            self._changes.append(Change("events_purged", None))
+        return deleted
 
     def _do_create_bucket(
         self,

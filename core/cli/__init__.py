@@ -18,7 +18,12 @@ from core import __version__
 from core.errors import TimelyGatorError
 
 # Modules whose ``register(subparsers)`` adds subcommands, in help order.
-COMMAND_MODULES: tuple[str, ...] = ("core.cli.db", "core.cli.serve", "core.cli.token")
+COMMAND_MODULES: tuple[str, ...] = (
+    "core.cli.db",
+    "core.cli.serve",
+    "core.cli.token",
+    "core.cli.backup",
+)
 
 Handler = Callable[[argparse.Namespace], int]
 
