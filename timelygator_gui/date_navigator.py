@@ -46,7 +46,7 @@ class DateNavigator(QWidget):
         self.today_button.setToolTip("Back to today (Ctrl+T)")
         self.mode = QComboBox()
         for label, mode in MODES:
-            self.mode.addItem(label, mode)
+            self.mode.addItem(label, mode.value)
         self.label = QLabel()
         self.label.setObjectName("rangeLabel")
         self.first_edit = QDateEdit(calendarPopup=True)
@@ -78,7 +78,7 @@ class DateNavigator(QWidget):
         self.sig_range_changed.emit(new)
 
     def set_mode(self, mode: RangeMode) -> None:
-        self.mode.setCurrentIndex(self.mode.findData(mode))
+        self.mode.setCurrentIndex(self.mode.findData(mode.value))
 
     def step(self, steps: int) -> None:
         self.set_range(self.range.shifted(steps))
@@ -96,7 +96,7 @@ class DateNavigator(QWidget):
         )
 
     def _mode_changed(self) -> None:
-        mode = self.mode.currentData()
+        mode = RangeMode(self.mode.currentData())
         if mode is RangeMode.CUSTOM:
             new = DateRange(mode, self.range.first, self.range.last, self.day_start_hour)
         else:
@@ -121,7 +121,7 @@ class DateNavigator(QWidget):
             edit.blockSignals(False)
             edit.setVisible(custom)
         self.mode.blockSignals(True)
-        self.mode.setCurrentIndex(self.mode.findData(self.range.mode))
+        self.mode.setCurrentIndex(self.mode.findData(self.range.mode.value))
         self.mode.blockSignals(False)
         self.label.setText(self.range.label())
         self.next_button.setEnabled(self.range.last < self.today_fn())

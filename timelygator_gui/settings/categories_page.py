@@ -236,11 +236,11 @@ class CategoriesPage(QWidget):
         self._loading = True
         self.color_button.setText(cat.color or "inherit")
         self.color_button.setStyleSheet(f"background:{cat.color};" if cat.color else "")
-        self.level.setCurrentIndex(max(0, self.level.findData(cat.score)))
+        self.level.setCurrentIndex(_index_of(self.level, cat.score))
         self.regex.setText(cat.rule.regex or "")
         self.ignore_case.setChecked(bool(cat.rule.ignore_case))
         keys = cat.rule.select_keys
-        self.field.setCurrentIndex(max(0, self.field.findData(keys)))
+        self.field.setCurrentIndex(_index_of(self.field, keys))
         self._loading = False
         self._preview_timer.start()
 
@@ -415,3 +415,11 @@ def _today():  # type: ignore[no-untyped-def]
     from datetime import date
 
     return date.today()
+
+
+def _index_of(combo: QComboBox, value: object) -> int:
+    """The row whose data equals ``value`` (findData cannot compare None or lists)."""
+    for row in range(combo.count()):
+        if combo.itemData(row) == value:
+            return row
+    return 0
