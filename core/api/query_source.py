@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -32,6 +33,7 @@ class StoreDataSource:
         self._conn = conn
         self._user_id = user_id
         self._keys: dict[str, int] = {}
+        self._parsed: dict[str, dict[str, Any]] = {}
 
     def _key(self, name: str) -> int:
         key = self._keys.get(name)
@@ -55,9 +57,18 @@ class StoreDataSource:
         if limit is not None and limit > 0:
             sql += " LIMIT :limit"
             params["limit"] = limit
-        loads = json.loads
         rows = self._conn.exec_driver_sql(sql, params).all()
-        return [Event(r[1], r[2], loads(r[4]), r[0], r[3]) for r in rows]
+        # Equal data text -> one shared dict (watchers repeat the same data a lot; the query
+        # engine never mutates event data).
+        parsed = self._parsed
+        loads = json.loads
+        events = []
+        for r in rows:
+            data = parsed.get(r[4])
+            if data is None:
+                data = parsed[r[4]] = loads(r[4])
+            events.append(Event(r[1], r[2], data, r[0], r[3]))
+        return events
 
     def bucket_event_count(self, name: str, start_us: int, end_us: int) -> int:
         params = {"b": self._key(name), "s": start_us, "e": end_us}

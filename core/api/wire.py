@@ -12,10 +12,12 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Connection
 from starlette.responses import Response
 
 from core.errors import ValidationError
 from core.event import BucketInfo, Event
+from core.reader import FAR_FUTURE_US, FAR_PAST_US
 from core.timeutil import US_PER_S, format_iso, parse_iso, seconds_to_us
 
 EVENT_KEYS = frozenset({"id", "timestamp", "duration", "data"})
@@ -86,6 +88,46 @@ def events_out(events: list[Event]) -> list[dict[str, Any]]:
         }
         for e in events
     ]
+
+
+# Same range rule as ``core.reader.get_events`` (overlap with [start, end], clipped, newest
+# first), but returning the stored JSON text of ``data`` so it is never parsed and re-dumped.
+_RAW_RANGE_SQL = (
+    "SELECT id, max(start_us, :s), min(end_us, :e), data FROM events "
+    "WHERE bucket_id = :b AND start_us <= :e "
+    "AND start_us >= :s - (SELECT max_duration_us FROM buckets WHERE id = :b) "
+    "AND end_us >= :s "
+    "ORDER BY start_us DESC, id DESC"
+)
+
+
+def events_json(
+    conn: Connection,
+    bucket_key: int,
+    start_us: int | None,
+    end_us: int | None,
+    limit: int | None,
+) -> bytes:
+    """The JSON array of a range read, built from stored rows without parsing ``data``."""
+    if limit == 0:
+        return b"[]"
+    params = {
+        "b": bucket_key,
+        "s": FAR_PAST_US if start_us is None else start_us,
+        "e": FAR_FUTURE_US if end_us is None else end_us,
+    }
+    sql = _RAW_RANGE_SQL
+    if limit is not None and limit > 0:
+        sql += " LIMIT :limit"
+        params["limit"] = limit
+    rows = conn.exec_driver_sql(sql, params).all()
+    fmt = format_iso
+    parts = [
+        f'{{"id":{r[0]},"timestamp":"{fmt(r[1])}","duration":{(r[2] - r[1]) / US_PER_S!r},'
+        f'"data":{r[3]}}}'
+        for r in rows
+    ]
+    return ("[" + ",".join(parts) + "]").encode()
 
 
 def bucket_out(bucket: BucketInfo) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from core.api.wire import (
     JSONBytes,
     dumps,
     event_out,
+    events_json,
     events_out,
     loads,
     parse_event,
@@ -78,7 +79,7 @@ async def get_events(
     key = await ctx.bucket_key(who.user_id, bucket_id)
 
     def load(conn: Connection) -> bytes:
-        return dumps(events_out(reader.get_events(conn, key, start_us, end_us, limit)))
+        return events_json(conn, key, start_us, end_us, limit)
 
     return JSONBytes(await ctx.read(load))
 

@@ -1,0 +1,142 @@
+"""Fixtures for the API tests: a fresh encrypted store, apps, clients and tokens.
+
+Every test gets its own data directory under tmp_path, an in-memory keyring (the real one
+is never touched) and cheap scrypt parameters.
+"""
+
+from __future__ import annotations
+
+import socket
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import keyring
+import pytest
+from fastapi import FastAPI
+from keyring.backend import KeyringBackend
+
+from core import tokens
+
+with warnings.catch_warnings():  # "use httpx2" notice of this Starlette version
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+from core.api import ApiConfig, create_app
+from core.paths import resolve_dirs
+from core.services import Services
+
+BASE_URL = "http://127.0.0.1:5600"
+
+
+class DictKeyring(KeyringBackend):
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.entries.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.entries[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.entries.pop((service, username), None)
+
+
+@pytest.fixture
+def fake_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[DictKeyring]:
+    monkeypatch.setattr("core.keys.SCRYPT_N", 2**14)
+    previous = keyring.get_keyring()
+    backend = DictKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def services(tmp_path: Path, fake_keyring: DictKeyring) -> Iterator[Services]:
+    svc = Services.open(resolve_dirs(tmp_path / "data"), create=True, max_delay=0.05)
+    try:
+        yield svc
+    finally:
+        svc.close()
+
+
+@pytest.fixture
+def make_token(services: Services) -> Callable[..., str]:
+    def make(scope: str = "write", user_id: int | None = None, name: str = "") -> str:
+        uid = services.user_id if user_id is None else user_id
+        return tokens.create(services.writer, uid, scope, name).result().secret
+
+    return make
+
+
+@pytest.fixture
+def make_app(services: Services) -> Callable[..., FastAPI]:
+    def make(**config: Any) -> FastAPI:
+        config.setdefault("hostname", "testhost")
+        return create_app(services, ApiConfig(**config))
+
+    return make
+
+
+@pytest.fixture
+def make_client(make_app: Callable[..., FastAPI]) -> Iterator[Callable[..., TestClient]]:
+    opened: list[TestClient] = []
+
+    def make(
+        token: str | None = None,
+        *,
+        app: FastAPI | None = None,
+        client: tuple[str, int] = ("127.0.0.1", 40000),
+        **config: Any,
+    ) -> TestClient:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        tc = TestClient(
+            app if app is not None else make_app(**config),
+            base_url=BASE_URL,
+            headers=headers,
+            client=client,
+            raise_server_exceptions=False,
+        )
+        tc.__enter__()
+        opened.append(tc)
+        return tc
+
+    yield make
+    for tc in opened:
+        tc.__exit__(None, None, None)
+
+
+@pytest.fixture
+def app(make_app: Callable[..., FastAPI]) -> FastAPI:
+    return make_app()
+
+
+@pytest.fixture
+def client(app: FastAPI, make_token: Callable[..., str], make_client: Any) -> TestClient:
+    """A client with a write token (read + write scopes)."""
+    tc: TestClient = make_client(make_token("write"), app=app)
+    return tc
+
+
+@pytest.fixture
+def admin(app: FastAPI, make_token: Callable[..., str], make_client: Any) -> TestClient:
+    tc: TestClient = make_client(make_token("admin"), app=app)
+    return tc
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def make_bucket(client: TestClient, name: str = "b1", type_: str = "test") -> None:
+    resp = client.post(
+        f"/api/0/buckets/{name}", json={"client": "test", "type": type_, "hostname": "h"}
+    )
+    assert resp.status_code == 200, resp.text
