@@ -367,8 +367,8 @@ def test_metrics_report_requests_queue_and_events(client: TestClient) -> None:
     )
     text = client.get("/metrics").text
     assert (
-        'timelygator_http_requests_total{method="POST",route="/api/0/buckets/{bucket_id}/heartbeat",status="200"} 1.0'
-        in text
+        'timelygator_http_requests_total{method="POST",'
+        'route="/api/0/buckets/{bucket_id}/heartbeat",status="200"} 1.0' in text
     )
     assert "timelygator_http_request_duration_seconds_bucket" in text
     assert "timelygator_writer_queue_depth 0.0" in text
