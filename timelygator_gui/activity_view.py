@@ -26,7 +26,7 @@ class StatCard(QFrame):
         super().__init__(parent)
         self.setObjectName("statCard")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.value = QLabel("–")
+        self.value = QLabel("–")  # noqa: RUF001
         self.value.setObjectName("statValue")
         self.caption = QLabel(caption)
         self.caption.setObjectName("statCaption")
@@ -128,7 +128,7 @@ class ActivityView(QScrollArea):
         )
         self.afk_card.set(format_duration(s.afk_us), f"{data.event_count:,} events in range")
         score = s.productivity
-        self.score_card.set("–" if score is None else f"{score:.0f}", productivity_note(score))
+        self.score_card.set("–" if score is None else f"{score:.0f}", productivity_note(score))  # noqa: RUF001
 
         def color(path: tuple[str, ...]) -> str:
             if classifier is not None and (found := classifier.color(path)):
@@ -139,7 +139,7 @@ class ActivityView(QScrollArea):
         self.titles.set_bars([Bar(t, t, us, "#76b7b2") for t, us in s.titles])
         self.domains.set_bars([Bar(d, d, us, stable_color(d)) for d, us in s.domains])
         self.categories.set_bars(
-            [Bar(path, " › ".join(path), us, color(path)) for path, us in s.categories]
+            [Bar(path, " › ".join(path), us, color(path)) for path, us in s.categories]  # noqa: RUF001
         )
         self.breakdown.set_bars(
             [Bar((name,), name, us, color((name,))) for name, us in s.top_categories]

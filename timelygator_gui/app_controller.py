@@ -26,7 +26,7 @@ from timelygator_gui.main_window import MainWindow
 from timelygator_gui.preferences import Preferences, save_preferences
 from timelygator_gui.session import Session
 from timelygator_gui.tasks import TaskRunner
-from timelygator_gui.tray import Tray, TrackingState
+from timelygator_gui.tray import TrackingState, Tray
 from timelygator_gui.unlock_dialogs import FirstRunDialog, UnlockDialog
 from timelygator_gui.watcher_host import WatcherHost
 
@@ -218,7 +218,9 @@ class AppController(QObject):
             return
         from timelygator_gui.settings.dialog import SettingsDialog
 
-        dialog = SettingsDialog(self.session, self.runner, self.api_host, self.window)
+        dialog = SettingsDialog(
+            self.session, self.runner, self.api_host, self.window, self.window.navigator.range
+        )
         self.dialog = dialog
         dialog.sig_applied.connect(self.apply_preferences)
         dialog.open()

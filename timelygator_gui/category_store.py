@@ -58,6 +58,12 @@ BUILTIN: tuple[Category, ...] = (
 
 def default_categories() -> list[Category]:
     """The defaults: the shipped JSON file when present, else the built-in set."""
+    try:
+        from core.categories.formats import load_default_categories
+
+        return load_default_categories()
+    except Exception as exc:  # a missing or damaged file must not stop the app
+        log.warning("Using built-in categories: %s", exc)
     path = resource_path("categories", "default.json")
     if path is not None:
         try:
@@ -69,6 +75,10 @@ def default_categories() -> list[Category]:
 
 def parse_categories(raw: Any) -> list[Category]:
     """ActivityWatch ``classes`` form (``[{name, rule, data: {color, score}}]``) or ours."""
+    if isinstance(raw, dict) and "format" in raw:
+        from core.categories.formats import from_document
+
+        return from_document(raw)
     if isinstance(raw, dict):
         raw = raw.get("categories", raw.get("classes", []))
     if not isinstance(raw, list):
@@ -77,7 +87,8 @@ def parse_categories(raw: Any) -> list[Category]:
     for item in raw:
         if not isinstance(item, dict) or not isinstance(item.get("name"), list):
             continue
-        data = item.get("data") if isinstance(item.get("data"), dict) else {}
+        raw_data = item.get("data")
+        data: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
         color = item.get("color", data.get("color"))
         score = item.get("score", data.get("score"))
         rule = Rule.from_dict(item.get("rule") or {"type": "none"})

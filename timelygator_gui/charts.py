@@ -239,6 +239,6 @@ class HourHeatmap(QWidget):
             label, _, values = self.rows[row]
             QToolTip.showText(
                 event.globalPosition().toPoint(),
-                f"{label}, {hour:02d}:00–{hour + 1:02d}:00: {format_duration(values[hour])}",
+                f"{label}, {hour:02d}:00–{hour + 1:02d}:00: {format_duration(values[hour])}",  # noqa: RUF001
                 self,
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from PySide6.QtCore import QDate, Signal
@@ -34,25 +35,29 @@ class DateNavigator(QWidget):
     def __init__(self, today: date | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("dateNavigator")
-        self.today_fn = (lambda: today) if today is not None else date.today
+        self.today_fn: Callable[[], date] = (lambda: today) if today is not None else date.today
         self.week_start = 0
         self.day_start_hour = 0
         self.range = DateRange.around(self.today_fn(), RangeMode.DAY)
-        self.prev_button = QToolButton(text="◀")
+        self.prev_button = QToolButton()
+        self.prev_button.setText("◀")
         self.prev_button.setToolTip("Previous (Alt+Left)")
-        self.next_button = QToolButton(text="▶")
+        self.next_button = QToolButton()
+        self.next_button.setText("▶")
         self.next_button.setToolTip("Next (Alt+Right)")
-        self.today_button = QToolButton(text="Today")
+        self.today_button = QToolButton()
+        self.today_button.setText("Today")
         self.today_button.setToolTip("Back to today (Ctrl+T)")
         self.mode = QComboBox()
         for label, mode in MODES:
             self.mode.addItem(label, mode.value)
         self.label = QLabel()
         self.label.setObjectName("rangeLabel")
-        self.first_edit = QDateEdit(calendarPopup=True)
-        self.last_edit = QDateEdit(calendarPopup=True)
+        self.first_edit = QDateEdit()
+        self.last_edit = QDateEdit()
         for edit in (self.first_edit, self.last_edit):
             edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setCalendarPopup(True)
             edit.hide()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -69,7 +69,7 @@ class DateRange:
         if self.mode is RangeMode.MONTH:
             return f"{self.first:%B %Y}"
         if self.first.year != self.last.year:
-            return f"{self.first.day} {self.first:%b %Y} – {self.last.day} {self.last:%b %Y}"
+            return f"{self.first.day} {self.first:%b %Y} – {self.last.day} {self.last:%b %Y}"  # noqa: RUF001
         if self.first.month != self.last.month:
-            return f"{self.first.day} {self.first:%b} – {self.last.day} {self.last:%b %Y}"
-        return f"{self.first.day} – {self.last.day} {self.last:%b %Y}"
+            return f"{self.first.day} {self.first:%b} – {self.last.day} {self.last:%b %Y}"  # noqa: RUF001
+        return f"{self.first.day} – {self.last.day} {self.last:%b %Y}"  # noqa: RUF001

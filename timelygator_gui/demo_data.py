@@ -1,4 +1,4 @@
-"""A realistic generated working day (apps, titles, URLs, AFK) for screenshots, demos, benchmarks."""
+"""A realistic generated working day (apps, titles, URLs, AFK) for screenshots and benchmarks."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ FILES = ["timeline_view.py", "span_item.py", "writer.py", "test_timeline.py", "R
          "summary.py", "pyproject.toml", "main_window.py"]  # fmt: skip
 SITES = [
     ("https://github.com/timelygator/timelygator/pull/{n}", "Pull request #{n} · timelygator"),
-    ("https://stackoverflow.com/questions/{n}/qt-paint-performance", "Qt paint performance - Stack Overflow"),
+    ("https://stackoverflow.com/questions/{n}/qt-paint", "Qt paint performance - Stack Overflow"),
     ("https://docs.python.org/3/library/bisect.html", "bisect — Array bisection algorithm"),
     ("https://www.youtube.com/watch?v=dQw{n}", "Conference talk: rendering 1M points - YouTube"),
     ("https://news.ycombinator.com/item?id={n}", "Hacker News"),
@@ -32,7 +32,7 @@ APPS = [
     # (app, weight, mean seconds, titles)
     ("Code", 30, 240, [f"{f} - timelygator - Visual Studio Code" for f in FILES]),
     ("firefox", 25, 120, None),
-    ("gnome-terminal", 12, 90, ["pytest tests/gui -q", "git log --oneline", "htop", "~/src/timelygator"]),
+    ("gnome-terminal", 12, 90, ["pytest tests/gui -q", "git log --oneline", "htop", "~/src"]),
     ("Slack", 10, 60, ["#dev - TimelyGator", "#random - TimelyGator", "Anna Schmidt (DM)"]),
     ("Thunderbird", 5, 90, ["Inbox - Thunderbird", "Re: release notes - Thunderbird"]),
     ("zoom", 3, 900, ["Zoom Meeting", "Daily standup - Zoom"]),
@@ -81,7 +81,8 @@ def generate_day(day: date, *, seed: int = 7, speedup: float = 1.0) -> dict[str,
         else:
             data = {"app": app, "title": rng.choice(titles or [app])}
         if app == "Code":
-            editor.append(Event(t, t_end, {"file": f"/home/demo/src/timelygator/{rng.choice(FILES)}",
+            path = f"/home/demo/src/timelygator/{rng.choice(FILES)}"
+            editor.append(Event(t, t_end, {"file": path,
                                            "project": "timelygator", "language": "python"},
                                 tz_offset_s=offset))  # fmt: skip
         window.append(Event(t, t_end, data, tz_offset_s=offset))

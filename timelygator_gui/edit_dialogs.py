@@ -46,7 +46,7 @@ class EditEventDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Edit span")
-        self.event = event
+        self.original = event
         key = (
             "title"
             if "title" in event.data or "app" in event.data
@@ -73,15 +73,15 @@ class EditEventDialog(QDialog):
         form.addRow(buttons)
 
     def edited(self) -> Event:
-        data = dict(self.event.data)
+        data = dict(self.original.data)
         data[self.key] = self.name.text()
         category = self.category.currentData()
         if category:
             data[MANUAL_CATEGORY_KEY] = category
         else:
             data.pop(MANUAL_CATEGORY_KEY, None)
-        return Event(self.event.start_us, self.event.end_us, data, self.event.id,
-                     self.event.tz_offset_s)  # fmt: skip
+        return Event(self.original.start_us, self.original.end_us, data, self.original.id,
+                     self.original.tz_offset_s)  # fmt: skip
 
 
 class AddEntryDialog(QDialog):
@@ -98,10 +98,11 @@ class AddEntryDialog(QDialog):
         self.setWindowTitle("Add manual entry")
         self.what = QLineEdit()
         self.what.setPlaceholderText("e.g. Meeting with the design team")
-        self.start = QDateTimeEdit(QDateTime(start), calendarPopup=True)
-        self.end = QDateTimeEdit(QDateTime(end), calendarPopup=True)
+        self.start = QDateTimeEdit(QDateTime.fromSecsSinceEpoch(int(start.timestamp())))
+        self.end = QDateTimeEdit(QDateTime.fromSecsSinceEpoch(int(end.timestamp())))
         for edit in (self.start, self.end):
             edit.setDisplayFormat("yyyy-MM-dd HH:mm")
+            edit.setCalendarPopup(True)
         self.category = _category_combo(paths, None)
         self.error = QLabel("")
         self.error.setObjectName("errorText")

@@ -34,8 +34,11 @@ ADVICE: tuple[tuple[type[BaseException], str], ...] = (
     (ReadOnlyError, "Check the permissions of the data folder."),
     (WrongKeyError, "Try the passphrase again. Nothing was changed."),
     (KeyringUnavailableError, "Unlock the OS keyring, or protect the key with a passphrase."),
-    (StorageError, "Your existing data is untouched. Try again; if it keeps happening, "
-                   "run 'timelygator db check' and report the details below."),  # fmt: skip
+    (
+        StorageError,
+        "Your existing data is untouched. Try again; if it keeps happening, "
+        "run 'timelygator db check' and report the details below.",
+    ),
     (TimelyGatorError, "Correct the input and try again."),
 )
 BUG_ADVICE = (
@@ -52,9 +55,7 @@ def explain(exc: BaseException) -> tuple[str, str]:
     return f"Something unexpected went wrong: {type(exc).__name__}.", BUG_ADVICE
 
 
-def details_text(
-    exc: BaseException, tb: TracebackType | None = None, context: str = ""
-) -> str:
+def details_text(exc: BaseException, tb: TracebackType | None = None, context: str = "") -> str:
     lines = traceback.format_exception(type(exc), exc, tb or exc.__traceback__)
     header = f"Context: {context}\n" if context else ""
     return header + "".join(lines)

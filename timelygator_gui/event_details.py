@@ -36,7 +36,7 @@ def describe_event(kind: str, event: Event, category: tuple[str, ...] | None) ->
                 text = str(value)
                 lines.append(f"{label}: {text if len(text) < 120 else text[:117] + '…'}")
     if category is not None:
-        lines.append("Category: " + " › ".join(category))
+        lines.append("Category: " + " › ".join(category))  # noqa: RUF001
     lines.append(f"Start: {_clock(event.start_us)}")
     lines.append(f"End: {_clock(event.end_us)}")
     lines.append(f"Duration: {format_duration(event.end_us - event.start_us)}")
@@ -78,7 +78,7 @@ class EventDetails(QWidget):
     def clear_event(self) -> None:
         self.text.setText(
             "<span style='color:#888'>Hover over a span for details; click to select it. "
-            "Scroll or press +/− to zoom, drag or use ←/→ to pan, 0 to see the whole range."
+            "Scroll or press +/− to zoom, drag or use ←/→ to pan, 0 to see the whole range."  # noqa: RUF001
             "</span>"
         )
         self.edit_button.setEnabled(False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 def format_duration(us: float) -> str:
     """``2h 05m``, ``12m 30s``, ``45s``."""
-    seconds = int(round(us / 1_000_000))
+    seconds = int(round(us / 1_000_000))  # noqa: RUF046
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:

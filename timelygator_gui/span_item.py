@@ -19,7 +19,7 @@ LANE_HEIGHT = 0.76
 LANE_MARGIN = (1.0 - LANE_HEIGHT) / 2
 
 
-class SpanItem(pg.GraphicsObject):
+class SpanItem(pg.GraphicsObject):  # type: ignore[misc]
     """Lanes of spans; lane ``i`` fills y in [i + margin, i + margin + height]."""
 
     def __init__(self) -> None:

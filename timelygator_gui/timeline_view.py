@@ -18,7 +18,7 @@ from timelygator_gui.timeline_model import Lane
 MIN_SPAN_S = 60.0
 
 
-class LaneAxis(pg.AxisItem):
+class LaneAxis(pg.AxisItem):  # type: ignore[misc]
     """Left axis naming each lane."""
 
     def __init__(self) -> None:
@@ -30,7 +30,7 @@ class LaneAxis(pg.AxisItem):
         self.setTicks([[(i + 0.5, f"{lane.title}  ") for i, lane in enumerate(lanes)], []])
 
 
-class TimelinePlot(pg.PlotWidget):
+class TimelinePlot(pg.PlotWidget):  # type: ignore[misc]
     """The plot; arrow keys pan, +/- zoom, 0 shows the whole range."""
 
     sig_key_zoom = Signal(float)
@@ -233,10 +233,13 @@ class TimelineView(QWidget):
             if lane.kind == "category":
                 continue
             for index, candidate in enumerate(lane.events):
-                if candidate.id == event.id and candidate.start_us <= event.start_us:
-                    if candidate.end_us >= event.end_us:
-                        self.select((lane, index))
-                        return
+                if (
+                    candidate.id == event.id
+                    and candidate.start_us <= event.start_us
+                    and candidate.end_us >= event.end_us
+                ):
+                    self.select((lane, index))
+                    return
 
 
 def format_clock(us: int) -> str:

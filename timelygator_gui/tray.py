@@ -18,7 +18,11 @@ class TrackingState(StrEnum):
     STARTING = "starting"
 
 
-PAUSES = (("Pause for 15 minutes", 15 * 60), ("Pause for 1 hour", 3600), ("Pause until resumed", None))
+PAUSES = (
+    ("Pause for 15 minutes", 15 * 60),
+    ("Pause for 1 hour", 3600),
+    ("Pause until resumed", None),
+)
 
 
 class Tray(QObject):

@@ -56,7 +56,7 @@ def load_trends(
     return totals, colors
 
 
-class DayAxis(pg.AxisItem):
+class DayAxis(pg.AxisItem):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__("bottom")
         self.days: list[date] = []
@@ -64,12 +64,12 @@ class DayAxis(pg.AxisItem):
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         out = []
         for v in values:
-            i = int(round(v))
+            i = int(round(v))  # noqa: RUF046
             out.append(f"{self.days[i]:%a %d %b}" if 0 <= i < len(self.days) else "")
         return out
 
 
-class HoursAxis(pg.AxisItem):
+class HoursAxis(pg.AxisItem):  # type: ignore[misc]
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         return [f"{v:g} h" for v in values]
 
@@ -140,7 +140,7 @@ class TrendsView(QWidget):
             else ""
         )
         first, last = (totals.days[0], totals.days[-1]) if n else (None, None)
-        span = f"{first:%d %b} – {last:%d %b %Y}" if first and last else ""
+        span = f"{first:%d %b} – {last:%d %b %Y}" if first and last else ""  # noqa: RUF001
         self.summary.setText(
             f"<b>{format_duration(total)}</b> active over {active_days} of {n} days ({span}) · "
             f"average <b>{format_duration(average)}</b> per active day{best_text}"

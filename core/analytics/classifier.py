@@ -8,7 +8,6 @@ from typing import Any
 from core.categories.categorizer import Categorizer
 from core.categories.model import Category, CategoryTree
 
-
 MANUAL_CATEGORY_KEY = "$category"
 
 

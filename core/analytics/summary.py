@@ -7,12 +7,17 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from core.analytics.daystats import FocusSession
 from core.analytics.intervals import afk_spans, clip_events, merge_spans, not_afk_spans, total_us
 from core.categories.categorizer import domain_of
 from core.categories.model import UNCATEGORIZED, productivity_percent
 from core.event import Event
+
+if TYPE_CHECKING:
+    from core.analytics.tree import CategoryNode
+    from core.analytics.trends import DailyTotals
 
 US_PER_HOUR = 3_600_000_000
 BROWSER_APPS = re.compile(
@@ -78,6 +83,18 @@ class Summary:
     top_categories: list[tuple[str, int]] = field(default_factory=list)
     hourly: dict[str, list[int]] = field(default_factory=dict)  # top category -> 24 hours (us)
     active_events: list[tuple[Event, Path]] = field(default_factory=list)  # categorized
+    # Filled by core.analytics.service.summary (the store-backed, cached path):
+    start_us: int = 0
+    end_us: int = 0
+    urls: list[tuple[str, int]] = field(default_factory=list)
+    category_tree: list[CategoryNode] = field(default_factory=list)  # rolled-up totals
+    daily: DailyTotals | None = None  # per local day, stacked by top-level category
+    focus_sessions: list[FocusSession] = field(default_factory=list)
+    focus_us: int = 0
+    context_switches: int = 0
+    switches_per_hour: float | None = None  # app changes per active hour
+    gaps: list[tuple[int, int]] = field(default_factory=list)  # untracked stretches
+    untracked_us: int = 0
 
 
 def is_browser(app: object) -> bool:
@@ -108,7 +125,8 @@ def summarize(
     """Active/AFK time, productivity and the breakdowns of one range.
 
     Window time counts as active where the AFK watcher says the user was present (all of it
-    when there is no AFK data); manual entries (``$manual`` in data) always count. Domains come from browser events during browser windows.
+    when there is no AFK data); manual entries (``$manual`` in data) always count. Domains
+    come from browser events during browser windows.
     """
     window = sorted(events.window, key=lambda e: e.start_us)
     if events.afk:

@@ -58,7 +58,9 @@ def test_keyboard_zoom_and_pan(window: MainWindow, qtbot) -> None:  # type: igno
     assert p0 > z0
     with qtbot.waitSignal(timeline.sig_redrawn):
         qtbot.keyClick(timeline.plot, Qt.Key.Key_0)
-    assert timeline.visible_range()[1] - timeline.visible_range()[0] == pytest.approx(86400, rel=0.01)
+    assert timeline.visible_range()[1] - timeline.visible_range()[0] == pytest.approx(
+        86400, rel=0.01
+    )
 
 
 def test_activity_totals_and_click_through(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -137,7 +139,9 @@ def test_delete_and_undo(window: MainWindow, qtbot) -> None:  # type: ignore[no-
 def test_lod_binning_bounds_rect_count() -> None:
     from core.event import Event
 
-    events = [Event(i * 1_000_000, i * 1_000_000 + 900_000, {"app": str(i % 7)}) for i in range(100_000)]
+    events = [
+        Event(i * 1_000_000, i * 1_000_000 + 900_000, {"app": str(i % 7)}) for i in range(100_000)
+    ]
     lane: Lane = make_lane("w", "window", "b", events, lambda e: e.data["app"])
     binned = bin_lane(lane, 0, 100_000, 1000)
     assert binned.x.size <= 1000

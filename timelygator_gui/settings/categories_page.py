@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -253,6 +254,8 @@ class CategoriesPage(QWidget):
         cat.rule = self.current_rule()
         self.changed = True
         item = self.tree.currentItem()
+        if item is None:
+            return
         item.setText(1, self.level.currentText() if cat.score is not None else "")
         item.setText(2, cat.rule.regex or "")
         self._preview_timer.start()
@@ -294,7 +297,7 @@ class CategoriesPage(QWidget):
         new = (*path[:-1], name)
         for c in self._categories:
             if c.path[: len(path)] == path:
-                c.name = list(new + c.path[len(path):])
+                c.name = list(new + c.path[len(path) :])
         self.changed = True
         self.rebuild(select=new)
 
@@ -323,8 +326,11 @@ class CategoriesPage(QWidget):
         siblings[index], siblings[target] = siblings[target], siblings[index]
         order = {p: i for i, p in enumerate(siblings)}
         self._categories.sort(
-            key=lambda c: order.get(c.path[: len(path)], -1)
-            if c.path[: len(path) - 1] == path[:-1] and len(c.path) >= len(path) else -1
+            key=lambda c: (
+                order.get(c.path[: len(path)], -1)
+                if c.path[: len(path) - 1] == path[:-1] and len(c.path) >= len(path)
+                else -1
+            )
         )
         self.changed = True
         self.rebuild(select=path)
@@ -335,7 +341,9 @@ class CategoriesPage(QWidget):
             return
         if color is None:
             cat = self._by_path(path)
-            chosen = QColorDialog.getColor(QColor(cat.color if cat and cat.color else "#4e79a7"), self)
+            chosen = QColorDialog.getColor(
+                QColor(cat.color if cat and cat.color else "#4e79a7"), self
+            )
             if not chosen.isValid():
                 return
             color = chosen.name()
@@ -411,9 +419,7 @@ class CategoriesPage(QWidget):
         )
 
 
-def _today():  # type: ignore[no-untyped-def]
-    from datetime import date
-
+def _today() -> date:
     return date.today()
 
 

@@ -52,9 +52,7 @@ class DataPage(SettingsPage):
         super().__init__()
         self.services = services
         self.runner = runner
-        form = form_page(
-            self, f"Your data is stored encrypted in {services.dirs.data}."
-        )
+        form = form_page(self, f"Your data is stored encrypted in {services.dirs.data}.")
         self.retention = QSpinBox()
         self.retention.setRange(0, 3650)
         self.retention.setSpecialValueText("Keep forever")
@@ -148,6 +146,4 @@ class DataPage(SettingsPage):
             self.runner.run("key-mode", keystore.mode, self._show_mode)
 
         self.pass_status.setText("Changing…")
-        self.runner.run(
-            "passphrase", work, done, lambda exc: self.pass_status.setText(str(exc))
-        )
+        self.runner.run("passphrase", work, done, lambda exc: self.pass_status.setText(str(exc)))

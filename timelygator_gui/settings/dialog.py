@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 
 from timelygator_gui.api_host import ApiHost
 from timelygator_gui.category_store import save_categories
+from timelygator_gui.date_range import DateRange
 from timelygator_gui.preferences import Preferences, save_preferences
 from timelygator_gui.session import Session
 from timelygator_gui.settings.api_page import ApiPage
@@ -37,6 +38,7 @@ class SettingsDialog(QDialog):
         runner: TaskRunner,
         api_host: ApiHost | None = None,
         parent: QWidget | None = None,
+        sample: DateRange | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("settingsDialog")
@@ -46,7 +48,7 @@ class SettingsDialog(QDialog):
         self.runner = runner
         self.prefs: Preferences = session.preferences.copy()
         services = session.services
-        self.categories_page = CategoriesPage(session.categories, services, runner)
+        self.categories_page = CategoriesPage(session.categories, services, runner, sample)
         self.pages: list[QWidget] = [
             self.categories_page,
             WatchersPage(),

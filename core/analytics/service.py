@@ -1,0 +1,532 @@
+"""Analytics on the store, fast on years of data: the entry point for GUI, CLI and API.
+
+``summary(services, start_us, end_us, settings)`` and ``daily_trend(...)`` work from day
+digests (``core.analytics.digest``), found in three places, fastest first:
+
+1. memory (``AnalyticsService``, one per ``Services``; dropped by the writer's change listener
+   for the days an event change touches, before the writer acknowledges the change);
+2. the ``day_digests`` table (complete past days; triggers on ``events`` delete the rows of
+   touched days in the same transaction, so a stored digest is never stale);
+3. the events themselves: one ranged SQL read per bucket for a run of missing days, clipped
+   in SQL; Python works on tuples and decodes each distinct data text once.
+
+Per-day statistics depend on the categories; they are cached per categories version (a
+fingerprint of every rule, color and score), and each distinct data value is categorized once
+per version (``ValueTable``). Changing a rule therefore costs re-categorizing distinct
+values, never re-reading events.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection
+
+from core.analytics.classifier import CategoryClassifier
+from core.analytics.daystats import DayStats, DayTotals, ValueTable, day_stats, day_totals
+from core.analytics.digest import DataCache, DayDigest, Row, active_pieces, build_digests
+from core.analytics.localdays import (
+    MAX_OFFSET_US,
+    US_PER_DAY,
+    US_PER_HOUR,
+    AnalyticsSettings,
+    OffsetResolver,
+    day_bounds,
+    day_date,
+    day_number,
+    local_day,
+)
+from core.analytics.summary import Summary
+from core.analytics.tree import category_tree, flatten
+from core.analytics.trends import DailyTotals
+from core.categories.model import Category
+from core.categories.stored import categories_version, load_stored_categories
+from core.services import Services
+from core.writer import Change
+
+log = logging.getLogger(__name__)
+
+WINDOW_TYPES = ("currentwindow",)
+AFK_TYPES = ("afkstatus",)
+_MEMORY_DAYS = 120  # digests with pieces kept in memory
+_STATS_DAYS = 2000  # per-day statistics kept in memory (small)
+
+_RANGE_SQL = (
+    "SELECT max(start_us, ?), min(end_us, ?), tz_offset_s, data FROM events "
+    "WHERE bucket_id = ? AND start_us < ? "
+    "AND start_us >= ? - (SELECT max_duration_us FROM buckets WHERE id = ?) "
+    "AND end_us > ? ORDER BY start_us"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CategorySet:
+    """Categories with their fingerprint and the classifier built from them."""
+
+    categories: list[Category]
+    version: str
+    classifier: CategoryClassifier
+
+
+class AnalyticsService:
+    """Caches of digests and per-day statistics for one ``Services``; thread-safe."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._lock = threading.Lock()
+        self._digests: OrderedDict[tuple[int, int], DayDigest] = OrderedDict()
+        self._stats: OrderedDict[tuple[Any, ...], DayTotals] = OrderedDict()
+        self._tables: OrderedDict[tuple[str, AnalyticsSettings], ValueTable] = OrderedDict()
+        self._category_sets: dict[str, CategorySet] = {}
+        self._generation = 0
+        self._utc_day_generation: dict[int, int] = {}  # UTC day -> generation of last change
+        self._all_generation = 0
+        self._offsets = OffsetResolver()
+        self._data = DataCache()
+        self.stats = {"memory": 0, "table": 0, "computed": 0, "persisted": 0}
+        services.writer.add_change_listener(self._on_changes)
+
+    # -- invalidation ------------------------------------------------------------------------
+    def _on_changes(self, changes: list[Change]) -> None:
+        with self._lock:
+            self._generation += 1
+            gen = self._generation
+            everything = False
+            days: set[int] = set()
+            for change in changes:
+                if change.kind == "event" and change.event is not None:
+                    first = change.event.start_us // US_PER_DAY
+                    last = change.event.end_us // US_PER_DAY
+                    days.update(range(first - 2, last + 2))
+                elif change.kind in ("event_deleted", "bucket", "bucket_deleted"):
+                    everything = True
+            if everything:
+                self._all_generation = gen
+                self._digests.clear()
+                self._stats.clear()
+                return
+            for utc_day in days:
+                self._utc_day_generation[utc_day] = gen
+                self._digests.pop((utc_day, -1), None)
+            if days:
+                stale = [k for k in self._digests if k[0] in days]
+                for key in stale:
+                    del self._digests[key]
+                stale_stats = [k for k in self._stats if k[0] in days]
+                for key in stale_stats:
+                    del self._stats[key]
+
+    def _changed_since(self, numbers: Iterable[int], generation: int) -> bool:
+        if self._all_generation > generation:
+            return True
+        day_gen = self._utc_day_generation
+        return any(day_gen.get(n, 0) > generation for n in numbers)
+
+    # -- categories --------------------------------------------------------------------------
+    def category_set(self, categories: Sequence[Category] | None = None) -> CategorySet:
+        if categories is None:
+            with self.services.read() as conn:
+                categories = load_stored_categories(conn, self.services.user_id)
+        version = categories_version(categories)
+        with self._lock:
+            found = self._category_sets.get(version)
+            if found is None:
+                found = CategorySet(list(categories), version, CategoryClassifier(categories))
+                if len(self._category_sets) > 8:
+                    self._category_sets.clear()
+                self._category_sets[version] = found
+        return found
+
+    def _value_table(self, cats: CategorySet, settings: AnalyticsSettings) -> ValueTable:
+        key = (cats.version, settings)
+        with self._lock:
+            table = self._tables.get(key)
+            if table is None:
+                table = self._tables[key] = ValueTable(cats.classifier, settings)
+                while len(self._tables) > 4:
+                    self._tables.popitem(last=False)
+            return table
+
+    # -- digests -----------------------------------------------------------------------------
+    def digests(
+        self, first: int, last: int, day_start_s: int, *, pieces: bool = True
+    ) -> list[DayDigest]:
+        """Digests of local days ``first..last`` (day numbers), in order."""
+        found: dict[int, DayDigest] = {}
+        with self._lock:
+            generation = self._generation
+            for number in range(first, last + 1):
+                digest = self._digests.get((number, day_start_s))
+                if digest is not None:
+                    self._digests.move_to_end((number, day_start_s))
+                    found[number] = digest
+        self.stats["memory"] += len(found)
+        missing = [n for n in range(first, last + 1) if n not in found]
+        if missing:
+            with self.services.read() as conn:
+                stored = self._load_stored(conn, missing, day_start_s, pieces=pieces)
+                self.stats["table"] += len(stored)
+                found.update(stored)
+                missing = [n for n in missing if n not in found]
+                computed: dict[int, DayDigest] = {}
+                for run in _runs(missing):
+                    computed.update(self._compute(conn, run[0], run[-1], day_start_s))
+            self.stats["computed"] += len(computed)
+            found.update(computed)
+            self._persist(computed, day_start_s, generation)
+            if pieces:
+                self._remember({**stored, **computed}, day_start_s, generation)
+        return [found[n] for n in range(first, last + 1)]
+
+    def _remember(self, digests: dict[int, DayDigest], day_start_s: int, generation: int) -> None:
+        with self._lock:
+            for number, digest in digests.items():
+                if self._changed_since(_utc_days(digest), generation):
+                    continue
+                self._digests[(number, day_start_s)] = digest
+            while len(self._digests) > _MEMORY_DAYS:
+                self._digests.popitem(last=False)
+
+    def _load_stored(
+        self, conn: Connection, numbers: list[int], day_start_s: int, *, pieces: bool
+    ) -> dict[int, DayDigest]:
+        column = "pieces" if pieces else "NULL"
+        rows = conn.exec_driver_sql(
+            f"SELECT day, totals, {column} FROM day_digests "  # noqa: S608 - fixed names
+            "WHERE user_id = ? AND day_start_s = ? AND day BETWEEN ? AND ?",
+            (self.services.user_id, day_start_s, numbers[0], numbers[-1]),
+        ).all()
+        wanted = set(numbers)
+        out: dict[int, DayDigest] = {}
+        for number, totals, blob in rows:
+            if number not in wanted:
+                continue
+            try:
+                out[number] = DayDigest.decode(number, totals, blob)
+            except (ValueError, KeyError, TypeError):
+                log.warning("Ignoring an unreadable day digest for day %s", number)
+        return out
+
+    def _buckets(self, conn: Connection) -> tuple[list[int], list[int], list[tuple[str, int]]]:
+        rows = conn.exec_driver_sql(
+            "SELECT id, name, type FROM buckets WHERE user_id = ?", (self.services.user_id,)
+        ).all()
+        window = [int(r[0]) for r in rows if r[2] in WINDOW_TYPES]
+        afk = [int(r[0]) for r in rows if r[2] in AFK_TYPES]
+        web = [(str(r[1]), int(r[0])) for r in rows if str(r[2]).startswith("web.")]
+        return window, afk, web
+
+    def _compute(
+        self, conn: Connection, first: int, last: int, day_start_s: int
+    ) -> dict[int, DayDigest]:
+        """Digests of days ``first..last`` from the events (one ranged read per bucket)."""
+        lo = first * US_PER_DAY + day_start_s * 1_000_000 - MAX_OFFSET_US
+        hi = (last + 1) * US_PER_DAY + day_start_s * 1_000_000 + MAX_OFFSET_US
+        window_ids, afk_ids, web_ids = self._buckets(conn)
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+
+            def read(bucket: int) -> list[Row]:
+                cursor.execute(_RANGE_SQL, (lo, hi, bucket, hi, lo, bucket, lo))
+                return cursor.fetchall()  # type: ignore[no-any-return]
+
+            window: list[Row] = [row for b in window_ids for row in read(b)]
+            afk: list[Row] = [row for b in afk_ids for row in read(b)]
+            web = [(name, read(b)) for name, b in web_ids]
+        finally:
+            cursor.close()
+        if len(window_ids) > 1:
+            window.sort(key=lambda r: r[0])
+        pieces, away, tracked = active_pieces(window, afk, web, self._offsets, self._data)
+        if len(self._data.data) > 200_000:
+            self._data = DataCache()
+        return build_digests(pieces, away, tracked, first, last, day_start_s, self._offsets)
+
+    def _persist(self, computed: dict[int, DayDigest], day_start_s: int, generation: int) -> None:
+        """Store complete past days through the writer; undo if an event raced the write."""
+        now = self.services.clock.now_us()
+        done = [d for d in computed.values() if d.end_us + MAX_OFFSET_US < now]
+        if not done:
+            return
+        user = self.services.user_id
+        rows = [(d.day, day_start_s, user, d.encode_totals(), d.encode_pieces()) for d in done]
+        utc_days = {n for d in done for n in _utc_days(d)}
+
+        def write(conn: Connection) -> None:
+            if self._changed_since(utc_days, generation):
+                return
+            conn.exec_driver_sql(
+                "INSERT OR REPLACE INTO day_digests (day, day_start_s, user_id, totals, pieces) "
+                "VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+
+        def check(future: Future[None]) -> None:
+            if future.exception() is not None:
+                return
+            # A change committed in the same transaction as the write would not have been
+            # seen by ``write``; its listener has run by now: drop what it may have touched.
+            if self._changed_since(utc_days, generation):
+                days = [r[0] for r in rows]
+                self.services.writer.call(
+                    lambda conn: conn.exec_driver_sql(
+                        "DELETE FROM day_digests WHERE day BETWEEN ? AND ?",
+                        (min(days), max(days)),
+                    )
+                )
+            else:
+                self.stats["persisted"] += len(rows)
+
+        try:
+            future = self.services.writer.call(write)
+        except Exception:  # the store is closing: digests are only a cache
+            log.debug("Not persisting day digests", exc_info=True)
+            return
+        self.last_persist = future
+        future.add_done_callback(check)
+
+    # -- per-day statistics ------------------------------------------------------------------
+    def day_stats(
+        self, first: int, last: int, settings: AnalyticsSettings, cats: CategorySet
+    ) -> list[DayStats]:
+        table = self._value_table(cats, settings)
+        now = self.services.clock.now_us()
+        out: dict[int, DayStats] = {}
+        missing: list[int] = []
+        with self._lock:
+            generation = self._generation
+            for number in range(first, last + 1):
+                key = _stats_key(number, settings, cats, "full")
+                found = self._stats.get(key)
+                if isinstance(found, DayStats):
+                    out[number] = found
+                else:
+                    missing.append(number)
+        for run in _runs(missing):
+            for digest in self.digests(run[0], run[-1], settings.day_start_s):
+                out[digest.day] = day_stats(digest, table, settings, now)
+            self._keep_stats(run, out, settings, cats, "full", generation, now)
+        return [out[n] for n in range(first, last + 1)]
+
+    def day_totals(
+        self, first: int, last: int, settings: AnalyticsSettings, cats: CategorySet
+    ) -> list[DayTotals]:
+        table = self._value_table(cats, settings)
+        out: dict[int, DayTotals] = {}
+        missing: list[int] = []
+        with self._lock:
+            generation = self._generation
+            for number in range(first, last + 1):
+                found = self._stats.get(_stats_key(number, settings, cats, "full"))
+                found = found or self._stats.get(_stats_key(number, settings, cats, "totals"))
+                if found is not None:
+                    out[number] = found
+                else:
+                    missing.append(number)
+        now = self.services.clock.now_us()
+        for run in _runs(missing):
+            for digest in self.digests(run[0], run[-1], settings.day_start_s, pieces=False):
+                out[digest.day] = day_totals(digest, table)
+            self._keep_stats(run, out, settings, cats, "totals", generation, now)
+        return [out[n] for n in range(first, last + 1)]
+
+    def _keep_stats(
+        self,
+        run: list[int],
+        out: dict[int, Any],
+        settings: AnalyticsSettings,
+        cats: CategorySet,
+        kind: str,
+        generation: int,
+        now: int,
+    ) -> None:
+        with self._lock:
+            for number in run:
+                # Today changes every few seconds and its gaps depend on "now": not cached.
+                if (number + 2) * US_PER_DAY > now:
+                    continue
+                utc = range(number - 1, number + 3)
+                if self._changed_since(utc, generation):
+                    continue
+                self._stats[_stats_key(number, settings, cats, kind)] = out[number]
+            while len(self._stats) > _STATS_DAYS:
+                self._stats.popitem(last=False)
+
+
+def _stats_key(
+    number: int, settings: AnalyticsSettings, cats: CategorySet, kind: str
+) -> tuple[Any, ...]:
+    return (number, kind, settings, cats.version)
+
+
+def _utc_days(digest: DayDigest) -> range:
+    return range(digest.start_us // US_PER_DAY - 1, digest.end_us // US_PER_DAY + 2)
+
+
+def _runs(numbers: Sequence[int]) -> list[list[int]]:
+    """Consecutive runs of sorted day numbers."""
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and runs[-1][-1] == n - 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return runs
+
+
+_SERVICES: weakref.WeakKeyDictionary[Services, AnalyticsService] = weakref.WeakKeyDictionary()
+_SERVICES_LOCK = threading.Lock()
+
+
+def analytics_for(services: Services) -> AnalyticsService:
+    """The (cached) analytics service of an open ``Services``."""
+    with _SERVICES_LOCK:
+        found = _SERVICES.get(services)
+        if found is None:
+            found = _SERVICES[services] = AnalyticsService(services)
+        return found
+
+
+# -- public entry points --------------------------------------------------------------------
+def days_of(start_us: int, end_us: int, settings: AnalyticsSettings) -> tuple[date, date]:
+    """The local days a UTC range covers (system zone; days start at the configured hour)."""
+    offsets = OffsetResolver()
+    first = local_day(start_us, offsets(start_us), settings.day_start_s)
+    last = local_day(max(start_us, end_us - 1), offsets(end_us - 1), settings.day_start_s)
+    return day_date(first), day_date(last)
+
+
+def summary(
+    services: Services,
+    start_us: int,
+    end_us: int,
+    settings: AnalyticsSettings | None = None,
+    *,
+    categories: Sequence[Category] | None = None,
+) -> Summary:
+    """Everything the Activity view shows for the local days covering [start_us, end_us)."""
+    settings = settings or AnalyticsSettings()
+    first, last = days_of(start_us, end_us, settings)
+    return summary_for_days(services, first, last, settings, categories=categories)
+
+
+def summary_for_days(
+    services: Services,
+    first: date,
+    last: date,
+    settings: AnalyticsSettings | None = None,
+    *,
+    categories: Sequence[Category] | None = None,
+) -> Summary:
+    """The summary of local days ``first..last`` (inclusive)."""
+    settings = settings or AnalyticsSettings()
+    service = analytics_for(services)
+    cats = service.category_set(categories)
+    d0, d1 = day_number(first), day_number(last)
+    days = service.day_stats(d0, d1, settings, cats)
+    return _combine(days, first, last, settings, cats)
+
+
+def daily_trend(
+    services: Services,
+    first: date,
+    last: date,
+    settings: AnalyticsSettings | None = None,
+    *,
+    categories: Sequence[Category] | None = None,
+) -> DailyTotals:
+    """Active time per local day, stacked by top-level category (for trend charts)."""
+    settings = settings or AnalyticsSettings()
+    service = analytics_for(services)
+    cats = service.category_set(categories)
+    days = service.day_totals(day_number(first), day_number(last), settings, cats)
+    return _daily(days, first)
+
+
+def _daily(days: Sequence[DayTotals], first: date) -> DailyTotals:
+    out = DailyTotals(days=[day_date(d.day) for d in days])
+    sums: dict[str, list[int]] = {}
+    for index, day in enumerate(days):
+        for path, us in day.categories.items():
+            row = sums.get(path[0])
+            if row is None:
+                row = sums[path[0]] = [0] * len(days)
+            row[index] += us
+    out.categories = sorted(sums, key=lambda c: (-sum(sums[c]), c))
+    out.totals = {c: sums[c] for c in out.categories}
+    return out
+
+
+def _ranked(totals: dict[Any, int]) -> list[tuple[Any, int]]:
+    return sorted(((k, v) for k, v in totals.items() if v > 0), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _add(into: dict[Any, int], more: dict[Any, int]) -> None:
+    for key, us in more.items():
+        into[key] = into.get(key, 0) + us
+
+
+def _combine(
+    days: Sequence[DayStats],
+    first: date,
+    last: date,
+    settings: AnalyticsSettings,
+    cats: CategorySet,
+) -> Summary:
+    offsets = OffsetResolver()
+    d0, d1 = day_number(first), day_number(last)
+    start_us = day_bounds(d0, offsets(d0 * US_PER_DAY), settings.day_start_s)[0]
+    end_us = day_bounds(d1, offsets(d1 * US_PER_DAY), settings.day_start_s)[1]
+    out = Summary(start_us=start_us, end_us=end_us)
+    apps: dict[str, int] = {}
+    titles: dict[str, int] = {}
+    domains: dict[str, int] = {}
+    urls: dict[str, int] = {}
+    leaves: dict[tuple[str, ...], int] = {}
+    hourly: dict[str, list[int]] = {}
+    weighted = 0.0
+    for day in days:
+        out.active_us += day.active_us
+        out.afk_us += day.afk_us
+        weighted += day.weighted
+        _add(apps, day.apps)
+        _add(titles, day.titles)
+        _add(domains, day.domains)
+        _add(urls, day.urls)
+        _add(leaves, day.categories)
+        for top, row in day.hourly.items():
+            into = hourly.setdefault(top, [0] * 24)
+            for hour in range(24):
+                into[hour] += row[hour]
+        out.focus_sessions.extend(day.focus)
+        out.context_switches += day.switches
+        out.gaps.extend(day.gaps)
+    out.apps = _ranked(apps)
+    out.titles = _ranked(titles)
+    out.domains = _ranked(domains)
+    out.urls = _ranked(urls)
+    out.category_tree = category_tree(leaves)
+    out.categories = sorted(flatten(out.category_tree), key=lambda kv: (-kv[1], kv[0]))
+    out.top_categories = [(node.name, node.total_us) for node in out.category_tree]
+    out.hourly = hourly
+    out.productivity = weighted / out.active_us if out.active_us else None
+    out.focus_us = sum(s.focus_us for s in out.focus_sessions)
+    out.switches_per_hour = (
+        out.context_switches / (out.active_us / US_PER_HOUR) if out.active_us else None
+    )
+    out.untracked_us = sum(e - s for s, e in out.gaps)
+    out.daily = _daily(days, first)
+    return out
+
+
+def with_settings(settings: AnalyticsSettings, **changes: Any) -> AnalyticsSettings:
+    """A copy of ``settings`` with some fields changed."""
+    return replace(settings, **changes)

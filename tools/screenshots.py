@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Render every view and settings page with a demo dataset to docs/screenshots/*.png (offscreen).
+
+QT_QPA_PLATFORM=offscreen python tools/screenshots.py [--out docs/screenshots]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", default="docs/screenshots")
+    parser.add_argument("--theme", default="light")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    class _MemoryKeyring(KeyringBackend):
+        priority = 1  # type: ignore[assignment]
+        store: dict[tuple[str, str], str] = {}
+
+        def get_password(self, s: str, u: str) -> str | None:
+            return self.store.get((s, u))
+
+        def set_password(self, s: str, u: str, p: str) -> None:
+            self.store[(s, u)] = p
+
+        def delete_password(self, s: str, u: str) -> None:
+            self.store.pop((s, u), None)
+
+    keyring.set_keyring(_MemoryKeyring())
+    from PySide6.QtWidgets import QApplication  # noqa: TID251
+
+    from core.paths import resolve_dirs
+    from core.services import Services
+    from timelygator_gui.demo_data import recent_days, store_days
+    from timelygator_gui.main_window import MainWindow
+    from timelygator_gui.session import Session
+    from timelygator_gui.settings.dialog import SettingsDialog
+    from timelygator_gui.tasks import TaskRunner
+    from timelygator_gui.theme import apply_theme
+
+    app = QApplication.instance() or QApplication([])
+    apply_theme(app, args.theme)  # type: ignore[arg-type]
+    day = date(2025, 3, 4)
+    with tempfile.TemporaryDirectory() as tmp:
+        services = Services.open(resolve_dirs(Path(tmp) / "data"), None, max_delay=0.05)
+        try:
+            store_days(services, recent_days(day, 35))
+            runner = TaskRunner()
+            window = MainWindow(runner, today=day + timedelta(days=1))
+            window.resize(1400, 860)
+            window.show()
+            window.navigator.show_day(day)
+            loaded: list[object] = []
+            window.sig_range_loaded.connect(loaded.append)
+            window.attach(Session.load(services))
+
+            def wait(cond) -> None:  # type: ignore[no-untyped-def]
+                while not cond():
+                    app.processEvents()
+                for _ in range(5):
+                    app.processEvents()
+
+            wait(lambda: loaded)
+            window.grab().save(str(out / "timeline.png"))
+            lane = window.timeline.lanes[1]
+            window.timeline.zoom(0.15)
+            app.processEvents()
+            x0, x1 = window.timeline.visible_range()
+            mid = next(i for i in range(lane.size) if lane.starts[i] > (x0 + x1) / 2)
+            window.timeline.select((lane, mid))
+            window.timeline.rebin()
+            wait(lambda: True)
+            window.grab().save(str(out / "timeline-zoomed.png"))
+            window.tabs.setCurrentWidget(window.activity)
+            wait(lambda: True)
+            window.grab().save(str(out / "activity.png"))
+            window.tabs.setCurrentWidget(window.trends)
+            wait(lambda: window.trends.totals is not None)
+            window.grab().save(str(out / "trends.png"))
+            searched: list[object] = []
+            window.sig_search_done.connect(lambda: searched.append(1))
+            window.focus_search()
+            window.search.query.setText("github")
+            window.search.submit()
+            wait(lambda: searched)
+            window.grab().save(str(out / "search.png"))
+            dialog = SettingsDialog(
+                Session.load(services), runner, None, window, window.navigator.range
+            )
+            dialog.resize(980, 680)
+            dialog.show()
+            for row in range(dialog.page_list.count()):
+                dialog.page_list.setCurrentRow(row)
+                if row == 0:
+                    page = dialog.categories_page
+                    item = page.tree.topLevelItem(0).child(0) or page.tree.topLevelItem(0)
+                    page.tree.setCurrentItem(item)
+                    shown: list[int] = []
+                    page.sig_preview_shown.connect(lambda: shown.append(1))  # noqa: B023
+                    wait(lambda: shown)  # noqa: B023
+                wait(lambda: runner.pending == 0)
+                name = dialog.page_list.item(row).text().lower().replace(" ", "-")
+                dialog.grab().save(str(out / f"settings-{name}.png"))
+            dialog.close()
+            window.close()
+            runner.wait()
+        finally:
+            services.close()
+    print("\n".join(sorted(str(p) for p in out.glob("*.png"))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
