@@ -52,4 +52,5 @@ def run_app(args: argparse.Namespace) -> int:
     code = app.exec()
     instance.close()
     controller.runner.wait(10_000)
+    controller.lifecycle.wait(10_000)
     return int(code)

@@ -73,6 +73,9 @@ class AppController(QObject):
         self.exit_code = 0
         self._shutting_down = False
         self.runner = TaskRunner(self)
+        # Opening and closing the data directory happen on one thread: the directory lock
+        # (filelock, thread-local by default) must be released by the thread that took it.
+        self.lifecycle = TaskRunner(self, pinned=True)
         self.crash = CrashHandler(self.show_error, self)
         self.runner.sig_error.connect(lambda exc: self.crash.report(exc, "background work"))
         dirs.config.mkdir(parents=True, exist_ok=True)
@@ -136,7 +139,7 @@ class AppController(QObject):
                 services.close()
                 raise
 
-        self.runner.run("open", work, self._opened, self._open_failed)
+        self.lifecycle.run("open", work, self._opened, self._open_failed)
 
     def _open_failed(self, exc: BaseException) -> None:
         if isinstance(exc, WrongKeyError):
@@ -152,7 +155,7 @@ class AppController(QObject):
 
     def _opened(self, session: Session) -> None:
         if self._shutting_down:
-            self.runner.run("close", session.services.close, lambda _r: None)
+            self.lifecycle.run("close", session.services.close, lambda _r: None, keep_all=True)
             return
         self.session = session
         self.services = services = session.services
@@ -272,14 +275,15 @@ class AppController(QObject):
         def close_rest(_result: object = None) -> None:
             if api is not None:
                 api.stop()
-            self.runner.run(
+            self.lifecycle.run(
                 "close",
                 (services.close if services is not None else (lambda: None)),
                 self._closed,
                 lambda exc: self._closed(None, exc),
+                keep_all=True,
             )
 
-        self.runner.run("close", flush, close_rest, lambda exc: close_rest(exc))
+        self.lifecycle.run("close", flush, close_rest, lambda exc: close_rest(exc), keep_all=True)
 
     def _closed(self, _result: object, exc: BaseException | None = None) -> None:
         if exc is not None:

@@ -53,9 +53,10 @@ class SingleInstance(QObject):
 
     def _on_connection(self) -> None:
         assert self._server is not None
+        # Sockets stay children of the server (a few bytes per relaunch); deleting them from
+        # Python while Qt also owns them crashes PySide6.
         while (socket := self._server.nextPendingConnection()) is not None:
             socket.readyRead.connect(lambda s=socket: self._read(s))
-            socket.disconnected.connect(socket.deleteLater)
             if socket.bytesAvailable():
                 self._read(socket)
 

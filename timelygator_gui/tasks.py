@@ -62,10 +62,15 @@ class TaskRunner(QObject):
     sig_error = Signal(object)
     """A job without its own error handler failed with this exception."""
 
-    def __init__(self, parent: QObject | None = None, max_threads: int = 3) -> None:
+    def __init__(
+        self, parent: QObject | None = None, max_threads: int = 3, *, pinned: bool = False
+    ) -> None:
+        """``pinned``: one thread that never expires, so every job runs on the same thread."""
         super().__init__(parent)
         self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(max_threads)
+        self._pool.setMaxThreadCount(1 if pinned else max_threads)
+        if pinned:
+            self._pool.setExpiryTimeout(-1)
         self._relay = _Relay(self)
         self._relay.sig_finished.connect(self._on_finished)
         self._generation: dict[str, int] = {}

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import numpy as np
 import orjson
 
 from core.analytics.digest import DayDigest, Span
@@ -164,58 +165,69 @@ def day_stats(
 def _walk_pieces(
     digest: DayDigest, infos: list[ValueInfo], settings: AnalyticsSettings, out: DayStats
 ) -> None:
-    hourly = out.hourly
-    grace = settings.focus_grace_s * US_PER_S
-    minimum = settings.focus_min_s * US_PER_S
-    focus: list[FocusSession] = []
-    session: list[Any] | None = None  # [start, end, focus_us, {top: us}]
-    last_app: str | None = None
-    switches = 0
+    """Hourly distribution, context switches and focus sessions, vectorized over pieces."""
     n = len(digest.starts)
-    if n:
-        out.first_us = digest.starts[0]
-        out.last_us = digest.ends[n - 1]
-    for s, e, index, off in zip(
-        digest.starts, digest.ends, digest.vidx, digest.offsets, strict=True
-    ):
-        v = infos[index]
-        top = v.path[0]
-        row = hourly.get(top)
-        if row is None:
-            row = hourly[top] = [0] * 24
-        local = s + off * US_PER_S
-        hour_end = (local // US_PER_HOUR + 1) * US_PER_HOUR - off * US_PER_S
-        if e <= hour_end:
-            row[(local // US_PER_HOUR) % 24] += e - s
-        else:
-            cursor = s
-            while cursor < e:
-                local = cursor + off * US_PER_S
-                piece_end = min(e, (local // US_PER_HOUR + 1) * US_PER_HOUR - off * US_PER_S)
-                row[(local // US_PER_HOUR) % 24] += piece_end - cursor
-                cursor = piece_end
-        if v.app != last_app:
-            if last_app is not None:
-                switches += 1
-            last_app = v.app
-        if v.productive:
-            if session is not None and s - session[1] <= grace:
-                session[1] = e
-                session[2] += e - s
-                session[3][top] = session[3].get(top, 0) + e - s
-            else:
-                if session is not None and session[2] >= minimum:
-                    focus.append(_session(session))
-                session = [s, e, e - s, {top: e - s}]
-    if session is not None and session[2] >= minimum:
-        focus.append(_session(session))
-    out.focus = focus
-    out.switches = switches
+    if not n:
+        return
+    starts = np.frombuffer(digest.starts, dtype=np.int64)
+    ends = np.frombuffer(digest.ends, dtype=np.int64)
+    vidx = np.frombuffer(digest.vidx, dtype=np.int32)
+    offsets = np.frombuffer(digest.offsets, dtype=np.int32).astype(np.int64) * US_PER_S
+    out.first_us = int(starts[0])
+    out.last_us = int(ends.max())
+    tops: dict[str, int] = {}
+    apps: dict[str, int] = {}
+    top_of = np.fromiter(
+        (tops.setdefault(v.path[0], len(tops)) for v in infos), np.int64, len(infos)
+    )
+    app_of = np.fromiter((apps.setdefault(v.app, len(apps)) for v in infos), np.int64, len(infos))
+    productive_of = np.fromiter((v.productive for v in infos), np.bool_, len(infos))
+    top = top_of[vidx]
+    names = list(tops)
 
+    # Hourly: pieces inside one local hour in one go, the few crossing an hour in a loop.
+    local = starts + offsets
+    hour_index = local // US_PER_HOUR
+    crossing = (ends + offsets) > (hour_index + 1) * US_PER_HOUR
+    inside = ~crossing
+    bins = np.bincount(
+        top[inside] * 24 + hour_index[inside] % 24,
+        weights=(ends[inside] - starts[inside]).astype(np.float64),
+        minlength=len(tops) * 24,
+    )
+    grid = np.rint(bins).astype(np.int64).reshape(len(tops), 24)
+    for i in np.flatnonzero(crossing):
+        s, e, off, t = int(starts[i]), int(ends[i]), int(offsets[i]), int(top[i])
+        while s < e:
+            loc = s + off
+            piece_end = min(e, (loc // US_PER_HOUR + 1) * US_PER_HOUR - off)
+            grid[t, (loc // US_PER_HOUR) % 24] += piece_end - s
+            s = piece_end
+    out.hourly = {name: [int(x) for x in grid[i]] for i, name in enumerate(names)}
 
-def _session(raw: list[Any]) -> FocusSession:
-    tops: dict[str, int] = raw[3]
-    return FocusSession(raw[0], raw[1], raw[2], max(tops, key=lambda k: tops[k]))
+    # Context switches: the app changes from one active piece to the next.
+    app = app_of[vidx]
+    out.switches = int(np.count_nonzero(app[1:] != app[:-1]))
+
+    # Focus sessions: productive pieces whose gaps (away, or in other categories) stay
+    # within the grace period, adding up to at least the minimum.
+    productive = productive_of[vidx]
+    if not productive.any():
+        return
+    ps, pe, ptop = starts[productive], ends[productive], top[productive]
+    reach = np.maximum.accumulate(pe)
+    breaks = (ps[1:] - reach[:-1]) > settings.focus_grace_s * US_PER_S
+    first = np.concatenate(([0], np.flatnonzero(breaks) + 1))
+    last = np.concatenate((first[1:] - 1, [len(ps) - 1]))
+    focus_us = np.add.reduceat(pe - ps, first)
+    minimum = settings.focus_min_s * US_PER_S
+    for a, b, total in zip(first, last, focus_us, strict=True):
+        if total < minimum:
+            continue
+        per_top = np.bincount(ptop[a : b + 1], weights=(pe[a : b + 1] - ps[a : b + 1]))
+        out.focus.append(
+            FocusSession(int(ps[a]), int(reach[b]), int(total), names[int(per_top.argmax())])
+        )
 
 
 def untracked_gaps(digest: DayDigest, min_s: int, now_us: int | None = None) -> list[Span]:

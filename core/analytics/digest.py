@@ -334,13 +334,25 @@ def build_digests(
             s = hi
 
     main_offset: dict[int, int] = {}
+    current: DayDigest | None = None
+    current_number = boundary_lo = boundary_hi = 0
+    values: dict[str, int] = {}
     for s, e, value, off in pieces:
-        for number, lo, hi in cut(s, e, off):
-            digest = digests.get(number)
-            if digest is None:
-                continue
-            main_offset.setdefault(number, off)
-            values = interned[number]
+        shift = off * US_PER_S - shift_day
+        if current is not None and boundary_lo <= s + shift and e + shift <= boundary_hi:
+            parts: Iterable[tuple[int, int, int]] = ((current_number, s, e),)
+        else:
+            parts = cut(s, e, off)
+        for number, lo, hi in parts:
+            if number != current_number or current is None:
+                current = digests.get(number)
+                if current is None:
+                    continue
+                current_number = number
+                boundary_lo, boundary_hi = number * US_PER_DAY, (number + 1) * US_PER_DAY
+                values = interned[number]
+                main_offset.setdefault(number, off)
+            digest = current
             index = values.get(value)
             if index is None:
                 index = values[value] = len(digest.values)

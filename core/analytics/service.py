@@ -59,11 +59,15 @@ AFK_TYPES = ("afkstatus",)
 _MEMORY_DAYS = 120  # digests with pieces kept in memory
 _STATS_DAYS = 2000  # per-day statistics kept in memory (small)
 
+# Events overlapping [lo, hi) (UTC, wide enough for any offset), clipped to it, keeping only
+# those whose *local* span (by their own offset) overlaps the days [llo, lhi).
 _RANGE_SQL = (
-    "SELECT max(start_us, ?), min(end_us, ?), tz_offset_s, data FROM events "
-    "WHERE bucket_id = ? AND start_us < ? "
-    "AND start_us >= ? - (SELECT max_duration_us FROM buckets WHERE id = ?) "
-    "AND end_us > ? ORDER BY start_us"
+    "SELECT max(start_us, :lo), min(end_us, :hi), tz_offset_s, data FROM events "
+    "WHERE bucket_id = :b AND start_us < :hi "
+    "AND start_us >= :lo - (SELECT max_duration_us FROM buckets WHERE id = :b) "
+    "AND end_us > :lo AND (tz_offset_s IS NULL OR "
+    "(start_us + tz_offset_s * 1000000 < :lhi AND end_us + tz_offset_s * 1000000 > :llo)) "
+    "ORDER BY start_us"
 )
 
 
@@ -87,7 +91,8 @@ class AnalyticsService:
         self._tables: OrderedDict[tuple[str, AnalyticsSettings], ValueTable] = OrderedDict()
         self._category_sets: dict[str, CategorySet] = {}
         self._generation = 0
-        self._utc_day_generation: dict[int, int] = {}  # UTC day -> generation of last change
+        # local day number -> generation of the last change that may have touched it
+        self._day_generation: dict[int, int] = {}
         self._all_generation = 0
         self._offsets = OffsetResolver()
         self._data = DataCache()
@@ -103,6 +108,8 @@ class AnalyticsService:
             days: set[int] = set()
             for change in changes:
                 if change.kind == "event" and change.event is not None:
+                    # The local days an event can touch (any offset, any day start): as the
+                    # triggers of migration 0002 compute them.
                     first = change.event.start_us // US_PER_DAY
                     last = change.event.end_us // US_PER_DAY
                     days.update(range(first - 2, last + 2))
@@ -113,9 +120,8 @@ class AnalyticsService:
                 self._digests.clear()
                 self._stats.clear()
                 return
-            for utc_day in days:
-                self._utc_day_generation[utc_day] = gen
-                self._digests.pop((utc_day, -1), None)
+            for number in days:
+                self._day_generation[number] = gen
             if days:
                 stale = [k for k in self._digests if k[0] in days]
                 for key in stale:
@@ -127,7 +133,7 @@ class AnalyticsService:
     def _changed_since(self, numbers: Iterable[int], generation: int) -> bool:
         if self._all_generation > generation:
             return True
-        day_gen = self._utc_day_generation
+        day_gen = self._day_generation
         return any(day_gen.get(n, 0) > generation for n in numbers)
 
     # -- categories --------------------------------------------------------------------------
@@ -189,7 +195,7 @@ class AnalyticsService:
     def _remember(self, digests: dict[int, DayDigest], day_start_s: int, generation: int) -> None:
         with self._lock:
             for number, digest in digests.items():
-                if self._changed_since(_utc_days(digest), generation):
+                if self._changed_since((number,), generation):
                     continue
                 self._digests[(number, day_start_s)] = digest
             while len(self._digests) > _MEMORY_DAYS:
@@ -228,15 +234,17 @@ class AnalyticsService:
         self, conn: Connection, first: int, last: int, day_start_s: int
     ) -> dict[int, DayDigest]:
         """Digests of days ``first..last`` from the events (one ranged read per bucket)."""
-        lo = first * US_PER_DAY + day_start_s * 1_000_000 - MAX_OFFSET_US
-        hi = (last + 1) * US_PER_DAY + day_start_s * 1_000_000 + MAX_OFFSET_US
+        llo = first * US_PER_DAY + day_start_s * 1_000_000
+        lhi = (last + 1) * US_PER_DAY + day_start_s * 1_000_000
+        lo, hi = llo - MAX_OFFSET_US, lhi + MAX_OFFSET_US
         window_ids, afk_ids, web_ids = self._buckets(conn)
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
 
             def read(bucket: int) -> list[Row]:
-                cursor.execute(_RANGE_SQL, (lo, hi, bucket, hi, lo, bucket, lo))
-                return cursor.fetchall()  # type: ignore[no-any-return]
+                params = {"lo": lo, "hi": hi, "llo": llo, "lhi": lhi, "b": bucket}
+                cursor.execute(_RANGE_SQL, params)
+                return list(cursor.fetchall())
 
             window: list[Row] = [row for b in window_ids for row in read(b)]
             afk: list[Row] = [row for b in afk_ids for row in read(b)]
@@ -258,10 +266,10 @@ class AnalyticsService:
             return
         user = self.services.user_id
         rows = [(d.day, day_start_s, user, d.encode_totals(), d.encode_pieces()) for d in done]
-        utc_days = {n for d in done for n in _utc_days(d)}
+        numbers = [d.day for d in done]
 
         def write(conn: Connection) -> None:
-            if self._changed_since(utc_days, generation):
+            if self._changed_since(numbers, generation):
                 return
             conn.exec_driver_sql(
                 "INSERT OR REPLACE INTO day_digests (day, day_start_s, user_id, totals, pieces) "
@@ -274,7 +282,7 @@ class AnalyticsService:
                 return
             # A change committed in the same transaction as the write would not have been
             # seen by ``write``; its listener has run by now: drop what it may have touched.
-            if self._changed_since(utc_days, generation):
+            if self._changed_since(numbers, generation):
                 days = [r[0] for r in rows]
                 self.services.writer.call(
                     lambda conn: conn.exec_driver_sql(
@@ -353,8 +361,7 @@ class AnalyticsService:
                 # Today changes every few seconds and its gaps depend on "now": not cached.
                 if (number + 2) * US_PER_DAY > now:
                     continue
-                utc = range(number - 1, number + 3)
-                if self._changed_since(utc, generation):
+                if self._changed_since((number,), generation):
                     continue
                 self._stats[_stats_key(number, settings, cats, kind)] = out[number]
             while len(self._stats) > _STATS_DAYS:
@@ -365,10 +372,6 @@ def _stats_key(
     number: int, settings: AnalyticsSettings, cats: CategorySet, kind: str
 ) -> tuple[Any, ...]:
     return (number, kind, settings, cats.version)
-
-
-def _utc_days(digest: DayDigest) -> range:
-    return range(digest.start_us // US_PER_DAY - 1, digest.end_us // US_PER_DAY + 2)
 
 
 def _runs(numbers: Sequence[int]) -> list[list[int]]:

@@ -1,0 +1,112 @@
+"""App lifecycle and dialogs: first run, unlock, settings OK/Cancel, error dialog, single instance."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox
+
+from core.errors import DatabaseLockedError
+from core.paths import AppDirs
+from core.services import Services
+from timelygator_gui.app_controller import AppController
+from timelygator_gui.error_dialog import ErrorDialog
+from timelygator_gui.preferences import load_preferences
+from timelygator_gui.settings.dialog import SettingsDialog
+from timelygator_gui.single_instance import SingleInstance
+from timelygator_gui.unlock_dialogs import FirstRunDialog
+
+
+def _ok(dialog) -> None:  # type: ignore[no-untyped-def]
+    button = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    button.click()
+
+
+def _finish(controller: AppController, qtbot) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(controller.sig_finished, timeout=20_000):
+        controller.quit()
+    controller.runner.wait()
+    controller.lifecycle.wait()
+    controller.tray.menu.deleteLater()
+    controller.deleteLater()
+    qtbot.wait(10)
+
+
+def test_first_run_with_passphrase(dirs: AppDirs, qtbot) -> None:  # type: ignore[no-untyped-def]
+    controller = AppController(dirs, start_watchers=False)
+    qtbot.addWidget(controller.window)
+    controller.start()
+    dialog = controller.dialog
+    assert isinstance(dialog, FirstRunDialog)
+    assert str(dirs.data) in dialog.findChildren(type(dialog.error))[0].text()
+    dialog.use_passphrase.setChecked(True)
+    qtbot.keyClicks(dialog.passphrase, "short")
+    _ok(dialog)
+    assert "too short" in dialog.error.text()
+    dialog.passphrase.setText("correct horse battery")
+    dialog.confirm.setText("correct horse battery")
+    with qtbot.waitSignal(controller.sig_ready, timeout=20_000):
+        _ok(dialog)
+    assert dirs.key_file.exists()
+
+    assert controller.window.tracking_label.text().startswith("Paused")
+    _finish(controller, qtbot)
+
+
+def test_settings_cancel_restores_ok_stores(services: Services, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from timelygator_gui.session import Session
+    from timelygator_gui.tasks import TaskRunner
+
+    runner = TaskRunner()
+    session = Session.load(services)
+    dialog = SettingsDialog(session, runner)
+    qtbot.addWidget(dialog)
+    dialog.show_page("General")
+    general = dialog.pages[5]
+    general.week_start.setCurrentIndex(6)
+    dialog.reject()
+    assert session.preferences.general.week_start == 0
+
+    dialog = SettingsDialog(session, runner)
+    qtbot.addWidget(dialog)
+    dialog.pages[5].week_start.setCurrentIndex(6)
+    dialog.pages[1].afk_timeout.setValue(300)
+    page = dialog.categories_page
+    page.tree.setCurrentItem(page.tree.topLevelItem(0))
+    page.add_category(child=True, name="Reviews")
+    with qtbot.waitSignal(page.sig_preview_shown, timeout=10_000):
+        page.regex.setText("review")
+        page._edited()
+    assert page.preview.text().startswith("Matches 0 events")
+    with qtbot.waitSignal(dialog.sig_applied, timeout=10_000) as blocker:
+        qtbot.mouseClick(
+            dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton
+        )
+    prefs, categories_changed = blocker.args
+    assert categories_changed
+    with services.read() as conn:
+        stored = load_preferences(conn, services.user_id)
+    assert stored.general.week_start == 6
+    assert stored.watchers.afk_timeout_s == 300.0
+    assert ("Work", "Reviews") in {c.path for c in session.categories}
+    runner.wait()
+
+
+def test_error_dialog_says_what_and_what_to_do(qtbot) -> None:  # type: ignore[no-untyped-def]
+    dialog = ErrorDialog.for_exception(DatabaseLockedError("Another TimelyGator is running."))
+    qtbot.addWidget(dialog)
+    assert "Another TimelyGator is running." in dialog.what.text()
+    assert "--data-dir" in dialog.todo.text()
+    dialog.copy_details()
+    from PySide6.QtGui import QGuiApplication
+
+    assert "DatabaseLockedError" in QGuiApplication.clipboard().text()
+
+
+def test_single_instance_forwards_to_running(dirs: AppDirs, qtbot) -> None:  # type: ignore[no-untyped-def]
+    first = SingleInstance(dirs.data)
+    assert not first.forward_to_running(100)
+    assert first.listen()
+    second = SingleInstance(dirs.data)
+    with qtbot.waitSignal(first.sig_show_requested, timeout=5_000):
+        assert second.forward_to_running()
+    first.close()
