@@ -1,4 +1,4 @@
-"""App lifecycle and dialogs: first run, unlock, settings OK/Cancel, error dialog, single instance."""
+"""App lifecycle and dialogs: first run, settings OK/Cancel, error dialog, single instance."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def test_settings_cancel_restores_ok_stores(services: Services, qtbot) -> None: 
         qtbot.mouseClick(
             dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton
         )
-    prefs, categories_changed = blocker.args
+    _prefs, categories_changed = blocker.args
     assert categories_changed
     with services.read() as conn:
         stored = load_preferences(conn, services.user_id)
