@@ -62,7 +62,8 @@ def resolve_passphrase(
 
 def acquire_dir_lock(dirs: AppDirs) -> filelock.BaseFileLock:
     """Hold the data directory for this process; DatabaseLockedError when another has it."""
-    lock = filelock.FileLock(str(dirs.lock_file))
+    # Not thread-local: the app opens and closes on different threads.
+    lock = filelock.FileLock(str(dirs.lock_file), thread_local=False)
     try:
         lock.acquire(timeout=0)
     except filelock.Timeout:

@@ -169,3 +169,14 @@ def test_secrets_never_reach_logs_or_reprs(dirs: AppDirs, caplog: pytest.LogCapt
     text = caplog.text
     assert PASS not in text and key.raw.hex() not in text
     assert "not the passphrase!" not in text
+
+
+def test_close_on_another_thread_releases_the_folder(dirs: AppDirs) -> None:
+    import threading
+
+    services = Services.open(dirs, PASS)
+    closer = threading.Thread(target=services.close)
+    closer.start()
+    closer.join(10)
+    with Services.open(dirs, PASS) as again:
+        assert again.buckets() == []
