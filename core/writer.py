@@ -348,17 +348,19 @@ class Writer:
         changes, self._changes = self._changes, []
         if self.state is WriterState.FAILING:
             self._set_state(WriterState.RUNNING, None)
-        for op in batch:
-            if op.kind == "done":
-                op.future.set_result(op.args[0])
-            else:
-                op.future.set_exception(op.args[0])
+        # Listeners first (caches are invalidated), then the callers hear back: a caller that
+        # saw its result never reads a cache from before its own change.
         if changes:
             for listener in self._change_listeners:
                 try:
                     listener(changes)
                 except Exception:
                     log.exception("A change listener failed")
+        for op in batch:
+            if op.kind == "done":
+                op.future.set_result(op.args[0])
+            else:
+                op.future.set_exception(op.args[0])
 
     def _fail_batch(self, batch: list[_Op], exc: BaseException) -> None:
         error = storage_error(exc, self._store.path)
