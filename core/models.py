@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -124,6 +125,24 @@ class Setting(Base):
     )
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class DayDigest(Base):
+    """Pre-aggregated analytics of one local day (``core.analytics.digest``), per day start.
+
+    Category-independent; triggers on ``events`` delete the rows of the days a change touches
+    (migration 0002), so a stored digest is never stale.
+    """
+
+    __tablename__ = "day_digests"
+
+    day: Mapped[int] = mapped_column(Integer, primary_key=True)  # days since 1970-01-01, local
+    day_start_s: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    totals: Mapped[bytes] = mapped_column(LargeBinary)
+    pieces: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 buckets_table = Bucket.__table__

@@ -56,7 +56,7 @@ def test_upgrade_backs_up_and_verifies_before_migrating(
     seen: list[list[Path]] = []
 
     def fake_upgrade(store: Store, target: str) -> None:
-        seen.append(sorted(dirs.backups.glob("pre-migration-v1-*.db")))
+        seen.append(sorted(dirs.backups.glob(f"pre-migration-v{SCHEMA_VERSION}-*.db")))
         assert target == revision_for(SCHEMA_VERSION + 1)
         with store.engine.begin() as conn:
             conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
