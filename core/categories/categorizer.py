@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.categories.model import UNCATEGORIZED, Category, Rule
+from core.categories.prefilter import LiteralIndex
 from core.errors import ValidationError
 
 log = logging.getLogger(__name__)
@@ -25,9 +26,22 @@ _Search = Callable[[str], object]
 _Step = tuple[tuple[str, ...], _Search, tuple[str, ...] | None]
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)
 def domain_of(url: str) -> str:
     """The host of ``url`` without ``www.``, lower-cased ("" when there is none)."""
+    scheme_end = url.find("://")
+    if 0 < scheme_end < 10 and url[:scheme_end].isalpha():
+        # Fast path for the usual "https://host[:port]/..." (same result as urlsplit).
+        rest = url[scheme_end + 3 :]
+        cut = len(rest)
+        for sep in "/?#":
+            found = rest.find(sep)
+            if 0 <= found < cut:
+                cut = found
+        host = rest[:cut]
+        if "@" not in host and "[" not in host and "\\" not in host:
+            host = host.split(":", 1)[0].lower()
+            return host[4:] if host.startswith("www.") else host
     try:
         host = urlsplit(url).hostname or ""
     except ValueError:
@@ -95,6 +109,12 @@ class _Matcher:
             # Highest rank first, the later rule first on ties: the first match wins.
             ordered.sort(key=lambda item: (item[0], item[1]), reverse=True)
         self.steps = [step for _, _, step in ordered]
+        patterns = []
+        for bit_index, (_, _, (_, search, _)) in enumerate(ordered):
+            compiled: re.Pattern[str] = search.__self__  # type: ignore[attr-defined]
+            ignore_case = bool(compiled.flags & re.IGNORECASE)
+            patterns.append((1 << bit_index, compiled.pattern, ignore_case))
+        self._prefilter = LiteralIndex(patterns)
         self._keyed = [(1 << i, keys) for i, (_, _, keys) in enumerate(self.steps) if keys]
         self._keyed_bits = sum(bit for bit, _ in self._keyed)
         self._masks: dict[str, int] = {}
@@ -103,8 +123,9 @@ class _Matcher:
         mask = self._masks.get(value)
         if mask is None:
             mask = 0
+            candidates = self._prefilter.candidates(value)
             for index, (_, search, _) in enumerate(self.steps):
-                if search(value):
+                if candidates >> index & 1 and search(value):
                     mask |= 1 << index
             if len(self._masks) >= _MEMO_LIMIT:
                 self._masks.clear()
