@@ -1,0 +1,249 @@
+"""The store-backed analytics service: hand-computed figures, local days, caches, invalidation."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from core.analytics.localdays import AnalyticsSettings
+from core.analytics.service import AnalyticsService, analytics_for, daily_trend, summary_for_days
+from core.categories.model import Category, Rule
+from core.categories.stored import replace_stored_categories
+from core.event import Event
+from core.paths import AppDirs
+from core.services import Services
+
+PASS = "analytics test passphrase"
+M = 60_000_000
+H = 60 * M
+DAY = date(2024, 3, 4)  # a Monday
+MIDNIGHT = int(datetime(2024, 3, 4, tzinfo=UTC).timestamp()) * 1_000_000
+UTC0 = AnalyticsSettings(day_start_s=0)
+
+CATEGORIES = [
+    Category(["Work"], Rule(), "#00f", 1),
+    Category(["Work", "Programming"], Rule.regex_rule("code|github", ignore_case=True), None, 2),
+    Category(["Media"], Rule.regex_rule("youtube|vlc", ignore_case=True), "#f00", -2),
+]
+
+
+def at(hour: float) -> int:
+    return MIDNIGHT + round(hour * H)
+
+
+def ev(h0: float, h1: float, offset: int | None = 0, **data: object) -> Event:
+    return Event(at(h0), at(h1), dict(data), None, offset)
+
+
+@pytest.fixture
+def services(dirs: AppDirs) -> Services:
+    s = Services.open(dirs, PASS)
+    yield s  # type: ignore[misc]
+    s.close()
+
+
+def buckets(services: Services) -> tuple[int, int, int]:
+    window = services.ensure_bucket("w", type="currentwindow", client="t", hostname="h")
+    afk = services.ensure_bucket("a", type="afkstatus", client="t", hostname="h")
+    web = services.ensure_bucket(
+        "aw-watcher-web-firefox_h", type="web.tab.current", client="t", hostname="h"
+    )
+    return window, afk, web
+
+
+def fill_day(services: Services) -> tuple[int, int, int]:
+    window, afk, web = buckets(services)
+    services.writer.insert_events(
+        window,
+        [
+            ev(9, 10, app="code", title="main.py"),
+            ev(10, 10.5, app="firefox", title="GitHub - Mozilla Firefox"),
+            ev(10.5, 11, app="vlc", title="film"),
+        ],
+    ).result()
+    services.writer.insert_events(
+        afk, [ev(9, 10 + 40 / 60, status="not-afk"), ev(10 + 40 / 60, 11, status="afk")]
+    ).result()
+    services.writer.insert_events(
+        web,
+        [
+            ev(10, 10 + 20 / 60, url="https://github.com/x", title="GitHub"),
+            ev(10 + 20 / 60, 10.5, url="https://www.youtube.com/watch", title="Video"),
+        ],
+    ).result()
+    return window, afk, web
+
+
+def test_one_day_by_hand(services: Services) -> None:
+    fill_day(services)
+    s = summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES)
+    # Present 09:00-10:40: code 60 min, firefox 30 min (split by tabs), vlc 10 min.
+    assert s.active_us == 100 * M
+    assert s.afk_us == 20 * M
+    assert s.apps == [("code", 60 * M), ("firefox", 30 * M), ("vlc", 10 * M)]
+    assert dict(s.titles) == {"main.py": 60 * M, "GitHub": 20 * M, "Video": 10 * M, "film": 10 * M}
+    assert s.domains == [("github.com", 20 * M), ("youtube.com", 10 * M)]
+    assert s.urls == [("https://github.com/x", 20 * M), ("https://www.youtube.com/watch", 10 * M)]
+    # GitHub is categorized by its URL/title, YouTube by its URL, though both are "firefox".
+    assert dict(s.categories) == {
+        ("Work",): 80 * M,
+        ("Work", "Programming"): 80 * M,
+        ("Media",): 20 * M,
+    }
+    assert s.top_categories == [("Work", 80 * M), ("Media", 20 * M)]
+    work = s.category_tree[0]
+    assert (work.path, work.total_us, work.self_us) == (("Work",), 80 * M, 0)
+    assert [(c.path, c.total_us) for c in work.children] == [(("Work", "Programming"), 80 * M)]
+    # +2 -> 100, -2 -> 0: 80 of 100 minutes at 100.
+    assert s.productivity == pytest.approx(80.0)
+    assert s.hourly["Work"][9] == 60 * M and s.hourly["Work"][10] == 20 * M
+    assert s.hourly["Media"][10] == 20 * M and sum(s.hourly["Media"]) == 20 * M
+    # code -> firefox -> firefox -> vlc: two app changes in 100/60 hours.
+    assert s.context_switches == 2
+    assert s.switches_per_hour == pytest.approx(1.2)
+    # Productive from 09:00 to 10:20 without a break.
+    assert [(f.start_us, f.end_us, f.focus_us, f.top_category) for f in s.focus_sessions] == [
+        (at(9), at(10 + 20 / 60), 80 * M, "Work")
+    ]
+    # Nothing recorded before 09:00 and after 11:00.
+    assert s.gaps == [(at(0), at(9)), (at(11), at(24))]
+    assert s.untracked_us == 22 * H
+    assert s.daily is not None and s.daily.totals == {"Work": [80 * M], "Media": [20 * M]}
+
+
+def test_focus_grace_and_minimum(services: Services) -> None:
+    window, _afk, _web = buckets(services)
+    services.writer.insert_events(
+        window,
+        [
+            ev(9, 9.25, app="code", title="a"),  # 15 min
+            ev(9.25, 9.25 + 1 / 60, app="vlc", title="x"),  # 1 min away: within grace
+            ev(9.25 + 1 / 60, 9.5, app="code", title="b"),  # 14 min
+            ev(9.5, 9.75, app="vlc", title="y"),  # 15 min away: ends the session
+            ev(9.75, 10, app="code", title="c"),  # 15 min: too short alone
+        ],
+    ).result()
+    s = summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES)
+    assert [(f.start_us, f.end_us, f.focus_us) for f in s.focus_sessions] == [
+        (at(9), at(9.5), 29 * M)
+    ]
+    assert s.context_switches == 4
+    relaxed = AnalyticsSettings(day_start_s=0, focus_min_s=10 * 60)
+    s = summary_for_days(services, DAY, DAY, relaxed, categories=CATEGORIES)
+    assert [f.focus_us for f in s.focus_sessions] == [29 * M, 15 * M]
+
+
+def test_day_start_and_offsets(services: Services) -> None:
+    """Days start at 04:00 local, by each event's own UTC offset (travel, DST)."""
+    window, _afk, _web = buckets(services)
+    services.writer.insert_events(
+        window,
+        [
+            # 02:00-03:00 local (+2 h): still the previous day with a 04:00 day start.
+            ev(0, 1, 7200, app="late", title="t"),
+            # 03:00-05:00 local (+2 h): one hour before, one hour after 04:00.
+            ev(1, 3, 7200, app="across", title="t"),
+            # 05:00-06:00 UTC at -5 h = 00:00-01:00 local: the previous day (travel).
+            ev(5, 6, -5 * 3600, app="trip", title="t"),
+        ],
+    ).result()
+    settings = AnalyticsSettings()  # 04:00
+    prev = summary_for_days(services, date(2024, 3, 3), date(2024, 3, 3), settings, categories=[])
+    this = summary_for_days(services, DAY, DAY, settings, categories=[])
+    assert dict(prev.apps) == {"late": H, "across": H, "trip": H}
+    assert dict(this.apps) == {"across": H}
+    assert this.hourly["Uncategorized"][4] == H  # local hour of the +2 h event
+    trend = daily_trend(services, date(2024, 3, 3), DAY, settings, categories=[])
+    assert trend.days == [date(2024, 3, 3), DAY]
+    assert trend.totals == {"Uncategorized": [3 * H, H]}
+
+
+def test_dst_day_hours(services: Services) -> None:
+    """On 2024-03-31 Berlin moves from +1 h to +2 h: local hours follow each event's offset."""
+    window, _afk, _web = buckets(services)
+    base = int(datetime(2024, 3, 31, tzinfo=UTC).timestamp()) * 1_000_000
+    services.writer.insert_events(
+        window,
+        [
+            Event(base + 0 * H, base + H, {"app": "a"}, None, 3600),  # 01:00-02:00 CET
+            Event(base + 1 * H, base + 2 * H, {"app": "b"}, None, 7200),  # 03:00-04:00 CEST
+        ],
+    ).result()
+    s = summary_for_days(services, date(2024, 3, 31), date(2024, 3, 31), UTC0, categories=[])
+    row = s.hourly["Uncategorized"]
+    assert (row[1], row[2], row[3]) == (H, 0, H)
+
+
+def test_event_change_invalidates_memory_and_table(services: Services) -> None:
+    window, afk, _web = fill_day(services)
+    service = analytics_for(services)
+    first = summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES)
+    assert first.active_us == 100 * M
+    service.last_persist.result()
+    with services.read() as conn:
+        stored = conn.exec_driver_sql("SELECT count(*) FROM day_digests").scalar_one()
+    assert stored == 1
+    # Cached: a second summary computes nothing.
+    computed = service.stats["computed"]
+    summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES)
+    assert service.stats["computed"] == computed
+    # A new present stretch with code: +30 min, in memory and for a fresh process.
+    services.writer.insert_events(window, [ev(12, 12.5, app="code", title="x")]).result()
+    services.writer.insert_events(afk, [ev(12, 12.5, status="not-afk")]).result()
+    with services.read() as conn:
+        stored = conn.exec_driver_sql("SELECT count(*) FROM day_digests").scalar_one()
+    assert stored == 0  # the trigger dropped the stale digest in the same transaction
+    after = summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES)
+    assert after.active_us == 130 * M
+    fresh = AnalyticsService(services)
+    assert fresh.digests(19786, 19786, 0)[0].active_us == 130 * M
+    # Deleting an event (the change carries no times) drops the caches too.
+    code = [e for e in services.events("w") if e.data["title"] == "x"]
+    services.writer.delete_events(window, [code[0].id or 0]).result()
+    assert summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES).active_us == 100 * M
+
+
+def test_digest_from_table_matches_computed(services: Services) -> None:
+    fill_day(services)
+    service = analytics_for(services)
+    computed = summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES)
+    service.last_persist.result()
+    fresh = AnalyticsService(services)
+    number = computed.start_us // (24 * H)
+    digest = fresh.digests(number, number, 0)[0]
+    assert fresh.stats["table"] == 1 and fresh.stats["computed"] == 0
+    assert digest.active_us == 100 * M
+    assert digest.afk_us == 20 * M
+    assert len(digest.starts) == 4  # code, github tab, youtube tab, vlc
+    assert sorted(digest.value_us) == [10 * M, 10 * M, 20 * M, 60 * M]
+
+
+def test_stored_rule_change_is_reflected(services: Services) -> None:
+    fill_day(services)
+    services.writer.call(lambda c: replace_stored_categories(c, services.user_id, CATEGORIES))
+    services.writer.flush()
+    s = summary_for_days(services, DAY, DAY, UTC0)
+    assert dict(s.top_categories) == {"Work": 80 * M, "Media": 20 * M}
+    changed = [*CATEGORIES[:2], Category(["Media"], Rule.regex_rule("vlc"), "#f00", -2)]
+    services.writer.call(lambda c: replace_stored_categories(c, services.user_id, changed))
+    services.writer.flush()
+    s = summary_for_days(services, DAY, DAY, UTC0)
+    # YouTube is no longer Media: its 10 minutes are uncategorized now.
+    assert dict(s.top_categories) == {"Work": 80 * M, "Media": 10 * M, "Uncategorized": 10 * M}
+    assert s.productivity == pytest.approx((80 * 100 + 10 * 0 + 10 * 50) / 100)
+
+
+def test_no_afk_data_counts_all_window_time_and_manual_entries(services: Services) -> None:
+    window = services.ensure_bucket("w", type="currentwindow", client="t", hostname="h")
+    services.writer.insert_events(window, [ev(9, 10, app="code", title="a")]).result()
+    s = summary_for_days(services, DAY, DAY, UTC0, categories=[])
+    assert s.active_us == H
+    afk = services.ensure_bucket("a", type="afkstatus", client="t", hostname="h")
+    services.writer.insert_events(afk, [ev(9, 10, status="afk")]).result()
+    services.writer.insert_events(
+        window, [ev(11, 12, app="Meeting", title="call", **{"$manual": True})]
+    ).result()
+    s = summary_for_days(services, DAY, DAY, UTC0, categories=[])
+    assert s.active_us == H  # the manual hour counts though nobody typed
+    assert s.apps == [("Meeting", H)]
