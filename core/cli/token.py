@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from typing import Any
 
 from core import tokens
 from core.cli import subcommand
-from core.cli.common import open_services
+from core.cli.common import admin_transaction
 from core.errors import NotFoundError
 from core.services import LOCAL_USER
 from core.timeutil import format_iso
@@ -30,10 +31,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _create(args: argparse.Namespace) -> int:
-    with open_services(args) as services:
-        now = services.clock.now_us()
-        user_id = services.writer.call(lambda c: tokens.ensure_user(c, args.user, now)).result()
-        new = tokens.create(services.writer, user_id, args.scope, args.name, now_us=now).result()
+    now = time.time_ns() // 1000
+    with admin_transaction(args) as conn:
+        user_id = tokens.ensure_user(conn, args.user, now)
+        new = tokens.insert_token(conn, user_id, tokens.check_scope(args.scope), args.name, now)
     print(new.secret)
     print(
         f"Token {new.info.id} ({new.info.scope}, user {args.user!r}) created. Copy it now: "
@@ -44,7 +45,7 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    with open_services(args) as services, services.read() as conn:
+    with admin_transaction(args) as conn:
         user_id = None
         if args.user is not None:
             user_id = tokens.user_id_for(conn, args.user)
@@ -79,7 +80,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _revoke(args: argparse.Namespace) -> int:
-    with open_services(args) as services:
-        info = tokens.revoke(services.writer, args.id).result()
+    with admin_transaction(args) as conn:
+        info = tokens.revoke_token(conn, args.id)
     print(f"Token {info.id} ({info.prefix}…, {info.name}) revoked.")
     return 0

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +13,7 @@ from core.client import TgClient
 from core.event import Event
 from core.paths import AppDirs
 from core.services import Services
+from tests.helpers.serve import ServeProcess, free_port
 from watchers.sink import HttpSink
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,40 +21,6 @@ PASS = "http sink server passphrase"
 S = 1_000_000
 T = 1_700_000_000 * S
 BUCKET = "aw-watcher-window_sinktest"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class ServeProcess:
-    """``timelygator serve`` in a subprocess, started and stopped by the test."""
-
-    def __init__(self, dirs: AppDirs, port: int) -> None:
-        self.dirs = dirs
-        self.port = port
-        self.proc: subprocess.Popen[str] | None = None
-
-    def start(self) -> None:
-        env = {**os.environ, "TIMELYGATOR_PASSPHRASE": PASS, "PYTHONPATH": str(ROOT)}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "timelygator_gui", "serve", "--data-dir", str(self.dirs.data),
-             "--port", str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
-        )  # fmt: skip
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            if "listening on" in line:
-                return
-        raise AssertionError(f"serve did not start (exit {self.proc.wait(5)})")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(20)
-            assert self.proc.returncode == 0
 
 
 @pytest.fixture
@@ -71,7 +33,7 @@ def token(dirs: AppDirs) -> str:
 
 @pytest.fixture
 def server(dirs: AppDirs, token: str) -> Iterator[ServeProcess]:
-    serve = ServeProcess(dirs, _free_port())
+    serve = ServeProcess(dirs, free_port(), PASS)
     serve.start()
     yield serve
     serve.stop()
