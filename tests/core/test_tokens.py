@@ -4,46 +4,20 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from pathlib import Path
 
-import keyring
 import pytest
-from keyring.backend import KeyringBackend
 
 from core import tokens
 from core.errors import NotFoundError, ValidationError
-from core.paths import resolve_dirs
+from core.paths import AppDirs
 from core.services import Services
 
 
-class _DictKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.entries.pop((service, username), None)
-
-
 @pytest.fixture
-def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
-    monkeypatch.setattr("core.keys.SCRYPT_N", 2**14)
-    previous = keyring.get_keyring()
-    keyring.set_keyring(_DictKeyring())
-    svc = Services.open(resolve_dirs(tmp_path / "data"), create=True)
-    try:
+def services(dirs: AppDirs) -> Iterator[Services]:
+    """A fresh store (the suite's conftest provides the in-memory keyring and tmp dirs)."""
+    with Services.open(dirs, create=True) as svc:
         yield svc
-    finally:
-        svc.close()
-        keyring.set_keyring(previous)
 
 
 def test_created_token_is_shown_once_and_stored_only_as_hash(services: Services) -> None:
