@@ -1,0 +1,118 @@
+"""``timelygator report``: where the time went, for a day, week, month or any span of days.
+
+Formats: ``text`` (an aligned table for the terminal), ``csv`` and ``json`` (for spreadsheets
+and scripts) and ``html`` (one self-contained file with its charts as inline SVG).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from core.analytics.localdays import AnalyticsSettings, range_of
+from core.analytics.report import render_csv, render_text, report_document
+from core.analytics.report_html import render_html
+from core.analytics.service import analytics_for, summary_for_days
+from core.cli import subcommand
+from core.cli.common import open_services
+from core.errors import ValidationError
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _date(text: str) -> date:
+    if text == "today":
+        return date.today()
+    if text == "yesterday":
+        return date.today() - timedelta(days=1)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date: use YYYY-MM-DD, 'today' or 'yesterday'"
+        ) from None
+
+
+def _clock(text: str) -> int:
+    try:
+        moment = datetime.strptime(text, "%H:%M")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time of day like 04:00") from None
+    return moment.hour * 3600 + moment.minute * 60
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    report = subcommand(
+        subparsers, "report", _report, "report where the time went (text, CSV, JSON or HTML)"
+    )
+    which = report.add_mutually_exclusive_group()
+    which.add_argument("--day", type=_date, metavar="DATE", help="one day (default: today)")
+    which.add_argument("--week", type=_date, metavar="DATE", help="the week containing DATE")
+    which.add_argument("--month", type=_date, metavar="DATE", help="the month containing DATE")
+    which.add_argument("--from", dest="from_", type=_date, metavar="DATE", help="first day")
+    report.add_argument("--to", type=_date, metavar="DATE", help="last day (with --from)")
+    report.add_argument(
+        "--format", choices=("text", "csv", "json", "html"), default="text", help="output format"
+    )
+    report.add_argument("--output", "-o", type=Path, help="write to this file (default: stdout)")
+    report.add_argument(
+        "--day-start", type=_clock, default=4 * 3600, metavar="HH:MM", help="days start (04:00)"
+    )
+    report.add_argument(
+        "--week-start", choices=WEEKDAYS, default="mon", help="first day of a week (mon)"
+    )
+    report.add_argument("--top", type=int, default=25, help="rows per list (25)")
+
+
+def _days(args: argparse.Namespace, week_start: int) -> tuple[date, date]:
+    if args.to is not None and args.from_ is None:
+        raise ValidationError("--to needs --from.")
+    if args.from_ is not None:
+        last = args.to or args.from_
+        if last < args.from_:
+            raise ValidationError("--to is before --from.")
+        return args.from_, last
+    if args.week is not None:
+        return range_of("week", args.week, week_start)
+    if args.month is not None:
+        return range_of("month", args.month)
+    return range_of("day", args.day or date.today())
+
+
+def _report(args: argparse.Namespace) -> int:
+    week_start = WEEKDAYS.index(args.week_start)
+    first, last = _days(args, week_start)
+    settings = AnalyticsSettings(day_start_s=args.day_start, week_start=week_start)
+    started = time.perf_counter()
+    with open_services(args) as services:
+        summary = summary_for_days(services, first, last, settings)
+        classifier = analytics_for(services).category_set().classifier
+        offset = time.localtime().tm_gmtoff
+        doc = report_document(
+            summary,
+            first,
+            last,
+            settings,
+            color_of=classifier.color,
+            limit=max(1, args.top),
+            offset_s=offset,
+        )
+    if args.format == "json":
+        text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    elif args.format == "csv":
+        text = render_csv(doc)
+    elif args.format == "html":
+        text = render_html(doc)
+    else:
+        text = render_text(doc)
+    if args.output is not None:
+        args.output.write_text(text, encoding="utf-8")
+        elapsed = time.perf_counter() - started
+        print(f"Wrote {args.output} ({elapsed:.2f} s).", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
