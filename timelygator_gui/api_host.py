@@ -1,108 +1,122 @@
-"""Runs the local REST API (FastAPI in uvicorn) on its own thread, started from the GUI."""
+"""Runs the local REST API (core's ``ApiServer``) from the GUI, never blocking the GUI thread.
+
+``ApiServer.start()`` binds the port and waits until uvicorn listens; ``stop()`` lets
+in-flight requests finish. Both can take a while, so they run on one pinned worker thread,
+in the order the user asked for them. ``status`` is the sentence the settings page and the
+tray show: where the API listens, or why it does not (port in use, ...).
+"""
 
 from __future__ import annotations
 
-import errno
 import logging
-import socket
 import threading
-import time
+from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
+from core.errors import TimelyGatorError
 from core.services import Services
 from timelygator_gui.preferences import ApiPrefs
+from timelygator_gui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 
+OFF = "Off"
 
-def port_free(host: str, port: int) -> str | None:
-    """None when ``port`` can be bound, else why not."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                return f"port {port} is already in use by another program"
-            return f"port {port} cannot be used ({exc.strerror})"
-    return None
+
+@dataclass(frozen=True, slots=True)
+class ApiStatus:
+    """What the API is doing: listening (with its URL) or not (with the reason)."""
+
+    listening: bool
+    text: str
+    url: str = ""
 
 
 class ApiHost(QObject):
-    """Start/stop the API; ``status`` says where it listens or why it does not."""
+    """Start/stop the API on a worker; ``status`` says where it listens or why it does not."""
 
     sig_status_changed = Signal(str)
-    """The API's status sentence changed."""
+    """The API's status sentence changed (GUI thread)."""
 
     def __init__(self, services: Services, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.services = services
-        self.status = "Off"
+        self.status = OFF
+        self.url = ""
+        self.listening = False
+        self._runner = TaskRunner(self, pinned=True)
+        self._lock = threading.Lock()  # guards _server across the worker and shutdown
         self._server: object | None = None
-        self._thread: threading.Thread | None = None
-        self._poll = QTimer(self)
-        self._poll.setInterval(100)
-        self._poll.timeout.connect(self._check_started)
-        self._port = 0
+        self._closed = False  # shut down for good: a start finishing late stops at once
 
-    def _set_status(self, text: str) -> None:
-        self.status = text
-        self.sig_status_changed.emit(text)
+    # -- worker side (any thread but the GUI's) -----------------------------------------------
+    def _start_blocking(self, prefs: ApiPrefs) -> ApiStatus:
+        self.stop_blocking()
+        if not prefs.enabled:
+            return ApiStatus(False, OFF)
+        try:
+            from core.api import ApiConfig, ApiServer
+        except ImportError as exc:  # the API's extras are not installed
+            return ApiStatus(False, f"Not available: {exc}.")
+        config = ApiConfig(
+            port=prefs.port,
+            compat_mode=prefs.compat_mode,
+            extension_origins=tuple(f"chrome-extension://{i}" for i in prefs.extension_ids),
+        )
+        server = ApiServer(self.services, config)
+        try:
+            server.start()
+        except TimelyGatorError as exc:
+            return ApiStatus(False, f"Not listening: {exc}")
+        with self._lock:
+            closed = self._closed
+            if not closed:
+                self._server = server
+        if closed:
+            server.stop()
+            return ApiStatus(False, OFF)
+        return ApiStatus(True, f"Listening on {server.url}", server.url)
+
+    def stop_blocking(self, *, final: bool = False) -> None:
+        """Stop the server and wait for its thread (safe from any thread, safe when off).
+
+        ``final``: the app is closing; a start still in progress stops as soon as it is up.
+        """
+        with self._lock:
+            self._closed = self._closed or final
+            server, self._server = self._server, None
+        if server is not None:
+            server.stop()  # type: ignore[attr-defined]
+
+    # -- GUI side ----------------------------------------------------------------------------
+    def _show(self, status: ApiStatus) -> None:
+        self.listening, self.url = status.listening, status.url
+        if status.text != self.status:
+            self.status = status.text
+            self.sig_status_changed.emit(status.text)
+
+    def _failed(self, exc: BaseException) -> None:
+        log.error("the API could not be started: %s", exc)
+        self._show(ApiStatus(False, f"Not listening: {exc}"))
 
     def start(self, prefs: ApiPrefs) -> None:
-        self.stop()
-        if not prefs.enabled:
-            self._set_status("Off")
-            return
-        problem = port_free("127.0.0.1", prefs.port)
-        if problem is not None:
-            self._set_status(f"Not listening: {problem}.")
-            return
-        try:
-            import uvicorn
+        """(Re)start the API with ``prefs`` (or stop it when disabled); returns at once."""
+        if prefs.enabled:
+            self._show(ApiStatus(False, f"Starting on 127.0.0.1:{prefs.port}…"))
+        copy = ApiPrefs(prefs.enabled, prefs.port, prefs.compat_mode, list(prefs.extension_ids))
+        self._runner.run("api", lambda: self._start_blocking(copy), self._show, self._failed,
+                         keep_all=True)  # fmt: skip
 
-            from core.api.app import create_app
-            from core.api.config import ApiConfig
-        except ImportError as exc:
-            self._set_status(f"Not available: {exc}.")
-            return
-        app = create_app(self.services, ApiConfig(port=prefs.port, compat_mode=prefs.compat_mode))
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=prefs.port, log_config=None, access_log=False,
-            lifespan="on",
-        )  # fmt: skip
-        server = uvicorn.Server(config)
-        self._server = server
-        self._port = prefs.port
-        self._thread = threading.Thread(target=server.run, name="timelygator-api", daemon=True)
-        self._thread.start()
-        self._set_status(f"Starting on 127.0.0.1:{prefs.port}…")
-        self._poll.start()
+    def stop(self) -> None:
+        """Stop the API on the worker; returns at once."""
 
-    def _check_started(self) -> None:
-        server = self._server
-        if server is None:
-            self._poll.stop()
-            return
-        if getattr(server, "started", False):
-            self._poll.stop()
-            self._set_status(f"Listening on http://127.0.0.1:{self._port}")
-        elif self._thread is not None and not self._thread.is_alive():
-            self._poll.stop()
-            self._server = None
-            self._set_status(f"Not listening: the server on port {self._port} stopped.")
+        def work() -> ApiStatus:
+            self.stop_blocking()
+            return ApiStatus(False, OFF)
 
-    def stop(self, timeout_s: float = 5.0) -> None:
-        """Ask uvicorn to exit and wait for its thread (safe when not running)."""
-        self._poll.stop()
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is not None:
-            server.should_exit = True  # type: ignore[attr-defined]
-        if thread is not None:
-            deadline = time.monotonic() + timeout_s
-            thread.join(max(0.0, deadline - time.monotonic()))
-            if thread.is_alive():
-                log.warning("the API thread did not stop within %.0f s", timeout_s)
-        if server is not None:
-            self._set_status("Off")
+        self._runner.run("api", work, self._show, self._failed, keep_all=True)
+
+    def wait(self, timeout_ms: int = 20_000) -> bool:
+        """Block until queued starts/stops are done (shutdown and tests only)."""
+        return self._runner.wait(timeout_ms)

@@ -44,7 +44,7 @@ def run_app(args: argparse.Namespace) -> int:
         log.info("TimelyGator is already running for %s; showing its window", dirs.data)
         return 0
     instance.listen()
-    controller = AppController(dirs, passphrase)
+    controller = AppController(dirs, passphrase, start_minimized=bool(args.minimized))
     controller.crash.install()
     instance.sig_show_requested.connect(controller.window.bring_to_front)
     controller.sig_finished.connect(app.exit)

@@ -19,10 +19,12 @@ from core.paths import AppDirs
 from core.services import Services
 from core.writer import WriterState
 from timelygator_gui.api_host import ApiHost
+from timelygator_gui.autostart import Autostart, describe
 from timelygator_gui.change_bridge import ChangeBridge
 from timelygator_gui.crash_handler import CrashHandler
 from timelygator_gui.error_dialog import ErrorDialog
 from timelygator_gui.main_window import MainWindow
+from timelygator_gui.maintenance import Maintenance
 from timelygator_gui.preferences import Preferences, save_preferences
 from timelygator_gui.session import Session
 from timelygator_gui.tasks import TaskRunner
@@ -48,6 +50,8 @@ class AppController(QObject):
     """Shutdown completed with this exit code (the app quits next)."""
     sig_writer_state = Signal(object, object)
     """The writer changed state: WriterState and the StorageError or None (any thread)."""
+    sig_autostart_changed = Signal(bool)
+    """The autostart entry was written (True) or removed (False)."""
 
     def __init__(
         self,
@@ -56,10 +60,16 @@ class AppController(QObject):
         *,
         start_watchers: bool = True,
         probes: Any = None,
+        start_minimized: bool = False,
+        autostart: Autostart | None = None,
         parent: QObject | None = None,
     ) -> None:
+        """``start_minimized``: only the tray at first (``--minimized``, start at login)."""
         super().__init__(parent)
         self.dirs = dirs
+        self.start_minimized = start_minimized
+        self.autostart = autostart or Autostart()
+        self.maintenance: Maintenance | None = None
         self.passphrase = passphrase
         self.start_watchers = start_watchers
         self.probes = probes
@@ -97,10 +107,14 @@ class AppController(QObject):
 
     # -- start-up ---------------------------------------------------------------------------
     def start(self) -> None:
-        """Show the window at once, then first-run / unlock as needed and open on a worker."""
-        self.window.show()
+        """Show the window at once, then first-run / unlock as needed and open on a worker.
+
+        Started minimized (and with a tray to come back from), only the tray icon shows.
+        """
         if Tray.available():
             self.tray.show()
+        if not (self.start_minimized and Tray.available()):
+            self.window.show()
         if is_first_run(self.dirs) and self.passphrase is None:
             keyring_ok = KeyStore(self.dirs).keyring_available()
             self._ask_first_run(keyring_ok)
@@ -108,6 +122,7 @@ class AppController(QObject):
             self._open(self.passphrase)
 
     def _ask_first_run(self, keyring_ok: bool) -> None:
+        self.window.show()  # a question needs the user: minimized or not
         dialog = FirstRunDialog(self.dirs.data, keyring_ok, self.window)
         self.dialog = dialog
 
@@ -120,6 +135,7 @@ class AppController(QObject):
         dialog.open()
 
     def _ask_passphrase(self, message: str = "") -> None:
+        self.window.show()
         dialog = UnlockDialog(self.dirs.data, message, self.window)
         self.dialog = dialog
         dialog.accepted.connect(lambda: self._open(dialog.passphrase.text()))
@@ -164,15 +180,24 @@ class AppController(QObject):
         self.bridge.sig_data_changed.connect(self._data_changed)
         self.window.attach(session)
         self.api_host = ApiHost(services, self)
+        self.api_host.sig_status_changed.connect(self.tray.set_api_status)
         if self.enable_api_on_start and not session.preferences.api.enabled:
             session.preferences.api.enabled = True
             save_preferences(services.writer, services.user_id, session.preferences)
         self.api_host.start(session.preferences.api)
+        self.maintenance = Maintenance(services, self.runner, self._data_prefs, self)
+        self.maintenance.sig_failed.connect(
+            lambda text: self.window.status_label.setText(f"Scheduled backup failed: {text}")
+        )
+        self.maintenance.start()
         if self.start_watchers:
             self.watcher_host = WatcherHost(services, self.probes, self)
             self.watcher_host.start(session.preferences)
         self._set_tracking(TrackingState.TRACKING if self.start_watchers else TrackingState.PAUSED)
         self.sig_ready.emit()
+
+    def _data_prefs(self) -> Any:
+        return (self.session.preferences if self.session else Preferences()).data
 
     def _data_changed(self) -> None:
         rng = self.window.navigator.range
@@ -226,6 +251,7 @@ class AppController(QObject):
         )
         self.dialog = dialog
         dialog.sig_applied.connect(self.apply_preferences)
+        dialog.data_page.sig_imported.connect(self.window.reload)
         dialog.open()
 
     def apply_preferences(self, prefs: Preferences, categories_changed: bool) -> None:
@@ -240,12 +266,28 @@ class AppController(QObject):
             self.watcher_host.start(prefs)
         if self.api_host is not None and prefs.api != old.api:
             self.api_host.start(prefs.api)
+        if prefs.general.start_at_login != old.general.start_at_login:
+            self.set_start_at_login(prefs.general.start_at_login)
+        if self.maintenance is not None and prefs.data != old.data:
+            self.maintenance.run_now()  # a backup may be due now, or retention shorter
         from timelygator_gui.theme import apply_theme
 
         app = QApplication.instance()
         if prefs.general.theme != old.general.theme and isinstance(app, QApplication):
             apply_theme(app, prefs.general.theme)
         self.window.attach(self.session)
+
+    def set_start_at_login(self, on: bool) -> None:
+        """Write or remove the OS's autostart entry (on a worker)."""
+        entry = self.autostart
+
+        def failed(exc: BaseException) -> None:
+            self.show_error(exc, f"changing the autostart entry {describe(entry)}")
+
+        def done(_result: object) -> None:
+            self.sig_autostart_changed.emit(on)
+
+        self.runner.run("autostart", lambda: entry.set_enabled(on), done, failed, keep_all=True)
 
     # -- errors -------------------------------------------------------------------------------
     def show_error(self, exc: BaseException, context: str = "") -> None:
@@ -262,19 +304,25 @@ class AppController(QObject):
         self.exit_code = code
         self.window.keep_in_tray = False
         self.window.status_label.setText("Saving and closing…")
+        if self.maintenance is not None:
+            self.maintenance.stop()
         if self.watcher_host is not None:
             self.watcher_host.stop()
         if self.bridge is not None:
             self.bridge.stop()
         services, api = self.services, self.api_host
 
-        def flush() -> None:
+        runner = self.runner
+
+        def flush_and_stop_api() -> None:
+            runner.wait(60_000)  # a backup or import in progress finishes first
             if services is not None:
                 services.writer.flush(10)
+            if api is not None:
+                api.wait()  # a start still queued finishes first, then everything stops
+                api.stop_blocking(final=True)
 
         def close_rest(_result: object = None) -> None:
-            if api is not None:
-                api.stop()
             self.lifecycle.run(
                 "close",
                 (services.close if services is not None else (lambda: None)),
@@ -283,7 +331,9 @@ class AppController(QObject):
                 keep_all=True,
             )
 
-        self.lifecycle.run("close", flush, close_rest, lambda exc: close_rest(exc), keep_all=True)
+        self.lifecycle.run(
+            "close", flush_and_stop_api, close_rest, lambda exc: close_rest(exc), keep_all=True
+        )
 
     def _closed(self, _result: object, exc: BaseException | None = None) -> None:
         if exc is not None:

@@ -46,6 +46,8 @@ class ApiPrefs:
     enabled: bool = False
     port: int = 5600
     compat_mode: bool = False
+    # Chrome ids of unpacked TimelyGator extensions allowed to call the API (CORS).
+    extension_ids: list[str] = field(default_factory=list)
 
 
 @dataclass

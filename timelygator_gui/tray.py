@@ -46,6 +46,9 @@ class Tray(QObject):
         self.status_action = QAction("Starting…", self.menu)
         self.status_action.setEnabled(False)
         self.menu.addAction(self.status_action)
+        self.api_action = QAction("Local API: off", self.menu)
+        self.api_action.setEnabled(False)
+        self.menu.addAction(self.api_action)
         self.menu.addSeparator()
         self.open_action = self.menu.addAction("Open TimelyGator")
         self.open_action.triggered.connect(self.sig_open_requested)
@@ -84,6 +87,11 @@ class Tray(QObject):
         for action in self.pause_actions:
             action.setEnabled(state is TrackingState.TRACKING)
         self.resume_action.setEnabled(paused)
+
+    def set_api_status(self, text: str) -> None:
+        """Show the local API's status sentence in the menu."""
+        short = text.split(" (")[0].rstrip(".")  # the reason's first clause is enough here
+        self.api_action.setText(f"Local API: {short[:1].lower()}{short[1:]}")
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason in (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
@@ -13,7 +14,7 @@ from timelygator_gui.error_dialog import ErrorDialog
 from timelygator_gui.preferences import load_preferences
 from timelygator_gui.settings.dialog import SettingsDialog
 from timelygator_gui.single_instance import SingleInstance
-from timelygator_gui.unlock_dialogs import FirstRunDialog
+from timelygator_gui.unlock_dialogs import FirstRunDialog, UnlockDialog
 
 
 def _ok(dialog) -> None:  # type: ignore[no-untyped-def]
@@ -49,6 +50,46 @@ def test_first_run_with_passphrase(dirs: AppDirs, qtbot) -> None:  # type: ignor
     assert dirs.key_file.exists()
 
     assert controller.window.tracking_label.text().startswith("Paused")
+    _finish(controller, qtbot)
+
+    # The next launch asks for the passphrase; a wrong one is refused, the right one opens.
+    again = AppController(dirs, start_watchers=False)
+    qtbot.addWidget(again.window)
+    again.start()
+    qtbot.waitUntil(lambda: isinstance(again.dialog, UnlockDialog), timeout=20_000)
+    unlock = again.dialog
+    assert isinstance(unlock, UnlockDialog)
+    qtbot.keyClicks(unlock.passphrase, "wrong horse battery")
+    _ok(unlock)
+    qtbot.waitUntil(lambda: again.dialog is not unlock and again.dialog is not None, timeout=20_000)
+    retry = again.dialog
+    assert isinstance(retry, UnlockDialog)
+    assert retry.error.text() != ""
+    qtbot.keyClicks(retry.passphrase, "correct horse battery")
+    with qtbot.waitSignal(again.sig_ready, timeout=20_000):
+        _ok(retry)
+    assert again.services is not None
+    _finish(again, qtbot)
+
+
+@pytest.mark.qt_log_ignore(
+    "systemTrayWindowChanged", "does not support raise", "does not support propagateSizeHints"
+)
+def test_minimized_start_shows_only_the_tray(  # type: ignore[no-untyped-def]
+    dirs: AppDirs, qtbot, monkeypatch
+) -> None:
+    from timelygator_gui.tray import Tray
+
+    monkeypatch.setattr(Tray, "available", staticmethod(lambda: True))
+    Services.open(dirs, None).close()
+    controller = AppController(dirs, start_watchers=False, start_minimized=True)
+    qtbot.addWidget(controller.window)
+    with qtbot.waitSignal(controller.sig_ready, timeout=20_000):
+        controller.start()
+    assert not controller.window.isVisible()
+    assert controller.window.session is not None  # tracking and data are ready anyway
+    controller.tray.open_action.trigger()
+    assert controller.window.isVisible()
     _finish(controller, qtbot)
 
 

@@ -1,10 +1,13 @@
-"""Local API page: enable, port, compatibility mode, tokens, status."""
+"""Local API page: enable, port, compatibility mode, status, extension pairing, tokens."""
 
 from __future__ import annotations
 
+import re
+import socket
 from datetime import datetime
-from typing import Any
 
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -23,18 +26,58 @@ from timelygator_gui.preferences import Preferences
 from timelygator_gui.settings.page import SettingsPage, form_page
 from timelygator_gui.tasks import TaskRunner
 
+PAIRING_NAME = "browser extension"
+TOKEN_ID_ROLE = 256
+_CHROME_ID = re.compile(r"^[a-p]{32}$")
+
+
+def pair_extension(services: Services) -> tokens.NewToken:
+    """A new write-scope token for the browser extension; older ones are revoked (worker)."""
+    with services.read() as conn:
+        old = [
+            t
+            for t in tokens.list_tokens(conn, services.user_id)
+            if t.name == PAIRING_NAME and not t.revoked
+        ]
+    for info in old:
+        tokens.revoke(services.writer, info.id, services.user_id).result(10)
+    return tokens.create(services.writer, services.user_id, "write", PAIRING_NAME).result(10)
+
+
+def _copy_row(edit: QLineEdit, button: QPushButton) -> QHBoxLayout:
+    row = QHBoxLayout()
+    row.addWidget(edit, 1)
+    row.addWidget(button)
+    button.setEnabled(False)
+    button.clicked.connect(lambda: QGuiApplication.clipboard().setText(edit.text()))
+    edit.textChanged.connect(lambda text: button.setEnabled(bool(text)))
+    return row
+
+
+def _heading(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName("sectionHeading")
+    return label
+
 
 class ApiPage(SettingsPage):
     title = "Local API"
+
+    sig_tokens_shown = Signal()
+    """The token list was refreshed."""
+    sig_secret_shown = Signal()
+    """A new token's secret is shown (pairing or token creation)."""
 
     def __init__(self, services: Services, runner: TaskRunner, status: str = "Off") -> None:
         super().__init__()
         self.services = services
         self.runner = runner
+        self.hostname = socket.gethostname()
         form = form_page(
             self,
             "The local REST API lets the browser extension, editor plugins and scripts send and "
-            "read data. It only listens on this computer (127.0.0.1).",
+            "read data. It only listens on this computer (127.0.0.1). Changes take effect "
+            "when you press OK.",
         )
         self.enabled = QCheckBox("Enable the local API")
         self.port = QSpinBox()
@@ -44,10 +87,50 @@ class ApiPage(SettingsPage):
         )
         self.status = QLabel(status)
         self.status.setObjectName("apiStatus")
+        self.status.setWordWrap(True)
+        form.addRow(self.enabled)
+        form.addRow("Port:", self.port)
+        form.addRow(self.compat)
+        form.addRow("Status:", self.status)
+
+        # -- browser extension pairing --------------------------------------------------------
+        form.addRow(_heading("Browser extension"))
+        pairing_help = QLabel(
+            "Pair the TimelyGator web watcher: create its token here, then paste the port and "
+            "the token into the extension's options. Pairing again replaces the old token."
+        )
+        pairing_help.setWordWrap(True)
+        self.pair_button = QPushButton("Create pairing token")
+        self.pair_status = QLabel("")
+        self.pair_status.setWordWrap(True)
+        pair_row = QHBoxLayout()
+        pair_row.addWidget(self.pair_button)
+        pair_row.addWidget(self.pair_status, 1)
+        self.pair_port = QLabel()
+        self.pair_bucket = QLabel(f"aw-watcher-web-chrome_{self.hostname}  ·  "
+                                  f"aw-watcher-web-firefox_{self.hostname}")  # fmt: skip
+        self.pair_bucket.setToolTip("Where the extension's tabs are stored (one per browser)")
+        self.pair_secret = QLineEdit()
+        self.pair_secret.setReadOnly(True)
+        self.pair_secret.setPlaceholderText("shown once, right after pairing")
+        self.pair_copy = QPushButton("Copy")
+        self.extension_ids = QLineEdit()
+        self.extension_ids.setPlaceholderText(
+            "only for an unpacked Chrome extension: its ID from chrome://extensions"
+        )
+        form.addRow(pairing_help)
+        form.addRow(pair_row)
+        form.addRow("Extension port:", self.pair_port)
+        form.addRow("Buckets:", self.pair_bucket)
+        form.addRow("Extension token:", _copy_row(self.pair_secret, self.pair_copy))
+        form.addRow("Chrome extension ID:", self.extension_ids)
+
+        # -- tokens ---------------------------------------------------------------------------
+        form.addRow(_heading("Tokens"))
         self.token_list = QListWidget()
-        self.token_list.setMaximumHeight(130)
+        self.token_list.setMaximumHeight(110)
         self.token_name = QLineEdit()
-        self.token_name.setPlaceholderText("token name, e.g. firefox extension")
+        self.token_name.setPlaceholderText("token name, e.g. editor plugin")
         self.scope = QComboBox()
         for scope in ("write", "read", "admin"):
             self.scope.addItem(scope, scope)
@@ -56,18 +139,17 @@ class ApiPage(SettingsPage):
         self.new_secret = QLineEdit()
         self.new_secret.setReadOnly(True)
         self.new_secret.setPlaceholderText("a new token is shown here once — copy it now")
+        self.copy_button = QPushButton("Copy")
         row = QHBoxLayout()
         row.addWidget(self.token_name, 1)
         row.addWidget(self.scope)
         row.addWidget(self.create_button)
         row.addWidget(self.revoke_button)
-        form.addRow(self.enabled)
-        form.addRow("Port:", self.port)
-        form.addRow(self.compat)
-        form.addRow("Status:", self.status)
-        form.addRow("Tokens:", self.token_list)
+        form.addRow("Active tokens:", self.token_list)
         form.addRow(row)
-        form.addRow("New token:", self.new_secret)
+        form.addRow("New token:", _copy_row(self.new_secret, self.copy_button))
+        self.port.valueChanged.connect(lambda v: self.pair_port.setText(str(v)))
+        self.pair_button.clicked.connect(self.pair)
         self.create_button.clicked.connect(self.create_token)
         self.revoke_button.clicked.connect(self.revoke_selected)
         self.refresh_tokens()
@@ -75,13 +157,21 @@ class ApiPage(SettingsPage):
     def load(self, prefs: Preferences) -> None:
         self.enabled.setChecked(prefs.api.enabled)
         self.port.setValue(prefs.api.port)
+        self.pair_port.setText(str(prefs.api.port))
         self.compat.setChecked(prefs.api.compat_mode)
+        self.extension_ids.setText(", ".join(prefs.api.extension_ids))
 
     def store(self, prefs: Preferences) -> None:
         prefs.api.enabled = self.enabled.isChecked()
         prefs.api.port = self.port.value()
         prefs.api.compat_mode = self.compat.isChecked()
+        ids = re.split(r"[\s,]+", self.extension_ids.text().strip().lower())
+        prefs.api.extension_ids = [i for i in ids if _CHROME_ID.match(i)]
 
+    def set_status(self, text: str) -> None:
+        self.status.setText(text)
+
+    # -- tokens -----------------------------------------------------------------------------
     def refresh_tokens(self) -> None:
         services = self.services
 
@@ -100,28 +190,56 @@ class ApiPage(SettingsPage):
             item = QListWidgetItem(
                 f"{info.name or '(unnamed)'} — {info.scope} — {info.prefix}… — created {created}"
             )
-            item.setData(256, info.id)
+            item.setData(TOKEN_ID_ROLE, info.id)
             self.token_list.addItem(item)
+        self.sig_tokens_shown.emit()
+
+    def pair(self) -> None:
+        """Create the extension's token (older pairing tokens are revoked)."""
+        services = self.services
+        self.pair_button.setEnabled(False)
+        self.pair_status.setText("Creating…")
+
+        def shown(new: tokens.NewToken) -> None:
+            self.pair_secret.setText(new.secret)
+            self.pair_button.setEnabled(True)
+            hint = "" if self.enabled.isChecked() else " Enable the API above and press OK."
+            self.pair_status.setText("Copy the token now: it is not shown again." + hint)
+            self.refresh_tokens()
+            self.sig_secret_shown.emit()
+
+        def failed(exc: BaseException) -> None:
+            self.pair_button.setEnabled(True)
+            self.pair_status.setText(f"Pairing failed: {exc}")
+
+        self.runner.run("api-write", lambda: pair_extension(services), shown, failed,
+                        keep_all=True)  # fmt: skip
 
     def create_token(self) -> None:
-        future = tokens.create(
-            self.services.writer, self.services.user_id, self.scope.currentData(),
-            self.token_name.text().strip(),
-        )  # fmt: skip
+        services = self.services
+        scope, name = str(self.scope.currentData()), self.token_name.text().strip()
 
-        def shown(new: Any) -> None:
+        def shown(new: tokens.NewToken) -> None:
             self.new_secret.setText(new.secret)
             self.token_name.clear()
             self.refresh_tokens()
+            self.sig_secret_shown.emit()
 
-        self.runner.run("api-write", lambda: future.result(10), shown, keep_all=True)
+        self.runner.run(
+            "api-write",
+            lambda: tokens.create(services.writer, services.user_id, scope, name).result(10),
+            shown,
+            keep_all=True,
+        )
 
     def revoke_selected(self) -> None:
         item = self.token_list.currentItem()
         if item is None:
             return
-        future = tokens.revoke(self.services.writer, int(item.data(256)), self.services.user_id)
+        services, token_id = self.services, int(item.data(TOKEN_ID_ROLE))
         self.runner.run(
-            "api-write", lambda: future.result(10), lambda _r: self.refresh_tokens(),
+            "api-write",
+            lambda: tokens.revoke(services.writer, token_id, services.user_id).result(10),
+            lambda _r: self.refresh_tokens(),
             keep_all=True,
-        )  # fmt: skip
+        )

@@ -1,10 +1,11 @@
-"""Data page: retention, backups, export, passphrase."""
+"""Data page: retention, backups (schedule, back up now), export/import, passphrase."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -15,10 +16,13 @@ from PySide6.QtWidgets import (
 )
 
 from core import reader
+from core.backup import BackupFile, backup_now
+from core.importer import BucketImport, import_file
 from core.keys import KeyMode
 from core.services import Services
 from core.timeutil import format_iso
-from timelygator_gui.preferences import Preferences
+from timelygator_gui.maintenance import backup_folder, newest_backup
+from timelygator_gui.preferences import DataPrefs, Preferences
 from timelygator_gui.settings.page import SettingsPage, form_page
 from timelygator_gui.tasks import TaskRunner
 
@@ -45,8 +49,29 @@ def export_all(services: Services, path: Path) -> int:
     return count
 
 
+def describe_backup(backup: BackupFile | None) -> str:
+    if backup is None:
+        return "No backup yet."
+    when = backup.created.astimezone().strftime("%Y-%m-%d %H:%M")
+    return f"Last backup: {when} ({backup.size_bytes / 1e6:.1f} MB), {backup.path.name}"
+
+
+def describe_import(result: list[BucketImport]) -> str:
+    imported = sum(b.imported for b in result)
+    skipped = sum(b.skipped for b in result)
+    text = f"Imported {imported:,} events into {len(result)} buckets"
+    return text + (f" ({skipped:,} already present, skipped)." if skipped else ".")
+
+
 class DataPage(SettingsPage):
     title = "Data"
+
+    sig_backup_shown = Signal()
+    """The last-backup line was updated (after loading, or after "Back up now")."""
+    sig_imported = Signal()
+    """An import finished and wrote events (the views should reload)."""
+    sig_import_done = Signal()
+    """An import attempt ended (imported or failed); its result is shown."""
 
     def __init__(self, services: Services, runner: TaskRunner) -> None:
         super().__init__()
@@ -64,8 +89,19 @@ class DataPage(SettingsPage):
         self.backup_every.setSpecialValueText("Never")
         self.backup_every.setPrefix("every ")
         self.backup_every.setSuffix(" days")
+        self.backups_kept = QSpinBox()
+        self.backups_kept.setRange(1, 100)
+        self.backups_kept.setPrefix("keep the last ")
+        self.backup_button = QPushButton("Back up now")
+        self.backup_status = QLabel("…")
+        self.backup_status.setObjectName("backupStatus")
+        self.backup_status.setWordWrap(True)
         self.export_button = QPushButton("Export all data…")
         self.export_status = QLabel("")
+        self.import_button = QPushButton("Import…")
+        self.import_button.setToolTip("An ActivityWatch export (aw-buckets-export.json) or ours")
+        self.import_status = QLabel("")
+        self.import_status.setWordWrap(True)
         self.old_pass = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
         self.new_pass = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
         self.confirm_pass = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
@@ -75,10 +111,22 @@ class DataPage(SettingsPage):
         export_row = QHBoxLayout()
         export_row.addWidget(self.export_button)
         export_row.addWidget(self.export_status, 1)
+        import_row = QHBoxLayout()
+        import_row.addWidget(self.import_button)
+        import_row.addWidget(self.import_status, 1)
+        schedule_row = QHBoxLayout()
+        schedule_row.addWidget(self.backup_every)
+        schedule_row.addWidget(self.backups_kept)
+        schedule_row.addStretch(1)
+        backup_row = QHBoxLayout()
+        backup_row.addWidget(self.backup_button)
+        backup_row.addWidget(self.backup_status, 1)
         form.addRow("Delete events older than:", self.retention)
         form.addRow("Backup folder:", self.backup_dir)
-        form.addRow("Back up:", self.backup_every)
+        form.addRow("Back up:", schedule_row)
+        form.addRow("", backup_row)
         form.addRow("Export:", export_row)
+        form.addRow("Import:", import_row)
         self.key_mode = QLabel("")
         form.addRow("Key storage:", self.key_mode)
         form.addRow("Current passphrase:", self.old_pass)
@@ -86,6 +134,8 @@ class DataPage(SettingsPage):
         form.addRow("Repeat:", self.confirm_pass)
         form.addRow(self.pass_button, self.pass_status)
         self.export_button.clicked.connect(self.choose_export)
+        self.import_button.clicked.connect(self.choose_import)
+        self.backup_button.clicked.connect(self.back_up_now)
         self.pass_button.clicked.connect(self.change_passphrase)
         self.runner.run("key-mode", services.keystore.mode, self._show_mode)
 
@@ -102,12 +152,78 @@ class DataPage(SettingsPage):
         self.retention.setValue(d.retention_days)
         self.backup_dir.setText(d.backup_dir)
         self.backup_every.setValue(d.backup_every_days)
+        self.backups_kept.setValue(d.backups_kept)
+        self.refresh_backup_status()
 
     def store(self, prefs: Preferences) -> None:
         d = prefs.data
         d.retention_days = self.retention.value()
         d.backup_dir = self.backup_dir.text().strip()
         d.backup_every_days = self.backup_every.value()
+        d.backups_kept = self.backups_kept.value()
+
+    def _data_prefs(self) -> DataPrefs:
+        prefs = Preferences()
+        self.store(prefs)
+        return prefs.data
+
+    # -- backups ------------------------------------------------------------------------------
+    def refresh_backup_status(self) -> None:
+        folder = backup_folder(self.services, self._data_prefs())
+        self.runner.run("backup-status", lambda: newest_backup(folder), self._show_backup)
+
+    def _show_backup(self, backup: BackupFile | None) -> None:
+        self.backup_status.setText(describe_backup(backup))
+        self.sig_backup_shown.emit()
+
+    def back_up_now(self) -> None:
+        """A verified backup into the folder shown, now (on a worker)."""
+        services, prefs = self.services, self._data_prefs()
+        folder = backup_folder(services, prefs)
+        self.backup_button.setEnabled(False)
+        self.backup_status.setText("Backing up…")
+
+        def done(backup: BackupFile) -> None:
+            self.backup_button.setEnabled(True)
+            self._show_backup(backup)
+
+        def failed(exc: BaseException) -> None:
+            self.backup_button.setEnabled(True)
+            self.backup_status.setText(f"Backup failed: {exc}")
+            self.sig_backup_shown.emit()
+
+        self.runner.run(
+            "backup-now", lambda: backup_now(services, folder, keep=prefs.backups_kept), done,
+            failed, keep_all=True,
+        )  # fmt: skip
+
+    # -- import -------------------------------------------------------------------------------
+    def choose_import(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(
+            self, "Import activity data", "", "JSON export (*.json);;All files (*)"
+        )
+        if name:
+            self.import_from(Path(name))
+
+    def import_from(self, path: Path) -> None:
+        services = self.services
+        self.import_button.setEnabled(False)
+        self.import_status.setText(f"Importing {path.name}…")
+
+        def done(result: list[BucketImport]) -> None:
+            self.import_button.setEnabled(True)
+            self.import_status.setText(describe_import(result))
+            if any(b.imported for b in result):
+                self.sig_imported.emit()
+            self.sig_import_done.emit()
+
+        def failed(exc: BaseException) -> None:
+            self.import_button.setEnabled(True)
+            self.import_status.setText(f"Import failed: {exc}")
+            self.sig_import_done.emit()
+
+        self.runner.run("import", lambda: import_file(services, path), done, failed,
+                        keep_all=True)  # fmt: skip
 
     def choose_export(self) -> None:
         name, _ = QFileDialog.getSaveFileName(

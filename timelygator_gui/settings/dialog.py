@@ -49,13 +49,18 @@ class SettingsDialog(QDialog):
         self.prefs: Preferences = session.preferences.copy()
         services = session.services
         self.categories_page = CategoriesPage(session.categories, services, runner, sample)
+        self.api_page = ApiPage(
+            services, runner, api_host.status if api_host is not None else "Off"
+        )
+        self.data_page = DataPage(services, runner)
+        self.general_page = GeneralPage()
         self.pages: list[QWidget] = [
             self.categories_page,
             WatchersPage(),
             PrivacyPage(),
-            ApiPage(services, runner, api_host.status if api_host is not None else "Off"),
-            DataPage(services, runner),
-            GeneralPage(),
+            self.api_page,
+            self.data_page,
+            self.general_page,
         ]
         self.page_list = QListWidget()
         self.page_list.setFixedWidth(150)
@@ -66,9 +71,7 @@ class SettingsDialog(QDialog):
             if isinstance(page, SettingsPage):
                 page.load(self.prefs)
         if api_host is not None:
-            api_page = self.pages[3]
-            assert isinstance(api_page, ApiPage)
-            api_host.sig_status_changed.connect(api_page.status.setText)
+            api_host.sig_status_changed.connect(self.api_page.set_status)
         self.page_list.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.page_list.setCurrentRow(0)
         self.buttons = QDialogButtonBox(

@@ -1,0 +1,286 @@
+"""Settings that act: the local API (start, stop, port in use, pairing), backups, retention,
+import, start at login — driven through the pages and the app controller like a user."""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QDialogButtonBox
+
+from core import tokens
+from core.backup import list_backups
+from core.event import Event
+from core.paths import AppDirs
+from core.services import Services
+from core.store import Store
+from timelygator_gui.app_controller import AppController
+from timelygator_gui.autostart import APP_ID, Autostart
+from timelygator_gui.maintenance import Maintenance
+from timelygator_gui.preferences import DataPrefs
+from timelygator_gui.settings.api_page import PAIRING_NAME, ApiPage
+from timelygator_gui.settings.data_page import DataPage
+from timelygator_gui.settings.dialog import SettingsDialog
+from timelygator_gui.tasks import TaskRunner
+
+DAY_US = 86_400 * 1_000_000
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def runner() -> Iterator[TaskRunner]:
+    tasks = TaskRunner()
+    yield tasks
+    tasks.wait()
+
+
+@pytest.fixture
+def controller(dirs: AppDirs, tmp_path: Path, qtbot) -> AppController:  # type: ignore[no-untyped-def]
+    Services.open(dirs, None).close()  # not a first run: opens with the (fake) keyring
+    app = AppController(
+        dirs, start_watchers=False, autostart=Autostart("linux", home=tmp_path, environ={})
+    )
+    qtbot.addWidget(app.window)
+    with qtbot.waitSignal(app.sig_ready, timeout=20_000):
+        app.start()
+    return app
+
+
+def _finish(app: AppController, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Quit inside the test (pytest-qt deletes the window before fixtures tear down)."""
+    with qtbot.waitSignal(app.sig_finished, timeout=30_000):
+        app.quit()
+    app.runner.wait()
+    app.lifecycle.wait()
+    app.tray.menu.deleteLater()
+    app.deleteLater()
+
+
+def _settings(app: AppController, qtbot) -> SettingsDialog:  # type: ignore[no-untyped-def]
+    app.open_settings()
+    dialog = app.dialog
+    assert isinstance(dialog, SettingsDialog)
+    qtbot.addWidget(dialog)
+    return dialog
+
+
+def _ok(dialog: SettingsDialog, qtbot) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(dialog.sig_applied, timeout=10_000):
+        qtbot.mouseClick(
+            dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton
+        )
+
+
+def test_api_starts_stops_and_reports_port_in_use(controller: AppController, qtbot) -> None:  # type: ignore[no-untyped-def]
+    host = controller.api_host
+    assert host is not None
+    port = _free_port()
+    dialog = _settings(controller, qtbot)
+    dialog.show_page("Local API")
+    assert dialog.api_page.status.text() == "Off"
+    dialog.api_page.enabled.setChecked(True)
+    dialog.api_page.port.setValue(port)
+    _ok(dialog, qtbot)
+    url = f"http://127.0.0.1:{port}"
+    qtbot.waitUntil(lambda: host.status == f"Listening on {url}", timeout=20_000)
+    assert controller.tray.api_action.text() == f"Local API: listening on {url}"
+    with urllib.request.urlopen(f"{url}/api/0/info", timeout=10) as response:
+        assert "hostname" in json.loads(response.read())
+
+    # Another program takes a port; asking for it says so, on the page and in the tray.
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen(1)
+        taken = int(squatter.getsockname()[1])
+        dialog = _settings(controller, qtbot)
+        dialog.api_page.port.setValue(taken)
+        _ok(dialog, qtbot)
+        qtbot.waitUntil(lambda: "already in use" in host.status, timeout=20_000)
+        assert host.status.startswith(f"Not listening: Port {taken} on 127.0.0.1 is already")
+        assert not host.listening
+        assert "already in use" in controller.tray.api_action.text()
+        dialog = _settings(controller, qtbot)
+        assert "already in use" in dialog.api_page.status.text()
+        dialog.reject()
+    with pytest.raises(urllib.error.URLError, match="refused"):  # the first server stopped
+        urllib.request.urlopen(f"{url}/api/0/info", timeout=2)
+
+    dialog = _settings(controller, qtbot)
+    dialog.api_page.port.setValue(port)
+    _ok(dialog, qtbot)
+    qtbot.waitUntil(lambda: host.status == f"Listening on {url}", timeout=20_000)
+    dialog = _settings(controller, qtbot)
+    dialog.api_page.enabled.setChecked(False)
+    _ok(dialog, qtbot)
+    qtbot.waitUntil(lambda: host.status == "Off", timeout=20_000)
+    assert controller.tray.api_action.text() == "Local API: off"
+    _finish(controller, qtbot)
+
+
+def test_start_at_login_writes_and_removes_the_entry(  # type: ignore[no-untyped-def]
+    controller: AppController, tmp_path: Path, qtbot
+) -> None:
+    entry = tmp_path / ".config" / "autostart" / f"{APP_ID}.desktop"
+    dialog = _settings(controller, qtbot)
+    dialog.general_page.start_at_login.setChecked(True)
+    with qtbot.waitSignal(controller.sig_autostart_changed, timeout=10_000) as blocker:
+        _ok(dialog, qtbot)
+    assert blocker.args == [True]
+    assert "--minimized" in entry.read_text(encoding="utf-8")
+    dialog = _settings(controller, qtbot)
+    assert dialog.general_page.start_at_login.isChecked()
+    dialog.general_page.start_at_login.setChecked(False)
+    with qtbot.waitSignal(controller.sig_autostart_changed, timeout=10_000) as blocker:
+        _ok(dialog, qtbot)
+    assert blocker.args == [False]
+    assert not entry.exists()
+    _finish(controller, qtbot)
+
+
+def test_pairing_token_shown_once_with_port_and_bucket(  # type: ignore[no-untyped-def]
+    services: Services, runner: TaskRunner, qtbot
+) -> None:
+    page = ApiPage(services, runner)
+    qtbot.addWidget(page)
+    from timelygator_gui.preferences import Preferences
+
+    prefs = Preferences()
+    prefs.api.port = 5777
+    page.load(prefs)
+    assert page.pair_port.text() == "5777"
+    assert f"aw-watcher-web-firefox_{socket.gethostname()}" in page.pair_bucket.text()
+    assert not page.pair_copy.isEnabled()
+    with qtbot.waitSignal(page.sig_secret_shown, timeout=10_000):
+        qtbot.mouseClick(page.pair_button, Qt.MouseButton.LeftButton)
+    first = page.pair_secret.text()
+    assert first and "not shown again" in page.pair_status.text()
+    assert "Enable the API" in page.pair_status.text()  # the API is off in these prefs
+    qtbot.mouseClick(page.pair_copy, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == first
+    with qtbot.waitSignal(page.sig_tokens_shown, timeout=10_000):
+        qtbot.mouseClick(page.pair_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.pair_secret.text() != first, timeout=10_000)
+    with services.read() as conn:
+        active = [t for t in tokens.list_tokens(conn, services.user_id) if not t.revoked]
+    assert [(t.name, t.scope) for t in active] == [(PAIRING_NAME, "write")]
+    assert page.pair_secret.text().startswith(active[0].prefix)
+    qtbot.waitUntil(lambda: page.token_list.count() == 1, timeout=10_000)
+    assert page.token_list.item(0).text().startswith(f"{PAIRING_NAME} — write — ")
+    page.extension_ids.setText("Not-an-id, abcdefghijklmnopabcdefghijklmnop")
+    page.store(prefs)
+    assert prefs.api.extension_ids == ["abcdefghijklmnopabcdefghijklmnop"]
+
+
+def test_back_up_now_writes_a_verified_backup_and_shows_it(  # type: ignore[no-untyped-def]
+    demo_services: Services, runner: TaskRunner, qtbot
+) -> None:
+    from timelygator_gui.preferences import Preferences
+
+    page = DataPage(demo_services, runner)
+    qtbot.addWidget(page)
+    with qtbot.waitSignal(page.sig_backup_shown, timeout=10_000):
+        page.load(Preferences())
+    assert page.backup_status.text() == "No backup yet."
+    with qtbot.waitSignal(page.sig_backup_shown, timeout=30_000):
+        qtbot.mouseClick(page.backup_button, Qt.MouseButton.LeftButton)
+    backups = list_backups(demo_services.dirs.backups)
+    assert len(backups) == 1
+    when = backups[0].created.astimezone().strftime("%Y-%m-%d %H:%M")
+    assert page.backup_status.text().startswith(f"Last backup: {when} (")
+    assert backups[0].path.name in page.backup_status.text()
+    copy = Store(backups[0].path, demo_services.store._key, pool_size=1)
+    try:
+        assert copy.integrity_check() == []
+        with copy.connect() as conn:
+            stored = conn.exec_driver_sql("SELECT count(*) FROM events").scalar_one()
+    finally:
+        copy.engine.dispose()
+    with demo_services.read() as conn:
+        assert stored == conn.exec_driver_sql("SELECT count(*) FROM events").scalar_one() > 0
+
+
+def test_scheduled_round_backs_up_when_due_and_applies_retention(  # type: ignore[no-untyped-def]
+    services: Services, runner: TaskRunner, qtbot
+) -> None:
+    key = services.ensure_bucket("aw-watcher-window_h", type="currentwindow", client="t",
+                                 hostname="h")  # fmt: skip
+    now = services.clock.now_us()
+    old = Event(now - 40 * DAY_US, now - 40 * DAY_US + 60_000_000, {"app": "old"})
+    recent = Event(now - 2 * DAY_US, now - 2 * DAY_US + 60_000_000, {"app": "recent"})
+    services.writer.insert_events(key, [old, recent]).result(10)
+    prefs = DataPrefs(retention_days=30, backup_every_days=7, backups_kept=3)
+    upkeep = Maintenance(services, runner, lambda: prefs)
+    with qtbot.waitSignal(upkeep.sig_done, timeout=30_000) as blocker:
+        upkeep.run_now()
+    result = blocker.args[0]
+    assert result.purged == 1
+    assert result.backup is not None and result.backup.path.parent == services.dirs.backups
+    assert [e.data["app"] for e in services.events("aw-watcher-window_h")] == ["recent"]
+    with qtbot.waitSignal(upkeep.sig_done, timeout=30_000) as blocker:
+        upkeep.run_now()  # a backup was just made: not due again, nothing older to delete
+    assert blocker.args[0].backup is None and blocker.args[0].purged == 0
+    assert len(list_backups(services.dirs.backups)) == 1
+
+
+def _aw_export(path: Path) -> Path:
+    doc = {
+        "buckets": {
+            "aw-watcher-window_laptop": {
+                "id": "aw-watcher-window_laptop", "type": "currentwindow",
+                "client": "aw-watcher-window", "hostname": "laptop",
+                "created": "2025-03-01T08:00:00+00:00",
+                "events": [
+                    {"id": 7, "timestamp": "2025-03-01T09:00:00+00:00", "duration": 60.0,
+                     "data": {"app": "Code", "title": "main.py"}},
+                    {"id": 8, "timestamp": "2025-03-01T09:01:00+00:00", "duration": 30.5,
+                     "data": {"app": "firefox", "title": "Docs"}},
+                ],
+            },
+            "aw-watcher-afk_laptop": {
+                "id": "aw-watcher-afk_laptop", "type": "afkstatus", "client": "aw-watcher-afk",
+                "hostname": "laptop",
+                "events": [{"timestamp": "2025-03-01T09:00:00+00:00", "duration": 90.5,
+                            "data": {"status": "not-afk"}}],
+            },
+        }
+    }  # fmt: skip
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def test_import_activitywatch_export_skips_duplicates(  # type: ignore[no-untyped-def]
+    services: Services, runner: TaskRunner, tmp_path: Path, qtbot
+) -> None:
+    page = DataPage(services, runner)
+    qtbot.addWidget(page)
+    file = _aw_export(tmp_path / "aw-buckets-export.json")
+    with qtbot.waitSignal(page.sig_imported, timeout=20_000):
+        page.import_from(file)
+    assert page.import_status.text() == "Imported 3 events into 2 buckets."
+    events = services.events("aw-watcher-window_laptop")
+    assert sorted(e.data["app"] for e in events) == ["Code", "firefox"]
+    assert {e.duration_s for e in events} == {60.0, 30.5}
+    with qtbot.waitSignal(page.sig_import_done, timeout=20_000):
+        page.import_from(file)
+    assert page.import_status.text() == (
+        "Imported 0 events into 2 buckets (3 already present, skipped)."
+    )
+    assert len(services.events("aw-watcher-window_laptop")) == 2
+    bad = tmp_path / "notes.json"
+    bad.write_text("{not json", encoding="utf-8")
+    with qtbot.waitSignal(page.sig_import_done, timeout=20_000):
+        page.import_from(bad)
+    assert page.import_status.text() == "Import failed: notes.json is not a JSON export file."
+    assert page.import_button.isEnabled()
