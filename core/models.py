@@ -145,5 +145,23 @@ class DayDigest(Base):
     pieces: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class DayStats(Base):
+    """Categorized analytics of one local day for one categories version and settings (``key``).
+
+    Dropped by triggers on ``events`` like ``day_digests`` (migration 0003).
+    """
+
+    __tablename__ = "day_stats"
+
+    day: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day_start_s: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(64))
+    totals: Mapped[bytes] = mapped_column(LargeBinary)
+    stats: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 buckets_table = Bucket.__table__
 events_table = Event.__table__

@@ -17,7 +17,7 @@ from core.store import Store, storage_error
 log = logging.getLogger(__name__)
 
 # Bump together with a new revision in core/migrations/versions (tests check they agree).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 

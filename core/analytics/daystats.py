@@ -6,6 +6,7 @@ pieces are then walked once for the hourly distribution, focus sessions and cont
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -242,4 +243,56 @@ def untracked_gaps(digest: DayDigest, min_s: int, now_us: int | None = None) -> 
         cursor = max(cursor, e)
     if end - cursor >= minimum:
         out.append((cursor, end))
+    return out
+
+
+# -- storage form (table day_stats) -----------------------------------------------------------
+def encode_totals(totals: DayTotals) -> bytes:
+    doc = {
+        "a": totals.active_us,
+        "f": totals.afk_us,
+        "w": totals.weighted,
+        "c": [[list(path), us] for path, us in totals.categories.items()],
+    }
+    return zlib.compress(orjson.dumps(doc), 1)
+
+
+def decode_totals(day: int, blob: bytes, into: DayTotals | None = None) -> DayTotals:
+    doc = orjson.loads(zlib.decompress(blob))
+    out = into if into is not None else DayTotals(day)
+    out.active_us, out.afk_us, out.weighted = doc["a"], doc["f"], doc["w"]
+    out.categories = {tuple(path): us for path, us in doc["c"]}
+    return out
+
+
+def encode_stats(stats: DayStats) -> bytes:
+    doc = {
+        "apps": stats.apps,
+        "titles": stats.titles,
+        "domains": stats.domains,
+        "urls": stats.urls,
+        "h": stats.hourly,
+        "fo": [[f.start_us, f.end_us, f.focus_us, f.top_category] for f in stats.focus],
+        "sw": stats.switches,
+        "g": [list(g) for g in stats.gaps],
+        "fl": [stats.first_us, stats.last_us],
+    }
+    return zlib.compress(orjson.dumps(doc), 1)
+
+
+def decode_stats(day: int, totals: bytes, blob: bytes) -> DayStats:
+    out = DayStats(day)
+    decode_totals(day, totals, out)
+    doc = orjson.loads(zlib.decompress(blob))
+    out.apps, out.titles, out.domains, out.urls = (
+        doc["apps"],
+        doc["titles"],
+        doc["domains"],
+        doc["urls"],
+    )
+    out.hourly = doc["h"]
+    out.focus = [FocusSession(*f) for f in doc["fo"]]
+    out.switches = doc["sw"]
+    out.gaps = [(s, e) for s, e in doc["g"]]
+    out.first_us, out.last_us = doc["fl"]
     return out

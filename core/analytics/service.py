@@ -18,6 +18,7 @@ values, never re-reading events.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import weakref
@@ -31,7 +32,17 @@ from typing import Any
 from sqlalchemy import Connection
 
 from core.analytics.classifier import CategoryClassifier
-from core.analytics.daystats import DayStats, DayTotals, ValueTable, day_stats, day_totals
+from core.analytics.daystats import (
+    DayStats,
+    DayTotals,
+    ValueTable,
+    day_stats,
+    day_totals,
+    decode_stats,
+    decode_totals,
+    encode_stats,
+    encode_totals,
+)
 from core.analytics.digest import DataCache, DayDigest, Row, active_pieces, build_digests
 from core.analytics.localdays import (
     MAX_OFFSET_US,
@@ -96,7 +107,7 @@ class AnalyticsService:
         self._all_generation = 0
         self._offsets = OffsetResolver()
         self._data = DataCache()
-        self.stats = {"memory": 0, "table": 0, "computed": 0, "persisted": 0}
+        self.stats = {"memory": 0, "table": 0, "computed": 0, "persisted": 0, "stats_table": 0}
         services.writer.add_change_listener(self._on_changes)
 
     # -- invalidation ------------------------------------------------------------------------
@@ -259,23 +270,37 @@ class AnalyticsService:
         return build_digests(pieces, away, tracked, first, last, day_start_s, self._offsets)
 
     def _persist(self, computed: dict[int, DayDigest], day_start_s: int, generation: int) -> None:
-        """Store complete past days through the writer; undo if an event raced the write."""
-        now = self.services.clock.now_us()
-        done = [d for d in computed.values() if d.end_us + MAX_OFFSET_US < now]
-        if not done:
-            return
+        """Store the digests of complete past days."""
         user = self.services.user_id
-        rows = [(d.day, day_start_s, user, d.encode_totals(), d.encode_pieces()) for d in done]
-        numbers = [d.day for d in done]
+        rows = [
+            (d.day, day_start_s, user, d.encode_totals(), d.encode_pieces())
+            for d in computed.values()
+            if self._complete(d.day, day_start_s)
+        ]
+        self._write_rows(
+            "INSERT OR REPLACE INTO day_digests (day, day_start_s, user_id, totals, pieces) "
+            "VALUES (?, ?, ?, ?, ?)",
+            "day_digests",
+            rows,
+            generation,
+        )
+
+    def _complete(self, number: int, day_start_s: int) -> bool:
+        end = (number + 1) * US_PER_DAY + day_start_s * 1_000_000 + MAX_OFFSET_US
+        return end < self.services.clock.now_us()
+
+    def _write_rows(
+        self, sql: str, table: str, rows: list[tuple[Any, ...]], generation: int
+    ) -> None:
+        """Write cache rows through the writer; undo them if an event change raced the write."""
+        if not rows:
+            return
+        numbers = [r[0] for r in rows]
 
         def write(conn: Connection) -> None:
             if self._changed_since(numbers, generation):
                 return
-            conn.exec_driver_sql(
-                "INSERT OR REPLACE INTO day_digests (day, day_start_s, user_id, totals, pieces) "
-                "VALUES (?, ?, ?, ?, ?)",
-                rows,
-            )
+            conn.exec_driver_sql(sql, rows)
 
         def check(future: Future[None]) -> None:
             if future.exception() is not None:
@@ -283,11 +308,10 @@ class AnalyticsService:
             # A change committed in the same transaction as the write would not have been
             # seen by ``write``; its listener has run by now: drop what it may have touched.
             if self._changed_since(numbers, generation):
-                days = [r[0] for r in rows]
                 self.services.writer.call(
                     lambda conn: conn.exec_driver_sql(
-                        "DELETE FROM day_digests WHERE day BETWEEN ? AND ?",
-                        (min(days), max(days)),
+                        f"DELETE FROM {table} WHERE day BETWEEN ? AND ?",  # noqa: S608
+                        (min(numbers), max(numbers)),
                     )
                 )
             else:
@@ -295,8 +319,8 @@ class AnalyticsService:
 
         try:
             future = self.services.writer.call(write)
-        except Exception:  # the store is closing: digests are only a cache
-            log.debug("Not persisting day digests", exc_info=True)
+        except Exception:  # the store is closing: these rows are only a cache
+            log.debug("Not persisting analytics rows", exc_info=True)
             return
         self.last_persist = future
         future.add_done_callback(check)
@@ -305,29 +329,48 @@ class AnalyticsService:
     def day_stats(
         self, first: int, last: int, settings: AnalyticsSettings, cats: CategorySet
     ) -> list[DayStats]:
-        table = self._value_table(cats, settings)
         now = self.services.clock.now_us()
         out: dict[int, DayStats] = {}
         missing: list[int] = []
         with self._lock:
             generation = self._generation
             for number in range(first, last + 1):
-                key = _stats_key(number, settings, cats, "full")
-                found = self._stats.get(key)
+                found = self._stats.get(_stats_key(number, settings, cats, "full"))
                 if isinstance(found, DayStats):
                     out[number] = found
                 else:
                     missing.append(number)
-        for run in _runs(missing):
-            for digest in self.digests(run[0], run[-1], settings.day_start_s):
-                out[digest.day] = day_stats(digest, table, settings, now)
-            self._keep_stats(run, out, settings, cats, "full", generation, now)
+        if missing:
+            stored = self._load_stats(missing, settings, cats, full=True)
+            self.stats["stats_table"] += len(stored)
+            out.update(stored)
+            self._keep_stats(list(stored), out, settings, cats, "full", generation, now)
+            missing = [n for n in missing if n not in stored]
+        if missing:
+            table = self._value_table(cats, settings)
+            rows = []
+            key = _table_key(settings, cats)
+            for run in _runs(missing):
+                for digest in self.digests(run[0], run[-1], settings.day_start_s):
+                    stats = out[digest.day] = day_stats(digest, table, settings, now)
+                    if self._complete(digest.day, settings.day_start_s):
+                        rows.append(
+                            (
+                                digest.day,
+                                settings.day_start_s,
+                                self.services.user_id,
+                                key,
+                                encode_totals(stats),
+                                encode_stats(stats),
+                            )
+                        )
+                self._keep_stats(run, out, settings, cats, "full", generation, now)
+            self._write_rows(_STATS_SQL, "day_stats", rows, generation)
         return [out[n] for n in range(first, last + 1)]
 
     def day_totals(
         self, first: int, last: int, settings: AnalyticsSettings, cats: CategorySet
     ) -> list[DayTotals]:
-        table = self._value_table(cats, settings)
         out: dict[int, DayTotals] = {}
         missing: list[int] = []
         with self._lock:
@@ -340,11 +383,64 @@ class AnalyticsService:
                 else:
                     missing.append(number)
         now = self.services.clock.now_us()
-        for run in _runs(missing):
-            for digest in self.digests(run[0], run[-1], settings.day_start_s, pieces=False):
-                out[digest.day] = day_totals(digest, table)
-            self._keep_stats(run, out, settings, cats, "totals", generation, now)
+        if missing:
+            stored = self._load_stats(missing, settings, cats, full=False)
+            self.stats["stats_table"] += len(stored)
+            out.update(stored)
+            self._keep_stats(list(stored), out, settings, cats, "totals", generation, now)
+            missing = [n for n in missing if n not in stored]
+        if missing:
+            table = self._value_table(cats, settings)
+            key = _table_key(settings, cats)
+            rows = []
+            for run in _runs(missing):
+                for digest in self.digests(run[0], run[-1], settings.day_start_s, pieces=False):
+                    totals = out[digest.day] = day_totals(digest, table)
+                    if self._complete(digest.day, settings.day_start_s):
+                        rows.append(
+                            (
+                                digest.day,
+                                settings.day_start_s,
+                                self.services.user_id,
+                                key,
+                                encode_totals(totals),
+                                b"",
+                            )
+                        )
+                self._keep_stats(run, out, settings, cats, "totals", generation, now)
+            # Totals only (empty stats): never replaces a full row of the same key.
+            self._write_rows(_TOTALS_SQL, "day_stats", rows, generation)
         return [out[n] for n in range(first, last + 1)]
+
+    def _load_stats(
+        self, numbers: list[int], settings: AnalyticsSettings, cats: CategorySet, *, full: bool
+    ) -> dict[int, Any]:
+        column = "stats" if full else "NULL"
+        with self.services.read() as conn:
+            rows = conn.exec_driver_sql(
+                f"SELECT day, totals, {column} FROM day_stats "  # noqa: S608 - fixed names
+                "WHERE user_id = ? AND day_start_s = ? AND key = ? AND day BETWEEN ? AND ?",
+                (
+                    self.services.user_id,
+                    settings.day_start_s,
+                    _table_key(settings, cats),
+                    numbers[0],
+                    numbers[-1],
+                ),
+            ).all()
+        wanted = set(numbers)
+        out: dict[int, Any] = {}
+        for number, totals, stats in rows:
+            if number not in wanted or (full and not stats):
+                continue
+            try:
+                if full:
+                    out[number] = decode_stats(number, totals, stats)
+                else:
+                    out[number] = decode_totals(number, totals)
+            except (ValueError, KeyError, TypeError):
+                log.warning("Ignoring unreadable day statistics for day %s", number)
+        return out
 
     def _keep_stats(
         self,
@@ -366,6 +462,25 @@ class AnalyticsService:
                 self._stats[_stats_key(number, settings, cats, kind)] = out[number]
             while len(self._stats) > _STATS_DAYS:
                 self._stats.popitem(last=False)
+
+
+_STATS_SQL = (
+    "INSERT OR REPLACE INTO day_stats (day, day_start_s, user_id, key, totals, stats) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+_TOTALS_SQL = (
+    "INSERT INTO day_stats (day, day_start_s, user_id, key, totals, stats) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (day, day_start_s, user_id) DO UPDATE SET "
+    "key = excluded.key, totals = excluded.totals, stats = excluded.stats "
+    "WHERE day_stats.key != excluded.key"
+)
+
+
+def _table_key(settings: AnalyticsSettings, cats: CategorySet) -> str:
+    """What stored statistics depend on: the categories and the settings (not week start)."""
+    relevant = replace(settings, week_start=0)
+    raw = f"{cats.version}|{relevant!r}".encode()
+    return hashlib.blake2b(raw, digest_size=12).hexdigest()
 
 
 def _stats_key(

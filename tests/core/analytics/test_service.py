@@ -247,3 +247,39 @@ def test_no_afk_data_counts_all_window_time_and_manual_entries(services: Service
     s = summary_for_days(services, DAY, DAY, UTC0, categories=[])
     assert s.active_us == H  # the manual hour counts though nobody typed
     assert s.apps == [("Meeting", H)]
+
+
+def test_day_stats_table_serves_a_new_process_until_rules_or_events_change(
+    services: Services,
+) -> None:
+    window, _afk, _web = fill_day(services)
+    first = summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES)
+    analytics_for(services).last_persist.result()
+    services.writer.flush()
+    fresh = AnalyticsService(services)
+    cats = fresh.category_set(CATEGORIES)
+    number = first.start_us // (24 * H)
+    [stats] = fresh.day_stats(number, number, UTC0, cats)
+    # From the table: nothing categorized, nothing read from events.
+    assert fresh.stats["stats_table"] == 1 and fresh.stats["computed"] == 0
+    assert len(fresh._value_table(cats, UTC0)) == 0
+    assert stats.active_us == first.active_us and stats.apps == {
+        "code": 60 * M,
+        "firefox": 30 * M,
+        "vlc": 10 * M,
+    }
+    assert [f.focus_us for f in stats.focus] == [80 * M]
+    assert stats.hourly["Work"][9] == 60 * M
+    # Other rules: another key, so the stored row is not used.
+    other = fresh.category_set([Category(["Video"], Rule.regex_rule("vlc|youtube"))])
+    [changed] = fresh.day_stats(number, number, UTC0, other)
+    assert changed.categories == {("Video",): 20 * M, ("Uncategorized",): 80 * M}
+    # An event change drops the stored statistics of its day in the same transaction.
+    services.writer.insert_events(window, [ev(20, 21, app="code", title="late")]).result()
+    with services.read() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM day_stats").scalar_one() == 0
+    assert AnalyticsService(services).day_stats(number, number, UTC0, cats)[0].active_us == (
+        first.active_us
+    )  # no AFK data at 20:00 -> that hour is not active; the day was recomputed
+    trend = daily_trend(services, DAY, DAY, UTC0, categories=CATEGORIES)
+    assert trend.totals == {"Work": [80 * M], "Media": [20 * M]}
