@@ -4,13 +4,15 @@
 Prints ONE JSON object (progress on stderr). Figures (medians, milliseconds):
 
 - summary_day_*: ``core.analytics.service.summary_for_days`` for one day (everything the
-  Activity view shows). ``raw_cold``: a new service (cold caches, categories never seen) and a
-  day without a stored digest (read from events); ``raw_warm``: the same for another day in a
-  service that has categorized before (as when "today" refreshes); ``stored_cold``: a new
-  service, the day's digest in the table; ``cached``: asked again.
-- summary_month_*: a month, same meanings (``raw`` = no digest of that month stored yet).
-- trend_year_*: ``daily_trend`` over the whole year (``raw`` = no digests at all, i.e. the
-  very first run; ``stored_cold`` = a new service with the digests in the table).
+  Activity view shows). ``raw_cold``: a new service (as in a new process: cold caches,
+  categories never seen) and a day with nothing stored (read from events); ``raw_warm``:
+  another such day in the same service; ``today_refresh``: the same day read from events
+  again (as "today" after new events), its values already categorized; ``stored_cold``: a
+  new service, the day's statistics in the table; ``cached``: asked again.
+- summary_month_*: a month, same meanings; ``after_rule_change_cold``: a new service, the
+  digests stored but no statistics for the current rules (everything re-categorized).
+- trend_year_*: ``daily_trend`` over the whole year (``raw_first_run`` = nothing stored, the
+  very first run on a year of history; ``after_rule_change_cold``; ``stored_cold``).
 - canonical query (window ∩ not-AFK, browser tabs ∩ browser windows, categorize with the
   default categories, merge by app/title/category/domain, sort, limit, sum) over one working
   day: ours through ``core.query.run_query`` on the store-backed source, ours through
@@ -51,10 +53,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import dataset  # noqa: E402
 
-from core.analytics.localdays import AnalyticsSettings, day_number  # noqa: E402
+from core.analytics.localdays import AnalyticsSettings  # noqa: E402
 from core.analytics.service import (  # noqa: E402
-    AnalyticsService,
     _SERVICES,
+    AnalyticsService,
     daily_trend,
     summary_for_days,
 )
@@ -127,7 +129,18 @@ def ensure_store(path: Path, days: int, seed: int) -> dict[str, Any]:
 
 
 def drop_digests(services: Services) -> None:
-    services.writer.call(lambda c: c.exec_driver_sql("DELETE FROM day_digests")).result()
+    """Forget every stored digest and statistic (as on a store that never ran analytics)."""
+
+    def drop(conn: Any) -> None:
+        conn.exec_driver_sql("DELETE FROM day_digests")
+        conn.exec_driver_sql("DELETE FROM day_stats")
+
+    services.writer.call(drop).result()
+
+
+def drop_stats(services: Services) -> None:
+    """Forget stored statistics only (as after a category rule change)."""
+    services.writer.call(lambda c: c.exec_driver_sql("DELETE FROM day_stats")).result()
 
 
 def fresh(services: Services) -> AnalyticsService:
@@ -164,7 +177,7 @@ def bench_analytics(services: Services, days: int, quick: bool) -> dict[str, Any
 
     # One day.
     sample = weekdays(FIRST + timedelta(days=40), reps * 2, 9)
-    raw_cold, raw_warm, stored_cold, cached = [], [], [], []
+    raw_cold, raw_warm, refresh, stored_cold, cached = [], [], [], [], []
     events_in_day = []
     for i in range(reps):
         day, other = sample[2 * i], sample[2 * i + 1]
@@ -175,6 +188,15 @@ def bench_analytics(services: Services, days: int, quick: bool) -> dict[str, Any
         raw_warm.append(t)
         t, _ = ms(lambda d=day: summary_for_days(services, d, d, settings))
         cached.append(t)
+        # "Today" after new events: the day is read from events again, its values are known.
+        wait_persisted(_SERVICES[services])
+        drop_digests(services)
+        service = _SERVICES[services]
+        with service._lock:
+            service._digests.clear()
+            service._stats.clear()
+        t, _ = ms(lambda d=day: summary_for_days(services, d, d, settings))
+        refresh.append(t)
         wait_persisted(_SERVICES[services])
         fresh(services)
         t, _ = ms(lambda d=day: summary_for_days(services, d, d, settings))
@@ -189,6 +211,7 @@ def bench_analytics(services: Services, days: int, quick: bool) -> dict[str, Any
     out["summary_day_ms"] = {
         "raw_cold": median(raw_cold),
         "raw_warm": median(raw_warm),
+        "today_refresh": median(refresh),
         "stored_cold": median(stored_cold),
         "cached": median(cached),
         "events_per_day": int(statistics.median(events_in_day)),
@@ -197,20 +220,30 @@ def bench_analytics(services: Services, days: int, quick: bool) -> dict[str, Any
 
     # One month.
     months = [date(2024, m, 1) for m in (3, 5, 7, 9, 11)][:reps]
-    raw, stored, cached = [], [], []
+    raw, digests_only, stored, cached = [], [], [], []
     for first in months:
         month_last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+        def run(a: date = first, b: date = month_last) -> Any:
+            return summary_for_days(services, a, b, settings)
+
         fresh(services)
-        t, s = ms(lambda a=first, b=month_last: summary_for_days(services, a, b, settings))
+        t, s = ms(run)
         raw.append(t)
         wait_persisted(_SERVICES[services])
+        drop_stats(services)
         fresh(services)
-        t, _ = ms(lambda a=first, b=month_last: summary_for_days(services, a, b, settings))
+        t, _ = ms(run)
+        digests_only.append(t)
+        wait_persisted(_SERVICES[services])
+        fresh(services)
+        t, _ = ms(run)
         stored.append(t)
-        t, _ = ms(lambda a=first, b=month_last: summary_for_days(services, a, b, settings))
+        t, _ = ms(run)
         cached.append(t)
     out["summary_month_ms"] = {
         "raw_cold": median(raw),
+        "after_rule_change_cold": median(digests_only),
         "stored_cold": median(stored),
         "cached": median(cached),
         "active_hours": round(s.active_us / 3.6e9, 1),
@@ -222,6 +255,10 @@ def bench_analytics(services: Services, days: int, quick: bool) -> dict[str, Any
     fresh(services)
     t_raw, trend = ms(lambda: daily_trend(services, FIRST, last, settings))
     wait_persisted(_SERVICES[services])
+    drop_stats(services)
+    fresh(services)
+    t_rules, _ = ms(lambda: daily_trend(services, FIRST, last, settings))
+    wait_persisted(_SERVICES[services])
     stored = []
     for _ in range(3):
         fresh(services)
@@ -230,6 +267,7 @@ def bench_analytics(services: Services, days: int, quick: bool) -> dict[str, Any
     t_cached, _ = ms(lambda: daily_trend(services, FIRST, last, settings))
     out["trend_year_ms"] = {
         "raw_first_run": round(t_raw, 1),
+        "after_rule_change_cold": round(t_rules, 1),
         "stored_cold": median(stored),
         "cached": round(t_cached, 1),
         "days": len(trend.days),
@@ -412,7 +450,7 @@ def main() -> int:
             "http": round(aw_ms / result["query_ours_http"]["median_ms"], 1),
         }
     result["targets"] = {
-        "day_ms<100": result["summary_day_ms"]["raw_warm"] < 100
+        "day_ms<100": result["summary_day_ms"]["today_refresh"] < 100
         and result["summary_day_ms"]["stored_cold"] < 100,
         "month_ms<1000": result["summary_month_ms"]["stored_cold"] < 1000,
         "year_trend_ms<2000": result["trend_year_ms"]["stored_cold"] < 2000,
