@@ -95,7 +95,8 @@ class LiteralIndex:
     def __init__(self, patterns: Sequence[tuple[int, str, bool]]) -> None:
         """``patterns``: (bit, regex, ignore_case) for every rule."""
         self.always = 0
-        self.index: dict[str, list[tuple[int, str, bool]]] = {}
+        # first three characters (lower-cased) -> (bit, literal, case-insensitive)
+        self.index: dict[tuple[str, ...], list[tuple[int, str, bool]]] = {}
         self.short: list[tuple[int, str, bool]] = []  # literals shorter than GRAM
         for bit, regex, ignore_case in patterns:
             found = required_literals(regex, ignore_case)
@@ -107,7 +108,7 @@ class LiteralIndex:
                 if len(literal) < GRAM:
                     self.short.append((bit, literal, folded))
                 else:
-                    key = literal[:GRAM].lower()
+                    key = tuple(literal[:GRAM].lower())
                     self.index.setdefault(key, []).append((bit, literal, folded))
         self.keys = frozenset(self.index)
 
@@ -118,7 +119,7 @@ class LiteralIndex:
         low = value.lower()
         if not value.isascii() and not _FOLD_RISK.isdisjoint(value):
             return -1  # every rule
-        grams = {low[i : i + GRAM] for i in range(len(low) - GRAM + 1)}
+        grams = set(zip(low, low[1:], low[2:], strict=False))  # GRAM = 3, built in C
         mask = self.always
         for bit, literal, folded in self.short:
             if not mask & bit and literal in (low if folded else value):
