@@ -5,11 +5,19 @@ the GUI, CLI reports and the API all feed them events they read themselves.
 """
 
 from core.analytics.intervals import Span, clip_events, merge_spans, not_afk_spans, total_us
+from core.analytics.localdays import AnalyticsSettings
 from core.analytics.search import SearchResult, search_events
 from core.analytics.summary import Classifier, RangeEvents, Summary, summarize
+from core.analytics.tree import CategoryNode
 from core.analytics.trends import DailyTotals, daily_totals
 
+# The store-backed, cached entry points (``summary``, ``summary_for_days``, ``daily_trend``)
+# live in ``core.analytics.service``; importing it here would pull ``core.services`` into
+# every user of the pure functions.
+
 __all__ = [
+    "AnalyticsSettings",
+    "CategoryNode",
     "Classifier",
     "DailyTotals",
     "RangeEvents",
