@@ -70,6 +70,9 @@ class Change:
     bucket_key: int | None
     event: Event | None = None
     event_id: int | None = None
+    # True when an existing event was replaced as a whole (it may have moved in time); a
+    # heartbeat extending the last event is not a replacement.
+    replaced: bool = False
 
 
 ChangeListener = Callable[[list[Change]], None]
@@ -514,7 +517,9 @@ class Writer:
             )
         self._last.pop(bucket_key, None)
         if self._change_listeners:
-            self._changes.extend(Change("event", bucket_key, e) for e in stored)
+            self._changes.extend(
+                Change("event", bucket_key, e, replaced=e.id in found) for e in stored
+            )
         return stored
 
     def _do_delete(self, conn: Connection, bucket_key: int, event_ids: list[int]) -> int:

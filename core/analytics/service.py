@@ -118,13 +118,14 @@ class AnalyticsService:
             everything = False
             days: set[int] = set()
             for change in changes:
-                if change.kind == "event" and change.event is not None:
+                if change.kind == "event" and change.event is not None and not change.replaced:
                     # The local days an event can touch (any offset, any day start): as the
                     # triggers of migration 0002 compute them.
                     first = change.event.start_us // US_PER_DAY
                     last = change.event.end_us // US_PER_DAY
                     days.update(range(first - 2, last + 2))
-                elif change.kind in ("event_deleted", "bucket", "bucket_deleted"):
+                elif change.kind != "other":
+                    # Deleted, purged or replaced events (old times unknown), buckets.
                     everything = True
             if everything:
                 self._all_generation = gen

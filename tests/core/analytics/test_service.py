@@ -283,3 +283,16 @@ def test_day_stats_table_serves_a_new_process_until_rules_or_events_change(
     )  # no AFK data at 20:00 -> that hour is not active; the day was recomputed
     trend = daily_trend(services, DAY, DAY, UTC0, categories=CATEGORIES)
     assert trend.totals == {"Work": [80 * M], "Media": [20 * M]}
+
+
+def test_moving_an_event_to_another_day_updates_both_days(services: Services) -> None:
+    window, _afk, _web = buckets(services)
+    [stored] = services.writer.insert_events(window, [ev(9, 10, app="code", title="a")]).result()
+    later = date(2024, 3, 11)
+    assert summary_for_days(services, DAY, DAY, UTC0, categories=[]).active_us == H
+    assert summary_for_days(services, later, later, UTC0, categories=[]).active_us == 0
+    week = 7 * 24 * H
+    moved = Event(stored.start_us + week, stored.end_us + week, stored.data, stored.id, 0)
+    services.writer.insert_events(window, [moved]).result()  # an edit through the API
+    assert summary_for_days(services, DAY, DAY, UTC0, categories=[]).active_us == 0
+    assert summary_for_days(services, later, later, UTC0, categories=[]).active_us == H
