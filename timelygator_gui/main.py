@@ -1,23 +1,39 @@
 """Entry point of the ``timelygator`` command: the app, or a subcommand.
 
 Importing this module must stay cheap and Qt-free: subcommands such as ``serve`` run on
-headless machines. Qt is imported only when the desktop app is started.
+headless machines. Qt is imported only when the desktop app is started, and starting the
+app does not import the subcommands' modules (the API server, reports...): a command line
+without a command is parsed with the global options alone.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Sequence
 
-from core.cli import build_parser, run
+from core.cli import add_common_options, build_parser, run
 
 # Subcommands that live outside core (they need the watchers package).
 EXTRA_COMMAND_MODULES: tuple[str, ...] = ("watchers.cli",)
 
 
+def app_args(argv: Sequence[str] | None) -> argparse.Namespace | None:
+    """The app's options when ``argv`` has no command (nor --help/--version), else None."""
+    quick = argparse.ArgumentParser(add_help=False)
+    quick.add_argument("--minimized", action="store_true")
+    add_common_options(quick)
+    args, rest = quick.parse_known_args(sys.argv[1:] if argv is None else list(argv))
+    if rest:
+        return None
+    args.command = None
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser(EXTRA_COMMAND_MODULES)
-    args = parser.parse_args(argv)
+    args = app_args(argv)
+    if args is None:
+        args = build_parser(EXTRA_COMMAND_MODULES).parse_args(argv)
     if getattr(args, "command", None) is None:
         from timelygator_gui.app import run_app
 

@@ -107,6 +107,7 @@ class MainWindow(QMainWindow):
         self.timeline.details.sig_delete_requested.connect(self.delete_selected)
         self.timeline.details.sig_add_requested.connect(self.add_entry)
         self._pending_select: Event | None = None
+        self.last_draw_ms = 0.0
         self.resize(1280, 800)
         if settings is not None:
             geometry = settings.value("main_window/geometry")
@@ -211,7 +212,7 @@ class MainWindow(QMainWindow):
         started = time.perf_counter()
         self.timeline.set_data(data)
         self.activity.set_data(data)
-        draw_ms = (time.perf_counter() - started) * 1000
+        draw_ms = self.last_draw_ms = (time.perf_counter() - started) * 1000
         total_ms = (time.perf_counter() - self._load_started) * 1000
         self.status_label.setText(
             f"{data.range.label()}: {data.event_count:,} events · read {data.read_ms:.0f} ms, "

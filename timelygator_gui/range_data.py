@@ -11,6 +11,7 @@ from core.analytics.summary import RangeEvents, Summary, summarize
 from core.categories.model import Category
 from core.event import BucketInfo, Event
 from core.services import Services
+from timelygator_gui.category_classifier import classifier_for
 from timelygator_gui.date_range import DateRange
 from timelygator_gui.timeline_model import Lane, build_lanes
 
@@ -77,7 +78,7 @@ def load_range(services: Services, date_range: DateRange, categories: list[Categ
     data = RangeData(date_range, start_us, end_us)
     data.buckets, data.by_bucket = read_range(services, start_us, end_us)
     read_done = time.perf_counter()
-    data.classifier = CategoryClassifier(categories)
+    data.classifier = classifier_for(categories)
     grouped = RangeEvents(start_us, end_us)
     for bucket in data.buckets:
         kind = bucket_kind(bucket)

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen
 
 from timelygator_gui.timeline_model import Lane, bin_lane
@@ -21,6 +21,9 @@ LANE_MARGIN = (1.0 - LANE_HEIGHT) / 2
 
 class SpanItem(pg.GraphicsObject):  # type: ignore[misc]
     """Lanes of spans; lane ``i`` fills y in [i + margin, i + margin + height]."""
+
+    sig_painted = Signal()
+    """The spans were painted (benchmarks wait for it)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -76,6 +79,7 @@ class SpanItem(pg.GraphicsObject):  # type: ignore[misc]
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.setPen(self._select_pen)
             painter.drawRect(self._selected)
+        self.sig_painted.emit()
 
     def boundingRect(self) -> QRectF:
         return QRectF(self._bounds)

@@ -7,7 +7,7 @@ only turns the binned arrays into rectangles.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,26 +95,40 @@ def make_lane(
     kind: str,
     bucket: str | None,
     events: Sequence[Event],
-    color_of: Callable[[Event], str],
+    key_of: Callable[[Event], Hashable],
     paths: list[tuple[str, ...]] | None = None,
+    color_of_key: Callable[[Any], str] | None = None,
 ) -> Lane:
-    order = sorted(range(len(events)), key=lambda k: events[k].start_us)
-    ordered = [events[k] for k in order]
+    """A lane of ``events``; ``key_of`` names what gives a span its colour (an app, a
+    category path...) and ``color_of_key`` turns each distinct key into a colour once
+    (without it the key is the colour). Arrays are built with numpy, not per-event objects.
+    """
+    n = len(events)
+    starts_us = np.fromiter((e.start_us for e in events), np.int64, n)
+    ends_us = np.fromiter((e.end_us for e in events), np.int64, n)
+    slots: dict[Hashable, int] = {}
+    codes = np.fromiter((slots.setdefault(key_of(e), len(slots)) for e in events), np.int64, n)
     palette: list[str] = []
-    index: dict[str, int] = {}
-    colors = np.empty(len(ordered), dtype=np.int64)
-    for k, event in enumerate(ordered):
-        color = color_of(event)
-        slot = index.get(color)
-        if slot is None:
-            slot = index[color] = len(palette)
+    color_slot: dict[str, int] = {}
+    key_color = np.empty(len(slots), dtype=np.int64)
+    for key, slot in slots.items():
+        color = color_of_key(key) if color_of_key is not None else str(key)
+        key_color[slot] = color_slot.setdefault(color, len(color_slot))
+        if key_color[slot] == len(palette):
             palette.append(color)
-        colors[k] = slot
-    starts = np.fromiter((e.start_us for e in ordered), np.float64, len(ordered)) / 1e6
-    ends = np.fromiter((e.end_us for e in ordered), np.float64, len(ordered)) / 1e6
+    colors = key_color[codes] if n else np.zeros(0, dtype=np.int64)
+    ordered: list[Event] = list(events)
+    if n > 1 and bool((starts_us[1:] < starts_us[:-1]).any()):
+        order = np.argsort(starts_us, kind="stable")
+        starts_us, ends_us, colors = starts_us[order], ends_us[order], colors[order]
+        picks = order.tolist()
+        ordered = [events[k] for k in picks]
+        paths = [paths[k] for k in picks] if paths is not None else None
+    starts = starts_us / 1e6
+    ends = ends_us / 1e6
     lane = Lane(title, kind, bucket, starts, ends, colors, palette, ordered)
-    lane.paths = [paths[k] for k in order] if paths is not None else None
-    lane.max_duration = float((ends - starts).max()) if ordered else 0.0
+    lane.paths = list(paths) if paths is not None else None
+    lane.max_duration = float((ends - starts).max()) if n else 0.0
     return lane
 
 
@@ -129,25 +143,23 @@ def build_lanes(
     lanes: list[Lane] = []
     pairs = summary.active_events
     if pairs:
-        color_cache: dict[tuple[str, ...], str] = {}
 
         def category_color(path: tuple[str, ...]) -> str:
-            if path not in color_cache:
-                color_cache[path] = classifier.color(path) or (
-                    UNCATEGORIZED_COLOR if path == ("Uncategorized",) else stable_color(path[0])
-                )
-            return color_cache[path]
+            return classifier.color(path) or (
+                UNCATEGORIZED_COLOR if path == ("Uncategorized",) else stable_color(path[0])
+            )
 
         paths = [p for _, p in pairs]
-        path_of = {id(e): p for e, p in pairs}
+        path_iter = iter(paths)
         lanes.append(
             make_lane(
                 "Categories",
                 "category",
                 None,
                 [e for e, _ in pairs],
-                lambda e: category_color(path_of[id(e)]),
+                lambda _e: next(path_iter),
                 paths,
+                category_color,
             )
         )
     with_kind = sorted(
@@ -158,15 +170,25 @@ def build_lanes(
         title = KIND_TITLES.get(kind, bucket.name)
         if kind == "web":
             title = f"Browser ({bucket.name.split('_')[0].removeprefix('aw-watcher-web-')})"
+        events = by_bucket[bucket.name]
         if kind == "afk":
             lane = make_lane(
-                title, kind, bucket.name, by_bucket[bucket.name],
-                lambda e: AFK_COLORS.get(str(e.data.get("status")), UNCATEGORIZED_COLOR),
+                title, kind, bucket.name, events, lambda e: e.data.get("status"),
+                color_of_key=lambda status: AFK_COLORS.get(str(status), UNCATEGORIZED_COLOR),
+            )  # fmt: skip
+        elif kind == "web":  # key on the URL; its domain (parsed once per URL) colours it
+            lane = make_lane(
+                title, kind, bucket.name, events,
+                lambda e: (e.data.get("url"), e.data.get("title")),
+                color_of_key=lambda key: stable_color(
+                    event_label("web", {"url": key[0], "title": key[1]})
+                ),
             )  # fmt: skip
         else:
             lane = make_lane(
-                title, kind, bucket.name, by_bucket[bucket.name],
-                lambda e, k=kind: stable_color(event_label(k, e.data)),  # type: ignore[misc]
+                title, kind, bucket.name, events,
+                lambda e, k=kind: event_label(k, e.data),  # type: ignore[misc]
+                color_of_key=stable_color,
             )  # fmt: skip
         lanes.append(lane)
     return lanes

@@ -7,7 +7,7 @@ from datetime import datetime
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QLabel, QSplitter, QToolTip, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QSplitter, QToolTip, QVBoxLayout, QWidget
 
 from core.event import Event
 from timelygator_gui.event_details import EventDetails, describe_event
@@ -106,6 +106,12 @@ class TimelineView(QWidget):
         self._rebin_timer.timeout.connect(self.rebin)
         self.view_box.sigXRangeChanged.connect(lambda *_: self._rebin_timer.start())
         self.view_box.sigResized.connect(lambda *_: self._rebin_timer.start())
+        # Hover details wait until the pointer rests: no lookup or tooltip per mouse move.
+        self._hover_pos: QPointF | None = None
+        self._hover_timer = QTimer(self)
+        self._hover_timer.setSingleShot(True)
+        self._hover_timer.setInterval(60)
+        self._hover_timer.timeout.connect(self._show_hover)
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.plot.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         self.plot.sig_key_zoom.connect(self.zoom)
@@ -179,7 +185,15 @@ class TimelineView(QWidget):
         return None if index is None else (lane, index)
 
     def _on_mouse_moved(self, pos: QPointF) -> None:
-        if not self.view_box.sceneBoundingRect().contains(pos):
+        if QApplication.mouseButtons() != Qt.MouseButton.NoButton:
+            self._hover_timer.stop()  # dragging: no hover work while panning
+            return
+        self._hover_pos = QPointF(pos)
+        self._hover_timer.start()
+
+    def _show_hover(self) -> None:
+        pos = self._hover_pos
+        if pos is None or not self.view_box.sceneBoundingRect().contains(pos):
             return
         point = self.view_box.mapSceneToView(pos)
         hit = self.span_at(point.x(), point.y())
