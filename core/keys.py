@@ -47,6 +47,7 @@ _FORMAT = "timelygator-key"
 
 # scrypt cost: N=2**17, r=8, p=1 (OWASP's recommendation; ~0.3 s and 128 MiB once per unlock).
 SCRYPT_N = 2**17
+_SCRYPT_MAXMEM = 1 << 30  # OpenSSL's limit for hashlib.scrypt (N=2**17, r=8 needs 128 MiB)
 SCRYPT_R = 8
 SCRYPT_P = 1
 
@@ -87,8 +88,14 @@ def _unb64(text: str) -> bytes:
 
 
 def _derive(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    kdf = Scrypt(salt=salt, length=32, n=n, r=r, p=p)
-    return kdf.derive(passphrase.encode("utf-8"))
+    # hashlib's scrypt (OpenSSL) releases the GIL while it works: unlocking on a worker then
+    # leaves the GUI thread free (cryptography's Scrypt holds the GIL for the ~0.4 s).
+    # Both compute the same RFC 7914 scrypt; cryptography's is the fallback.
+    secret = passphrase.encode("utf-8")
+    try:
+        return hashlib.scrypt(secret, salt=salt, n=n, r=r, p=p, maxmem=_SCRYPT_MAXMEM, dklen=32)
+    except (AttributeError, ValueError):  # no OpenSSL scrypt, or beyond its memory limit
+        return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(secret)
 
 
 def wrap_key(key: DataKey, passphrase: str) -> dict[str, Any]:
