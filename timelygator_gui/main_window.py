@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QToo
 from core.errors import TimelyGatorError
 from core.event import Event
 from core.services import Services
+from timelygator_gui import heap
 from timelygator_gui.activity_view import ActivityView
 from timelygator_gui.date_navigator import DateNavigator
 from timelygator_gui.date_range import DateRange, RangeMode
@@ -245,6 +246,7 @@ class MainWindow(QMainWindow):
 
         def shown(result: Any) -> None:
             self.trends.set_data(*result)
+            heap.settle()
             self.sig_trends_loaded.emit()
 
         self.runner.run(
@@ -268,6 +270,7 @@ class MainWindow(QMainWindow):
 
         def shown(result: Any) -> None:
             self.search.show_result(result, rng.label())
+            heap.settle()
             self.sig_search_done.emit()
 
         def failed(exc: BaseException) -> None:

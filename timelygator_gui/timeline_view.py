@@ -10,6 +10,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QLabel, QSplitter, QToolTip, QVBoxLayout, QWidget
 
 from core.event import Event
+from timelygator_gui import heap
 from timelygator_gui.event_details import EventDetails, describe_event
 from timelygator_gui.range_data import RangeData
 from timelygator_gui.span_item import SpanItem
@@ -135,6 +136,7 @@ class TimelineView(QWidget):
         self.view_box.setXRange(*self.data_extent(), padding=0)
         self.details.clear_event()
         self.rebin()
+        heap.settle()
 
     def data_extent(self) -> tuple[float, float]:
         """The range with activity (plus a margin), or the whole range when empty."""

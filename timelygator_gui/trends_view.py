@@ -74,6 +74,9 @@ class HoursAxis(pg.AxisItem):  # type: ignore[misc]
         return [f"{v:g} h" for v in values]
 
 
+LABEL_MARGIN = 0.09  # room right of the bars for the average's label: ~9% of the width
+
+
 class TrendsView(QWidget):
     """Stacked daily bars by category, an average line, a legend and a summary line."""
 
@@ -122,10 +125,11 @@ class TrendsView(QWidget):
                 pos=average / 3.6e9, angle=0,
                 pen=pg.mkPen("#d62728", width=2, style=Qt.PenStyle.DashLine),
                 label=f"average {format_duration(average)}",
-                labelOpts={"position": 0.95, "color": "#d62728"},
+                # In a margin right of the last bar, just above the line: never over a bar.
+                labelOpts={"position": 1.0, "color": "#d62728", "anchors": [(1, 1), (1, 1)]},
             )  # fmt: skip
             self.plot.addItem(line)
-            self.plot.setXRange(-0.6, n - 0.4, padding=0)
+            self.plot.setXRange(-0.6, n - 0.4 + max(1.5, LABEL_MARGIN * n), padding=0)
             self.plot.setYRange(0, max(1.0, float(base.max()) * 1.15), padding=0)
             step = max(1, n // 10)
             self._axis.setTicks(
