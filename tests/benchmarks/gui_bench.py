@@ -147,7 +147,7 @@ def main() -> int:
         else:
             print(out.stderr[-2000:], file=sys.stderr)
 
-    from PySide6.QtCore import QElapsedTimer, QPoint, QPointF, Qt, QTimer  # noqa: TID251
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QPoint, QPointF, Qt, QTimer  # noqa: TID251
     from PySide6.QtGui import QMouseEvent, QWheelEvent  # noqa: TID251
     from PySide6.QtWidgets import QApplication  # noqa: TID251
 
@@ -176,10 +176,13 @@ def main() -> int:
         last[0] = clock.elapsed()
         heartbeat.start()
 
+    wake = QTimer()  # spin() sleeps in the event loop like the app does (no busy loop
+    wake.start(2)  # holding the GIL against the workers), waking at least every 2 ms
+
     def spin(cond, timeout=60.0) -> None:  # type: ignore[no-untyped-def]
         end = time.perf_counter() + timeout
         while not cond() and time.perf_counter() < end:
-            app.processEvents()
+            app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
 
     import gc
 
