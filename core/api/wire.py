@@ -1,7 +1,10 @@
 """Events and buckets on the wire (ActivityWatch's format), parsed and written by hand.
 
 This is the hot path of the API: events are validated here without a pydantic model per
-event and responses are serialised with one ``json.dumps`` over plain lists and dicts.
+event, bodies are parsed with orjson (the standard library decides whatever orjson would
+read differently) and event responses are serialised with orjson over plain lists and dicts.
+Every shortcut here has an exact slow twin (``parse_iso``, ``format_iso``, ``json``) that
+decides anything unusual, so results and error messages are those of the plain code.
 The pydantic schemas in ``core.api.schemas`` describe the same shapes for OpenAPI.
 """
 
@@ -9,16 +12,19 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection
 from starlette.responses import Response
 
+from core import reader
 from core.errors import ValidationError
 from core.event import BucketInfo, Event
-from core.reader import FAR_FUTURE_US, FAR_PAST_US
-from core.timeutil import US_PER_S, format_iso, parse_iso, seconds_to_us
+from core.timeutil import US_PER_S, format_iso, parse_iso, seconds_to_us, to_us
 
 EVENT_KEYS = frozenset({"id", "timestamp", "duration", "data"})
 # A century: longer "events" are input errors (and keep end_us far inside int64).
@@ -37,8 +43,30 @@ def _reject_constant(name: str) -> Any:
     raise ValidationError(f"{name} is not valid JSON.")
 
 
+# orjson turns integers outside 64 bits into floats; any run of 19 digits goes to ``json``.
+_LONG_DIGITS = re.compile(rb"\d{19}")
+# orjson reads any depth, ``json`` stops near the recursion limit (a 400): a body that could
+# be 256 levels deep (512 bytes) is measured by orjson.dumps, which stops at 255 levels.
+_DEEP_POSSIBLE = 512
+
+
 def loads(raw: bytes | str) -> Any:
-    """Parse a request body; anything that is not strict JSON is a 400."""
+    """Parse a request body; anything that is not strict JSON is a 400.
+
+    orjson reads what it accepts exactly as ``json`` does, except integers past 64 bits and
+    very deep nesting, which are kept away from it; everything it refuses (NaN, lone
+    surrogates, a BOM, UTF-16, bad JSON) is decided by ``json``, so the results and
+    messages are the standard library's.
+    """
+    if isinstance(raw, bytes) and _LONG_DIGITS.search(raw) is None:
+        try:
+            value = orjson.loads(raw)
+            if len(raw) < _DEEP_POSSIBLE:
+                return value
+            orjson.dumps(value)
+            return value
+        except (orjson.JSONDecodeError, TypeError):
+            pass
     try:
         return json.loads(raw, parse_constant=_reject_constant)
     except ValidationError:
@@ -66,19 +94,48 @@ def message(text: str, status: int, headers: dict[str, str] | None = None) -> JS
     return JSONBytes({"message": text}, status_code=status, headers=headers)
 
 
+def dumps_events(value: Any) -> bytes:
+    """Event(s) on the wire: orjson, or ``dumps`` for what orjson refuses (huge integers)."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return dumps(value)
+
+
 # -- events out -------------------------------------------------------------------------------
+_DAY_US = 86_400 * US_PER_S
+_DAY_PREFIX: dict[int, str] = {}  # day number since the epoch -> "YYYY-MM-DDT"
+_TWO_DIGITS = tuple(f"{n:02d}" for n in range(60))
+
+
+def utc_iso(us: int) -> str:
+    """``format_iso`` (UTC, microseconds, ``+00:00``) with the date part cached per day."""
+    day, rest = divmod(us, _DAY_US)
+    prefix = _DAY_PREFIX.get(day)
+    if prefix is None:
+        prefix = format_iso(day * _DAY_US)[:11]
+        if len(_DAY_PREFIX) >= 100_000:
+            _DAY_PREFIX.clear()
+        _DAY_PREFIX[day] = prefix
+    seconds, frac = divmod(rest, US_PER_S)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    two = _TWO_DIGITS
+    return f"{prefix}{two[hours]}:{two[minutes]}:{two[seconds]}.{frac:06d}+00:00"
+
+
 def event_out(event: Event) -> dict[str, Any]:
     """Exactly the four keys aw-client accepts; timestamp in UTC with microseconds."""
     return {
         "id": event.id,
-        "timestamp": format_iso(event.start_us),
+        "timestamp": utc_iso(event.start_us),
         "duration": (event.end_us - event.start_us) / US_PER_S,
         "data": event.data,
     }
 
 
 def events_out(events: list[Event]) -> list[dict[str, Any]]:
-    fmt = format_iso
+    fmt = utc_iso
     return [
         {
             "id": e.id,
@@ -90,17 +147,6 @@ def events_out(events: list[Event]) -> list[dict[str, Any]]:
     ]
 
 
-# Same range rule as ``core.reader.get_events`` (overlap with [start, end], clipped, newest
-# first), but returning the stored JSON text of ``data`` so it is never parsed and re-dumped.
-_RAW_RANGE_SQL = (
-    "SELECT id, max(start_us, :s), min(end_us, :e), data FROM events "
-    "WHERE bucket_id = :b AND start_us <= :e "
-    "AND start_us >= :s - (SELECT max_duration_us FROM buckets WHERE id = :b) "
-    "AND end_us >= :s "
-    "ORDER BY start_us DESC, id DESC"
-)
-
-
 def events_json(
     conn: Connection,
     bucket_key: int,
@@ -108,26 +154,8 @@ def events_json(
     end_us: int | None,
     limit: int | None,
 ) -> bytes:
-    """The JSON array of a range read, built from stored rows without parsing ``data``."""
-    if limit == 0:
-        return b"[]"
-    params = {
-        "b": bucket_key,
-        "s": FAR_PAST_US if start_us is None else start_us,
-        "e": FAR_FUTURE_US if end_us is None else end_us,
-    }
-    sql = _RAW_RANGE_SQL
-    if limit is not None and limit > 0:
-        sql += " LIMIT :limit"
-        params["limit"] = limit
-    rows = conn.exec_driver_sql(sql, params).all()
-    fmt = format_iso
-    parts = [
-        f'{{"id":{r[0]},"timestamp":"{fmt(r[1])}","duration":{(r[2] - r[1]) / US_PER_S!r},'
-        f'"data":{r[3]}}}'
-        for r in rows
-    ]
-    return ("[" + ",".join(parts) + "]").encode()
+    """The JSON array of a range read, built by SQLite from stored rows (``data`` unparsed)."""
+    return reader.events_json(conn, bucket_key, start_us, end_us, limit).encode()
 
 
 def bucket_out(bucket: BucketInfo) -> dict[str, Any]:
@@ -148,17 +176,80 @@ def bucket_out(bucket: BucketInfo) -> dict[str, Any]:
 
 
 # -- events in --------------------------------------------------------------------------------
+# The forms clients send (aw-client: isoformat(); browsers: toISOString()). For these,
+# ``parse_iso``'s clean-ups (strip, "+" read as a space, long fractions) change nothing.
+_PLAIN_ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})?")
+_INT64 = 2**63
+
+
+def parse_timestamp(text: str) -> tuple[int, int | None]:
+    """``parse_iso`` (same results, same errors), without its clean-ups for plain forms."""
+    if _PLAIN_ISO.fullmatch(text) is not None:
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return parse_iso(text)  # e.g. month 13: parse_iso raises its own message
+        offset = moment.utcoffset()
+        return to_us(moment), None if offset is None else int(offset.total_seconds())
+    return parse_iso(text)
+
+
+def _unicode(text: str) -> bool:
+    """False for text with a lone UTF-16 surrogate (valid in JSON, not storable as UTF-8)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _small_flat(data: dict[Any, Any], max_bytes: int) -> bool:
+    """True when ``data`` is one level of plain values whose JSON surely fits ``max_bytes``.
+
+    A bound, not a measurement: a string costs at most 6 characters per character (\\uXXXX)
+    plus quotes, a key as much plus ':' and ','. False means "check it the exact way".
+    """
+    bound = 2
+    for key, value in data.items():
+        if type(key) is not str or not _unicode(key):
+            return False
+        kind = type(value)
+        if kind is str:
+            if not _unicode(value):
+                return False
+            bound += 6 * len(value) + 2
+        elif kind is int:
+            if not -_INT64 < value < _INT64:
+                return False
+            bound += 20
+        elif kind is float:
+            if not math.isfinite(value):
+                return False
+            bound += 32
+        elif value is None or kind is bool:
+            bound += 5
+        else:
+            return False
+        bound += 6 * len(key) + 4
+    return bound <= max_bytes
+
+
 def check_data(data: Any, limits: DataLimits, what: str = "An event's data") -> dict[str, Any]:
     """``data`` must be a JSON object within the size and nesting limits."""
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ValidationError(f"{what} must be a JSON object.")
-    if data:
+    if data and not (limits.max_depth >= 1 and _small_flat(data, limits.max_bytes)):
         try:
-            size = len(json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False))
+            text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError, RecursionError):
             raise ValidationError(f"{what} must be plain JSON.") from None
+        if not _unicode(text):
+            raise ValidationError(f"{what} has text that is not valid Unicode (a lone surrogate).")
+        size = len(text)
         if size > limits.max_bytes:
             raise ValidationError(
                 f"{what} is too large ({size} bytes; the limit is {limits.max_bytes})."
@@ -192,7 +283,7 @@ def parse_event(obj: Any, limits: DataLimits) -> Event:
     timestamp = obj.get("timestamp")
     if not isinstance(timestamp, str):
         raise ValidationError("An event needs a 'timestamp' (ISO 8601 string).")
-    start_us, offset_s = parse_iso(timestamp)
+    start_us, offset_s = parse_timestamp(timestamp)
     duration = obj.get("duration", 0)
     if duration is None:
         duration = 0
@@ -227,6 +318,6 @@ def parse_time_param(value: str | None, name: str) -> int | None:
     if value is None or value == "":
         return None
     try:
-        return parse_iso(value)[0]
+        return parse_timestamp(value)[0]
     except ValidationError:
         raise ValidationError(f"'{name}' is not an ISO 8601 timestamp.") from None

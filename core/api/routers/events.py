@@ -1,4 +1,8 @@
-"""Events of a bucket: list (range, limit), count, insert/update, get, delete, heartbeat."""
+"""Events of a bucket: list (range, limit), count, insert/update, get, delete, heartbeat.
+
+The list, count, insert and heartbeat routes are normally answered by ``core.api.fastroutes``
+in front of these (same behaviour); these answer whatever it passes on, and document them.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from core.api.routing import route
 from core.api.schemas import EventIn, EventOut, Message
 from core.api.wire import (
     JSONBytes,
-    dumps,
+    dumps_events,
     event_out,
     events_json,
     events_out,
@@ -127,10 +131,10 @@ async def insert_events(
     events, many = parse_events(body, ctx.limits, ctx.config.max_events_per_request)
     stored = await ctx.wait(ctx.services.writer.insert_events(key, events))
     if not many:
-        return JSONBytes(event_out(stored[0]))
+        return JSONBytes(dumps_events(event_out(stored[0])))
     if len(stored) > 1000:
-        return JSONBytes(await run_in_threadpool(lambda: dumps(events_out(stored))))
-    return JSONBytes(events_out(stored))
+        return JSONBytes(await run_in_threadpool(lambda: dumps_events(events_out(stored))))
+    return JSONBytes(dumps_events(events_out(stored)))
 
 
 @route(
@@ -143,7 +147,7 @@ async def insert_events(
 async def get_event(bucket_id: BucketId, event_id: EventId, ctx: Ctx, who: ReadAccess) -> JSONBytes:
     key = await ctx.bucket_key(who.user_id, bucket_id)
     event = await ctx.read(lambda conn: reader.get_event(conn, key, event_id))
-    return JSONBytes(event_out(event))
+    return JSONBytes(dumps_events(event_out(event)))
 
 
 @route(
@@ -186,4 +190,4 @@ async def heartbeat(
     event = parse_event(await _body(request), ctx.limits)
     event.id = None
     merged = await ctx.wait(ctx.services.writer.heartbeat(key, event, pulsetime))
-    return JSONBytes(event_out(merged))
+    return JSONBytes(dumps_events(event_out(merged)))

@@ -1,0 +1,260 @@
+"""The wire shortcuts give what their plain twins give: JSON, timestamps, data checks, reads."""
+
+from __future__ import annotations
+
+import json
+import math
+import string
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core import reader
+from core.api import wire
+from core.api.wire import DataLimits
+from core.errors import ValidationError
+from core.event import Event
+from core.paths import resolve_dirs
+from core.services import Services
+from core.timeutil import format_iso, parse_iso
+from tests.api.conftest import DictKeyring
+
+MIN_US = -62_135_596_800_000_000  # 0001-01-01
+MAX_US = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999
+
+
+def plain_loads(raw: bytes) -> Any:
+    """The body parser as it was: the standard library only."""
+
+    def reject(name: str) -> Any:
+        raise ValidationError(f"{name} is not valid JSON.")
+
+    try:
+        return json.loads(raw, parse_constant=reject)
+    except ValidationError:
+        raise
+    except (ValueError, RecursionError):
+        raise ValidationError("The request body is not valid JSON.") from None
+
+
+def outcome(fn: Any, *args: Any) -> Any:
+    try:
+        return ("ok", fn(*args))
+    except ValidationError as exc:
+        return ("error", str(exc))
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal, with float types and -0.0 and NaN told apart (== alone would not)."""
+    if isinstance(a, float) or isinstance(b, float):
+        return (
+            type(a) is type(b)
+            and (a == b or (math.isnan(a) and math.isnan(b)))
+            and math.copysign(1, a) == math.copysign(1, b)
+        )
+    if isinstance(a, dict):
+        return type(b) is dict and list(a) == list(b) and all(same(v, b[k]) for k, v in a.items())
+    if isinstance(a, list):
+        return type(b) is list and len(a) == len(b) and all(map(same, a, b))
+    return type(a) is type(b) and a == b
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**80), max_value=2**80)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(json_values)
+def test_loads_matches_the_standard_library_on_json(value: Any) -> None:
+    raw = json.dumps(value).encode()
+    expected = outcome(plain_loads, raw)
+    got = outcome(wire.loads, raw)
+    assert got[0] == expected[0]
+    assert same(got[1], expected[1])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.binary(max_size=40) | st.text(alphabet='[]{}",:0123456789.eE+-tru\\ \ud800', max_size=30))
+def test_loads_matches_the_standard_library_on_anything(raw: Any) -> None:
+    raw = raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogatepass")
+    expected, got = outcome(plain_loads, raw), outcome(wire.loads, raw)
+    assert got[0] == expected[0]
+    assert same(got[1], expected[1]) if got[0] == "ok" else got == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"18446744073709551616",
+        b"-9223372036854775809",
+        b'{"a": 123456789012345678901234567890}',
+        b"1e400",
+        b"[NaN]",
+        b"[-Infinity]",
+        b'"\\ud800"',
+        b"\xef\xbb\xbf[1]",
+        "[1, 2]".encode("utf-16"),
+        b"[1,]",
+        b"",
+        b"[" * 2000 + b"]" * 2000,
+    ],
+)
+def test_loads_edge_cases(raw: bytes) -> None:
+    expected, got = outcome(plain_loads, raw), outcome(wire.loads, raw)
+    assert got[0] == expected[0]
+    assert same(got[1], expected[1]) if got[0] == "ok" else got == expected
+
+
+timestamps = st.datetimes(
+    min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.none()
+).flatmap(
+    lambda moment: st.sampled_from(
+        [
+            moment.isoformat(),
+            moment.isoformat(timespec="seconds"),
+            moment.isoformat(timespec="milliseconds") + "Z",
+            moment.replace(tzinfo=UTC).isoformat(),
+            moment.replace(tzinfo=timezone(timedelta(hours=5, minutes=30))).isoformat(),
+            moment.replace(tzinfo=timezone(-timedelta(hours=11))).isoformat(),
+            moment.isoformat() + "1234",
+            moment.isoformat(sep=" "),
+            " " + moment.isoformat() + " ",
+            moment.isoformat() + " 02:00",
+        ]
+    )
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(timestamps | st.text(alphabet="0123456789-:T.Z+ ", max_size=34))
+def test_parse_timestamp_matches_parse_iso(text: str) -> None:
+    assert outcome(wire.parse_timestamp, text) == outcome(parse_iso, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024-13-01T10:00:00Z",
+        "2024-02-30T10:00:00+00:00",
+        "2024-05-01T24:00:00",
+        "2024-05-01T10:00:00+24:00",
+        "0000-01-01T00:00:00",
+        "9999-12-31T23:59:59.999999-23:59",
+        "2024-05-01T10:00:00.1234567",
+        "2024-05-01T10:00:00+02:00:30",
+    ],
+)
+def test_parse_timestamp_edge_cases(text: str) -> None:
+    assert outcome(wire.parse_timestamp, text) == outcome(parse_iso, text)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.integers(min_value=MIN_US, max_value=MAX_US))
+def test_utc_iso_matches_format_iso(us: int) -> None:
+    assert wire.utc_iso(us) == format_iso(us)
+
+
+def exact_check(data: Any, limits: DataLimits) -> Any:
+    """check_data without the shortcut (data always measured)."""
+    flat = wire._small_flat
+    try:
+        wire._small_flat = lambda *_args: False  # type: ignore[assignment]
+        return outcome(wire.check_data, data, limits)
+    finally:
+        wire._small_flat = flat
+
+
+plain_values = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats()
+    | st.text(alphabet=string.printable + 'é日\ud800\U0001f600\x00\n"\\', max_size=40)
+)
+data_values = st.dictionaries(
+    st.text(alphabet=string.ascii_letters + "\n\ud800é", max_size=6),
+    plain_values | st.lists(plain_values, max_size=2) | st.dictionaries(st.text(), plain_values),
+    max_size=6,
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(data_values, st.integers(min_value=0, max_value=400), st.integers(min_value=0, max_value=3))
+def test_check_data_shortcut_matches_the_exact_check(
+    data: dict[str, Any], max_bytes: int, max_depth: int
+) -> None:
+    limits = DataLimits(max_bytes, max_depth)
+    assert outcome(wire.check_data, data, limits) == exact_check(data, limits)
+
+
+# -- reader.events_json ------------------------------------------------------------------------
+@pytest.fixture
+def store(tmp_path: Path, fake_keyring: DictKeyring) -> Iterator[Services]:
+    services = Services.open(resolve_dirs(tmp_path / "data"), create=True, max_delay=0.05)
+    yield services
+    services.close()
+
+
+def expected_json(events: list[Event]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": e.id,
+            "timestamp": format_iso(e.start_us),
+            "duration": (e.end_us - e.start_us) / 1_000_000,
+            "data": e.data,
+        }
+        for e in events
+    ]
+
+
+def test_events_json_is_get_events_on_the_wire(store: Services) -> None:
+    key = store.ensure_bucket("b", type="t", client="c", hostname="h")
+    base = 1_714_557_600_000_000
+    spans = [
+        (base, base + 1),
+        (base, base + 1_500_000),  # the same start: newest id first
+        (base + 7, base + 7),
+        (base - 86_400_000_000 * 20_000, base - 86_400_000_000 * 20_000 + 999_999),
+        (-1, 0),
+        (-1_000_001, 5),
+        (MIN_US, MIN_US + 1),
+        (MAX_US - 10, MAX_US),
+        (base + 10**6, base + 10**6 + 3_155_760_000_123_456),
+    ]
+    events = [
+        Event(s, e, {"i": i, "text": 'é\n"', "nested": {"x": [1.5, None]}})
+        for i, (s, e) in enumerate(spans)
+    ]
+    store.writer.insert_events(key, events[::-1]).result()
+    with store.read() as conn:
+        for start, end, limit in [
+            (None, None, None),
+            (None, None, -1),
+            (None, None, 0),
+            (None, None, 3),
+            (base, None, None),
+            (None, base + 3, None),
+            (base + 1, base + 1_000_000, None),
+            (-500_000, 3, 2),
+            (base + 10**6 + 5, base + 10**6 + 3_000_000_000_000_000, None),
+            (MAX_US + 1, None, None),
+        ]:
+            text = reader.events_json(conn, key, start, end, limit)
+            rows = reader.get_events(conn, key, start, end, limit)
+            assert json.loads(text) == expected_json(rows), (start, end, limit)
+            assert text == wire.events_json(conn, key, start, end, limit).decode()
+        assert reader.events_json(conn, key + 1) == "[]"
