@@ -12,6 +12,7 @@ from core import __version__
 from core.api.config import ApiConfig
 from core.api.context import ApiContext
 from core.api.errors import install_error_handlers
+from core.api.fastroutes import FastRoutes
 from core.api.guard import GuardMiddleware
 from core.api.metrics import MetricsMiddleware
 from core.api.routers import buckets, events, live, query, settings, system, tokens, transfer
@@ -41,6 +42,9 @@ def create_app(services: Services, config: ApiConfig | None = None) -> FastAPI:
     install_error_handlers(app)
     for module in (system, buckets, events, transfer, query, settings, tokens, live):
         app.include_router(module.router)
+    # Innermost first: the fast routes run inside the guard and the metrics, like the router.
+    if config.fast_routes:
+        app.add_middleware(FastRoutes, ctx=ctx, routes=events.router.routes)
     app.add_middleware(GuardMiddleware, config=config)
     app.add_middleware(MetricsMiddleware, metrics=ctx.metrics)
     return app

@@ -46,6 +46,9 @@ class ApiConfig:
     rate_limit_burst: int = 20_000
     docs: bool = True
     access_log: bool = False
+    # Heartbeats, inserts, reads and counts of events answered by core.api.fastroutes (the
+    # same behaviour as the FastAPI routes, which answer them when this is off).
+    fast_routes: bool = True
 
     @property
     def loopback(self) -> bool:

@@ -7,11 +7,13 @@ connection; writes go through the core writer and are awaited without blocking t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -51,6 +53,25 @@ def load_device_id(data_dir: Path) -> str:
     return device_id
 
 
+def _wake(loop: asyncio.AbstractEventLoop, waiter: asyncio.Future[T], future: Future[T]) -> None:
+    """Writer thread (or the loop, if already done): hand the outcome to the loop."""
+    with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+        loop.call_soon_threadsafe(_settle, waiter, future)
+
+
+def _settle(waiter: asyncio.Future[T], future: Future[T]) -> None:
+    if waiter.done():
+        return
+    if future.cancelled():
+        waiter.cancel()
+        return
+    error = future.exception()
+    if error is not None:
+        waiter.set_exception(error)
+    else:
+        waiter.set_result(future.result())
+
+
 class ApiContext:
     """Everything the endpoints share; created by ``create_app``."""
 
@@ -87,14 +108,25 @@ class ApiContext:
 
     @staticmethod
     async def wait(future: Future[T]) -> T:
-        """Await a writer future (resolved after its transaction committed)."""
-        return await asyncio.wrap_future(future)
+        """Await a writer future (resolved after its transaction committed).
+
+        Lighter than ``asyncio.wrap_future``, and one-way: a cancelled request never cancels
+        the write, which the writer applies and commits whether or not anyone still waits.
+        """
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[T] = loop.create_future()
+        future.add_done_callback(partial(_wake, loop, waiter))
+        return await waiter
 
     def _events_stored(self) -> float:
         with self.services.read() as conn:
             return float(reader.total_events(conn))
 
     # -- buckets by name ------------------------------------------------------------------
+    def cached_bucket_key(self, user_id: int, name: str) -> int | None:
+        """The key of this user's bucket ``name`` if it is cached (no lookup)."""
+        return self._bucket_keys.get((user_id, name))
+
     async def bucket_key(self, user_id: int, name: str) -> int:
         """The key of this user's bucket ``name``; NotFoundError (404) for anyone else's."""
         key = self._bucket_keys.get((user_id, name))

@@ -8,8 +8,9 @@ run on the event loop, not the threadpool.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -45,8 +46,11 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_sche
 _UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer"}
 
 
-async def authenticate(request: Request, ctx: ApiContext, scope: str) -> Principal:
-    header = request.headers.get("authorization")
+async def authorize(
+    ctx: ApiContext, header: str | None, client: Sequence[Any] | None, scope: str
+) -> Principal:
+    """Who sends ``header`` (Authorization) from ``client`` (the ASGI (host, port)), with
+    ``scope`` checked and one request taken from their rate limit; 401/403/429 otherwise."""
     if header:
         scheme, _, secret = header.partition(" ")
         secret = secret.strip()
@@ -60,8 +64,8 @@ async def authenticate(request: Request, ctx: ApiContext, scope: str) -> Princip
         principal = Principal(info.user_id, info.id, info.scopes)
         limit_key: object = info.id
     else:
-        client = request.client
-        if not (ctx.compat_mode and client is not None and is_loopback_host(client.host)):
+        host = None if client is None else str(client[0])
+        if not (ctx.compat_mode and host is not None and is_loopback_host(host)):
             raise ApiError(
                 401,
                 "An API token is required: create one with 'timelygator token create' and send "
@@ -69,7 +73,7 @@ async def authenticate(request: Request, ctx: ApiContext, scope: str) -> Princip
                 _UNAUTHORIZED_HEADERS,
             )
         principal = Principal(ctx.services.user_id, None, COMPAT_SCOPES)
-        limit_key = ("compat", client.host)
+        limit_key = ("compat", host)
     if scope not in principal.scopes:
         raise ApiError(403, f"This token does not have the '{scope}' scope.")
     wait = ctx.rate_limiter.hit(limit_key)
@@ -80,6 +84,12 @@ async def authenticate(request: Request, ctx: ApiContext, scope: str) -> Princip
             {"Retry-After": str(max(1, math.ceil(wait)))},
         )
     return principal
+
+
+async def authenticate(request: Request, ctx: ApiContext, scope: str) -> Principal:
+    return await authorize(
+        ctx, request.headers.get("authorization"), request.scope.get("client"), scope
+    )
 
 
 async def require_read(request: Request, ctx: Ctx, _credentials: Credentials) -> Principal:

@@ -51,8 +51,8 @@ async def _validation(_request: Request, exc: Exception) -> Response:
     return message(text, 400)
 
 
-async def _http(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
+def http_error_response(exc: HTTPException) -> Response:
+    """The ``{"message": ...}`` answer to an HTTPException (ApiError among them)."""
     text = exc.detail if isinstance(exc.detail, str) else "Request failed."
     if exc.status_code == 405:
         text = "This method is not allowed here."
@@ -61,8 +61,8 @@ async def _http(_request: Request, exc: Exception) -> Response:
     return message(text, exc.status_code, dict(exc.headers or {}))
 
 
-async def _core(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, TimelyGatorError)
+def core_error_response(exc: TimelyGatorError) -> Response:
+    """The answer to a core error: 404, 400, 409, 503 or 500 by its type."""
     if isinstance(exc, NotFoundError):
         return message(str(exc), 404)
     if isinstance(exc, ValidationError):
@@ -72,6 +72,16 @@ async def _core(_request: Request, exc: Exception) -> Response:
     if isinstance(exc, StorageError):
         return message(str(exc), 503)
     return message(str(exc), 500)
+
+
+async def _http(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return http_error_response(exc)
+
+
+async def _core(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, TimelyGatorError)
+    return core_error_response(exc)
 
 
 async def _unexpected(_request: Request, exc: Exception) -> Response:
