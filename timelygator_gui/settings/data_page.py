@@ -92,6 +92,7 @@ class DataPage(SettingsPage):
         self.backups_kept = QSpinBox()
         self.backups_kept.setRange(1, 100)
         self.backups_kept.setPrefix("keep the last ")
+        self.backups_kept.setSuffix(" backups")
         self.backup_button = QPushButton("Back up now")
         self.backup_status = QLabel("…")
         self.backup_status.setObjectName("backupStatus")
