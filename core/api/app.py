@@ -2,11 +2,19 @@
 
 ``create_app(services, config)`` builds a fresh app over an open ``Services``: nothing is
 created at import time. State lives on ``app.state.ctx`` (``ApiContext``).
+
+Every request passes TimelyGator's own ASGI layers first, outermost first: metrics, the
+guard (Host, CORS, body size), the fast routes (core.api.fastroutes); then FastAPI's stack
+(server errors, exception handlers, routing). The fast routes answer most of the traffic
+without entering FastAPI at all.
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core import __version__
 from core.api.config import ApiConfig
@@ -25,11 +33,20 @@ aw-watcher-web and editor watchers work unchanged). Every route except `/api/0/i
 """
 
 
+class ApiApp(FastAPI):
+    """FastAPI behind TimelyGator's own ASGI layers (``front``, set by ``create_app``)."""
+
+    front: ASGIApp
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.front(scope, receive, send)
+
+
 def create_app(services: Services, config: ApiConfig | None = None) -> FastAPI:
     """A new API app over ``services`` (which stays owned by the caller)."""
     config = config or ApiConfig()
     ctx = ApiContext(services, config)
-    app = FastAPI(
+    app = ApiApp(
         title="TimelyGator API",
         version=__version__,
         description=DESCRIPTION,
@@ -42,9 +59,9 @@ def create_app(services: Services, config: ApiConfig | None = None) -> FastAPI:
     install_error_handlers(app)
     for module in (system, buckets, events, transfer, query, settings, tokens, live):
         app.include_router(module.router)
-    # Innermost first: the fast routes run inside the guard and the metrics, like the router.
+    front: ASGIApp = partial(FastAPI.__call__, app)
     if config.fast_routes:
-        app.add_middleware(FastRoutes, ctx=ctx, routes=events.router.routes)
-    app.add_middleware(GuardMiddleware, config=config)
-    app.add_middleware(MetricsMiddleware, metrics=ctx.metrics)
+        front = FastRoutes(front, ctx, events.router.routes)
+    front = GuardMiddleware(front, config=config)
+    app.front = MetricsMiddleware(front, metrics=ctx.metrics)
     return app

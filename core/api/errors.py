@@ -84,9 +84,14 @@ async def _core(_request: Request, exc: Exception) -> Response:
     return core_error_response(exc)
 
 
-async def _unexpected(_request: Request, exc: Exception) -> Response:
+def unexpected_error_response(exc: Exception) -> Response:
+    """Log an unexpected error (never the request's data) and answer a generic 500."""
     log.error("Unexpected error while answering a request: %s", type(exc).__name__, exc_info=exc)
     return message("Internal error; the request was not completed. See the server log.", 500)
+
+
+async def _unexpected(_request: Request, exc: Exception) -> Response:
+    return unexpected_error_response(exc)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -1,11 +1,12 @@
-"""Lean handlers for the four hottest routes, in front of FastAPI's router.
+"""Lean handlers for the four hottest routes, in front of FastAPI.
 
 Watchers send a heartbeat every second or so, importers post thousands of events, dashboards
-read ranges and counts. For these, FastAPI's routing, dependency injection and parameter
-models cost more than the work itself, so ``FastRoutes`` answers them directly. It sits
-just inside the security layer: the Host check, CORS, body limits and metrics apply to every
-request as before. Its handlers take the steps of the FastAPI endpoints in the same order,
-with the same functions and the same messages:
+read ranges and counts. For these, FastAPI's middleware, routing, dependency injection and
+parameter models cost more than the work itself, so ``FastRoutes`` answers them directly. It
+sits just inside the security layer: the Host check, CORS, body limits and metrics apply to
+every request as before. Errors are answered as FastAPI's exception handlers would (and
+unexpected ones as its server-error middleware would). Its handlers take the steps of the
+FastAPI endpoints in the same order, with the same functions and the same messages:
 
     token and scope (401/403), rate limit (429) -> start/end (400) -> bucket (404)
     -> body (413, 400: nothing stored) -> the writer -> answered after the commit
@@ -34,7 +35,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from core import reader
 from core.api.context import ApiContext
 from core.api.deps import Principal, authorize
-from core.api.errors import core_error_response, http_error_response
+from core.api.errors import (
+    core_error_response,
+    http_error_response,
+    unexpected_error_response,
+)
 from core.api.wire import (
     DataLimits,
     dumps_events,
@@ -216,6 +221,9 @@ class FastRoutes:
         except TimelyGatorError as exc:
             await core_error_response(exc)(scope, receive, send)
             return
+        except Exception as exc:  # as Starlette's ServerErrorMiddleware: answer, then re-raise
+            await unexpected_error_response(exc)(scope, receive, send)
+            raise
         await send(
             {
                 "type": "http.response.start",

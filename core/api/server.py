@@ -127,6 +127,7 @@ class ApiServer:
             log_level="warning",
             access_log=self.config.access_log,
             lifespan="off",
+            ws="none",  # no websocket routes: do not load a websocket library
             timeout_graceful_shutdown=10,
             server_header=False,
         )

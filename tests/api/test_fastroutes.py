@@ -114,7 +114,7 @@ def test_fast_routes_are_installed(make_pair: Callable[..., Pair]) -> None:
     pair.post(f"{url}/heartbeat?pulsetime=1", json=ev())
     stacks = []
     for tc in (pair.fast, pair.plain):
-        layer: Any = tc.app.middleware_stack  # type: ignore[attr-defined]
+        layer: Any = tc.app.front  # type: ignore[attr-defined]
         found = False
         while layer is not None:
             found = found or isinstance(layer, FastRoutes)
@@ -420,3 +420,24 @@ def test_lone_surrogates_are_400_and_the_writer_lives_on(make_pair: Callable[...
     ok = pair.post(f"{url}/events", json=[ev(app="\U0001f600 fine")])
     assert ok.status_code == 200
     assert len(all_events(pair, url)) == 1
+
+
+def test_unexpected_errors_are_a_logged_500(
+    make_pair: Callable[..., Pair], monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    pair = make_pair()
+    url = bucket(pair)
+
+    def broken(*_args: Any) -> Any:
+        raise RuntimeError("boom")
+
+    for tc in (pair.fast, pair.plain):
+        writer = tc.app.state.ctx.services.writer  # type: ignore[attr-defined]
+        monkeypatch.setattr(writer, "heartbeat", broken)
+        monkeypatch.setattr(writer, "insert_events", broken)
+    with caplog.at_level("ERROR", logger="core.api.errors"):
+        resp = pair.post(f"{url}/heartbeat?pulsetime=1", json=ev())
+        pair.post(f"{url}/events", json=[ev()])
+    assert resp.status_code == 500
+    assert "Internal error" in resp.json()["message"]
+    assert sum("RuntimeError" in r.getMessage() for r in caplog.records) == 4
