@@ -20,6 +20,7 @@ from core.services import Services
 from core.writer import WriterState
 from timelygator_gui.api_host import ApiHost
 from timelygator_gui.autostart import Autostart, describe
+from timelygator_gui.away_dialog import AwayPrompt
 from timelygator_gui.change_bridge import ChangeBridge
 from timelygator_gui.crash_handler import CrashHandler
 from timelygator_gui.error_dialog import ErrorDialog
@@ -92,6 +93,7 @@ class AppController(QObject):
         self.ui_settings = QSettings(str(dirs.config / "ui.ini"), QSettings.Format.IniFormat)
         self.window = MainWindow(self.runner, self.ui_settings)
         self.tray = Tray(self)
+        self.away = AwayPrompt(self.window, self.window.category_paths, self.window.record_entry)
         self.window.keep_in_tray = Tray.available()
         self._resume_timer = QTimer(self)
         self._resume_timer.setSingleShot(True)
@@ -192,6 +194,7 @@ class AppController(QObject):
         self.maintenance.start()
         if self.start_watchers:
             self.watcher_host = WatcherHost(services, self.probes, self)
+            self.watcher_host.sig_returned.connect(self.away.ask)
             self.watcher_host.start(session.preferences)
         self._set_tracking(TrackingState.TRACKING if self.start_watchers else TrackingState.PAUSED)
         self.sig_ready.emit()
@@ -304,6 +307,7 @@ class AppController(QObject):
         self.exit_code = code
         self.window.keep_in_tray = False
         self.window.status_label.setText("Saving and closing…")
+        self.away.close()
         if self.maintenance is not None:
             self.maintenance.stop()
         if self.watcher_host is not None:

@@ -24,7 +24,8 @@ from core.timeutil import US_PER_S
 AUTOMATIC = "(automatic, from the rules)"
 
 
-def _category_combo(paths: Sequence[tuple[str, ...]], current: str | None) -> QComboBox:
+def category_combo(paths: Sequence[tuple[str, ...]], current: str | None) -> QComboBox:
+    """Automatic (from the rules) or one of ``paths``; ``current`` preselected."""
     combo = QComboBox()
     combo.addItem(AUTOMATIC, None)
     for path in paths:
@@ -36,6 +37,15 @@ def _category_combo(paths: Sequence[tuple[str, ...]], current: str | None) -> QC
             index = combo.count() - 1
         combo.setCurrentIndex(index)
     return combo
+
+
+def manual_entry(start_us: int, end_us: int, title: str, category: str | None) -> Event:
+    """A manual entry's event (the manual bucket's form): what, when, optional category."""
+    offset = datetime.fromtimestamp(start_us / US_PER_S).astimezone().utcoffset()
+    data: dict[str, object] = {"app": "Manual entry", "title": title.strip()}
+    if category:
+        data[MANUAL_CATEGORY_KEY] = category
+    return Event(start_us, end_us, data, None, int(offset.total_seconds()) if offset else None)
 
 
 class EditEventDialog(QDialog):
@@ -58,7 +68,7 @@ class EditEventDialog(QDialog):
         self.key = key
         self.name = QLineEdit(str(event.data.get(key, "")))
         current = event.data.get(MANUAL_CATEGORY_KEY)
-        self.category = _category_combo(paths, current if isinstance(current, str) else None)
+        self.category = category_combo(paths, current if isinstance(current, str) else None)
         form = QFormLayout(self)
         app = event.data.get("app")
         if app:
@@ -103,7 +113,7 @@ class AddEntryDialog(QDialog):
         for edit in (self.start, self.end):
             edit.setDisplayFormat("yyyy-MM-dd HH:mm")
             edit.setCalendarPopup(True)
-        self.category = _category_combo(paths, None)
+        self.category = category_combo(paths, None)
         self.error = QLabel("")
         self.error.setObjectName("errorText")
         form = QFormLayout(self)
@@ -131,9 +141,4 @@ class AddEntryDialog(QDialog):
     def entry(self) -> Event:
         start_us = self.start.dateTime().toMSecsSinceEpoch() * 1000
         end_us = self.end.dateTime().toMSecsSinceEpoch() * 1000
-        offset = datetime.fromtimestamp(start_us / US_PER_S).astimezone().utcoffset()
-        data: dict[str, object] = {"app": "Manual entry", "title": self.what.text().strip()}
-        if self.category.currentData():
-            data[MANUAL_CATEGORY_KEY] = self.category.currentData()
-        return Event(start_us, end_us, data, None,
-                     int(offset.total_seconds()) if offset else None)  # fmt: skip
+        return manual_entry(start_us, end_us, self.what.text(), self.category.currentData())

@@ -310,7 +310,7 @@ class MainWindow(QMainWindow):
             self.navigator.show_day(day)
 
     # -- editing --------------------------------------------------------------------------------
-    def _category_paths(self) -> list[tuple[str, ...]]:
+    def category_paths(self) -> list[tuple[str, ...]]:
         if self.session is None:
             return []
         return sorted({c.path for c in self.session.categories})
@@ -331,7 +331,7 @@ class MainWindow(QMainWindow):
         if selected is None or self.editor is None:
             return
         bucket_key, event = selected
-        dialog = EditEventDialog(event, self._category_paths(), self)
+        dialog = EditEventDialog(event, self.category_paths(), self)
         if dialog.exec() == EditEventDialog.DialogCode.Accepted:
             self.undo_stack.push(
                 UpdateEventCommand(self.editor, bucket_key, event, dialog.edited())
@@ -352,10 +352,17 @@ class MainWindow(QMainWindow):
             return
         x0, x1 = self.timeline.visible_range()
         mid = datetime.fromtimestamp((x0 + x1) / 2).replace(second=0, microsecond=0)
-        dialog = AddEntryDialog(mid, mid + timedelta(minutes=30), self._category_paths(), self)
+        dialog = AddEntryDialog(mid, mid + timedelta(minutes=30), self.category_paths(), self)
         if dialog.exec() != AddEntryDialog.DialogCode.Accepted:
             return
-        entry = dialog.entry()
+        self.record_entry(dialog.entry())
+
+    def record_entry(self, entry: Event) -> None:
+        """Store a manual entry in the manual bucket as an undoable command."""
+        session = self.session
+        editor = self.editor
+        if session is None or editor is None:
+            return
         name = manual_bucket_name()
         services = session.services
 

@@ -63,6 +63,9 @@ class WatcherHost(QObject):
 
     sig_status_changed = Signal(str, object)
     """A watcher changed state: its name and WatcherStatus (any thread -> GUI thread)."""
+    # qint64: microsecond times do not fit the 32-bit C++ int that Signal(int) carries.
+    sig_returned = Signal("qint64", "qint64")  # type: ignore[arg-type]  # stubs want types
+    """The user came back after a long absence: away start and end, UTC us (any thread)."""
 
     def __init__(
         self, services: Services, probes: Probes | None = None, parent: QObject | None = None
@@ -102,6 +105,7 @@ class WatcherHost(QObject):
             watchers_config(prefs),
             probes=self.probes,
             on_status=lambda name, status: self.sig_status_changed.emit(name, status),
+            on_returned=lambda start_us, end_us: self.sig_returned.emit(start_us, end_us),
         )
         for supervisor in self.watchers.supervisors:
             thread = QThread()

@@ -1,0 +1,138 @@
+"""Away time: a return from a long absence asks what it was; "record" stores a manual entry."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from core.analytics.classifier import MANUAL_CATEGORY_KEY
+from core.paths import AppDirs
+from core.services import Services
+from core.timeutil import to_us
+from timelygator_gui.app_controller import AppController
+from timelygator_gui.autostart import Autostart
+from timelygator_gui.away_dialog import AwayDialog, away_question
+from timelygator_gui.edit_commands import manual_bucket_name
+from timelygator_gui.preferences import Preferences
+from timelygator_gui.watcher_host import WatcherHost
+from watchers.headless import Probes
+
+
+class SequenceIdleProbe:
+    """Idle seconds from a list, the last value repeating."""
+
+    def __init__(self, *idle_s: float) -> None:
+        self.values = list(idle_s)
+
+    def seconds_since_input(self) -> float:
+        return self.values.pop(0) if len(self.values) > 1 else self.values[0]
+
+
+class NoWindow:
+    def active_window(self) -> None:
+        return None
+
+
+def _us(h: int, m: int) -> int:
+    return to_us(datetime(2025, 3, 4, h, m).astimezone())
+
+
+def test_question_text() -> None:
+    assert away_question(_us(10, 12), _us(11, 5)) == (
+        "You were away 10:12–11:05 (53 min). What were you doing?"  # noqa: RUF001
+    )
+    assert "(1 h 05 min)" in away_question(_us(10, 0), _us(11, 5))
+
+
+def test_afk_return_emits_sig_returned(services: Services, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A fake idle probe: away for 20 minutes, then input again."""
+    host = WatcherHost(services, Probes(window=NoWindow(), idle=SequenceIdleProbe(1200.0, 0.0)))
+    prefs = Preferences()
+    prefs.watchers.window_enabled = prefs.watchers.web_enabled = False
+    prefs.watchers.afk_poll_s = 0.02
+    prefs.watchers.afk_timeout_s = 60.0
+    before = services.clock.now_us()
+    with qtbot.waitSignal(host.sig_returned, timeout=5000) as blocker:
+        host.start(prefs)
+    assert host.stop()
+    start_us, end_us = blocker.args
+    assert end_us - start_us >= 1199 * 1_000_000
+    assert before - 1201 * 1_000_000 <= start_us <= before - 1199 * 1_000_000 + 1_000_000
+
+
+@pytest.fixture
+def controller(dirs: AppDirs, tmp_path: Path, qtbot) -> AppController:  # type: ignore[no-untyped-def]
+    Services.open(dirs, None).close()  # not a first run: opens with the (fake) keyring
+    app = AppController(
+        dirs,
+        probes=Probes(window=NoWindow(), idle=SequenceIdleProbe(0.0)),
+        autostart=Autostart("linux", home=tmp_path, environ={}),
+    )
+    qtbot.addWidget(app.window)
+    with qtbot.waitSignal(app.sig_ready, timeout=20_000):
+        app.start()
+    return app
+
+
+def _finish(app: AppController, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Quit inside the test (pytest-qt deletes the window before fixtures tear down)."""
+    with qtbot.waitSignal(app.sig_finished, timeout=30_000):
+        app.quit()
+    app.runner.wait()
+    app.lifecycle.wait()
+    app.tray.menu.deleteLater()
+    app.deleteLater()
+
+
+def test_record_away_time_as_manual_entry(controller: AppController, qtbot) -> None:  # type: ignore[no-untyped-def]
+    host = controller.watcher_host
+    services = controller.services
+    assert host is not None and services is not None
+    host.sig_returned.emit(_us(9, 0), _us(9, 20))
+    first = controller.away.dialog
+    assert isinstance(first, AwayDialog)
+    qtbot.addWidget(first)
+    assert not first.isModal()
+    # A newer return replaces the unanswered question: still one dialog.
+    host.sig_returned.emit(_us(10, 12), _us(11, 5))
+    dialog = controller.away.dialog
+    assert dialog is first
+    assert dialog.question.text() == (
+        "You were away 10:12–11:05 (53 min). What were you doing?"  # noqa: RUF001
+    )
+    qtbot.keyClicks(dialog.what, "Lunch with the design team")
+    dialog.category.setCurrentIndex(dialog.category.findData("Work > Meetings"))
+    assert dialog.category.currentIndex() > 0
+    bucket = manual_bucket_name()
+    with qtbot.waitSignal(controller.window.sig_range_loaded, timeout=10_000):
+        qtbot.mouseClick(dialog.record_button, Qt.MouseButton.LeftButton)
+    assert controller.away.dialog is None
+    stored = services.events(bucket)
+    assert [(e.start_us, e.end_us, e.data["title"]) for e in stored] == [
+        (_us(10, 12), _us(11, 5), "Lunch with the design team")
+    ]
+    assert stored[0].data[MANUAL_CATEGORY_KEY] == "Work > Meetings"
+    assert stored[0].data["$manual"] is True
+    # Undoable like any manual entry.
+    with qtbot.waitSignal(controller.window.sig_range_loaded, timeout=10_000):
+        controller.window.undo_stack.undo()
+    assert services.events(bucket) == []
+    _finish(controller, qtbot)
+
+
+def test_keep_as_away_records_nothing(controller: AppController, qtbot) -> None:  # type: ignore[no-untyped-def]
+    host = controller.watcher_host
+    services = controller.services
+    assert host is not None and services is not None
+    host.sig_returned.emit(_us(14, 0), _us(14, 30))
+    dialog = controller.away.dialog
+    assert dialog is not None
+    qtbot.addWidget(dialog)
+    qtbot.mouseClick(dialog.keep_button, Qt.MouseButton.LeftButton)
+    assert controller.away.dialog is None
+    assert controller.window.undo_stack.count() == 0
+    assert manual_bucket_name() not in [b.name for b in services.buckets()]
+    _finish(controller, qtbot)
