@@ -42,13 +42,14 @@ from core.api.errors import (
 )
 from core.api.wire import (
     DataLimits,
+    ParsedEvents,
     dumps_events,
     event_out,
     events_json,
-    events_out,
+    inserted_out,
     loads,
     parse_event,
-    parse_events,
+    parse_insert,
     parse_time_param,
 )
 from core.errors import TimelyGatorError, ValidationError
@@ -134,12 +135,12 @@ async def _parse_body(receive: Receive) -> Any:
     return loads(raw)
 
 
-def _parse_insert(raw: bytes, limits: DataLimits, max_events: int) -> tuple[list[Event], bool]:
-    return parse_events(loads(raw), limits, max_events)
+def _parse_insert(raw: bytes, limits: DataLimits, max_events: int) -> ParsedEvents:
+    return parse_insert(loads(raw), limits, max_events)
 
 
-def _serialise(events: list[Event]) -> bytes:
-    return dumps_events(events_out(events))
+def _serialise(parsed: ParsedEvents, stored: list[Event]) -> bytes:
+    return dumps_events(inserted_out(parsed, stored))
 
 
 class FastRoutes:
@@ -266,15 +267,15 @@ class FastRoutes:
             raise ValidationError("A JSON request body is required.")
         limits, most = ctx.limits, ctx.config.max_events_per_request
         if len(raw) > PARSE_INLINE_BYTES:
-            events, many = await run_in_threadpool(_parse_insert, raw, limits, most)
+            parsed = await run_in_threadpool(_parse_insert, raw, limits, most)
         else:
-            events, many = _parse_insert(raw, limits, most)
-        stored = await ctx.wait(ctx.services.writer.insert_events(key, events))
-        if not many:
+            parsed = _parse_insert(raw, limits, most)
+        stored = await ctx.wait(ctx.services.writer.insert_events(key, parsed.events))
+        if not parsed.many:
             return dumps_events(event_out(stored[0]))
         if len(stored) > SERIALISE_INLINE_EVENTS:
-            return await run_in_threadpool(_serialise, stored)
-        return _serialise(stored)
+            return await run_in_threadpool(_serialise, parsed, stored)
+        return _serialise(parsed, stored)
 
     async def _list(
         self, scope: Scope, name: str, start: str | None, end: str | None, limit: int | None

@@ -233,7 +233,10 @@ def test_inserts_updates_and_large_lists(make_pair: Callable[..., Pair]) -> None
     first = pair.post(f"{url}/events", json=[ev(T0, 1, n=1), ev(T0, 2, n=2)]).json()
     pair.post(f"{url}/events", json=[{**ev(T0, 5, n=3), "id": first[0]["id"]}])
     pair.post(f"{other}/events", json={**ev(T0, 5, n=4), "id": first[1]["id"]})
-    many = [ev(f"2024-05-02T10:{i // 60:02d}:{i % 60:02d}.5Z", 0.25, i=i) for i in range(2500)]
+    many = [
+        ev(f"2024-05-02T10:{i // 60:02d}:{i % 60:02d}.{i:06d}{('Z', '+00:00')[i % 2]}", 0.25, i=i)
+        for i in range(2500)
+    ]
     body = json.dumps(many).encode()
     assert len(body) > 64 * 1024  # parsed and answered on worker threads
     pair.post(f"{url}/events", content=body)

@@ -128,6 +128,8 @@ timestamps = st.datetimes(
             moment.isoformat(timespec="seconds"),
             moment.isoformat(timespec="milliseconds") + "Z",
             moment.replace(tzinfo=UTC).isoformat(),
+            moment.replace(tzinfo=UTC).isoformat(timespec="microseconds"),
+            moment.replace(tzinfo=UTC).isoformat(timespec="microseconds").replace("+", "-"),
             moment.replace(tzinfo=timezone(timedelta(hours=5, minutes=30))).isoformat(),
             moment.replace(tzinfo=timezone(-timedelta(hours=11))).isoformat(),
             moment.isoformat() + "1234",
@@ -143,6 +145,20 @@ timestamps = st.datetimes(
 @given(timestamps | st.text(alphabet="0123456789-:T.Z+ ", max_size=34))
 def test_parse_timestamp_matches_parse_iso(text: str) -> None:
     assert outcome(wire.parse_timestamp, text) == outcome(parse_iso, text)
+    try:
+        start_us, _offset, canonical = wire._timestamp(text)
+    except ValidationError:
+        return
+    if canonical:  # the insert answer reuses the text: it must be what utc_iso writes
+        assert wire.utc_iso(start_us) == text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=MIN_US, max_value=MAX_US))
+def test_utc_iso_texts_are_reused_as_they_are(us: int) -> None:
+    text = format_iso(us)
+    assert wire._timestamp(text) == (us, 0, True)
+    assert wire._timestamp(text.replace("+00:00", "Z"))[2] is False
 
 
 @pytest.mark.parametrize(
