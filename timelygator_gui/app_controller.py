@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QDialog
 
+from core.analytics.localdays import AnalyticsSettings
 from core.errors import (
     KeyringUnavailableError,
     PassphraseRequiredError,
@@ -28,12 +29,15 @@ from timelygator_gui.main_window import MainWindow
 from timelygator_gui.maintenance import Maintenance
 from timelygator_gui.preferences import Preferences, save_preferences
 from timelygator_gui.session import Session
+from timelygator_gui.stats_warmer import StatsWarmer
 from timelygator_gui.tasks import TaskRunner
 from timelygator_gui.tray import TrackingState, Tray
 from timelygator_gui.unlock_dialogs import FirstRunDialog, UnlockDialog
 from timelygator_gui.watcher_host import WatcherHost
 
 log = logging.getLogger(__name__)
+
+WARM_AFTER_MS = 3000  # the per-day statistics warm-up starts once the first view is drawn
 
 
 def is_first_run(dirs: AppDirs) -> bool:
@@ -79,6 +83,11 @@ class AppController(QObject):
         self.bridge: ChangeBridge | None = None
         self.watcher_host: WatcherHost | None = None
         self.api_host: ApiHost | None = None
+        self.warmer: StatsWarmer | None = None
+        self._warm_timer = QTimer(self)
+        self._warm_timer.setSingleShot(True)
+        self._warm_timer.setInterval(WARM_AFTER_MS)
+        self._warm_timer.timeout.connect(self._start_warmer)
         self.enable_api_on_start = False
         self.dialog: QDialog | None = None
         self.exit_code = 0
@@ -197,7 +206,20 @@ class AppController(QObject):
             self.watcher_host.sig_returned.connect(self.away.ask)
             self.watcher_host.start(session.preferences)
         self._set_tracking(TrackingState.TRACKING if self.start_watchers else TrackingState.PAUSED)
+        self._warm_timer.start()
         self.sig_ready.emit()
+
+    def _start_warmer(self) -> None:
+        session = self.session
+        if session is None or self._shutting_down or self.warmer is not None:
+            return
+        hour = session.preferences.general.day_start_hour
+        self.warmer = StatsWarmer(
+            session.services, session.categories, AnalyticsSettings(day_start_s=hour * 3600),
+            parent=self,
+        )  # fmt: skip
+        self.warmer.sig_finished.connect(lambda days: log.info("Statistics warm: %d days", days))
+        self.warmer.start()
 
     def _data_prefs(self) -> Any:
         return (self.session.preferences if self.session else Preferences()).data
@@ -308,6 +330,10 @@ class AppController(QObject):
         self.window.keep_in_tray = False
         self.window.status_label.setText("Saving and closing…")
         self.away.close()
+        self._warm_timer.stop()
+        warmer = self.warmer
+        if warmer is not None:
+            warmer.request_stop()  # waited for on the lifecycle thread, before closing
         if self.maintenance is not None:
             self.maintenance.stop()
         if self.watcher_host is not None:
@@ -320,6 +346,8 @@ class AppController(QObject):
 
         def flush_and_stop_api() -> None:
             runner.wait(60_000)  # a backup or import in progress finishes first
+            if warmer is not None:
+                warmer.wait()
             if services is not None:
                 services.writer.flush(10)
             if api is not None:

@@ -45,7 +45,9 @@ def manual_entry(start_us: int, end_us: int, title: str, category: str | None) -
     data: dict[str, object] = {"app": "Manual entry", "title": title.strip()}
     if category:
         data[MANUAL_CATEGORY_KEY] = category
-    return Event(start_us, end_us, data, None, int(offset.total_seconds()) if offset else None)
+    return Event(
+        start_us, end_us, data, None, int(offset.total_seconds()) if offset is not None else None
+    )
 
 
 class EditEventDialog(QDialog):

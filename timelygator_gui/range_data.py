@@ -1,4 +1,10 @@
-"""Everything the views show for one date range, loaded and computed on a worker thread."""
+"""Everything the views show for one date range, loaded and computed on a worker thread.
+
+Totals come from the analytics engine (``core.analytics.service``): per-day statistics,
+cached in memory and stored for past days, so a month or a year shows at once. The timeline
+still reads the range's events to draw them; its category lane is drawn from the same active
+pieces the totals are computed from.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,9 @@ from dataclasses import dataclass, field
 
 from core import reader
 from core.analytics.classifier import CategoryClassifier
-from core.analytics.summary import RangeEvents, Summary, summarize
+from core.analytics.localdays import AnalyticsSettings
+from core.analytics.service import categorized_pieces, summary_for_days
+from core.analytics.summary import Summary
 from core.categories.model import Category
 from core.event import BucketInfo, Event
 from core.services import Services
@@ -42,7 +50,6 @@ class RangeData:
     end_us: int
     buckets: list[BucketInfo] = field(default_factory=list)
     by_bucket: dict[str, list[Event]] = field(default_factory=dict)
-    events: RangeEvents | None = None
     summary: Summary = field(default_factory=Summary)
     lanes: list[Lane] = field(default_factory=list)
     classifier: CategoryClassifier | None = None
@@ -71,6 +78,11 @@ def read_range(
     return buckets, by_bucket
 
 
+def analytics_settings(date_range: DateRange) -> AnalyticsSettings:
+    """The engine's settings for a range shown in the GUI (its day start)."""
+    return AnalyticsSettings(day_start_s=date_range.day_start_hour * 3600)
+
+
 def load_range(services: Services, date_range: DateRange, categories: list[Category]) -> RangeData:
     """Read the range and compute what every view needs (runs on a worker)."""
     started = time.perf_counter()
@@ -79,13 +91,12 @@ def load_range(services: Services, date_range: DateRange, categories: list[Categ
     data.buckets, data.by_bucket = read_range(services, start_us, end_us)
     read_done = time.perf_counter()
     data.classifier = classifier_for(categories)
-    grouped = RangeEvents(start_us, end_us)
-    for bucket in data.buckets:
-        kind = bucket_kind(bucket)
-        if kind in ("window", "afk", "web", "editor"):
-            getattr(grouped, kind).extend(data.by_bucket[bucket.name])
-    data.events = grouped
-    data.summary = summarize(grouped, data.classifier)
+    settings = analytics_settings(date_range)
+    first, last = date_range.first, date_range.last
+    data.summary = summary_for_days(services, first, last, settings, categories=categories)
+    data.summary.active_events = categorized_pieces(
+        services, first, last, settings, categories=categories
+    )
     data.lanes = build_lanes(
         data.buckets, data.by_bucket, data.summary, data.classifier, bucket_kind
     )

@@ -10,14 +10,14 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from core.analytics.summary import RangeEvents, summarize
-from core.analytics.trends import DailyTotals, daily_totals
+from core.analytics.service import daily_trend
+from core.analytics.trends import DailyTotals
 from core.categories.model import Category
 from core.services import Services
 from timelygator_gui.category_classifier import classifier_for
 from timelygator_gui.date_range import DateRange, RangeMode
 from timelygator_gui.formatting import format_duration
-from timelygator_gui.range_data import bucket_kind, read_range
+from timelygator_gui.range_data import analytics_settings
 from timelygator_gui.timeline_model import UNCATEGORIZED_COLOR, stable_color
 
 MIN_DAYS = 28
@@ -36,18 +36,10 @@ def load_trends(
 ) -> tuple[DailyTotals, dict[str, str]]:
     """Daily totals by top category over the trends range (worker thread)."""
     rng = trends_range(selected)
-    start_us, end_us = rng.bounds_us()
-    buckets, by_bucket = read_range(services, start_us, end_us)
-    grouped = RangeEvents(start_us, end_us)
-    for bucket in buckets:
-        kind = bucket_kind(bucket)
-        if kind in ("window", "afk"):
-            getattr(grouped, kind).extend(by_bucket[bucket.name])
-    classifier = classifier_for(categories)
-    summary = summarize(grouped, classifier)
-    totals = daily_totals(
-        summary.active_events, rng.first, rng.last, day_start_hour=rng.day_start_hour
+    totals = daily_trend(
+        services, rng.first, rng.last, analytics_settings(rng), categories=categories
     )
+    classifier = classifier_for(categories)
     colors = {
         name: classifier.color((name,))
         or (UNCATEGORIZED_COLOR if name == "Uncategorized" else stable_color(name))

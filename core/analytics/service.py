@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection
 
 from core.analytics.classifier import CategoryClassifier
@@ -60,6 +61,7 @@ from core.analytics.tree import category_tree, flatten
 from core.analytics.trends import DailyTotals
 from core.categories.model import Category
 from core.categories.stored import categories_version, load_stored_categories
+from core.event import Event
 from core.services import Services
 from core.writer import Change
 
@@ -568,6 +570,43 @@ def daily_trend(
     cats = service.category_set(categories)
     days = service.day_totals(day_number(first), day_number(last), settings, cats)
     return _daily(days, first)
+
+
+def categorized_pieces(
+    services: Services,
+    first: date,
+    last: date,
+    settings: AnalyticsSettings | None = None,
+    *,
+    categories: Sequence[Category] | None = None,
+) -> list[tuple[Event, tuple[str, ...]]]:
+    """The active time of local days ``first..last`` as events with their category path.
+
+    The same pieces the summary of those days is computed from (window time while present,
+    browser windows split by tab, cut at day boundaries), oldest first: a timeline's category
+    lane drawn from them adds up to the summary's active time. Events share their data dicts.
+    """
+    settings = settings or AnalyticsSettings()
+    service = analytics_for(services)
+    cats = service.category_set(categories)
+    table = service._value_table(cats, settings)
+    data_of: dict[str, dict[str, Any]] = {}
+    out: list[tuple[Event, tuple[str, ...]]] = []
+    for digest in service.digests(day_number(first), day_number(last), settings.day_start_s):
+        values = digest.values
+        for start, end, index, offset in zip(
+            digest.starts, digest.ends, digest.vidx, digest.offsets, strict=True
+        ):
+            text = values[index]
+            data = data_of.get(text)
+            if data is None:
+                try:
+                    loaded = orjson.loads(text)
+                except orjson.JSONDecodeError:
+                    loaded = {}
+                data = data_of[text] = loaded if isinstance(loaded, dict) else {}
+            out.append((Event(start, end, data, tz_offset_s=offset), table.info(text).path))
+    return out
 
 
 def _daily(days: Sequence[DayTotals], first: date) -> DailyTotals:

@@ -93,8 +93,7 @@ def test_record_away_time_as_manual_entry(controller: AppController, qtbot) -> N
     assert host is not None and services is not None
     host.sig_returned.emit(_us(9, 0), _us(9, 20))
     first = controller.away.dialog
-    assert isinstance(first, AwayDialog)
-    qtbot.addWidget(first)
+    assert isinstance(first, AwayDialog)  # a child of the window (qtbot owns the window)
     assert not first.isModal()
     # A newer return replaces the unanswered question: still one dialog.
     host.sig_returned.emit(_us(10, 12), _us(11, 5))
@@ -107,19 +106,20 @@ def test_record_away_time_as_manual_entry(controller: AppController, qtbot) -> N
     dialog.category.setCurrentIndex(dialog.category.findData("Work > Meetings"))
     assert dialog.category.currentIndex() > 0
     bucket = manual_bucket_name()
-    with qtbot.waitSignal(controller.window.sig_range_loaded, timeout=10_000):
-        qtbot.mouseClick(dialog.record_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.record_button, Qt.MouseButton.LeftButton)
     assert controller.away.dialog is None
+    qtbot.waitUntil(lambda: controller.window.undo_stack.count() == 1, timeout=10_000)
+    qtbot.waitUntil(lambda: bool(services.events(bucket)), timeout=10_000)
     stored = services.events(bucket)
     assert [(e.start_us, e.end_us, e.data["title"]) for e in stored] == [
         (_us(10, 12), _us(11, 5), "Lunch with the design team")
     ]
     assert stored[0].data[MANUAL_CATEGORY_KEY] == "Work > Meetings"
     assert stored[0].data["$manual"] is True
+    assert stored[0].tz_offset_s is not None  # local days need it (UTC+0 too)
     # Undoable like any manual entry.
-    with qtbot.waitSignal(controller.window.sig_range_loaded, timeout=10_000):
-        controller.window.undo_stack.undo()
-    assert services.events(bucket) == []
+    controller.window.undo_stack.undo()
+    qtbot.waitUntil(lambda: services.events(bucket) == [], timeout=10_000)
     _finish(controller, qtbot)
 
 
@@ -130,7 +130,6 @@ def test_keep_as_away_records_nothing(controller: AppController, qtbot) -> None:
     host.sig_returned.emit(_us(14, 0), _us(14, 30))
     dialog = controller.away.dialog
     assert dialog is not None
-    qtbot.addWidget(dialog)
     qtbot.mouseClick(dialog.keep_button, Qt.MouseButton.LeftButton)
     assert controller.away.dialog is None
     assert controller.window.undo_stack.count() == 0
