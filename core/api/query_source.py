@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection
@@ -57,18 +58,19 @@ class StoreDataSource:
         if limit is not None and limit > 0:
             sql += " LIMIT :limit"
             params["limit"] = limit
-        rows = self._conn.exec_driver_sql(sql, params).all()
+        result = self._conn.exec_driver_sql(sql, params)
+        try:
+            # The driver's plain tuples: SQLAlchemy's Row objects cost as much as the read.
+            rows: Sequence[Any] = result.cursor.fetchall()
+        finally:
+            result.close()
         # Equal data text -> one shared dict (watchers repeat the same data a lot; the query
         # engine never mutates event data).
         parsed = self._parsed
         loads = json.loads
-        events = []
-        for r in rows:
-            data = parsed.get(r[4])
-            if data is None:
-                data = parsed[r[4]] = loads(r[4])
-            events.append(Event(r[1], r[2], data, r[0], r[3]))
-        return events
+        for text in {r[4] for r in rows}.difference(parsed):
+            parsed[text] = loads(text)
+        return [Event(s, e, parsed[d], i, tz) for i, s, e, tz, d in rows]
 
     def bucket_event_count(self, name: str, start_us: int, end_us: int) -> int:
         params = {"b": self._key(name), "s": start_us, "e": end_us}
