@@ -13,8 +13,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.analytics.report import format_duration
 from timelygator_gui.charts import Bar, BarList, HourHeatmap, ShareBar
-from timelygator_gui.formatting import format_duration
 from timelygator_gui.range_data import RangeData
 from timelygator_gui.timeline_model import UNCATEGORIZED_COLOR, stable_color
 

@@ -8,8 +8,8 @@ from html import escape
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from core.analytics.report import format_duration
 from core.event import Event
-from timelygator_gui.formatting import format_duration
 
 
 def _clock(us: int) -> str:

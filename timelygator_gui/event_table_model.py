@@ -7,8 +7,8 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
+from core.analytics.report import format_duration
 from core.event import Event
-from timelygator_gui.formatting import format_duration
 
 COLUMNS = ("Start", "Duration", "Source", "App / status", "Title / URL")
 Index = QModelIndex | QPersistentModelIndex

@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.analytics.report import format_duration
 from core.analytics.search import SearchResult
 from timelygator_gui.event_table_model import EventTableModel
-from timelygator_gui.formatting import format_duration
 
 FIELDS = (
     ("Any text", None),

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.categories.model import Category
+from core.categories.stored import load_stored_categories
 from core.services import Services
-from timelygator_gui.category_store import load_categories
 from timelygator_gui.preferences import Preferences, load_preferences
 
 
@@ -20,6 +20,6 @@ class Session:
     def load(cls, services: Services) -> Session:
         """Read categories and preferences (worker thread)."""
         with services.read() as conn:
-            categories = load_categories(conn, services.user_id)
+            categories = load_stored_categories(conn, services.user_id)
             preferences = load_preferences(conn, services.user_id)
         return cls(services, categories, preferences)

@@ -10,13 +10,13 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from core.analytics.report import format_duration
 from core.analytics.service import daily_trend
 from core.analytics.trends import DailyTotals
 from core.categories.model import Category
 from core.services import Services
 from timelygator_gui.category_classifier import classifier_for
 from timelygator_gui.date_range import DateRange, RangeMode
-from timelygator_gui.formatting import format_duration
 from timelygator_gui.range_data import analytics_settings
 from timelygator_gui.timeline_model import UNCATEGORIZED_COLOR, stable_color
 

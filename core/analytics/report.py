@@ -135,7 +135,7 @@ def report_document(
 
 
 def hms(seconds: float) -> str:
-    """``3h 05m`` / ``12m 30s`` / ``45s``."""
+    """``3h 05m`` / ``12m 30s`` / ``45s`` (how durations are written everywhere, GUI too)."""
     total = round(seconds)
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
@@ -144,6 +144,11 @@ def hms(seconds: float) -> str:
     if minutes:
         return f"{minutes}m {secs:02d}s"
     return f"{secs}s"
+
+
+def format_duration(us: float) -> str:
+    """A duration in microseconds as ``hms`` writes it."""
+    return hms(us / 1_000_000)
 
 
 def _table(title: str, rows: list[tuple[str, float, float | None]], total: float) -> list[str]:

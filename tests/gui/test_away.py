@@ -15,7 +15,7 @@ from core.timeutil import to_us
 from timelygator_gui.app_controller import AppController
 from timelygator_gui.autostart import Autostart
 from timelygator_gui.away_dialog import AwayDialog, away_question
-from timelygator_gui.edit_commands import manual_bucket_name
+from timelygator_gui.edit_commands import AddEventCommand, manual_bucket_name
 from timelygator_gui.preferences import Preferences
 from timelygator_gui.watcher_host import WatcherHost
 from watchers.headless import Probes
@@ -109,7 +109,9 @@ def test_record_away_time_as_manual_entry(controller: AppController, qtbot) -> N
     qtbot.mouseClick(dialog.record_button, Qt.MouseButton.LeftButton)
     assert controller.away.dialog is None
     qtbot.waitUntil(lambda: controller.window.undo_stack.count() == 1, timeout=10_000)
-    qtbot.waitUntil(lambda: bool(services.events(bucket)), timeout=10_000)
+    command = controller.window.undo_stack.command(0)
+    assert isinstance(command, AddEventCommand)
+    qtbot.waitUntil(lambda: command.stored is not None, timeout=10_000)  # committed
     stored = services.events(bucket)
     assert [(e.start_us, e.end_us, e.data["title"]) for e in stored] == [
         (_us(10, 12), _us(11, 5), "Lunch with the design team")

@@ -6,6 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
+from core.categories.stored import load_stored_categories
 from core.errors import DatabaseLockedError
 from core.paths import AppDirs
 from core.services import Services
@@ -129,6 +130,9 @@ def test_settings_cancel_restores_ok_stores(services: Services, qtbot) -> None: 
     assert stored.general.week_start == 6
     assert stored.watchers.afk_timeout_s == 300.0
     assert ("Work", "Reviews") in {c.path for c in session.categories}
+    services.writer.flush(10)
+    with services.read() as conn:
+        assert ("Work", "Reviews") in {c.path for c in load_stored_categories(conn, 1)}
     runner.wait()
 
 

@@ -152,7 +152,7 @@ def test_lod_binning_bounds_rect_count() -> None:
 
 
 def _fmt(us: int) -> str:
-    from timelygator_gui.formatting import format_duration
+    from core.analytics.report import format_duration
 
     return format_duration(us)
 

@@ -28,19 +28,41 @@ from PySide6.QtWidgets import (
 )
 
 from core.analytics.classifier import CategoryClassifier
+from core.analytics.report import format_duration
+from core.categories.formats import (
+    from_aw_classes,
+    load_categories_file,
+    load_default_categories,
+    to_aw_classes,
+    to_document,
+)
 from core.categories.model import Category, Productivity, Rule
 from core.errors import ValidationError
 from core.event import Event
 from core.services import Services
-from timelygator_gui.category_store import categories_to_json, default_categories, parse_categories
 from timelygator_gui.date_range import DateRange, RangeMode
-from timelygator_gui.formatting import format_duration
 from timelygator_gui.range_data import bucket_kind, read_range
 from timelygator_gui.tasks import TaskRunner
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
 FIELDS = (("All fields", None), ("App", ["app"]), ("Title", ["title"]), ("URL", ["url"]))
 LEVELS = [("Inherit", None)] + [(p.label, float(p.value)) for p in reversed(Productivity)]
+
+
+OURS = "TimelyGator categories (*.json)"
+ACTIVITYWATCH = "ActivityWatch categories (*.json)"
+
+
+def read_categories(path: Path) -> list[Category]:
+    """Categories from a file in either form; also ``{"categories": [...]}``, which earlier
+    versions of this page exported (ActivityWatch entries in a dict without a format)."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValidationError(f"Cannot read categories from {path}: {exc}.") from None
+    if isinstance(raw, dict) and "format" not in raw and isinstance(raw.get("categories"), list):
+        return from_aw_classes(raw["categories"])
+    return load_categories_file(path)
 
 
 @dataclass(slots=True)
@@ -163,7 +185,7 @@ class CategoriesPage(QWidget):
         self.field.currentIndexChanged.connect(self._edited)
         self.import_button.clicked.connect(self.choose_import)
         self.export_button.clicked.connect(self.choose_export)
-        self.defaults_button.clicked.connect(lambda: self.set_categories(default_categories()))
+        self.defaults_button.clicked.connect(lambda: self.set_categories(load_default_categories()))
         self._loading = False
         self.rebuild()
         if services is not None:
@@ -358,20 +380,24 @@ class CategoriesPage(QWidget):
             self.import_from(Path(name))
 
     def import_from(self, path: Path) -> None:
+        """Our document or ActivityWatch's ``classes`` list (older exports: wrapped in a dict)."""
         try:
-            self.set_categories(parse_categories(json.loads(path.read_text(encoding="utf-8"))))
-        except (OSError, ValueError) as exc:
+            self.set_categories(read_categories(path))
+        except ValidationError as exc:
             self.preview.setText(f"Could not import {path.name}: {exc}")
 
     def choose_export(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(
-            self, "Export categories", "categories.json", "JSON (*.json)"
+        name, chosen = QFileDialog.getSaveFileName(
+            self, "Export categories", "categories.json", f"{OURS};;{ACTIVITYWATCH}"
         )
         if name:
-            self.export_to(Path(name))
+            self.export_to(Path(name), activitywatch=chosen == ACTIVITYWATCH)
 
-    def export_to(self, path: Path) -> None:
-        document = {"categories": categories_to_json(self._categories)}
+    def export_to(self, path: Path, *, activitywatch: bool = False) -> None:
+        """Our versioned document, or ActivityWatch's ``classes`` list."""
+        document = (
+            to_aw_classes(self._categories) if activitywatch else to_document(self._categories)
+        )
         path.write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
 
     # -- preview ---------------------------------------------------------------------------------

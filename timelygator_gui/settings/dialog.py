@@ -13,8 +13,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.categories.model import Category
+from core.categories.stored import replace_stored_categories
 from timelygator_gui.api_host import ApiHost
-from timelygator_gui.category_store import save_categories
 from timelygator_gui.date_range import DateRange
 from timelygator_gui.preferences import Preferences, save_preferences
 from timelygator_gui.session import Session
@@ -101,7 +102,13 @@ class SettingsDialog(QDialog):
         changed = self.categories_page.changed
         if changed:
             categories = self.categories_page.categories()
-            futures.append(save_categories(services.writer, services.user_id, categories))
+            snapshot = [Category(list(c.name), c.rule, c.color, c.score) for c in categories]
+            user_id = services.user_id
+            futures.append(
+                services.writer.call(
+                    lambda conn: replace_stored_categories(conn, user_id, snapshot)
+                )
+            )
             self.session.categories = categories
         prefs = self.prefs.copy()
 
