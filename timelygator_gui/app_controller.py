@@ -27,6 +27,7 @@ from timelygator_gui.crash_handler import CrashHandler
 from timelygator_gui.error_dialog import ErrorDialog
 from timelygator_gui.main_window import MainWindow
 from timelygator_gui.maintenance import Maintenance
+from timelygator_gui.open_progress import STEP_TEXT, TITLE, OpenProgress, OpenStep
 from timelygator_gui.preferences import Preferences, save_preferences
 from timelygator_gui.session import Session
 from timelygator_gui.stats_warmer import StatsWarmer
@@ -97,6 +98,8 @@ class AppController(QObject):
         # (filelock, thread-local by default) must be released by the thread that took it.
         self.lifecycle = TaskRunner(self, pinned=True)
         self.crash = CrashHandler(self.show_error, self)
+        self.open_progress = OpenProgress(self)
+        self.open_progress.sig_step.connect(self._open_step)
         self.runner.sig_error.connect(lambda exc: self.crash.report(exc, "background work"))
         dirs.config.mkdir(parents=True, exist_ok=True)
         self.ui_settings = QSettings(str(dirs.config / "ui.ini"), QSettings.Format.IniFormat)
@@ -157,9 +160,11 @@ class AppController(QObject):
         self.dialog = None
         self.window.status_label.setText(f"Opening {self.dirs.data}…")
         dirs = self.dirs
+        progress = self.open_progress
 
         def work() -> Session:
-            services = Services.open(dirs, passphrase, create=True)
+            with progress:  # a schema upgrade reports its steps (backup, Alembic)
+                services = Services.open(dirs, passphrase, create=True)
             try:
                 return Session.load(services)
             except BaseException:
@@ -168,7 +173,14 @@ class AppController(QObject):
 
         self.lifecycle.run("open", work, self._opened, self._open_failed)
 
+    def _open_step(self, step: OpenStep) -> None:
+        if self.session is not None:
+            return
+        self.window.show_busy(TITLE, STEP_TEXT[step])
+        self._set_tracking(TrackingState.STARTING, "upgrading the database")
+
     def _open_failed(self, exc: BaseException) -> None:
+        self.window.hide_busy()
         if isinstance(exc, WrongKeyError):
             self._ask_passphrase(str(exc))
         elif isinstance(exc, PassphraseRequiredError):

@@ -9,13 +9,22 @@ from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QToolBar, QWidget
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QTabWidget,
+    QToolBar,
+    QWidget,
+)
 
 from core.errors import TimelyGatorError
 from core.event import Event
 from core.services import Services
 from timelygator_gui import heap
 from timelygator_gui.activity_view import ActivityView
+from timelygator_gui.busy_panel import BusyPanel
 from timelygator_gui.date_navigator import DateNavigator
 from timelygator_gui.date_range import DateRange, RangeMode
 from timelygator_gui.edit_commands import (
@@ -83,7 +92,11 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.activity, "Activity")
         self.tabs.addTab(self.trends, "Trends")
         self.tabs.addTab(self.search, "Search")
-        self.setCentralWidget(self.tabs)
+        self.busy = BusyPanel()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.tabs)
+        self.stack.addWidget(self.busy)
+        self.setCentralWidget(self.stack)
         toolbar = QToolBar("Navigation")
         toolbar.setObjectName("navigationBar")
         toolbar.setMovable(False)
@@ -175,8 +188,18 @@ class MainWindow(QMainWindow):
             )
 
     # -- session ----------------------------------------------------------------------------
+    def show_busy(self, title: str, detail: str) -> None:
+        """Replace the views with a "please wait" panel (e.g. a database upgrade)."""
+        self.busy.set_text(title, detail)
+        self.stack.setCurrentWidget(self.busy)
+        self.status_label.setText(title)
+
+    def hide_busy(self) -> None:
+        self.stack.setCurrentWidget(self.tabs)
+
     def attach(self, session: Session) -> None:
         """Start showing data from an opened data directory."""
+        self.hide_busy()
         self.session = session
         general = session.preferences.general
         self.navigator.week_start = general.week_start
