@@ -32,7 +32,7 @@ class BusyPanel(QWidget):
         self.bar = QProgressBar()
         self.bar.setRange(0, 0)  # busy: the steps do not report a fraction
         self.bar.setTextVisible(False)
-        self.bar.setMaximumWidth(420)
+        self.bar.setFixedWidth(360)
         layout = QVBoxLayout(self)
         layout.addStretch(2)
         layout.addWidget(self.title)

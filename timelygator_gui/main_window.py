@@ -238,9 +238,11 @@ class MainWindow(QMainWindow):
         self.activity.set_data(data)
         draw_ms = self.last_draw_ms = (time.perf_counter() - started) * 1000
         total_ms = (time.perf_counter() - self._load_started) * 1000
+        plural = "" if data.event_count == 1 else "s"
         self.status_label.setText(
-            f"{data.range.label()}: {data.event_count:,} events · read {data.read_ms:.0f} ms, "
-            f"computed {data.compute_ms:.0f} ms, drawn {draw_ms:.0f} ms ({total_ms:.0f} ms)"
+            f"{data.range.label()}: {data.event_count:,} event{plural} · "
+            f"read {data.read_ms:.0f} ms, computed {data.compute_ms:.0f} ms, "
+            f"drawn {draw_ms:.0f} ms ({total_ms:.0f} ms)"
         )
         if self._pending_select is not None:
             self.timeline.show_span(self._pending_select)

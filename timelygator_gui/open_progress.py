@@ -23,7 +23,7 @@ class OpenStep(Enum):
 
 
 STEP_TEXT = {
-    OpenStep.BACKUP: "Step 1 of 2: making a backup of your data first…",
+    OpenStep.BACKUP: "Step 1 of 2: backing up your data…",
     OpenStep.UPGRADE: "Step 2 of 2: upgrading the database to this version…",
 }
 TITLE = "Upgrading your database (a backup is made first)…"

@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 import tempfile
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -46,8 +46,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from core.paths import resolve_dirs
     from core.services import Services
+    from core.timeutil import to_us
+    from timelygator_gui.away_dialog import AwayPrompt
     from timelygator_gui.demo_data import recent_days, store_days
     from timelygator_gui.main_window import MainWindow
+    from timelygator_gui.open_progress import STEP_TEXT, TITLE, OpenStep
     from timelygator_gui.session import Session
     from timelygator_gui.settings.dialog import SettingsDialog
     from timelygator_gui.tasks import TaskRunner
@@ -57,7 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     apply_theme(app, args.theme)  # type: ignore[arg-type]
     day = date(2025, 3, 4)
     with tempfile.TemporaryDirectory() as tmp:
-        services = Services.open(resolve_dirs(Path(tmp) / "data"), None, max_delay=0.05)
+        # A neutral home folder: the pages show the data folder as ~/.local/share/TimelyGator.
+        os.environ["HOME"] = str(Path(tmp) / "home")
+        data_dir = Path(tmp) / "home" / ".local" / "share" / "TimelyGator"
+        services = Services.open(resolve_dirs(data_dir), None, max_delay=0.05)
         try:
             store_days(services, recent_days(day, 35))
             runner = TaskRunner()
@@ -117,6 +123,19 @@ def main(argv: list[str] | None = None) -> int:
                 name = dialog.page_list.item(row).text().lower().replace(" ", "-")
                 dialog.grab().save(str(out / f"settings-{name}.png"))
             dialog.close()
+            # Away time: the question after a long absence (a child of the main window).
+            away = AwayPrompt(window, window.category_paths, lambda _entry: None)
+            start = datetime.combine(day, time(12, 28)).astimezone()
+            shown_away = away.ask(to_us(start), to_us(start + timedelta(minutes=49)))
+            shown_away.what.setText("Lunch with the design team")
+            wait(lambda: True)
+            shown_away.grab().save(str(out / "away.png"))
+            away.close()
+            # A schema upgrade while opening (what the window shows in place of the views).
+            window.show_busy(TITLE, STEP_TEXT[OpenStep.BACKUP])
+            wait(lambda: True)
+            window.grab().save(str(out / "upgrading.png"))
+            window.hide_busy()
             window.close()
             runner.wait()
         finally:

@@ -593,20 +593,26 @@ def categorized_pieces(
     data_of: dict[str, dict[str, Any]] = {}
     out: list[tuple[Event, tuple[str, ...]]] = []
     for digest in service.digests(day_number(first), day_number(last), settings.day_start_s):
-        values = digest.values
-        for start, end, index, offset in zip(
-            digest.starts, digest.ends, digest.vidx, digest.offsets, strict=True
-        ):
-            text = values[index]
-            data = data_of.get(text)
-            if data is None:
-                try:
-                    loaded = orjson.loads(text)
-                except orjson.JSONDecodeError:
-                    loaded = {}
-                data = data_of[text] = loaded if isinstance(loaded, dict) else {}
-            out.append((Event(start, end, data, tz_offset_s=offset), table.info(text).path))
+        datas = [_data_of(text, data_of) for text in digest.values]
+        paths = [table.info(text).path for text in digest.values]
+        out.extend(
+            (Event(start, end, datas[index], tz_offset_s=offset), paths[index])
+            for start, end, index, offset in zip(
+                digest.starts, digest.ends, digest.vidx, digest.offsets, strict=True
+            )
+        )
     return out
+
+
+def _data_of(text: str, memo: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    data = memo.get(text)
+    if data is None:
+        try:
+            loaded = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            loaded = {}
+        data = memo[text] = loaded if isinstance(loaded, dict) else {}
+    return data
 
 
 def _daily(days: Sequence[DayTotals], first: date) -> DailyTotals:

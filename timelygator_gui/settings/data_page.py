@@ -21,6 +21,7 @@ from core.importer import BucketImport, import_file
 from core.keys import KeyMode
 from core.services import Services
 from core.timeutil import format_iso
+from timelygator_gui.display_path import display_path
 from timelygator_gui.maintenance import backup_folder, newest_backup
 from timelygator_gui.preferences import DataPrefs, Preferences
 from timelygator_gui.settings.page import SettingsPage, form_page
@@ -77,13 +78,14 @@ class DataPage(SettingsPage):
         super().__init__()
         self.services = services
         self.runner = runner
-        form = form_page(self, f"Your data is stored encrypted in {services.dirs.data}.")
+        where = display_path(services.dirs.data)
+        form = form_page(self, f"Your data is stored encrypted in {where}.")
         self.retention = QSpinBox()
         self.retention.setRange(0, 3650)
         self.retention.setSpecialValueText("Keep forever")
         self.retention.setSuffix(" days")
         self.backup_dir = QLineEdit()
-        self.backup_dir.setPlaceholderText(str(services.dirs.backups))
+        self.backup_dir.setPlaceholderText(display_path(services.dirs.backups))
         self.backup_every = QSpinBox()
         self.backup_every.setRange(0, 90)
         self.backup_every.setSpecialValueText("Never")
