@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from core.cli.common import dirs_from, passphrase_from
@@ -53,4 +54,12 @@ def run_app(args: argparse.Namespace) -> int:
     instance.close()
     controller.runner.wait(10_000)
     controller.lifecycle.wait(10_000)
+    host = controller.watcher_host
+    if host is not None and host.stuck:
+        # The data is saved and closed; a watcher blocked in a native call would abort the
+        # interpreter's teardown ("QThread: Destroyed while thread is still running").
+        names = ", ".join(t.objectName() for t, _w in host.stuck)
+        log.warning("Exiting without waiting for blocked watcher threads: %s", names)
+        logging.shutdown()
+        os._exit(int(code))
     return int(code)

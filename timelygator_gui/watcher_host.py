@@ -76,6 +76,9 @@ class WatcherHost(QObject):
         self.watchers: WatcherSet | None = None
         self.statuses: dict[str, WatcherStatus] = {}
         self._threads: list[tuple[QThread, _Worker]] = []
+        # Threads that did not stop in time (a probe blocked in a native call): kept, since
+        # destroying a running QThread aborts the process.
+        self.stuck: list[tuple[QThread, _Worker]] = []
         self._keys: dict[str, int] = {}
         self._keys_lock = threading.Lock()
         self.sig_status_changed.connect(self._remember)
@@ -130,6 +133,8 @@ class WatcherHost(QObject):
             if not thread.wait(timeout_ms):
                 log.warning("watcher thread %s did not stop in time", thread.objectName())
                 ok = False
+                self.stuck.append((thread, worker))
+                continue
             worker.deleteLater()
         self._threads.clear()
         self.watchers = None
