@@ -49,6 +49,9 @@ class ApiConfig:
     # Heartbeats, inserts, reads and counts of events answered by core.api.fastroutes (the
     # same behaviour as the FastAPI routes, which answer them when this is off).
     fast_routes: bool = True
+    # gc.freeze() the start-up heap when the server starts (see server.freeze_heap); None:
+    # unless a GUI toolkit is loaded in this process.
+    freeze_heap: bool | None = None
 
     @property
     def loopback(self) -> bool:

@@ -31,6 +31,7 @@ def run_server(services: Services) -> Iterator[Callable[..., ApiServer]]:
     def start(**config: Any) -> ApiServer:
         config.setdefault("port", 0)
         config.setdefault("hostname", "testhost")
+        config.setdefault("freeze_heap", False)  # not the test process's whole heap
         server = ApiServer(services, ApiConfig(**config))
         server.start()
         started.append(server)
@@ -77,7 +78,9 @@ def test_remote_binding_needs_flag_and_tokens(services: Services) -> None:
     with pytest.raises(TimelyGatorError, match="without API tokens"):
         ApiServer(services, ApiConfig(host="0.0.0.0", port=0, allow_remote=True)).start()
     tokens.create(services.writer, services.user_id, "read").result()
-    server = ApiServer(services, ApiConfig(host="0.0.0.0", port=0, allow_remote=True))
+    server = ApiServer(
+        services, ApiConfig(host="0.0.0.0", port=0, allow_remote=True, freeze_heap=False)
+    )
     server.start()
     try:
         assert httpx.get(f"http://127.0.0.1:{server.port}/api/0/buckets/").status_code == 401
@@ -388,3 +391,22 @@ def test_serve_sigterm_loses_nothing(tmp_path: Path) -> None:
         stored = [e.data["i"] for e in svc.events("sig")]
     assert len(acknowledged) >= 50
     assert set(acknowledged) <= set(stored)
+
+
+@pytest.mark.parametrize(
+    ("setting", "gui_loaded", "frozen"),
+    [(None, False, True), (None, True, False), (True, True, True), (False, False, False)],
+)
+def test_start_up_heap_is_frozen_only_for_a_serving_process(
+    monkeypatch: pytest.MonkeyPatch, setting: bool | None, gui_loaded: bool, frozen: bool
+) -> None:
+    from core.api import server as server_module
+
+    calls: list[bool] = []
+    monkeypatch.setattr(server_module.gc, "freeze", lambda: calls.append(True))
+    if gui_loaded:
+        monkeypatch.setitem(sys.modules, "PySide6", sys.modules.get("PySide6") or object())
+    else:
+        monkeypatch.delitem(sys.modules, "PySide6", raising=False)
+    assert server_module.freeze_heap(ApiConfig(freeze_heap=setting)) is frozen
+    assert calls == ([True] if frozen else [])
