@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import sys
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
@@ -74,6 +75,9 @@ def _linux_process_name(pid: int) -> str | None:
         return None
 
 
+_PYWINCTL_LOCK = threading.Lock()
+
+
 class PyWinCtlWindowProbe:
     """Reads the focused window through pywinctl."""
 
@@ -90,6 +94,12 @@ class PyWinCtlWindowProbe:
         return self._pwc
 
     def active_window(self) -> WindowInfo | None:
+        # pywinctl talks to X11 through one shared Xlib connection, which is not
+        # thread-safe: the window and web watchers poll from different threads.
+        with _PYWINCTL_LOCK:
+            return self._read_active_window()
+
+    def _read_active_window(self) -> WindowInfo | None:
         window: Any = self._module().getActiveWindow()
         if window is None:
             return None

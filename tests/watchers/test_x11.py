@@ -59,3 +59,30 @@ def test_afk_then_back_with_real_input(x11_display: str) -> None:
     assert afk.end_us - afk.start_us >= 1 * US_PER_S
     # ... and the return is dated at the real input.
     assert abs(back.start_us - moved_at_us) < US_PER_S // 2
+
+
+def test_window_probe_is_safe_from_two_threads(test_window: Any) -> None:
+    """The window and web watchers poll the same probe from two threads."""
+    import threading
+
+    probe = PyWinCtlWindowProbe()
+    errors: list[BaseException] = []
+    titles: list[str] = []
+
+    def poll() -> None:
+        try:
+            for _ in range(150):
+                info = probe.active_window()
+                if info is not None:
+                    titles.append(info.title)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=poll) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert len(titles) == 300
+    assert set(titles) == {TITLE}
