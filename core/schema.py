@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from core.errors import SchemaTooNewError, StorageError
@@ -19,6 +20,11 @@ log = logging.getLogger(__name__)
 # Bump together with a new revision in core/migrations/versions (tests check they agree).
 SCHEMA_VERSION = 3
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+# Steps reported to ``progress`` while an older database is upgraded.
+STEP_BACKUP = "backup"
+STEP_UPGRADE = "upgrade"
+ProgressCallback = Callable[[str], None]
 
 
 def revision_for(version: int) -> str:
@@ -37,8 +43,14 @@ def _alembic_upgrade(store: Store, target: str) -> None:
         conn.exec_driver_sql(f"PRAGMA user_version = {int(target)}")
 
 
-def ensure_schema(store: Store, backup_dir: Path | None = None) -> int:
-    """Bring ``store`` to SCHEMA_VERSION; returns the version found before."""
+def ensure_schema(
+    store: Store, backup_dir: Path | None = None, progress: ProgressCallback | None = None
+) -> int:
+    """Bring ``store`` to SCHEMA_VERSION; returns the version found before.
+
+    ``progress`` hears STEP_BACKUP and STEP_UPGRADE when an older file is upgraded (which
+    can take a while on years of data), so a GUI can say what is happening.
+    """
     try:
         found = store.user_version()
     except StorageError:
@@ -55,7 +67,11 @@ def ensure_schema(store: Store, backup_dir: Path | None = None) -> int:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         backup = target_dir / f"pre-migration-v{found}-{stamp}.db"
         log.info("Backing up the database to %s before migrating from schema %d", backup, found)
+        if progress is not None:
+            progress(STEP_BACKUP)
         store.backup(backup)
+    if found > 0 and progress is not None:
+        progress(STEP_UPGRADE)
     try:
         _alembic_upgrade(store, revision_for(SCHEMA_VERSION))
     except StorageError:

@@ -31,7 +31,7 @@ from core.errors import (
 from core.event import BucketInfo, Event
 from core.keys import KeyStore
 from core.paths import AppDirs
-from core.schema import ensure_schema
+from core.schema import ProgressCallback, ensure_schema
 from core.store import Store
 from core.timeutil import Clock, SystemClock
 from core.writer import Writer
@@ -152,8 +152,12 @@ class Services:
         create: bool = True,
         clock: Clock | None = None,
         max_delay: float = 1.0,
+        progress: ProgressCallback | None = None,
     ) -> Services:
-        """Lock the directory, unlock and migrate the database, start the writer."""
+        """Lock the directory, unlock and migrate the database, start the writer.
+
+        ``progress`` hears the steps of a schema upgrade (see ``core.schema``).
+        """
         try:
             dirs.ensure()
         except OSError as exc:
@@ -162,7 +166,7 @@ class Services:
         try:
             store = open_store(dirs, passphrase, create=create)
             try:
-                ensure_schema(store, dirs.backups)
+                ensure_schema(store, dirs.backups, progress)
                 clock = clock or SystemClock()
                 user_id = _ensure_user(store, LOCAL_USER, clock.now_us())
                 writer = Writer(store, clock=clock, max_delay=max_delay)

@@ -163,8 +163,8 @@ class AppController(QObject):
         progress = self.open_progress
 
         def work() -> Session:
-            with progress:  # a schema upgrade reports its steps (backup, Alembic)
-                services = Services.open(dirs, passphrase, create=True)
+            # A schema upgrade reports its steps (backup, Alembic) to the window.
+            services = Services.open(dirs, passphrase, create=True, progress=progress.report)
             try:
                 return Session.load(services)
             except BaseException:

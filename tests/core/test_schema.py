@@ -63,8 +63,10 @@ def test_upgrade_backs_up_and_verifies_before_migrating(
 
     monkeypatch.setattr("core.schema.SCHEMA_VERSION", SCHEMA_VERSION + 1)
     monkeypatch.setattr("core.schema._alembic_upgrade", fake_upgrade)
-    with Services.open(dirs, PASS) as services:
+    steps: list[str] = []
+    with Services.open(dirs, PASS, progress=steps.append):
         pass
+    assert steps == ["backup", "upgrade"]
     assert len(seen) == 1
     assert len(seen[0]) == 1
     backup = seen[0][0]
