@@ -20,6 +20,7 @@ def run_app(args: argparse.Namespace) -> int:
     from timelygator_gui.app_controller import AppController
     from timelygator_gui.error_dialog import ErrorDialog
     from timelygator_gui.icons import app_icon
+    from timelygator_gui.posix_signals import install_quit_on_signals
     from timelygator_gui.single_instance import SingleInstance
     from timelygator_gui.theme import apply_theme
 
@@ -49,8 +50,11 @@ def run_app(args: argparse.Namespace) -> int:
     controller.crash.install()
     instance.sig_show_requested.connect(controller.window.bring_to_front)
     controller.sig_finished.connect(app.exit)
+    stopper = install_quit_on_signals(controller.quit)
     controller.start()
     code = app.exec()
+    if stopper is not None:
+        stopper.close()
     instance.close()
     controller.runner.wait(10_000)
     controller.lifecycle.wait(10_000)
