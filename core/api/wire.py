@@ -180,7 +180,11 @@ def bucket_out(bucket: BucketInfo) -> dict[str, Any]:
 # -- events in --------------------------------------------------------------------------------
 # The forms clients send (aw-client: isoformat(); browsers: toISOString()). For these,
 # ``parse_iso``'s clean-ups (strip, "+" read as a space, long fractions) change nothing.
-_PLAIN_ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})?")
+_PLAIN_ISO = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})?", re.ASCII
+)
+# "YYYY-MM-DDTHH" + "+HH:MM" -> (UTC microseconds at that hour's start, offset in seconds).
+_HOUR_STARTS: dict[str, tuple[int, int]] = {}
 _INT64 = 2**63
 
 
@@ -190,20 +194,41 @@ def parse_timestamp(text: str) -> tuple[int, int | None]:
     return start_us, offset_s
 
 
+def _hour_start(text: str) -> tuple[int, int] | None:
+    """The cached start of the hour of a 32-character timestamp; None if that is invalid."""
+    key = text[:13] + text[26:]
+    found = _HOUR_STARTS.get(key)
+    if found is None:
+        try:
+            moment = datetime.fromisoformat(f"{text[:13]}:00:00{text[26:]}")
+        except ValueError:
+            return None
+        offset = moment.utcoffset()
+        assert offset is not None
+        found = (to_us(moment), int(offset.total_seconds()))
+        if len(_HOUR_STARTS) >= 10_000:
+            _HOUR_STARTS.clear()
+        _HOUR_STARTS[key] = found
+    return found
+
+
 def _timestamp(text: str) -> tuple[int, int | None, bool]:
     """``parse_timestamp``, and whether ``text`` is already ``utc_iso`` of the result."""
     if _PLAIN_ISO.fullmatch(text) is not None:
+        if len(text) == 32:  # "YYYY-MM-DDTHH:MM:SS.ffffff+HH:MM": the hour's start is cached
+            hour = _hour_start(text)
+            minute, second = int(text[14:16]), int(text[17:19])
+            if hour is not None and minute < 60 and second < 60:
+                start_us = hour[0] + (minute * 60 + second) * US_PER_S + int(text[20:26])
+                # With "+00:00" it is exactly what utc_iso writes.
+                return start_us, hour[1], hour[1] == 0 and text[26] == "+"
         try:
             moment = datetime.fromisoformat(text)
         except ValueError:
             start_us, offset_s = parse_iso(text)  # e.g. month 13: parse_iso raises its message
             return start_us, offset_s, False
         offset = moment.utcoffset()
-        if offset is None:
-            return to_us(moment), None, False
-        # "YYYY-MM-DDTHH:MM:SS.ffffff+00:00" (32 characters) is exactly what utc_iso writes.
-        canonical = len(text) == 32 and text[26] == "+" and not offset
-        return to_us(moment), int(offset.total_seconds()), canonical
+        return to_us(moment), None if offset is None else int(offset.total_seconds()), False
     start_us, offset_s = parse_iso(text)
     return start_us, offset_s, False
 
@@ -227,11 +252,11 @@ def _small_flat(data: dict[Any, Any], max_bytes: int) -> bool:
     """
     bound = 2
     for key, value in data.items():
-        if type(key) is not str or not _unicode(key):
+        if type(key) is not str or not (key.isascii() or _unicode(key)):
             return False
         kind = type(value)
         if kind is str:
-            if not _unicode(value):
+            if not (value.isascii() or _unicode(value)):
                 return False
             bound += 6 * len(value) + 2
         elif kind is int:
@@ -304,16 +329,18 @@ def _parse_event(obj: Any, limits: DataLimits) -> tuple[Event, str | None]:
         raise ValidationError("An event needs a 'timestamp' (ISO 8601 string).")
     start_us, offset_s, canonical = _timestamp(timestamp)
     duration = obj.get("duration", 0)
-    if duration is None:
-        duration = 0
-    if (
-        isinstance(duration, bool)
-        or not isinstance(duration, (int, float))
-        or not math.isfinite(duration)
-        or duration < 0
-        or duration > MAX_DURATION_S
-    ):
-        raise ValidationError("An event's 'duration' must be a non-negative number of seconds.")
+    kind = type(duration)
+    if not ((kind is float or kind is int) and 0 <= duration <= MAX_DURATION_S):
+        if duration is None:
+            duration = 0
+        if (
+            isinstance(duration, bool)
+            or not isinstance(duration, (int, float))
+            or (isinstance(duration, float) and not math.isfinite(duration))
+            or duration < 0
+            or duration > MAX_DURATION_S
+        ):
+            raise ValidationError("An event's 'duration' must be a non-negative number of seconds.")
     data = check_data(obj.get("data"), limits)
     event_id = obj.get("id")
     if event_id is not None and (

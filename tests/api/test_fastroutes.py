@@ -170,6 +170,7 @@ BAD_BODIES: list[bytes] = [
     b'{"timestamp": "2024-05-01T10:00:00Z", "duration": 1e400, "data": {}}',
     b'{"timestamp": "2024-05-01T10:00:00Z", "duration": -1, "data": {}}',
     b'{"timestamp": "2024-05-01T10:00:00Z", "duration": true, "data": {}}',
+    b'{"timestamp": "2024-05-01T10:00:00Z", "duration": 1' + b"0" * 400 + b', "data": {}}',
     b'{"timestamp": "2024-05-01T10:00:00Z", "duration": "1", "data": {}}',
     b'{"timestamp": "2024-05-01T10:00:00Z", "duration": 1, "data": []}',
     b'{"timestamp": "2024-05-01T10:00:00Z", "duration": 1, "data": "x"}',
@@ -444,3 +445,12 @@ def test_unexpected_errors_are_a_logged_500(
     assert resp.status_code == 500
     assert "Internal error" in resp.json()["message"]
     assert sum("RuntimeError" in r.getMessage() for r in caplog.records) == 4
+
+
+def test_a_huge_integer_duration_is_a_400_not_a_500(make_pair: Callable[..., Pair]) -> None:
+    pair = make_pair()
+    url = bucket(pair)
+    body = b'[{"timestamp": "2024-05-01T10:00:00Z", "duration": 1' + b"0" * 400 + b"}]"
+    resp = pair.post(f"{url}/events", content=body)
+    assert resp.status_code == 400
+    assert "duration" in resp.json()["message"]
