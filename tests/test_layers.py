@@ -59,3 +59,18 @@ def test_cli_entry_point_module_is_qt_free() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_cli_commands_load_heavy_stacks_only_when_used() -> None:
+    """``timelygator watch`` or ``db check`` must not pay for FastAPI or numpy."""
+    script = (
+        "import sys; from core.cli import build_parser; "
+        "from timelygator_gui.main import EXTRA_COMMAND_MODULES; "
+        "build_parser(EXTRA_COMMAND_MODULES); "
+        "heavy = {'fastapi', 'numpy', 'uvicorn', 'PySide6'}; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert result.stdout.strip() == "[]"

@@ -13,10 +13,6 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from core.analytics.localdays import AnalyticsSettings, range_of
-from core.analytics.report import render_csv, render_text, report_document
-from core.analytics.report_html import render_html
-from core.analytics.service import analytics_for, summary_for_days
 from core.cli import subcommand
 from core.cli.common import open_services
 from core.errors import ValidationError
@@ -69,6 +65,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _days(args: argparse.Namespace, week_start: int) -> tuple[date, date]:
+    from core.analytics.localdays import range_of
+
     if args.to is not None and args.from_ is None:
         raise ValidationError("--to needs --from.")
     if args.from_ is not None:
@@ -84,6 +82,12 @@ def _days(args: argparse.Namespace, week_start: int) -> tuple[date, date]:
 
 
 def _report(args: argparse.Namespace) -> int:
+    # Imported here: other commands start without the analytics stack (numpy).
+    from core.analytics.localdays import AnalyticsSettings
+    from core.analytics.report import render_csv, render_text, report_document
+    from core.analytics.report_html import render_html
+    from core.analytics.service import analytics_for, summary_for_days
+
     week_start = WEEKDAYS.index(args.week_start)
     first, last = _days(args, week_start)
     settings = AnalyticsSettings(day_start_s=args.day_start, week_start=week_start)

@@ -12,7 +12,6 @@ import sys
 import threading
 from types import FrameType
 
-from core.api import ApiConfig, ApiServer
 from core.cli import subcommand
 from core.cli.common import open_services
 
@@ -47,6 +46,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _serve(args: argparse.Namespace) -> int:
+    # Imported here: every other command (and the app) starts without FastAPI.
+    from core.api import ApiConfig, ApiServer
+
     config = ApiConfig(
         host=args.host,
         port=args.port,
