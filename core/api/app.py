@@ -23,7 +23,18 @@ from core.api.errors import install_error_handlers
 from core.api.fastroutes import FastRoutes
 from core.api.guard import GuardMiddleware
 from core.api.metrics import MetricsMiddleware
-from core.api.routers import buckets, events, live, query, settings, system, tokens, transfer
+from core.api.routers import (
+    buckets,
+    categories,
+    events,
+    live,
+    query,
+    settings,
+    summaries,
+    system,
+    tokens,
+    transfer,
+)
 from core.services import Services
 
 DESCRIPTION = """\
@@ -58,6 +69,8 @@ def create_app(services: Services, config: ApiConfig | None = None) -> FastAPI:
     app.state.ctx = ctx
     install_error_handlers(app)
     for module in (system, buckets, events, transfer, query, settings, tokens, live):
+        app.include_router(module.router)
+    for module in (categories, summaries):
         app.include_router(module.router)
     front: ASGIApp = partial(FastAPI.__call__, app)
     if config.fast_routes:

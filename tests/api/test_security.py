@@ -21,6 +21,13 @@ PUBLIC = {"/api/0/info", "/api/0/info/", "/health", "/health/"}
 DOCS = {"/docs", "/docs/oauth2-redirect", "/openapi.json"}
 ADMIN_ROUTES = re.compile(r"^/api/0/tokens")
 WRITE_METHODS = {"POST", "PUT", "DELETE"}
+# POSTs that only read (the body is a question, nothing is stored).
+READ_POSTS = {
+    "/api/0/query/",
+    "/api/0/query",
+    "/api/0/categories/preview",
+    "/api/0/categories/preview/",
+}
 
 
 def _concrete(path: str) -> str:
@@ -61,7 +68,7 @@ def _routes(app: FastAPI) -> list[tuple[str, str, str]]:
                 scope = "public"
             elif ADMIN_ROUTES.match(path):
                 scope = "admin"
-            elif method in WRITE_METHODS and path not in ("/api/0/query/", "/api/0/query"):
+            elif method in WRITE_METHODS and path not in READ_POSTS:
                 scope = "write"
             else:
                 scope = "read"
@@ -84,6 +91,10 @@ def test_every_route_is_either_public_or_needs_a_token(
         "/api/0/tokens",
         "/api/0/events/stream",
         "/metrics",
+        "/api/0/categories",
+        "/api/0/categories/preview",
+        "/api/0/summary",
+        "/api/0/summary/trend",
     }
     anonymous = make_client(app=app)
     wrong = make_client("tg_" + "x" * 43, app=app)

@@ -1,0 +1,234 @@
+"""``/api/0/summary``: the analytics of a range as JSON, and daily totals for trend charts.
+
+The summary is the document ``timelygator report --format json`` prints
+(``core.analytics.report.report_document``), computed by ``core.analytics.service`` with
+the user's stored categories. The analytics read the store and can take a while on long
+ranges, so they run on a worker thread, never on the event loop.
+
+Ranges are local days (the app's day start, 04:00 unless ``day_start`` says otherwise): one
+``day``, the ``week`` or ``month`` containing a date, or the days covering ``start``..``end``
+(ISO 8601 timestamps); today when none is given.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
+
+from core.analytics.localdays import US_PER_DAY, AnalyticsSettings, day_number, range_of
+from core.analytics.report import report_document, stable_color
+from core.analytics.service import analytics_for, daily_trend, days_of, summary_for_days
+from core.analytics.summary import Summary
+from core.api.deps import Ctx, ReadAccess
+from core.api.own_schemas import SummaryOut, TrendOut
+from core.api.routing import route
+from core.api.wire import JSONBytes
+from core.errors import ValidationError
+from core.services import Services
+from core.timeutil import parse_iso
+
+router = APIRouter(tags=["summaries"])
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+FIRST_DATE = date(1970, 1, 2)
+LAST_DATE = date(2999, 12, 31)
+MAX_DAYS = 3660  # ten years per request
+TREND_DAYS = 30  # the default trend: the last 30 days
+
+DateText = Annotated[
+    str | None, Query(max_length=40, description="YYYY-MM-DD, 'today' or 'yesterday'")
+]
+Timestamp = Annotated[str | None, Query(max_length=64, description="ISO 8601")]
+DayStart = Annotated[str, Query(max_length=10, description="HH:MM, when local days begin")]
+WeekStart = Annotated[str, Query(max_length=10, description="mon ... sun (or 0-6)")]
+
+
+# -- parameters ------------------------------------------------------------------------------
+def parse_date(text: str, what: str) -> date:
+    """A date parameter (``YYYY-MM-DD``, ``today``, ``yesterday``); 400 otherwise."""
+    if text == "today":
+        return date.today()
+    if text == "yesterday":
+        return date.today() - timedelta(days=1)
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(
+            f"'{what}' must be a date like 2024-03-04 (or 'today'), not {text[:40]!r}."
+        ) from None
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise ValidationError(f"'{what}' must lie between {FIRST_DATE} and {LAST_DATE}.")
+    return day
+
+
+def parse_settings(day_start: str, week_start: str) -> AnalyticsSettings:
+    try:
+        moment = datetime.strptime(day_start, "%H:%M")
+    except ValueError:
+        raise ValidationError(
+            f"'day_start' must be a time of day like 04:00, not {day_start[:10]!r}."
+        ) from None
+    weekday = week_start.strip().lower()[:3]
+    if weekday in WEEKDAYS:
+        week = WEEKDAYS.index(weekday)
+    elif weekday in tuple("0123456"):
+        week = int(weekday)
+    else:
+        raise ValidationError(f"'week_start' must be one of {', '.join(WEEKDAYS)} (or 0-6).")
+    return AnalyticsSettings(day_start_s=moment.hour * 3600 + moment.minute * 60, week_start=week)
+
+
+def _timestamp(text: str, what: str) -> int:
+    us = parse_iso(text)[0]
+    low = day_number(FIRST_DATE) * US_PER_DAY
+    high = (day_number(LAST_DATE) + 1) * US_PER_DAY
+    if not low <= us < high:
+        raise ValidationError(f"'{what}' must lie between {FIRST_DATE} and {LAST_DATE}.")
+    return us
+
+
+def _check_span(first: date, last: date) -> tuple[date, date]:
+    if last < first:
+        raise ValidationError("The range ends before it starts.")
+    if (last - first).days + 1 > MAX_DAYS:
+        raise ValidationError(f"A range covers at most {MAX_DAYS} days.")
+    return first, last
+
+
+def summary_days(
+    settings: AnalyticsSettings,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    day: str | None = None,
+    week: str | None = None,
+    month: str | None = None,
+) -> tuple[date, date]:
+    """The first and last local day a summary request asks for (400 when it is unclear)."""
+    given = [v is not None for v in (start or end, day, week, month)]
+    if sum(given) > 1:
+        raise ValidationError("Give only one of 'start'/'end', 'day', 'week' or 'month'.")
+    if start is not None or end is not None:
+        if start is None or end is None:
+            raise ValidationError("'start' and 'end' go together.")
+        start_us, end_us = _timestamp(start, "start"), _timestamp(end, "end")
+        if end_us <= start_us:
+            raise ValidationError("'end' must be after 'start'.")
+        return _check_span(*days_of(start_us, end_us, settings))
+    if week is not None:
+        return range_of("week", parse_date(week, "week"), settings.week_start)
+    if month is not None:
+        return range_of("month", parse_date(month, "month"))
+    return range_of("day", date.today() if day is None else parse_date(day, "day"))
+
+
+# -- per-user analytics ----------------------------------------------------------------------
+_VIEWS: weakref.WeakKeyDictionary[Services, dict[int, Services]] = weakref.WeakKeyDictionary()
+_VIEWS_LOCK = threading.Lock()
+
+
+def services_of(services: Services, user_id: int) -> Services:
+    """``services`` as seen by ``user_id`` (the analytics work on ``services.user_id``).
+
+    Another user of the same store gets a view sharing the store and the writer, kept for the
+    life of ``services`` so that its analytics caches live as long; it is never closed.
+    """
+    if user_id == services.user_id:
+        return services
+    with _VIEWS_LOCK:
+        views = _VIEWS.setdefault(services, {})
+        view = views.get(user_id)
+        if view is None:
+            view = Services(services.dirs, services.store, services.writer, None, services.clock)
+            view.user_id = user_id
+            views[user_id] = view
+        return view
+
+
+def summary_document(
+    services: Services, first: date, last: date, settings: AnalyticsSettings, top: int
+) -> dict[str, Any]:
+    """Worker thread: the report document of local days ``first..last``."""
+    cats = analytics_for(services).category_set()
+    summary = summary_for_days(services, first, last, settings, categories=cats.categories)
+    return report_document(
+        summary,
+        first,
+        last,
+        settings,
+        color_of=cats.classifier.color,
+        limit=top,
+        offset_s=time.localtime().tm_gmtoff,
+    )
+
+
+def trend_document(
+    services: Services, first: date, last: date, settings: AnalyticsSettings
+) -> dict[str, Any]:
+    """Worker thread: active time per local day by top-level category."""
+    cats = analytics_for(services).category_set()
+    trend = daily_trend(services, first, last, settings, categories=cats.categories)
+    doc = report_document(Summary(daily=trend), first, last, settings)
+    return {
+        "range": doc["range"],
+        "categories": [
+            {
+                "name": name,
+                "seconds": round(sum(trend.totals[name]) / 1_000_000, 3),
+                "color": cats.classifier.color((name,)) or stable_color(name),
+            }
+            for name in trend.categories
+        ],
+        "daily": doc["daily"],
+    }
+
+
+# -- routes ----------------------------------------------------------------------------------
+@route(router, "/api/0/summary", ["GET"], response_model=SummaryOut)
+async def get_summary(
+    ctx: Ctx,
+    who: ReadAccess,
+    start: Timestamp = None,
+    end: Timestamp = None,
+    day: DateText = None,
+    week: DateText = None,
+    month: DateText = None,
+    day_start: DayStart = "04:00",
+    week_start: WeekStart = "mon",
+    top: Annotated[int, Query(ge=1, le=1000, description="rows per list")] = 25,
+) -> JSONBytes:
+    """Where the time went (``timelygator report --format json``) for a day, week, month or
+    the local days covering ``start``..``end``; today by default."""
+    settings = parse_settings(day_start, week_start)
+    first, last = summary_days(settings, start=start, end=end, day=day, week=week, month=month)
+    services = services_of(ctx.services, who.user_id)
+    doc = await run_in_threadpool(summary_document, services, first, last, settings, top)
+    return JSONBytes(doc)
+
+
+@route(router, "/api/0/summary/trend", ["GET"], response_model=TrendOut)
+async def get_trend(
+    ctx: Ctx,
+    who: ReadAccess,
+    first: DateText = None,
+    last: DateText = None,
+    day_start: DayStart = "04:00",
+    week_start: WeekStart = "mon",
+) -> JSONBytes:
+    """Daily active time by top-level category for local days ``first..last`` (default: the
+    last 30 days up to today)."""
+    settings = parse_settings(day_start, week_start)
+    last_day = date.today() if last is None else parse_date(last, "last")
+    first_day = (
+        last_day - timedelta(days=TREND_DAYS - 1) if first is None else parse_date(first, "first")
+    )
+    _check_span(first_day, last_day)
+    services = services_of(ctx.services, who.user_id)
+    doc = await run_in_threadpool(trend_document, services, first_day, last_day, settings)
+    return JSONBytes(doc)
