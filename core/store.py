@@ -95,6 +95,11 @@ def storage_error(exc: BaseException, path: Path) -> StorageError:
             f"The disk reported an error while using {path}. Tracking is paused; check the "
             "disk. Data already saved is intact."
         )
+    if not isinstance(original, sqlite3.Error | sqlcipher.Error):
+        return StorageError(
+            f"A change could not be saved to {path} ({type(original).__name__}); it was "
+            "not stored and tracking goes on."
+        )
     return StorageError(f"Database error on {path}: {type(original).__name__}.")
 
 

@@ -18,7 +18,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -293,6 +293,12 @@ class Writer:
                 # A failed statement or commit: nothing of this batch is kept.
                 self._fail_batch(batch, exc)
                 continue
+            except Exception as exc:
+                # Anything else (a value the driver cannot bind, a bug) must not end the
+                # one thread every write depends on: fail this batch, keep serving.
+                log.exception("Unexpected error in a write transaction")
+                self._fail_batch(batch, exc)
+                continue
             self._finish_batch(batch)
         self._fail_leftovers()
 
@@ -304,9 +310,8 @@ class Writer:
             except queue.Empty:
                 return
             if isinstance(op, _Op):
-                op.future.set_exception(
-                    StorageError("The database was closed before this change could be saved.")
-                )
+                closed = StorageError("The database was closed before this change could be saved.")
+                _resolve(op.future, None, closed)
 
     def _apply(self, conn: Connection, op: _Op) -> None:
         """Apply one op inside the open transaction; its result waits for the commit.
@@ -361,9 +366,9 @@ class Writer:
                     log.exception("A change listener failed")
         for op in batch:
             if op.kind == "done":
-                op.future.set_result(op.args[0])
+                _resolve(op.future, op.args[0], None)
             else:
-                op.future.set_exception(op.args[0])
+                _resolve(op.future, None, op.args[0])
 
     def _fail_batch(self, batch: list[_Op], exc: BaseException) -> None:
         error = storage_error(exc, self._store.path)
@@ -386,7 +391,7 @@ class Writer:
             self._last.clear()
         self._set_state(WriterState.FAILING, error)
         for op in batch:
-            op.future.set_exception(error if op.kind != "error" else op.args[0])
+            _resolve(op.future, None, error if op.kind != "error" else op.args[0])
 
     def _set_state(self, state: WriterState, error: StorageError | None) -> None:
         self.state = state
@@ -625,6 +630,19 @@ class Writer:
                 "UPDATE buckets SET max_duration_us = ? WHERE id = ? AND max_duration_us < ?",
                 [(d, key, d) for d, key in durs],
             )
+
+
+def _resolve(future: Future[Any], result: Any, error: BaseException | None) -> None:
+    """Hand a result to its caller; a caller that cancelled its future no longer cares."""
+    if future.cancelled():
+        return
+    try:
+        if error is None:
+            future.set_result(result)
+        else:
+            future.set_exception(error)
+    except InvalidStateError:
+        pass  # cancelled in the meantime
 
 
 def _check_event(event: Event) -> None:

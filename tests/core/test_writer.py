@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from core import reader
-from core.errors import NotFoundError, ValidationError
+from core.errors import NotFoundError, StorageError, ValidationError
 from core.event import Event
 from core.paths import AppDirs
 from core.services import Services
@@ -175,3 +175,23 @@ def test_stop_flushes_everything_submitted(dirs: AppDirs) -> None:
     assert all(f.done() and f.exception() is None for f in futures)
     with Services.open(dirs, "writer tests pass") as again:
         assert len(again.events("w")) == 300
+
+
+def test_unexpected_errors_fail_one_batch_and_the_writer_goes_on(services: Services) -> None:
+    key = services.ensure_bucket("w", type="t", client="c", hostname="h")
+    # A bucket name the driver cannot encode (a lone surrogate) fails inside the batch.
+    bad = services.writer.create_bucket(
+        services.user_id, "bad\ud800name", type="t", client="c", hostname="h"
+    )
+    with pytest.raises(StorageError, match="could not be saved"):
+        bad.result(10)
+    # Event data with a lone surrogate is stored escaped, not lost or crashing.
+    odd = services.writer.heartbeat(key, Event(T, T, {"title": "x\udc80y"}), 0).result(10)
+    assert odd.id is not None
+    assert services.events("w")[0].data == {"title": "x\udc80y"}
+    # A caller that gave up (cancelled) does not break the writer either.
+    gone = services.writer.heartbeat(key, Event(T + S, T + S, {"a": 1}), 0)
+    gone.cancel()
+    after = services.writer.heartbeat(key, Event(T + 2 * S, T + 2 * S, {"a": 2}), 0).result(10)
+    assert after.id is not None
+    assert services.writer.state.value == "running"
