@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "core.cli.serve",
     "core.cli.token",
     "core.cli.backup",
+    "core.cli.transfer",
     "core.cli.report",
 )
 

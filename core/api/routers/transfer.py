@@ -42,7 +42,8 @@ router = APIRouter(tags=["export/import"])
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def _export_doc(conn: Connection, buckets: list[BucketInfo]) -> bytes:
+def export_document(conn: Connection, buckets: list[BucketInfo]) -> bytes:
+    """The export file (ActivityWatch's format) of these buckets with all their events."""
     doc: dict[str, Any] = {}
     for bucket in buckets:
         item = bucket_out(bucket)
@@ -58,7 +59,9 @@ def _attachment(body: bytes, filename: str) -> JSONBytes:
 @route(router, "/api/0/export", ["GET"], response_model=Export)
 async def export_all(ctx: Ctx, who: ReadAccess) -> JSONBytes:
     """Every bucket of this user with all its events, as a download."""
-    body = await ctx.read(lambda conn: _export_doc(conn, reader.list_buckets(conn, who.user_id)))
+    body = await ctx.read(
+        lambda conn: export_document(conn, reader.list_buckets(conn, who.user_id))
+    )
     return _attachment(body, "aw-buckets-export.json")
 
 
@@ -71,7 +74,7 @@ async def export_all(ctx: Ctx, who: ReadAccess) -> JSONBytes:
 )
 async def export_bucket(bucket_id: BucketId, ctx: Ctx, who: ReadAccess) -> JSONBytes:
     body = await ctx.read(
-        lambda conn: _export_doc(conn, [reader.get_bucket(conn, who.user_id, bucket_id)])
+        lambda conn: export_document(conn, [reader.get_bucket(conn, who.user_id, bucket_id)])
     )
     name = _SAFE_NAME.sub("_", bucket_id)[:100]
     return _attachment(body, f"aw-bucket-export_{name}.json")

@@ -1,0 +1,60 @@
+"""``timelygator import`` and ``timelygator export``: ActivityWatch's export format.
+
+Importing an ActivityWatch export brings its history along; importing the same file twice
+changes nothing (events equal in time, duration and data are skipped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from core import reader
+from core.cli import subcommand
+from core.cli.common import open_services
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    imp = subcommand(
+        subparsers, "import", _import, "import an ActivityWatch or TimelyGator export (JSON)"
+    )
+    imp.add_argument("file", type=Path, help="the export file, e.g. aw-buckets-export.json")
+    exp = subcommand(subparsers, "export", _export, "export buckets and events as JSON")
+    exp.add_argument("--bucket", action="append", help="only this bucket (repeatable)")
+    exp.add_argument("--output", "-o", type=Path, help="write here instead of standard output")
+
+
+def _import(args: argparse.Namespace) -> int:
+    from core.importer import import_file  # the API's validation, loaded only when used
+
+    with open_services(args, create=True) as services:
+        results = import_file(services, args.file)
+    total = sum(r.imported for r in results)
+    skipped = sum(r.skipped for r in results)
+    for r in results:
+        state = "new bucket" if r.created else "existing bucket"
+        print(f"  {r.name}: {r.imported} imported, {r.skipped} already present ({state})")
+    print(f"Imported {total} events into {len(results)} buckets ({skipped} already present).")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from core.api.routers.transfer import export_document
+
+    with open_services(args) as services, services.read() as conn:
+        buckets = reader.list_buckets(conn, services.user_id)
+        if args.bucket:
+            wanted = set(args.bucket)
+            missing = wanted - {b.name for b in buckets}
+            if missing:
+                print(f"timelygator: no bucket named {sorted(missing)[0]!r}.", file=sys.stderr)
+                return 2
+            buckets = [b for b in buckets if b.name in wanted]
+        body = export_document(conn, buckets)
+    if args.output is None:
+        sys.stdout.buffer.write(body + b"\n")
+    else:
+        args.output.write_bytes(body)
+        print(f"Exported {len(buckets)} buckets to {args.output}.", file=sys.stderr)
+    return 0
