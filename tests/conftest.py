@@ -11,28 +11,9 @@ from pathlib import Path
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
 
 from core.paths import AppDirs, resolve_dirs
-
-
-class MemoryKeyring(KeyringBackend):
-    """A keyring that lives in a dict (priority > 0 so it counts as available)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.entries.pop((service, username), None)
+from tests.helpers.keyring import MemoryKeyring
 
 
 @pytest.fixture(autouse=True)

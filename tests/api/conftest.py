@@ -12,10 +12,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import keyring
 import pytest
 from fastapi import FastAPI
-from keyring.backend import KeyringBackend
 
 from core import tokens
 
@@ -25,35 +23,19 @@ with warnings.catch_warnings():  # "use httpx2" notice of this Starlette version
 from core.api import ApiConfig, create_app
 from core.paths import resolve_dirs
 from core.services import Services
+from tests.helpers.keyring import MemoryKeyring
 
 BASE_URL = "http://127.0.0.1:5600"
 
 
-class DictKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.entries.pop((service, username), None)
+# The suite's autouse fixture (tests/conftest.py) already installs an in-memory keyring and
+# cheap scrypt; API tests name it ``fake_keyring``.
+DictKeyring = MemoryKeyring
 
 
 @pytest.fixture
-def fake_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[DictKeyring]:
-    monkeypatch.setattr("core.keys.SCRYPT_N", 2**14)
-    previous = keyring.get_keyring()
-    backend = DictKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
+def fake_keyring(memory_keyring: MemoryKeyring) -> MemoryKeyring:
+    return memory_keyring
 
 
 @pytest.fixture
