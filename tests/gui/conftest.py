@@ -10,46 +10,19 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-import keyring
 import pytest
-from keyring.backend import KeyringBackend
 
-import core.keys
 from core.paths import AppDirs, resolve_dirs
 from core.services import Services
+from tests.helpers.keyring import MemoryKeyring
 
 DEMO_DAY = date(2025, 3, 4)  # a Tuesday
 
 
-class MemoryKeyring(KeyringBackend):
-    """A keyring that forgets everything when the test ends."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.store.pop((service, username), None)
-
-
 @pytest.fixture(autouse=True)
-def fake_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    monkeypatch.setattr(core.keys, "SCRYPT_N", 2**14)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
+def fake_keyring(memory_keyring: MemoryKeyring) -> MemoryKeyring:
+    """The suite's in-memory keyring (tests/conftest.py installs it for every test)."""
+    return memory_keyring
 
 
 @pytest.fixture
