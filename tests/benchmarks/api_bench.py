@@ -25,16 +25,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
-import httpx
+from servers import free_port, stop, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKLOAD = ROOT.parent / "shared" / "bench" / "api_workload.py"
@@ -49,27 +46,6 @@ def log(text: str) -> None:
     print(f"[api_bench] {text}", file=sys.stderr, flush=True)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_ready(url: str, proc: subprocess.Popen[Any], timeout: float = 60) -> None:
-    ready = threading.Event()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited early with {proc.returncode}")
-        try:
-            if httpx.get(f"{url}/api/0/info", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        ready.wait(0.2)
-    raise SystemExit(f"{url} did not come up")
-
-
 def run_workload(url: str, pid: int, token: str | None, args: argparse.Namespace) -> dict[str, Any]:
     cmd = [sys.executable, str(WORKLOAD), "--base-url", url, "--server-pid", str(pid)]
     cmd += ["--client", args.client]
@@ -81,15 +57,6 @@ def run_workload(url: str, pid: int, token: str | None, args: argparse.Namespace
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=1800)
     result: dict[str, Any] = json.loads(out.stdout)
     return result
-
-
-def stop(proc: subprocess.Popen[Any]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def timelygator(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:

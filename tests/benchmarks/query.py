@@ -33,12 +33,10 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -52,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import dataset  # noqa: E402
+from servers import free_port, wait_ready  # noqa: E402
 
 from core.analytics.localdays import AnalyticsSettings  # noqa: E402
 from core.analytics.service import (  # noqa: E402
@@ -86,27 +85,6 @@ def ms(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 def median(values: list[float]) -> float:
     return round(statistics.median(values), 1)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_ready(url: str, proc: subprocess.Popen[Any], timeout: float = 90) -> None:
-    pause = threading.Event()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server for {url} exited early with {proc.returncode}")
-        try:
-            if httpx.get(f"{url}/api/0/info", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        pause.wait(0.2)
-    raise SystemExit(f"{url} did not come up")
 
 
 # -- the store -------------------------------------------------------------------------------
