@@ -7,7 +7,15 @@ from datetime import datetime
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QApplication, QLabel, QSplitter, QToolTip, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QSplitter,
+    QStackedWidget,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
 
 from core.event import Event
 from timelygator_gui import heap
@@ -91,16 +99,22 @@ class TimelineView(QWidget):
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setObjectName("emptyLabel")
         self.details = EventDetails()
+        # The plot, or a sentence while there is nothing to draw (no bare axes).
+        self._plot_area = QStackedWidget()
+        self._plot_area.addWidget(self.empty_label)
+        self._plot_area.addWidget(self.plot)
         splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.plot)
+        splitter.addWidget(self._plot_area)
         splitter.addWidget(self.details)
         splitter.setStretchFactor(0, 4)
         splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.empty_label)
         layout.addWidget(splitter)
-        self.empty_label.hide()
+        # Until the first range arrives there is nothing to draw. (The details panel stays:
+        # "Add manual entry" works on an empty day too.)
+        self.empty_label.setText("Loading…")
+        self._show_plot(False)
         self._rebin_timer = QTimer(self)
         self._rebin_timer.setSingleShot(True)
         self._rebin_timer.setInterval(0)
@@ -119,6 +133,9 @@ class TimelineView(QWidget):
         self.plot.sig_key_pan.connect(self.pan)
         self.plot.sig_key_reset.connect(self.reset_zoom)
 
+    def _show_plot(self, visible: bool) -> None:
+        self._plot_area.setCurrentWidget(self.plot if visible else self.empty_label)
+
     # -- data -----------------------------------------------------------------------------
     def set_data(self, data: RangeData) -> None:
         """Show a freshly loaded range (drawn at once, at full width)."""
@@ -128,7 +145,8 @@ class TimelineView(QWidget):
         x0, x1 = data.start_us / 1e6, data.end_us / 1e6
         self.items.set_lanes(self.lanes, x0, x1)
         self._axis.set_lanes(self.lanes)
-        self.empty_label.setVisible(not self.lanes)
+        self.empty_label.setText("No activity recorded in this range.")
+        self._show_plot(bool(self.lanes))
         self.view_box.setLimits(
             xMin=x0, xMax=x1, minXRange=MIN_SPAN_S, yMin=0, yMax=max(1, len(self.lanes))
         )

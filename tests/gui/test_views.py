@@ -165,3 +165,23 @@ def test_date_range_labels_and_shift() -> None:
     month = DateRange.around(DEMO_DAY, RangeMode.MONTH)
     assert month.label() == "March 2025"
     assert month.shifted(-1).label() == "February 2025"
+
+
+def test_timeline_empty_states(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Before data: "Loading…"; a range without activity: a sentence, not bare axes."""
+    from timelygator_gui.range_data import RangeData
+    from timelygator_gui.timeline_view import TimelineView
+
+    view = TimelineView()
+    qtbot.addWidget(view)
+    view.show()
+    assert view.empty_label.isVisible()
+    assert view.empty_label.text() == "Loading…"
+    assert not view.plot.isVisible()
+    day = DateRange.around(DEMO_DAY, RangeMode.DAY)
+    start, end = day.bounds_us()
+    view.set_data(RangeData(range=day, start_us=start, end_us=end))
+    assert view.empty_label.text() == "No activity recorded in this range."
+    assert view.empty_label.isVisible()
+    assert not view.plot.isVisible()
+    assert view.details.isVisible()  # "Add manual entry" stays reachable
