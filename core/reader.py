@@ -29,12 +29,16 @@ _BUCKET_COLUMNS = (
     "(SELECT max(start_us) FROM events WHERE bucket_id = b.id) - b.max_duration_us)"
 )
 
-_RANGE_SQL = (
-    "SELECT id, max(start_us, :s), min(end_us, :e), tz_offset_s, data FROM events "
-    "WHERE bucket_id = :b AND start_us <= :e "
+# Events of bucket :b overlapping [:s, :e]. The lower bound on start_us (the bucket's longest
+# event) keeps the scan on the (bucket_id, start_us) index: one day reads one day of rows.
+_OVERLAPS = (
+    "bucket_id = :b AND start_us <= :e "
     "AND start_us >= :s - (SELECT max_duration_us FROM buckets WHERE id = :b) "
-    "AND end_us >= :s "
-    "ORDER BY start_us DESC, id DESC"
+    "AND end_us >= :s"
+)
+_RANGE_SQL = (
+    "SELECT id, max(start_us, :s), min(end_us, :e), tz_offset_s, data FROM events "  # noqa: S608
+    f"WHERE {_OVERLAPS} ORDER BY start_us DESC, id DESC"
 )
 
 
@@ -95,16 +99,8 @@ def get_events(
     """
     if limit == 0:
         return []
-    params = {
-        "b": bucket,
-        "s": FAR_PAST_US if start_us is None else start_us,
-        "e": FAR_FUTURE_US if end_us is None else end_us,
-    }
-    sql = _RANGE_SQL
-    if limit is not None and limit > 0:
-        sql += " LIMIT :limit"
-        params["limit"] = limit
-    rows = conn.exec_driver_sql(sql, params).all()
+    params, tail = _range_params(bucket, start_us, end_us, limit)
+    rows = conn.exec_driver_sql(_RANGE_SQL + tail, params).all()
     loads = jsoncodec.loads
     return [Event(r[1], r[2], loads(r[4]), r[0], r[3]) for r in rows]
 
@@ -114,7 +110,7 @@ def get_events(
 # them (UTC, microseconds, "+00:00"; seconds floored, also before 1970); durations as exact
 # decimals with trailing zeros dropped (the same numbers as ``(end - start) / 1e6``).
 _EVENTS_JSON_SQL = (
-    "SELECT '[' || coalesce(group_concat("
+    "SELECT '[' || coalesce(group_concat("  # noqa: S608 - constant text only
     '\'{"id":\' || id || \',"timestamp":"\' '
     "|| strftime('%Y-%m-%dT%H:%M:%S', (s - f) / 1000000, 'unixepoch') "
     "|| printf('.%06d+00:00', f) "
@@ -123,10 +119,7 @@ _EVENTS_JSON_SQL = (
     "|| ',\"data\":' || data || '}', ','), '') || ']' "
     "FROM (SELECT id, s, ((s % 1000000) + 1000000) % 1000000 AS f, d, data FROM ("
     "SELECT id, max(start_us, :s) AS s, min(end_us, :e) - max(start_us, :s) AS d, data "
-    "FROM events WHERE bucket_id = :b AND start_us <= :e "
-    "AND start_us >= :s - (SELECT max_duration_us FROM buckets WHERE id = :b) "
-    "AND end_us >= :s "
-    "ORDER BY start_us DESC, id DESC"
+    f"FROM events WHERE {_OVERLAPS} ORDER BY start_us DESC, id DESC"
 )
 
 
@@ -143,18 +136,10 @@ def events_json(
     """
     if limit == 0:
         return "[]"
-    params = {
-        "b": bucket,
-        "s": FAR_PAST_US if start_us is None else start_us,
-        "e": FAR_FUTURE_US if end_us is None else end_us,
-    }
-    sql = _EVENTS_JSON_SQL
-    if limit is not None and limit > 0:
-        sql += " LIMIT :limit"
-        params["limit"] = limit
+    params, tail = _range_params(bucket, start_us, end_us, limit)
     # The outer aggregate keeps the subquery's order (SQLite drops a subquery's ORDER BY
     # only under an outer ORDER BY or a join; tests check the order).
-    return str(conn.exec_driver_sql(sql + "))", params).scalar_one())
+    return str(conn.exec_driver_sql(_EVENTS_JSON_SQL + tail + "))", params).scalar_one())
 
 
 def count_events(
@@ -164,17 +149,24 @@ def count_events(
     if start_us is None and end_us is None:
         sql = "SELECT count(*) FROM events WHERE bucket_id = ?"
         return int(conn.exec_driver_sql(sql, (bucket,)).scalar_one())
+    params, _ = _range_params(bucket, start_us, end_us, None)
+    sql = f"SELECT count(*) FROM events WHERE {_OVERLAPS}"  # noqa: S608 - constant text
+    return int(conn.exec_driver_sql(sql, params).scalar_one())
+
+
+def _range_params(
+    bucket: int, start_us: int | None, end_us: int | None, limit: int | None
+) -> tuple[dict[str, int], str]:
+    """Parameters for ``_OVERLAPS`` (open ends widened) and the LIMIT clause, if any."""
     params = {
         "b": bucket,
         "s": FAR_PAST_US if start_us is None else start_us,
         "e": FAR_FUTURE_US if end_us is None else end_us,
     }
-    sql = (
-        "SELECT count(*) FROM events WHERE bucket_id = :b AND start_us <= :e "
-        "AND start_us >= :s - (SELECT max_duration_us FROM buckets WHERE id = :b) "
-        "AND end_us >= :s"
-    )
-    return int(conn.exec_driver_sql(sql, params).scalar_one())
+    if limit is None or limit < 0:
+        return params, ""
+    params["limit"] = limit
+    return params, " LIMIT :limit"
 
 
 def get_event(conn: Connection, bucket: int, event_id: int) -> Event:
