@@ -548,9 +548,7 @@ def summary_for_days(
     categories: Sequence[Category] | None = None,
 ) -> Summary:
     """The summary of local days ``first..last`` (inclusive)."""
-    settings = settings or AnalyticsSettings()
-    service = analytics_for(services)
-    cats = service.category_set(categories)
+    settings, service, cats = _prepare(services, settings, categories)
     d0, d1 = day_number(first), day_number(last)
     days = service.day_stats(d0, d1, settings, cats)
     return _combine(days, first, last, settings, cats)
@@ -565,9 +563,7 @@ def daily_trend(
     categories: Sequence[Category] | None = None,
 ) -> DailyTotals:
     """Active time per local day, stacked by top-level category (for trend charts)."""
-    settings = settings or AnalyticsSettings()
-    service = analytics_for(services)
-    cats = service.category_set(categories)
+    settings, service, cats = _prepare(services, settings, categories)
     days = service.day_totals(day_number(first), day_number(last), settings, cats)
     return _daily(days, first)
 
@@ -586,9 +582,7 @@ def categorized_pieces(
     browser windows split by tab, cut at day boundaries), oldest first: a timeline's category
     lane drawn from them adds up to the summary's active time. Events share their data dicts.
     """
-    settings = settings or AnalyticsSettings()
-    service = analytics_for(services)
-    cats = service.category_set(categories)
+    settings, service, cats = _prepare(services, settings, categories)
     table = service._value_table(cats, settings)
     data_of: dict[str, dict[str, Any]] = {}
     out: list[tuple[Event, tuple[str, ...]]] = []
@@ -602,6 +596,14 @@ def categorized_pieces(
             )
         )
     return out
+
+
+def _prepare(
+    services: Services, settings: AnalyticsSettings | None, categories: Sequence[Category] | None
+) -> tuple[AnalyticsSettings, AnalyticsService, CategorySet]:
+    """Defaults filled in: the settings, this store's analytics service, the category set."""
+    service = analytics_for(services)
+    return settings or AnalyticsSettings(), service, service.category_set(categories)
 
 
 def _data_of(text: str, memo: dict[str, dict[str, Any]]) -> dict[str, Any]:
