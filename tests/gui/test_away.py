@@ -12,6 +12,7 @@ from core.analytics.classifier import MANUAL_CATEGORY_KEY
 from core.paths import AppDirs
 from core.services import Services
 from core.timeutil import to_us
+from tests.gui.app_helpers import finish_app, start_app
 from timelygator_gui.app_controller import AppController
 from timelygator_gui.autostart import Autostart
 from timelygator_gui.away_dialog import AwayDialog, away_question
@@ -71,20 +72,7 @@ def controller(dirs: AppDirs, tmp_path: Path, qtbot) -> AppController:  # type: 
         probes=Probes(window=NoWindow(), idle=SequenceIdleProbe(0.0)),
         autostart=Autostart("linux", home=tmp_path, environ={}),
     )
-    qtbot.addWidget(app.window)
-    with qtbot.waitSignal(app.sig_ready, timeout=20_000):
-        app.start()
-    return app
-
-
-def _finish(app: AppController, qtbot) -> None:  # type: ignore[no-untyped-def]
-    """Quit inside the test (pytest-qt deletes the window before fixtures tear down)."""
-    with qtbot.waitSignal(app.sig_finished, timeout=30_000):
-        app.quit()
-    app.runner.wait()
-    app.lifecycle.wait()
-    app.tray.menu.deleteLater()
-    app.deleteLater()
+    return start_app(app, qtbot)
 
 
 def test_record_away_time_as_manual_entry(controller: AppController, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -122,7 +110,7 @@ def test_record_away_time_as_manual_entry(controller: AppController, qtbot) -> N
     # Undoable like any manual entry.
     controller.window.undo_stack.undo()
     qtbot.waitUntil(lambda: services.events(bucket) == [], timeout=10_000)
-    _finish(controller, qtbot)
+    finish_app(controller, qtbot)
 
 
 def test_keep_as_away_records_nothing(controller: AppController, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -136,4 +124,4 @@ def test_keep_as_away_records_nothing(controller: AppController, qtbot) -> None:
     assert controller.away.dialog is None
     assert controller.window.undo_stack.count() == 0
     assert manual_bucket_name() not in [b.name for b in services.buckets()]
-    _finish(controller, qtbot)
+    finish_app(controller, qtbot)

@@ -21,6 +21,7 @@ from core.event import Event
 from core.paths import AppDirs
 from core.services import Services
 from core.store import Store
+from tests.gui.app_helpers import finish_app, start_app
 from timelygator_gui.app_controller import AppController
 from timelygator_gui.autostart import APP_ID, Autostart
 from timelygator_gui.maintenance import Maintenance
@@ -52,20 +53,7 @@ def controller(dirs: AppDirs, tmp_path: Path, qtbot) -> AppController:  # type: 
     app = AppController(
         dirs, start_watchers=False, autostart=Autostart("linux", home=tmp_path, environ={})
     )
-    qtbot.addWidget(app.window)
-    with qtbot.waitSignal(app.sig_ready, timeout=20_000):
-        app.start()
-    return app
-
-
-def _finish(app: AppController, qtbot) -> None:  # type: ignore[no-untyped-def]
-    """Quit inside the test (pytest-qt deletes the window before fixtures tear down)."""
-    with qtbot.waitSignal(app.sig_finished, timeout=30_000):
-        app.quit()
-    app.runner.wait()
-    app.lifecycle.wait()
-    app.tray.menu.deleteLater()
-    app.deleteLater()
+    return start_app(app, qtbot)
 
 
 def _settings(app: AppController, qtbot) -> SettingsDialog:  # type: ignore[no-untyped-def]
@@ -126,7 +114,7 @@ def test_api_starts_stops_and_reports_port_in_use(controller: AppController, qtb
     _ok(dialog, qtbot)
     qtbot.waitUntil(lambda: host.status == "Off", timeout=20_000)
     assert controller.tray.api_action.text() == "Local API: off"
-    _finish(controller, qtbot)
+    finish_app(controller, qtbot)
 
 
 def test_start_at_login_writes_and_removes_the_entry(  # type: ignore[no-untyped-def]
@@ -146,7 +134,7 @@ def test_start_at_login_writes_and_removes_the_entry(  # type: ignore[no-untyped
         _ok(dialog, qtbot)
     assert blocker.args == [False]
     assert not entry.exists()
-    _finish(controller, qtbot)
+    finish_app(controller, qtbot)
 
 
 def test_pairing_token_shown_once_with_port_and_bucket(  # type: ignore[no-untyped-def]
