@@ -9,6 +9,12 @@ Heartbeats merge against a per-bucket cache of the last event, so the common cas
 same window as a second ago) costs no read at all; consecutive merges into one event within
 a transaction become a single UPDATE. The cache of a bucket is dropped by any other change
 in that bucket, and all caches are dropped when a transaction fails.
+
+The writer also keeps the stored analytics caches (``day_digests``, ``day_stats``) honest: in
+the transaction of any event change it deletes their rows for the UTC days the change may touch
+(-2 .. +1 days around it, which covers every UTC offset and day start), once per transaction
+for the union of those days. Days it has already cleared are skipped until a ``call``
+(the only way cache rows are written) runs, so a stream of heartbeats costs no extra statement.
 """
 
 from __future__ import annotations
@@ -43,6 +49,12 @@ _INSERT_SQL = (
 )
 _UPDATE_END_SQL = "UPDATE events SET end_us = ? WHERE id = ?"
 _MIN_DURATION_BOUND_US = 600 * 1_000_000
+_DAY_US = 86_400_000_000
+_ALL_DAYS = (-(2**62), 2**62)
+_CLEAR_CACHE_SQL = tuple(
+    f"DELETE FROM {table} WHERE day BETWEEN ? AND ?"  # noqa: S608 - fixed table names
+    for table in ("day_digests", "day_stats")
+)
 _LAST_EVENT_SQL = (
     "SELECT id, start_us, end_us, tz_offset_s, data FROM events WHERE bucket_id = ? "
     "ORDER BY start_us DESC, id DESC LIMIT 1"
@@ -129,6 +141,10 @@ class Writer:
         self._pending_ends: dict[int, int] = {}
         self._max_dur_dirty: dict[int, int] = {}
         self._changes: list[Change] = []
+        # Analytics cache days touched in this transaction and not yet cleared; days known
+        # to hold no cache rows (cleared, and no ``call`` since).
+        self._dirty_days: tuple[int, int] | None = None
+        self._cleared_days: tuple[int, int] | None = None
 
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> None:
@@ -254,6 +270,8 @@ class Writer:
         self._next_id = int(max_id or 0) + 1
         self._buckets = {int(r[0]): int(r[1]) for r in rows}
         self._last.clear()
+        self._dirty_days = None
+        self._cleared_days = None
 
     def _run(self) -> None:
         assert self._conn is not None
@@ -348,6 +366,7 @@ class Writer:
                 raise _CallFailed() from exc
             raise
         savepoint.commit()
+        self._cleared_days = None  # ``fn`` may have stored analytics cache rows
         self._changes.append(Change("other", None))
         return result
 
@@ -386,7 +405,7 @@ class Writer:
         self._max_dur_dirty.clear()
         self._changes.clear()
         try:
-            self._load_state()
+            self._load_state()  # also forgets which cache days were cleared (rolled back)
         except SQLAlchemyError:
             self._last.clear()
         self._set_state(WriterState.FAILING, error)
@@ -417,6 +436,32 @@ class Writer:
         self._last[bucket_key] = last
         return last
 
+    def _touch(self, start_us: int, end_us: int) -> None:
+        """Mark the analytics cache days an event spanning ``start_us..end_us`` may affect."""
+        low = start_us // _DAY_US - 2
+        high = end_us // _DAY_US + 1
+        cleared = self._cleared_days
+        if cleared is not None and cleared[0] <= low and high <= cleared[1]:
+            return
+        dirty = self._dirty_days
+        self._dirty_days = (
+            (low, high) if dirty is None else (min(dirty[0], low), max(dirty[1], high))
+        )
+
+    def _clear_cache_days(self) -> None:
+        """Delete the analytics cache rows of the touched days (inside the transaction)."""
+        if self._dirty_days is None:
+            return
+        low, high = self._dirty_days
+        self._dirty_days = None
+        for sql in _CLEAR_CACHE_SQL:
+            self._raw.execute(sql, (low, high))
+        cleared = self._cleared_days
+        if cleared is None or high < cleared[0] - 1 or low > cleared[1] + 1:
+            self._cleared_days = (low, high)
+        else:
+            self._cleared_days = (min(cleared[0], low), max(cleared[1], high))
+
     def _note_duration(self, bucket_key: int, duration_us: int) -> None:
         """Keep the bucket's stored duration bound above its longest event.
 
@@ -441,6 +486,7 @@ class Writer:
             else:
                 self._pending_ends[merged.id] = merged.end_us
             self._last[bucket_key] = merged
+            self._touch(merged.start_us, merged.end_us)
             self._note_duration(bucket_key, merged.end_us - merged.start_us)
             if self._change_listeners:
                 self._changes.append(Change("event", bucket_key, merged))
@@ -458,6 +504,7 @@ class Writer:
         ]
         if last is None or stored.start_us >= last.start_us:
             self._last[bucket_key] = stored
+        self._touch(stored.start_us, stored.end_us)
         self._note_duration(bucket_key, stored.end_us - stored.start_us)
         if self._change_listeners:
             self._changes.append(Change("event", bucket_key, stored))
@@ -469,14 +516,14 @@ class Writer:
         if updates:
             self._flush_pending(conn)
             ids = [e.id for e in updates]
-            found = {
-                int(r[0])
-                for r in conn.execute(
-                    select(models.Event.id).where(
-                        models.Event.bucket_id == bucket_key, models.Event.id.in_(ids)
-                    )
+            found = set()
+            for event_id, old_start, old_end in conn.execute(
+                select(models.Event.id, models.Event.start_us, models.Event.end_us).where(
+                    models.Event.bucket_id == bucket_key, models.Event.id.in_(ids)
                 )
-            }
+            ):
+                found.add(int(event_id))
+                self._touch(old_start, old_end)
         else:
             found = set()
         stored: list[Event] = []
@@ -511,6 +558,8 @@ class Writer:
                 )
             self._note_duration(bucket_key, result.end_us - result.start_us)
             stored.append(result)
+        if stored:
+            self._touch(min(e.start_us for e in stored), max(e.end_us for e in stored))
         if new_rows:
             self._flush_pending(conn)
             self._raw.executemany(_INSERT_SQL, new_rows)
@@ -531,14 +580,16 @@ class Writer:
         self._require_bucket(bucket_key)
         if not event_ids:
             return 0
-        result = conn.execute(
-            delete(models.Event).where(
-                models.Event.bucket_id == bucket_key, models.Event.id.in_(event_ids)
-            )
-        )
+        spans = conn.execute(
+            delete(models.Event)
+            .where(models.Event.bucket_id == bucket_key, models.Event.id.in_(event_ids))
+            .returning(models.Event.start_us, models.Event.end_us)
+        ).all()
+        for start_us, end_us in spans:
+            self._touch(start_us, end_us)
         self._last.pop(bucket_key, None)
         self._changes.extend(Change("event_deleted", bucket_key, event_id=i) for i in event_ids)
-        return int(result.rowcount)
+        return len(spans)
 
     def _do_purge(self, conn: Connection, cutoff_us: int) -> int:
         deleted = 0
@@ -549,6 +600,8 @@ class Writer:
             )
             deleted += int(cursor.rowcount)
         self._last.clear()
+        if deleted:
+            self._touch(_ALL_DAYS[0], cutoff_us)
         if deleted:
             self._changes.append(Change("events_purged", None))
         return deleted
@@ -602,12 +655,15 @@ class Writer:
             conn.execute(
                 update(models.Bucket).where(models.Bucket.id == bucket_key).values(**values)
             )
+        if "type" in values:  # analytics pick buckets by type
+            self._touch(*_ALL_DAYS)
         self._changes.append(Change("bucket", bucket_key))
 
     def _do_delete_bucket(self, conn: Connection, bucket_key: int) -> None:
         self._require_bucket(bucket_key)
         conn.execute(delete(models.Event).where(models.Event.bucket_id == bucket_key))
         conn.execute(delete(models.Bucket).where(models.Bucket.id == bucket_key))
+        self._touch(*_ALL_DAYS)
         del self._buckets[bucket_key]
         self._last.pop(bucket_key, None)
         self._max_dur_dirty.pop(bucket_key, None)
@@ -615,6 +671,7 @@ class Writer:
 
     def _flush_pending(self, conn: Connection) -> None:
         """Write buffered heartbeat inserts/extensions (called before reads and commit)."""
+        self._clear_cache_days()
         if self._pending_inserts:
             rows = [tuple(r) for r in self._pending_inserts.values()]
             self._pending_inserts.clear()

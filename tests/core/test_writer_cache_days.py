@@ -1,0 +1,164 @@
+"""The writer deletes stale analytics cache rows (day digests and statistics) itself.
+
+A stored ``day_digests`` / ``day_stats`` row must never outlive a change to the events it
+summarizes: the writer deletes the rows of the UTC days a change may touch (-2 .. +1 days
+around it) in the same transaction, and leaves every other day's rows alone.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Connection
+
+from core.errors import StorageError
+from core.event import Event
+from core.paths import AppDirs
+from core.services import Services
+
+S = 1_000_000
+DAY = 86_400 * S
+D0 = 20_000  # a UTC day number (2024-10-04)
+TABLES = ("day_digests", "day_stats")
+
+
+@pytest.fixture
+def services(dirs: AppDirs) -> Iterator[Services]:
+    with Services.open(dirs, "cache days pass") as opened:
+        yield opened
+
+
+def at(day: int, hour: float = 12) -> int:
+    return day * DAY + round(hour * 3600 * S)
+
+
+def store_rows(services: Services, days: range) -> None:
+    """Cache rows for ``days`` in both tables, written as the analytics write them."""
+    user = services.user_id
+
+    def write(conn: Connection) -> None:
+        for day in days:
+            conn.exec_driver_sql(
+                "INSERT OR REPLACE INTO day_digests (day, day_start_s, user_id, totals, pieces) "
+                "VALUES (?, 0, ?, x'00', x'00')",
+                (day, user),
+            )
+            conn.exec_driver_sql(
+                "INSERT OR REPLACE INTO day_stats (day, day_start_s, user_id, key, totals, stats) "
+                "VALUES (?, 0, ?, 'k', x'00', x'00')",
+                (day, user),
+            )
+
+    services.writer.call(write).result()
+
+
+def stored_days(services: Services) -> dict[str, list[int]]:
+    with services.store.connect() as conn:
+        return {
+            table: [
+                int(r[0]) for r in conn.exec_driver_sql(f"SELECT day FROM {table} ORDER BY day")
+            ]
+            for table in TABLES
+        }
+
+
+def days(*numbers: int | range) -> dict[str, list[int]]:
+    flat: list[int] = []
+    for n in numbers:
+        flat.extend(n if isinstance(n, range) else [n])
+    return {table: sorted(flat) for table in TABLES}
+
+
+def test_no_triggers_are_left_on_events(services: Services) -> None:
+    with services.store.connect() as conn:
+        triggers = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        assert triggers.all() == []
+
+
+def test_a_heartbeat_clears_the_days_around_it_and_keeps_the_others(
+    services: Services,
+) -> None:
+    key = services.ensure_bucket("w", type="currentwindow", client="t", hostname="h")
+    store_rows(services, range(D0 - 10, D0 + 10))
+    services.writer.heartbeat(key, Event(at(D0), at(D0), {"app": "a"}), 5).result()
+    assert stored_days(services) == days(range(D0 - 10, D0 - 2), range(D0 + 2, D0 + 10))
+
+
+def test_rows_written_after_the_clearing_are_cleared_by_the_next_change(
+    services: Services,
+) -> None:
+    """The writer skips days it already cleared, but not once cache rows were written again."""
+    key = services.ensure_bucket("w", type="currentwindow", client="t", hostname="h")
+    hb = services.writer.heartbeat
+    hb(key, Event(at(D0), at(D0), {"app": "a"}), 5).result()
+    store_rows(services, range(D0 - 1, D0 + 1))  # e.g. yesterday's digest, persisted meanwhile
+    merged = hb(key, Event(at(D0) + S, at(D0) + S, {"app": "a"}), 5).result()
+    assert merged.end_us == at(D0) + S
+    assert stored_days(services) == days()
+
+
+def test_an_edit_clears_the_days_it_moves_the_event_from_and_to(services: Services) -> None:
+    key = services.ensure_bucket("w", type="currentwindow", client="t", hostname="h")
+    w = services.writer
+    [old] = w.insert_events(key, [Event(at(D0 - 30), at(D0 - 30, 13), {"app": "a"})]).result()
+    store_rows(services, range(D0 - 40, D0 + 10))
+    w.insert_events(key, [Event(at(D0), at(D0, 13), {"app": "a"}, id=old.id)]).result()
+    left = stored_days(services)
+    for table in TABLES:
+        # The days around both places are gone (the days between may go too: the writer
+        # clears one range per transaction); days outside both stay.
+        assert not set(left[table]) & {*range(D0 - 32, D0 - 28), *range(D0 - 2, D0 + 2)}
+        assert set(left[table]) >= {*range(D0 - 40, D0 - 32), *range(D0 + 2, D0 + 10)}
+
+
+def test_deletes_and_purges_clear_the_days_of_the_removed_events(services: Services) -> None:
+    key = services.ensure_bucket("w", type="currentwindow", client="t", hostname="h")
+    w = services.writer
+    old, new = w.insert_events(
+        key,
+        [
+            Event(at(D0 - 20), at(D0 - 20, 13), {"app": "a"}),
+            Event(at(D0), at(D0, 13), {"app": "b"}),
+        ],
+    ).result()
+    assert old.id is not None and new.id is not None
+    store_rows(services, range(D0 - 30, D0 + 10))
+    assert w.delete_events(key, [new.id, 999_999]).result() == 1
+    assert stored_days(services) == days(range(D0 - 30, D0 - 2), range(D0 + 2, D0 + 10))
+    assert w.purge_before(at(D0 - 10)).result() == 1
+    # Everything up to the cutoff's day (+1) may have changed; later days stay.
+    assert stored_days(services) == days(range(D0 - 8, D0 - 2), range(D0 + 2, D0 + 10))
+
+
+def test_bucket_type_changes_and_deletes_clear_every_day(services: Services) -> None:
+    key = services.ensure_bucket("w", type="currentwindow", client="t", hostname="h")
+    store_rows(services, range(D0, D0 + 3))
+    services.writer.update_bucket(key, hostname="other").result()
+    assert stored_days(services) == days(range(D0, D0 + 3))  # not used by analytics
+    services.writer.update_bucket(key, type="afkstatus").result()
+    assert stored_days(services) == days()
+    store_rows(services, range(D0, D0 + 3))
+    services.writer.delete_bucket(key).result()
+    assert stored_days(services) == days()
+
+
+def test_a_failed_transaction_forgets_what_it_cleared(services: Services) -> None:
+    """Rolled back deletes must not be taken for done: the next change clears again."""
+    key = services.ensure_bucket("w", type="currentwindow", client="t", hostname="h")
+    w = services.writer
+    store_rows(services, range(D0 - 3, D0 + 3))
+    # Hold the writer inside one transaction while a heartbeat (which clears the days) and
+    # an operation the driver cannot bind (which fails the whole batch) join it.
+    gate = threading.Event()
+    held = w.call(lambda _conn: gate.wait(10))
+    beat = w.heartbeat(key, Event(at(D0), at(D0), {"app": "a"}), 5)
+    bad = w.create_bucket(services.user_id, "bad\ud800", type="t", client="c", hostname="h")
+    gate.set()
+    for future in (held, beat, bad):
+        with pytest.raises(StorageError):
+            future.result(10)
+    assert stored_days(services) == days(range(D0 - 3, D0 + 3))  # rolled back as a whole
+    w.heartbeat(key, Event(at(D0) + S, at(D0) + S, {"app": "a"}), 5).result()
+    assert stored_days(services) == days(D0 - 3, D0 + 2)
