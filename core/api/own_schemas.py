@@ -41,9 +41,29 @@ class CategoryItem(BaseModel):
 
 
 class CategoryItemOut(CategoryItem):
+    id: int | None = Field(
+        default=None,
+        description="row id for /api/0/categories/items/{id} (none while the defaults are shown)",
+    )
     resolved: ResolvedStyleOut | None = Field(
         default=None, description="effective color and score (ignored when sent back)"
     )
+
+
+class CategoryPatch(BaseModel):
+    """Fields of one category to change; absent = unchanged, null color/score = inherited."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: PathName | None = Field(default=None, min_length=1, description="rename or move")
+    rule: dict[str, Any] | None = None
+    color: str | None = None
+    productivity: Productivity | None = None
+    score: float | None = None
+
+
+class CategoryDeleted(BaseModel):
+    deleted: int = Field(description="how many categories went (with the subcategories)")
 
 
 class CategoryDocument(BaseModel):

@@ -1,9 +1,12 @@
-"""``/api/0/categories``: the user's category tree — read, replace, import, export, preview.
+"""``/api/0/categories``: the user's category tree — read, replace, import, export, preview,
+and single categories by id under ``/api/0/categories/items``.
 
 The tree travels in TimelyGator's document form (``core.categories.formats``); writes also
 take ActivityWatch's ``classes`` list (or an ActivityWatch export ``{"categories": [...]}``).
 A whole tree is validated — names, colors, scores, every regex — before anything is
-written, and is then stored in one writer call, as the app's settings dialog stores it.
+written, and is then stored in one writer call, as the app's settings dialog stores it. A
+single category is validated the same way and edited in place (``core.categories.edits``):
+the other categories keep their ids.
 
 Summaries notice the change by themselves: ``core.analytics`` reads the stored categories
 for every summary and keys all its cached per-day statistics by their fingerprint
@@ -34,20 +37,32 @@ from core.api.context import ApiContext
 from core.api.deps import Ctx, ReadAccess, WriteAccess
 from core.api.own_schemas import (
     AwCategory,
+    CategoryDeleted,
     CategoryDocument,
     CategoryDocumentOut,
+    CategoryItem,
+    CategoryItemOut,
+    CategoryPatch,
     RulePreviewIn,
     RulePreviewOut,
 )
 from core.api.routers.transfer import _read_document as read_document
 from core.api.routing import route
 from core.api.wire import JSONBytes, dumps, loads
+from core.categories import edits
 from core.categories.categorizer import Categorizer
-from core.categories.formats import from_aw_classes, from_document, to_aw_classes, to_document
+from core.categories.formats import (
+    FORMAT,
+    VERSION,
+    from_aw_classes,
+    from_document,
+    to_aw_classes,
+    to_document,
+)
 from core.categories.model import Category, CategoryTree, Rule
 from core.categories.preview import RulePreview, rule_preview
 from core.categories.stored import load_stored_categories, replace_stored_categories
-from core.errors import ValidationError
+from core.errors import NotFoundError, ValidationError
 from core.timeutil import US_PER_S, parse_iso
 
 router = APIRouter(tags=["categories"])
@@ -193,6 +208,8 @@ def document_out(categories: list[Category]) -> dict[str, Any]:
     doc = to_document(categories)
     tree = CategoryTree(categories)
     for item, category in zip(doc["categories"], categories, strict=True):
+        if category.id is not None:
+            item["id"] = category.id
         style = tree.style(category.path)
         item["resolved"] = {
             "color": style.color or stable_color(category.name[0]),
@@ -308,3 +325,80 @@ async def preview_rule(body: RulePreviewIn, ctx: Ctx, who: ReadAccess) -> JSONBy
             "lost_to": _by_category(found.lost_to),
         }
     )
+
+
+# -- single categories -----------------------------------------------------------------------
+def parse_item(item: dict[str, Any]) -> Category:
+    """One category in our document's item form, validated like a whole tree's."""
+    [category] = from_document({"format": FORMAT, "version": VERSION, "categories": [item]})
+    _check(category, set())
+    return category
+
+
+def item_out(conn: Connection, user_id: int, category_id: int) -> dict[str, Any]:
+    """The stored category with its id and resolved style (which needs the whole tree)."""
+    categories = load_stored_categories(conn, user_id)
+    for item in document_out(categories)["categories"]:
+        if item.get("id") == category_id:
+            found: dict[str, Any] = item
+            return found
+    raise NotFoundError(f"There is no category with id {category_id}.")
+
+
+def _create(conn: Connection, *, user_id: int, category: Category) -> dict[str, Any]:
+    created = edits.create_category(conn, user_id, category)
+    assert created.id is not None
+    return item_out(conn, user_id, created.id)
+
+
+def _patch(
+    conn: Connection, *, user_id: int, category_id: int, patch: dict[str, Any]
+) -> dict[str, Any]:
+    current = edits.get_category(conn, user_id, category_id)
+    [item] = to_document([current])["categories"]
+    if "score" in patch or "productivity" in patch:
+        item.pop("score", None)
+        item.pop("productivity", None)
+    item.update({k: v for k, v in patch.items() if v is not None or k in ("color", "score")})
+    changed = parse_item(item)
+    edits.update_category(
+        conn,
+        user_id,
+        category_id,
+        name=changed.name,
+        rule=changed.rule,
+        color=changed.color,
+        score=changed.score,
+    )
+    return item_out(conn, user_id, category_id)
+
+
+@route(router, "/api/0/categories/items", ["POST"], response_model=CategoryItemOut, status_code=201)
+async def create_category(body: CategoryItem, ctx: Ctx, who: WriteAccess) -> JSONBytes:
+    """Add one category (missing parent levels are created); 409 if the path exists."""
+    category = parse_item(body.model_dump(exclude_unset=True))
+    write = partial(_create, user_id=who.user_id, category=category)
+    return JSONBytes(await ctx.wait(ctx.services.writer.call(write)), status_code=201)
+
+
+@route(router, "/api/0/categories/items/{category_id}", ["GET"], response_model=CategoryItemOut)
+async def get_category(category_id: int, ctx: Ctx, who: ReadAccess) -> JSONBytes:
+    """One stored category with its resolved color and score."""
+    return JSONBytes(await ctx.read(lambda conn: item_out(conn, who.user_id, category_id)))
+
+
+@route(router, "/api/0/categories/items/{category_id}", ["PATCH"], response_model=CategoryItemOut)
+async def patch_category(
+    category_id: int, body: CategoryPatch, ctx: Ctx, who: WriteAccess
+) -> JSONBytes:
+    """Change a category's name (rename or move, subcategories follow), rule, color or score."""
+    patch = body.model_dump(exclude_unset=True)
+    write = partial(_patch, user_id=who.user_id, category_id=category_id, patch=patch)
+    return JSONBytes(await ctx.wait(ctx.services.writer.call(write)))
+
+
+@route(router, "/api/0/categories/items/{category_id}", ["DELETE"], response_model=CategoryDeleted)
+async def delete_category(category_id: int, ctx: Ctx, who: WriteAccess) -> JSONBytes:
+    """Delete a category and its subcategories (409 if that would leave none)."""
+    write = partial(edits.delete_category, user_id=who.user_id, category_id=category_id)
+    return JSONBytes({"deleted": await ctx.wait(ctx.services.writer.call(write))})
