@@ -529,37 +529,30 @@ class Writer:
         stored: list[Event] = []
         new_rows: list[tuple[Any, ...]] = []
         changed_rows: list[tuple[Any, ...]] = []
+        next_id = self._next_id
+        low = high = events[0].start_us if events else 0
+        longest = 0
         for item in events:
+            start, end, offset = item.start_us, item.end_us, item.tz_offset_s
+            text = dump_data(item.data)
             if item.id is not None and item.id in found:
-                result = Event(item.start_us, item.end_us, item.data, item.id, item.tz_offset_s)
-                changed_rows.append(
-                    (
-                        result.start_us,
-                        result.end_us,
-                        result.tz_offset_s,
-                        dump_data(result.data),
-                        result.id,
-                    )
-                )
+                event_id = item.id
+                changed_rows.append((start, end, offset, text, event_id))
             else:
-                result = Event(
-                    item.start_us, item.end_us, item.data, self._next_id, item.tz_offset_s
-                )
-                self._next_id += 1
-                new_rows.append(
-                    (
-                        result.id,
-                        bucket_key,
-                        result.start_us,
-                        result.end_us,
-                        result.tz_offset_s,
-                        dump_data(result.data),
-                    )
-                )
-            self._note_duration(bucket_key, result.end_us - result.start_us)
-            stored.append(result)
+                event_id = next_id
+                next_id += 1
+                new_rows.append((event_id, bucket_key, start, end, offset, text))
+            stored.append(Event(start, end, item.data, event_id, offset))
+            if start < low:
+                low = start
+            if end > high:
+                high = end
+            if end - start > longest:
+                longest = end - start
+        self._next_id = next_id
         if stored:
-            self._touch(min(e.start_us for e in stored), max(e.end_us for e in stored))
+            self._touch(low, high)
+            self._note_duration(bucket_key, longest)
         if new_rows:
             self._flush_pending(conn)
             self._raw.executemany(_INSERT_SQL, new_rows)
