@@ -2,11 +2,15 @@
 
 Each distinct data value is looked up once (``ValueTable``, memoized per classifier); the day's
 pieces are then walked once for the hourly distribution, focus sessions and context switches.
+Category totals are summed per signature (``core.analytics.evidence``), the same way whether
+the signatures were found by searching every rule or carried over from the day's evidence
+under earlier rules, so both give the same figures.
 """
 
 from __future__ import annotations
 
 import zlib
+from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -15,15 +19,16 @@ import numpy as np
 import orjson
 
 from core.analytics.digest import DayDigest, Span
+from core.analytics.evidence import Carry, DayEvidence, Matcher, Path, Signature
 from core.analytics.localdays import US_PER_HOUR, US_PER_S, AnalyticsSettings
 from core.categories.categorizer import domain_of
 from core.categories.model import productivity_percent
 
-Path = tuple[str, ...]
 
+class Classifier(Matcher, Protocol):
+    def signature(self, data: Mapping[str, Any]) -> Signature: ...
 
-class Classifier(Protocol):
-    def categorize(self, data: Mapping[str, Any]) -> Path: ...
+    def path_for(self, signature: Signature) -> Path: ...
 
     def score(self, path: Path) -> float | None: ...
 
@@ -39,6 +44,8 @@ class ValueInfo:
     path: Path
     percent: float  # productivity 0-100 of the category
     productive: bool
+    signature: Signature
+    signature_id: int  # the signature's index in the table's ``signatures``
 
 
 class ValueTable:
@@ -48,29 +55,50 @@ class ValueTable:
         self.classifier = classifier
         self.productive_score = settings.productive_score
         self._memo: dict[str, ValueInfo] = {}
+        self._carries: dict[tuple[str, ...], Carry] = {}
+        self._signature_ids: dict[Signature, int] = {}
+        self.signatures: list[Signature] = []  # distinct signatures seen, by id
 
     def __len__(self) -> int:
         return len(self._memo)
 
     def info(self, text: str) -> ValueInfo:
+        """The value's info, every rule searched when the value is new to this table."""
         found = self._memo.get(text)
         if found is None:
-            found = self._memo[text] = self._compute(text)
+            data = _data(text)
+            found = self._memo[text] = self._info(data, self.classifier.signature(data))
         return found
 
-    def _compute(self, text: str) -> ValueInfo:
-        try:
-            data = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            data = {}
-        if not isinstance(data, dict):
-            data = {}
+    def carried(self, text: str, carry: Carry, signature: Signature) -> ValueInfo:
+        """The value's info from its ``signature`` under earlier rules (``carry``)."""
+        found = self._memo.get(text)
+        if found is None:
+            data = _data(text)
+            found = self._memo[text] = self._info(data, carry.signature(signature, data))
+        return found
+
+    def carry(self, searched: list[str]) -> Carry:
+        """How signatures found with the rule contents ``searched`` carry over."""
+        found = self._carries.get(tuple(searched))
+        if found is None:
+            found = self._carries[tuple(searched)] = Carry(self.classifier, searched)
+        return found
+
+    def percent(self, path: Path) -> float:
+        return productivity_percent(self.classifier.score(path))
+
+    def _info(self, data: dict[str, Any], signature: Signature) -> ValueInfo:
         app = data.get("app")
         title = data.get("title")
         url = data.get("url")
         url_s = url if isinstance(url, str) else ""
-        path = self.classifier.categorize(data)
+        path = self.classifier.path_for(signature)
         score = self.classifier.score(path)
+        signature_id = self._signature_ids.get(signature)
+        if signature_id is None:
+            signature_id = self._signature_ids[signature] = len(self.signatures)
+            self.signatures.append(signature)
         return ValueInfo(
             app if isinstance(app, str) and app else "unknown",
             title if isinstance(title, str) else "",
@@ -79,7 +107,17 @@ class ValueTable:
             path,
             productivity_percent(score),
             score is not None and score >= self.productive_score,
+            signature,
+            signature_id,
         )
+
+
+def _data(text: str) -> dict[str, Any]:
+    try:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 @dataclass(slots=True)
@@ -123,28 +161,94 @@ class DayStats(DayTotals):
     last_us: int | None = None
 
 
-def day_totals(digest: DayDigest, table: ValueTable) -> DayTotals:
-    out = DayTotals(digest.day, afk_us=digest.afk_us)
+def _categorized(
+    digest: DayDigest, table: ValueTable, earlier: DayEvidence | None
+) -> tuple[list[ValueInfo], DayEvidence]:
+    """The info of each of the digest's values (carried from ``earlier`` evidence if it fits
+    the digest), and the day's evidence."""
+    known = table._memo.get
+    if earlier is None or len(earlier.index) != len(digest.values):
+        info = table.info
+        infos = [known(text) or info(text) for text in digest.values]
+    else:
+        carry = table.carry(earlier.keys)
+        carried = table.carried
+        signatures = earlier.signatures
+        infos = [
+            known(text) or carried(text, carry, signatures[i])
+            for text, i in zip(digest.values, earlier.index, strict=True)
+        ]
+    ids = np.fromiter((v.signature_id for v in infos), np.int64, len(infos))
+    distinct, index = np.unique(ids, return_inverse=True)
+    us = np.bincount(index, weights=np.asarray(digest.value_us, dtype=np.float64))
+    evidence = DayEvidence(
+        table.classifier.match_keys,
+        [table.signatures[i] for i in distinct.tolist()],
+        array("i", index.astype(np.int32).tobytes()),
+        np.rint(us).astype(np.int64).tolist(),  # exact: integers below 2**53
+    )
+    return infos, evidence
+
+
+def _totals(
+    day: int, afk_us: int, evidence: DayEvidence, table: ValueTable, into: DayTotals | None = None
+) -> DayTotals:
+    """Category totals and weighted productivity, summed per signature."""
+    out = into if into is not None else DayTotals(day)
+    out.afk_us = afk_us
+    path_for = table.classifier.path_for
     cats: dict[Path, int] = {}
-    weighted = 0.0
-    info = table.info
-    for text, us in zip(digest.values, digest.value_us, strict=True):
-        v = info(text)
-        cats[v.path] = cats.get(v.path, 0) + us
-        weighted += v.percent * us
-        out.active_us += us
-    out.categories = cats
-    out.weighted = weighted
+    for signature, us in zip(evidence.signatures, evidence.us, strict=True):
+        path = path_for(signature)
+        cats[path] = cats.get(path, 0) + us
+    out.categories = dict(sorted(cats.items()))
+    out.active_us = sum(evidence.us)
+    out.weighted = sum(table.percent(path) * us for path, us in out.categories.items())
     return out
 
 
+def day_totals(
+    digest: DayDigest, table: ValueTable, earlier: DayEvidence | None = None
+) -> tuple[DayTotals, DayEvidence]:
+    """Category totals of one day, and its evidence (carried from ``earlier`` if given)."""
+    _infos, evidence = _categorized(digest, table, earlier)
+    return _totals(digest.day, digest.afk_us, evidence, table), evidence
+
+
+def stored_evidence(blob: bytes) -> tuple[int, DayEvidence] | None:
+    """(AFK time, evidence) of a stored totals row, or None for rows written without evidence."""
+    doc, rest = _first_stream(blob)
+    if not rest:
+        return None
+    return doc["f"], DayEvidence.from_doc(orjson.loads(zlib.decompress(rest)))
+
+
+def carried_totals(
+    day: int, afk_us: int, earlier: DayEvidence, table: ValueTable
+) -> tuple[DayTotals, DayEvidence] | None:
+    """A day's totals from its evidence under other rules, when that evidence suffices.
+
+    That is when no rule content is new (score, color, name, place, priority or removal
+    edits): nothing is searched and the day's digest is not needed. None otherwise.
+    """
+    carry = table.carry(earlier.keys)
+    if not carry.complete:
+        return None
+    evidence = earlier.carried(table.classifier.match_keys, carry.kept)
+    return _totals(day, afk_us, evidence, table), evidence
+
+
 def day_stats(
-    digest: DayDigest, table: ValueTable, settings: AnalyticsSettings, now_us: int | None = None
-) -> DayStats:
-    """Breakdowns, hourly, focus sessions, switches and gaps of one day."""
-    totals = day_totals(digest, table)
-    out = DayStats(digest.day, totals.active_us, totals.afk_us, totals.categories, totals.weighted)
-    infos = [table.info(text) for text in digest.values]
+    digest: DayDigest,
+    table: ValueTable,
+    settings: AnalyticsSettings,
+    now_us: int | None = None,
+    earlier: DayEvidence | None = None,
+) -> tuple[DayStats, DayEvidence]:
+    """Breakdowns, hourly, focus sessions, switches and gaps of one day, and its evidence."""
+    infos, evidence = _categorized(digest, table, earlier)
+    out = DayStats(digest.day)
+    _totals(digest.day, digest.afk_us, evidence, table, out)
     apps: dict[str, int] = {}
     titles: dict[str, int] = {}
     domains: dict[str, int] = {}
@@ -160,7 +264,7 @@ def day_stats(
     out.apps, out.titles, out.domains, out.urls = apps, titles, domains, urls
     _walk_pieces(digest, infos, settings, out)
     out.gaps = untracked_gaps(digest, settings.gap_min_s, now_us)
-    return out
+    return out, evidence
 
 
 def _walk_pieces(
@@ -247,18 +351,26 @@ def untracked_gaps(digest: DayDigest, min_s: int, now_us: int | None = None) -> 
 
 
 # -- storage form (table day_stats) -----------------------------------------------------------
-def encode_totals(totals: DayTotals) -> bytes:
+def encode_totals(totals: DayTotals, evidence: DayEvidence) -> bytes:
+    """The totals, then the evidence as a second zlib stream (read only after rule changes)."""
     doc = {
         "a": totals.active_us,
         "f": totals.afk_us,
         "w": totals.weighted,
         "c": [[list(path), us] for path, us in totals.categories.items()],
     }
-    return zlib.compress(orjson.dumps(doc), 1)
+    return zlib.compress(orjson.dumps(doc), 1) + zlib.compress(orjson.dumps(evidence.to_doc()), 1)
+
+
+def _first_stream(blob: bytes) -> tuple[Any, bytes]:
+    """The JSON document of a blob's first zlib stream, and the bytes after it."""
+    reader = zlib.decompressobj()
+    doc = orjson.loads(reader.decompress(blob))
+    return doc, reader.unused_data
 
 
 def decode_totals(day: int, blob: bytes, into: DayTotals | None = None) -> DayTotals:
-    doc = orjson.loads(zlib.decompress(blob))
+    doc, _evidence = _first_stream(blob)
     out = into if into is not None else DayTotals(day)
     out.active_us, out.afk_us, out.weighted = doc["a"], doc["f"], doc["w"]
     out.categories = {tuple(path): us for path, us in doc["c"]}

@@ -12,8 +12,11 @@ digests (``core.analytics.digest``), found in three places, fastest first:
 
 Per-day statistics depend on the categories; they are cached per categories version (a
 fingerprint of every rule, color and score), and each distinct data value is categorized once
-per version (``ValueTable``). Changing a rule therefore costs re-categorizing distinct
-values, never re-reading events.
+per version (``ValueTable``). A stored day also keeps its match evidence
+(``core.analytics.evidence``): after a rule change, a day's statistics are carried over from
+the row written under the earlier rules, searching only new or edited regexes (and for the
+totals of a trend, reading no digest at all when no regex is new). Changing a rule therefore
+never re-reads events, and rarely searches more than the edited rule.
 """
 
 from __future__ import annotations
@@ -37,14 +40,17 @@ from core.analytics.daystats import (
     DayStats,
     DayTotals,
     ValueTable,
+    carried_totals,
     day_stats,
     day_totals,
     decode_stats,
     decode_totals,
     encode_stats,
     encode_totals,
+    stored_evidence,
 )
 from core.analytics.digest import DataCache, DayDigest, Row, active_pieces, build_digests
+from core.analytics.evidence import DayEvidence
 from core.analytics.localdays import (
     MAX_OFFSET_US,
     US_PER_DAY,
@@ -343,8 +349,9 @@ class AnalyticsService:
                     out[number] = found
                 else:
                     missing.append(number)
+        earlier: dict[int, tuple[int, DayEvidence]] = {}
         if missing:
-            stored = self._load_stats(missing, settings, cats, full=True)
+            stored, earlier = self._load_stats(missing, settings, cats, full=True)
             self.stats["stats_table"] += len(stored)
             out.update(stored)
             self._keep_stats(list(stored), out, settings, cats, "full", generation, now)
@@ -355,7 +362,10 @@ class AnalyticsService:
             key = _table_key(settings, cats)
             for run in _runs(missing):
                 for digest in self.digests(run[0], run[-1], settings.day_start_s):
-                    stats = out[digest.day] = day_stats(digest, table, settings, now)
+                    stats, evidence = day_stats(
+                        digest, table, settings, now, _evidence(earlier, digest.day)
+                    )
+                    out[digest.day] = stats
                     if self._complete(digest.day, settings.day_start_s):
                         rows.append(
                             (
@@ -363,7 +373,7 @@ class AnalyticsService:
                                 settings.day_start_s,
                                 self.services.user_id,
                                 key,
-                                encode_totals(stats),
+                                encode_totals(stats, evidence),
                                 encode_stats(stats),
                             )
                         )
@@ -386,8 +396,9 @@ class AnalyticsService:
                 else:
                     missing.append(number)
         now = self.services.clock.now_us()
+        earlier: dict[int, tuple[int, DayEvidence]] = {}
         if missing:
-            stored = self._load_stats(missing, settings, cats, full=False)
+            stored, earlier = self._load_stats(missing, settings, cats, full=False)
             self.stats["stats_table"] += len(stored)
             out.update(stored)
             self._keep_stats(list(stored), out, settings, cats, "totals", generation, now)
@@ -396,20 +407,32 @@ class AnalyticsService:
             table = self._value_table(cats, settings)
             key = _table_key(settings, cats)
             rows = []
+
+            def row(number: int, totals: DayTotals, evidence: DayEvidence) -> None:
+                out[number] = totals
+                if self._complete(number, settings.day_start_s):
+                    rows.append(
+                        (
+                            number,
+                            settings.day_start_s,
+                            self.services.user_id,
+                            key,
+                            encode_totals(totals, evidence),
+                            b"",
+                        )
+                    )
+
+            # Days whose evidence under earlier rules suffices: no digest needed.
+            for number in [n for n in missing if n in earlier]:
+                carried = carried_totals(number, *earlier[number], table)
+                if carried is not None:
+                    row(number, *carried)
+            done = [n for n in missing if n in out]
+            self._keep_stats(done, out, settings, cats, "totals", generation, now)
+            missing = [n for n in missing if n not in out]
             for run in _runs(missing):
                 for digest in self.digests(run[0], run[-1], settings.day_start_s, pieces=False):
-                    totals = out[digest.day] = day_totals(digest, table)
-                    if self._complete(digest.day, settings.day_start_s):
-                        rows.append(
-                            (
-                                digest.day,
-                                settings.day_start_s,
-                                self.services.user_id,
-                                key,
-                                encode_totals(totals),
-                                b"",
-                            )
-                        )
+                    row(digest.day, *day_totals(digest, table, _evidence(earlier, digest.day)))
                 self._keep_stats(run, out, settings, cats, "totals", generation, now)
             # Totals only (empty stats): never replaces a full row of the same key.
             self._write_rows(_TOTALS_SQL, "day_stats", rows, generation)
@@ -417,33 +440,35 @@ class AnalyticsService:
 
     def _load_stats(
         self, numbers: list[int], settings: AnalyticsSettings, cats: CategorySet, *, full: bool
-    ) -> dict[int, Any]:
+    ) -> tuple[dict[int, Any], dict[int, tuple[int, DayEvidence]]]:
+        """Stored statistics of these rules and settings, and the (AFK time, evidence) of the
+        days stored under other rules or settings."""
         column = "stats" if full else "NULL"
+        key = _table_key(settings, cats)
         with self.services.read() as conn:
             rows = conn.exec_driver_sql(
-                f"SELECT day, totals, {column} FROM day_stats "  # noqa: S608 - fixed names
-                "WHERE user_id = ? AND day_start_s = ? AND key = ? AND day BETWEEN ? AND ?",
-                (
-                    self.services.user_id,
-                    settings.day_start_s,
-                    _table_key(settings, cats),
-                    numbers[0],
-                    numbers[-1],
-                ),
+                f"SELECT day, key, totals, CASE WHEN key = ? THEN {column} END "  # noqa: S608
+                "FROM day_stats WHERE user_id = ? AND day_start_s = ? AND day BETWEEN ? AND ?",
+                (key, self.services.user_id, settings.day_start_s, numbers[0], numbers[-1]),
             ).all()
         wanted = set(numbers)
         out: dict[int, Any] = {}
-        for number, totals, stats in rows:
-            if number not in wanted or (full and not stats):
+        earlier: dict[int, tuple[int, DayEvidence]] = {}
+        for number, row_key, totals, stats in rows:
+            if number not in wanted:
                 continue
             try:
-                if full:
+                if row_key != key or (full and not stats):
+                    found = stored_evidence(totals)
+                    if found is not None:
+                        earlier[number] = found
+                elif full:
                     out[number] = decode_stats(number, totals, stats)
                 else:
                     out[number] = decode_totals(number, totals)
             except (ValueError, KeyError, TypeError):
                 log.warning("Ignoring unreadable day statistics for day %s", number)
-        return out
+        return out, earlier
 
     def _keep_stats(
         self,
@@ -484,6 +509,11 @@ def _table_key(settings: AnalyticsSettings, cats: CategorySet) -> str:
     relevant = replace(settings, week_start=0)
     raw = f"{cats.version}|{relevant!r}".encode()
     return hashlib.blake2b(raw, digest_size=12).hexdigest()
+
+
+def _evidence(earlier: dict[int, tuple[int, DayEvidence]], number: int) -> DayEvidence | None:
+    found = earlier.get(number)
+    return found[1] if found is not None else None
 
 
 def _stats_key(

@@ -3,6 +3,12 @@
 Rules are compiled once; results are memoized per distinct data value. Browser events are
 matched on ``url``, on ``$domain`` (derived from ``url`` without ``www.`` when absent) and on
 ``title`` like any other string value.
+
+Whether a rule matches a value depends only on the rule's *content* (regex, flags, selected
+keys), never on its category, priority or place in the tree. ``Categorizer.signature`` reports
+which rule contents (``match_keys``) match a value and ``path_for`` picks the winner among them,
+so a caller that kept the signatures of values under earlier rules only has to search the rule
+contents that are new (``core.analytics.evidence``).
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
+
+import orjson
 
 from core.categories.model import UNCATEGORIZED, Category, Rule
 from core.categories.prefilter import LiteralIndex
@@ -75,6 +83,71 @@ def _string_values(data: Mapping[str, Any], keys: tuple[str, ...] | None) -> lis
     return out
 
 
+def rule_key(pattern: re.Pattern[str], keys: tuple[str, ...] | None) -> str:
+    """What decides whether a rule matches (ignore-case, selected keys, regex), as a string."""
+    return orjson.dumps([bool(pattern.flags & re.IGNORECASE), keys, pattern.pattern]).decode()
+
+
+def content_of(key: str) -> Rule:
+    """The rule a ``rule_key`` was made from (its matching content only)."""
+    ignore_case, keys, regex = orjson.loads(key)
+    return Rule("regex", regex, ignore_case, keys)
+
+
+# Top-level alternatives cannot be searched alone when the regex has inline flags, group
+# references or conditionals (their meaning depends on the whole pattern).
+_UNSPLITTABLE = re.compile(r"\\[1-9]|\(\?[aiLmsux-]|\(\?P=|\(\?\(")
+
+
+def alternatives(regex: str) -> list[str] | None:
+    """The top-level alternatives of ``regex`` (it matches where any of them does), or None.
+
+    ``a|b(c|d)|[|]`` gives ``["a", "b(c|d)", "[|]"]``; None when splitting could change what
+    matches (inline flags, back-references, conditionals) or the regex is malformed.
+    """
+    if _UNSPLITTABLE.search(regex):
+        return None
+    parts: list[str] = []
+    depth = 0
+    start = 0
+    i = 0
+    class_start = -1  # where the character set being read starts (-1: none)
+    while i < len(regex):
+        char = regex[i]
+        if char == "\\":
+            i += 2
+            continue
+        if class_start >= 0:
+            # "]" right after "[" or "[^" is a member, not the end.
+            if char == "]" and i > class_start + (2 if regex[class_start + 1] == "^" else 1):
+                class_start = -1
+        elif char == "[":
+            class_start = i
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                return None
+        elif char == "|" and depth == 0:
+            parts.append(regex[start:i])
+            start = i + 1
+        i += 1
+    parts.append(regex[start:])
+    if depth or class_start >= 0:
+        return None
+    for part in parts:
+        try:
+            re.compile(part)
+        except re.error:
+            return None
+    return parts
+
+
+def _selected(rule: Rule) -> tuple[str, ...] | None:
+    return tuple(rule.select_keys) if rule.select_keys else None
+
+
 def _compile(rule: Rule, strict: bool) -> re.Pattern[str] | None:
     try:
         return rule.compile()
@@ -103,7 +176,7 @@ class _Matcher:
             if pattern is None or not path:
                 continue
             rank = rule.priority if rule.priority is not None else len(path) * 10
-            keys = tuple(rule.select_keys) if rule.select_keys else None
+            keys = _selected(rule)
             ordered.append((rank if ranked else 0, index, (path, pattern.search, keys)))
         if ranked:
             # Highest rank first, the later rule first on ties: the first match wins.
@@ -118,6 +191,13 @@ class _Matcher:
         self._keyed = [(1 << i, keys) for i, (_, _, keys) in enumerate(self.steps) if keys]
         self._keyed_bits = sum(bit for bit, _ in self._keyed)
         self._masks: dict[str, int] = {}
+        # Rule contents: each step's index into ``keys`` (steps may share a content).
+        self.step_keys: list[int] = []
+        positions: dict[str, int] = {}
+        for _, _, (_, search, keys) in ordered:
+            key = rule_key(search.__self__, keys)  # type: ignore[attr-defined]
+            self.step_keys.append(positions.setdefault(key, len(positions)))
+        self.keys: list[str] = list(positions)
 
     def _value_mask(self, value: str) -> int:
         mask = self._masks.get(value)
@@ -132,7 +212,8 @@ class _Matcher:
             self._masks[value] = mask
         return mask
 
-    def matches(self, data: Mapping[str, Any], first_only: bool) -> list[tuple[str, ...]]:
+    def mask(self, data: Mapping[str, Any]) -> int:
+        """The steps matching ``data``: bit i = step i."""
         value_mask = self._value_mask
         mask = 0
         for value in _string_values(data, None):
@@ -144,6 +225,10 @@ class _Matcher:
                     if value_mask(value) & bit:
                         mask |= bit
                         break
+        return mask
+
+    def matches(self, data: Mapping[str, Any], first_only: bool) -> list[tuple[str, ...]]:
+        mask = self.mask(data)
         found: list[tuple[str, ...]] = []
         while mask:
             low = mask & -mask
@@ -166,6 +251,7 @@ class Categorizer:
         self._matcher = _Matcher(rules, strict=strict, ranked=True)
         self._strict = strict
         self._memo: dict[Hashable, tuple[str, ...]] = {}
+        self._paths: dict[tuple[int, ...], tuple[str, ...]] = {}
 
     @classmethod
     def from_categories(
@@ -191,6 +277,41 @@ class Categorizer:
         else:
             new = [*rules, (key, rule)]
         return Categorizer(new, strict=self._strict)
+
+    @property
+    def match_keys(self) -> list[str]:
+        """The distinct rule contents (``rule_key``) a signature's indices refer to."""
+        return self._matcher.keys
+
+    def signature(self, data: Mapping[str, Any]) -> tuple[int, ...]:
+        """Indices into ``match_keys`` of every rule content matching ``data``, ascending."""
+        mask = self._matcher.mask(data)
+        step_keys = self._matcher.step_keys
+        found: set[int] = set()
+        while mask:
+            low = mask & -mask
+            found.add(step_keys[low.bit_length() - 1])
+            mask ^= low
+        return tuple(sorted(found))
+
+    def path_for(self, signature: tuple[int, ...]) -> tuple[str, ...]:
+        """The category of a value whose matching rule contents are ``signature``.
+
+        The same as ``categorize`` on that value: the first ranked rule whose content matches.
+        """
+        found = self._paths.get(signature)
+        if found is None:
+            found = UNCATEGORIZED
+            if signature:
+                matched = set(signature)
+                for (path, _, _), key in zip(
+                    self._matcher.steps, self._matcher.step_keys, strict=True
+                ):
+                    if key in matched:
+                        found = path
+                        break
+            self._paths[signature] = found
+        return found
 
     def categorize(self, data: Mapping[str, Any]) -> tuple[str, ...]:
         key = data_key(data)

@@ -24,6 +24,7 @@ except ImportError:  # pragma: no cover - other interpreters: no prefilter
     _sre_const = None
 
 GRAM = 3
+_FEW = 4  # up to this many literals, ``candidates`` looks for each instead of indexing grams
 # Characters that re's ignore-case matching equates with ASCII letters although their
 # lower() is not ASCII (long s, Kelvin sign, dotless/dotted i): values holding them skip the
 # prefilter.
@@ -111,6 +112,8 @@ class LiteralIndex:
                     key = tuple(literal[:GRAM].lower())
                     self.index.setdefault(key, []).append((bit, literal, folded))
         self.keys = frozenset(self.index)
+        indexed = [entry for entries in self.index.values() for entry in entries]
+        self.few = indexed if len(indexed) <= _FEW else None
 
     def candidates(self, value: str) -> int:
         """A bit mask of the rules that may match ``value`` (a superset of those that do)."""
@@ -119,11 +122,16 @@ class LiteralIndex:
         low = value.lower()
         if not value.isascii() and not _FOLD_RISK.isdisjoint(value):
             return -1  # every rule
-        grams = set(zip(low, low[1:], low[2:], strict=False))  # GRAM = 3, built in C
         mask = self.always
         for bit, literal, folded in self.short:
             if not mask & bit and literal in (low if folded else value):
                 mask |= bit
+        if self.few is not None:  # a few literals: looking for each is cheaper than grams
+            for bit, literal, folded in self.few:
+                if not mask & bit and literal in (low if folded else value):
+                    mask |= bit
+            return mask
+        grams = set(zip(low, low[1:], low[2:], strict=False))  # GRAM = 3, built in C
         index = self.index
         for gram in self.keys.intersection(grams):
             for bit, literal, folded in index[gram]:

@@ -7,7 +7,15 @@ from datetime import UTC, date, datetime
 import pytest
 
 from core.analytics.localdays import AnalyticsSettings
-from core.analytics.service import AnalyticsService, analytics_for, daily_trend, summary_for_days
+from core.analytics.service import (
+    _SERVICES,
+    AnalyticsService,
+    analytics_for,
+    daily_trend,
+    summary_for_days,
+)
+from core.analytics.summary import Summary
+from core.analytics.trends import DailyTotals
 from core.categories.model import Category, Rule
 from core.categories.stored import replace_stored_categories
 from core.event import Event
@@ -296,3 +304,37 @@ def test_moving_an_event_to_another_day_updates_both_days(services: Services) ->
     services.writer.insert_events(window, [moved]).result()  # an edit through the API
     assert summary_for_days(services, DAY, DAY, UTC0, categories=[]).active_us == 0
     assert summary_for_days(services, later, later, UTC0, categories=[]).active_us == H
+
+
+def test_rule_changes_carry_stored_statistics_over(services: Services) -> None:
+    """After a rule change, a new process carries the day over from the earlier rules' row
+    (a score edit reads no digest) and shows what computing from scratch shows."""
+    fill_day(services)
+    user = services.user_id
+    media = Category(["Media"], Rule.regex_rule("youtube|vlc", ignore_case=True), "#f00", -2)
+    more = Rule.regex_rule("code|github|vlc", ignore_case=True)  # an alternative more
+
+    def figures(categories: list[Category]) -> tuple[Summary, DailyTotals, int]:
+        """Summary, trend, and digests the trend read, in a new analytics service."""
+        services.writer.call(lambda c: replace_stored_categories(c, user, categories)).result()
+        _SERVICES[services] = fresh = AnalyticsService(services)  # as in a new process
+        trend = daily_trend(services, DAY, DAY, UTC0)
+        digests = fresh.stats["table"] + fresh.stats["computed"]
+        summary = summary_for_days(services, DAY, DAY, UTC0)
+        fresh.last_persist.result()
+        services.writer.flush()
+        return summary, trend, digests
+
+    figures(CATEGORIES)
+    for work_score in (2, -1):  # an edited regex and a score; then a score only
+        categories = [
+            Category(["Work"], Rule(), "#00f", work_score),
+            Category(["Work", "Programming"], more, None, 2),
+            media,
+        ]
+        carried, carried_trend, digests = figures(categories)
+        assert digests == (0 if work_score == -1 else 1)
+        services.writer.call(lambda c: c.exec_driver_sql("DELETE FROM day_stats")).result()
+        scratch, scratch_trend, _ = figures(categories)
+        assert (carried, carried_trend) == (scratch, scratch_trend)
+    assert dict(carried.categories)[("Work", "Programming")] == 90 * M
