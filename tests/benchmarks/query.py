@@ -9,10 +9,15 @@ Prints ONE JSON object (progress on stderr). Figures (medians, milliseconds):
   another such day in the same service; ``today_refresh``: the same day read from events
   again (as "today" after new events), its values already categorized; ``stored_cold``: a
   new service, the day's statistics in the table; ``cached``: asked again.
-- summary_month_*: a month, same meanings; ``after_rule_change_cold``: a new service, the
-  digests stored but no statistics for the current rules (everything re-categorized).
+- summary_month_*: a month, same meanings; ``no_stats_cold``: a new service, the digests
+  stored but no statistics under any rules (every distinct value categorized);
+  ``after_rule_change_cold``: a new service after a real rule edit (an app name added to the
+  regex of Work > Programming), the statistics of the previous rules stored (the edited
+  regex is searched in every value, the other rules' results are carried over).
 - trend_year_*: ``daily_trend`` over the whole year (``raw_first_run`` = nothing stored, the
-  very first run on a year of history; ``after_rule_change_cold``; ``stored_cold``).
+  very first run on a year of history; ``no_stats_cold``; ``after_rule_change_cold``;
+  ``after_score_change_cold``: a new service after a category's score changed, nothing to
+  search; ``stored_cold``).
 - canonical query (window ∩ not-AFK, browser tabs ∩ browser windows, categorize with the
   default categories, merge by app/title/category/domain, sort, limit, sum) over one working
   day: ours through ``core.query.run_query`` on the store-backed source, ours through
@@ -61,6 +66,10 @@ from core.analytics.service import (  # noqa: E402
 )
 from core.api.query_source import StoreDataSource  # noqa: E402
 from core.categories import load_default_categories  # noqa: E402
+from core.categories.stored import (  # noqa: E402
+    load_stored_categories,
+    replace_stored_categories,
+)
 from core.paths import resolve_dirs  # noqa: E402
 from core.query import run_query  # noqa: E402
 from core.services import Services  # noqa: E402
@@ -121,6 +130,41 @@ def drop_stats(services: Services) -> None:
     services.writer.call(lambda c: c.exec_driver_sql("DELETE FROM day_stats")).result()
 
 
+EDITS = ["Postman", "Insomnia", "DBeaver", "pgAdmin", "Docker Desktop", "Lens"]
+
+
+def edit_categories(services: Services, edit: Callable[[dict[tuple[str, ...], Any]], None]) -> None:
+    """Store the categories after ``edit`` (given them by path), as the settings dialog does."""
+    user = services.user_id
+    with services.read() as conn:
+        categories = load_stored_categories(conn, user)
+    edit({c.path: c for c in categories})
+    services.writer.call(lambda conn: replace_stored_categories(conn, user, categories)).result()
+
+
+def add_app_to_rule(services: Services, index: int) -> None:
+    """A real rule edit: one more app name in the regex of Work > Programming."""
+
+    def edit(by_path: dict[tuple[str, ...], Any]) -> None:
+        rule = by_path[("Work", "Programming")].rule
+        rule.regex = f"{rule.regex}|{EDITS[index % len(EDITS)]}"
+
+    edit_categories(services, edit)
+
+
+def change_score(services: Services) -> None:
+    def edit(by_path: dict[tuple[str, ...], Any]) -> None:
+        media = by_path[("Media",)]
+        media.score = -1 if media.score == -2 else -2
+
+    edit_categories(services, edit)
+
+
+def restore_categories(services: Services) -> None:
+    """Back to the defaults (the store is reused by later runs)."""
+    services.writer.call(lambda c: c.exec_driver_sql("DELETE FROM categories")).result()
+
+
 def fresh(services: Services) -> AnalyticsService:
     """A new analytics service (cold caches), as in a newly started process."""
     _SERVICES.pop(services, None)
@@ -151,6 +195,7 @@ def bench_analytics(services: Services, days: int, quick: bool) -> dict[str, Any
     last = FIRST + timedelta(days=days - 1)
     out: dict[str, Any] = {}
     drop_digests(services)
+    restore_categories(services)
     reps = 3 if quick else 5
 
     # One day.
@@ -198,8 +243,8 @@ def bench_analytics(services: Services, days: int, quick: bool) -> dict[str, Any
 
     # One month.
     months = [date(2024, m, 1) for m in (3, 5, 7, 9, 11)][:reps]
-    raw, digests_only, stored, cached = [], [], [], []
-    for first in months:
+    raw, no_stats, rule_change, stored, cached = [], [], [], [], []
+    for index, first in enumerate(months):
         month_last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
 
         def run(a: date = first, b: date = month_last) -> Any:
@@ -212,7 +257,12 @@ def bench_analytics(services: Services, days: int, quick: bool) -> dict[str, Any
         drop_stats(services)
         fresh(services)
         t, _ = ms(run)
-        digests_only.append(t)
+        no_stats.append(t)
+        wait_persisted(_SERVICES[services])
+        add_app_to_rule(services, index)
+        fresh(services)
+        t, _ = ms(run)
+        rule_change.append(t)
         wait_persisted(_SERVICES[services])
         fresh(services)
         t, _ = ms(run)
@@ -221,7 +271,8 @@ def bench_analytics(services: Services, days: int, quick: bool) -> dict[str, Any
         cached.append(t)
     out["summary_month_ms"] = {
         "raw_cold": median(raw),
-        "after_rule_change_cold": median(digests_only),
+        "no_stats_cold": median(no_stats),
+        "after_rule_change_cold": median(rule_change),
         "stored_cold": median(stored),
         "cached": median(cached),
         "active_hours": round(s.active_us / 3.6e9, 1),
@@ -235,7 +286,15 @@ def bench_analytics(services: Services, days: int, quick: bool) -> dict[str, Any
     wait_persisted(_SERVICES[services])
     drop_stats(services)
     fresh(services)
+    t_no_stats, _ = ms(lambda: daily_trend(services, FIRST, last, settings))
+    wait_persisted(_SERVICES[services])
+    add_app_to_rule(services, len(months))
+    fresh(services)
     t_rules, _ = ms(lambda: daily_trend(services, FIRST, last, settings))
+    wait_persisted(_SERVICES[services])
+    change_score(services)
+    fresh(services)
+    t_score, _ = ms(lambda: daily_trend(services, FIRST, last, settings))
     wait_persisted(_SERVICES[services])
     stored = []
     for _ in range(3):
@@ -245,12 +304,15 @@ def bench_analytics(services: Services, days: int, quick: bool) -> dict[str, Any
     t_cached, _ = ms(lambda: daily_trend(services, FIRST, last, settings))
     out["trend_year_ms"] = {
         "raw_first_run": round(t_raw, 1),
+        "no_stats_cold": round(t_no_stats, 1),
         "after_rule_change_cold": round(t_rules, 1),
+        "after_score_change_cold": round(t_score, 1),
         "stored_cold": median(stored),
         "cached": round(t_cached, 1),
         "days": len(trend.days),
     }
     log(f"year trend: {out['trend_year_ms']}")
+    restore_categories(services)
     return out
 
 
