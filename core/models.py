@@ -130,8 +130,8 @@ class Setting(Base):
 class DayDigest(Base):
     """Pre-aggregated analytics of one local day (``core.analytics.digest``), per day start.
 
-    Category-independent; triggers on ``events`` delete the rows of the days a change touches
-    (migration 0002), so a stored digest is never stale.
+    Category-independent; the writer deletes the rows of the days an event change touches in
+    the same transaction (``core.writer``), so a stored digest is never stale.
     """
 
     __tablename__ = "day_digests"
@@ -148,7 +148,7 @@ class DayDigest(Base):
 class DayStats(Base):
     """Categorized analytics of one local day for one categories version and settings (``key``).
 
-    Dropped by triggers on ``events`` like ``day_digests`` (migration 0003).
+    Dropped by the writer like ``day_digests`` when events of its day change.
     """
 
     __tablename__ = "day_stats"
