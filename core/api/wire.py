@@ -183,6 +183,8 @@ def bucket_out(bucket: BucketInfo) -> dict[str, Any]:
 _PLAIN_ISO = re.compile(
     r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})?", re.ASCII
 )
+# What aw-client and our own answers send: "YYYY-MM-DDTHH:MM:SS.ffffff+HH:MM" (32 characters).
+_FULL_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d", re.ASCII)
 # "YYYY-MM-DDTHH" + "+HH:MM" -> (UTC microseconds at that hour's start, offset in seconds).
 _HOUR_STARTS: dict[str, tuple[int, int]] = {}
 _INT64 = 2**63
@@ -194,34 +196,41 @@ def parse_timestamp(text: str) -> tuple[int, int | None]:
     return start_us, offset_s
 
 
-def _hour_start(text: str) -> tuple[int, int] | None:
-    """The cached start of the hour of a 32-character timestamp; None if that is invalid."""
+def _full_iso(text: str) -> tuple[int, int, bool] | None:
+    """``_timestamp`` for the 32-character form; None if ``text`` is not a valid one.
+
+    ``datetime.fromisoformat`` (C) checks the fields; the UTC microseconds of the hour's start
+    are cached per hour and offset, so most timestamps cost no date arithmetic at all.
+    """
+    if len(text) != 32 or _FULL_ISO.fullmatch(text) is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None  # e.g. month 13: the general path raises parse_iso's message
     key = text[:13] + text[26:]
-    found = _HOUR_STARTS.get(key)
-    if found is None:
-        try:
-            moment = datetime.fromisoformat(f"{text[:13]}:00:00{text[26:]}")
-        except ValueError:
-            return None
+    hour = _HOUR_STARTS.get(key)
+    if hour is None:
         offset = moment.utcoffset()
         assert offset is not None
-        found = (to_us(moment), int(offset.total_seconds()))
+        hour = (
+            to_us(moment.replace(minute=0, second=0, microsecond=0)),
+            int(offset.total_seconds()),
+        )
         if len(_HOUR_STARTS) >= 10_000:
             _HOUR_STARTS.clear()
-        _HOUR_STARTS[key] = found
-    return found
+        _HOUR_STARTS[key] = hour
+    start_us = hour[0] + (moment.minute * 60 + moment.second) * US_PER_S + moment.microsecond
+    # With "+00:00" it is exactly what utc_iso writes.
+    return start_us, hour[1], hour[1] == 0 and text[26] == "+"
 
 
 def _timestamp(text: str) -> tuple[int, int | None, bool]:
     """``parse_timestamp``, and whether ``text`` is already ``utc_iso`` of the result."""
+    fast = _full_iso(text)
+    if fast is not None:
+        return fast
     if _PLAIN_ISO.fullmatch(text) is not None:
-        if len(text) == 32:  # "YYYY-MM-DDTHH:MM:SS.ffffff+HH:MM": the hour's start is cached
-            hour = _hour_start(text)
-            minute, second = int(text[14:16]), int(text[17:19])
-            if hour is not None and minute < 60 and second < 60:
-                start_us = hour[0] + (minute * 60 + second) * US_PER_S + int(text[20:26])
-                # With "+00:00" it is exactly what utc_iso writes.
-                return start_us, hour[1], hour[1] == 0 and text[26] == "+"
         try:
             moment = datetime.fromisoformat(text)
         except ValueError:
