@@ -15,6 +15,9 @@ the transaction of any event change it deletes their rows for the UTC days the c
 (-2 .. +1 days around it, which covers every UTC offset and day start), once per transaction
 for the union of those days. Days it has already cleared are skipped until a ``call``
 (the only way cache rows are written) runs, so a stream of heartbeats costs no extra statement.
+
+Copying the write-ahead log back into the database file (checkpointing) happens beside the
+writer, on ``core.checkpoint.WalCheckpointer``'s thread, not inside its commits.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from core import jsoncodec, models
+from core.checkpoint import WRITER_CHECKPOINT_PAGES, WalCheckpointer
 from core.errors import NotFoundError, StorageError, TimelyGatorError, ValidationError
 from core.event import BucketInfo, Event
 from core.heartbeat import merge_heartbeat
@@ -117,7 +121,10 @@ class Writer:
         clock: Clock | None = None,
         max_delay: float = 1.0,
         max_batch: int = 20_000,
+        checkpoint_interval: float | None = 0.25,
     ) -> None:
+        """``checkpoint_interval``: seconds between background checkpoints (None: SQLite's
+        own checkpoints inside commits, as without ``WalCheckpointer``)."""
         self._store = store
         self._clock = clock or SystemClock()
         self._max_delay = max_delay
@@ -131,6 +138,13 @@ class Writer:
         self.state = WriterState.STOPPED
         self.last_error: StorageError | None = None
         self.committed_transactions = 0
+        self.checkpointer = (
+            None
+            if checkpoint_interval is None
+            else WalCheckpointer(
+                store, lambda: self.committed_transactions, interval=checkpoint_interval
+            )
+        )
         # Writer-thread state (touched only by the writer thread once started).
         self._conn: Connection | None = None
         self._raw: Any = None
@@ -153,9 +167,15 @@ class Writer:
             return
         try:
             self._conn = self._store.engine.connect()
+            if self.checkpointer is not None:
+                raw = self._conn.connection.driver_connection
+                assert raw is not None
+                raw.execute(f"PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES}")
             self._load_state()
         except SQLAlchemyError as exc:
             raise storage_error(exc, self._store.path) from None
+        if self.checkpointer is not None:
+            self.checkpointer.start()
         self._accepting = True
         self._thread = threading.Thread(target=self._run, name="timelygator-writer", daemon=True)
         self._set_state(WriterState.RUNNING, None)
@@ -173,6 +193,8 @@ class Writer:
             if self._thread.is_alive():
                 log.error("Writer did not stop within %.1f s", timeout)
         self._thread = None
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         if self._conn is not None:
             self._conn.close()
             self._conn = None
