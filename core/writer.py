@@ -228,12 +228,19 @@ class Writer:
         _check_event(event)
         return self._submit("heartbeat", bucket_key, event, round(pulsetime_s * 1_000_000))
 
-    def insert_events(self, bucket_key: int, events: Iterable[Event]) -> Future[list[Event]]:
-        """Insert events; events with an ``id`` of this bucket are updated in place."""
+    def insert_events(
+        self, bucket_key: int, events: Iterable[Event], *, adopt: bool = False
+    ) -> Future[list[Event]]:
+        """Insert events; events with an ``id`` of this bucket are updated in place.
+
+        The result holds the stored events with their ids. With ``adopt`` the caller hands the
+        ``Event`` objects over (as the API does with the ones it parsed): the writer sets their
+        ids and returns them instead of copies.
+        """
         batch = list(events)
         for item in batch:
             _check_event(item)
-        return self._submit("insert", bucket_key, batch)
+        return self._submit("insert", bucket_key, batch, adopt)
 
     def delete_events(self, bucket_key: int, event_ids: Iterable[int]) -> Future[int]:
         """Delete events of a bucket by id; returns how many existed."""
@@ -532,7 +539,9 @@ class Writer:
             self._changes.append(Change("event", bucket_key, stored))
         return stored
 
-    def _do_insert(self, conn: Connection, bucket_key: int, events: list[Event]) -> list[Event]:
+    def _do_insert(
+        self, conn: Connection, bucket_key: int, events: list[Event], adopt: bool
+    ) -> list[Event]:
         self._require_bucket(bucket_key)
         updates = [e for e in events if e.id is not None]
         if updates:
@@ -564,7 +573,11 @@ class Writer:
                 event_id = next_id
                 next_id += 1
                 new_rows.append((event_id, bucket_key, start, end, offset, text))
-            stored.append(Event(start, end, item.data, event_id, offset))
+            if adopt:
+                item.id = event_id
+                stored.append(item)
+            else:
+                stored.append(Event(start, end, item.data, event_id, offset))
             if start < low:
                 low = start
             if end > high:

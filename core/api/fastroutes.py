@@ -270,7 +270,7 @@ class FastRoutes:
             parsed = await run_in_threadpool(_parse_insert, raw, limits, most)
         else:
             parsed = _parse_insert(raw, limits, most)
-        stored = await ctx.wait(ctx.services.writer.insert_events(key, parsed.events))
+        stored = await ctx.wait(ctx.services.writer.insert_events(key, parsed.events, adopt=True))
         if not parsed.many:
             return dumps_events(event_out(stored[0]))
         if len(stored) > SERIALISE_INLINE_EVENTS:

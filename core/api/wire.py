@@ -24,7 +24,7 @@ from starlette.responses import Response
 from core import reader
 from core.errors import ValidationError
 from core.event import BucketInfo, Event
-from core.timeutil import US_PER_S, format_iso, parse_iso, seconds_to_us, to_us
+from core.timeutil import US_PER_S, format_iso, parse_iso, to_us
 
 EVENT_KEYS = frozenset({"id", "timestamp", "duration", "data"})
 # A century: longer "events" are input errors (and keep end_us far inside int64).
@@ -356,7 +356,7 @@ def _parse_event(obj: Any, limits: DataLimits) -> tuple[Event, str | None]:
         isinstance(event_id, bool) or not isinstance(event_id, int) or not 0 < event_id < 2**62
     ):
         raise ValidationError("An event's 'id' must be a positive integer or null.")
-    event = Event(start_us, start_us + seconds_to_us(duration), data, event_id, offset_s)
+    event = Event(start_us, start_us + round(duration * US_PER_S), data, event_id, offset_s)
     return event, timestamp if canonical else None
 
 
@@ -383,12 +383,17 @@ def parse_insert(body: Any, limits: DataLimits, max_events: int) -> ParsedEvents
     if isinstance(body, list):
         if len(body) > max_events:
             raise ValidationError(f"At most {max_events} events per request.")
-        pairs = [_parse_event(item, limits) for item in body]
-        many = True
+        items, many = body, True
     else:
-        pairs = [_parse_event(body, limits)]
-        many = False
-    return ParsedEvents([p[0] for p in pairs], many, [p[1] for p in pairs])
+        items, many = [body], False
+    events: list[Event] = []
+    stamps: list[str | None] = []
+    add_event, add_stamp = events.append, stamps.append
+    for item in items:
+        event, stamp = _parse_event(item, limits)
+        add_event(event)
+        add_stamp(stamp)
+    return ParsedEvents(events, many, stamps)
 
 
 def inserted_out(parsed: ParsedEvents, stored: list[Event]) -> list[dict[str, Any]]:

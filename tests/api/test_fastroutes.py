@@ -432,7 +432,7 @@ def test_unexpected_errors_are_a_logged_500(
     pair = make_pair()
     url = bucket(pair)
 
-    def broken(*_args: Any) -> Any:
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("boom")
 
     for tc in (pair.fast, pair.plain):

@@ -195,3 +195,14 @@ def test_unexpected_errors_fail_one_batch_and_the_writer_goes_on(services: Servi
     after = services.writer.heartbeat(key, Event(T + 2 * S, T + 2 * S, {"a": 2}), 0).result(10)
     assert after.id is not None
     assert services.writer.state.value == "running"
+
+
+def test_inserted_events_are_copied_unless_handed_over(services: Services) -> None:
+    key = services.ensure_bucket("w", type="t", client="c", hostname="h")
+    mine = Event(T, T + S, {"app": "a"})
+    [copy] = services.writer.insert_events(key, [mine]).result()
+    assert mine.id is None and copy is not mine and copy.id is not None
+    given = Event(T + 2 * S, T + 3 * S, {"app": "b"})
+    [same] = services.writer.insert_events(key, [given], adopt=True).result()
+    assert same is given and given.id is not None and given.id != copy.id
+    assert [e.id for e in services.events("w")] == [given.id, copy.id]

@@ -129,7 +129,7 @@ async def insert_events(
     key = await ctx.bucket_key(who.user_id, bucket_id)
     body = await _body(request)
     events, many = parse_events(body, ctx.limits, ctx.config.max_events_per_request)
-    stored = await ctx.wait(ctx.services.writer.insert_events(key, events))
+    stored = await ctx.wait(ctx.services.writer.insert_events(key, events, adopt=True))
     if not many:
         return JSONBytes(dumps_events(event_out(stored[0])))
     if len(stored) > 1000:
