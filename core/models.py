@@ -163,5 +163,20 @@ class DayStats(Base):
     stats: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class AnalyticsValue(Base):
+    """A distinct event data value (JSON text) that day digests refer to by ``id``.
+
+    Ids are assigned once and never reused (AUTOINCREMENT), so a value's id stays valid for
+    every digest; ``core.analytics.values.drop_unreferenced`` removes unused values.
+    """
+
+    __tablename__ = "analytics_values"
+    __table_args__ = (UniqueConstraint("user_id", "data"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    data: Mapped[str] = mapped_column(Text)
+
+
 buckets_table = Bucket.__table__
 events_table = Event.__table__

@@ -18,7 +18,7 @@ from core.store import Store, storage_error
 log = logging.getLogger(__name__)
 
 # Bump together with a new revision in core/migrations/versions (tests check they agree).
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 # Steps reported to ``progress`` while an older database is upgraded.

@@ -1,7 +1,9 @@
 """Per-day statistics from a digest and a classifier: what the Activity view shows of a day.
 
-Each distinct data value is looked up once (``ValueTable``, memoized per classifier); the day's
-pieces are then walked once for the hourly distribution, focus sessions and context switches.
+Each distinct data value is looked up once (``ValueTable``, memoized per classifier, by text
+and by value dictionary id); a stored digest's values then map to their signatures with one
+array index per day. The day's pieces are walked once for the hourly distribution, focus
+sessions and context switches.
 Category totals are summed per signature (``core.analytics.evidence``), the same way whether
 the signatures were found by searching every rule or carried over from the day's evidence
 under earlier rules, so both give the same figures.
@@ -9,9 +11,10 @@ under earlier rules, so both give the same figures.
 
 from __future__ import annotations
 
+import threading
 import zlib
 from array import array
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -48,13 +51,25 @@ class ValueInfo:
     signature_id: int  # the signature's index in the table's ``signatures``
 
 
+# The texts of value dictionary ids (``ValueDictionary.texts`` on a connection).
+TextsOf = Callable[[np.ndarray[Any, Any]], list[str]]
+
+
+def _no_texts(ids: np.ndarray[Any, Any]) -> list[str]:
+    raise ValueError("a stored digest needs the value dictionary")
+
+
 class ValueTable:
-    """Memo of ``ValueInfo`` per data JSON text for one classifier (one categories version)."""
+    """Memo of ``ValueInfo`` per data JSON text, and per value dictionary id, for one
+    classifier (one categories version)."""
 
     def __init__(self, classifier: Classifier, settings: AnalyticsSettings) -> None:
         self.classifier = classifier
         self.productive_score = settings.productive_score
         self._memo: dict[str, ValueInfo] = {}
+        self._by_id: dict[int, ValueInfo] = {}
+        self._signature_of_id = np.full(0, -1, dtype=np.int32)
+        self._lock = threading.Lock()
         self._carries: dict[tuple[str, ...], Carry] = {}
         self._signature_ids: dict[Signature, int] = {}
         self.signatures: list[Signature] = []  # distinct signatures seen, by id
@@ -85,6 +100,93 @@ class ValueTable:
             found = self._carries[tuple(searched)] = Carry(self.classifier, searched)
         return found
 
+    def learn_ids(
+        self,
+        value_ids: list[int],
+        texts: list[str],
+        earlier: DayEvidence | None = None,
+        positions: list[int] | None = None,
+        *,
+        infos: bool = False,
+    ) -> list[int]:
+        """The signature ids of dictionary ids (their ``texts``), remembered.
+
+        With ``earlier`` evidence (and each value's ``positions`` in it) signatures are
+        carried over; a value is then parsed only if a new rule content may match it.
+        Without, ``infos`` also makes each value's info (for ``infos_of_ids``) in one go.
+        """
+        known = self._memo.get
+        out: list[int] = []
+        if earlier is None and infos:
+            info_of, by_id = self.info, self._by_id
+            for value_id, text in zip(value_ids, texts, strict=True):
+                made = by_id[value_id] = known(text) or info_of(text)
+                out.append(made.signature_id)
+        elif earlier is None:
+            signature = self.classifier.signature
+            for text in texts:
+                info = known(text)
+                out.append(info.signature_id if info else self.signature_id(signature(_data(text))))
+        else:
+            assert positions is not None
+            carry = self.carry(earlier.keys)
+            signatures, index = earlier.signatures, earlier.index
+            for text, at in zip(texts, positions, strict=True):
+                info = known(text)
+                if info is not None:
+                    out.append(info.signature_id)
+                else:
+                    found = carry.signature_of_text(signatures[index[at]], text, _data)
+                    out.append(self.signature_id(found))
+        with self._lock:  # growing replaces the array: no write may go to the old one
+            table = self._signature_of_id
+            top = max(value_ids, default=-1)
+            if top >= len(table):
+                grown = np.full(max(2 * len(table), top + 1, 1024), -1, dtype=np.int32)
+                grown[: len(table)] = table
+                table = self._signature_of_id = grown
+            table[value_ids] = out
+        return out
+
+    def infos_of_ids(
+        self, value_ids: list[int], signature_ids: list[int], texts_of: TextsOf
+    ) -> list[ValueInfo]:
+        """The infos of dictionary ids with their signature ids (from ``learn_ids``)."""
+        by_id = self._by_id
+        new = {v: s for v, s in zip(value_ids, signature_ids, strict=True) if v not in by_id}
+        if new:
+            texts = texts_of(np.asarray(list(new), dtype=np.int64))
+            known = self._memo.get
+            for (value_id, signature_id), text in zip(new.items(), texts, strict=True):
+                info = known(text)
+                if info is None:
+                    signature = self.signatures[signature_id]
+                    info = self._memo[text] = self._info(_data(text), signature)
+                by_id[value_id] = info
+        return [by_id[i] for i in value_ids]
+
+    def signature_id(self, signature: Signature) -> int:
+        found = self._signature_ids.get(signature)
+        if found is None:
+            found = self._signature_ids[signature] = len(self.signatures)
+            self.signatures.append(signature)
+        return found
+
+    def signature_ids(self, ids: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        """The signature id of each of ``ids`` (-1 for ids not looked up yet)."""
+        known = self._signature_of_id
+        inside = ids < len(known)
+        if inside.all():
+            found: np.ndarray[Any, Any] = known[ids]
+            return found
+        out = np.full(len(ids), -1, dtype=np.int32)
+        out[inside] = known[ids[inside]]
+        return out
+
+    def productive(self, path: Path) -> bool:
+        score = self.classifier.score(path)
+        return score is not None and score >= self.productive_score
+
     def percent(self, path: Path) -> float:
         return productivity_percent(self.classifier.score(path))
 
@@ -95,10 +197,7 @@ class ValueTable:
         url_s = url if isinstance(url, str) else ""
         path = self.classifier.path_for(signature)
         score = self.classifier.score(path)
-        signature_id = self._signature_ids.get(signature)
-        if signature_id is None:
-            signature_id = self._signature_ids[signature] = len(self.signatures)
-            self.signatures.append(signature)
+        signature_id = self.signature_id(signature)
         return ValueInfo(
             app if isinstance(app, str) and app else "unknown",
             title if isinstance(title, str) else "",
@@ -162,32 +261,65 @@ class DayStats(DayTotals):
 
 
 def _categorized(
-    digest: DayDigest, table: ValueTable, earlier: DayEvidence | None
-) -> tuple[list[ValueInfo], DayEvidence]:
-    """The info of each of the digest's values (carried from ``earlier`` evidence if it fits
-    the digest), and the day's evidence."""
+    digest: DayDigest,
+    table: ValueTable,
+    earlier: DayEvidence | None,
+    texts_of: TextsOf,
+    *,
+    full: bool = False,
+) -> tuple[np.ndarray[Any, Any], DayEvidence]:
+    """The signature id of each of the digest's values (carried from ``earlier`` evidence if
+    it fits the digest), and the day's evidence."""
+    fits = earlier is not None and len(earlier.index) == digest.size
     known = table._memo.get
-    if earlier is None or len(earlier.index) != len(digest.values):
-        info = table.info
-        infos = [known(text) or info(text) for text in digest.values]
+    if digest.ids is None:
+        if earlier is None or not fits:
+            info = table.info
+            infos = [known(text) or info(text) for text in digest.values]
+        else:
+            carry = table.carry(earlier.keys)
+            carried = table.carried
+            signatures = earlier.signatures
+            infos = [
+                known(text) or carried(text, carry, signatures[i])
+                for text, i in zip(digest.values, earlier.index, strict=True)
+            ]
+        ids = np.fromiter((v.signature_id for v in infos), np.int64, len(infos))
     else:
-        carry = table.carry(earlier.keys)
-        carried = table.carried
-        signatures = earlier.signatures
-        infos = [
-            known(text) or carried(text, carry, signatures[i])
-            for text, i in zip(digest.values, earlier.index, strict=True)
-        ]
-    ids = np.fromiter((v.signature_id for v in infos), np.int64, len(infos))
-    distinct, index = np.unique(ids, return_inverse=True)
-    us = np.bincount(index, weights=np.asarray(digest.value_us, dtype=np.float64))
+        ids = table.signature_ids(digest.ids)
+        new = np.flatnonzero(ids < 0)
+        if len(new):
+            value_ids = digest.ids[new]
+            texts = texts_of(value_ids)
+            positions = new.tolist() if fits else None
+            ids[new] = table.learn_ids(
+                value_ids.tolist(), texts, earlier if fits else None, positions, infos=full
+            )
+    # Signature ids are small: count them instead of sorting.
+    present = np.bincount(ids) > 0
+    distinct = np.flatnonzero(present)
+    remap = np.cumsum(present) - 1
+    index = remap[ids]
+    us = np.bincount(
+        index, weights=np.asarray(digest.value_us, dtype=np.float64), minlength=len(distinct)
+    )
     evidence = DayEvidence(
         table.classifier.match_keys,
         [table.signatures[i] for i in distinct.tolist()],
         array("i", index.astype(np.int32).tobytes()),
         np.rint(us).astype(np.int64).tolist(),  # exact: integers below 2**53
     )
-    return infos, evidence
+    return ids, evidence
+
+
+def _infos(
+    digest: DayDigest, table: ValueTable, signature_ids: np.ndarray[Any, Any], texts_of: TextsOf
+) -> list[ValueInfo]:
+    """The info of each of the digest's values (their signature ids from ``_categorized``)."""
+    if digest.ids is None:
+        known = table._memo
+        return [known[text] for text in digest.values]
+    return table.infos_of_ids(digest.ids.tolist(), signature_ids.tolist(), texts_of)
 
 
 def _totals(
@@ -208,10 +340,15 @@ def _totals(
 
 
 def day_totals(
-    digest: DayDigest, table: ValueTable, earlier: DayEvidence | None = None
+    digest: DayDigest,
+    table: ValueTable,
+    earlier: DayEvidence | None = None,
+    texts_of: TextsOf = _no_texts,
 ) -> tuple[DayTotals, DayEvidence]:
-    """Category totals of one day, and its evidence (carried from ``earlier`` if given)."""
-    _infos, evidence = _categorized(digest, table, earlier)
+    """Category totals of one day, and its evidence (carried from ``earlier`` if given).
+
+    ``texts_of`` gives the texts of a stored digest's value ids not looked up yet."""
+    _ids, evidence = _categorized(digest, table, earlier, texts_of)
     return _totals(digest.day, digest.afk_us, evidence, table), evidence
 
 
@@ -244,33 +381,79 @@ def day_stats(
     settings: AnalyticsSettings,
     now_us: int | None = None,
     earlier: DayEvidence | None = None,
+    texts_of: TextsOf = _no_texts,
+    earlier_stats: DayStats | None = None,
 ) -> tuple[DayStats, DayEvidence]:
-    """Breakdowns, hourly, focus sessions, switches and gaps of one day, and its evidence."""
-    infos, evidence = _categorized(digest, table, earlier)
+    """Breakdowns, hourly, focus sessions, switches and gaps of one day, and its evidence.
+
+    ``earlier_stats`` (the day's statistics under other rules or settings, stored with
+    ``earlier``) lends what depends on neither: app, title, domain and URL breakdowns and
+    context switches; hourly and focus then follow from the signatures, per piece.
+    """
+    reuse = earlier_stats is not None and earlier is not None
+    reuse = reuse and len(earlier.index) == digest.size  # type: ignore[union-attr]
+    signature_ids, evidence = _categorized(digest, table, earlier, texts_of, full=not reuse)
     out = DayStats(digest.day)
     _totals(digest.day, digest.afk_us, evidence, table, out)
-    apps: dict[str, int] = {}
-    titles: dict[str, int] = {}
-    domains: dict[str, int] = {}
-    urls: dict[str, int] = {}
-    for v, us in zip(infos, digest.value_us, strict=True):
-        apps[v.app] = apps.get(v.app, 0) + us
-        if v.title:
-            titles[v.title] = titles.get(v.title, 0) + us
-        if v.domain:
-            domains[v.domain] = domains.get(v.domain, 0) + us
-        if v.url:
-            urls[v.url] = urls.get(v.url, 0) + us
-    out.apps, out.titles, out.domains, out.urls = apps, titles, domains, urls
-    _walk_pieces(digest, infos, settings, out)
+    if reuse:
+        assert earlier_stats is not None
+        out.apps, out.titles = earlier_stats.apps, earlier_stats.titles
+        out.domains, out.urls = earlier_stats.domains, earlier_stats.urls
+        out.switches = earlier_stats.switches
+        by_signature = np.frombuffer(evidence.index, dtype=np.int32)
+        paths = [table.classifier.path_for(sig) for sig in evidence.signatures]
+        n = len(by_signature)
+        first_seen = np.full(len(paths), n, dtype=np.int64)
+        np.minimum.at(first_seen, by_signature, np.arange(n))
+        tops: dict[str, int] = {}
+        top_id = np.zeros(len(paths), dtype=np.int64)
+        for at in np.argsort(first_seen, kind="stable").tolist():
+            top_id[at] = tops.setdefault(paths[at][0], len(tops))
+        productive = np.array([table.productive(p) for p in paths], dtype=np.bool_)
+        _walk_pieces(
+            digest, top_id[by_signature], list(tops), productive[by_signature], None, settings, out
+        )
+    else:
+        infos = _infos(digest, table, signature_ids, texts_of)
+        apps: dict[str, int] = {}
+        titles: dict[str, int] = {}
+        domains: dict[str, int] = {}
+        urls: dict[str, int] = {}
+        for v, us in zip(infos, digest.value_us, strict=True):
+            apps[v.app] = apps.get(v.app, 0) + us
+            if v.title:
+                titles[v.title] = titles.get(v.title, 0) + us
+            if v.domain:
+                domains[v.domain] = domains.get(v.domain, 0) + us
+            if v.url:
+                urls[v.url] = urls.get(v.url, 0) + us
+        out.apps, out.titles, out.domains, out.urls = apps, titles, domains, urls
+        top_names: dict[str, int] = {}
+        app_names: dict[str, int] = {}
+        count = len(infos)
+        top_of = np.fromiter(
+            (top_names.setdefault(v.path[0], len(top_names)) for v in infos), np.int64, count
+        )
+        app_of = np.fromiter(
+            (app_names.setdefault(v.app, len(app_names)) for v in infos), np.int64, count
+        )
+        productive_of = np.fromiter((v.productive for v in infos), np.bool_, count)
+        _walk_pieces(digest, top_of, list(top_names), productive_of, app_of, settings, out)
     out.gaps = untracked_gaps(digest, settings.gap_min_s, now_us)
     return out, evidence
 
 
 def _walk_pieces(
-    digest: DayDigest, infos: list[ValueInfo], settings: AnalyticsSettings, out: DayStats
+    digest: DayDigest,
+    top_of: np.ndarray[Any, Any],
+    names: list[str],
+    productive_of: np.ndarray[Any, Any],
+    app_of: np.ndarray[Any, Any] | None,
+    settings: AnalyticsSettings,
+    out: DayStats,
 ) -> None:
-    """Hourly distribution, context switches and focus sessions, vectorized over pieces."""
+    """Hourly distribution, context switches (unless ``app_of`` is None) and focus sessions,
+    vectorized over pieces; ``*_of`` are per value, ``names`` the top categories."""
     n = len(digest.starts)
     if not n:
         return
@@ -280,15 +463,8 @@ def _walk_pieces(
     offsets = np.frombuffer(digest.offsets, dtype=np.int32).astype(np.int64) * US_PER_S
     out.first_us = int(starts[0])
     out.last_us = int(ends.max())
-    tops: dict[str, int] = {}
-    apps: dict[str, int] = {}
-    top_of = np.fromiter(
-        (tops.setdefault(v.path[0], len(tops)) for v in infos), np.int64, len(infos)
-    )
-    app_of = np.fromiter((apps.setdefault(v.app, len(apps)) for v in infos), np.int64, len(infos))
-    productive_of = np.fromiter((v.productive for v in infos), np.bool_, len(infos))
+    tops = names
     top = top_of[vidx]
-    names = list(tops)
 
     # Hourly: pieces inside one local hour in one go, the few crossing an hour in a loop.
     local = starts + offsets
@@ -311,8 +487,9 @@ def _walk_pieces(
     out.hourly = {name: [int(x) for x in grid[i]] for i, name in enumerate(names)}
 
     # Context switches: the app changes from one active piece to the next.
-    app = app_of[vidx]
-    out.switches = int(np.count_nonzero(app[1:] != app[:-1]))
+    if app_of is not None:
+        app = app_of[vidx]
+        out.switches = int(np.count_nonzero(app[1:] != app[:-1]))
 
     # Focus sessions: productive pieces whose gaps (away, or in other categories) stay
     # within the grace period, adding up to at least the minimum.

@@ -2,8 +2,11 @@
 
 A digest holds the day's *active pieces* (window time where the user was present, browser
 windows split by the tab that was showing) as parallel integer arrays, the distinct data
-values they refer to (JSON text, interned: a day has thousands of pieces but far fewer
-values), AFK time and the spans where any watcher recorded something. Everything a summary
+values they refer to (interned: a day has thousands of pieces but far fewer values), AFK time
+and the spans where any watcher recorded something. A digest computed from events holds the
+values' JSON texts; a stored one (format 2) holds their ids in the store's value dictionary
+(table ``analytics_values``, ``core.analytics.values``), so reading a year of digests decodes
+integer arrays, not 1.5 million strings. Everything a summary
 shows is computed from digests plus the categorizer, so changing a category rule never
 invalidates a digest; changing an event does (see ``core.analytics.service``).
 
@@ -23,11 +26,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import orjson
 
 from core.analytics.localdays import US_PER_DAY, US_PER_S
 
-FORMAT = 1
+FORMAT = 2
 BROWSER_APPS = re.compile(
     r"chrom|firefox|brave|edge|opera|vivaldi|safari|librewolf|waterfox|zen|floorp", re.IGNORECASE
 )
@@ -51,7 +55,11 @@ Span = tuple[int, int]
 
 @dataclass(slots=True)
 class DayDigest:
-    """One local day (``day`` = days since 1970-01-01) at one day-start setting."""
+    """One local day (``day`` = days since 1970-01-01) at one day-start setting.
+
+    ``values`` (texts) or ``ids`` (value dictionary ids; stored digests) name the distinct
+    values, in the same order as ``value_us``; ``vidx`` indexes that order.
+    """
 
     day: int
     start_us: int  # the day's UTC bounds at its main offset
@@ -65,26 +73,37 @@ class DayDigest:
     ends: array[int] = field(default_factory=lambda: array("q"))
     vidx: array[int] = field(default_factory=lambda: array("i"))
     offsets: array[int] = field(default_factory=lambda: array("i"))
+    ids: np.ndarray[Any, np.dtype[np.int64]] | None = None
 
     @property
     def active_us(self) -> int:
         return sum(self.value_us)
+
+    @property
+    def size(self) -> int:
+        """How many distinct values the day has."""
+        return len(self.value_us)
 
     def tracked_spans(self) -> list[Span]:
         t = self.tracked
         return [(t[i], t[i + 1]) for i in range(0, len(t), 2)]
 
     # -- storage form ----------------------------------------------------------------------
-    def encode_totals(self) -> bytes:
+    def encode_totals(self, ids: Sequence[int]) -> bytes:
+        """The day's bounds, AFK time and tracked spans, then ids and time of its values
+        (``ids``: the dictionary ids of ``values``) as a second, binary zlib stream."""
+        if len(ids) != len(self.value_us):
+            raise ValueError("one id per value")
         doc = {
             "f": FORMAT,
             "b": [self.start_us, self.end_us, self.offset_s],
-            "v": self.values,
-            "u": self.value_us,
             "a": self.afk_us,
             "t": self.tracked,
         }
-        return zlib.compress(orjson.dumps(doc), 1)
+        both = np.concatenate(
+            (np.asarray(ids, dtype="<i8"), np.asarray(self.value_us, dtype="<i8"))
+        )
+        return zlib.compress(orjson.dumps(doc), 1) + zlib.compress(both.tobytes(), 1)
 
     def encode_pieces(self) -> bytes:
         parts = [array("q", [len(self.starts)])]
@@ -94,11 +113,15 @@ class DayDigest:
 
     @classmethod
     def decode(cls, day: int, totals: bytes, pieces: bytes | None) -> DayDigest:
-        doc = orjson.loads(zlib.decompress(totals))
-        if doc.get("f") != FORMAT:
+        reader = zlib.decompressobj()
+        doc = orjson.loads(reader.decompress(totals))
+        if doc.get("f") != FORMAT or not reader.unused_data:
             raise ValueError("digest format")
+        both = np.frombuffer(zlib.decompress(reader.unused_data), dtype="<i8")
+        n = len(both) // 2
         start, end, offset = doc["b"]
-        digest = cls(day, start, end, offset, doc["v"], doc["u"], doc["a"], doc["t"])
+        digest = cls(day, start, end, offset, [], both[n:].tolist(), doc["a"], doc["t"])
+        digest.ids = both[:n].astype(np.int64)
         if pieces is not None:
             digest.load_pieces(pieces)
         return digest
@@ -114,6 +137,13 @@ class DayDigest:
         self.ends = whole[1 + n : 1 + 2 * n]
         self.vidx = array("i", whole[1 + 2 * n : 1 + 3 * n])
         self.offsets = array("i", whole[1 + 3 * n : 1 + 4 * n])
+
+
+def digest_ids(totals: bytes) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """The value dictionary ids a stored digest's totals refer to."""
+    ids = DayDigest.decode(0, totals, None).ids
+    assert ids is not None
+    return ids
 
 
 def _as_q(values: array[int]) -> array[int]:

@@ -27,6 +27,7 @@ import numpy as np
 
 from core.categories.categorizer import Categorizer, alternatives, content_of
 from core.categories.model import Rule
+from core.categories.prefilter import json_literals, required_literals, text_may_contain
 from core.errors import ValidationError
 
 Path = tuple[str, ...]
@@ -84,15 +85,33 @@ class DayEvidence:
         return cls(list(doc["k"]), signatures, array("i", doc["i"]), list(doc["u"]))
 
 
-def _searcher(regex: str, like: Rule) -> Callable[[Mapping[str, Any]], bool] | None:
-    """Whether ``regex`` (with ``like``'s case and keys) matches a value; None if invalid."""
+class _Searcher:
+    """Whether a regex (with a rule's case and keys) matches a value.
+
+    ``may_match`` is a quick test on the value's JSON text: False only when none of the
+    literals every match must contain is in it (``core.categories.prefilter``).
+    """
+
+    def __init__(self, rule: Rule) -> None:
+        self._categorizer = Categorizer([(("match",), rule)])
+        found = required_literals(rule.regex or "", bool(rule.ignore_case))
+        self._literals = json_literals(found[0]) if found is not None else None
+
+    def __call__(self, data: Mapping[str, Any]) -> bool:
+        return bool(self._categorizer.signature(data))
+
+    def may_match(self, text: str) -> bool:
+        return self._literals is None or text_may_contain(text, self._literals)
+
+
+def _searcher(regex: str, like: Rule) -> _Searcher | None:
+    """A searcher for ``regex`` with ``like``'s case and keys; None if invalid."""
     rule = Rule("regex", regex, like.ignore_case, like.select_keys)
     try:
         rule.compile()
     except ValidationError:
         return None
-    categorizer = Categorizer([(("match",), rule)])
-    return lambda data: bool(categorizer.signature(data))
+    return _Searcher(rule)
 
 
 @dataclass(slots=True)
@@ -106,10 +125,10 @@ class _Plan:
     """
 
     index: int  # in the classifier's match_keys
-    whole: Callable[[Mapping[str, Any]], bool]
+    whole: _Searcher
     old: int = -1  # in the searched keys
     kept_all: bool = False
-    added: Callable[[Mapping[str, Any]], bool] | None = None
+    added: _Searcher | None = None
 
     def matches(self, signature: tuple[int, ...], data: Mapping[str, Any]) -> bool:
         if self.old < 0:
@@ -117,6 +136,22 @@ class _Plan:
         if self.old in signature:
             return self.kept_all or self.whole(data)
         return self.added is not None and self.added(data)
+
+    def matches_text(
+        self, signature: tuple[int, ...], text: str, load: Callable[[str], Mapping[str, Any]]
+    ) -> bool:
+        """``matches`` for the value with JSON text ``text`` (parsed by ``load`` if needed)."""
+        if self.old < 0:
+            search = self.whole
+        elif self.old in signature:
+            if self.kept_all:
+                return True
+            search = self.whole
+        elif self.added is None:
+            return False
+        else:
+            search = self.added
+        return search.may_match(text) and search(load(text))
 
 
 def _plan(index: int, key: str, searched: Sequence[str]) -> _Plan:
@@ -183,6 +218,20 @@ class Carry:
             return kept
         earlier: tuple[int, ...] = signature  # type: ignore[assignment]
         extra = [p.index for p in self._plans if p.matches(earlier, data)]
+        if not extra:
+            return kept
+        return tuple(sorted({*kept, *extra}))
+
+    def signature_of_text(
+        self, signature: Signature, text: str, load: Callable[[str], Mapping[str, Any]]
+    ) -> Signature:
+        """``signature`` for the value with JSON text ``text``: parsed (``load``) only if a
+        new rule content may match it."""
+        kept = self.kept(signature)
+        if not self._plans or is_manual(kept):
+            return kept
+        earlier: tuple[int, ...] = signature  # type: ignore[assignment]
+        extra = [p.index for p in self._plans if p.matches_text(earlier, text, load)]
         if not extra:
             return kept
         return tuple(sorted({*kept, *extra}))

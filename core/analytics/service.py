@@ -5,18 +5,23 @@ digests (``core.analytics.digest``), found in three places, fastest first:
 
 1. memory (``AnalyticsService``, one per ``Services``; dropped by the writer's change listener
    for the days an event change touches, before the writer acknowledges the change);
-2. the ``day_digests`` table (complete past days; triggers on ``events`` delete the rows of
-   touched days in the same transaction, so a stored digest is never stale);
+2. the ``day_digests`` table (complete past days; the writer deletes the rows of touched days
+   in the same transaction as the change, so a stored digest is never stale). Stored digests
+   name their values by id in the value dictionary (``core.analytics.values``); the writer
+   assigns ids to new values when it stores the digests;
 3. the events themselves: one ranged SQL read per bucket for a run of missing days, clipped
    in SQL; Python works on tuples and decodes each distinct data text once.
 
 Per-day statistics depend on the categories; they are cached per categories version (a
 fingerprint of every rule, color and score), and each distinct data value is categorized once
-per version (``ValueTable``). A stored day also keeps its match evidence
-(``core.analytics.evidence``): after a rule change, a day's statistics are carried over from
-the row written under the earlier rules, searching only new or edited regexes (and for the
-totals of a trend, reading no digest at all when no regex is new). Changing a rule therefore
-never re-reads events, and rarely searches more than the edited rule.
+per version (``ValueTable``, by text and by dictionary id: the texts of a run of stored days
+are read in one query, only for the ids not seen yet). A stored day also keeps its match
+evidence (``core.analytics.evidence``): after a rule change, a day's statistics are carried
+over from the row written under the earlier rules, searching only new or edited regexes, and
+only in values whose text holds one of their literals (for the totals of a trend, reading no
+digest at all when no regex is new). The earlier row also lends its category-independent
+parts (apps, titles, domains, URLs, context switches). Changing a rule therefore never
+re-reads events, and rarely searches more than the edited rule.
 """
 
 from __future__ import annotations
@@ -26,12 +31,13 @@ import logging
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+import numpy as np
 import orjson
 from sqlalchemy import Connection
 
@@ -65,6 +71,7 @@ from core.analytics.localdays import (
 from core.analytics.summary import Summary
 from core.analytics.tree import category_tree, flatten
 from core.analytics.trends import DailyTotals
+from core.analytics.values import ValueDictionary
 from core.categories.model import Category
 from core.categories.stored import categories_version, load_stored_categories
 from core.event import Event
@@ -115,6 +122,7 @@ class AnalyticsService:
         self._all_generation = 0
         self._offsets = OffsetResolver()
         self._data = DataCache()
+        self._values = ValueDictionary(services.user_id)
         self.stats = {"memory": 0, "table": 0, "computed": 0, "persisted": 0, "stats_table": 0}
         services.writer.add_change_listener(self._on_changes)
 
@@ -279,41 +287,74 @@ class AnalyticsService:
         return build_digests(pieces, away, tracked, first, last, day_start_s, self._offsets)
 
     def _persist(self, computed: dict[int, DayDigest], day_start_s: int, generation: int) -> None:
-        """Store the digests of complete past days."""
+        """Store the digests of complete past days (their values get dictionary ids in the
+        writer's transaction)."""
         user = self.services.user_id
-        rows = [
-            (d.day, day_start_s, user, d.encode_totals(), d.encode_pieces())
-            for d in computed.values()
-            if self._complete(d.day, day_start_s)
-        ]
+        digests = [d for d in computed.values() if self._complete(d.day, day_start_s)]
+        pieces = [d.encode_pieces() for d in digests]
+        values = self._values
+
+        def rows(conn: Connection) -> tuple[list[tuple[Any, ...]], Any]:
+            ids = values.assign(conn, (text for d in digests for text in d.values))
+            out = [
+                (d.day, day_start_s, user, d.encode_totals([ids[t] for t in d.values]), p)
+                for d, p in zip(digests, pieces, strict=True)
+            ]
+            return out, ids
+
         self._write_rows(
             "INSERT OR REPLACE INTO day_digests (day, day_start_s, user_id, totals, pieces) "
             "VALUES (?, ?, ?, ?, ?)",
             "day_digests",
+            [d.day for d in digests],
             rows,
             generation,
+            values.learn,
         )
+
+    def _texts_of(self, ids: np.ndarray[Any, Any]) -> list[str]:
+        """The texts of value dictionary ids (cached, else read)."""
+        return self._values.texts(ids, self.services.read)
+
+    def _prefetch(self, digests: Sequence[DayDigest], table: ValueTable) -> None:
+        """Read in one go the texts of the stored digests' values ``table`` has not seen."""
+        stored = [d.ids for d in digests if d.ids is not None]
+        if stored:
+            ids = np.unique(np.concatenate(stored))
+            self._texts_of(ids[table.signature_ids(ids) < 0])
 
     def _complete(self, number: int, day_start_s: int) -> bool:
         end = (number + 1) * US_PER_DAY + day_start_s * 1_000_000 + MAX_OFFSET_US
         return end < self.services.clock.now_us()
 
     def _write_rows(
-        self, sql: str, table: str, rows: list[tuple[Any, ...]], generation: int
+        self,
+        sql: str,
+        table: str,
+        numbers: list[int],
+        rows: Callable[[Connection], tuple[list[tuple[Any, ...]], Any]],
+        generation: int,
+        committed: Callable[[Any], None] | None = None,
     ) -> None:
-        """Write cache rows through the writer; undo them if an event change raced the write."""
-        if not rows:
+        """Write cache rows through the writer; undo them if an event change raced the write.
+
+        ``rows(conn)`` makes the rows (and something for ``committed``, called once they are
+        committed) in the writer's transaction."""
+        if not numbers:
             return
-        numbers = [r[0] for r in rows]
 
-        def write(conn: Connection) -> None:
+        def write(conn: Connection) -> Any:
             if self._changed_since(numbers, generation):
-                return
-            conn.exec_driver_sql(sql, rows)
+                return None
+            made, extra = rows(conn)
+            conn.exec_driver_sql(sql, made)
+            return extra
 
-        def check(future: Future[None]) -> None:
+        def check(future: Future[Any]) -> None:
             if future.exception() is not None:
                 return
+            if committed is not None and future.result() is not None:
+                committed(future.result())
             # A change committed in the same transaction as the write would not have been
             # seen by ``write``; its listener has run by now: drop what it may have touched.
             if self._changed_since(numbers, generation):
@@ -324,7 +365,7 @@ class AnalyticsService:
                     )
                 )
             else:
-                self.stats["persisted"] += len(rows)
+                self.stats["persisted"] += len(numbers)
 
         try:
             future = self.services.writer.call(write)
@@ -350,8 +391,11 @@ class AnalyticsService:
                 else:
                     missing.append(number)
         earlier: dict[int, tuple[int, DayEvidence]] = {}
+        earlier_stats: dict[int, DayStats] = {}
         if missing:
-            stored, earlier = self._load_stats(missing, settings, cats, full=True)
+            stored, earlier = self._load_stats(
+                missing, settings, cats, full=True, into=earlier_stats
+            )
             self.stats["stats_table"] += len(stored)
             out.update(stored)
             self._keep_stats(list(stored), out, settings, cats, "full", generation, now)
@@ -361,9 +405,17 @@ class AnalyticsService:
             rows = []
             key = _table_key(settings, cats)
             for run in _runs(missing):
-                for digest in self.digests(run[0], run[-1], settings.day_start_s):
+                digests = self.digests(run[0], run[-1], settings.day_start_s)
+                self._prefetch(digests, table)
+                for digest in digests:
                     stats, evidence = day_stats(
-                        digest, table, settings, now, _evidence(earlier, digest.day)
+                        digest,
+                        table,
+                        settings,
+                        now,
+                        _evidence(earlier, digest.day),
+                        self._texts_of,
+                        earlier_stats.get(digest.day),
                     )
                     out[digest.day] = stats
                     if self._complete(digest.day, settings.day_start_s):
@@ -378,7 +430,7 @@ class AnalyticsService:
                             )
                         )
                 self._keep_stats(run, out, settings, cats, "full", generation, now)
-            self._write_rows(_STATS_SQL, "day_stats", rows, generation)
+            self._write_stats(_STATS_SQL, rows, generation)
         return [out[n] for n in range(first, last + 1)]
 
     def day_totals(
@@ -431,25 +483,38 @@ class AnalyticsService:
             self._keep_stats(done, out, settings, cats, "totals", generation, now)
             missing = [n for n in missing if n not in out]
             for run in _runs(missing):
-                for digest in self.digests(run[0], run[-1], settings.day_start_s, pieces=False):
-                    row(digest.day, *day_totals(digest, table, _evidence(earlier, digest.day)))
+                digests = self.digests(run[0], run[-1], settings.day_start_s, pieces=False)
+                self._prefetch(digests, table)
+                for digest in digests:
+                    evidence = _evidence(earlier, digest.day)
+                    row(digest.day, *day_totals(digest, table, evidence, self._texts_of))
                 self._keep_stats(run, out, settings, cats, "totals", generation, now)
             # Totals only (empty stats): never replaces a full row of the same key.
-            self._write_rows(_TOTALS_SQL, "day_stats", rows, generation)
+            self._write_stats(_TOTALS_SQL, rows, generation)
         return [out[n] for n in range(first, last + 1)]
 
+    def _write_stats(self, sql: str, rows: list[tuple[Any, ...]], generation: int) -> None:
+        numbers = [r[0] for r in rows]
+        self._write_rows(sql, "day_stats", numbers, lambda _conn: (rows, None), generation)
+
     def _load_stats(
-        self, numbers: list[int], settings: AnalyticsSettings, cats: CategorySet, *, full: bool
+        self,
+        numbers: list[int],
+        settings: AnalyticsSettings,
+        cats: CategorySet,
+        *,
+        full: bool,
+        into: dict[int, DayStats] | None = None,
     ) -> tuple[dict[int, Any], dict[int, tuple[int, DayEvidence]]]:
         """Stored statistics of these rules and settings, and the (AFK time, evidence) of the
-        days stored under other rules or settings."""
+        days stored under other rules or settings (and ``into`` their statistics)."""
         column = "stats" if full else "NULL"
         key = _table_key(settings, cats)
         with self.services.read() as conn:
             rows = conn.exec_driver_sql(
-                f"SELECT day, key, totals, CASE WHEN key = ? THEN {column} END "  # noqa: S608
+                f"SELECT day, key, totals, {column} "  # noqa: S608
                 "FROM day_stats WHERE user_id = ? AND day_start_s = ? AND day BETWEEN ? AND ?",
-                (key, self.services.user_id, settings.day_start_s, numbers[0], numbers[-1]),
+                (self.services.user_id, settings.day_start_s, numbers[0], numbers[-1]),
             ).all()
         wanted = set(numbers)
         out: dict[int, Any] = {}
@@ -462,6 +527,8 @@ class AnalyticsService:
                     found = stored_evidence(totals)
                     if found is not None:
                         earlier[number] = found
+                        if stats and into is not None:
+                            into[number] = decode_stats(number, totals, stats)
                 elif full:
                     out[number] = decode_stats(number, totals, stats)
                 else:
@@ -617,8 +684,9 @@ def categorized_pieces(
     data_of: dict[str, dict[str, Any]] = {}
     out: list[tuple[Event, tuple[str, ...]]] = []
     for digest in service.digests(day_number(first), day_number(last), settings.day_start_s):
-        datas = [_data_of(text, data_of) for text in digest.values]
-        paths = [table.info(text).path for text in digest.values]
+        texts = digest.values if digest.ids is None else service._texts_of(digest.ids)
+        datas = [_data_of(text, data_of) for text in texts]
+        paths = [table.info(text).path for text in texts]
         out.extend(
             (Event(start, end, datas[index], tz_offset_s=offset), paths[index])
             for start, end, index, offset in zip(

@@ -138,3 +138,32 @@ class LiteralIndex:
                 if not mask & bit and literal in (low if folded else value):
                     mask |= bit
         return mask
+
+
+# Characters JSON text may hold escaped: a literal holding one is not looked for in JSON text.
+_JSON_ESCAPED = frozenset('"\\/')
+
+
+def json_literals(literals: Sequence[str]) -> list[str] | None:
+    """``literals`` lower-cased for ``text_may_contain``, or None if one cannot be looked for
+    in JSON text (not ASCII, or a character JSON may escape)."""
+    if any(
+        not x or not x.isascii() or not _JSON_ESCAPED.isdisjoint(x) or min(map(ord, x)) < 32
+        for x in literals
+    ):
+        return None
+    return [x.lower() for x in literals]
+
+
+def text_may_contain(text: str, literals: Sequence[str]) -> bool:
+    """False only if no string in the JSON object ``text`` (nor a domain derived from its
+    ``url``) can contain any of ``literals`` (from ``json_literals``), whatever the case.
+
+    Sound for JSON text without escapes: its string values appear in it verbatim, and a
+    domain is a lower-cased part of a URL. Text with escapes, or with characters that fold
+    to ASCII letters, answers True.
+    """
+    if "\\" in text or (not text.isascii() and not _FOLD_RISK.isdisjoint(text)):
+        return True
+    low = text.lower()
+    return any(literal in low for literal in literals)

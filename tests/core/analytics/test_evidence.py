@@ -5,15 +5,20 @@ random category trees are categorized; then random edits (regex, an alternative 
 less, case, selected keys, priority, score, rename/move, removal, a new category, several at
 once) are applied and the
 day's totals and statistics, carried over from the evidence under the earlier rules (with or
-without the digest), must equal those computed by a new table searching every rule.
+without the digest, from a digest computed from events or a stored one naming its values by
+dictionary id, borrowing the category-independent parts of the earlier statistics or not),
+must equal those computed by a new table searching every rule. Value texts include escapes
+and characters that fold to ASCII letters, which the JSON-text prefilter must not skip.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from array import array
 from dataclasses import replace
 
+import numpy as np
 import orjson
 import pytest
 from hypothesis import given, settings
@@ -33,16 +38,20 @@ EDITS = ["regex", "more", "fewer", "case", "keys", "priority", "score", "path", 
 SETTINGS = AnalyticsSettings(day_start_s=0, focus_min_s=60, focus_grace_s=60)
 
 words = st.sampled_from(WORDS)
-text = st.lists(words, min_size=0, max_size=3).map(" ".join)
+# Value words also hold what JSON escapes and what re's ignore-case folds to ASCII letters.
+value_words = st.sampled_from([*WORDS, "new\u017f", "g\u0131t", 'Ne"ws', "gi\\t", "hu/b"])
+text = st.lists(value_words, min_size=0, max_size=3).map(" ".join)
 
 
 @st.composite
 def values(draw: st.DrawFn) -> str:
-    data: dict[str, object] = {"app": draw(words), "title": draw(text)}
+    data: dict[str, object] = {"app": draw(value_words), "title": draw(text)}
     if draw(st.booleans()):
         data["url"] = f"https://{draw(st.sampled_from(['www.', '']))}{draw(words).lower()}.com/a"
     if draw(st.integers(0, 9)) == 0:
         data["$category"] = draw(st.sampled_from(["Manual", "Work > Manual"]))
+    if draw(st.booleans()):  # as stored by the stdlib fallback: non-ASCII escaped
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=True)
     return orjson.dumps(data).decode()
 
 
@@ -121,6 +130,27 @@ def table(cats: list[Category]) -> ValueTable:
     return ValueTable(CategoryClassifier(cats), SETTINGS)
 
 
+class Dictionary:
+    """A value dictionary in memory (ids from 7 up, in order of first use)."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.asked: list[int] = []
+
+    def texts_of(self, ids: np.ndarray) -> list[str]:
+        texts = {i: t for t, i in self.ids.items()}
+        self.asked += ids.tolist()
+        return [texts[i] for i in ids.tolist()]
+
+    def stored(self, digest: DayDigest) -> DayDigest:
+        """``digest`` after a round trip through its storage form (values by id)."""
+        ids = [self.ids.setdefault(t, 7 + len(self.ids)) for t in digest.values]
+        stored = DayDigest.decode(digest.day, digest.encode_totals(ids), digest.encode_pieces())
+        assert stored.values == []
+        assert stored.ids is not None and stored.ids.tolist() == ids
+        return stored
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     texts=st.lists(values(), min_size=1, max_size=25, unique=True),
@@ -132,7 +162,10 @@ def test_carried_statistics_equal_statistics_from_scratch(
 ) -> None:
     durations = data.draw(st.lists(st.integers(1, 90), min_size=len(texts), max_size=len(texts)))
     digest = digest_of(texts, durations)
-    _, evidence = day_totals(digest, table(before))
+    dictionary = Dictionary()
+    texts_of = dictionary.texts_of
+    stored = dictionary.stored(digest)
+    earlier_stats, evidence = day_stats(digest, table(before), SETTINGS)
     # Two rounds of edits: the second carries evidence that was itself carried.
     for _ in range(2):
         after = data.draw(edited(before))
@@ -140,8 +173,19 @@ def test_carried_statistics_equal_statistics_from_scratch(
         carried_stats, carried_evidence = day_stats(digest, table(after), SETTINGS, None, evidence)
         assert carried_stats == scratch_stats
         assert carried_evidence == scratch_evidence
+        # A stored digest: from scratch, carried, carried borrowing the earlier statistics.
+        assert day_stats(stored, table(after), SETTINGS, texts_of=texts_of) == (
+            scratch_stats,
+            scratch_evidence,
+        )
+        shared = table(after)
+        for reuse in (None, earlier_stats, earlier_stats):  # the last one: ids already known
+            found = day_stats(stored, shared, SETTINGS, None, evidence, texts_of, reuse)
+            assert found == (scratch_stats, scratch_evidence)
         scratch_totals, _ = day_totals(digest, table(after))
         assert day_totals(digest, table(after), evidence)[0] == scratch_totals
+        assert day_totals(stored, table(after), evidence, texts_of)[0] == scratch_totals
+        assert day_totals(stored, table(after), None, texts_of)[0] == scratch_totals
         # Without the digest: only when no regex is new, and then the same totals.
         without = carried_totals(0, digest.afk_us, evidence, table(after))
         if without is not None:
@@ -154,7 +198,7 @@ def test_carried_statistics_equal_statistics_from_scratch(
                 )
                 for signature in without[1].signatures
             ]
-        before, evidence = after, carried_evidence
+        before, evidence, earlier_stats = after, carried_evidence, carried_stats
 
 
 def test_score_and_tree_edits_search_nothing() -> None:
@@ -186,6 +230,21 @@ def test_score_and_tree_edits_search_nothing() -> None:
         ("Work",): 10 * M,
     }
     assert isinstance(evidence.index, array)
+
+
+def test_stored_values_are_looked_up_once_per_table() -> None:
+    """Days sharing values: each id's text is asked for once, later days index arrays."""
+    cats = [Category(["Work"], Rule.regex_rule("code"), None, 1.0)]
+    texts = [orjson.dumps({"app": a}).decode() for a in ("code", "tube", "mail")]
+    dictionary = Dictionary()
+    monday = dictionary.stored(digest_of(texts[:2], [30, 20]))
+    tuesday = dictionary.stored(digest_of(texts[1:], [5, 10]))
+    shared = table(cats)
+    first, _ = day_totals(monday, shared, None, dictionary.texts_of)
+    second, _ = day_totals(tuesday, shared, None, dictionary.texts_of)
+    assert first.categories == {("Uncategorized",): 20 * M, ("Work",): 30 * M}
+    assert second.categories == {("Uncategorized",): 15 * M}
+    assert sorted(dictionary.asked) == [7, 8, 9]
 
 
 @settings(max_examples=300, deadline=None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -11,10 +11,12 @@ from core.analytics.service import (
     _SERVICES,
     AnalyticsService,
     analytics_for,
+    categorized_pieces,
     daily_trend,
     summary_for_days,
 )
 from core.analytics.summary import Summary
+from core.analytics.values import drop_unreferenced
 from core.analytics.trends import DailyTotals
 from core.categories.model import Category, Rule
 from core.categories.stored import replace_stored_categories
@@ -338,3 +340,77 @@ def test_rule_changes_carry_stored_statistics_over(services: Services) -> None:
         scratch, scratch_trend, _ = figures(categories)
         assert (carried, carried_trend) == (scratch, scratch_trend)
     assert dict(carried.categories)[("Work", "Programming")] == 90 * M
+
+
+def test_stored_digests_share_one_value_dictionary(services: Services) -> None:
+    """Days name their values by id; ids are assigned once, and a new process reading the
+    stored digests shows what the events show."""
+    window, afk, _web = fill_day(services)
+    nxt = DAY + timedelta(days=1)
+    services.writer.insert_events(
+        window,
+        [ev(9 + 24, 10 + 24, app="code", title="main.py"), ev(10 + 24, 11 + 24, app="new")],
+    ).result()
+    services.writer.insert_events(afk, [ev(9 + 24, 11 + 24, status="not-afk")]).result()
+
+    def values() -> list[str]:
+        with services.read() as conn:
+            rows = conn.exec_driver_sql("SELECT data FROM analytics_values ORDER BY id").all()
+        return [r[0] for r in rows]
+
+    computed = summary_for_days(services, DAY, nxt, UTC0, categories=CATEGORIES)
+    pieces = categorized_pieces(services, DAY, nxt, UTC0, categories=CATEGORIES)
+    analytics_for(services).last_persist.result()
+    stored = values()
+    # Five distinct values over the two days (code/main.py is on both), each once.
+    assert len(stored) == len(set(stored)) == 5
+    services.writer.call(lambda c: c.exec_driver_sql("DELETE FROM day_stats")).result()
+    _SERVICES[services] = fresh = AnalyticsService(services)
+    assert categorized_pieces(services, DAY, nxt, UTC0, categories=CATEGORIES) == pieces
+    assert fresh.stats["table"] == 2 and fresh.stats["computed"] == 0
+    assert summary_for_days(services, DAY, nxt, UTC0, categories=CATEGORIES) == computed
+    # An event change recomputes the day; its known values keep their ids.
+    services.writer.insert_events(window, [ev(12 + 24, 13 + 24, app="other")]).result()
+    services.writer.insert_events(afk, [ev(12 + 24, 13 + 24, status="not-afk")]).result()
+    _SERVICES[services] = fresh = AnalyticsService(services)
+    later = summary_for_days(services, nxt, nxt, UTC0, categories=CATEGORIES)
+    assert later.active_us == 3 * H and fresh.stats["computed"] == 1
+    fresh.last_persist.result()
+    assert values() == [*stored, '{"app":"other"}']
+
+
+def test_values_no_digest_refers_to_can_be_dropped_for_good(services: Services) -> None:
+    """After events are deleted, their values can go too; ids are never given out again."""
+    window, afk, _web = fill_day(services)
+    nxt = DAY + timedelta(days=1)
+    services.writer.insert_events(window, [ev(9 + 24, 10 + 24, app="code", title="main.py")])
+    services.writer.insert_events(afk, [ev(9 + 24, 10 + 24, status="not-afk")]).result()
+
+    def values() -> dict[int, str]:
+        with services.read() as conn:
+            rows = conn.exec_driver_sql("SELECT id, data FROM analytics_values").all()
+        return {int(i): str(d) for i, d in rows}
+
+    def drop() -> int:
+        return services.writer.call(lambda c: drop_unreferenced(c, services.user_id)).result()
+
+    first = summary_for_days(services, DAY, nxt, UTC0, categories=CATEGORIES)
+    analytics_for(services).last_persist.result()
+    before = values()
+    assert len(before) == 4 and drop() == 0
+    # The first day's digest goes (as when its events change): its own values go with it,
+    # the one the second day shares stays.
+    services.writer.call(
+        lambda c: c.exec_driver_sql("DELETE FROM day_digests WHERE day = ?", (19786,))
+    ).result()
+    assert drop() == 3
+    kept = values()
+    assert list(kept.values()) == ['{"app":"code","title":"main.py"}']
+    # Computed again: the dropped values come back under new ids.
+    services.writer.call(lambda c: c.exec_driver_sql("DELETE FROM day_stats")).result()
+    _SERVICES[services] = fresh = AnalyticsService(services)
+    assert summary_for_days(services, DAY, nxt, UTC0, categories=CATEGORIES) == first
+    fresh.last_persist.result()
+    after = values()
+    assert sorted(after.values()) == sorted(before.values())
+    assert min(set(after) - set(kept)) > max(before)

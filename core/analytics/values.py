@@ -1,0 +1,165 @@
+"""The store's value dictionary: each distinct event data text once, under a permanent id.
+
+Stored day digests (``core.analytics.digest``, format 2) name their values by id in table
+``analytics_values``. Ids are assigned by the writer when digests are persisted, in the same
+transaction, and never change or get reused (AUTOINCREMENT), so a cached id or text never
+goes stale and the table needs no invalidation when events change. ``drop_unreferenced``
+removes the values no stored digest refers to any more (after events were deleted).
+Statistics then work on id arrays, and a value is looked up (and categorized) once however
+many days it appears on.
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, TypeVar
+
+import numpy as np
+from sqlalchemy import Connection
+
+_CHUNK = 500  # bound parameters per IN (...) query
+_CACHE_LIMIT = 400_000  # texts kept in memory per direction
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _known(keys: Iterable[K], cache: dict[K, V]) -> tuple[dict[K, V], list[K]]:
+    """The cached entries of ``keys``, and the keys not cached."""
+    found: dict[K, V] = {}
+    missing: list[K] = []
+    for key in keys:
+        value = cache.get(key)
+        if value is None:
+            missing.append(key)
+        else:
+            found[key] = value
+    return found, missing
+
+
+class ValueDictionary:
+    """Cached two-way mapping between data texts and their ids; thread-safe."""
+
+    def __init__(self, user_id: int) -> None:
+        self.user_id = user_id
+        self._lock = threading.Lock()
+        self._texts: dict[int, str] = {}
+
+    def texts(
+        self, ids: np.ndarray[Any, Any], read: Callable[[], AbstractContextManager[Connection]]
+    ) -> list[str]:
+        """The texts of ``ids`` (in order); those not cached are read on a ``read()``
+        connection."""
+        if not len(ids):
+            return []
+        wanted = ids.tolist()
+        out, missing = _known(set(wanted), self._texts)
+        if missing:
+            with read() as conn:
+                out.update(self.load(conn, missing))
+        try:
+            return [out[i] for i in wanted]
+        except KeyError as exc:
+            raise ValueError(f"unknown analytics value id {exc.args[0]}") from None
+
+    def load(self, conn: Connection, ids: Sequence[int]) -> dict[int, str]:
+        """Read the texts of ``ids`` (into the cache too)."""
+        found: dict[int, str] = {}
+        wanted = sorted(set(ids))
+        if not wanted:
+            return found
+        low, high = wanted[0], wanted[-1]
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if len(wanted) * 5 >= (high - low + 1) * 4:  # dense: one range scan
+                cursor.execute(
+                    "SELECT id, data FROM analytics_values WHERE id BETWEEN ? AND ?", (low, high)
+                )
+                keep = set(wanted)
+                found = {i: d for i, d in cursor.fetchall() if i in keep}
+            else:
+                for at in range(0, len(wanted), _CHUNK):
+                    chunk = wanted[at : at + _CHUNK]
+                    marks = ",".join("?" * len(chunk))
+                    cursor.execute(
+                        f"SELECT id, data FROM analytics_values WHERE id IN ({marks})",  # noqa: S608
+                        chunk,
+                    )
+                    found.update(cursor.fetchall())
+        finally:
+            cursor.close()
+        self.learn({d: i for i, d in found.items()})
+        return found
+
+    def assign(self, conn: Connection, texts: Iterable[str]) -> dict[str, int]:
+        """Ids of ``texts``, adding the new ones (writer thread, inside its transaction).
+
+        Looked up in the table, not the cache (``drop_unreferenced`` may have removed a
+        value since). The caches are not updated: the caller passes the result to ``learn``
+        once the transaction has committed.
+        """
+        out: dict[str, int] = {}
+        missing = list(set(texts))
+        for at in range(0, len(missing), _CHUNK):
+            chunk = missing[at : at + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = conn.exec_driver_sql(
+                "SELECT id, data FROM analytics_values "  # noqa: S608
+                f"WHERE user_id = ? AND data IN ({marks})",
+                (self.user_id, *chunk),
+            ).all()
+            out.update((str(d), int(i)) for i, d in rows)
+        new = [t for t in missing if t not in out]
+        if new:
+            # AUTOINCREMENT: ids of deleted values are never given out again.
+            top = conn.exec_driver_sql(
+                "SELECT max(coalesce((SELECT max(id) FROM analytics_values), 0), coalesce("
+                "(SELECT seq FROM sqlite_sequence WHERE name = 'analytics_values'), 0))"
+            ).scalar()
+            first = int(top or 0) + 1
+            rows_new = [(first + n, self.user_id, t) for n, t in enumerate(new)]
+            conn.exec_driver_sql(
+                "INSERT INTO analytics_values (id, user_id, data) VALUES (?, ?, ?)", rows_new
+            )
+            out.update((t, i) for i, _u, t in rows_new)
+        return out
+
+    def learn(self, ids: dict[str, int]) -> None:
+        """Remember committed (text -> id) pairs."""
+        with self._lock:
+            if len(self._texts) + len(ids) > _CACHE_LIMIT:
+                self._texts.clear()
+            self._texts.update((i, t) for t, i in ids.items())
+
+
+def drop_unreferenced(conn: Connection, user_id: int) -> int:
+    """Delete the values no stored digest of ``user_id`` refers to; returns how many.
+
+    For the writer after events were deleted (privacy, retention): the texts of values
+    that only the deleted events had are then gone from the file too. Ids are never given
+    out again.
+    """
+    from core.analytics.digest import digest_ids
+
+    keep: set[int] = set()
+    rows = conn.exec_driver_sql("SELECT totals FROM day_digests WHERE user_id = ?", (user_id,))
+    for (totals,) in rows:
+        try:
+            keep.update(digest_ids(totals).tolist())
+        except (ValueError, KeyError, TypeError, zlib.error):
+            continue  # unreadable: the reader recomputes that day
+    conn.exec_driver_sql("CREATE TEMP TABLE IF NOT EXISTS tg_kept_values (id INTEGER PRIMARY KEY)")
+    conn.exec_driver_sql("DELETE FROM temp.tg_kept_values")
+    if keep:
+        conn.exec_driver_sql(
+            "INSERT INTO temp.tg_kept_values (id) VALUES (?)", [(i,) for i in keep]
+        )
+    deleted = conn.exec_driver_sql(
+        "DELETE FROM analytics_values WHERE user_id = ? "
+        "AND id NOT IN (SELECT id FROM temp.tg_kept_values)",
+        (user_id,),
+    ).rowcount
+    conn.exec_driver_sql("DELETE FROM temp.tg_kept_values")
+    return int(deleted)
