@@ -321,10 +321,9 @@ class Writer:
                 raw.execute("BEGIN")
                 self._apply(conn, first)
                 while len(batch) < self._max_batch and time.monotonic() < deadline:
-                    try:
-                        op = self._queue.get_nowait()
-                    except queue.Empty:
+                    if self._queue.empty():  # this thread is the only consumer
                         break
+                    op = self._queue.get_nowait()
                     if op is _STOP:
                         stopping = True
                         break
@@ -707,7 +706,10 @@ class Writer:
         if self._pending_ends:
             ends = [(end, event_id) for event_id, end in self._pending_ends.items()]
             self._pending_ends.clear()
-            self._raw.executemany(_UPDATE_END_SQL, ends)
+            if len(ends) == 1:  # the common case: one heartbeat extended its event
+                self._raw.execute(_UPDATE_END_SQL, ends[0])
+            else:
+                self._raw.executemany(_UPDATE_END_SQL, ends)
         if self._max_dur_dirty:
             durs = [(d, key) for key, d in self._max_dur_dirty.items()]
             self._max_dur_dirty.clear()
@@ -719,8 +721,6 @@ class Writer:
 
 def _resolve(future: Future[Any], result: Any, error: BaseException | None) -> None:
     """Hand a result to its caller; a caller that cancelled its future no longer cares."""
-    if future.cancelled():
-        return
     try:
         if error is None:
             future.set_result(result)
