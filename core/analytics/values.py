@@ -20,8 +20,10 @@ from typing import Any, TypeVar
 import numpy as np
 from sqlalchemy import Connection
 
+from core.analytics.digest import digest_ids
+
 _CHUNK = 500  # bound parameters per IN (...) query
-_CACHE_LIMIT = 400_000  # texts kept in memory per direction
+_CACHE_LIMIT = 400_000  # texts kept in memory
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -141,25 +143,30 @@ def drop_unreferenced(conn: Connection, user_id: int) -> int:
     that only the deleted events had are then gone from the file too. Ids are never given
     out again.
     """
-    from core.analytics.digest import digest_ids
-
-    keep: set[int] = set()
+    kept: list[np.ndarray[Any, Any]] = []
     rows = conn.exec_driver_sql("SELECT totals FROM day_digests WHERE user_id = ?", (user_id,))
     for (totals,) in rows:
         try:
-            keep.update(digest_ids(totals).tolist())
+            kept.append(digest_ids(totals))
         except (ValueError, KeyError, TypeError, zlib.error):
             continue  # unreadable: the reader recomputes that day
-    conn.exec_driver_sql("CREATE TEMP TABLE IF NOT EXISTS tg_kept_values (id INTEGER PRIMARY KEY)")
-    conn.exec_driver_sql("DELETE FROM temp.tg_kept_values")
-    if keep:
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute("SELECT id FROM analytics_values WHERE user_id = ?", (user_id,))
+        every = np.array([row[0] for row in cursor.fetchall()], dtype=np.int64)
+    finally:
+        cursor.close()
+    if not len(every):
+        return 0
+    used = np.zeros(int(every.max()) + 1, dtype=np.bool_)
+    for ids in kept:
+        used[ids[ids < len(used)]] = True
+    unused = every[~used[every]].tolist()
+    for at in range(0, len(unused), _CHUNK):
+        chunk = unused[at : at + _CHUNK]
+        marks = ",".join("?" * len(chunk))
         conn.exec_driver_sql(
-            "INSERT INTO temp.tg_kept_values (id) VALUES (?)", [(i,) for i in keep]
+            f"DELETE FROM analytics_values WHERE id IN ({marks})",  # noqa: S608
+            tuple(chunk),
         )
-    deleted = conn.exec_driver_sql(
-        "DELETE FROM analytics_values WHERE user_id = ? "
-        "AND id NOT IN (SELECT id FROM temp.tg_kept_values)",
-        (user_id,),
-    ).rowcount
-    conn.exec_driver_sql("DELETE FROM temp.tg_kept_values")
-    return int(deleted)
+    return len(unused)
