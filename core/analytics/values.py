@@ -11,6 +11,7 @@ many days it appears on.
 
 from __future__ import annotations
 
+import logging
 import threading
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -22,6 +23,9 @@ from sqlalchemy import Connection
 
 from core.analytics.digest import digest_ids
 
+log = logging.getLogger(__name__)
+
+_MISSING = "{}"  # the text of a value dropped meanwhile (no data)
 _CHUNK = 500  # bound parameters per IN (...) query
 _CACHE_LIMIT = 400_000  # texts kept in memory
 K = TypeVar("K")
@@ -42,7 +46,7 @@ def _known(keys: Iterable[K], cache: dict[K, V]) -> tuple[dict[K, V], list[K]]:
 
 
 class ValueDictionary:
-    """Cached two-way mapping between data texts and their ids; thread-safe."""
+    """Ids for data texts (``assign``, writer thread) and texts for ids (cached); thread-safe."""
 
     def __init__(self, user_id: int) -> None:
         self.user_id = user_id
@@ -61,10 +65,13 @@ class ValueDictionary:
         if missing:
             with read() as conn:
                 out.update(self.load(conn, missing))
-        try:
-            return [out[i] for i in wanted]
-        except KeyError as exc:
-            raise ValueError(f"unknown analytics value id {exc.args[0]}") from None
+        lost = len(set(wanted)) - len(out)
+        if lost:
+            # Only when a change dropped the day's digest and its values after this digest
+            # was read: the figures of that day are recomputed on the next request.
+            log.warning("%d analytics values are gone: their day changed meanwhile", lost)
+            return [out.get(i, _MISSING) for i in wanted]
+        return [out[i] for i in wanted]
 
     def load(self, conn: Connection, ids: Sequence[int]) -> dict[int, str]:
         """Read the texts of ``ids`` (into the cache too)."""
