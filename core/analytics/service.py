@@ -71,7 +71,7 @@ from core.analytics.localdays import (
 from core.analytics.summary import Summary
 from core.analytics.tree import category_tree, flatten
 from core.analytics.trends import DailyTotals
-from core.analytics.values import ValueDictionary
+from core.analytics.values import ValueDictionary, drop_unreferenced
 from core.categories.model import Category
 from core.categories.stored import categories_version, load_stored_categories
 from core.event import Event
@@ -106,6 +106,10 @@ class CategorySet:
     classifier: CategoryClassifier
 
 
+# Changes after which texts of values may be left that no event has any more.
+_REMOVALS = frozenset({"event_deleted", "events_purged", "bucket_deleted"})
+
+
 class AnalyticsService:
     """Caches of digests and per-day statistics for one ``Services``; thread-safe."""
 
@@ -124,7 +128,30 @@ class AnalyticsService:
         self._data = DataCache()
         self._values = ValueDictionary(services.user_id)
         self.stats = {"memory": 0, "table": 0, "computed": 0, "persisted": 0, "stats_table": 0}
+        self.value_cleanup: Future[int] | None = None
         services.writer.add_change_listener(self._on_changes)
+        # Events deleted while no analytics ran (another process, an import) may have left
+        # value texts behind: look once now.
+        self._drop_unreferenced_values()
+
+    def _drop_unreferenced_values(self) -> None:
+        """Queue a writer call that removes value texts no stored digest refers to any more.
+
+        Privacy: when events are deleted (by the user, retention or a bucket's deletion) or
+        changed, their texts must not live on in ``analytics_values``. One call is queued at
+        a time; it runs after the change's own transaction committed, which dropped the
+        digests of the touched days.
+        """
+        pending = self.value_cleanup
+        if pending is not None and not pending.done():
+            return
+        user = self.services.user_id
+        try:
+            self.value_cleanup = self.services.writer.call(
+                lambda conn: drop_unreferenced(conn, user)
+            )
+        except Exception:  # the store is closing: the next start looks again
+            log.debug("Not dropping unreferenced values now", exc_info=True)
 
     # -- invalidation ------------------------------------------------------------------------
     def _on_changes(self, changes: list[Change]) -> None:
@@ -136,7 +163,7 @@ class AnalyticsService:
             for change in changes:
                 if change.kind == "event" and change.event is not None and not change.replaced:
                     # The local days an event can touch (any offset, any day start): as the
-                    # triggers of migration 0002 compute them.
+                    # writer clears stored rows (``Writer._touch``).
                     first = change.event.start_us // US_PER_DAY
                     last = change.event.end_us // US_PER_DAY
                     days.update(range(first - 2, last + 2))
@@ -144,6 +171,8 @@ class AnalyticsService:
                     # Deleted, purged or replaced events (old times unknown), buckets.
                     everything = True
             if everything:
+                if any(c.replaced or c.kind in _REMOVALS for c in changes):
+                    self._drop_unreferenced_values()
                 self._all_generation = gen
                 self._digests.clear()
                 self._stats.clear()
