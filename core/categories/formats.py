@@ -17,10 +17,10 @@ from typing import Any
 
 from core.categories.model import Category, Productivity, Rule
 from core.errors import ValidationError
+from core.resources import resource_path
 
 FORMAT = "timelygator-categories"
 VERSION = 1
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "resources" / "categories" / "default.json"
 _LEVELS = {level.name.lower(): level for level in Productivity}
 
 
@@ -166,4 +166,10 @@ def load_categories_file(path: Path) -> list[Category]:
 
 def load_default_categories() -> list[Category]:
     """The categories a new user starts with (``resources/categories/default.json``)."""
-    return load_categories_file(DEFAULT_PATH)
+    path = resource_path("categories", "default.json")
+    if path is None:
+        raise FileNotFoundError(
+            "TimelyGator's default categories (resources/categories/default.json) are missing: "
+            "reinstall TimelyGator."
+        )
+    return load_categories_file(path)
