@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
             self.store.pop((s, u), None)
 
     keyring.set_keyring(_MemoryKeyring())
-    from PySide6.QtWidgets import QApplication  # noqa: TID251
+    from PySide6.QtWidgets import QApplication
 
     from core.paths import resolve_dirs
     from core.services import Services
