@@ -1,8 +1,9 @@
 """Warm the per-day statistics once after start-up, so the first Trends or month view is fast.
 
-A low-priority thread asks the analytics engine for the daily trend of the whole history,
-a month at a time from the most recent back; the engine computes and stores what is missing
-(day digests and per-day totals). It stops between months when asked (quit).
+A low-priority thread asks the analytics engine for the summary of the whole history, a
+month at a time from the most recent back; the engine computes and stores what is missing
+(day digests and the full per-day statistics, which also answer the daily totals of the
+Trends view). It stops between months when asked (quit).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import date, timedelta
 from PySide6.QtCore import QObject, QThread, Signal
 
 from core.analytics.localdays import AnalyticsSettings, day_date, local_day
-from core.analytics.service import daily_trend
+from core.analytics.service import summary_for_days
 from core.categories.model import Category
 from core.services import Services
 
@@ -70,7 +71,7 @@ class _Worker(QObject):
 
 
 class StatsWarmer(QObject):
-    """Computes (and stores) the per-day totals of the whole history on a low-priority thread."""
+    """Computes and stores the per-day statistics of all history on a low-priority thread."""
 
     sig_finished = Signal(int)
     """The warm-up ended: the number of days it went through (fewer when stopped)."""
@@ -102,7 +103,7 @@ class StatsWarmer(QObject):
         for start, end in month_chunks(first, last):
             if self._stop.is_set():
                 break
-            daily_trend(self.services, start, end, self.settings, categories=self.categories)
+            summary_for_days(self.services, start, end, self.settings, categories=self.categories)
             self.days_done += (end - start).days + 1
             if self._stop.wait(PAUSE_S):
                 break

@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from core.analytics.localdays import AnalyticsSettings
-from core.analytics.service import analytics_for, daily_trend
+from core.analytics.service import (
+    _SERVICES,
+    AnalyticsService,
+    analytics_for,
+    daily_trend,
+    summary_for_days,
+)
 from core.services import Services
 from tests.gui.conftest import DEMO_DAY
 from timelygator_gui.stats_warmer import StatsWarmer, month_chunks
@@ -38,6 +44,12 @@ def test_warm_up_stores_the_history(demo_services: Services, qtbot) -> None:  # 
     )
     assert service.stats["computed"] == computed
     assert totals.days[1] == DEMO_DAY and totals.day_total(1) > 0
+    # ... and so is the Activity view of a month, in a new process: the full statistics
+    # were stored, not only the daily totals.
+    _SERVICES[demo_services] = fresh = AnalyticsService(demo_services)
+    month = summary_for_days(demo_services, DEMO_DAY, today, settings, categories=[])
+    assert fresh.stats["computed"] == 0 and fresh.stats["stats_table"] == 41
+    assert month.active_us == sum(totals.day_total(i) for i in range(len(totals.days)))
 
 
 def test_stop_before_any_work(demo_services: Services, qtbot) -> None:  # type: ignore[no-untyped-def]
