@@ -36,7 +36,7 @@ from timelygator_gui.edit_commands import (
     manual_bucket_name,
 )
 from timelygator_gui.edit_dialogs import AddEntryDialog, EditEventDialog
-from timelygator_gui.range_data import RangeData, load_range
+from timelygator_gui.range_data import RangeData, load_range, load_summary
 from timelygator_gui.search_task import exact, run_search
 from timelygator_gui.search_view import SearchView
 from timelygator_gui.session import Session
@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 class MainWindow(QMainWindow):
     """Shows one date range in four views; all data comes from workers."""
 
+    sig_summary_loaded = Signal(object)
+    """The Activity view shows a range's totals; its events may still be loading (RangeData)."""
     sig_range_loaded = Signal(object)
     """A range finished loading and every view shows it (RangeData)."""
     sig_trends_loaded = Signal()
@@ -221,15 +223,30 @@ class MainWindow(QMainWindow):
         categories = list(session.categories)
         self.status_label.setText(f"Loading {rng.label()}…")
         self._load_started = time.perf_counter()
+        # The totals first (a fraction of a second), then the events the timeline draws.
+        self.runner.run(
+            "summary",
+            lambda: load_summary(session.services, rng, categories),
+            self._on_summary_loaded,
+            self._on_load_failed,
+        )
+        wanted = self.runner.generation("range") + 1  # the generation this request gets
+        runner = self.runner
         self.runner.run(
             "range",
-            lambda: load_range(session.services, rng, categories),
+            lambda: load_range(
+                session.services, rng, categories, lambda: runner.generation("range") == wanted
+            ),
             self._on_range_loaded,
             self._on_load_failed,
         )
         self._trends_key = None
         if self.tabs.currentWidget() is self.trends:
             self.load_trends()
+
+    def _on_summary_loaded(self, data: RangeData) -> None:
+        self.activity.set_data(data)  # the same totals the full load brings, seconds earlier
+        self.sig_summary_loaded.emit(data)
 
     def _on_range_loaded(self, data: RangeData) -> None:
         self.data = data

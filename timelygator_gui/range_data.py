@@ -1,14 +1,17 @@
 """Everything the views show for one date range, loaded and computed on a worker thread.
 
 Totals come from the analytics engine (``core.analytics.service``): per-day statistics,
-cached in memory and stored for past days, so a month or a year shows at once. The timeline
-still reads the range's events to draw them; its category lane is drawn from the same active
-pieces the totals are computed from.
+cached in memory and stored for past days, so a month or a year shows at once
+(``load_summary``: what the Activity view needs, about 0.2 s for a month). The timeline
+still reads the range's events to draw them (``load_range``: a month of a busy year is
+~370k events, seconds); its category lane is drawn from the same active pieces the totals
+are computed from.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from core import reader
@@ -55,23 +58,39 @@ class RangeData:
     classifier: CategoryClassifier | None = None
     read_ms: float = 0.0
     compute_ms: float = 0.0
+    total_events: int | None = None  # counted without reading them (``load_summary``)
 
     @property
     def event_count(self) -> int:
+        if self.total_events is not None:
+            return self.total_events
         return sum(len(v) for v in self.by_bucket.values())
 
     def bucket(self, name: str) -> BucketInfo | None:
         return next((b for b in self.buckets if b.name == name), None)
 
 
+class Superseded(Exception):
+    """A newer load replaced this one; it stopped early (its result would be dropped)."""
+
+
+def _check(still_wanted: Callable[[], bool] | None) -> None:
+    if still_wanted is not None and not still_wanted():
+        raise Superseded
+
+
 def read_range(
-    services: Services, start_us: int, end_us: int
+    services: Services,
+    start_us: int,
+    end_us: int,
+    still_wanted: Callable[[], bool] | None = None,
 ) -> tuple[list[BucketInfo], dict[str, list[Event]]]:
     """Every bucket and its events overlapping the range (one read connection)."""
     with services.read() as conn:
         buckets = reader.list_buckets(conn, services.user_id)
         by_bucket = {}
         for bucket in buckets:
+            _check(still_wanted)
             events = reader.get_events(conn, bucket.key, start_us, end_us, None)
             events.reverse()
             by_bucket[bucket.name] = events
@@ -83,20 +102,55 @@ def analytics_settings(date_range: DateRange) -> AnalyticsSettings:
     return AnalyticsSettings(day_start_s=date_range.day_start_hour * 3600)
 
 
-def load_range(services: Services, date_range: DateRange, categories: list[Category]) -> RangeData:
-    """Read the range and compute what every view needs (runs on a worker)."""
+def load_summary(
+    services: Services, date_range: DateRange, categories: list[Category]
+) -> RangeData:
+    """The range's summary and event count, without its events (runs on a worker)."""
     started = time.perf_counter()
     start_us, end_us = date_range.bounds_us()
     data = RangeData(date_range, start_us, end_us)
-    data.buckets, data.by_bucket = read_range(services, start_us, end_us)
+    with services.read() as conn:
+        data.buckets = reader.list_buckets(conn, services.user_id)
+        data.total_events = sum(
+            reader.count_events(conn, b.key, start_us, end_us) for b in data.buckets
+        )
+    data.classifier = classifier_for(categories)
+    data.summary = summary_for_days(
+        services,
+        date_range.first,
+        date_range.last,
+        analytics_settings(date_range),
+        categories=categories,
+    )
+    data.compute_ms = (time.perf_counter() - started) * 1000
+    return data
+
+
+def load_range(
+    services: Services,
+    date_range: DateRange,
+    categories: list[Category],
+    still_wanted: Callable[[], bool] | None = None,
+) -> RangeData:
+    """Read the range and compute what every view needs (runs on a worker).
+
+    ``still_wanted`` is asked between the steps (a busy month takes seconds): when it says
+    no, the load stops with ``Superseded`` instead of keeping a CPU busy for nothing.
+    """
+    started = time.perf_counter()
+    start_us, end_us = date_range.bounds_us()
+    data = RangeData(date_range, start_us, end_us)
+    data.buckets, data.by_bucket = read_range(services, start_us, end_us, still_wanted)
     read_done = time.perf_counter()
     data.classifier = classifier_for(categories)
     settings = analytics_settings(date_range)
     first, last = date_range.first, date_range.last
     data.summary = summary_for_days(services, first, last, settings, categories=categories)
+    _check(still_wanted)
     data.summary.active_events = categorized_pieces(
         services, first, last, settings, categories=categories
     )
+    _check(still_wanted)
     data.lanes = build_lanes(
         data.buckets, data.by_bucket, data.summary, data.classifier, bucket_kind
     )

@@ -103,6 +103,10 @@ class TaskRunner(QObject):
         self._pool.start(_Job(self._relay, self._next_id, fn))
         return generation
 
+    def generation(self, channel: str) -> int:
+        """The newest request's generation on ``channel`` (safe to read from a worker)."""
+        return self._generation.get(channel, 0)
+
     def cancel(self, channel: str) -> None:
         """Drop whatever is still running on ``channel`` when it comes back."""
         self._generation[channel] = self._generation.get(channel, 0) + 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -185,3 +186,22 @@ def test_timeline_empty_states(qtbot) -> None:  # type: ignore[no-untyped-def]
     assert view.empty_label.isVisible()
     assert not view.plot.isVisible()
     assert view.details.isVisible()  # "Add manual entry" stays reachable
+
+
+def test_activity_totals_come_before_the_timeline_events(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A month's totals are shown from the summary load; the full load brings the same."""
+    with qtbot.waitSignal(window.sig_summary_loaded, timeout=10_000) as quick:
+        window.navigator.set_mode(RangeMode.MONTH)
+    first = quick.args[0]
+    assert first.by_bucket == {}  # no events were read for it
+    shown = window.activity.active_card.value.text()
+    assert shown != "0s" and first.summary.active_us > 0
+    if window.data is None or window.data.range != first.range:
+        with qtbot.waitSignal(window.sig_range_loaded, timeout=10_000):
+            pass
+    full = window.data
+    assert full is not None and full.range == first.range
+    # The same totals (the full load adds the pieces the timeline's category lane draws).
+    assert replace(full.summary, active_events=[]) == first.summary
+    assert full.event_count == first.event_count > 0
+    assert window.activity.active_card.value.text() == shown
