@@ -17,44 +17,33 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
 from core.categories.model import Category, Rule
-from core.categories.stored import load_stored_categories, replace_stored_categories
+from core.categories.stored import (
+    load_stored_categories,
+    replace_stored_categories,
+    row_paths,
+)
 from core.errors import ConflictError, NotFoundError, ValidationError
 
 KEEP = object()  # "leave this field as it is" in ``update_category``
 
 
-@dataclass(frozen=True, slots=True)
-class _Row:
-    id: int
-    parent_id: int | None
-    name: str
+Rows = dict[int, tuple[int | None, str]]  # id -> (parent id, name)
 
 
-def _rows(conn: Connection, user_id: int) -> dict[int, _Row]:
+def _rows(conn: Connection, user_id: int) -> Rows:
     found = conn.exec_driver_sql(
         "SELECT id, parent_id, name FROM categories WHERE user_id = ?", (user_id,)
     ).all()
-    return {
-        int(r[0]): _Row(int(r[0]), None if r[1] is None else int(r[1]), str(r[2])) for r in found
-    }
+    return {int(r[0]): (None if r[1] is None else int(r[1]), str(r[2])) for r in found}
 
 
-def _paths(rows: dict[int, _Row]) -> dict[tuple[str, ...], int]:
-    out: dict[tuple[str, ...], int] = {}
-    for row in rows.values():
-        names = [row.name]
-        parent, seen = row.parent_id, {row.id}
-        while parent is not None and parent in rows and parent not in seen:
-            seen.add(parent)
-            names.insert(0, rows[parent].name)
-            parent = rows[parent].parent_id
-        out[tuple(names)] = row.id
-    return out
+def _paths(rows: Rows) -> dict[tuple[str, ...], int]:
+    """Path -> row id."""
+    return {path: row_id for row_id, path in row_paths(rows).items()}
 
 
 def _ensure_stored(conn: Connection, user_id: int) -> None:
@@ -183,7 +172,7 @@ def delete_category(conn: Connection, user_id: int, category_id: int) -> int:
     doomed = {category_id}
     grew = True
     while grew:
-        more = {r.id for r in rows.values() if r.parent_id in doomed} - doomed
+        more = {i for i, (parent, _name) in rows.items() if parent in doomed} - doomed
         doomed |= more
         grew = bool(more)
     if len(doomed) == len(rows):

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
 
 import orjson
 from sqlalchemy import Connection
@@ -29,25 +28,28 @@ def load_stored_categories(conn: Connection, user_id: int) -> list[Category]:
     ).all()
     if not rows:
         return load_default_categories()
-    by_id = {int(r[0]): r for r in rows}
-
-    def path(row: Any) -> list[str]:
-        names = [str(row[2])]
-        seen = {int(row[0])}
-        parent = row[1]
-        while parent is not None and int(parent) in by_id and int(parent) not in seen:
-            seen.add(int(parent))
-            names.insert(0, str(by_id[int(parent)][2]))
-            parent = by_id[int(parent)][1]
-        return names
-
+    paths = row_paths({int(r[0]): (None if r[1] is None else int(r[1]), str(r[2])) for r in rows})
     out: list[Category] = []
     for row in rows:
         try:
             rule = Rule.from_dict(json.loads(row[6] or "{}") or {"type": "none"})
         except (ValueError, TypeError, ValidationError):
             rule = Rule()
-        out.append(Category(path(row), rule, row[4], row[5], id=int(row[0])))
+        out.append(Category(list(paths[int(row[0])]), rule, row[4], row[5], id=int(row[0])))
+    return out
+
+
+def row_paths(rows: Mapping[int, tuple[int | None, str]]) -> dict[int, tuple[str, ...]]:
+    """Each row's name path from ``{id: (parent_id, name)}`` (a parent cycle ends the walk)."""
+    out: dict[int, tuple[str, ...]] = {}
+    for row_id, (parent, name) in rows.items():
+        names = [name]
+        seen = {row_id}
+        while parent is not None and parent in rows and parent not in seen:
+            seen.add(parent)
+            parent, upper = rows[parent]
+            names.insert(0, upper)
+        out[row_id] = tuple(names)
     return out
 
 
