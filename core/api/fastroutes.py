@@ -41,15 +41,13 @@ from core.api.errors import (
     unexpected_error_response,
 )
 from core.api.wire import (
-    DataLimits,
     ParsedEvents,
     dumps_events,
     event_out,
     events_json,
     inserted_out,
-    loads,
-    parse_event,
-    parse_insert,
+    parse_event_body,
+    parse_insert_body,
     parse_time_param,
 )
 from core.errors import TimelyGatorError, ValidationError
@@ -126,17 +124,11 @@ async def _read_body(receive: Receive) -> bytes:
             raise ClientDisconnect()
 
 
-async def _parse_body(receive: Receive) -> Any:
+async def _required_body(receive: Receive) -> bytes:
     raw = await _read_body(receive)
     if not raw:
         raise ValidationError("A JSON request body is required.")
-    if len(raw) > PARSE_INLINE_BYTES:
-        return await run_in_threadpool(loads, raw)
-    return loads(raw)
-
-
-def _parse_insert(raw: bytes, limits: DataLimits, max_events: int) -> ParsedEvents:
-    return parse_insert(loads(raw), limits, max_events)
+    return raw
 
 
 def _serialise(parsed: ParsedEvents, stored: list[Event]) -> bytes:
@@ -254,7 +246,11 @@ class FastRoutes:
     ) -> bytes:
         ctx = self.ctx
         key = await self._bucket(await self._who(scope, "write"), name)
-        event = parse_event(await _parse_body(receive), ctx.limits)
+        raw = await _required_body(receive)
+        if len(raw) > PARSE_INLINE_BYTES:
+            event = await run_in_threadpool(parse_event_body, raw, ctx.limits)
+        else:
+            event = parse_event_body(raw, ctx.limits)
         event.id = None
         merged = await ctx.wait(ctx.services.writer.heartbeat(key, event, pulsetime))
         return dumps_events(event_out(merged))
@@ -262,14 +258,12 @@ class FastRoutes:
     async def _insert(self, scope: Scope, receive: Receive, name: str) -> bytes:
         ctx = self.ctx
         key = await self._bucket(await self._who(scope, "write"), name)
-        raw = await _read_body(receive)
-        if not raw:
-            raise ValidationError("A JSON request body is required.")
+        raw = await _required_body(receive)
         limits, most = ctx.limits, ctx.config.max_events_per_request
         if len(raw) > PARSE_INLINE_BYTES:
-            parsed = await run_in_threadpool(_parse_insert, raw, limits, most)
+            parsed = await run_in_threadpool(parse_insert_body, raw, limits, most)
         else:
-            parsed = _parse_insert(raw, limits, most)
+            parsed = parse_insert_body(raw, limits, most)
         stored = await ctx.wait(ctx.services.writer.insert_events(key, parsed.events, adopt=True))
         if not parsed.many:
             return dumps_events(event_out(stored[0]))

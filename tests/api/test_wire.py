@@ -229,6 +229,114 @@ def test_check_data_shortcut_matches_the_exact_check(
     assert outcome(wire.check_data, data, limits) == exact_check(data, limits)
 
 
+# -- request bodies: the msgspec lane against the plain parser ----------------------------------
+def plain_insert(raw: bytes, limits: DataLimits, most: int) -> Any:
+    parsed = wire.parse_insert(plain_loads(raw), limits, most)
+    return parsed.events, parsed.many, parsed.stamps
+
+
+def typed_insert(raw: bytes, limits: DataLimits, most: int) -> Any:
+    parsed = wire.parse_insert_body(raw, limits, most)
+    return parsed.events, parsed.many, parsed.stamps
+
+
+def same_parse(got: Any, expected: Any) -> bool:
+    if got[0] != expected[0] or got[0] == "error":
+        return bool(got == expected)
+    (events, many, stamps), (want, want_many, want_stamps) = got[1], expected[1]
+    return (
+        many == want_many
+        and stamps == want_stamps
+        and [(e.start_us, e.end_us, e.id, e.tz_offset_s) for e in events]
+        == [(e.start_us, e.end_us, e.id, e.tz_offset_s) for e in want]
+        and all(same(e.data, w.data) for e, w in zip(events, want, strict=True))
+    )
+
+
+wire_fields = st.fixed_dictionaries(
+    {},
+    optional={
+        "timestamp": timestamps | st.integers() | st.none() | st.text(max_size=5),
+        "duration": st.floats(min_value=-1, max_value=4e9)
+        | st.integers(min_value=-1, max_value=2**63)
+        | st.none()
+        | st.booleans()
+        | st.text(max_size=3),
+        "data": data_values | st.none() | st.lists(st.integers(), max_size=2) | st.text(max_size=3),
+        "id": st.integers(min_value=-1, max_value=2**63) | st.none() | st.booleans() | st.floats(),
+        "extra": st.integers(),
+    },
+)
+# Mostly well-formed events (the typed lane's own results), with odd fields mixed in.
+good_fields = st.fixed_dictionaries(
+    {"timestamp": timestamps},
+    optional={
+        "duration": st.floats(min_value=0, max_value=1e6) | st.integers(0, 10**6),
+        "data": data_values | st.none(),
+        "id": st.integers(min_value=1, max_value=2**62 - 1) | st.none(),
+    },
+)
+some_fields = good_fields | wire_fields
+wire_bodies = some_fields | st.lists(some_fields, max_size=4) | json_values
+
+
+def as_raw(body: Any) -> bytes:
+    return json.dumps(body, ensure_ascii=False).encode("utf-8", "surrogatepass")
+
+
+@settings(max_examples=800, deadline=None)
+@given(wire_bodies, st.integers(min_value=0, max_value=400), st.integers(min_value=1, max_value=5))
+def test_typed_body_parsing_gives_the_plain_events_or_errors(
+    body: Any, max_bytes: int, most: int
+) -> None:
+    limits = DataLimits(max_bytes, 2)
+    raw = as_raw(body)
+    expected = outcome(plain_insert, raw, limits, most)
+    assert same_parse(outcome(typed_insert, raw, limits, most), expected)
+    if not isinstance(body, list):
+        one = outcome(wire.parse_event_body, raw, limits)
+        want = outcome(lambda text: wire.parse_event(plain_loads(text), limits), raw)
+        assert one[0] == want[0]
+        if one[0] == "ok":
+            assert (one[1].start_us, one[1].end_us, one[1].id) == (
+                want[1].start_us,
+                want[1].end_us,
+                want[1].id,
+            )
+            assert same(one[1].data, want[1].data)
+        else:
+            assert one == want
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"timestamp":"2024-05-01T10:00:00.000000+00:00","timestamp":"2024-05-01T11:00:00Z"}',
+        b'[{"timestamp":"2024-05-01T10:00:00+00:00","duration":1,"data":{"a":1,"a":2}}]',
+        b'{"timestamp":"2024-05-01T10:00:00Z","data":{"n":123456789012345678901234567890}}',
+        rb'{"timestamp":"2024-05-01T10:00:00Z","data":{"s":"\\ud800"}}',
+        rb'{"timestamp":"2024-05-01T10:00:00Z","data":{"s":"\ud800"}}',
+        b'{"timestamp":"2024-05-01T10:00:00Z","data":{"s":"\xed\xa0\x80"}}',
+        b'{"timestamp":"2024-05-01T10:00:00Z","duration":1e400}',
+        b'{"timestamp":"2024-05-01T10:00:00Z","duration":null,"id":null,"data":null}',
+        b'{"timestamp":"2024-05-01T10:00:00Z","id":1.0}',
+        b'{"timestamp":"2024-05-01T10:00:00Z","data":' + b'{"a":' * 3000 + b"1" + b"}" * 3001,
+        b"\xef\xbb\xbf" + b'{"timestamp":"2024-05-01T10:00:00Z"}',
+        '{"timestamp":"2024-05-01T10:00:00Z"}'.encode("utf-16"),
+        b'[{"timestamp":"2024-05-01T10:00:00Z"}, 7]',
+        b"[]",
+        b"  [ ]  ",
+        b'{"timestamp":"2024-13-01T10:00:00Z"}',
+        b'{"timestamp":"2024-05-01T10:00:00.000000+00:00","duration":3162240000}',
+    ],
+)
+def test_typed_body_parsing_edge_cases(raw: bytes) -> None:
+    limits = DataLimits()
+    expected = outcome(plain_insert, raw, limits, 10)
+    got = outcome(typed_insert, raw, limits, 10)
+    assert same_parse(got, expected), (got, expected)
+
+
 # -- reader.events_json ------------------------------------------------------------------------
 @pytest.fixture
 def store(tmp_path: Path, fake_keyring: DictKeyring) -> Iterator[Services]:
