@@ -18,6 +18,8 @@ default), about 0.5 ms per request on a 2-core VM, so even a server that answers
 sees at most ~1.7-1.8k heartbeats/s, sequential or from 4 threads (one GIL). That caps the
 TimelyGator figures of the heartbeat phases, not ActivityWatch's (~4 ms per request).
 ``--client stdlib`` (http.client, ~0.1 ms per request) is used for both servers alike.
+"load generator ceiling (x)" in the output is the ratio a server answering instantly would
+reach with the chosen client, from the client's CPU per request measured in this run.
 """
 
 from __future__ import annotations
@@ -125,6 +127,27 @@ def activitywatch(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
         stop(proc)
 
 
+def client_ms(phase: dict[str, Any], requests: int) -> float | None:
+    cpu = phase.get("cpu", {}).get("client_cpu_s")
+    return round(cpu * 1000 / requests, 3) if cpu and requests else None
+
+
+def ceilings(tg: dict[str, Any], aw: dict[str, Any]) -> dict[str, float | None]:
+    """The ratio a server answering in no time at all would reach with this client.
+
+    The client sends at most 1000 / (its CPU ms per request) requests a second (one
+    process, one GIL, also for 4 threads); divided by ActivityWatch's rate in this run.
+    """
+    out: dict[str, float | None] = {}
+    for rate, cpu in (
+        ("heartbeats_per_s", "heartbeat_client_cpu_ms"),
+        ("concurrent_heartbeats_per_s", "concurrent_client_cpu_ms"),
+    ):
+        ms = tg.get(cpu)
+        out[rate] = round(1000 / ms / aw[rate], 2) if ms and aw[rate] else None
+    return out
+
+
 def figures(r: dict[str, Any]) -> dict[str, Any]:
     reads = r.get("reads", {})
     query = r.get("query", {})
@@ -136,6 +159,11 @@ def figures(r: dict[str, Any]) -> dict[str, Any]:
         "concurrent_heartbeats_per_s": r["concurrent_heartbeats"]["heartbeats_per_s"],
         "concurrent_p99_ms": r["concurrent_heartbeats"]["latency"]["p99_ms"],
         "concurrent_ok": r["concurrent_heartbeats"]["correctness"]["ok"],
+        # The load generator's own CPU per request: it bounds what any server can score.
+        "heartbeat_client_cpu_ms": client_ms(r["heartbeats"], r["heartbeats"]["sent"]),
+        "concurrent_client_cpu_ms": client_ms(
+            r["concurrent_heartbeats"], r["concurrent_heartbeats"]["sent_total"]
+        ),
         "bulk_events_per_s": r["bulk_insert"]["events_per_s"],
         "read_day_p50_ms": reads["one_day_window"]["latency"]["p50_ms"],
         "read_all_p50_ms": reads["all_events_limit_-1"]["latency"]["p50_ms"],
@@ -195,6 +223,7 @@ def main() -> int:
         "activitywatch": aw,
         "ratios (x better)": ratios,
         "targets (x)": TARGETS,
+        "load generator ceiling (x)": ceilings(tg, aw),
         "met": {k: (ratios[k] or 0) >= v for k, v in TARGETS.items()}
         | {"concurrent_p99_under_20ms": tg["concurrent_p99_ms"] < 20},
     }
