@@ -424,9 +424,9 @@ def parse_insert_body(raw: bytes, limits: DataLimits, max_events: int) -> Parsed
     except (msgspec.DecodeError, ValueError, RecursionError):  # ValueError: not UTF-8
         body = None
     if body is not None:
-        parsed = _typed_events(body if isinstance(body, list) else [body], limits, max_events)
+        many = isinstance(body, list)
+        parsed = _typed_events(body if many else [body], many, limits, max_events)
         if parsed is not None:
-            parsed.many = isinstance(body, list)
             return parsed
     return parse_insert(loads(raw), limits, max_events)
 
@@ -438,14 +438,14 @@ def parse_event_body(raw: bytes, limits: DataLimits) -> Event:
     except (msgspec.DecodeError, ValueError, RecursionError):  # ValueError: not UTF-8
         item = None
     if item is not None:
-        parsed = _typed_events([item], limits, 1)
+        parsed = _typed_events([item], False, limits, 1)
         if parsed is not None:
             return parsed.events[0]
     return parse_event(loads(raw), limits)
 
 
 def _typed_events(
-    items: list[_WireEvent], limits: DataLimits, max_events: int
+    items: list[_WireEvent], many: bool, limits: DataLimits, max_events: int
 ) -> ParsedEvents | None:
     """``parse_insert``'s checks on msgspec-typed events; None where one would fail."""
     if len(items) > max_events:
@@ -475,7 +475,7 @@ def _typed_events(
             add_stamp(text if canonical else None)
     except ValidationError:
         return None
-    return ParsedEvents(events, True, stamps)
+    return ParsedEvents(events, many, stamps)
 
 
 def inserted_out(parsed: ParsedEvents, stored: list[Event]) -> list[dict[str, Any]]:
