@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from core.cli import add_common_options, build_parser, run
+from core.runtime import tune_gc
 
 # Subcommands that live outside core (they need the watchers package).
 EXTRA_COMMAND_MODULES: tuple[str, ...] = ("watchers.cli",)
@@ -31,6 +32,7 @@ def app_args(argv: Sequence[str] | None) -> argparse.Namespace | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    tune_gc()
     args = app_args(argv)
     if args is None:
         args = build_parser(EXTRA_COMMAND_MODULES).parse_args(argv)

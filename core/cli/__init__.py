@@ -16,6 +16,7 @@ from pathlib import Path
 
 from core import __version__
 from core.errors import TimelyGatorError
+from core.runtime import tune_gc
 
 # Modules whose ``register(subparsers)`` adds subcommands, in help order.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -83,6 +84,7 @@ def subcommand(
 
 def run(args: argparse.Namespace) -> int:
     """Run a parsed subcommand; errors become one clear line on stderr and an exit code."""
+    tune_gc()
     logging.basicConfig(
         level=logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -7,6 +7,7 @@ Prints one JSON object. Figures:
 - bulk_insert_per_s: insert_events in batches of 5,000.
 - day_read_ms: one-day range read (clipped, newest first) on a 1M-event database.
 - open_ms: opening that 1M-event database (key, schema check, first query).
+The process runs with TimelyGator's garbage-collector setting (core.runtime.tune_gc).
 Usage: python tests/benchmarks/storage.py [--events 1000000] [--quick]
 """
 
@@ -25,6 +26,7 @@ from pathlib import Path
 from core import reader
 from core.event import Event
 from core.keys import DataKey
+from core.runtime import tune_gc
 from core.schema import ensure_schema
 from core.store import Store
 from core.writer import Writer
@@ -219,6 +221,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.quick:
         args.events, args.heartbeats, args.sequential, args.bulk = 100_000, 20_000, 2_000, 20_000
+    tune_gc()  # as every TimelyGator process does when it starts (core.cli.run, the app's main)
     with tempfile.TemporaryDirectory(prefix="tg-bench-") as tmp:
         encrypted, plain = run_all(args, Path(tmp))
     overhead = {
