@@ -192,8 +192,14 @@ def read_figures(
     }
 
 
-def run_all(args: argparse.Namespace, tmp: Path) -> tuple[dict[str, float], dict[str, float]]:
-    """Alternate the two stores round by round (machines are noisy) and keep medians."""
+def run_all(
+    args: argparse.Namespace, tmp: Path
+) -> tuple[dict[str, float], dict[str, float], dict[str, list[dict[str, float]]]]:
+    """Alternate the two stores round by round (machines are noisy) and keep medians.
+
+    Also returns every round's write figures: one-second runs on a 2-core VM vary by tens of
+    percent from round to round, which the medians smooth and the JSON shows.
+    """
     key = DataKey.generate()
     rounds: dict[str, list[dict[str, float]]] = {"sqlcipher": [], "sqlite": []}
     for _ in range(args.rounds):
@@ -205,7 +211,7 @@ def run_all(args: argparse.Namespace, tmp: Path) -> tuple[dict[str, float], dict
     }
     medians["sqlcipher"].update(read_figures("sqlcipher", key, args, tmp))
     medians["sqlite"].update(read_figures("sqlite", None, args, tmp))
-    return medians["sqlcipher"], medians["sqlite"]
+    return medians["sqlcipher"], medians["sqlite"], rounds
 
 
 def main() -> int:
@@ -216,14 +222,14 @@ def main() -> int:
     parser.add_argument("--heartbeats", type=int, default=200_000)
     parser.add_argument("--sequential", type=int, default=20_000)
     parser.add_argument("--bulk", type=int, default=200_000)
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (medians)")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (medians)")
     parser.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
     args = parser.parse_args()
     if args.quick:
         args.events, args.heartbeats, args.sequential, args.bulk = 100_000, 20_000, 2_000, 20_000
     tune_gc()  # as every TimelyGator process does when it starts (core.cli.run, the app's main)
     with tempfile.TemporaryDirectory(prefix="tg-bench-") as tmp:
-        encrypted, plain = run_all(args, Path(tmp))
+        encrypted, plain, rounds = run_all(args, Path(tmp))
     overhead = {
         "heartbeats_pipelined": plain["heartbeats_pipelined_per_s"]
         / encrypted["heartbeats_pipelined_per_s"],
@@ -249,6 +255,10 @@ def main() -> int:
                 "sqlite": {k: round(v, 2) for k, v in plain.items()},
                 "encryption_overhead_x": {k: round(v, 3) for k, v in overhead.items()},
                 "targets_met": targets,
+                "per_round": {
+                    name: [{k: round(v, 2) for k, v in r.items()} for r in results]
+                    for name, results in rounds.items()
+                },
                 "python": sys.version.split()[0],
             },
             indent=2,
