@@ -10,6 +10,7 @@ from alembic.config import Config
 from core.paths import AppDirs
 from core.schema import MIGRATIONS_DIR, SCHEMA_VERSION
 from core.services import Services, open_store
+from tests.gui.app_helpers import finish_app
 from timelygator_gui.app_controller import AppController
 from timelygator_gui.autostart import Autostart
 from timelygator_gui.open_progress import STEP_TEXT, TITLE, OpenStep
@@ -53,12 +54,7 @@ def test_upgrade_shows_progress_then_the_views(dirs: AppDirs, tmp_path: Path, qt
     assert window.stack.currentWidget() is window.tabs
     assert len(list(dirs.backups.glob(f"pre-migration-v{SCHEMA_VERSION - 1}-*.db"))) == 1
     assert app.services is not None and app.services.store.user_version() == SCHEMA_VERSION
-    with qtbot.waitSignal(app.sig_finished, timeout=30_000):
-        app.quit()
-    app.runner.wait()
-    app.lifecycle.wait()
-    app.tray.menu.deleteLater()
-    app.deleteLater()
+    finish_app(app, qtbot)
 
 
 def test_current_schema_opens_without_the_panel(dirs: AppDirs, tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -73,9 +69,4 @@ def test_current_schema_opens_without_the_panel(dirs: AppDirs, tmp_path: Path, q
         app.start()
     assert steps == []
     assert app.window.stack.currentWidget() is app.window.tabs
-    with qtbot.waitSignal(app.sig_finished, timeout=30_000):
-        app.quit()
-    app.runner.wait()
-    app.lifecycle.wait()
-    app.tray.menu.deleteLater()
-    app.deleteLater()
+    finish_app(app, qtbot)
