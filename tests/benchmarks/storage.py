@@ -7,6 +7,11 @@ Prints one JSON object. Figures:
 - bulk_insert_per_s: insert_events in batches of 5,000.
 - day_read_ms: one-day range read (clipped, newest first) on a 1M-event database.
 - open_ms: opening that 1M-event database (key, schema check, first query).
+- heartbeats_sequential_one_cpu_per_s: the sequential figure with the producer and the writer
+  sharing one CPU (Linux), and handoff_round_trip_us: what a bare request/answer between two
+  threads costs on this machine, with the writer's own primitives (SimpleQueue + Future) and
+  no work at all, on two CPUs and on one. Diagnostics, not targets: they show how much of the
+  sequential figure is the machine waking an idle CPU rather than the work of a write.
 The process runs with TimelyGator's garbage-collector setting (core.runtime.tune_gc).
 Usage: python tests/benchmarks/storage.py [--events 1000000] [--quick]
 """
@@ -15,12 +20,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import queue
 import random
 import statistics
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
 from pathlib import Path
 
 from core import reader
@@ -103,6 +113,49 @@ def bench_sequential(writer: Writer, user_id: int, n: int) -> tuple[float, float
     return rate, statistics.quantiles(latencies, n=100)[98] * 1000
 
 
+@contextmanager
+def one_cpu() -> Iterator[bool]:
+    """Run the calling thread, and the threads it starts meanwhile, on one CPU (Linux only).
+
+    Yields False where affinity cannot be set; the caller then skips its figure.
+    """
+    if not hasattr(os, "sched_setaffinity"):
+        yield False
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(before)})
+    try:
+        yield True
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+def handoff_round_trip_us(n: int = 5000) -> float:
+    """Median time for one bare request/answer between two threads, in microseconds.
+
+    The writer's own primitives (a SimpleQueue to it, a Future back) with no work between:
+    the least any acknowledged write through a writer thread can take on this machine.
+    """
+    requests: queue.SimpleQueue[Future[None] | None] = queue.SimpleQueue()
+
+    def answer() -> None:
+        while (request := requests.get()) is not None:
+            request.set_result(None)
+
+    thread = threading.Thread(target=answer)
+    thread.start()
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        future: Future[None] = Future()
+        requests.put(future)
+        future.result()
+        times.append(time.perf_counter() - t)
+    requests.put(None)
+    thread.join()
+    return statistics.median(times) * 1e6
+
+
 def bench_bulk(writer: Writer, user_id: int, n: int, name: str = "bulk") -> float:
     info = writer.create_bucket(user_id, name, type="currentwindow", client="b", hostname="h")
     key = info.result().key  # type: ignore[union-attr]
@@ -171,6 +224,14 @@ def write_round(
     result["bulk_insert_per_s"] = bench_bulk(writer, user, args.bulk)
     writer.stop()
     store.close()
+    with one_cpu() as pinned:
+        if pinned:  # a fresh writer, so its thread starts on the one CPU too
+            store, writer, user = open_backend(path.with_suffix(".one-cpu.db"), key)
+            result["heartbeats_sequential_one_cpu_per_s"] = bench_sequential(
+                writer, user, args.sequential
+            )[0]
+            writer.stop()
+            store.close()
     return result
 
 
@@ -228,6 +289,10 @@ def main() -> int:
     if args.quick:
         args.events, args.heartbeats, args.sequential, args.bulk = 100_000, 20_000, 2_000, 20_000
     tune_gc()  # as every TimelyGator process does when it starts (core.cli.run, the app's main)
+    handoff = {"two_cpus": handoff_round_trip_us()}
+    with one_cpu() as pinned:
+        if pinned:
+            handoff["one_cpu"] = handoff_round_trip_us()
     with tempfile.TemporaryDirectory(prefix="tg-bench-") as tmp:
         encrypted, plain, rounds = run_all(args, Path(tmp))
     overhead = {
@@ -255,6 +320,7 @@ def main() -> int:
                 "sqlite": {k: round(v, 2) for k, v in plain.items()},
                 "encryption_overhead_x": {k: round(v, 3) for k, v in overhead.items()},
                 "targets_met": targets,
+                "handoff_round_trip_us": {k: round(v, 1) for k, v in handoff.items()},
                 "per_round": {
                     name: [{k: round(v, 2) for k, v in r.items()} for r in results]
                     for name, results in rounds.items()
