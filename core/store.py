@@ -103,6 +103,25 @@ def storage_error(exc: BaseException, path: Path) -> StorageError:
     return StorageError(f"Database error on {path}: {type(original).__name__}.")
 
 
+def _none_as_null(_value: None) -> None:
+    return None
+
+
+def bind_none_directly(module: ModuleType) -> None:
+    """Let ``module`` bind ``None`` as NULL without searching for a way to adapt it.
+
+    Both drivers look up an adapter registered for a parameter's type, then ``__adapt__`` and
+    ``__conform__`` attributes, before they bind ``None``; sqlcipher3's copy of that code
+    also raises and clears an ``AttributeError`` each time. That costs ~1.1 µs per NULL
+    parameter in sqlcipher3 (~0.6 µs in the standard library's ``sqlite3``), more than an
+    event row's whole insert, and events without a UTC offset bind one NULL each. An adapter
+    registered for ``NoneType`` is found by the first lookup and hands ``None`` back, which
+    the driver binds as NULL exactly as before. (Measured with ``executemany`` of 200,000
+    two-column rows: 1.73 -> 0.57 µs per row in sqlcipher3.)
+    """
+    module.register_adapter(type(None), _none_as_null)
+
+
 class Store:
     """One database file, opened with its key."""
 
@@ -111,6 +130,7 @@ class Store:
         self.encrypted = key is not None
         self._key = key
         module: ModuleType = sqlcipher if key is not None else sqlite3
+        bind_none_directly(module)
         self.dbapi = module
         self.engine: Engine = create_engine(
             "sqlite://",

@@ -206,3 +206,26 @@ def test_inserted_events_are_copied_unless_handed_over(services: Services) -> No
     [same] = services.writer.insert_events(key, [given], adopt=True).result()
     assert same is given and given.id is not None and given.id != copy.id
     assert [e.id for e in services.events("w")] == [given.id, copy.id]
+
+
+def test_events_without_a_utc_offset_are_stored_as_null(services: Services) -> None:
+    """None binds as SQL NULL (core.store.bind_none_directly), never as 0 or a text."""
+    key = services.ensure_bucket("w", type="t", client="c", hostname="h")
+    w = services.writer
+    w.insert_events(
+        key,
+        [Event(T, T + S, {"app": "a"}), Event(T + 2 * S, T + 3 * S, {"app": "b"}, None, 3600)],
+    ).result()
+    w.heartbeat(key, Event(T + 5 * S, T + 5 * S, {"app": "c"}), 1).result()
+    w.heartbeat(key, Event(T + 6 * S, T + 6 * S, {"app": "d"}, None, -18_000), 1).result()
+    with services.store.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT start_us, typeof(tz_offset_s), tz_offset_s FROM events ORDER BY start_us"
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        (T, "null", None),
+        (T + 2 * S, "integer", 3600),
+        (T + 5 * S, "null", None),
+        (T + 6 * S, "integer", -18_000),
+    ]
+    assert [e.tz_offset_s for e in services.events("w")] == [-18_000, None, 3600, None]
