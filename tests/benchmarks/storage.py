@@ -28,7 +28,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
@@ -181,34 +181,34 @@ def bench_bulk(writer: Writer, user_id: int, n: int, name: str = "bulk") -> floa
     return n / (time.perf_counter() - start)
 
 
-def bench_day_read(store: Store, bucket: str, repeats: int = 7) -> tuple[float, int]:
+def day_reader(store: Store, bucket: str) -> Callable[[], tuple[float, int]]:
+    """A function timing one read of the middle day of ``bucket`` (ms, events read)."""
     with store.connect() as conn:
         key = reader.bucket_key(conn, 1, bucket)
         first, last = conn.exec_driver_sql(
             "SELECT min(start_us), max(end_us) FROM events WHERE bucket_id = ?", (key,)
         ).one()
-        day_start = first + (last - first) // 2
-        times = []
-        count = 0
-        for _ in range(repeats):
+    day_start = first + (last - first) // 2
+
+    def read() -> tuple[float, int]:
+        with store.connect() as conn:
             t = time.perf_counter()
             events = reader.get_events(conn, key, day_start, day_start + 86_400 * S)
-            times.append(time.perf_counter() - t)
-            count = len(events)
-    return statistics.median(times) * 1000, count
+            return (time.perf_counter() - t) * 1000, len(events)
+
+    return read
 
 
-def bench_open(path: Path, key: DataKey | None, repeats: int = 7) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        store = Store(path, key)
-        ensure_schema(store)
-        with store.connect() as conn:
-            conn.exec_driver_sql("SELECT count(*) FROM buckets").scalar_one()
-        times.append(time.perf_counter() - t)
-        store.engine.dispose()
-    return statistics.median(times) * 1000
+def time_open(path: Path, key: DataKey | None) -> float:
+    """Open the database as the app does (key, schema check, first query); ms."""
+    t = time.perf_counter()
+    store = Store(path, key)
+    ensure_schema(store)
+    with store.connect() as conn:
+        conn.exec_driver_sql("SELECT count(*) FROM buckets").scalar_one()
+    elapsed = time.perf_counter() - t
+    store.engine.dispose()
+    return elapsed * 1000
 
 
 def write_round(
@@ -236,20 +236,35 @@ def write_round(
 
 
 def read_figures(
-    name: str, key: DataKey | None, args: argparse.Namespace, tmp: Path
-) -> dict[str, float]:
-    """Build the large database once, then time a one-day read and opening it."""
-    path = tmp / f"{name}-big.db"
-    store, writer, user = open_backend(path, key)
-    bench_bulk(writer, user, args.events, name="big")
-    writer.stop()
-    store.close()
-    read_ms, count = bench_day_read(Store(path, key), "big")
+    keys: dict[str, DataKey | None], args: argparse.Namespace, tmp: Path
+) -> dict[str, dict[str, float]]:
+    """Build the large database of each store, then time one-day reads and opening them,
+    alternating between the stores repeat by repeat (medians)."""
+    paths = {name: tmp / f"{name}-big.db" for name in keys}
+    for name, key in keys.items():
+        store, writer, user = open_backend(paths[name], key)
+        bench_bulk(writer, user, args.events, name="big")
+        writer.stop()
+        store.close()
+    stores = {name: Store(paths[name], key) for name, key in keys.items()}
+    readers = {name: day_reader(store, "big") for name, store in stores.items()}
+    times: dict[str, dict[str, list[float]]] = {name: {"read": [], "open": []} for name in keys}
+    counts = dict.fromkeys(keys, 0)
+    for _ in range(args.read_repeats):
+        for name, key in keys.items():
+            read_ms, counts[name] = readers[name]()
+            times[name]["read"].append(read_ms)
+            times[name]["open"].append(time_open(paths[name], key))
+    for store in stores.values():
+        store.engine.dispose()
     return {
-        "day_read_ms": read_ms,
-        "day_read_events": count,
-        "open_ms": bench_open(path, key),
-        "file_mb": path.stat().st_size / 1e6,
+        name: {
+            "day_read_ms": statistics.median(times[name]["read"]),
+            "day_read_events": counts[name],
+            "open_ms": statistics.median(times[name]["open"]),
+            "file_mb": paths[name].stat().st_size / 1e6,
+        }
+        for name in keys
     }
 
 
@@ -270,8 +285,8 @@ def run_all(
         name: {k: statistics.median(r[k] for r in results) for k in results[0]}
         for name, results in rounds.items()
     }
-    medians["sqlcipher"].update(read_figures("sqlcipher", key, args, tmp))
-    medians["sqlite"].update(read_figures("sqlite", None, args, tmp))
+    for name, figures in read_figures({"sqlcipher": key, "sqlite": None}, args, tmp).items():
+        medians[name].update(figures)
     return medians["sqlcipher"], medians["sqlite"], rounds
 
 
@@ -281,9 +296,12 @@ def main() -> int:
         "--events", type=int, default=1_000_000, help="size of the read/open database"
     )
     parser.add_argument("--heartbeats", type=int, default=200_000)
-    parser.add_argument("--sequential", type=int, default=20_000)
+    parser.add_argument("--sequential", type=int, default=10_000)
     parser.add_argument("--bulk", type=int, default=200_000)
-    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (medians)")
+    parser.add_argument("--rounds", type=int, default=9, help="alternating rounds (medians)")
+    parser.add_argument(
+        "--read-repeats", type=int, default=9, help="alternating day reads and opens (medians)"
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
     args = parser.parse_args()
     if args.quick:
