@@ -15,7 +15,7 @@ from core.keys import DataKey, KeyMode, KeyStore
 from core.paths import AppDirs
 from core.schema import SCHEMA_VERSION
 from core.services import acquire_dir_lock, open_store
-from core.store import Store
+from core.store import CURRENT_LAYOUT, Store
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +28,12 @@ class CheckReport:
     size_bytes: int
     encrypted: bool
     key_mode: str
+    layout: str
     schema_version: int
     expected_schema_version: int
     problems: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    current_layout: bool = True
 
     @property
     def ok(self) -> bool:
@@ -58,6 +60,7 @@ def check_database(dirs: AppDirs, passphrase: str | None) -> CheckReport:
             except DatabaseCorruptError:
                 problems.append(f"table {table} cannot be read")
         version = store.user_version()
+        layout = store.layout
     finally:
         store.engine.dispose()
     mode = keystore.mode()
@@ -66,6 +69,8 @@ def check_database(dirs: AppDirs, passphrase: str | None) -> CheckReport:
         size_bytes=dirs.database.stat().st_size,
         encrypted=store.encrypted,
         key_mode=mode.value if mode else "none",
+        layout=layout.describe() if layout else "plaintext",
+        current_layout=layout == CURRENT_LAYOUT,
         schema_version=version,
         expected_schema_version=SCHEMA_VERSION,
         problems=problems,
@@ -104,7 +109,7 @@ def rekey_database(dirs: AppDirs, passphrase: str | None) -> None:
             store.export_rekeyed(tmp, new_key)
         finally:
             store.close()
-        check = Store(tmp, new_key, pool_size=1)
+        check = Store(tmp, new_key, pool_size=1, layout=CURRENT_LAYOUT)
         try:
             problems = check.integrity_check()
         finally:

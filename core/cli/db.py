@@ -39,6 +39,8 @@ def _check(args: argparse.Namespace) -> int:
                     "path": str(report.path),
                     "ok": report.ok,
                     "encrypted": report.encrypted,
+                    "layout": report.layout,
+                    "current_layout": report.current_layout,
                     "key": report.key_mode,
                     "schema_version": report.schema_version,
                     "expected_schema_version": report.expected_schema_version,
@@ -51,7 +53,12 @@ def _check(args: argparse.Namespace) -> int:
         )
     else:
         print(f"Database:  {report.path} ({report.size_bytes / 1e6:.1f} MB)")
-        print(f"Encrypted: {'yes (SQLCipher 4)' if report.encrypted else 'NO'}")
+        print(f"Encrypted: {'yes, ' + report.layout if report.encrypted else 'NO'}")
+        if report.encrypted and not report.current_layout:
+            print(
+                "           (an older layout; 'timelygator db rekey' rewrites the file in "
+                "the current one, with cheaper writes)"
+            )
         print(f"Key:       {report.key_mode}")
         print(
             f"Schema:    {report.schema_version} (this version: {report.expected_schema_version})"

@@ -61,6 +61,8 @@ def test_db_check_reports_counts_and_schema(populated: AppDirs, tmp_path: Path) 
     report = json.loads(result.stdout)
     assert report["ok"] is True
     assert report["encrypted"] is True
+    assert report["layout"] == "SQLCipher 4, AES-256-CBC, HMAC-SHA256, 2 KB pages"
+    assert report["current_layout"] is True
     assert report["key"] == "passphrase"
     assert report["counts"]["events"] == 42
     assert report["counts"]["buckets"] == 1
@@ -69,6 +71,8 @@ def test_db_check_reports_counts_and_schema(populated: AppDirs, tmp_path: Path) 
     )
     assert "Integrity: ok" in text.stdout
     assert "events" in text.stdout and "42" in text.stdout
+    assert "Encrypted: yes, SQLCipher 4, AES-256-CBC, HMAC-SHA256, 2 KB pages\n" in text.stdout
+    assert "older layout" not in text.stdout
 
 
 def test_wrong_passphrase_is_one_clear_line_and_exit_3(populated: AppDirs) -> None:
