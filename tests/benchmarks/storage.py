@@ -11,7 +11,8 @@ Prints one JSON object. Figures:
   sharing one CPU (Linux), and handoff_round_trip_us: what a bare request/answer between two
   threads costs on this machine, with the writer's own primitives (SimpleQueue + Future) and
   no work at all, on two CPUs and on one. Diagnostics, not targets: they show how much of the
-  sequential figure is the machine waking an idle CPU rather than the work of a write.
+  sequential figure is the machine waking an idle CPU rather than the work of a write;
+  machine_idle records the CPU idle policy that sets that cost.
 The process runs with TimelyGator's garbage-collector setting (core.runtime.tune_gc).
 Usage: python tests/benchmarks/storage.py [--events 1000000] [--quick]
 """
@@ -38,7 +39,7 @@ from core.event import Event
 from core.keys import DataKey
 from core.runtime import tune_gc
 from core.schema import ensure_schema
-from core.store import Store
+from core.store import CURRENT_LAYOUT, Store
 from core.writer import Writer
 
 S = 1_000_000
@@ -128,6 +129,25 @@ def one_cpu() -> Iterator[bool]:
         yield True
     finally:
         os.sched_setaffinity(0, before)
+
+
+def machine_idle() -> dict[str, str]:
+    """The CPU idle policy, which sets what waking the writer costs (Linux; {} elsewhere).
+
+    With ``haltpoll`` and ``guest_halt_poll_ns = 0`` an idle virtual CPU halts at once and
+    every hand-off between two threads pays for waking it through the host.
+    """
+    sources = {
+        "cpuidle_driver": "/sys/devices/system/cpu/cpuidle/current_driver",
+        "guest_halt_poll_ns": "/sys/module/haltpoll/parameters/guest_halt_poll_ns",
+    }
+    found: dict[str, str] = {}
+    for name, source in sources.items():
+        try:
+            found[name] = Path(source).read_text(encoding="ascii").strip()
+        except OSError:
+            continue
+    return found
 
 
 def handoff_round_trip_us(n: int = 5000) -> float:
@@ -339,6 +359,8 @@ def main() -> int:
                 "encryption_overhead_x": {k: round(v, 3) for k, v in overhead.items()},
                 "targets_met": targets,
                 "handoff_round_trip_us": {k: round(v, 1) for k, v in handoff.items()},
+                "machine_idle": machine_idle(),
+                "sqlcipher_layout": CURRENT_LAYOUT.describe(),
                 "per_round": {
                     name: [{k: round(v, 2) for k, v in r.items()} for r in results]
                     for name, results in rounds.items()
