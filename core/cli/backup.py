@@ -24,7 +24,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _backup(args: argparse.Namespace) -> int:
     if args.list:
         folder = args.to or dirs_from(args).backups
-        for item in list_backups(folder):
+        found = list_backups(folder)
+        if not found:
+            print(f"No backups in {folder} yet; 'timelygator backup' writes one.")
+        for item in found:
             size = f"{item.size_bytes / 1e6:8.1f} MB"
             print(f"{item.created:%Y-%m-%d %H:%M:%S} UTC  {size}  {item.path}")
         return 0

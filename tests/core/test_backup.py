@@ -107,6 +107,12 @@ def test_backup_cli(dirs: AppDirs) -> None:
     with Services.open(dirs, PASS) as services:
         _fill(services, ["x"])
     env = {**os.environ, "TIMELYGATOR_PASSPHRASE": PASS}
+    empty = subprocess.run(
+        [sys.executable, "-m", "timelygator_gui", "backup", "--list", "--data-dir", str(dirs.data)],
+        capture_output=True, text=True, env=env, check=False, timeout=60,
+    )  # fmt: skip
+    assert empty.returncode == 0, empty.stderr
+    assert empty.stdout == f"No backups in {dirs.backups} yet; 'timelygator backup' writes one.\n"
     made = subprocess.run(
         [sys.executable, "-m", "timelygator_gui", "backup", "--data-dir", str(dirs.data)],
         capture_output=True, text=True, env=env, check=False, timeout=60,
