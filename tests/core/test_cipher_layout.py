@@ -7,6 +7,7 @@ import hashlib
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ def _digest(path: Path) -> str:
 
 
 @pytest.fixture
-def older_file(tmp_path: Path) -> tuple[Path, DataKey, Any]:
+def older_file(tmp_path: Path) -> Iterator[tuple[Path, DataKey, Any]]:
     """A database written with SQLCipher 4's defaults, its last rows still only in the WAL
     (the writing connection stays open, so nothing was checkpointed)."""
     path = tmp_path / "older.db"
@@ -169,3 +170,38 @@ def test_rekey_brings_an_older_database_to_the_current_layout(dirs: AppDirs) -> 
     assert after.ok and after.counts["events"] == 61
     assert after.current_layout
     assert after.layout == "SQLCipher 4, AES-256-CBC, HMAC-SHA256, 2 KB pages"
+
+
+def test_an_acknowledged_heartbeat_commits_one_2kb_page(tmp_path: Path) -> None:
+    """What encryption costs per heartbeat: the page holding the event, encrypted once."""
+    from core.writer import Writer
+
+    store = Store(tmp_path / "db.sqlite", DataKey.generate())
+    ensure_schema(store)
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO users (name, created_us) VALUES ('local', 0)")
+    writer = Writer(store, checkpoint_interval=3600)  # no background checkpoint meanwhile
+    writer.start()
+    wal = Path(str(store.path) + "-wal")
+
+    def frames() -> int:
+        with store.engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            return int(raw.execute("PRAGMA wal_checkpoint(NOOP)").fetchone()[1])
+
+    try:
+        info = writer.create_bucket(1, "w", type="currentwindow", client="c", hostname="h")
+        bucket = info.result().key  # type: ignore[union-attr]
+        data = {"app": "editor", "title": "notes.txt"}
+        for i in range(3):
+            writer.heartbeat(bucket, Event(T + i * 10**6, T + i * 10**6, data), 5).result()
+        before, size_before = frames(), wal.stat().st_size
+        for i in range(3, 53):
+            merged = writer.heartbeat(bucket, Event(T + i * 10**6, T + i * 10**6, data), 5)
+            assert merged.result().end_us == T + i * 10**6
+        assert frames() - before == 50
+        assert wal.stat().st_size - size_before == 50 * (2048 + 24)  # page + frame header
+    finally:
+        writer.stop()
+        store.close()
