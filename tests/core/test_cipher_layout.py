@@ -22,6 +22,7 @@ from core.paths import AppDirs
 from core.schema import ensure_schema
 from core.services import Services
 from core.store import CURRENT_LAYOUT, LEGACY_LAYOUT, Store
+from core.writer import Writer
 
 PASS = "layout test passphrase"
 T = 1_700_000_000_000_000
@@ -174,8 +175,6 @@ def test_rekey_brings_an_older_database_to_the_current_layout(dirs: AppDirs) -> 
 
 def test_an_acknowledged_heartbeat_commits_one_2kb_page(tmp_path: Path) -> None:
     """What encryption costs per heartbeat: the page holding the event, encrypted once."""
-    from core.writer import Writer
-
     store = Store(tmp_path / "db.sqlite", DataKey.generate())
     ensure_schema(store)
     with store.engine.begin() as conn:
