@@ -32,6 +32,7 @@ from timelygator_gui.preferences import Preferences, save_preferences
 from timelygator_gui.session import Session
 from timelygator_gui.stats_warmer import StatsWarmer
 from timelygator_gui.tasks import TaskRunner
+from timelygator_gui.theme import ThemeManager
 from timelygator_gui.tray import TrackingState, Tray
 from timelygator_gui.unlock_dialogs import FirstRunDialog, UnlockDialog
 from timelygator_gui.watcher_host import WatcherHost
@@ -103,6 +104,11 @@ class AppController(QObject):
         self.runner.sig_error.connect(lambda exc: self.crash.report(exc, "background work"))
         dirs.config.mkdir(parents=True, exist_ok=True)
         self.ui_settings = QSettings(str(dirs.config / "ui.ini"), QSettings.Format.IniFormat)
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        # The theme the preferences held last time, before they can be read (after unlock).
+        self.theme = ThemeManager(app, self.ui_settings, self)
+        self.theme.apply()
         self.window = MainWindow(self.runner, self.ui_settings)
         self.tray = Tray(self)
         self.away = AwayPrompt(self.window, self.window.category_paths, self.window.record_entry)
@@ -198,6 +204,8 @@ class AppController(QObject):
             return
         self.session = session
         self.services = services = session.services
+        if session.preferences.general.theme != self.theme.theme:
+            self.theme.apply(session.preferences.general.theme)
         services.writer.add_state_listener(lambda s, e: self.sig_writer_state.emit(s, e))
         self.bridge = ChangeBridge(services.writer, parent=self)
         self.bridge.sig_data_changed.connect(self._data_changed)
@@ -307,11 +315,8 @@ class AppController(QObject):
             self.set_start_at_login(prefs.general.start_at_login)
         if self.maintenance is not None and prefs.data != old.data:
             self.maintenance.run_now()  # a backup may be due now, or retention shorter
-        from timelygator_gui.theme import apply_theme
-
-        app = QApplication.instance()
-        if prefs.general.theme != old.general.theme and isinstance(app, QApplication):
-            apply_theme(app, prefs.general.theme)
+        if prefs.general.theme != old.general.theme:
+            self.theme.apply(prefs.general.theme)
         self.window.attach(self.session)
 
     def set_start_at_login(self, on: bool) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
@@ -22,6 +22,7 @@ from timelygator_gui import heap
 from timelygator_gui.event_details import EventDetails, describe_event
 from timelygator_gui.range_data import RangeData
 from timelygator_gui.span_item import SpanItem
+from timelygator_gui.theme import is_palette_change, style_plot
 from timelygator_gui.timeline_model import Lane
 
 MIN_SPAN_S = 60.0
@@ -132,6 +133,18 @@ class TimelineView(QWidget):
         self.plot.sig_key_zoom.connect(self.zoom)
         self.plot.sig_key_pan.connect(self.pan)
         self.plot.sig_key_reset.connect(self.reset_zoom)
+        self._restyle()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if is_palette_change(event):
+            self._restyle()
+
+    def _restyle(self) -> None:
+        """The plot in the application palette's colours (after a theme switch too)."""
+        palette = self.palette()
+        style_plot(self.plot, palette)
+        self.items.set_outline(palette.color(QPalette.ColorRole.WindowText))
 
     def _show_plot(self, visible: bool) -> None:
         self._plot_area.setCurrentWidget(self.plot if visible else self.empty_label)
