@@ -17,18 +17,18 @@ from core.errors import (
 )
 from core.keys import KeyStore
 from core.paths import AppDirs
+from core.preferences import Preferences, save_preferences
 from core.services import Services
+from core.timeutil import Clock
 from core.writer import WriterState
 from timelygator_gui.api_host import ApiHost
 from timelygator_gui.autostart import Autostart, describe
 from timelygator_gui.away_dialog import AwayPrompt
-from timelygator_gui.change_bridge import ChangeBridge
 from timelygator_gui.crash_handler import CrashHandler
 from timelygator_gui.error_dialog import ErrorDialog
 from timelygator_gui.main_window import MainWindow
 from timelygator_gui.maintenance import Maintenance
 from timelygator_gui.open_progress import STEP_TEXT, TITLE, OpenProgress, OpenStep
-from timelygator_gui.preferences import Preferences, save_preferences
 from timelygator_gui.session import Session
 from timelygator_gui.stats_warmer import StatsWarmer
 from timelygator_gui.tasks import TaskRunner
@@ -70,9 +70,12 @@ class AppController(QObject):
         start_minimized: bool = False,
         autostart: Autostart | None = None,
         parent: QObject | None = None,
+        clock: Clock | None = None,
     ) -> None:
-        """``start_minimized``: only the tray at first (``--minimized``, start at login)."""
+        """``start_minimized``: only the tray at first (``--minimized``, start at login);
+        ``clock``: what "now" is for the watchers, the writer and "today" (tests fake it)."""
         super().__init__(parent)
+        self.clock = clock
         self.dirs = dirs
         self.start_minimized = start_minimized
         self.autostart = autostart or Autostart()
@@ -82,7 +85,6 @@ class AppController(QObject):
         self.probes = probes
         self.session: Session | None = None
         self.services: Services | None = None
-        self.bridge: ChangeBridge | None = None
         self.watcher_host: WatcherHost | None = None
         self.api_host: ApiHost | None = None
         self.warmer: StatsWarmer | None = None
@@ -109,7 +111,7 @@ class AppController(QObject):
         # The theme the preferences held last time, before they can be read (after unlock).
         self.theme = ThemeManager(app, self.ui_settings, self)
         self.theme.apply()
-        self.window = MainWindow(self.runner, self.ui_settings)
+        self.window = MainWindow(self.runner, self.ui_settings, clock=clock)
         self.tray = Tray(self)
         self.away = AwayPrompt(self.window, self.window.category_paths, self.window.record_entry)
         self.window.keep_in_tray = Tray.available()
@@ -167,10 +169,13 @@ class AppController(QObject):
         self.window.status_label.setText(f"Opening {self.dirs.data}…")
         dirs = self.dirs
         progress = self.open_progress
+        clock = self.clock
 
         def work() -> Session:
             # A schema upgrade reports its steps (backup, Alembic) to the window.
-            services = Services.open(dirs, passphrase, create=True, progress=progress.report)
+            services = Services.open(
+                dirs, passphrase, create=True, progress=progress.report, clock=clock
+            )
             try:
                 return Session.load(services)
             except BaseException:
@@ -207,8 +212,6 @@ class AppController(QObject):
         if session.preferences.general.theme != self.theme.theme:
             self.theme.apply(session.preferences.general.theme)
         services.writer.add_state_listener(lambda s, e: self.sig_writer_state.emit(s, e))
-        self.bridge = ChangeBridge(services.writer, parent=self)
-        self.bridge.sig_data_changed.connect(self._data_changed)
         self.window.attach(session)
         self.api_host = ApiHost(services, self)
         self.api_host.sig_status_changed.connect(self.tray.set_api_status)
@@ -243,11 +246,6 @@ class AppController(QObject):
 
     def _data_prefs(self) -> Any:
         return (self.session.preferences if self.session else Preferences()).data
-
-    def _data_changed(self) -> None:
-        rng = self.window.navigator.range
-        if rng.contains(self.window.navigator.today_fn()):
-            self.window.reload()
 
     # -- tracking state -----------------------------------------------------------------------
     def _set_tracking(self, state: TrackingState, detail: str = "") -> None:
@@ -355,8 +353,7 @@ class AppController(QObject):
             self.maintenance.stop()
         if self.watcher_host is not None:
             self.watcher_host.stop()
-        if self.bridge is not None:
-            self.bridge.stop()
+        self.window.detach()
         services, api = self.services, self.api_host
 
         runner = self.runner

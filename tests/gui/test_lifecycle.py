@@ -9,10 +9,10 @@ from PySide6.QtWidgets import QDialogButtonBox
 from core.categories.stored import load_stored_categories
 from core.errors import DatabaseLockedError
 from core.paths import AppDirs
+from core.preferences import load_preferences
 from core.services import Services
 from timelygator_gui.app_controller import AppController
 from timelygator_gui.error_dialog import ErrorDialog
-from timelygator_gui.preferences import load_preferences
 from timelygator_gui.settings.dialog import SettingsDialog
 from timelygator_gui.single_instance import SingleInstance
 from timelygator_gui.unlock_dialogs import FirstRunDialog, UnlockDialog

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from core import tokens
+from core.preferences import Preferences
 from core.services import Services
-from timelygator_gui.preferences import Preferences
 from timelygator_gui.settings.page import SettingsPage, form_page
 from timelygator_gui.tasks import TaskRunner
 

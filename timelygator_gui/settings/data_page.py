@@ -19,11 +19,11 @@ from core import reader
 from core.backup import BackupFile, backup_now
 from core.importer import BucketImport, import_file
 from core.keys import KeyMode
+from core.preferences import DataPrefs, Preferences
 from core.services import Services
 from core.timeutil import format_iso
 from timelygator_gui.display_path import display_path
 from timelygator_gui.maintenance import backup_folder, newest_backup
-from timelygator_gui.preferences import DataPrefs, Preferences
 from timelygator_gui.settings.page import SettingsPage, form_page
 from timelygator_gui.tasks import TaskRunner
 

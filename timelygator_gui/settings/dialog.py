@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (
 
 from core.categories.model import Category
 from core.categories.stored import replace_stored_categories
+from core.preferences import Preferences, save_preferences
 from timelygator_gui.api_host import ApiHost
 from timelygator_gui.date_range import DateRange
-from timelygator_gui.preferences import Preferences, save_preferences
 from timelygator_gui.session import Session
 from timelygator_gui.settings.api_page import ApiPage
 from timelygator_gui.settings.categories_page import CategoriesPage
