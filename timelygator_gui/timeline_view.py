@@ -49,6 +49,8 @@ class TimelinePlot(pg.PlotWidget):  # type: ignore[misc]
     """Pan by this fraction of the visible width (keyboard)."""
     sig_key_reset = Signal()
     """Show the whole range (keyboard)."""
+    sig_key_latest = Signal()
+    """Show the latest activity at the same zoom (keyboard)."""
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
@@ -62,6 +64,8 @@ class TimelinePlot(pg.PlotWidget):  # type: ignore[misc]
             self.sig_key_pan.emit(0.2)
         elif key in (Qt.Key.Key_0, Qt.Key.Key_Home):
             self.sig_key_reset.emit()
+        elif key == Qt.Key.Key_End:
+            self.sig_key_latest.emit()
         else:
             super().keyPressEvent(event)
 
@@ -135,6 +139,7 @@ class TimelineView(QWidget):
         self.plot.sig_key_zoom.connect(self.zoom)
         self.plot.sig_key_pan.connect(self.pan)
         self.plot.sig_key_reset.connect(self.reset_zoom)
+        self.plot.sig_key_latest.connect(self.show_latest)
         self._restyle()
 
     def changeEvent(self, event: QEvent) -> None:
@@ -282,6 +287,17 @@ class TimelineView(QWidget):
         x0, x1 = self.visible_range()
         shift = (x1 - x0) * fraction
         self.view_box.setXRange(x0 + shift, x1 + shift, padding=0)
+
+    def show_latest(self) -> None:
+        """Move the view, at its zoom, so that it ends just after the latest activity; it
+        then follows new activity as it comes."""
+        _first, last = self._activity_span()
+        if last is None:
+            return
+        x0, x1 = self.visible_range()
+        width = x1 - x0
+        end = min(self.x_bounds()[1], last + width * 0.05)
+        self.view_box.setXRange(end - width, end, padding=0)
 
     def reset_zoom(self) -> None:
         if self.data is not None:
