@@ -152,9 +152,8 @@ def test_today_with_live_tracking_keeps_what_the_person_did(app: AppController, 
     visible = [i for i in range(lane.size) if view[0] < lane.starts[i] and lane.ends[i] < view[1]]
     picked, hovered = visible[0], visible[1]
     middle = (lane.starts[picked] + lane.ends[picked]) / 2
-    qtbot.mouseClick(
-        timeline.plot.viewport(), Qt.MouseButton.LeftButton, pos=_pixel(window, middle, row).toPoint()
-    )
+    at = _pixel(window, middle, row).toPoint()
+    qtbot.mouseClick(timeline.plot.viewport(), Qt.MouseButton.LeftButton, pos=at)
     assert timeline.selected is not None
     chosen = timeline.selected[0].events[timeline.selected[1]]
     assert chosen.data["title"] == lane.events[picked].data["title"]
@@ -203,10 +202,9 @@ def test_today_with_live_tracking_keeps_what_the_person_did(app: AppController, 
     )
     assert timeline.visible_range() == _approx(view)
     qtbot.mouseClick(timeline.details.notice.undo_button, Qt.MouseButton.LeftButton)
+    title = chosen.data["title"]
     qtbot.waitUntil(
-        lambda: any(
-            e.data.get("title") == chosen.data["title"] for e in _lane(window, "Window — ")[1].events
-        ),
+        lambda: any(e.data.get("title") == title for e in _lane(window, "Window — ")[1].events),
         timeout=10_000,
     )
     assert timeline.visible_range() == _approx(view)
