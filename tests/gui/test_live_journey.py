@@ -183,9 +183,7 @@ def test_today_with_live_tracking_keeps_what_the_person_did(app: AppController, 
             dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok),
             Qt.MouseButton.LeftButton,
         )
-    qtbot.waitUntil(
-        lambda: "Planning notes" in timeline.details.text.text(), timeout=10_000
-    )
+    qtbot.waitUntil(lambda: "Planning notes" in timeline.details.text.text(), timeout=10_000)
     assert timeline.visible_range() == _approx(view)
     assert timeline.selected[0].events[timeline.selected[1]].id == chosen.id
 
