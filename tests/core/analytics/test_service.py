@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -463,11 +464,11 @@ def _host_buckets(services: Services, host: str, afk: bool = True) -> tuple[int,
     window = services.ensure_bucket(
         f"aw-watcher-window_{host}", type="currentwindow", client="t", hostname=host
     )
-    afk_key = (
-        services.ensure_bucket(f"aw-watcher-afk_{host}", type="afkstatus", client="t", hostname=host)
-        if afk
-        else None
-    )
+    afk_key = None
+    if afk:
+        afk_key = services.ensure_bucket(
+            f"aw-watcher-afk_{host}", type="afkstatus", client="t", hostname=host
+        )
     return window, afk_key
 
 
@@ -476,7 +477,8 @@ def test_time_on_two_hosts_at_once_is_counted_once(services: Services) -> None:
     laptop, laptop_afk = _host_buckets(services, "laptop")
     services.writer.insert_events(desk, [ev(9, 11, app="code", title="a")]).result()
     services.writer.insert_events(
-        desk_afk, [ev(9, 11, status="not-afk"), ev(11, 12, status="afk")]  # type: ignore[arg-type]
+        desk_afk,
+        [ev(9, 11, status="not-afk"), ev(11, 12, status="afk")],  # type: ignore[arg-type]
     ).result()
     services.writer.insert_events(laptop, [ev(10, 12, app="vlc", title="b")]).result()
     services.writer.insert_events(laptop_afk, [ev(10, 12, status="not-afk")]).result()  # type: ignore[arg-type]
@@ -489,7 +491,7 @@ def test_time_on_two_hosts_at_once_is_counted_once(services: Services) -> None:
     assert s.active_us + s.afk_us + s.untracked_us == 24 * H
     pieces = categorized_pieces(services, DAY, DAY, UTC0, categories=CATEGORIES)
     spans = sorted((e.start_us, e.end_us) for e, _path in pieces)
-    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))  # no overlap
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))  # no overlap
 
 
 def test_an_event_imported_twice_counts_once(services: Services) -> None:
