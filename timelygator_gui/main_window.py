@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QLabel,
     QMainWindow,
@@ -117,18 +118,25 @@ class MainWindow(QMainWindow):
         toolbar.setObjectName("navigationBar")
         toolbar.setMovable(False)
         toolbar.addWidget(self.navigator)
+        self.host_filter = QComboBox()
+        self.host_filter.setObjectName("hostFilter")
+        self.host_filter.setToolTip("Show every computer's data together, or one computer's")
+        self.host_filter.addItem("All computers", ())
+        self._host_action = toolbar.addWidget(self.host_filter)
+        self._host_action.setVisible(False)  # shown once there is more than one host
         self.addToolBar(toolbar)
         self.status_label = QLabel("Opening your data…")
         self.tracking_label = QLabel("")
         self.statusBar().addWidget(self.status_label, 1)
         self.statusBar().addPermanentWidget(self.tracking_label)
-        self._trends_key: DateRange | None = None
+        self._trends_key: tuple[DateRange, tuple[str, ...]] | None = None
         self._reload_timer = QTimer(self)
         self._reload_timer.setSingleShot(True)
         self._reload_timer.setInterval(0)
         self._reload_timer.timeout.connect(self.reload)
         self._make_actions()
         self.navigator.sig_range_changed.connect(lambda _r: self._reload_timer.start())
+        self.host_filter.currentIndexChanged.connect(lambda _i: self.reload(keep_view=True))
         self.tabs.currentChanged.connect(self._tab_changed)
         self.activity.sig_filter_requested.connect(self.show_matching_events)
         self.search.sig_search_requested.connect(self.run_search)
@@ -261,6 +269,7 @@ class MainWindow(QMainWindow):
             return
         rng = self.navigator.range
         categories = list(session.categories)
+        hosts = self.hosts()
         self._keep_view = keep_view
         self._loading = True
         # Every change delivered so far was committed before this load reads: it is in it.
@@ -271,7 +280,7 @@ class MainWindow(QMainWindow):
         # The totals first (a fraction of a second), then what the timeline draws.
         self.runner.run(
             "summary",
-            lambda: load_summary(session.services, rng, categories),
+            lambda: load_summary(session.services, rng, categories, hosts),
             self._on_summary_loaded,
             self._on_load_failed,
         )
@@ -280,7 +289,11 @@ class MainWindow(QMainWindow):
         self.runner.run(
             "range",
             lambda: load_range(
-                session.services, rng, categories, lambda: runner.generation("range") == wanted
+                session.services,
+                rng,
+                categories,
+                lambda: runner.generation("range") == wanted,
+                hosts,
             ),
             self._on_range_loaded,
             self._on_load_failed,
@@ -293,9 +306,29 @@ class MainWindow(QMainWindow):
         self.activity.set_data(data)  # the same totals the full load brings, seconds earlier
         self.sig_summary_loaded.emit(data)
 
+    def hosts(self) -> tuple[str, ...]:
+        """The hosts the views show (empty: every host, merged)."""
+        return tuple(self.host_filter.currentData() or ())
+
+    def _show_hosts(self, hosts: list[str]) -> None:
+        """The host filter lists every host with data; it shows when there are several."""
+        known = [self.host_filter.itemData(i) for i in range(1, self.host_filter.count())]
+        if known != [(h,) for h in hosts]:
+            current = self.hosts()
+            self.host_filter.blockSignals(True)
+            while self.host_filter.count() > 1:
+                self.host_filter.removeItem(1)
+            for host in hosts:
+                self.host_filter.addItem(host, (host,))
+            index = self.host_filter.findData(current) if current else 0
+            self.host_filter.setCurrentIndex(max(0, index))
+            self.host_filter.blockSignals(False)
+        self._host_action.setVisible(len(hosts) > 1)
+
     def _on_range_loaded(self, data: RangeData) -> None:
         self._loading = False
         self.data = data
+        self._show_hosts(data.all_hosts)
         started = time.perf_counter()
         self.timeline.set_data(data, keep_view=self._keep_view)
         self.activity.set_data(data)
@@ -382,9 +415,10 @@ class MainWindow(QMainWindow):
     def load_trends(self) -> None:
         session = self.session
         rng = self.navigator.range
-        if session is None or self._trends_key == rng:
+        key = (rng, self.hosts())
+        if session is None or self._trends_key == key:
             return
-        self._trends_key = rng
+        self._trends_key = key
         categories = list(session.categories)
         self.trends.summary.setText(f"Loading {trends_range(rng).label()}…")
 
@@ -393,8 +427,9 @@ class MainWindow(QMainWindow):
             heap.settle()
             self.sig_trends_loaded.emit()
 
+        hosts = self.hosts()
         self.runner.run(
-            "trends", lambda: load_trends(session.services, rng, categories), shown,
+            "trends", lambda: load_trends(session.services, rng, categories, hosts), shown,
             self._on_load_failed,
         )  # fmt: skip
 

@@ -33,12 +33,15 @@ def trends_range(selected: DateRange) -> DateRange:
 
 
 def load_trends(
-    services: Services, selected: DateRange, categories: list[Category]
+    services: Services,
+    selected: DateRange,
+    categories: list[Category],
+    hosts: tuple[str, ...] = (),
 ) -> tuple[DailyTotals, dict[str, str]]:
     """Daily totals by top category over the trends range (worker thread)."""
     rng = trends_range(selected)
     totals = daily_trend(
-        services, rng.first, rng.last, analytics_settings(rng), categories=categories
+        services, rng.first, rng.last, analytics_settings(rng, hosts), categories=categories
     )
     classifier = classifier_for(categories)
     colors = {
