@@ -4,7 +4,6 @@ week or a month (a day's name opens it)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -13,10 +12,10 @@ from PySide6.QtCore import QPointF, Qt
 from core.event import Event
 from core.services import Services
 from core.timeutil import to_us
+from tests.gui.app_helpers import open_window
 from timelygator_gui.date_range import RangeMode
 from timelygator_gui.edit_commands import MANUAL_TYPE
 from timelygator_gui.main_window import MainWindow
-from timelygator_gui.session import Session
 from timelygator_gui.tasks import TaskRunner
 
 DAY = date(2025, 3, 4)  # a Tuesday
@@ -41,9 +40,9 @@ def two_hosts(services: Services) -> Services:
             services.writer.insert_events(
                 window, [Event(start, end, {"app": app, "title": f"{app} work"})]
             ).result(10)
-            services.writer.insert_events(
-                afk, [Event(start, end, {"status": "not-afk"})]
-            ).result(10)
+            services.writer.insert_events(afk, [Event(start, end, {"status": "not-afk"})]).result(
+                10
+            )
     manual = _bucket(services, "timelygator-manual_desk", MANUAL_TYPE, "desk")
     services.writer.insert_events(
         manual,
@@ -54,17 +53,8 @@ def two_hosts(services: Services) -> Services:
 
 
 @pytest.fixture
-def window(qtbot, two_hosts: Services) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
-    runner = TaskRunner()
-    win = MainWindow(runner, today=DAY + timedelta(days=1))
-    qtbot.addWidget(win)
-    win.resize(1300, 800)
-    win.show()
-    win.navigator.show_day(DAY)
-    with qtbot.waitSignal(win.sig_range_loaded, timeout=10_000):
-        win.attach(Session.load(two_hosts))
-    yield win
-    runner.wait()
+def window(qtbot, two_hosts: Services, runner: TaskRunner) -> MainWindow:  # type: ignore[no-untyped-def]
+    return open_window(qtbot, two_hosts, DAY, runner)
 
 
 def _titles(window: MainWindow) -> list[str]:
@@ -125,7 +115,9 @@ def test_a_week_is_one_row_per_day_and_a_name_opens_the_day(window: MainWindow, 
     # Rows share one clock: 09:00 on Monday lines up with 09:00 on Tuesday.
     monday_row, tuesday_row = timeline.lanes[0], timeline.lanes[1]
     assert tuesday_row.starts[0] == pytest.approx(monday_row.starts[0])
-    tuesday_active = sum(float(e - s) for s, e in zip(tuesday_row.starts, tuesday_row.ends))
+    tuesday_active = sum(
+        float(e - s) for s, e in zip(tuesday_row.starts, tuesday_row.ends, strict=True)
+    )
     assert tuesday_active == pytest.approx(3.5 * 3600)
     # Clicking Tuesday's name (left of the plot) opens that day.
     axis = timeline.plot.getPlotItem().getAxis("left")

@@ -9,26 +9,17 @@ import pytest
 from PySide6.QtCore import Qt
 
 from core.services import Services
+from tests.gui.app_helpers import open_window
 from tests.gui.conftest import DEMO_DAY
 from timelygator_gui.date_range import DateRange, RangeMode
 from timelygator_gui.main_window import MainWindow
-from timelygator_gui.session import Session
 from timelygator_gui.tasks import TaskRunner
 from timelygator_gui.timeline_model import Lane, bin_lane, make_lane
 
 
 @pytest.fixture
-def window(qtbot, demo_services: Services):  # type: ignore[no-untyped-def]
-    runner = TaskRunner()
-    win = MainWindow(runner, today=DEMO_DAY + timedelta(days=1))
-    qtbot.addWidget(win)
-    win.resize(1300, 800)
-    win.show()
-    win.navigator.show_day(DEMO_DAY)
-    with qtbot.waitSignal(win.sig_range_loaded, timeout=10_000):
-        win.attach(Session.load(demo_services))
-    yield win
-    runner.wait()
+def window(qtbot, demo_services: Services, runner: TaskRunner) -> MainWindow:  # type: ignore[no-untyped-def]
+    return open_window(qtbot, demo_services, DEMO_DAY, runner)
 
 
 def test_timeline_shows_lanes_and_hover_details(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
