@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QSizePolicy,
     QStackedWidget,
     QTabWidget,
     QToolBar,
@@ -124,6 +125,9 @@ class MainWindow(QMainWindow):
         self.host_filter.addItem("All computers", ())
         self._host_action = toolbar.addWidget(self.host_filter)
         self._host_action.setVisible(False)  # shown once there is more than one host
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        toolbar.addWidget(spacer)
         self.addToolBar(toolbar)
         self.status_label = QLabel("Opening your data…")
         self.tracking_label = QLabel("")
@@ -386,6 +390,7 @@ class MainWindow(QMainWindow):
         if self._loading:
             return  # a newer load is coming (this result was based on what it replaces)
         self.data = data
+        self._show_hosts(data.all_hosts)  # a watcher of another host may have appeared
         self.timeline.set_data(data, keep_view=True)
         self.activity.set_data(data)
         self._show_status(data)

@@ -128,3 +128,16 @@ def test_a_week_is_one_row_per_day_and_a_name_opens_the_day(window: MainWindow, 
         qtbot.mouseClick(timeline.plot.viewport(), Qt.MouseButton.LeftButton, pos=at)
     assert window.navigator.range.mode is RangeMode.DAY
     assert window.navigator.range.first == DAY
+
+
+def test_a_host_that_appears_while_shown_joins_the_filter(
+    window: MainWindow, two_hosts: Services, qtbot
+) -> None:  # type: ignore[no-untyped-def]
+    tablet = _bucket(two_hosts, "aw-watcher-window_tablet", "currentwindow", "tablet")
+    with qtbot.waitSignal(window.sig_range_refreshed, timeout=10_000):
+        two_hosts.writer.insert_events(
+            tablet, [Event(_us(DAY, 20), _us(DAY, 21), {"app": "reader", "title": "book"})]
+        ).result(10)
+    hosts = [window.host_filter.itemText(i) for i in range(window.host_filter.count())]
+    assert hosts == ["All computers", "desk", "laptop", "tablet"]
+    assert "Window — tablet" in _titles(window)
