@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QLabel,
@@ -55,6 +56,8 @@ from timelygator_gui.trends_view import TrendsView, load_trends, trends_range
 
 log = logging.getLogger(__name__)
 
+CLOSE_KEY = "main_window/close_without_tray"  # "minimize" or "quit", once answered
+
 
 class MainWindow(QMainWindow):
     """Shows one date range in four views; all data comes from workers."""
@@ -75,6 +78,8 @@ class MainWindow(QMainWindow):
     """The user asked to quit the app (not just close the window)."""
     sig_hidden_to_tray = Signal()
     """The window was closed while tracking continues in the tray."""
+    sig_minimized_tracking = Signal()
+    """The window was closed on a desktop without a tray: minimized, still tracking."""
 
     def __init__(
         self,
@@ -94,7 +99,8 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.session: Session | None = None
         self.data: RangeData | None = None
-        self.keep_in_tray = False
+        self.has_tray = False  # closing hides to the tray (else: minimize or quit)
+        self.quitting = False  # the app is quitting: the window really closes
         self.undo_stack = QUndoStack(self)
         self.editor: EventEditor | None = None
         self.navigator = DateNavigator(today, clock=clock)
@@ -587,15 +593,62 @@ class MainWindow(QMainWindow):
         self.tracking_label.setText(text)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing the window never stops tracking silently: with a tray the window hides
+        there; without one it is minimized or the app quits, as the person said (asked once;
+        ``CLOSE_KEY`` in ui.ini remembers the answer when they tick "Don't ask again")."""
         if self.settings is not None:
             self.settings.setValue("main_window/geometry", self.saveGeometry())
-        if self.keep_in_tray:
-            event.ignore()
+        if self.quitting:
+            event.accept()
+            return
+        event.ignore()
+        if self.has_tray:
             self.hide()
             self.sig_hidden_to_tray.emit()
             return
-        event.accept()
-        self.sig_quit_requested.emit()
+        remembered = str(self.settings.value(CLOSE_KEY, "")) if self.settings else ""
+        if remembered == "minimize":
+            self._minimize_tracking()
+        elif remembered == "quit":
+            self.sig_quit_requested.emit()
+        else:
+            self._ask_close()
+
+    def _ask_close(self) -> None:
+        box = QMessageBox(self)
+        box.setObjectName("closeQuestion")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Keep tracking?")
+        box.setText("This desktop has no system tray for TimelyGator's icon.")
+        box.setInformativeText(
+            "Keep tracking with the window minimized, or quit TimelyGator and stop tracking?"
+        )
+        keep = box.addButton("Keep tracking", QMessageBox.ButtonRole.AcceptRole)
+        stop = box.addButton("Quit TimelyGator", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(keep)
+        remember = QCheckBox("Don't ask again")
+        box.setCheckBox(remember)
+
+        def answered(_result: int) -> None:
+            choice = {keep: "minimize", stop: "quit"}.get(box.clickedButton())  # type: ignore[call-overload]
+            if choice is None:
+                return
+            if remember.isChecked() and self.settings is not None:
+                self.settings.setValue(CLOSE_KEY, choice)
+            if choice == "minimize":
+                self._minimize_tracking()
+            else:
+                self.sig_quit_requested.emit()
+
+        box.finished.connect(answered)
+        box.finished.connect(box.deleteLater)
+        self.dialog = box
+        box.open()
+
+    def _minimize_tracking(self) -> None:
+        self.showMinimized()
+        self.sig_minimized_tracking.emit()
 
     def bring_to_front(self) -> None:
         self.show()
