@@ -79,8 +79,7 @@ def _click_all(qtbot, root: QWidget, answerer: Answerer) -> list[str]:  # type: 
         if (
             not button.isVisibleTo(root)
             or not button.isEnabled()
-            or isinstance(button.parent(), QTabBar)
-            or isinstance(button.parent(), QDialogButtonBox)
+            or isinstance(button.parent(), QTabBar | QDialogButtonBox)
         ):
             continue
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
