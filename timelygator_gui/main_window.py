@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.analytics.report import format_duration
+from core.analytics.trends import DailyTotals
 from core.errors import TimelyGatorError
 from core.event import Event
 from core.services import Services
@@ -52,7 +53,16 @@ from timelygator_gui.session import Session
 from timelygator_gui.tasks import TaskRunner
 from timelygator_gui.timeline_model import event_label
 from timelygator_gui.timeline_view import TimelineView
-from timelygator_gui.trends_view import TrendsView, load_trends, trends_range
+from timelygator_gui.trends_view import (
+    TrendsPlan,
+    TrendsView,
+    empty_totals,
+    load_part,
+    merge_part,
+    plan_trends,
+    trend_colors,
+    trends_range,
+)
 
 log = logging.getLogger(__name__)
 
@@ -424,25 +434,50 @@ class MainWindow(QMainWindow):
             self.load_trends()
 
     def load_trends(self) -> None:
+        """Load the Trends chart: at once when the statistics exist, else in parts shown as
+        they come (newest first), each part a job on the "trends" channel (a newer request
+        drops the rest)."""
         session = self.session
         rng = self.navigator.range
         key = (rng, self.hosts())
         if session is None or self._trends_key == key:
             return
         self._trends_key = key
+        services = session.services
         categories = list(session.categories)
-        self.trends.summary.setText(f"Loading {trends_range(rng).label()}…")
-
-        def shown(result: Any) -> None:
-            self.trends.set_data(*result)
-            heap.settle()
-            self.sig_trends_loaded.emit()
-
         hosts = self.hosts()
+        self.trends.summary.setText(f"Loading {trends_range(rng).label()}…")
+        state: dict[str, Any] = {}
+
+        def next_part() -> None:
+            plan: TrendsPlan = state["plan"]
+            if not state["parts"]:
+                heap.settle()
+                self.sig_trends_loaded.emit()
+                return
+            part = state["parts"].pop(0)
+            self.runner.run(
+                "trends",
+                lambda: load_part(services, plan, part, categories),
+                shown,
+                self._on_load_failed,
+            )
+
+        def shown(part: DailyTotals) -> None:
+            totals = state["totals"] = merge_part(state["totals"], part)
+            state["done"] += len(part.days)
+            colors = trend_colors(totals, categories)
+            self.trends.set_data(totals, colors, state["done"])
+            next_part()
+
+        def planned(plan: TrendsPlan) -> None:
+            state.update(plan=plan, parts=list(plan.parts), totals=empty_totals(plan.range))
+            state["done"] = 0
+            next_part()
+
         self.runner.run(
-            "trends", lambda: load_trends(session.services, rng, categories, hosts), shown,
-            self._on_load_failed,
-        )  # fmt: skip
+            "trends", lambda: plan_trends(services, rng, hosts), planned, self._on_load_failed
+        )
 
     # -- search and click-through -------------------------------------------------------------
     def focus_search(self) -> None:

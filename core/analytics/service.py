@@ -735,6 +735,30 @@ def daily_trend(
     return _daily(days, first)
 
 
+def uncomputed_days(
+    services: Services, first: date, last: date, settings: AnalyticsSettings | None = None
+) -> int:
+    """How many of local days ``first..last`` have no statistics anywhere yet (nothing in
+    memory, no row in the table): those are read from the events when asked for, a
+    fraction of a second each. Views use it to show the work progressively."""
+    settings = settings or AnalyticsSettings()
+    service = analytics_for(services)
+    d0, d1 = day_number(first), day_number(last)
+    with service._lock:
+        known = {k[0] for k in service._stats if d0 <= k[0] <= d1 and k[2] == settings}
+    if not settings.hosts:
+        with services.read() as conn:
+            known.update(
+                int(row[0])
+                for row in conn.exec_driver_sql(
+                    "SELECT day FROM day_stats WHERE user_id = ? AND day_start_s = ? "
+                    "AND day BETWEEN ? AND ? AND key LIKE ?",
+                    (services.user_id, settings.day_start_s, d0, d1, f"{DIGEST_FORMAT}:%"),
+                )
+            )
+    return (d1 - d0 + 1) - len(known)
+
+
 def categorized_pieces(
     services: Services,
     first: date,
