@@ -425,7 +425,8 @@ def parse_insert_body(raw: bytes, limits: DataLimits, max_events: int) -> Parsed
         body = None
     if body is not None:
         many = isinstance(body, list)
-        parsed = _typed_events(body if many else [body], many, limits, max_events)
+        items = body if isinstance(body, list) else [body]
+        parsed = _typed_events(items, many, limits, max_events)
         if parsed is not None:
             return parsed
     return parse_insert(loads(raw), limits, max_events)
