@@ -47,7 +47,7 @@ from core.errors import (
 from core.event import BucketInfo, Event
 from core.heartbeat import merge_heartbeat
 from core.store import Store, storage_error, storage_failure
-from core.timeutil import Clock, SystemClock
+from core.timeutil import Clock, SystemClock, check_time_range
 
 log = logging.getLogger(__name__)
 
@@ -276,6 +276,8 @@ class Writer:
         created_us: int | None = None,
     ) -> Future[BucketInfo | None]:
         """Create a bucket; the future gives its info, or None when it already existed."""
+        if created_us is not None:
+            check_time_range(created_us, None, "A bucket's 'created' time")
         return self._submit(
             "create_bucket", user_id, name, type, client, hostname, data or {}, created_us
         )
@@ -296,13 +298,16 @@ class Writer:
         """Delete every event that ended before ``cutoff_us`` (retention); returns how many."""
         return self._submit("purge", cutoff_us)
 
-    def call(self, fn: Callable[[Connection], T]) -> Future[T]:
+    def call(self, fn: Callable[[Connection], T], *, events: bool = False) -> Future[T]:
         """Run ``fn(connection)`` in the writer's transaction (inside a savepoint).
 
         For the small writes that have no dedicated operation (settings, tokens,
-        categories). ``fn`` must not touch the events table.
+        categories). ``fn`` must not touch the events table unless ``events`` is true (a
+        repair): then every bucket's cached last event, duration bound and the next event
+        id are read again after it, and listeners hear that events changed everywhere
+        ("events_purged").
         """
-        return self._submit("call", fn)
+        return self._submit("call", fn, events)
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until everything submitted so far is committed."""
@@ -458,7 +463,7 @@ class Writer:
                 result = self._do_insert(conn, *op.args)
             elif op.kind == "call":
                 self._flush_pending(conn)
-                result = self._do_call(conn, op.args[0])
+                result = self._do_call(conn, *op.args)
             else:
                 self._flush_pending(conn)
                 result = getattr(self, f"_do_{op.kind}")(conn, *op.args)
@@ -467,7 +472,9 @@ class Writer:
             op.outcome = "error"
             op.value = exc.__cause__ if isinstance(exc, _CallFailed) else exc
 
-    def _do_call(self, conn: Connection, fn: Callable[[Connection], Any]) -> Any:
+    def _do_call(
+        self, conn: Connection, fn: Callable[[Connection], Any], events: bool = False
+    ) -> Any:
         savepoint = conn.begin_nested()
         try:
             result = fn(conn)
@@ -480,7 +487,15 @@ class Writer:
             raise
         savepoint.commit()
         self._cleared_days = None  # ``fn`` may have stored analytics cache rows
-        self._changes.append(Change("other", None))
+        if events:
+            self._last.clear()
+            top = conn.exec_driver_sql("SELECT max(id) FROM events").scalar()
+            self._next_id = max(self._next_id, int(top or 0) + 1)
+            for key, bound in conn.exec_driver_sql("SELECT id, max_duration_us FROM buckets"):
+                self._buckets[int(key)] = int(bound)
+            self._changes.append(Change("events_purged", None))
+        else:
+            self._changes.append(Change("other", None))
         return result
 
     def _finish_batch(self, batch: list[_Op]) -> None:
@@ -809,5 +824,6 @@ def _resolve(future: Future[Any], result: Any, error: BaseException | None) -> N
 def _check_event(event: Event) -> None:
     if event.end_us < event.start_us:
         raise ValidationError("An event's duration must not be negative.")
+    check_time_range(event.start_us, event.end_us, "An event's time")
     if not isinstance(event.data, dict):
         raise ValidationError("An event's data must be a JSON object.")

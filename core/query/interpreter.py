@@ -11,7 +11,7 @@ from core.query.functions import FUNCTIONS, QueryContext
 from core.query.parser import join_statements, parse
 from core.query.serialize import to_json
 from core.query.syntax import Call, DictExpr, Expr, ListExpr, Literal, Program, Var
-from core.timeutil import format_iso, parse_iso
+from core.timeutil import RANGE_TEXT, format_iso, in_time_range, parse_iso
 
 
 def parse_timeperiod(period: str) -> tuple[int, int]:
@@ -24,6 +24,11 @@ def parse_timeperiod(period: str) -> tuple[int, int]:
         end_us, _ = parse_iso(end_text)
     except ValidationError as exc:
         raise QueryError(f"Invalid timeperiod {period!r}: {exc}") from None
+    if not (in_time_range(start_us) and in_time_range(end_us)):
+        raise QueryError(
+            f"Invalid timeperiod {period[:130]!r}: it must lie in the supported range "
+            f"({RANGE_TEXT})."
+        )
     if end_us < start_us:
         raise QueryError(f"Invalid timeperiod {period!r}: the end is before the start.")
     return start_us, end_us

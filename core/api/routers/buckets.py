@@ -14,7 +14,7 @@ from core.api.errors import ApiError
 from core.api.routing import route
 from core.api.schemas import BucketCreate, BucketOut, BucketUpdate, Message
 from core.api.wire import JSONBytes, bucket_out, check_data
-from core.timeutil import parse_iso
+from core.timeutil import check_time_range, parse_iso
 
 router = APIRouter(tags=["buckets"])
 
@@ -47,7 +47,10 @@ async def create_bucket(
 ) -> Response:
     """Create a bucket: 200 when created, 304 when it already exists."""
     data = check_data(body.data, ctx.limits, "A bucket's data")
-    created_us = parse_iso(body.created)[0] if body.created else None
+    created_us = None
+    if body.created:
+        created_us = parse_iso(body.created)[0]
+        check_time_range(created_us, None, "The bucket's 'created' time")
     hostname = ctx.config.hostname if body.hostname == "!local" else body.hostname
     future = ctx.services.writer.create_bucket(
         who.user_id,

@@ -63,7 +63,7 @@ from core.categories.model import Category, CategoryTree, Rule
 from core.categories.preview import RulePreview, rule_preview
 from core.categories.stored import load_stored_categories, replace_stored_categories
 from core.errors import NotFoundError, ValidationError
-from core.timeutil import US_PER_S, parse_iso
+from core.timeutil import US_PER_S, check_time_range, parse_iso
 
 router = APIRouter(tags=["categories"])
 
@@ -307,6 +307,8 @@ async def preview_rule(body: RulePreviewIn, ctx: Ctx, who: ReadAccess) -> JSONBy
     _check(draft, set())
     start_us = parse_iso(body.start)[0]
     end_us = parse_iso(body.end)[0]
+    check_time_range(start_us, None, "The preview's 'start'")
+    check_time_range(end_us, None, "The preview's 'end'")
     if end_us <= start_us:
         raise ValidationError("'end' must be after 'start'.")
     if end_us - start_us > MAX_PREVIEW_DAYS * 86_400 * US_PER_S:

@@ -31,13 +31,14 @@ from core.api.routing import route
 from core.api.wire import JSONBytes
 from core.errors import ValidationError
 from core.services import Services
-from core.timeutil import parse_iso
+from core.timeutil import EARLIEST_US, LATEST_US, from_us, parse_iso
 
 router = APIRouter(tags=["summaries"])
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-FIRST_DATE = date(1970, 1, 2)
-LAST_DATE = date(2999, 12, 31)
+# Local days whose every moment, at any UTC offset, lies in core's time range (timeutil).
+FIRST_DATE = from_us(EARLIEST_US).date() + timedelta(days=1)
+LAST_DATE = from_us(LATEST_US).date() - timedelta(days=2)
 MAX_DAYS = 3660  # ten years per request
 TREND_DAYS = 30  # the default trend: the last 30 days
 
