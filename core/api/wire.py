@@ -212,7 +212,7 @@ def bucket_out(bucket: BucketInfo) -> dict[str, Any]:
         "hostname": bucket.hostname,
         "created": format_iso(bucket.created_us),
         "data": bucket.data,
-        "last_updated": end if end is not None else format_iso(bucket.created_us),
+        "last_updated": end,  # None for a bucket without events, as ActivityWatch says
         "metadata": {"start": start, "end": end},
     }
 

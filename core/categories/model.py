@@ -16,6 +16,7 @@ from typing import Any
 from core.errors import ValidationError
 
 UNCATEGORIZED: tuple[str, ...] = ("Uncategorized",)
+MAX_PRIORITY = 1_000_000_000
 
 
 class Productivity(IntEnum):
@@ -105,8 +106,15 @@ class Rule:
         ):
             raise ValidationError("A rule's 'select_keys' must be a list of strings.")
         priority = raw.get("priority")
-        if priority is not None and (isinstance(priority, bool) or not isinstance(priority, int)):
-            raise ValidationError("A rule's 'priority' must be an integer.")
+        if priority is not None and (
+            isinstance(priority, bool)
+            or not isinstance(priority, int)
+            or abs(priority) > MAX_PRIORITY
+        ):
+            raise ValidationError(
+                f"A rule's 'priority' must be a whole number from -{MAX_PRIORITY} to "
+                f"{MAX_PRIORITY}."
+            )
         ignore_case = raw.get("ignore_case")
         return cls(
             type=kind,

@@ -26,7 +26,7 @@ from functools import partial
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
@@ -66,6 +66,8 @@ from core.errors import NotFoundError, ValidationError
 from core.timeutil import US_PER_S, check_time_range, parse_iso
 
 router = APIRouter(tags=["categories"])
+
+CategoryId = Annotated[int, Path(ge=1, lt=2**62, description="category id")]
 
 MAX_CATEGORIES = 5000
 MAX_DEPTH = 20
@@ -384,14 +386,14 @@ async def create_category(body: CategoryItem, ctx: Ctx, who: WriteAccess) -> JSO
 
 
 @route(router, "/api/0/categories/items/{category_id}", ["GET"], response_model=CategoryItemOut)
-async def get_category(category_id: int, ctx: Ctx, who: ReadAccess) -> JSONBytes:
+async def get_category(category_id: CategoryId, ctx: Ctx, who: ReadAccess) -> JSONBytes:
     """One stored category with its resolved color and score."""
     return JSONBytes(await ctx.read(lambda conn: item_out(conn, who.user_id, category_id)))
 
 
 @route(router, "/api/0/categories/items/{category_id}", ["PATCH"], response_model=CategoryItemOut)
 async def patch_category(
-    category_id: int, body: CategoryPatch, ctx: Ctx, who: WriteAccess
+    category_id: CategoryId, body: CategoryPatch, ctx: Ctx, who: WriteAccess
 ) -> JSONBytes:
     """Change a category's name (rename or move, subcategories follow), rule, color or score."""
     patch = body.model_dump(exclude_unset=True)
@@ -400,7 +402,7 @@ async def patch_category(
 
 
 @route(router, "/api/0/categories/items/{category_id}", ["DELETE"], response_model=CategoryDeleted)
-async def delete_category(category_id: int, ctx: Ctx, who: WriteAccess) -> JSONBytes:
+async def delete_category(category_id: CategoryId, ctx: Ctx, who: WriteAccess) -> JSONBytes:
     """Delete a category and its subcategories (409 if that would leave none)."""
     write = partial(edits.delete_category, user_id=who.user_id, category_id=category_id)
     return JSONBytes({"deleted": await ctx.wait(ctx.services.writer.call(write))})

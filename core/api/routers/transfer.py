@@ -205,6 +205,7 @@ async def import_buckets(request: Request, ctx: Ctx, who: WriteAccess) -> JSONBy
     """Import buckets (JSON body or one multipart file); duplicates are skipped."""
     doc = await _read_document(request, ctx)
     buckets = await ctx.read(lambda _conn: parse_import(doc, ctx.limits, ctx.config.hostname))
+    ctx.check_capacity()
     writer = ctx.services.writer
     summary: dict[str, dict[str, int | bool]] = {}
     for bucket in buckets:
