@@ -99,6 +99,9 @@ class Change:
     # True when an existing event was replaced as a whole (it may have moved in time); a
     # heartbeat extending the last event is not a replacement.
     replaced: bool = False
+    # The time the change vacated: a deleted event's span, or a replaced event's old span
+    # (start_us, end_us); None when unknown.
+    span: tuple[int, int] | None = None
 
 
 ChangeListener = Callable[[list[Change]], None]
@@ -637,16 +640,16 @@ class Writer:
         if updates:
             self._flush_pending(conn)
             ids = [e.id for e in updates]
-            found = set()
+            found: dict[int, tuple[int, int]] = {}
             for event_id, old_start, old_end in conn.execute(
                 select(models.Event.id, models.Event.start_us, models.Event.end_us).where(
                     models.Event.bucket_id == bucket_key, models.Event.id.in_(ids)
                 )
             ):
-                found.add(int(event_id))
+                found[int(event_id)] = (int(old_start), int(old_end))
                 self._touch(old_start, old_end)
         else:
-            found = set()
+            found = {}
         stored: list[Event] = []
         new_rows: list[tuple[Any, ...]] = []
         changed_rows: list[tuple[Any, ...]] = []
@@ -690,7 +693,8 @@ class Writer:
         self._last.pop(bucket_key, None)
         if self._change_listeners:
             self._changes.extend(
-                Change("event", bucket_key, e, replaced=e.id in found) for e in stored
+                Change("event", bucket_key, e, replaced=e.id in found, span=found.get(e.id or -1))
+                for e in stored
             )
         return stored
 
@@ -701,12 +705,15 @@ class Writer:
         spans = conn.execute(
             delete(models.Event)
             .where(models.Event.bucket_id == bucket_key, models.Event.id.in_(event_ids))
-            .returning(models.Event.start_us, models.Event.end_us)
+            .returning(models.Event.id, models.Event.start_us, models.Event.end_us)
         ).all()
-        for start_us, end_us in spans:
+        for _id, start_us, end_us in spans:
             self._touch(start_us, end_us)
         self._last.pop(bucket_key, None)
-        self._changes.extend(Change("event_deleted", bucket_key, event_id=i) for i in event_ids)
+        self._changes.extend(
+            Change("event_deleted", bucket_key, event_id=int(i), span=(int(s), int(e)))
+            for i, s, e in spans
+        )
         return len(spans)
 
     def _do_purge(self, conn: Connection, cutoff_us: int) -> int:

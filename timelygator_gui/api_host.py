@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, Signal
 
 from core.errors import TimelyGatorError
+from core.preferences import ApiPrefs
 from core.services import Services
-from timelygator_gui.preferences import ApiPrefs
 from timelygator_gui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,6 @@ def run_app(args: argparse.Namespace) -> int:
     from timelygator_gui.icons import app_icon
     from timelygator_gui.posix_signals import install_quit_on_signals
     from timelygator_gui.single_instance import SingleInstance
-    from timelygator_gui.theme import apply_theme
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -34,7 +33,6 @@ def run_app(args: argparse.Namespace) -> int:
     app.setDesktopFileName("timelygator")
     app.setQuitOnLastWindowClosed(False)
     app.setWindowIcon(app_icon())
-    apply_theme(app, "system")
     dirs = dirs_from(args)
     try:
         passphrase = passphrase_from(args)

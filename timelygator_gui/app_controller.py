@@ -17,21 +17,22 @@ from core.errors import (
 )
 from core.keys import KeyStore
 from core.paths import AppDirs
+from core.preferences import Preferences, save_preferences
 from core.services import Services
+from core.timeutil import Clock
 from core.writer import WriterState
 from timelygator_gui.api_host import ApiHost
 from timelygator_gui.autostart import Autostart, describe
 from timelygator_gui.away_dialog import AwayPrompt
-from timelygator_gui.change_bridge import ChangeBridge
 from timelygator_gui.crash_handler import CrashHandler
 from timelygator_gui.error_dialog import ErrorDialog
 from timelygator_gui.main_window import MainWindow
 from timelygator_gui.maintenance import Maintenance
 from timelygator_gui.open_progress import STEP_TEXT, TITLE, OpenProgress, OpenStep
-from timelygator_gui.preferences import Preferences, save_preferences
 from timelygator_gui.session import Session
 from timelygator_gui.stats_warmer import StatsWarmer
 from timelygator_gui.tasks import TaskRunner
+from timelygator_gui.theme import ThemeManager
 from timelygator_gui.tray import TrackingState, Tray
 from timelygator_gui.unlock_dialogs import FirstRunDialog, UnlockDialog
 from timelygator_gui.watcher_host import WatcherHost
@@ -69,9 +70,12 @@ class AppController(QObject):
         start_minimized: bool = False,
         autostart: Autostart | None = None,
         parent: QObject | None = None,
+        clock: Clock | None = None,
     ) -> None:
-        """``start_minimized``: only the tray at first (``--minimized``, start at login)."""
+        """``start_minimized``: only the tray at first (``--minimized``, start at login);
+        ``clock``: what "now" is for the watchers, the writer and "today" (tests fake it)."""
         super().__init__(parent)
+        self.clock = clock
         self.dirs = dirs
         self.start_minimized = start_minimized
         self.autostart = autostart or Autostart()
@@ -81,7 +85,6 @@ class AppController(QObject):
         self.probes = probes
         self.session: Session | None = None
         self.services: Services | None = None
-        self.bridge: ChangeBridge | None = None
         self.watcher_host: WatcherHost | None = None
         self.api_host: ApiHost | None = None
         self.warmer: StatsWarmer | None = None
@@ -103,7 +106,12 @@ class AppController(QObject):
         self.runner.sig_error.connect(lambda exc: self.crash.report(exc, "background work"))
         dirs.config.mkdir(parents=True, exist_ok=True)
         self.ui_settings = QSettings(str(dirs.config / "ui.ini"), QSettings.Format.IniFormat)
-        self.window = MainWindow(self.runner, self.ui_settings)
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        # The theme the preferences held last time, before they can be read (after unlock).
+        self.theme = ThemeManager(app, self.ui_settings, self)
+        self.theme.apply()
+        self.window = MainWindow(self.runner, self.ui_settings, clock=clock)
         self.tray = Tray(self)
         self.away = AwayPrompt(self.window, self.window.category_paths, self.window.record_entry)
         self.window.keep_in_tray = Tray.available()
@@ -161,10 +169,13 @@ class AppController(QObject):
         self.window.status_label.setText(f"Opening {self.dirs.data}…")
         dirs = self.dirs
         progress = self.open_progress
+        clock = self.clock
 
         def work() -> Session:
             # A schema upgrade reports its steps (backup, Alembic) to the window.
-            services = Services.open(dirs, passphrase, create=True, progress=progress.report)
+            services = Services.open(
+                dirs, passphrase, create=True, progress=progress.report, clock=clock
+            )
             try:
                 return Session.load(services)
             except BaseException:
@@ -198,9 +209,9 @@ class AppController(QObject):
             return
         self.session = session
         self.services = services = session.services
+        if session.preferences.general.theme != self.theme.theme:
+            self.theme.apply(session.preferences.general.theme)
         services.writer.add_state_listener(lambda s, e: self.sig_writer_state.emit(s, e))
-        self.bridge = ChangeBridge(services.writer, parent=self)
-        self.bridge.sig_data_changed.connect(self._data_changed)
         self.window.attach(session)
         self.api_host = ApiHost(services, self)
         self.api_host.sig_status_changed.connect(self.tray.set_api_status)
@@ -235,11 +246,6 @@ class AppController(QObject):
 
     def _data_prefs(self) -> Any:
         return (self.session.preferences if self.session else Preferences()).data
-
-    def _data_changed(self) -> None:
-        rng = self.window.navigator.range
-        if rng.contains(self.window.navigator.today_fn()):
-            self.window.reload()
 
     # -- tracking state -----------------------------------------------------------------------
     def _set_tracking(self, state: TrackingState, detail: str = "") -> None:
@@ -307,11 +313,8 @@ class AppController(QObject):
             self.set_start_at_login(prefs.general.start_at_login)
         if self.maintenance is not None and prefs.data != old.data:
             self.maintenance.run_now()  # a backup may be due now, or retention shorter
-        from timelygator_gui.theme import apply_theme
-
-        app = QApplication.instance()
-        if prefs.general.theme != old.general.theme and isinstance(app, QApplication):
-            apply_theme(app, prefs.general.theme)
+        if prefs.general.theme != old.general.theme:
+            self.theme.apply(prefs.general.theme)
         self.window.attach(self.session)
 
     def set_start_at_login(self, on: bool) -> None:
@@ -350,8 +353,7 @@ class AppController(QObject):
             self.maintenance.stop()
         if self.watcher_host is not None:
             self.watcher_host.stop()
-        if self.bridge is not None:
-            self.bridge.stop()
+        self.window.detach()
         services, api = self.services, self.api_host
 
         runner = self.runner

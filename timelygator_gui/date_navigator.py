@@ -8,6 +8,8 @@ from datetime import date
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import QComboBox, QDateEdit, QHBoxLayout, QLabel, QToolButton, QWidget
 
+from core.analytics.localdays import DEFAULT_DAY_START_S, local_today
+from core.timeutil import Clock, SystemClock
 from timelygator_gui.date_range import DateRange, RangeMode
 
 MODES = (
@@ -32,13 +34,26 @@ class DateNavigator(QWidget):
     sig_range_changed = Signal(object)
     """The user picked another range (a DateRange)."""
 
-    def __init__(self, today: date | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        today: date | None = None,
+        parent: QWidget | None = None,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        """``today`` fixes the day (tests); otherwise it is the local day of ``clock``'s now
+        (the system clock by default), a day starting at ``day_start_hour``."""
         super().__init__(parent)
         self.setObjectName("dateNavigator")
-        self.today_fn: Callable[[], date] = (lambda: today) if today is not None else date.today
         self.week_start = 0
-        self.day_start_hour = 0
-        self.range = DateRange.around(self.today_fn(), RangeMode.DAY)
+        self.day_start_hour = DEFAULT_DAY_START_S // 3600
+        clock = clock or SystemClock()
+        self.today_fn: Callable[[], date] = (
+            (lambda: today)
+            if today is not None
+            else (lambda: local_today(clock.now_us(), self.day_start_hour * 3600))
+        )
+        self.range = self._around(self.today_fn(), RangeMode.DAY)
         self.prev_button = QToolButton()
         self.prev_button.setText("◀")
         self.prev_button.setToolTip("Previous (Alt+Left)")
@@ -74,6 +89,18 @@ class DateNavigator(QWidget):
         self.first_edit.dateChanged.connect(self._custom_changed)
         self.last_edit.dateChanged.connect(self._custom_changed)
         self._refresh()
+
+    def set_preferences(self, week_start: int, day_start_hour: int) -> None:
+        """The week and day start the ranges follow; the shown range adopts them."""
+        if (week_start, day_start_hour) == (self.week_start, self.range.day_start_hour):
+            return
+        self.week_start = week_start
+        self.day_start_hour = day_start_hour
+        rng = self.range
+        if rng.mode is RangeMode.CUSTOM:
+            self.set_range(DateRange(rng.mode, rng.first, rng.last, day_start_hour))
+        else:
+            self.set_range(self._around(rng.first, rng.mode))
 
     def set_range(self, new: DateRange) -> None:
         if new == self.range:

@@ -1,7 +1,8 @@
 """Event editing as undoable commands (rename/recategorize, delete, add a manual entry).
 
 Writes are submitted to the writer on the GUI thread (a queue put, in order) and their
-futures are awaited on a worker; when they commit, ``on_committed`` reloads the views.
+futures are awaited on a worker. What they changed reaches the views like every other
+committed change (``ChangeBridge``): merged into the range on screen, the view kept.
 """
 
 from __future__ import annotations
@@ -26,22 +27,15 @@ def manual_bucket_name() -> str:
 
 
 class EventEditor:
-    """What the commands need: services, a runner and a reload callback."""
+    """What the commands need: services and a runner."""
 
-    def __init__(
-        self, services: Services, runner: TaskRunner, on_committed: Callable[[], None]
-    ) -> None:
+    def __init__(self, services: Services, runner: TaskRunner) -> None:
         self.services = services
         self.runner = runner
-        self.on_committed = on_committed
-        self.bucket_keys: dict[str, int] = {}
 
     def await_future(self, future: Future[Any], on_done: Callable[[Any], None]) -> None:
-        def done(result: Any) -> None:
-            on_done(result)
-            self.on_committed()
-
-        self.runner.run("write", lambda: future.result(30), done, keep_all=True)
+        """``on_done(result)`` on the GUI thread once the write committed."""
+        self.runner.run("write", lambda: future.result(30), on_done, keep_all=True)
 
 
 class _EventCommand(QUndoCommand):

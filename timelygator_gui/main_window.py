@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
+    QDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -19,12 +20,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.analytics.report import format_duration
 from core.errors import TimelyGatorError
 from core.event import Event
 from core.services import Services
+from core.timeutil import Clock
+from core.writer import Change
 from timelygator_gui import heap
 from timelygator_gui.activity_view import ActivityView
 from timelygator_gui.busy_panel import BusyPanel
+from timelygator_gui.change_bridge import ChangeBridge
 from timelygator_gui.date_navigator import DateNavigator
 from timelygator_gui.date_range import DateRange, RangeMode
 from timelygator_gui.edit_commands import (
@@ -36,11 +41,13 @@ from timelygator_gui.edit_commands import (
     manual_bucket_name,
 )
 from timelygator_gui.edit_dialogs import AddEntryDialog, EditEventDialog
+from timelygator_gui.live_update import PendingChanges, refresh_range
 from timelygator_gui.range_data import RangeData, load_range, load_summary
 from timelygator_gui.search_task import exact, run_search
 from timelygator_gui.search_view import SearchView
 from timelygator_gui.session import Session
 from timelygator_gui.tasks import TaskRunner
+from timelygator_gui.timeline_model import event_label
 from timelygator_gui.timeline_view import TimelineView
 from timelygator_gui.trends_view import TrendsView, load_trends, trends_range
 
@@ -54,6 +61,8 @@ class MainWindow(QMainWindow):
     """The Activity view shows a range's totals; its events may still be loading (RangeData)."""
     sig_range_loaded = Signal(object)
     """A range finished loading and every view shows it (RangeData)."""
+    sig_range_refreshed = Signal(object)
+    """Committed changes were merged into the range on screen (RangeData)."""
     sig_trends_loaded = Signal()
     """The trends chart was drawn."""
     sig_search_done = Signal()
@@ -71,7 +80,11 @@ class MainWindow(QMainWindow):
         settings: QSettings | None = None,
         today: date | None = None,
         parent: QWidget | None = None,
+        *,
+        clock: Clock | None = None,
     ) -> None:
+        """``today`` fixes the day the navigator calls today (tests); ``clock`` gives it
+        otherwise (the system clock by default)."""
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowTitle("TimelyGator")
@@ -82,7 +95,8 @@ class MainWindow(QMainWindow):
         self.keep_in_tray = False
         self.undo_stack = QUndoStack(self)
         self.editor: EventEditor | None = None
-        self.navigator = DateNavigator(today)
+        self.navigator = DateNavigator(today, clock=clock)
+        self.live_interval_ms = 1000  # live changes are merged at most this often
         self.timeline = TimelineView()
         self.activity = ActivityView()
         self.trends = TrendsView()
@@ -122,7 +136,16 @@ class MainWindow(QMainWindow):
         self.timeline.details.sig_edit_requested.connect(self.edit_selected)
         self.timeline.details.sig_delete_requested.connect(self.delete_selected)
         self.timeline.details.sig_add_requested.connect(self.add_entry)
+        self.timeline.details.notice.sig_undo_requested.connect(self._undo_delete)
+        self._last_delete: DeleteEventCommand | None = None
         self._pending_select: Event | None = None
+        self.dialog: QDialog | None = None
+        self.timeline.sig_day_requested.connect(self.navigator.show_day)
+        self.bridge: ChangeBridge | None = None
+        self._pending = PendingChanges()
+        self._loading = False
+        self._refreshing = False
+        self._keep_view = False
         self.last_draw_ms = 0.0
         self.resize(1280, 800)
         if settings is not None:
@@ -156,9 +179,9 @@ class MainWindow(QMainWindow):
             )
         )
         edit_menu = menu.addMenu("&Edit")
-        undo = self.undo_stack.createUndoAction(self, "&Undo")
+        undo = self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
         undo.setShortcut(QKeySequence.StandardKey.Undo)
-        redo = self.undo_stack.createRedoAction(self, "&Redo")
+        redo = self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
         redo.setShortcut(QKeySequence.StandardKey.Redo)
         edit_menu.addAction(undo)
         edit_menu.addAction(redo)
@@ -200,30 +223,52 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.tabs)
 
     def attach(self, session: Session) -> None:
-        """Start showing data from an opened data directory."""
+        """Start showing data from an opened data directory (again after settings changed:
+        the view the person left stays where it was)."""
         self.hide_busy()
+        again = self.session is session
         self.session = session
         general = session.preferences.general
-        self.navigator.week_start = general.week_start
-        self.navigator.day_start_hour = general.day_start_hour
-        self.editor = EventEditor(session.services, self.runner, self.reload)
-        self.reload()
+        self.navigator.blockSignals(True)  # this attach loads the range itself
+        self.navigator.set_preferences(general.week_start, general.day_start_hour)
+        self.navigator.blockSignals(False)
+        if not again:
+            if self.bridge is not None:
+                self.bridge.stop()
+            self.bridge = ChangeBridge(session.services.writer, self.live_interval_ms, parent=self)
+            self.bridge.sig_changes.connect(self.apply_changes)
+            self.editor = EventEditor(session.services, self.runner)
+        self.reload(keep_view=again)
+
+    def detach(self) -> None:
+        """Stop listening for changes (the data directory is closing)."""
+        if self.bridge is not None:
+            self.bridge.stop()
 
     @property
     def services(self) -> Services | None:
         return self.session.services if self.session is not None else None
 
-    def reload(self) -> None:
-        """Load the navigator's range on a worker; an older load still running is dropped."""
+    def reload(self, keep_view: bool = False) -> None:
+        """Load the navigator's range on a worker; an older load still running is dropped.
+
+        ``keep_view``: the same range read again (settings changed): zoom, pan and the
+        selection stay as the person left them.
+        """
         self._reload_timer.stop()
         session = self.session
         if session is None:
             return
         rng = self.navigator.range
         categories = list(session.categories)
-        self.status_label.setText(f"Loading {rng.label()}…")
+        self._keep_view = keep_view
+        self._loading = True
+        # Every change delivered so far was committed before this load reads: it is in it.
+        self._pending = PendingChanges()
+        if not keep_view:
+            self.status_label.setText(f"Loading {rng.label()}…")
         self._load_started = time.perf_counter()
-        # The totals first (a fraction of a second), then the events the timeline draws.
+        # The totals first (a fraction of a second), then what the timeline draws.
         self.runner.run(
             "summary",
             lambda: load_summary(session.services, rng, categories),
@@ -249,24 +294,81 @@ class MainWindow(QMainWindow):
         self.sig_summary_loaded.emit(data)
 
     def _on_range_loaded(self, data: RangeData) -> None:
+        self._loading = False
         self.data = data
         started = time.perf_counter()
-        self.timeline.set_data(data)
+        self.timeline.set_data(data, keep_view=self._keep_view)
         self.activity.set_data(data)
-        draw_ms = self.last_draw_ms = (time.perf_counter() - started) * 1000
-        total_ms = (time.perf_counter() - self._load_started) * 1000
-        plural = "" if data.event_count == 1 else "s"
-        self.status_label.setText(
-            f"{data.range.label()}: {data.event_count:,} event{plural} · "
-            f"read {data.read_ms:.0f} ms, computed {data.compute_ms:.0f} ms, "
-            f"drawn {draw_ms:.0f} ms ({total_ms:.0f} ms)"
-        )
+        self.last_draw_ms = (time.perf_counter() - started) * 1000
+        log.debug(
+            "%s: %d events, read %.0f ms, computed %.0f ms, drawn %.0f ms (%.0f ms in all)",
+            data.range.label(), data.event_count, data.read_ms, data.compute_ms,
+            self.last_draw_ms, (time.perf_counter() - self._load_started) * 1000,
+        )  # fmt: skip
+        self._show_status(data)
         if self._pending_select is not None:
             self.timeline.show_span(self._pending_select)
             self._pending_select = None
         self.sig_range_loaded.emit(data)
+        self._refresh_if_needed()
+
+    def _show_status(self, data: RangeData) -> None:
+        """What a person wants to know about the range, in words (timings go to the log)."""
+        active = data.summary.active_us
+        if active:
+            text = f"{data.range.label()}: {format_duration(active)} active"
+        elif data.event_count:
+            text = f"{data.range.label()}: no active time recorded"
+        else:
+            text = f"{data.range.label()}: nothing recorded"
+        self.status_label.setText(text)
+
+    # -- live changes -------------------------------------------------------------------------
+    def apply_changes(self, changes: list[Change]) -> None:
+        """Committed changes (from the watchers, the API or an edit here): merged into what
+        is shown when they touch it, one refresh at a time."""
+        self._pending.add(changes)
+        self._refresh_if_needed()
+
+    def _refresh_if_needed(self) -> None:
+        data, session = self.data, self.session
+        if self._loading or self._refreshing or data is None or session is None:
+            return
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, PendingChanges()
+        if not pending.touches(data.start_us, data.end_us):
+            return
+        categories = list(session.categories)
+        self._refreshing = True
+        self.runner.run(
+            "range",
+            lambda: refresh_range(session.services, data, pending, categories),
+            self._on_refreshed,
+            self._on_refresh_failed,
+        )
+
+    def _on_refreshed(self, data: RangeData) -> None:
+        self._refreshing = False
+        if self._loading:
+            return  # a newer load is coming (this result was based on what it replaces)
+        self.data = data
+        self.timeline.set_data(data, keep_view=True)
+        self.activity.set_data(data)
+        self._show_status(data)
+        if self.tabs.currentWidget() is self.trends:
+            self._trends_key = None
+            self.load_trends()
+        self.sig_range_refreshed.emit(data)
+        self._refresh_if_needed()
+
+    def _on_refresh_failed(self, exc: BaseException) -> None:
+        self._refreshing = False
+        log.error("Merging new data into the view failed: %r", exc)
+        self.reload(keep_view=True)
 
     def _on_load_failed(self, exc: BaseException) -> None:
+        self._loading = False
         message = str(exc) if isinstance(exc, TimelyGatorError) else f"Loading failed: {exc!r}"
         self.status_label.setText(message)
         log.error("Loading a range failed: %s", message)
@@ -369,15 +471,25 @@ class MainWindow(QMainWindow):
         return bucket.key, original
 
     def edit_selected(self) -> None:
+        """Rename or recategorize the selected span (``self.dialog`` until answered)."""
         selected = self._selected_event()
-        if selected is None or self.editor is None:
+        editor = self.editor
+        if selected is None or editor is None:
             return
         bucket_key, event = selected
         dialog = EditEventDialog(event, self.category_paths(), self)
-        if dialog.exec() == EditEventDialog.DialogCode.Accepted:
-            self.undo_stack.push(
-                UpdateEventCommand(self.editor, bucket_key, event, dialog.edited())
+        dialog.accepted.connect(
+            lambda: self.undo_stack.push(
+                UpdateEventCommand(editor, bucket_key, event, dialog.edited())
             )
+        )
+        self._open_dialog(dialog)
+
+    def _open_dialog(self, dialog: QDialog) -> None:
+        """Show a window-modal question without blocking: live data keeps arriving."""
+        dialog.finished.connect(dialog.deleteLater)
+        self.dialog = dialog
+        dialog.open()
 
     def delete_selected(self) -> None:
         selected = self._selected_event()
@@ -385,19 +497,29 @@ class MainWindow(QMainWindow):
             return
         bucket_key, event = selected
         self.timeline.select(None)
-        self.undo_stack.push(DeleteEventCommand(self.editor, bucket_key, event))
+        command = DeleteEventCommand(self.editor, bucket_key, event)
+        self.undo_stack.push(command)
+        self._last_delete = command
+        label = event_label("window", event.data) or "the span"
+        self.timeline.details.notice.show_message(f"Deleted “{label[:40]}”.")
+
+    def _undo_delete(self) -> None:
+        """Undo on the "Deleted" notice: undo that delete if it is still the last command."""
+        index = self.undo_stack.index()
+        if index > 0 and self.undo_stack.command(index - 1) is self._last_delete:
+            self.undo_stack.undo()
 
     def add_entry(self) -> None:
-        session = self.session
-        editor = self.editor
-        if session is None or editor is None:
+        """Ask for a manual entry around the middle of the visible time (``self.dialog``)."""
+        if self.session is None or self.editor is None:
             return
         x0, x1 = self.timeline.visible_range()
         mid = datetime.fromtimestamp((x0 + x1) / 2).replace(second=0, microsecond=0)
+        if self.data is not None and self.data.day_rows:  # the rows share the first day's clock
+            mid = datetime.combine(self.navigator.today_fn(), mid.time())
         dialog = AddEntryDialog(mid, mid + timedelta(minutes=30), self.category_paths(), self)
-        if dialog.exec() != AddEntryDialog.DialogCode.Accepted:
-            return
-        self.record_entry(dialog.entry())
+        dialog.accepted.connect(lambda: self.record_entry(dialog.entry()))
+        self._open_dialog(dialog)
 
     def record_entry(self, entry: Event) -> None:
         """Store a manual entry in the manual bucket as an undoable command."""

@@ -14,8 +14,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from core.backup import BackupFile, backup_due, backup_now, list_backups, purge_older_than
+from core.preferences import DataPrefs
 from core.services import Services
-from timelygator_gui.preferences import DataPrefs
 from timelygator_gui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)

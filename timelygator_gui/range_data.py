@@ -2,10 +2,10 @@
 
 Totals come from the analytics engine (``core.analytics.service``): per-day statistics,
 cached in memory and stored for past days, so a month or a year shows at once
-(``load_summary``: what the Activity view needs, about 0.2 s for a month). The timeline
-still reads the range's events to draw them (``load_range``: a month of a busy year is
-~370k events, seconds); its category lane is drawn from the same active pieces the totals
-are computed from.
+(``load_summary``: what the Activity view needs, about 0.2 s for a month). A day's timeline
+reads the day's events to draw one lane per watcher and host; a week's or month's timeline
+draws one row per day from the active pieces the totals are computed from (``load_range``),
+so it reads no events at all. The category lane and the day rows add up to the totals.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from core import reader
 from core.analytics.classifier import CategoryClassifier
@@ -23,8 +24,8 @@ from core.categories.model import Category
 from core.event import BucketInfo, Event
 from core.services import Services
 from timelygator_gui.category_classifier import classifier_for
-from timelygator_gui.date_range import DateRange
-from timelygator_gui.timeline_model import Lane, build_lanes
+from timelygator_gui.date_range import DateRange, RangeMode
+from timelygator_gui.timeline_model import MANUAL_PREFIX, Lane, build_day_rows, build_lanes
 
 KIND_BY_TYPE = {
     "currentwindow": "window",
@@ -35,6 +36,8 @@ KIND_BY_TYPE = {
 
 
 def bucket_kind(bucket: BucketInfo) -> str:
+    if bucket.name.startswith(MANUAL_PREFIX):
+        return "manual"
     if bucket.type in KIND_BY_TYPE:
         return KIND_BY_TYPE[bucket.type]
     if bucket.type.startswith("web."):
@@ -59,6 +62,10 @@ class RangeData:
     read_ms: float = 0.0
     compute_ms: float = 0.0
     total_events: int | None = None  # counted without reading them (``load_summary``)
+    # A week or month: ``lanes`` are day rows (one per day of ``days``, start and end in UTC
+    # microseconds) and ``by_bucket`` is not read.
+    day_rows: bool = False
+    days: list[tuple[date, int, int]] = field(default_factory=list)
 
     @property
     def event_count(self) -> int:
@@ -126,6 +133,16 @@ def load_summary(
     return data
 
 
+def range_days(date_range: DateRange) -> list[tuple[date, int, int]]:
+    """Each local day of the range with its bounds (UTC microseconds, the day start honoured)."""
+    out = []
+    for offset in range(date_range.days):
+        day = date_range.first + timedelta(days=offset)
+        start, end = DateRange(RangeMode.DAY, day, day, date_range.day_start_hour).bounds_us()
+        out.append((day, start, end))
+    return out
+
+
 def load_range(
     services: Services,
     date_range: DateRange,
@@ -140,7 +157,16 @@ def load_range(
     started = time.perf_counter()
     start_us, end_us = date_range.bounds_us()
     data = RangeData(date_range, start_us, end_us)
-    data.buckets, data.by_bucket = read_range(services, start_us, end_us, still_wanted)
+    data.day_rows = date_range.days > 1
+    data.days = range_days(date_range)
+    if data.day_rows:
+        with services.read() as conn:
+            data.buckets = reader.list_buckets(conn, services.user_id)
+            data.total_events = sum(
+                reader.count_events(conn, b.key, start_us, end_us) for b in data.buckets
+            )
+    else:
+        data.buckets, data.by_bucket = read_range(services, start_us, end_us, still_wanted)
     read_done = time.perf_counter()
     data.classifier = classifier_for(categories)
     settings = analytics_settings(date_range)
@@ -151,9 +177,12 @@ def load_range(
         services, first, last, settings, categories=categories
     )
     _check(still_wanted)
-    data.lanes = build_lanes(
-        data.buckets, data.by_bucket, data.summary, data.classifier, bucket_kind
-    )
+    if data.day_rows:
+        data.lanes = build_day_rows(data.summary.active_events, data.days, data.classifier)
+    else:
+        data.lanes = build_lanes(
+            data.buckets, data.by_bucket, data.summary, data.classifier, bucket_kind
+        )
     data.read_ms = (read_done - started) * 1000
     data.compute_ms = (time.perf_counter() - read_done) * 1000
     return data

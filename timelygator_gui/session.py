@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from core.categories.model import Category
 from core.categories.stored import load_stored_categories
+from core.preferences import Preferences, load_preferences
 from core.services import Services
-from timelygator_gui.preferences import Preferences, load_preferences
 
 
 @dataclass

@@ -44,6 +44,11 @@ class SpanItem(pg.GraphicsObject):  # type: ignore[misc]
         self._selected = None
         self.update()
 
+    def set_outline(self, color: QColor) -> None:
+        """The colour the selected span is outlined in (the theme's text colour)."""
+        self._select_pen.setColor(color)
+        self.update()
+
     def set_selected(self, lane: int | None, x: float = 0.0, w: float = 0.0) -> None:
         self._selected = None if lane is None else QRectF(x, lane + LANE_MARGIN, w, LANE_HEIGHT)
         self.update()

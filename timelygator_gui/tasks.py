@@ -3,7 +3,9 @@
 ``TaskRunner.run(channel, fn, on_done)`` runs ``fn()`` on a worker thread and calls
 ``on_done(result)`` on the GUI thread. Each channel (``"range"``, ``"search"``...) keeps a
 generation counter: a result from an older request on the same channel is stale (the user
-already moved on) and is dropped. Background callables never touch widgets.
+already moved on) and is dropped. A result whose ``owner`` (a widget, by default the object
+of a bound ``on_done``) was deleted meanwhile, such as a closed dialog's page, is dropped too.
+Background callables never touch widgets.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 log = logging.getLogger(__name__)
@@ -28,6 +31,7 @@ class _Pending:
     on_done: Callback
     on_error: Callback | None
     started: float
+    owner: QObject | None = None
 
 
 class _Relay(QObject):
@@ -88,17 +92,24 @@ class TaskRunner(QObject):
         on_error: Callback | None = None,
         *,
         keep_all: bool = False,
+        owner: QObject | None = None,
     ) -> int:
         """Start ``fn`` on a worker; returns the request's generation on ``channel``.
 
         With ``keep_all`` every result of the channel is delivered (writes, not views).
+        ``owner``: deliver only while this object lives (default: ``on_done``'s object when
+        it is a QObject); ``fn`` itself always runs to the end.
         """
         generation = self._generation.get(channel, 0) + (0 if keep_all else 1)
         self._generation[channel] = generation
         self._next_id += 1
+        if owner is None:
+            bound = getattr(on_done, "__self__", None)
+            owner = bound if isinstance(bound, QObject) else None
         self._jobs[self._next_id] = _Pending(
-            channel, None if keep_all else generation, on_done, on_error, time.perf_counter()
-        )
+            channel, None if keep_all else generation, on_done, on_error, time.perf_counter(),
+            owner,
+        )  # fmt: skip
         self.pending += 1
         self._pool.start(_Job(self._relay, self._next_id, fn))
         return generation
@@ -116,6 +127,8 @@ class TaskRunner(QObject):
         job = self._jobs.pop(job_id)
         self.last_ms[job.channel] = (time.perf_counter() - job.started) * 1000
         current = job.generation is None or job.generation == self._generation.get(job.channel)
+        if job.owner is not None and not shiboken6.isValid(job.owner):
+            current = False  # its widget is gone (a closed dialog): nobody to show it to
         try:
             if not current:
                 self.dropped += 1

@@ -7,8 +7,10 @@ only turns the binned arrays into rectangles.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Hashable, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -30,8 +32,11 @@ PALETTE = (
 )  # fmt: skip
 AFK_COLORS = {"not-afk": "#59a14f", "afk": "#bab0ac"}
 UNCATEGORIZED_COLOR = "#c8c8c8"
-KIND_ORDER = {"category": 0, "window": 1, "web": 2, "editor": 3, "afk": 4, "other": 5}
-KIND_TITLES = {"window": "Windows", "afk": "AFK", "web": "Browser", "editor": "Editor"}
+KIND_ORDER = {"category": 0, "window": 1, "web": 2, "editor": 3, "manual": 4, "afk": 5}
+KIND_TITLES = {
+    "window": "Window", "afk": "Away", "web": "Browser", "editor": "Editor", "manual": "Manual",
+}  # fmt: skip
+MANUAL_PREFIX = "timelygator-manual"
 
 
 def stable_color(key: str) -> str:
@@ -66,6 +71,8 @@ class Lane:
     events: list[Event] = field(default_factory=list)
     paths: list[tuple[str, ...]] | None = None  # category lane: the path of each span
     max_duration: float = 0.0
+    shift_s: float = 0.0  # x = time - shift_s (day rows share the first day's clock)
+    day: date | None = None  # a day row: the local day it shows
 
     @property
     def size(self) -> int:
@@ -95,19 +102,27 @@ def make_lane(
     kind: str,
     bucket: str | None,
     events: Sequence[Event],
-    key_of: Callable[[Event], Hashable],
+    key_of: Callable[[Event], Hashable] | None,
     paths: list[tuple[str, ...]] | None = None,
     color_of_key: Callable[[Any], str] | None = None,
+    shift_s: float = 0.0,
 ) -> Lane:
-    """A lane of ``events``; ``key_of`` names what gives a span its colour (an app, a
-    category path...) and ``color_of_key`` turns each distinct key into a colour once
-    (without it the key is the colour). Arrays are built with numpy, not per-event objects.
+    """A lane of ``events``; ``key_of`` names what gives a span its colour (an app...; None:
+    the span's category path in ``paths``) and ``color_of_key`` turns each distinct key into
+    a colour once (without it the key is the colour). ``shift_s`` moves the spans left by that
+    many seconds (a day row drawn on the first day's clock). Arrays are built with numpy, not
+    per-event objects.
     """
     n = len(events)
     starts_us = np.fromiter((e.start_us for e in events), np.int64, n)
     ends_us = np.fromiter((e.end_us for e in events), np.int64, n)
     slots: dict[Hashable, int] = {}
-    codes = np.fromiter((slots.setdefault(key_of(e), len(slots)) for e in events), np.int64, n)
+    if key_of is None:
+        assert paths is not None
+        keys: Iterable[Hashable] = paths
+    else:
+        keys = (key_of(e) for e in events)
+    codes = np.fromiter((slots.setdefault(k, len(slots)) for k in keys), np.int64, n)
     palette: list[str] = []
     color_slot: dict[str, int] = {}
     key_color = np.empty(len(slots), dtype=np.int64)
@@ -124,12 +139,128 @@ def make_lane(
         picks = order.tolist()
         ordered = [events[k] for k in picks]
         paths = [paths[k] for k in picks] if paths is not None else None
-    starts = starts_us / 1e6
-    ends = ends_us / 1e6
+    starts = starts_us / 1e6 - shift_s
+    ends = ends_us / 1e6 - shift_s
     lane = Lane(title, kind, bucket, starts, ends, colors, palette, ordered)
     lane.paths = list(paths) if paths is not None else None
     lane.max_duration = float((ends - starts).max()) if n else 0.0
+    lane.shift_s = shift_s
     return lane
+
+
+def splice_lane(lane: Lane, cut: int, tail: Lane) -> Lane:
+    """``lane``'s first ``cut`` spans followed by ``tail``'s (all starting at or after them).
+
+    A live refresh rebuilds only the end of a lane that changed: the head keeps its arrays,
+    the tail's colours are renumbered into the head's palette.
+    """
+    palette = list(lane.palette)
+    slot = {color: index for index, color in enumerate(palette)}
+    remap = np.empty(len(tail.palette), dtype=np.int64)
+    for index, color in enumerate(tail.palette):
+        remap[index] = slot.setdefault(color, len(palette))
+        if remap[index] == len(palette):
+            palette.append(color)
+    colors = remap[tail.colors] if tail.size else np.zeros(0, dtype=np.int64)
+    out = Lane(
+        lane.title,
+        lane.kind,
+        lane.bucket,
+        np.concatenate((lane.starts[:cut], tail.starts)),
+        np.concatenate((lane.ends[:cut], tail.ends)),
+        np.concatenate((lane.colors[:cut], colors)),
+        palette,
+        lane.events[:cut] + tail.events,
+    )
+    if lane.paths is not None or tail.paths is not None:
+        out.paths = (lane.paths or [])[:cut] + (tail.paths or [])
+    # The head's own longest span is not known apart: keep the larger bound (it only widens
+    # the look-back of searches, never hides a span).
+    out.max_duration = max(lane.max_duration if cut else 0.0, tail.max_duration)
+    out.shift_s = lane.shift_s
+    out.day = lane.day
+    return out
+
+
+def host_of(bucket: BucketInfo) -> str:
+    """The host a bucket's events come from (its name's suffix when the host is unnamed)."""
+    host = bucket.hostname
+    if not host or host == "!local":
+        host = bucket.name.rpartition("_")[2] if "_" in bucket.name else ""
+    return host or "this computer"
+
+
+@dataclass(frozen=True, slots=True)
+class LaneSpec:
+    """How a lane is titled and coloured; used to build it and to rebuild its end."""
+
+    title: str
+    kind: str
+    bucket: str | None
+    key_of: Callable[[Event], Hashable] | None  # None: the category path colours a span
+    color_of_key: Callable[[Any], str] | None
+
+
+def category_spec(classifier: CategoryClassifier, title: str = "Categories") -> LaneSpec:
+    """Active time coloured by category (the classifier's colours, inherited from parents)."""
+
+    def color(path: tuple[str, ...]) -> str:
+        return classifier.color(path) or (
+            UNCATEGORIZED_COLOR if path == ("Uncategorized",) else stable_color(path[0])
+        )
+
+    return LaneSpec(title, "category", None, None, color)
+
+
+def bucket_spec(bucket: BucketInfo, kind: str, manual_lanes: int = 1) -> LaneSpec:
+    """A watcher's lane is named by its kind and host ("Window — laptop"); manual entries
+    have their own "Manual" lane (named by host too when there are several)."""
+    host = host_of(bucket)
+    title = f"{KIND_TITLES.get(kind, bucket.name)} — {host}"
+    if kind == "manual" and manual_lanes == 1:
+        title = KIND_TITLES["manual"]
+    elif kind == "web":
+        browser = bucket.name.split("_")[0].removeprefix("aw-watcher-web-")
+        title = f"Browser ({browser}) — {host}"
+    elif kind not in KIND_TITLES:
+        title = bucket.name
+    if kind == "afk":
+        return LaneSpec(
+            title, kind, bucket.name, lambda e: e.data.get("status"),
+            lambda status: AFK_COLORS.get(str(status), UNCATEGORIZED_COLOR),
+        )  # fmt: skip
+    if kind == "web":  # key on the URL; its domain (parsed once per URL) colours it
+        return LaneSpec(
+            title, kind, bucket.name, lambda e: (e.data.get("url"), e.data.get("title")),
+            lambda key: stable_color(event_label("web", {"url": key[0], "title": key[1]})),
+        )  # fmt: skip
+    label_kind = "window" if kind == "manual" else kind
+    return LaneSpec(
+        title, kind, bucket.name, lambda e: event_label(label_kind, e.data), stable_color
+    )
+
+
+def lane_of(
+    spec: LaneSpec,
+    events: Sequence[Event],
+    paths: list[tuple[str, ...]] | None = None,
+    shift_s: float = 0.0,
+) -> Lane:
+    return make_lane(
+        spec.title, spec.kind, spec.bucket, events, spec.key_of, paths, spec.color_of_key, shift_s
+    )
+
+
+def bucket_specs(
+    buckets: Sequence[BucketInfo],
+    by_bucket: dict[str, list[Event]],
+    kind_of: Callable[[BucketInfo], str],
+) -> list[LaneSpec]:
+    """One spec per bucket with events in range, in lane order (kind, then host)."""
+    shown = [b for b in buckets if by_bucket.get(b.name)]
+    manual = sum(1 for b in shown if kind_of(b) == "manual")
+    ordered = sorted(shown, key=lambda b: (KIND_ORDER.get(kind_of(b), 9), host_of(b), b.name))
+    return [bucket_spec(b, kind_of(b), manual) for b in ordered]
 
 
 def build_lanes(
@@ -143,55 +274,43 @@ def build_lanes(
     lanes: list[Lane] = []
     pairs = summary.active_events
     if pairs:
-
-        def category_color(path: tuple[str, ...]) -> str:
-            return classifier.color(path) or (
-                UNCATEGORIZED_COLOR if path == ("Uncategorized",) else stable_color(path[0])
-            )
-
-        paths = [p for _, p in pairs]
-        path_iter = iter(paths)
-        lanes.append(
-            make_lane(
-                "Categories",
-                "category",
-                None,
-                [e for e, _ in pairs],
-                lambda _e: next(path_iter),
-                paths,
-                category_color,
-            )
-        )
-    with_kind = sorted(
-        ((KIND_ORDER.get(kind_of(b), 9), b.name, b) for b in buckets if by_bucket.get(b.name)),
-    )
-    for _, _, bucket in with_kind:
-        kind = kind_of(bucket)
-        title = KIND_TITLES.get(kind, bucket.name)
-        if kind == "web":
-            title = f"Browser ({bucket.name.split('_')[0].removeprefix('aw-watcher-web-')})"
-        events = by_bucket[bucket.name]
-        if kind == "afk":
-            lane = make_lane(
-                title, kind, bucket.name, events, lambda e: e.data.get("status"),
-                color_of_key=lambda status: AFK_COLORS.get(str(status), UNCATEGORIZED_COLOR),
-            )  # fmt: skip
-        elif kind == "web":  # key on the URL; its domain (parsed once per URL) colours it
-            lane = make_lane(
-                title, kind, bucket.name, events,
-                lambda e: (e.data.get("url"), e.data.get("title")),
-                color_of_key=lambda key: stable_color(
-                    event_label("web", {"url": key[0], "title": key[1]})
-                ),
-            )  # fmt: skip
-        else:
-            lane = make_lane(
-                title, kind, bucket.name, events,
-                lambda e, k=kind: event_label(k, e.data),  # type: ignore[misc]
-                color_of_key=stable_color,
-            )  # fmt: skip
-        lanes.append(lane)
+        spec = category_spec(classifier)
+        lanes.append(lane_of(spec, [e for e, _ in pairs], [p for _, p in pairs]))
+    for spec in bucket_specs(buckets, by_bucket, kind_of):
+        assert spec.bucket is not None
+        lanes.append(lane_of(spec, by_bucket[spec.bucket]))
     return lanes
+
+
+def build_day_rows(
+    pairs: Sequence[tuple[Event, tuple[str, ...]]],
+    days: Sequence[tuple[date, int, int]],
+    classifier: CategoryClassifier,
+    origin_us: int | None = None,
+) -> list[Lane]:
+    """One row per local day (``(day, start_us, end_us)``), its active time by category,
+    every row on the clock of the day starting at ``origin_us`` (default: the first day's)
+    so the rows line up hour under hour."""
+    if not days:
+        return []
+    origin = days[0][1] if origin_us is None else origin_us
+    starts = [start for _, start, _ in days]
+    rows: list[list[tuple[Event, tuple[str, ...]]]] = [[] for _ in days]
+    for event, path in pairs:
+        index = bisect_right(starts, event.start_us) - 1
+        if 0 <= index < len(days):
+            rows[index].append((event, path))
+    out = []
+    for (day, start, _end), row in zip(days, rows, strict=True):
+        spec = category_spec(classifier, day_title(day))
+        lane = lane_of(spec, [e for e, _ in row], [p for _, p in row], (start - origin) / 1e6)
+        lane.day = day
+        out.append(lane)
+    return out
+
+
+def day_title(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b}"
 
 
 @dataclass(slots=True)

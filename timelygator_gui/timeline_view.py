@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
@@ -22,6 +22,7 @@ from timelygator_gui import heap
 from timelygator_gui.event_details import EventDetails, describe_event
 from timelygator_gui.range_data import RangeData
 from timelygator_gui.span_item import SpanItem
+from timelygator_gui.theme import is_palette_change, style_plot
 from timelygator_gui.timeline_model import Lane
 
 MIN_SPAN_S = 60.0
@@ -48,6 +49,8 @@ class TimelinePlot(pg.PlotWidget):  # type: ignore[misc]
     """Pan by this fraction of the visible width (keyboard)."""
     sig_key_reset = Signal()
     """Show the whole range (keyboard)."""
+    sig_key_latest = Signal()
+    """Show the latest activity at the same zoom (keyboard)."""
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
@@ -61,6 +64,8 @@ class TimelinePlot(pg.PlotWidget):  # type: ignore[misc]
             self.sig_key_pan.emit(0.2)
         elif key in (Qt.Key.Key_0, Qt.Key.Key_Home):
             self.sig_key_reset.emit()
+        elif key == Qt.Key.Key_End:
+            self.sig_key_latest.emit()
         else:
             super().keyPressEvent(event)
 
@@ -72,6 +77,8 @@ class TimelineView(QWidget):
     """A span was clicked: ``(bucket name or None, Event)``, or None when cleared."""
     sig_redrawn = Signal()
     """The visible range was drawn again (after a load, zoom or pan)."""
+    sig_day_requested = Signal(object)
+    """A day row's name was clicked, or a day row double-clicked: open that day (a date)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -132,39 +139,131 @@ class TimelineView(QWidget):
         self.plot.sig_key_zoom.connect(self.zoom)
         self.plot.sig_key_pan.connect(self.pan)
         self.plot.sig_key_reset.connect(self.reset_zoom)
+        self.plot.sig_key_latest.connect(self.show_latest)
+        self._restyle()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if is_palette_change(event):
+            self._restyle()
+
+    def _restyle(self) -> None:
+        """The plot in the application palette's colours (after a theme switch too)."""
+        palette = self.palette()
+        style_plot(self.plot, palette)
+        self.items.set_outline(palette.color(QPalette.ColorRole.WindowText))
 
     def _show_plot(self, visible: bool) -> None:
         self._plot_area.setCurrentWidget(self.plot if visible else self.empty_label)
 
     # -- data -----------------------------------------------------------------------------
-    def set_data(self, data: RangeData) -> None:
-        """Show a freshly loaded range (drawn at once, at full width)."""
+    def set_data(self, data: RangeData, *, keep_view: bool = False) -> None:
+        """Show ``data``: a new range drawn at full width, or (``keep_view``, the same range
+        refreshed) new data under the view the person left: zoom, pan, selection and hover
+        stay, and a view whose right edge is at the latest activity follows it."""
+        if keep_view and self.data is not None and self.data.range == data.range:
+            self._update(data)
+            return
         self.data = data
         self.lanes = data.lanes
         self.selected = None
-        x0, x1 = data.start_us / 1e6, data.end_us / 1e6
-        self.items.set_lanes(self.lanes, x0, x1)
-        self._axis.set_lanes(self.lanes)
-        self.empty_label.setText("No activity recorded in this range.")
-        self._show_plot(bool(self.lanes))
-        self.view_box.setLimits(
-            xMin=x0, xMax=x1, minXRange=MIN_SPAN_S, yMin=0, yMax=max(1, len(self.lanes))
-        )
-        self.view_box.setYRange(0, max(1, len(self.lanes)), padding=0)
+        self._set_lanes()
         self.view_box.setXRange(*self.data_extent(), padding=0)
         self.details.clear_event()
         self.rebin()
         heap.settle()
 
-    def data_extent(self) -> tuple[float, float]:
-        """The range with activity (plus a margin), or the whole range when empty."""
+    def _set_lanes(self) -> None:
         assert self.data is not None
-        x0, x1 = self.data.start_us / 1e6, self.data.end_us / 1e6
+        x0, x1 = self.x_bounds()
+        self.items.set_lanes(self.lanes, x0, x1)
+        self._axis.set_lanes(self.lanes)
+        self.empty_label.setText("No activity recorded in this range.")
+        self._show_plot(bool(self.lanes))
+        rows = max(1, len(self.lanes))
+        self.view_box.setLimits(xMin=x0, xMax=x1, minXRange=MIN_SPAN_S, yMin=0, yMax=rows)
+        self.view_box.setYRange(0, rows, padding=0)
+
+    def _update(self, data: RangeData) -> None:
+        """New data for the range on screen, merged under the current view."""
+        x0, x1 = self.visible_range()
+        old_first, old_last = self._activity_span()
+        slack = 2 * (x1 - x0) / max(1.0, self.view_box.width())
+        following = old_last is not None and x1 >= old_last - slack
+        showing_start = old_first is None or x0 <= old_first
+        selected = self._selection_key()
+        self.data = data
+        self.lanes = data.lanes
+        self._set_lanes()
+        _first, last = self._activity_span()
+        if following and last is not None and old_last is not None and last > old_last:
+            # The view's right edge was at the latest activity: it follows. A view showing
+            # the start of the activity grows; one zoomed in on the end moves along.
+            shift = last - old_last
+            x1 += shift
+            if not showing_start:
+                x0 += shift
+        self.view_box.setXRange(x0, min(x1, self.x_bounds()[1]), padding=0)
+        self.selected = None
+        self.items.set_selected(None)
+        if selected is not None:
+            hit = self._find(selected)
+            if hit is not None:
+                self.select(hit)
+            else:
+                self.details.clear_event()
+                self.sig_event_selected.emit(None)
+        if self.hover_text:
+            self._show_hover()  # the span under the pointer may have grown
+        self.rebin()
+
+    def _activity_span(self) -> tuple[float | None, float | None]:
+        """Where the drawn activity starts and ends (x), or None when there is none."""
         lanes = [lane for lane in self.lanes if lane.size]
         if not lanes:
+            return None, None
+        return (
+            min(float(lane.starts[0]) for lane in lanes),
+            max(float(lane.ends.max()) for lane in lanes),
+        )
+
+    def _selection_key(self) -> tuple[object, ...] | None:
+        """What identifies the selected span across refreshes: its lane and its event id
+        (a category piece, which has none: its start)."""
+        if self.selected is None:
+            return None
+        lane, index = self.selected
+        event = lane.events[index]
+        ident = event.id if event.id is not None else ("start", event.start_us)
+        return (lane.title, lane.bucket, lane.day, ident)
+
+    def _find(self, key: tuple[object, ...]) -> tuple[Lane, int] | None:
+        title, bucket, day, ident = key
+        for lane in self.lanes:
+            if (lane.title, lane.bucket, lane.day) != (title, bucket, day):
+                continue
+            for index in range(lane.size - 1, -1, -1):
+                event = lane.events[index]
+                if (event.id if event.id is not None else ("start", event.start_us)) == ident:
+                    return lane, index
+        return None
+
+    def x_bounds(self) -> tuple[float, float]:
+        """The x extent of the range: its own span, or for day rows one day's clock."""
+        assert self.data is not None
+        data = self.data
+        if data.day_rows and data.days:
+            origin = data.days[0][1] / 1e6
+            longest = max(end - start for _day, start, end in data.days) / 1e6
+            return origin, origin + longest
+        return data.start_us / 1e6, data.end_us / 1e6
+
+    def data_extent(self) -> tuple[float, float]:
+        """The range with activity (plus a margin), or the whole range when empty."""
+        x0, x1 = self.x_bounds()
+        first, last = self._activity_span()
+        if first is None or last is None:
             return x0, x1
-        first = min(float(lane.starts[0]) for lane in lanes)
-        last = max(float(lane.ends.max()) for lane in lanes)
         margin = max(900.0, (last - first) * 0.03)
         return max(x0, first - margin), min(x1, last + margin)
 
@@ -189,9 +288,20 @@ class TimelineView(QWidget):
         shift = (x1 - x0) * fraction
         self.view_box.setXRange(x0 + shift, x1 + shift, padding=0)
 
+    def show_latest(self) -> None:
+        """Move the view, at its zoom, so that it ends just after the latest activity; it
+        then follows new activity as it comes."""
+        _first, last = self._activity_span()
+        if last is None:
+            return
+        x0, x1 = self.visible_range()
+        width = x1 - x0
+        end = min(self.x_bounds()[1], last + width * 0.05)
+        self.view_box.setXRange(end - width, end, padding=0)
+
     def reset_zoom(self) -> None:
         if self.data is not None:
-            self.view_box.setXRange(self.data.start_us / 1e6, self.data.end_us / 1e6, padding=0)
+            self.view_box.setXRange(*self.x_bounds(), padding=0)
 
     # -- hover and click ------------------------------------------------------------------
     def span_at(self, x: float, y: float) -> tuple[Lane, int] | None:
@@ -228,13 +338,53 @@ class TimelineView(QWidget):
     def _on_mouse_clicked(self, event: object) -> None:
         pos = event.scenePos()  # type: ignore[attr-defined]
         point = self.view_box.mapSceneToView(pos)
+        if pos.x() < self.view_box.sceneBoundingRect().left():
+            self._label_clicked(point.y())  # the lane names left of the plot
+            return
+        if event.double():  # type: ignore[attr-defined]
+            hit = self.span_at(point.x(), point.y())
+            if hit is not None and hit[0].day is not None:
+                self.sig_day_requested.emit(hit[0].day)
+            elif hit is not None:
+                self.zoom_to(hit)
+            return
         self.select_at(point.x(), point.y())
+
+    def _label_clicked(self, y: float) -> None:
+        row = int(y)
+        if 0 <= row < len(self.lanes) and self.lanes[row].day is not None:
+            self.sig_day_requested.emit(self.lanes[row].day)
+
+    def zoom_to(self, hit: tuple[Lane, int]) -> None:
+        """Show one span with some time either side of it."""
+        lane, index = hit
+        start, end = float(lane.starts[index]), float(lane.ends[index])
+        half = max(MIN_SPAN_S * 2.5, (end - start) * 0.75)
+        centre = (start + end) / 2
+        self.view_box.setXRange(centre - half, centre + half, padding=0)
 
     def select_at(self, x: float, y: float) -> None:
         hit = self.span_at(x, y)
         self.select(hit)
 
     def select(self, hit: tuple[Lane, int] | None) -> None:
+        """Select a span and show it below. A piece of the Categories lane selects the span
+        it comes from (editable) or says why it cannot be edited."""
+        note = ""
+        if hit is not None and hit[0].kind == "category":
+            under = self.underlying(*hit)
+            if under is not None:
+                hit, note = under, "Chosen in the Categories lane: this is the span it comes from."
+            elif hit[0].day is not None:
+                note = (
+                    "Active time by category is worked out from the window and browser spans: "
+                    "open this day (click its name on the left) to edit them."
+                )
+            else:
+                note = (
+                    "Active time by category is worked out from the window and browser spans; "
+                    "no single one of them lies under this piece."
+                )
         self.selected = hit
         if hit is None:
             self.items.set_selected(None)
@@ -245,8 +395,26 @@ class TimelineView(QWidget):
         row = self.lanes.index(lane)
         self.items.set_selected(row, lane.starts[index], lane.ends[index] - lane.starts[index])
         event = lane.events[index]
-        self.details.show_event(lane.bucket, lane.kind, event, self.category_of(lane, index))
+        category = self.category_of(lane, index)
+        self.details.show_event(lane.bucket, lane.kind, event, category, lane.title, note)
         self.sig_event_selected.emit((lane.bucket, event))
+
+    def underlying(self, lane: Lane, index: int) -> tuple[Lane, int] | None:
+        """The window, browser or manual span a category piece was cut from, if one is drawn."""
+        piece = lane.events[index]
+        middle = (float(lane.starts[index]) + float(lane.ends[index])) / 2
+        for candidate in self.lanes:
+            if candidate.kind not in ("window", "web", "manual"):
+                continue
+            found = candidate.index_at(middle)
+            if found is None:
+                continue
+            event = candidate.events[found]
+            if event.data == piece.data or all(
+                event.data.get(k) == piece.data.get(k) for k in ("app", "title", "url")
+            ):
+                return candidate, found
+        return None
 
     def category_of(self, lane: Lane, index: int) -> tuple[str, ...] | None:
         if lane.paths is not None:

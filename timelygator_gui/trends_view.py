@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from core.analytics.report import format_duration
@@ -18,6 +18,7 @@ from core.services import Services
 from timelygator_gui.category_classifier import classifier_for
 from timelygator_gui.date_range import DateRange, RangeMode
 from timelygator_gui.range_data import analytics_settings
+from timelygator_gui.theme import is_palette_change, style_plot
 from timelygator_gui.timeline_model import UNCATEGORIZED_COLOR, stable_color
 
 MIN_DAYS = 28
@@ -61,9 +62,30 @@ class DayAxis(pg.AxisItem):  # type: ignore[misc]
         return out
 
 
+# Tick steps in hours: quarter hours up to half a day, so labels read "30m", "1h 30m".
+HOUR_STEPS = (0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 12.0)
+
+
+def axis_duration(hours: float) -> str:
+    """A tick label in the words the rest of the app uses for durations ("1h 30m", "45m")."""
+    minutes = round(hours * 60)
+    h, m = divmod(minutes, 60)
+    if h and m:
+        return f"{h}h {m:02d}m"
+    return f"{h}h" if h else f"{m}m"
+
+
 class HoursAxis(pg.AxisItem):  # type: ignore[misc]
+    """Active time per day: ticks on whole quarter hours, labelled as durations."""
+
+    def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:
+        span = max(maxVal - minVal, 1e-9)
+        wanted = max(2, min(8, int(size / 40)))  # a label every 40 px or more
+        step = next((s for s in HOUR_STEPS if span / s <= wanted), HOUR_STEPS[-1])
+        return [(step, 0.0)]
+
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
-        return [f"{v:g} h" for v in values]
+        return [axis_duration(v) for v in values]
 
 
 LABEL_MARGIN = 0.09  # room right of the bars for the average's label: ~9% of the width
@@ -90,6 +112,12 @@ class TrendsView(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.plot, 1)
         self.bar_items: list[pg.BarGraphItem] = []
+        style_plot(self.plot, self.palette())
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if is_palette_change(event):
+            style_plot(self.plot, self.palette())
 
     def set_data(self, totals: DailyTotals, colors: dict[str, str]) -> None:
         started = time.perf_counter()
@@ -111,6 +139,7 @@ class TrendsView(QWidget):
             self.legend.addItem(item, name)
             self.bar_items.append(item)
             base += hours
+        style_plot(self.plot, self.palette())  # the new legend labels too
         average = totals.average_us()
         if n:
             line = pg.InfiniteLine(

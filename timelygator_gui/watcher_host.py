@@ -13,8 +13,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal
 
 from core.event import Event
+from core.preferences import Preferences
 from core.services import Services
-from timelygator_gui.preferences import Preferences
 from watchers.config import AfkWatcherConfig, WatchersConfig, WebWatcherConfig, WindowWatcherConfig
 from watchers.headless import Probes, WatcherSet, build_watchers
 from watchers.privacy import PrivacyConfig, RedactionRule
@@ -107,6 +107,7 @@ class WatcherHost(QObject):
             sink,
             watchers_config(prefs),
             probes=self.probes,
+            clock=self.services.clock,
             on_status=lambda name, status: self.sig_status_changed.emit(name, status),
             on_returned=lambda start_us, end_us: self.sig_returned.emit(start_us, end_us),
         )

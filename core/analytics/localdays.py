@@ -17,13 +17,15 @@ US_PER_DAY = 86_400 * US_PER_S
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 # Real UTC offsets lie within -12 h .. +14 h; reads around a day use this margin.
 MAX_OFFSET_US = 14 * US_PER_HOUR
+# Days begin at 04:00 unless the user chooses otherwise (General settings, ``--day-start``).
+DEFAULT_DAY_START_S = 4 * 3600
 
 
 @dataclass(frozen=True, slots=True)
 class AnalyticsSettings:
     """User preferences that shape every summary."""
 
-    day_start_s: int = 4 * 3600  # local days begin at 04:00
+    day_start_s: int = DEFAULT_DAY_START_S  # local days begin at 04:00
     week_start: int = 0  # 0 = Monday ... 6 = Sunday
     focus_min_s: int = 25 * 60  # a focus session lasts at least this long
     focus_grace_s: int = 120  # switching away for up to this long does not end a session
@@ -52,6 +54,13 @@ class OffsetResolver:
             found = time.localtime(hour * 3600).tm_gmtoff
             self._memo[hour] = found
         return found
+
+
+def local_today(now_us: int, day_start_s: int) -> date:
+    """The local date whose day ``now_us`` falls in (system zone), days starting at
+    ``day_start_s``: at 02:00 with days starting at 04:00, it is still yesterday."""
+    offset = time.localtime(now_us // US_PER_S).tm_gmtoff
+    return day_date(local_day(now_us, offset, day_start_s))
 
 
 def local_day(us: int, offset_s: int, day_start_s: int) -> int:

@@ -161,18 +161,25 @@ class AnalyticsService:
             everything = False
             days: set[int] = set()
             for change in changes:
-                if change.kind == "event" and change.event is not None and not change.replaced:
+                known = change.span is not None or not (
+                    change.replaced or change.kind == "event_deleted"
+                )
+                if change.kind in ("event", "event_deleted") and known:
                     # The local days an event can touch (any offset, any day start): as the
-                    # writer clears stored rows (``Writer._touch``).
-                    first = change.event.start_us // US_PER_DAY
-                    last = change.event.end_us // US_PER_DAY
-                    days.update(range(first - 2, last + 2))
+                    # writer clears stored rows (``Writer._touch``); a replaced or deleted
+                    # event's old span too.
+                    for start_us, end_us in (
+                        (e.start_us, e.end_us) for e in (change.event,) if e is not None
+                    ):
+                        days.update(_touchable_days(start_us, end_us))
+                    if change.span is not None:
+                        days.update(_touchable_days(*change.span))
                 elif change.kind != "other":
-                    # Deleted, purged or replaced events (old times unknown), buckets.
+                    # Purged events, buckets, or a change whose old times are unknown.
                     everything = True
+            if any(c.replaced or c.kind in _REMOVALS for c in changes):
+                self._drop_unreferenced_values()
             if everything:
-                if any(c.replaced or c.kind in _REMOVALS for c in changes):
-                    self._drop_unreferenced_values()
                 self._all_generation = gen
                 self._digests.clear()
                 self._stats.clear()
@@ -640,6 +647,11 @@ def analytics_for(services: Services) -> AnalyticsService:
         if found is None:
             found = _SERVICES[services] = AnalyticsService(services)
         return found
+
+
+def _touchable_days(start_us: int, end_us: int) -> range:
+    """The day numbers a span can fall in under any UTC offset and day start."""
+    return range(start_us // US_PER_DAY - 2, end_us // US_PER_DAY + 2)
 
 
 # -- public entry points --------------------------------------------------------------------

@@ -6,9 +6,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from core.categories.categorizer import Categorizer
-from core.categories.model import Category
+from core.categories.model import Category, Rule
 from core.event import Event
 from core.timeutil import US_PER_S
+
+
+@dataclass(slots=True)
+class Competitor:
+    """A category that keeps events the draft rule matches, and why it wins."""
+
+    path: tuple[str, ...]
+    events: int
+    seconds: float
+    reason: str  # "deeper", "higher priority" or "later in the list"
+    regex: str | None  # the winning category's rule
 
 
 @dataclass(slots=True)
@@ -19,7 +30,9 @@ class RulePreview:
     ``gained_*``: events that would newly land in ``path``;
     ``moved_from``: seconds moving into ``path``, by the category they leave;
     ``lost_to``: seconds leaving ``path`` (its old rule matched, the draft does not), by the
-    category they go to.
+    category they go to;
+    ``taken_by``: events the draft matches that another category keeps, one entry per winner,
+    most time first, each saying why that category wins.
     """
 
     path: tuple[str, ...]
@@ -29,6 +42,7 @@ class RulePreview:
     gained_seconds: float = 0.0
     moved_from: dict[tuple[str, ...], float] = field(default_factory=dict)
     lost_to: dict[tuple[str, ...], float] = field(default_factory=dict)
+    taken_by: list[Competitor] = field(default_factory=list)
 
 
 def rule_preview(
@@ -42,14 +56,19 @@ def rule_preview(
     matched_us = gained_us = 0
     moved: dict[tuple[str, ...], int] = {}
     lost: dict[tuple[str, ...], int] = {}
+    taken: dict[tuple[str, ...], list[int]] = {}
     for event in events:
         duration = event.end_us - event.start_us
         data = event.data
+        new = after.categorize(data)
         if alone.categorize(data) == key:
             preview.matched_events += 1
             matched_us += duration
+            if new != key:
+                counts = taken.setdefault(new, [0, 0])
+                counts[0] += 1
+                counts[1] += duration
         old = categorizer_before.categorize(data)
-        new = after.categorize(data)
         if old == new:
             continue
         if new == key:
@@ -62,4 +81,24 @@ def rule_preview(
     preview.gained_seconds = gained_us / US_PER_S
     preview.moved_from = {p: us / US_PER_S for p, us in moved.items()}
     preview.lost_to = {p: us / US_PER_S for p, us in lost.items()}
+    rules = dict(after.rules)
+    preview.taken_by = [
+        Competitor(path, n, us / US_PER_S, _why_wins(path, rule, draft), rule.regex)
+        for path, (n, us) in sorted(taken.items(), key=lambda kv: (-kv[1][1], kv[0]))
+        for rule in [rules.get(path, Rule())]
+    ]
     return preview
+
+
+def _rank(path: tuple[str, ...], rule: Rule) -> int:
+    """The categorizer's rank: an explicit priority, else ten per level of depth."""
+    return rule.priority if rule.priority is not None else len(path) * 10
+
+
+def _why_wins(winner: tuple[str, ...], rule: Rule, draft: Category) -> str:
+    """Why ``winner``'s rule beats the draft's on an event both match."""
+    if rule.priority is None and draft.rule.priority is None:
+        return "deeper" if len(winner) > len(draft.path) else "later in the list"
+    if _rank(winner, rule) > _rank(draft.path, draft.rule):
+        return "higher priority"
+    return "later in the list"

@@ -20,11 +20,10 @@ from core.errors import ValidationError
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def _date(text: str) -> date:
-    if text == "today":
-        return date.today()
-    if text == "yesterday":
-        return date.today() - timedelta(days=1)
+def _date(text: str) -> date | str:
+    """A date, or "today"/"yesterday" (resolved once the day start is known)."""
+    if text in ("today", "yesterday"):
+        return text
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -56,43 +55,62 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     report.add_argument("--output", "-o", type=Path, help="write to this file (default: stdout)")
     report.add_argument(
-        "--day-start", type=_clock, default=4 * 3600, metavar="HH:MM", help="days start (04:00)"
+        "--day-start",
+        type=_clock,
+        metavar="HH:MM",
+        help="when days start (default: as in the app's settings, 04:00 unless changed)",
     )
     report.add_argument(
-        "--week-start", choices=WEEKDAYS, default="mon", help="first day of a week (mon)"
+        "--week-start",
+        choices=WEEKDAYS,
+        help="first day of a week (default: as in the app's settings, Monday unless changed)",
     )
     report.add_argument("--top", type=int, default=25, help="rows per list (25)")
 
 
-def _days(args: argparse.Namespace, week_start: int) -> tuple[date, date]:
+def _days(args: argparse.Namespace, week_start: int, today: date) -> tuple[date, date]:
     from core.analytics.localdays import range_of
 
-    if args.to is not None and args.from_ is None:
+    def day(value: date | str | None) -> date | None:
+        if value == "today":
+            return today
+        if value == "yesterday":
+            return today - timedelta(days=1)
+        return value if isinstance(value, date) else None
+
+    first, to = day(args.from_), day(args.to)
+    if to is not None and first is None:
         raise ValidationError("--to needs --from.")
-    if args.from_ is not None:
-        last = args.to or args.from_
-        if last < args.from_:
+    if first is not None:
+        last = to or first
+        if last < first:
             raise ValidationError("--to is before --from.")
-        return args.from_, last
+        return first, last
     if args.week is not None:
-        return range_of("week", args.week, week_start)
+        return range_of("week", day(args.week) or today, week_start)
     if args.month is not None:
-        return range_of("month", args.month)
-    return range_of("day", args.day or date.today())
+        return range_of("month", day(args.month) or today)
+    return range_of("day", day(args.day) or today)
 
 
 def _report(args: argparse.Namespace) -> int:
     # Imported here: other commands start without the analytics stack (numpy).
-    from core.analytics.localdays import AnalyticsSettings
+    from core.analytics.localdays import AnalyticsSettings, local_today
     from core.analytics.report import render_csv, render_text, report_document
     from core.analytics.report_html import render_html
     from core.analytics.service import analytics_for, summary_for_days
+    from core.preferences import stored_day_and_week_start
 
-    week_start = WEEKDAYS.index(args.week_start)
-    first, last = _days(args, week_start)
-    settings = AnalyticsSettings(day_start_s=args.day_start, week_start=week_start)
     started = time.perf_counter()
     with open_services(args) as services:
+        with services.read() as conn:
+            stored_day_start, stored_week_start = stored_day_and_week_start(conn, services.user_id)
+        day_start = stored_day_start if args.day_start is None else args.day_start
+        week_start = (
+            stored_week_start if args.week_start is None else WEEKDAYS.index(args.week_start)
+        )
+        first, last = _days(args, week_start, local_today(services.clock.now_us(), day_start))
+        settings = AnalyticsSettings(day_start_s=day_start, week_start=week_start)
         summary = summary_for_days(services, first, last, settings)
         classifier = analytics_for(services).category_set().classifier
         offset = time.localtime().tm_gmtoff

@@ -15,6 +15,7 @@ import pytest
 from core.paths import AppDirs, resolve_dirs
 from core.services import Services
 from tests.helpers.keyring import MemoryKeyring
+from timelygator_gui.tasks import TaskRunner
 
 DEMO_DAY = date(2025, 3, 4)  # a Tuesday
 
@@ -30,6 +31,14 @@ def dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppDirs:
     monkeypatch.setenv("TIMELYGATOR_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("TIMELYGATOR_PASSPHRASE", raising=False)
     return resolve_dirs(tmp_path / "data")
+
+
+@pytest.fixture
+def runner() -> Iterator[TaskRunner]:
+    """A task runner for pages and views under test; its jobs finish before teardown."""
+    tasks = TaskRunner()
+    yield tasks
+    tasks.wait()
 
 
 @pytest.fixture
@@ -50,7 +59,11 @@ def demo_services(services: Services) -> Services:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The offscreen platform warns about a window-manager hint it cannot honour."""
+    """The offscreen platform warns about window-manager requests it cannot honour."""
     for item in items:
         if "tests/gui" in str(item.path).replace("\\", "/"):
-            item.add_marker(pytest.mark.qt_log_ignore("does not support propagateSizeHints"))
+            item.add_marker(
+                pytest.mark.qt_log_ignore(
+                    "does not support propagateSizeHints", "does not support raise"
+                )
+            )

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 
 from core.analytics.classifier import MANUAL_CATEGORY_KEY
 from core.paths import AppDirs
+from core.preferences import Preferences
 from core.services import Services
 from core.timeutil import to_us
 from tests.gui.app_helpers import finish_app, start_app
@@ -17,7 +18,6 @@ from timelygator_gui.app_controller import AppController
 from timelygator_gui.autostart import Autostart
 from timelygator_gui.away_dialog import AwayDialog, away_question
 from timelygator_gui.edit_commands import AddEventCommand, manual_bucket_name
-from timelygator_gui.preferences import Preferences
 from timelygator_gui.watcher_host import WatcherHost
 from watchers.headless import Probes
 

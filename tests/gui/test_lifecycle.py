@@ -9,10 +9,10 @@ from PySide6.QtWidgets import QDialogButtonBox
 from core.categories.stored import load_stored_categories
 from core.errors import DatabaseLockedError
 from core.paths import AppDirs
+from core.preferences import load_preferences
 from core.services import Services
 from timelygator_gui.app_controller import AppController
 from timelygator_gui.error_dialog import ErrorDialog
-from timelygator_gui.preferences import load_preferences
 from timelygator_gui.settings.dialog import SettingsDialog
 from timelygator_gui.single_instance import SingleInstance
 from timelygator_gui.unlock_dialogs import FirstRunDialog, UnlockDialog
@@ -114,11 +114,11 @@ def test_settings_cancel_restores_ok_stores(services: Services, qtbot) -> None: 
     dialog.pages[1].afk_timeout.setValue(300)
     page = dialog.categories_page
     page.tree.setCurrentItem(page.tree.topLevelItem(0))
-    page.add_category(child=True, name="Reviews")
+    page.add_category("Reviews", child=True)
     with qtbot.waitSignal(page.sig_preview_shown, timeout=10_000):
         page.regex.setText("review")
         page._edited()
-    assert page.preview.text().startswith("Matches 0 events")
+    assert page.preview.text().startswith("The rule matches no events")
     with qtbot.waitSignal(dialog.sig_applied, timeout=10_000) as blocker:
         qtbot.mouseClick(
             dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton

@@ -7,7 +7,6 @@ import json
 import socket
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,13 +18,13 @@ from core import tokens
 from core.backup import list_backups
 from core.event import Event
 from core.paths import AppDirs
+from core.preferences import DataPrefs
 from core.services import Services
 from core.store import Store
 from tests.gui.app_helpers import finish_app, start_app
 from timelygator_gui.app_controller import AppController
 from timelygator_gui.autostart import APP_ID, Autostart
 from timelygator_gui.maintenance import Maintenance
-from timelygator_gui.preferences import DataPrefs
 from timelygator_gui.settings.api_page import PAIRING_NAME, ApiPage
 from timelygator_gui.settings.data_page import DataPage
 from timelygator_gui.settings.dialog import SettingsDialog
@@ -38,13 +37,6 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def runner() -> Iterator[TaskRunner]:
-    tasks = TaskRunner()
-    yield tasks
-    tasks.wait()
 
 
 @pytest.fixture
@@ -142,7 +134,7 @@ def test_pairing_token_shown_once_with_port_and_bucket(  # type: ignore[no-untyp
 ) -> None:
     page = ApiPage(services, runner)
     qtbot.addWidget(page)
-    from timelygator_gui.preferences import Preferences
+    from core.preferences import Preferences
 
     prefs = Preferences()
     prefs.api.port = 5777
@@ -174,7 +166,7 @@ def test_pairing_token_shown_once_with_port_and_bucket(  # type: ignore[no-untyp
 def test_back_up_now_writes_a_verified_backup_and_shows_it(  # type: ignore[no-untyped-def]
     demo_services: Services, runner: TaskRunner, qtbot
 ) -> None:
-    from timelygator_gui.preferences import Preferences
+    from core.preferences import Preferences
 
     page = DataPage(demo_services, runner)
     qtbot.addWidget(page)

@@ -33,7 +33,13 @@ def window(qtbot, demo_services: Services):  # type: ignore[no-untyped-def]
 
 def test_timeline_shows_lanes_and_hover_details(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
     titles = [lane.title for lane in window.timeline.lanes]
-    assert titles == ["Categories", "Windows", "Browser (firefox)", "Editor", "AFK"]
+    assert titles == [
+        "Categories",
+        "Window — demo-laptop",
+        "Browser (firefox) — demo-laptop",
+        "Editor — demo-laptop",
+        "Away — demo-laptop",
+    ]
     assert window.navigator.label.text() == "Tue 4 Mar 2025"
     assert window.timeline.items.rect_count > 0
     lane = window.timeline.lanes[1]
@@ -128,13 +134,27 @@ def test_trends_show_daily_totals(window: MainWindow, qtbot) -> None:  # type: i
 def test_delete_and_undo(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
     lane = window.timeline.lanes[1]
     count = len(window.data.by_bucket[lane.bucket])
+    window.timeline.zoom_to((lane, 5))
+    view = window.timeline.visible_range()
     window.timeline.select((lane, 5))
-    with qtbot.waitSignal(window.sig_range_loaded, timeout=10_000) as blocker:
+    deleted = lane.events[5]
+    with qtbot.waitSignal(window.sig_range_refreshed, timeout=10_000) as blocker:
         qtbot.mouseClick(window.timeline.details.delete_button, Qt.MouseButton.LeftButton)
-    assert len(blocker.args[0].by_bucket[lane.bucket]) == count - 1
-    with qtbot.waitSignal(window.sig_range_loaded, timeout=10_000) as blocker:
-        window.undo_stack.undo()
-    assert len(blocker.args[0].by_bucket[lane.bucket]) == count
+    events = blocker.args[0].by_bucket[lane.bucket]
+    assert len(events) == count - 1 and deleted.id not in {e.id for e in events}
+    assert window.timeline.visible_range() == view  # the view stays where it was
+    notice = window.timeline.details.notice
+    assert notice.label.isVisible() and notice.label.text().startswith("Deleted “")
+    # Undo on the notice puts it back (under a new id), still without moving the view.
+    with qtbot.waitSignal(window.sig_range_refreshed, timeout=10_000) as blocker:
+        qtbot.mouseClick(notice.undo_button, Qt.MouseButton.LeftButton)
+    events = blocker.args[0].by_bucket[lane.bucket]
+    assert len(events) == count
+    assert [(e.start_us, e.end_us, e.data) for e in events if e.start_us == deleted.start_us] == [
+        (deleted.start_us, deleted.end_us, deleted.data)
+    ]
+    assert window.timeline.visible_range() == view
+    assert not notice.label.isVisible()
 
 
 def test_lod_binning_bounds_rect_count() -> None:

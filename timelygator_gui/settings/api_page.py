@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from core import tokens
+from core.preferences import Preferences
 from core.services import Services
-from timelygator_gui.preferences import Preferences
 from timelygator_gui.settings.page import SettingsPage, form_page
 from timelygator_gui.tasks import TaskRunner
 
@@ -213,7 +213,7 @@ class ApiPage(SettingsPage):
             self.pair_status.setText(f"Pairing failed: {exc}")
 
         self.runner.run("api-write", lambda: pair_extension(services), shown, failed,
-                        keep_all=True)  # fmt: skip
+                        keep_all=True, owner=self)  # fmt: skip
 
     def create_token(self) -> None:
         services = self.services
@@ -230,6 +230,7 @@ class ApiPage(SettingsPage):
             lambda: tokens.create(services.writer, services.user_id, scope, name).result(10),
             shown,
             keep_all=True,
+            owner=self,
         )
 
     def revoke_selected(self) -> None:
@@ -242,4 +243,5 @@ class ApiPage(SettingsPage):
             lambda: tokens.revoke(services.writer, token_id, services.user_id).result(10),
             lambda _r: self.refresh_tokens(),
             keep_all=True,
+            owner=self,
         )

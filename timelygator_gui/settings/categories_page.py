@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -27,8 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.analytics.classifier import CategoryClassifier
-from core.analytics.report import format_duration
+from core.analytics.classifier import MANUAL_CATEGORY_KEY
+from core.analytics.report import hms
+from core.categories.categorizer import Categorizer
 from core.categories.formats import (
     from_aw_classes,
     load_categories_file,
@@ -37,6 +37,7 @@ from core.categories.formats import (
     to_document,
 )
 from core.categories.model import Category, Productivity, Rule
+from core.categories.preview import RulePreview, rule_preview
 from core.errors import ValidationError
 from core.event import Event
 from core.services import Services
@@ -65,39 +66,50 @@ def read_categories(path: Path) -> list[Category]:
     return load_categories_file(path)
 
 
-@dataclass(slots=True)
-class Preview:
-    events: int
-    total_us: int
-    taken_from: list[tuple[str, int]]
-
-
 def preview_rule(
-    categories: list[Category], path: tuple[str, ...], rule: Rule, events: list[Event]
-) -> Preview:
-    """What ``rule`` on ``path`` would file there, and from which categories (worker)."""
+    categories: list[Category],
+    path: tuple[str, ...],
+    rule: Rule,
+    events: list[Event],
+    stored: Rule | None = None,
+) -> RulePreview:
+    """What ``rule`` on ``path`` would file there, from where, and what others keep (worker).
+
+    "Before" is ``categories`` with ``path``'s rule as stored (``stored``; none for a new
+    category), so time the draft moves is reported while it is being typed.
+    """
     rule.compile()  # raises ValidationError for a bad regex
-    before = CategoryClassifier(categories)
-    changed = [
-        Category(list(c.name), rule if c.path == path else c.rule, c.color, c.score)
-        for c in categories
-    ]
-    if not any(c.path == path for c in changed):
-        changed.append(Category(list(path), rule))
-    after = CategoryClassifier(changed)
-    count = 0
-    total = 0
-    sources: dict[str, int] = defaultdict(int)
-    for event in events:
-        new = after.categorize(event.data)
-        if new[: len(path)] != path:
-            continue
-        count += 1
-        total += event.end_us - event.start_us
-        old = before.categorize(event.data)
-        if old[: len(path)] != path:
-            sources[" > ".join(old)] += 1
-    return Preview(count, total, Counter(sources).most_common(4))
+    before = Categorizer(
+        (c.name, (stored or Rule()) if c.path == path else c.rule) for c in categories
+    )
+    return rule_preview(before, Category(list(path), rule), events)
+
+
+def describe_preview(preview: RulePreview, sample: str) -> str:
+    """One or two sentences: what the rule matches, what moves, and what it cannot take."""
+    if preview.matched_events == 0:
+        return f"The rule matches no events in {sample}."
+    text = f"Matches {_events(preview.matched_events)} ({hms(preview.matched_seconds)}) in {sample}"
+    if preview.moved_from:
+        moved = sorted(preview.moved_from.items(), key=lambda kv: -kv[1])[:3]
+        text += "; moves here from " + ", ".join(f"{_path(p)} ({hms(s)})" for p, s in moved)
+    text += "."
+    for kept in preview.taken_by[:2]:
+        regex = kept.regex or ""
+        rule = f": rule {regex if len(regex) <= 60 else regex[:59] + '…'}" if regex else ""
+        text += (
+            f" {_events(kept.events).capitalize()} ({hms(kept.seconds)}) taken by "
+            f"{_path(kept.path)}, which is {kept.reason}{rule}."
+        )
+    return text
+
+
+def _events(n: int) -> str:
+    return f"{n:,} event" + ("" if n == 1 else "s")
+
+
+def _path(path: tuple[str, ...]) -> str:
+    return " › ".join(path)  # noqa: RUF001
 
 
 class CategoriesPage(QWidget):
@@ -120,6 +132,7 @@ class CategoriesPage(QWidget):
         self.changed = False
         self._sample: list[Event] | None = None
         self._categories = [Category(list(c.name), c.rule, c.color, c.score) for c in categories]
+        self._stored_rules = {c.path: c.rule for c in categories}  # previews compare to these
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Category", "Productivity", "Rule"])
         self.tree.setColumnWidth(0, 220)
@@ -172,13 +185,13 @@ class CategoriesPage(QWidget):
         self._preview_timer.setInterval(250)
         self._preview_timer.timeout.connect(self.run_preview)
         self.tree.currentItemChanged.connect(lambda *_: self._show_selected())
-        self.add_button.clicked.connect(lambda: self.add_category(child=False))
-        self.add_child_button.clicked.connect(lambda: self.add_category(child=True))
-        self.rename_button.clicked.connect(self.rename_selected)
+        self.add_button.clicked.connect(lambda: self.ask_new(child=False))
+        self.add_child_button.clicked.connect(lambda: self.ask_new(child=True))
+        self.rename_button.clicked.connect(self.ask_rename)
         self.delete_button.clicked.connect(self.delete_selected)
         self.up_button.clicked.connect(lambda: self.move_selected(-1))
         self.down_button.clicked.connect(lambda: self.move_selected(1))
-        self.color_button.clicked.connect(self.pick_color)
+        self.color_button.clicked.connect(self.ask_color)
         self.level.currentIndexChanged.connect(self._edited)
         self.regex.textEdited.connect(self._edited)
         self.ignore_case.toggled.connect(self._edited)
@@ -187,6 +200,9 @@ class CategoriesPage(QWidget):
         self.export_button.clicked.connect(self.choose_export)
         self.defaults_button.clicked.connect(lambda: self.set_categories(load_default_categories()))
         self._loading = False
+        self.rule_error: str | None = None
+        self.name_dialog: QInputDialog | None = None
+        self.color_dialog: QColorDialog | None = None
         self.rebuild()
         if services is not None:
             rng = sample or DateRange.around(_today(), RangeMode.WEEK)
@@ -261,7 +277,9 @@ class CategoriesPage(QWidget):
         self.color_button.setStyleSheet(f"background:{cat.color};" if cat.color else "")
         self.level.setCurrentIndex(_index_of(self.level, cat.score))
         self.regex.setText(cat.rule.regex or "")
-        self.ignore_case.setChecked(bool(cat.rule.ignore_case))
+        # A new rule ignores case, as Search does; a stored rule shows its own setting.
+        self.ignore_case.setChecked(bool(cat.rule.ignore_case) if cat.rule.active else True)
+        self._show_rule_error(None)
         keys = cat.rule.select_keys
         self.field.setCurrentIndex(_index_of(self.field, keys))
         self._loading = False
@@ -273,7 +291,16 @@ class CategoriesPage(QWidget):
             return
         cat = self._ensure(path)
         cat.score = self.level.currentData()
-        cat.rule = self.current_rule()
+        rule = self.current_rule()
+        try:
+            rule.compile()
+        except ValidationError as exc:
+            # Shown beside the field and never saved: the category keeps its last valid rule.
+            self._show_rule_error(str(exc))
+            self.changed = True
+            return
+        self._show_rule_error(None)
+        cat.rule = rule
         self.changed = True
         item = self.tree.currentItem()
         if item is None:
@@ -281,6 +308,14 @@ class CategoriesPage(QWidget):
         item.setText(1, self.level.currentText() if cat.score is not None else "")
         item.setText(2, cat.rule.regex or "")
         self._preview_timer.start()
+
+    def _show_rule_error(self, message: str | None) -> None:
+        self.rule_error = message
+        self.regex.setProperty("invalid", message is not None)
+        self.regex.setStyleSheet("border: 1px solid #d93025;" if message else "")
+        self.regex.setToolTip(message or "")
+        if message:
+            self.preview.setText(f"Not saved: {message}")
 
     def current_rule(self) -> Rule:
         text = self.regex.text()
@@ -291,12 +326,17 @@ class CategoriesPage(QWidget):
         )
 
     # -- tree editing ----------------------------------------------------------------------------
-    def add_category(self, *, child: bool, name: str | None = None) -> None:
+    def ask_new(self, *, child: bool) -> None:
+        """Ask for a name, then add a category (or a subcategory of the selected one)."""
+        if child and self.selected_path() is None:
+            return
+        self._ask_text(
+            "New subcategory" if child else "New category", "",
+            lambda name: self.add_category(name, child=child),
+        )  # fmt: skip
+
+    def add_category(self, name: str, *, child: bool) -> None:
         parent = self.selected_path() if child else None
-        if name is None:
-            name, ok = QInputDialog.getText(self, "New category", "Name:")
-            if not ok:
-                return
         name = name.strip()
         if not name:
             return
@@ -305,18 +345,32 @@ class CategoriesPage(QWidget):
         self.changed = True
         self.rebuild(select=path)
 
-    def rename_selected(self, name: str | None = None) -> None:
+    def ask_rename(self) -> None:
+        """Ask for the selected category's new name, then rename it."""
         path = self.selected_path()
-        if path is None:
-            return
-        if name is None:
-            name, ok = QInputDialog.getText(self, "Rename category", "Name:", text=path[-1])
-            if not ok:
-                return
+        if path is not None:
+            self._ask_text("Rename category", path[-1], self.rename_selected)
+
+    def _ask_text(self, title: str, text: str, done: Callable[[str], None]) -> None:
+        """A name prompt that does not block (``self.name_dialog`` until it closes)."""
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle(title)
+        dialog.setLabelText("Name:")
+        dialog.setTextValue(text)
+        dialog.textValueSelected.connect(done)
+        dialog.finished.connect(dialog.deleteLater)
+        self.name_dialog = dialog
+        dialog.open()
+
+    def rename_selected(self, name: str) -> None:
+        path = self.selected_path()
         name = name.strip()
-        if not name:
+        if path is None or not name or name == path[-1]:
             return
         new = (*path[:-1], name)
+        if self._by_path(new) is not None:
+            self.preview.setText(f"There is already a category named {_path(new)}.")
+            return
         for c in self._categories:
             if c.path[: len(path)] == path:
                 c.name = list(new + c.path[len(path) :])
@@ -357,18 +411,23 @@ class CategoriesPage(QWidget):
         self.changed = True
         self.rebuild(select=path)
 
-    def pick_color(self, color: str | None = None) -> None:
+    def ask_color(self) -> None:
+        """Open a colour picker for the selected category (``self.color_dialog``)."""
         path = self.selected_path()
         if path is None:
             return
-        if color is None:
-            cat = self._by_path(path)
-            chosen = QColorDialog.getColor(
-                QColor(cat.color if cat and cat.color else "#4e79a7"), self
-            )
-            if not chosen.isValid():
-                return
-            color = chosen.name()
+        cat = self._by_path(path)
+        dialog = QColorDialog(QColor(cat.color if cat and cat.color else "#4e79a7"), self)
+        dialog.setWindowTitle(f"Colour of {_path(path)}")
+        dialog.colorSelected.connect(lambda color: self.set_color(color.name()))
+        dialog.finished.connect(dialog.deleteLater)
+        self.color_dialog = dialog
+        dialog.open()
+
+    def set_color(self, color: str) -> None:
+        path = self.selected_path()
+        if path is None or not QColor.isValidColorName(color):
+            return
         self._ensure(path).color = color
         self.changed = True
         self.rebuild(select=path)
@@ -406,9 +465,10 @@ class CategoriesPage(QWidget):
 
         def work() -> list[Event]:
             buckets, by_bucket = read_range(services, start_us, end_us)
+            # Events with a manual category keep it whatever the rules say.
             return [
                 e for b in buckets if bucket_kind(b) in ("window", "web")
-                for e in by_bucket[b.name]
+                for e in by_bucket[b.name] if MANUAL_CATEGORY_KEY not in e.data
             ]  # fmt: skip
 
         self.sample_label = rng.label()
@@ -420,20 +480,15 @@ class CategoriesPage(QWidget):
 
     def run_preview(self) -> None:
         path = self.selected_path()
-        if path is None or self._sample is None:
+        if path is None or self._sample is None or self.rule_error is not None:
             return
         rule = self.current_rule()
         categories = self.categories()
         events = self._sample
+        stored = self._stored_rules.get(path)
 
-        def shown(p: Preview) -> None:
-            text = (
-                f"Matches {p.events:,} events / {format_duration(p.total_us)} in "
-                f"{self.sample_label}"
-            )
-            if p.taken_from:
-                text += " — taken from " + ", ".join(f"{n} ({c})" for n, c in p.taken_from)
-            self.preview.setText(text)
+        def shown(p: RulePreview) -> None:
+            self.preview.setText(describe_preview(p, self.sample_label))
             self.sig_preview_shown.emit()
 
         def failed(exc: BaseException) -> None:
@@ -441,7 +496,11 @@ class CategoriesPage(QWidget):
             self.sig_preview_shown.emit()
 
         self.runner.run(
-            "category-preview", lambda: preview_rule(categories, path, rule, events), shown, failed
+            "category-preview",
+            lambda: preview_rule(categories, path, rule, events, stored),
+            shown,
+            failed,
+            owner=self,
         )
 
 

@@ -19,11 +19,11 @@ from core import reader
 from core.backup import BackupFile, backup_now
 from core.importer import BucketImport, import_file
 from core.keys import KeyMode
+from core.preferences import DataPrefs, Preferences
 from core.services import Services
 from core.timeutil import format_iso
 from timelygator_gui.display_path import display_path
 from timelygator_gui.maintenance import backup_folder, newest_backup
-from timelygator_gui.preferences import DataPrefs, Preferences
 from timelygator_gui.settings.page import SettingsPage, form_page
 from timelygator_gui.tasks import TaskRunner
 
@@ -197,7 +197,7 @@ class DataPage(SettingsPage):
 
         self.runner.run(
             "backup-now", lambda: backup_now(services, folder, keep=prefs.backups_kept), done,
-            failed, keep_all=True,
+            failed, keep_all=True, owner=self,
         )  # fmt: skip
 
     # -- import -------------------------------------------------------------------------------
@@ -226,7 +226,7 @@ class DataPage(SettingsPage):
             self.sig_import_done.emit()
 
         self.runner.run("import", lambda: import_file(services, path), done, failed,
-                        keep_all=True)  # fmt: skip
+                        keep_all=True, owner=self)  # fmt: skip
 
     def choose_export(self) -> None:
         name, _ = QFileDialog.getSaveFileName(
@@ -241,7 +241,7 @@ class DataPage(SettingsPage):
         self.runner.run(
             "export", lambda: export_all(services, path),
             lambda n: self.export_status.setText(f"Exported {n:,} events to {path.name}."),
-            lambda exc: self.export_status.setText(f"Export failed: {exc}"),
+            lambda exc: self.export_status.setText(f"Export failed: {exc}"), owner=self,
         )  # fmt: skip
 
     def change_passphrase(self) -> None:
@@ -265,4 +265,6 @@ class DataPage(SettingsPage):
             self.runner.run("key-mode", keystore.mode, self._show_mode)
 
         self.pass_status.setText("Changing…")
-        self.runner.run("passphrase", work, done, lambda exc: self.pass_status.setText(str(exc)))
+        self.runner.run(
+            "passphrase", work, done, lambda exc: self.pass_status.setText(str(exc)), owner=self
+        )

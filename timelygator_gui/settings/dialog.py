@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (
 
 from core.categories.model import Category
 from core.categories.stored import replace_stored_categories
+from core.preferences import Preferences, save_preferences
 from timelygator_gui.api_host import ApiHost
 from timelygator_gui.date_range import DateRange
-from timelygator_gui.preferences import Preferences, save_preferences
 from timelygator_gui.session import Session
 from timelygator_gui.settings.api_page import ApiPage
 from timelygator_gui.settings.categories_page import CategoriesPage
@@ -93,7 +93,14 @@ class SettingsDialog(QDialog):
                 self.page_list.setCurrentRow(row)
 
     def apply(self) -> None:
-        """Store the edited copies, then close; the session changes only now."""
+        """Store the edited copies, then close; the session changes only now.
+
+        A rule that does not compile keeps the dialog open on it: nothing is stored.
+        """
+        if self.categories_page.rule_error is not None:
+            self.show_page(self.categories_page.title)
+            self.categories_page.regex.setFocus()
+            return
         for page in self.pages:
             if isinstance(page, SettingsPage):
                 page.store(self.prefs)
@@ -117,6 +124,10 @@ class SettingsDialog(QDialog):
 
         self.buttons.setEnabled(False)
         self.runner.run(
-            "settings-save", lambda: [f.result(10) for f in futures], stored, keep_all=True
+            "settings-save",
+            lambda: [f.result(10) for f in futures],
+            stored,
+            keep_all=True,
+            owner=self,
         )
         self.accept()

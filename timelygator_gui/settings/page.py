@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
 
-from timelygator_gui.preferences import Preferences
+from core.preferences import Preferences
 
 
 class SettingsPage(QWidget):

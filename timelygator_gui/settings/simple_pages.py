@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QPlainTextEdit, QSpinBox
 
-from timelygator_gui.preferences import Preferences
+from core.preferences import Preferences
 from timelygator_gui.settings.page import SettingsPage, form_page
 
 

@@ -21,7 +21,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
-from core.analytics.localdays import US_PER_DAY, AnalyticsSettings, day_number, range_of
+from core.analytics.localdays import (
+    US_PER_DAY,
+    AnalyticsSettings,
+    day_number,
+    local_today,
+    range_of,
+)
 from core.analytics.report import report_document, stable_color
 from core.analytics.service import analytics_for, daily_trend, days_of, summary_for_days
 from core.analytics.summary import Summary
@@ -30,6 +36,7 @@ from core.api.own_schemas import SummaryOut, TrendOut
 from core.api.routing import route
 from core.api.wire import JSONBytes
 from core.errors import ValidationError
+from core.preferences import stored_day_and_week_start
 from core.services import Services
 from core.timeutil import EARLIEST_US, LATEST_US, from_us, parse_iso
 
@@ -46,17 +53,25 @@ DateText = Annotated[
     str | None, Query(max_length=40, description="YYYY-MM-DD, 'today' or 'yesterday'")
 ]
 Timestamp = Annotated[str | None, Query(max_length=64, description="ISO 8601")]
-DayStart = Annotated[str, Query(max_length=10, description="HH:MM, when local days begin")]
-WeekStart = Annotated[str, Query(max_length=10, description="mon ... sun (or 0-6)")]
+DayStart = Annotated[
+    str | None, Query(max_length=10, description="HH:MM, when local days begin (default: settings)")
+]
+WeekStart = Annotated[
+    str | None, Query(max_length=10, description="mon ... sun or 0-6 (default: settings)")
+]
 
 
 # -- parameters ------------------------------------------------------------------------------
-def parse_date(text: str, what: str) -> date:
+def today(settings: AnalyticsSettings) -> date:
+    """The local day it is now, with the user's day start (at 02:00 it may be yesterday)."""
+    return local_today(time.time_ns() // 1000, settings.day_start_s)
+
+
+def parse_date(text: str, what: str, settings: AnalyticsSettings | None = None) -> date:
     """A date parameter (``YYYY-MM-DD``, ``today``, ``yesterday``); 400 otherwise."""
-    if text == "today":
-        return date.today()
-    if text == "yesterday":
-        return date.today() - timedelta(days=1)
+    if text in ("today", "yesterday"):
+        now = today(settings or AnalyticsSettings())
+        return now if text == "today" else now - timedelta(days=1)
     try:
         day = date.fromisoformat(text)
     except ValueError:
@@ -68,21 +83,35 @@ def parse_date(text: str, what: str) -> date:
     return day
 
 
-def parse_settings(day_start: str, week_start: str) -> AnalyticsSettings:
-    try:
-        moment = datetime.strptime(day_start, "%H:%M")
-    except ValueError:
-        raise ValidationError(
-            f"'day_start' must be a time of day like 04:00, not {day_start[:10]!r}."
-        ) from None
-    weekday = week_start.strip().lower()[:3]
-    if weekday in WEEKDAYS:
-        week = WEEKDAYS.index(weekday)
-    elif weekday in tuple("0123456"):
-        week = int(weekday)
-    else:
-        raise ValidationError(f"'week_start' must be one of {', '.join(WEEKDAYS)} (or 0-6).")
-    return AnalyticsSettings(day_start_s=moment.hour * 3600 + moment.minute * 60, week_start=week)
+def parse_settings(
+    day_start: str | None, week_start: str | None, stored: tuple[int, int] = (4 * 3600, 0)
+) -> AnalyticsSettings:
+    """The request's day and week start; what is not given comes from ``stored`` (the
+    user's preferences, as the app and ``timelygator report`` use them)."""
+    day_start_s, week = stored
+    if day_start is not None:
+        try:
+            moment = datetime.strptime(day_start, "%H:%M")
+        except ValueError:
+            raise ValidationError(
+                f"'day_start' must be a time of day like 04:00, not {day_start[:10]!r}."
+            ) from None
+        day_start_s = moment.hour * 3600 + moment.minute * 60
+    if week_start is not None:
+        weekday = week_start.strip().lower()[:3]
+        if weekday in WEEKDAYS:
+            week = WEEKDAYS.index(weekday)
+        elif weekday in tuple("0123456"):
+            week = int(weekday)
+        else:
+            raise ValidationError(f"'week_start' must be one of {', '.join(WEEKDAYS)} (or 0-6).")
+    return AnalyticsSettings(day_start_s=day_start_s, week_start=week)
+
+
+def stored_settings(services: Services) -> tuple[int, int]:
+    """The user's day start (seconds) and week start from their preferences."""
+    with services.read() as conn:
+        return stored_day_and_week_start(conn, services.user_id)
 
 
 def _timestamp(text: str, what: str) -> int:
@@ -123,10 +152,10 @@ def summary_days(
             raise ValidationError("'end' must be after 'start'.")
         return _check_span(*days_of(start_us, end_us, settings))
     if week is not None:
-        return range_of("week", parse_date(week, "week"), settings.week_start)
+        return range_of("week", parse_date(week, "week", settings), settings.week_start)
     if month is not None:
-        return range_of("month", parse_date(month, "month"))
-    return range_of("day", date.today() if day is None else parse_date(day, "day"))
+        return range_of("month", parse_date(month, "month", settings))
+    return range_of("day", today(settings) if day is None else parse_date(day, "day", settings))
 
 
 # -- per-user analytics ----------------------------------------------------------------------
@@ -200,15 +229,17 @@ async def get_summary(
     day: DateText = None,
     week: DateText = None,
     month: DateText = None,
-    day_start: DayStart = "04:00",
-    week_start: WeekStart = "mon",
+    day_start: DayStart = None,
+    week_start: WeekStart = None,
     top: Annotated[int, Query(ge=1, le=1000, description="rows per list")] = 25,
 ) -> JSONBytes:
     """Where the time went (``timelygator report --format json``) for a day, week, month or
-    the local days covering ``start``..``end``; today by default."""
-    settings = parse_settings(day_start, week_start)
-    first, last = summary_days(settings, start=start, end=end, day=day, week=week, month=month)
+    the local days covering ``start``..``end``; today by default. Days and weeks start as
+    the user's preferences say unless ``day_start``/``week_start`` are given."""
     services = services_of(ctx.services, who.user_id)
+    stored = await run_in_threadpool(stored_settings, services)
+    settings = parse_settings(day_start, week_start, stored)
+    first, last = summary_days(settings, start=start, end=end, day=day, week=week, month=month)
     doc = await run_in_threadpool(summary_document, services, first, last, settings, top)
     return JSONBytes(doc)
 
@@ -219,17 +250,21 @@ async def get_trend(
     who: ReadAccess,
     first: DateText = None,
     last: DateText = None,
-    day_start: DayStart = "04:00",
-    week_start: WeekStart = "mon",
+    day_start: DayStart = None,
+    week_start: WeekStart = None,
 ) -> JSONBytes:
     """Daily active time by top-level category for local days ``first..last`` (default: the
     last 30 days up to today)."""
-    settings = parse_settings(day_start, week_start)
-    last_day = date.today() if last is None else parse_date(last, "last")
+    services = services_of(ctx.services, who.user_id)
+    settings = parse_settings(
+        day_start, week_start, await run_in_threadpool(stored_settings, services)
+    )
+    last_day = today(settings) if last is None else parse_date(last, "last", settings)
     first_day = (
-        last_day - timedelta(days=TREND_DAYS - 1) if first is None else parse_date(first, "first")
+        last_day - timedelta(days=TREND_DAYS - 1)
+        if first is None
+        else parse_date(first, "first", settings)
     )
     _check_span(first_day, last_day)
-    services = services_of(ctx.services, who.user_id)
     doc = await run_in_threadpool(trend_document, services, first_day, last_day, settings)
     return JSONBytes(doc)

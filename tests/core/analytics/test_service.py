@@ -422,3 +422,37 @@ def test_values_no_digest_refers_to_can_be_dropped_for_good(services: Services) 
     # A digest read just before its values were dropped: no data, no error.
     dropped = min(set(before) - set(kept))
     assert fresh._values.texts(np.array([dropped]), services.read) == ["{}"]
+
+
+def test_deleting_or_editing_an_event_recomputes_only_its_days(services: Services) -> None:
+    window, afk, _web = fill_day(services)
+    later = DAY + timedelta(days=10)
+    shift = 10 * 24 * H
+    stored = services.writer.insert_events(
+        window, [Event(at(9) + shift, at(10) + shift, {"app": "code", "title": "x"}, None, 0)]
+    ).result()
+    services.writer.insert_events(
+        afk, [Event(at(9) + shift, at(10) + shift, {"status": "not-afk"}, None, 0)]
+    ).result()
+    service = analytics_for(services)
+    before = summary_for_days(services, DAY, later, UTC0, categories=CATEGORIES)
+    assert before.active_us == 100 * M + H
+
+    def not_from_memory() -> int:
+        return sum(v for k, v in service.stats.items() if k != "memory")
+
+    loaded = not_from_memory()
+    # An edit 10 days later: only the days it can touch are read again, not all eleven.
+    edited = Event(stored[0].start_us, stored[0].end_us - 30 * M, {"app": "vlc"}, stored[0].id, 0)
+    services.writer.insert_events(window, [edited]).result()
+    after_edit = summary_for_days(services, DAY, later, UTC0, categories=CATEGORIES)
+    assert after_edit.active_us == 100 * M + 30 * M
+    assert not_from_memory() - loaded <= 4
+    loaded = not_from_memory()
+    services.writer.delete_events(window, [stored[0].id]).result()  # type: ignore[list-item]
+    after_delete = summary_for_days(services, DAY, later, UTC0, categories=CATEGORIES)
+    assert after_delete.active_us == 100 * M
+    vlc = dict(before.apps)["vlc"]
+    assert dict(after_edit.apps)["vlc"] == vlc + 30 * M
+    assert dict(after_delete.apps)["vlc"] == vlc
+    assert not_from_memory() - loaded <= 4

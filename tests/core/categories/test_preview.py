@@ -58,3 +58,28 @@ def test_editing_an_existing_rule_reports_lost_time() -> None:
 def test_empty_draft_matches_nothing() -> None:
     preview = rule_preview(BEFORE, Category(["X"], Rule.regex_rule("")), EVENTS)
     assert (preview.matched_events, preview.gained_events, preview.moved_from) == (0, 0, {})
+
+
+def test_events_kept_by_a_deeper_category_are_explained() -> None:
+    draft = Category(["Editors"], Rule.regex_rule("Code|Slack"))
+    preview = rule_preview(BEFORE, draft, EVENTS)
+    [kept] = preview.taken_by
+    assert (kept.path, kept.events, kept.seconds) == (("Work", "Programming"), 1, 600.0)
+    assert (kept.reason, kept.regex) == ("deeper", "Code")
+
+
+def test_a_priority_beats_depth_and_says_so() -> None:
+    before = Categorizer([(["Comms"], Rule("regex", "Slack", priority=90))])
+    draft = Category(["Work", "Chat"], Rule.regex_rule("Slack|general"))
+    [kept] = rule_preview(before, draft, EVENTS).taken_by
+    assert (kept.path, kept.events, kept.seconds, kept.reason) == (
+        ("Comms",),
+        1,
+        100.0,
+        "higher priority",
+    )
+
+
+def test_a_winning_draft_is_taken_by_nobody() -> None:
+    draft = Category(["Browsing"], Rule.regex_rule("Firefox"))
+    assert rule_preview(BEFORE, draft, EVENTS).taken_by == []

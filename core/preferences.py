@@ -1,8 +1,9 @@
 """User preferences: a typed, versioned model stored in the database (settings table).
 
-Window geometry and other UI state live in QSettings instead (see ``ui_state.py``).
-The settings dialog edits a copy (``dataclasses.replace`` / ``copy.deepcopy``) and saves it
-through the writer when the user presses OK.
+Qt-free, so the app, the CLI, the API and the headless watcher read the same preferences
+(the day start of every report, the privacy rules of every watcher). Window geometry and
+other UI state live in the app's ``ui.ini`` (QSettings) instead. The settings dialog edits a
+copy (``Preferences.copy``) and saves it through the writer when the user presses OK.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from core.analytics.localdays import DEFAULT_DAY_START_S
 from core.settings_store import get_setting, set_setting
 from core.writer import Writer
 
@@ -62,7 +64,9 @@ class DataPrefs:
 class GeneralPrefs:
     start_at_login: bool = False
     theme: str = "system"  # light | dark | system
-    day_start_hour: int = 0
+    day_start_hour: int = (
+        DEFAULT_DAY_START_S // 3600
+    )  # activity before it counts for the day before
     week_start: int = 0  # 0 = Monday ... 6 = Sunday
 
 
@@ -112,3 +116,10 @@ def load_preferences(conn: Connection, user_id: int) -> Preferences:
 def save_preferences(writer: Writer, user_id: int, prefs: Preferences) -> Future[None]:
     """Store the preferences through the writer."""
     return set_setting(writer, user_id, SETTING_KEY, prefs.to_json())
+
+
+def stored_day_and_week_start(conn: Connection, user_id: int) -> tuple[int, int]:
+    """When the user's days start (seconds after midnight) and weeks start (0 = Monday):
+    the same for the app, reports and the API."""
+    general = load_preferences(conn, user_id).general
+    return general.day_start_hour * 3600, general.week_start

@@ -1,0 +1,43 @@
+"""TaskRunner: results come back on the GUI thread; stale ones and orphans are dropped."""
+
+from __future__ import annotations
+
+import threading
+
+import shiboken6
+from PySide6.QtWidgets import QLabel
+
+from timelygator_gui.tasks import TaskRunner
+
+
+def test_a_result_for_a_deleted_widget_is_dropped(qtbot) -> None:  # type: ignore[no-untyped-def]
+    runner = TaskRunner()
+    release = threading.Event()
+    label = QLabel("waiting")
+    shown: list[str] = []
+    ran: list[bool] = []
+
+    def work() -> str:
+        release.wait(10)
+        ran.append(True)
+        return "done"
+
+    runner.run("a", work, lambda text: (label.setText(text), shown.append(text)), owner=label)
+    shiboken6.delete(label)  # the dialog holding it was closed and deleted
+    runner.run("b", lambda: "bound", label.setText)  # a bound method's object is its owner
+    qtbot.waitUntil(lambda: runner.pending == 1, timeout=5000)  # "b" came back, dropped
+    with qtbot.waitSignal(runner.sig_idle, timeout=5000):
+        release.set()
+    assert ran == [True]  # the work itself ran to the end
+    assert shown == []
+    assert runner.dropped == 2
+
+
+def test_a_live_owner_gets_its_result(qtbot) -> None:  # type: ignore[no-untyped-def]
+    runner = TaskRunner()
+    label = QLabel("waiting")
+    qtbot.addWidget(label)
+    with qtbot.waitSignal(runner.sig_idle, timeout=5000):
+        runner.run("a", lambda: "done", label.setText)
+    assert label.text() == "done"
+    assert runner.dropped == 0
