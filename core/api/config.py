@@ -104,9 +104,12 @@ class ApiConfig:
     # it builds, and the size of the answer. A query over a budget is stopped with a 400
     # that names the limit.
     query_timeout_s: float = 30.0
-    query_max_events: int = 5_000_000
-    query_max_items: int = 5_000_000
-    query_max_answer_bytes: int = 256 * 1024 * 1024
+    query_max_events: int = 2_000_000
+    query_max_items: int = 2_000_000
+    query_max_answer_bytes: int = 128 * 1024 * 1024
+    # Queries (and other heavy reads: rule previews, summaries) run at most this many at a
+    # time; more wait their turn, so the writer and other requests keep their share of CPU.
+    heavy_reads: int = 2
     docs: bool = True
     access_log: bool = False
     # Heartbeats, inserts, reads and counts of events answered by core.api.fastroutes (the

@@ -105,6 +105,8 @@ class ApiContext:
         self._touched: dict[int, float] = {}
         self.metrics = ApiMetrics(lambda: float(services.writer.queue_depth), self._events_stored)
         self.hub = EventHub()
+        # Created here, used on the server's loop (asyncio primitives bind on first use).
+        self.query_slots = asyncio.Semaphore(max(config.heavy_reads, 1))
         services.writer.add_change_listener(self._on_changes)
 
     # -- reading and writing ------------------------------------------------------------

@@ -7,13 +7,13 @@ time-weighted score. Children inherit color and score from the nearest ancestor 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
 from core.errors import ValidationError
+from core.patterns import UserPattern, compile_pattern
 
 UNCATEGORIZED: tuple[str, ...] = ("Uncategorized",)
 MAX_PRIORITY = 1_000_000_000
@@ -78,16 +78,13 @@ class Rule:
         """True when the rule can match anything (a non-empty regex and type not 'none')."""
         return self.type != "none" and bool(self.regex)
 
-    def compile(self) -> re.Pattern[str] | None:
-        """The compiled regex, or None when the rule never matches (raises on a bad regex)."""
+    def compile(self) -> UserPattern | None:
+        """The compiled regex (linear-time, ``core.patterns``), or None when the rule never
+        matches; ValidationError with a plain reason for a bad regex."""
         if not self.active:
             return None
         assert self.regex is not None
-        flags = re.IGNORECASE if self.ignore_case else 0
-        try:
-            return re.compile(self.regex, flags)
-        except re.error as exc:
-            raise ValidationError(f"Invalid regular expression {self.regex!r}: {exc}.") from None
+        return compile_pattern(self.regex, ignore_case=bool(self.ignore_case))
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Rule:

@@ -133,6 +133,11 @@ def test_messages_name_the_field_in_plain_words(admin: TestClient) -> None:
     )
     assert_clear_400(client.post("/api/0/buckets/x", json=[1]), "request body must be a JSON")
     assert_clear_400(client.post("/api/0/tokens", json={"scope": "root"}), "'scope' must be one")
+    overflow = client.post(
+        "/api/0/query/",
+        json={"timeperiods": ["2024-01-01/2024-01-02"], "query": ["RETURN = flood([], 1e999);"]},
+    )
+    assert_clear_400(overflow, "out of range")
 
 
 def test_only_real_overload_is_503_with_retry_after(

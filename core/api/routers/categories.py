@@ -315,9 +315,12 @@ async def preview_rule(body: RulePreviewIn, ctx: Ctx, who: ReadAccess) -> JSONBy
         raise ValidationError("'end' must be after 'start'.")
     if end_us - start_us > MAX_PREVIEW_DAYS * 86_400 * US_PER_S:
         raise ValidationError(f"A preview covers at most {MAX_PREVIEW_DAYS} days.")
-    found = await ctx.read(
-        partial(_read_preview, user_id=who.user_id, draft=draft, start_us=start_us, end_us=end_us)
-    )
+    async with ctx.query_slots:
+        found = await ctx.read(
+            partial(
+                _read_preview, user_id=who.user_id, draft=draft, start_us=start_us, end_us=end_us
+            )
+        )
     return JSONBytes(
         {
             "name": list(found.path),

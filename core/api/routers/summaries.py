@@ -240,7 +240,8 @@ async def get_summary(
     stored = await run_in_threadpool(stored_settings, services)
     settings = parse_settings(day_start, week_start, stored)
     first, last = summary_days(settings, start=start, end=end, day=day, week=week, month=month)
-    doc = await run_in_threadpool(summary_document, services, first, last, settings, top)
+    async with ctx.query_slots:
+        doc = await run_in_threadpool(summary_document, services, first, last, settings, top)
     return JSONBytes(doc)
 
 
@@ -266,5 +267,6 @@ async def get_trend(
         else parse_date(first, "first", settings)
     )
     _check_span(first_day, last_day)
-    doc = await run_in_threadpool(trend_document, services, first_day, last_day, settings)
+    async with ctx.query_slots:
+        doc = await run_in_threadpool(trend_document, services, first_day, last_day, settings)
     return JSONBytes(doc)
