@@ -15,6 +15,7 @@ from typing import Any
 
 from core.cli import subcommand
 from core.cli.common import open_services
+from core.cors import extension_origin, web_origin
 from core.errors import ValidationError
 
 
@@ -75,7 +76,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _serve(args: argparse.Namespace) -> int:
     # Imported here: every other command (and the app) starts without FastAPI.
     from core.api import ApiConfig, ApiServer
-    from core.api.config import extension_origin, web_origin
 
     if args.compat and args.allow_remote:
         raise ValidationError(

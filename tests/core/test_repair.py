@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 
 import pytest
 from sqlalchemy import Connection
@@ -17,6 +15,7 @@ from core.paths import AppDirs
 from core.repair import find_out_of_range, repair_time_range, time_range_problems
 from core.services import Services
 from core.timeutil import EARLIEST_US, LATEST_US, format_iso, parse_iso
+from tests.helpers.cli import run_cli
 
 PASS = "repair test passphrase"
 S = 1_000_000
@@ -54,14 +53,7 @@ def _populate(dirs: AppDirs) -> None:
 
 
 def tg(dirs: AppDirs, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "timelygator_gui", *args, "--data-dir", str(dirs.data)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "TIMELYGATOR_PASSPHRASE": PASS},
-        timeout=120,
-        check=False,
-    )
+    return run_cli(dirs, PASS, *args)
 
 
 def test_the_writer_refuses_times_outside_the_range(dirs: AppDirs) -> None:
