@@ -28,6 +28,17 @@ class ConflictError(TimelyGatorError):
     """The object already exists."""
 
 
+class ChangeFailedError(TimelyGatorError):
+    """One change could not be saved for a reason of its own (a bug, logged with details);
+    nothing of it was stored, and the changes committed with it were saved."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This change could not be saved (an internal error, logged by TimelyGator); "
+            "nothing of it was stored. Other changes were saved."
+        )
+
+
 class StorageError(TimelyGatorError):
     """The database cannot be used right now. Existing data is untouched."""
 

@@ -48,8 +48,11 @@ class ApiPrefs:
     enabled: bool = False
     port: int = 5600
     compat_mode: bool = False
-    # Chrome ids of unpacked TimelyGator extensions allowed to call the API (CORS).
+    # Chrome ids of other extensions allowed to call the API (CORS), e.g. an unpacked
+    # aw-watcher-web; TimelyGator's own extension and aw-watcher-web are always allowed.
     extension_ids: list[str] = field(default_factory=list)
+    # Local web pages allowed to call the API (CORS), e.g. "http://localhost:5600".
+    allowed_origins: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -16,6 +16,8 @@ from core import jsoncodec
 from core.errors import NotFoundError
 from core.event import BucketInfo, Event
 
+# 0001-01-01T00:00:00 and 9999-12-31T23:59:59.999999 UTC: what ISO 8601 text can hold.
+_REPRESENTABLE = (-62_135_596_800_000_000, 253_402_300_799_999_999)
 # Beyond any real timestamp; used for open-ended ranges.
 FAR_PAST_US = -(2**62)
 FAR_FUTURE_US = 2**62
@@ -118,6 +120,9 @@ _EVENTS_JSON_SQL = (
     "|| coalesce(nullif(rtrim(printf('%06d', d % 1000000), '0'), ''), '0') "
     "|| ',\"data\":' || data || '}', ','), '') || ']' "
     "FROM (SELECT id, s, ((s % 1000000) + 1000000) % 1000000 AS f, d, data FROM ("
+    # Rows stored before the time range check may lie beyond what ISO 8601 text can say:
+    # their timestamps are written at the nearest representable time, as format_iso does.
+    f"SELECT id, min(max(s, {_REPRESENTABLE[0]}), {_REPRESENTABLE[1]}) AS s, d, data FROM ("
     "SELECT id, max(start_us, :s) AS s, min(end_us, :e) - max(start_us, :s) AS d, data "
     f"FROM events WHERE {_OVERLAPS} ORDER BY start_us DESC, id DESC"
 )
@@ -139,7 +144,7 @@ def events_json(
     params, tail = _range_params(bucket, start_us, end_us, limit)
     # The outer aggregate keeps the subquery's order (SQLite drops a subquery's ORDER BY
     # only under an outer ORDER BY or a join; tests check the order).
-    return str(conn.exec_driver_sql(_EVENTS_JSON_SQL + tail + "))", params).scalar_one())
+    return str(conn.exec_driver_sql(_EVENTS_JSON_SQL + tail + ")))", params).scalar_one())
 
 
 def count_events(

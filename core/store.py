@@ -108,6 +108,25 @@ def storage_error(exc: BaseException, path: Path) -> StorageError:
     return StorageError(f"Database error on {path}: {type(original).__name__}.")
 
 
+_STORAGE_CODES = frozenset(
+    {_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_CORRUPT,
+     _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB}
+)  # fmt: skip
+
+
+def storage_failure(exc: BaseException, path: Path) -> bool:
+    """True when ``exc`` says the database cannot be written at all (disk full, read-only,
+    locked, damaged, an I/O error), False when it is about one statement's values (a
+    constraint, a value the driver cannot bind, a bug): then other changes can be saved."""
+    original = exc.orig if isinstance(exc, DBAPIError) else exc
+    if isinstance(original, OSError):
+        return True
+    code = getattr(original, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in _STORAGE_CODES
+    return type(storage_error(exc, path)) is not StorageError
+
+
 def _none_as_null(_value: None) -> None:
     return None
 

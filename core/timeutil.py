@@ -2,6 +2,17 @@
 
 Parsing accepts what ActivityWatch clients send (any ISO 8601 offset, ``Z``, naive = UTC,
 a ``+`` that arrived URL-decoded as a space, fractions longer than microseconds).
+
+**The time range.** Every time that is stored (an event's start and end, a bucket's
+``created``) and every period that is asked for (query periods, summaries, previews) lies in
+``[EARLIEST_US, LATEST_US]``: 1970-01-01 to 2200-01-01 UTC. ``check_time_range`` is the one
+check; the writer applies it to every change (API, imports, the app's manual entries,
+watchers) and the API names the field in its 400. The bounds are far inside what every layer
+can represent: local times on Windows start in 1970, Python's ``datetime`` ends in year 9999
+(an event at 9999-12-31 plus a day, or 0001-01-01 with a positive UTC offset, cannot even be
+written out), and integer microseconds stay far inside 64 bits with any duration added.
+Rows stored before this check existed may lie outside; ``format_iso`` writes them at the
+nearest representable time rather than failing, and ``core.repair`` finds and fixes them.
 """
 
 from __future__ import annotations
@@ -49,6 +60,30 @@ def from_us(us: int) -> datetime:
     return _EPOCH + timedelta(microseconds=us)
 
 
+# The supported time range (see the module docstring), inclusive at both ends.
+EARLIEST_US = 0  # 1970-01-01T00:00:00Z
+LATEST_US = to_us(datetime(2200, 1, 1, tzinfo=UTC))
+RANGE_TEXT = "1970-01-01 to 2200-01-01 UTC"
+# What ``datetime`` can hold: stored times outside are written out at these bounds.
+_REPRESENTABLE_MIN_US = to_us(datetime.min.replace(tzinfo=UTC))
+_REPRESENTABLE_MAX_US = to_us(datetime.max.replace(tzinfo=UTC))
+
+
+def in_time_range(us: int) -> bool:
+    """True when ``us`` lies in the supported range."""
+    return EARLIEST_US <= us <= LATEST_US
+
+
+def check_time_range(start_us: int, end_us: int | None = None, what: str = "A time") -> None:
+    """ValidationError (naming ``what``) unless start (and end) lie in the supported range."""
+    if not EARLIEST_US <= start_us <= LATEST_US:
+        raise ValidationError(f"{what} is outside the supported range ({RANGE_TEXT}).")
+    if end_us is not None and not EARLIEST_US <= end_us <= LATEST_US:
+        raise ValidationError(
+            f"{what} plus its duration ends outside the supported range ({RANGE_TEXT})."
+        )
+
+
 def parse_iso(text: str) -> tuple[int, int | None]:
     """Parse an ISO 8601 timestamp.
 
@@ -72,8 +107,19 @@ def parse_iso(text: str) -> tuple[int, int | None]:
 
 
 def format_iso(us: int) -> str:
-    """UTC microseconds -> ISO 8601 in UTC with microseconds, e.g. ``...T09:30:00.000000+00:00``."""
+    """UTC microseconds -> ISO 8601 in UTC with microseconds, e.g. ``...T09:30:00.000000+00:00``.
+
+    A time ``datetime`` cannot hold (only rows stored before the range check) is written at
+    the nearest one it can, so reading such a row never fails.
+    """
+    if not _REPRESENTABLE_MIN_US <= us <= _REPRESENTABLE_MAX_US:
+        us = min(max(us, _REPRESENTABLE_MIN_US), _REPRESENTABLE_MAX_US)
     return from_us(us).isoformat(timespec="microseconds")
+
+
+def clamp_to_range(us: int) -> int:
+    """``us`` moved into the supported range (for filters such as a read's ``start``)."""
+    return min(max(us, EARLIEST_US), LATEST_US)
 
 
 def seconds_to_us(seconds: float) -> int:

@@ -197,6 +197,22 @@ def verify_token(conn: Connection, secret: str) -> TokenInfo | None:
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class TokenStates:
+    """Ids of revoked tokens and the (non-secret) prefixes of active ones."""
+
+    revoked: frozenset[int]
+    active_prefixes: frozenset[str]
+
+
+def token_states(conn: Connection) -> TokenStates:
+    rows = conn.exec_driver_sql("SELECT id, prefix, revoked FROM api_tokens").all()
+    return TokenStates(
+        frozenset(int(r[0]) for r in rows if r[2]),
+        frozenset(str(r[1]) for r in rows if not r[2]),
+    )
+
+
 def has_active_tokens(conn: Connection) -> bool:
     row = conn.exec_driver_sql("SELECT 1 FROM api_tokens WHERE revoked = 0 LIMIT 1").first()
     return row is not None

@@ -37,11 +37,17 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core import jsoncodec, models
 from core.checkpoint import WRITER_CHECKPOINT_PAGES, WalCheckpointer
-from core.errors import NotFoundError, StorageError, TimelyGatorError, ValidationError
+from core.errors import (
+    ChangeFailedError,
+    NotFoundError,
+    StorageError,
+    TimelyGatorError,
+    ValidationError,
+)
 from core.event import BucketInfo, Event
 from core.heartbeat import merge_heartbeat
-from core.store import Store, storage_error
-from core.timeutil import Clock, SystemClock
+from core.store import Store, storage_error, storage_failure
+from core.timeutil import Clock, SystemClock, check_time_range
 
 log = logging.getLogger(__name__)
 
@@ -103,12 +109,17 @@ StateListener = Callable[[WriterState, StorageError | None], None]
 
 
 class _Op:
-    __slots__ = ("args", "future", "kind")
+    """One submitted change; ``outcome`` is "pending", "done" or "error" (``value`` holds the
+    result or the error). ``kind`` and ``args`` stay as submitted, so it can be applied again."""
+
+    __slots__ = ("args", "future", "kind", "outcome", "value")
 
     def __init__(self, kind: str, future: Future[Any], args: tuple[Any, ...]) -> None:
         self.kind = kind
         self.future = future
         self.args = args
+        self.outcome = "pending"
+        self.value: Any = None
 
 
 _STOP = object()
@@ -247,7 +258,10 @@ class Writer:
         batch = list(events)
         for item in batch:
             _check_event(item)
-        return self._submit("insert", bucket_key, batch, adopt)
+        # The ids as given: an adopted event gets its id set when applied, and a change
+        # applied again (see _retry) must start from the ids its sender gave.
+        given = [item.id for item in batch] if adopt else None
+        return self._submit("insert", bucket_key, batch, adopt, given)
 
     def delete_events(self, bucket_key: int, event_ids: Iterable[int]) -> Future[int]:
         """Delete events of a bucket by id; returns how many existed."""
@@ -265,6 +279,8 @@ class Writer:
         created_us: int | None = None,
     ) -> Future[BucketInfo | None]:
         """Create a bucket; the future gives its info, or None when it already existed."""
+        if created_us is not None:
+            check_time_range(created_us, None, "A bucket's 'created' time")
         return self._submit(
             "create_bucket", user_id, name, type, client, hostname, data or {}, created_us
         )
@@ -285,13 +301,16 @@ class Writer:
         """Delete every event that ended before ``cutoff_us`` (retention); returns how many."""
         return self._submit("purge", cutoff_us)
 
-    def call(self, fn: Callable[[Connection], T]) -> Future[T]:
+    def call(self, fn: Callable[[Connection], T], *, events: bool = False) -> Future[T]:
         """Run ``fn(connection)`` in the writer's transaction (inside a savepoint).
 
         For the small writes that have no dedicated operation (settings, tokens,
-        categories). ``fn`` must not touch the events table.
+        categories). ``fn`` must not touch the events table unless ``events`` is true (a
+        repair): then every bucket's cached last event, duration bound and the next event
+        id are read again after it, and listeners hear that events changed everywhere
+        ("events_purged").
         """
-        return self._submit("call", fn)
+        return self._submit("call", fn, events)
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until everything submitted so far is committed."""
@@ -337,23 +356,91 @@ class Writer:
                     assert isinstance(op, _Op)
                     batch.append(op)
                     self._apply(conn, op)
-                self._flush_pending(conn)
-                if conn.in_transaction():
-                    conn.commit()
-                else:
-                    raw.execute("COMMIT")
-            except (SQLAlchemyError, OSError, self._store.dbapi.Error) as exc:
-                # A failed statement or commit: nothing of this batch is kept.
-                self._fail_batch(batch, exc)
-                continue
+                self._commit(conn)
             except Exception as exc:
-                # Anything else (a value the driver cannot bind, a bug) must not end the
-                # one thread every write depends on: fail this batch, keep serving.
-                log.exception("Unexpected error in a write transaction")
-                self._fail_batch(batch, exc)
+                # Nothing of this transaction is kept. Whatever failed (a statement, the
+                # commit, a value the driver cannot bind, a bug) must neither end the one
+                # thread every write depends on nor fail the other changes of the batch.
+                self._recover(batch, exc)
                 continue
             self._finish_batch(batch)
         self._fail_leftovers()
+
+    def _commit(self, conn: Connection) -> None:
+        self._flush_pending(conn)
+        if conn.in_transaction():
+            conn.commit()
+        else:
+            self._raw.execute("COMMIT")
+
+    # -- a failed transaction -----------------------------------------------------------
+    def _recover(self, batch: list[_Op], exc: Exception) -> None:
+        """After a failed transaction: fail every change if the database cannot be written,
+        else find the failing change(s) and store all the others.
+
+        Which change failed is found by applying halves of the batch again, each in a
+        transaction of its own (a few transactions for one bad change among thousands); a
+        change that fails alone fails only its own caller. The normal path pays nothing
+        for this: no savepoint per change.
+        """
+        if self._rollback(exc):
+            self._fail_batch(batch, exc)
+        else:
+            self._retry(batch, exc)
+
+    def _rollback(self, exc: BaseException) -> bool:
+        """Roll back and reset the writer's state; True (all of the batch is failed by the
+        caller's ``_fail_batch``) when the database itself is failing."""
+        assert self._conn is not None
+        try:
+            if self._conn.in_transaction():
+                self._conn.rollback()
+            elif self._raw is not None and self._raw.in_transaction:
+                self._raw.execute("ROLLBACK")
+        except (SQLAlchemyError, self._store.dbapi.Error):
+            log.warning("Rollback after a failed transaction failed too")
+        self._pending_inserts.clear()
+        self._pending_ends.clear()
+        self._max_dur_dirty.clear()
+        self._changes.clear()
+        try:
+            self._load_state()  # also forgets which cache days were cleared (rolled back)
+        except SQLAlchemyError:
+            self._last.clear()
+            return True
+        return storage_failure(exc, self._store.path)
+
+    def _retry(self, ops: list[_Op], exc: BaseException) -> None:
+        if len(ops) == 1:
+            op = ops[0]
+            log.error("A change could not be saved (%s); the others were", type(exc).__name__,
+                      exc_info=exc)  # fmt: skip
+            _resolve(op.future, None, ChangeFailedError())
+            return
+        middle = len(ops) // 2
+        for part in (ops[:middle], ops[middle:]):
+            self._attempt(part)
+
+    def _attempt(self, ops: list[_Op]) -> None:
+        """Apply ``ops`` again in a transaction of their own."""
+        assert self._conn is not None
+        for op in ops:
+            op.outcome, op.value = "pending", None
+            if op.kind == "insert" and op.args[3] is not None:
+                for event, given in zip(op.args[1], op.args[3], strict=True):
+                    event.id = given
+        try:
+            self._raw.execute("BEGIN")
+            for op in ops:
+                self._apply(self._conn, op)
+            self._commit(self._conn)
+        except Exception as exc:
+            if self._rollback(exc):
+                self._fail_batch(ops, exc)
+            else:
+                self._retry(ops, exc)
+            return
+        self._finish_batch(ops)
 
     def _fail_leftovers(self) -> None:
         """Operations that raced with stop(): refuse them rather than leave them hanging."""
@@ -379,17 +466,18 @@ class Writer:
                 result = self._do_insert(conn, *op.args)
             elif op.kind == "call":
                 self._flush_pending(conn)
-                result = self._do_call(conn, op.args[0])
+                result = self._do_call(conn, *op.args)
             else:
                 self._flush_pending(conn)
                 result = getattr(self, f"_do_{op.kind}")(conn, *op.args)
-            op.args = (result,)
-            op.kind = "done"
+            op.outcome, op.value = "done", result
         except (TimelyGatorError, _CallFailed) as exc:
-            op.args = (exc.__cause__ if isinstance(exc, _CallFailed) else exc,)
-            op.kind = "error"
+            op.outcome = "error"
+            op.value = exc.__cause__ if isinstance(exc, _CallFailed) else exc
 
-    def _do_call(self, conn: Connection, fn: Callable[[Connection], Any]) -> Any:
+    def _do_call(
+        self, conn: Connection, fn: Callable[[Connection], Any], events: bool = False
+    ) -> Any:
         savepoint = conn.begin_nested()
         try:
             result = fn(conn)
@@ -402,7 +490,15 @@ class Writer:
             raise
         savepoint.commit()
         self._cleared_days = None  # ``fn`` may have stored analytics cache rows
-        self._changes.append(Change("other", None))
+        if events:
+            self._last.clear()
+            top = conn.exec_driver_sql("SELECT max(id) FROM events").scalar()
+            self._next_id = max(self._next_id, int(top or 0) + 1)
+            for key, bound in conn.exec_driver_sql("SELECT id, max_duration_us FROM buckets"):
+                self._buckets[int(key)] = int(bound)
+            self._changes.append(Change("events_purged", None))
+        else:
+            self._changes.append(Change("other", None))
         return result
 
     def _finish_batch(self, batch: list[_Op]) -> None:
@@ -419,33 +515,19 @@ class Writer:
                 except Exception:
                     log.exception("A change listener failed")
         for op in batch:
-            if op.kind == "done":
-                _resolve(op.future, op.args[0], None)
+            if op.outcome == "done":
+                _resolve(op.future, op.value, None)
             else:
-                _resolve(op.future, None, op.args[0])
+                _resolve(op.future, None, op.value)
 
     def _fail_batch(self, batch: list[_Op], exc: BaseException) -> None:
+        """The database cannot be written (disk full, read-only, locked, damaged): every
+        change of the batch fails with that error; the app pauses tracking (FAILING)."""
         error = storage_error(exc, self._store.path)
         log.error("A write transaction failed: %s", error)
-        assert self._conn is not None
-        try:
-            if self._conn.in_transaction():
-                self._conn.rollback()
-            elif self._raw is not None and self._raw.in_transaction:
-                self._raw.execute("ROLLBACK")
-        except (SQLAlchemyError, self._store.dbapi.Error):
-            log.warning("Rollback after a failed transaction failed too")
-        self._pending_inserts.clear()
-        self._pending_ends.clear()
-        self._max_dur_dirty.clear()
-        self._changes.clear()
-        try:
-            self._load_state()  # also forgets which cache days were cleared (rolled back)
-        except SQLAlchemyError:
-            self._last.clear()
         self._set_state(WriterState.FAILING, error)
         for op in batch:
-            _resolve(op.future, None, error if op.kind != "error" else op.args[0])
+            _resolve(op.future, None, op.value if op.outcome == "error" else error)
 
     def _set_state(self, state: WriterState, error: StorageError | None) -> None:
         self.state = state
@@ -546,7 +628,12 @@ class Writer:
         return stored
 
     def _do_insert(
-        self, conn: Connection, bucket_key: int, events: list[Event], adopt: bool
+        self,
+        conn: Connection,
+        bucket_key: int,
+        events: list[Event],
+        adopt: bool,
+        _given: list[int | None] | None = None,
     ) -> list[Event]:
         self._require_bucket(bucket_key)
         updates = [e for e in events if e.id is not None]
@@ -744,5 +831,6 @@ def _resolve(future: Future[Any], result: Any, error: BaseException | None) -> N
 def _check_event(event: Event) -> None:
     if event.end_us < event.start_us:
         raise ValidationError("An event's duration must not be negative.")
+    check_time_range(event.start_us, event.end_us, "An event's time")
     if not isinstance(event.data, dict):
         raise ValidationError("An event's data must be a JSON object.")

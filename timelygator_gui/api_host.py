@@ -62,7 +62,10 @@ class ApiHost(QObject):
         config = ApiConfig(
             port=prefs.port,
             compat_mode=prefs.compat_mode,
-            extension_origins=tuple(f"chrome-extension://{i}" for i in prefs.extension_ids),
+            extension_origins=(
+                *(f"chrome-extension://{i}" for i in prefs.extension_ids),
+                *prefs.allowed_origins,
+            ),
         )
         server = ApiServer(self.services, config)
         try:
@@ -104,7 +107,13 @@ class ApiHost(QObject):
         """(Re)start the API with ``prefs`` (or stop it when disabled); returns at once."""
         if prefs.enabled:
             self._show(ApiStatus(False, f"Starting on 127.0.0.1:{prefs.port}…"))
-        copy = ApiPrefs(prefs.enabled, prefs.port, prefs.compat_mode, list(prefs.extension_ids))
+        copy = ApiPrefs(
+            prefs.enabled,
+            prefs.port,
+            prefs.compat_mode,
+            list(prefs.extension_ids),
+            list(prefs.allowed_origins),
+        )
         self._runner.run("api", lambda: self._start_blocking(copy), self._show, self._failed,
                          keep_all=True)  # fmt: skip
 

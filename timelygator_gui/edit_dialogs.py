@@ -18,8 +18,9 @@ from PySide6.QtWidgets import (
 )
 
 from core.analytics.classifier import MANUAL_CATEGORY_KEY
+from core.errors import ValidationError
 from core.event import Event
-from core.timeutil import US_PER_S
+from core.timeutil import EARLIEST_US, LATEST_US, US_PER_S, check_time_range
 from timelygator_gui.dialog_size import fit_line, fit_width
 
 AUTOMATIC = "(automatic, from the rules)"
@@ -119,6 +120,11 @@ class AddEntryDialog(QDialog):
         for edit in (self.start, self.end):
             edit.setDisplayFormat("yyyy-MM-dd HH:mm")
             edit.setCalendarPopup(True)
+            # core's time range: the writer refuses anything outside it
+            edit.setDateTimeRange(
+                QDateTime.fromMSecsSinceEpoch(EARLIEST_US // 1000),
+                QDateTime.fromMSecsSinceEpoch(LATEST_US // 1000),
+            )
         self.category = category_combo(paths, None)
         self.error = QLabel("")
         self.error.setObjectName("errorText")
@@ -143,6 +149,12 @@ class AddEntryDialog(QDialog):
             return
         if self.end.dateTime() <= self.start.dateTime():
             self.error.setText("The end must be after the start.")
+            return
+        entry = self.entry()
+        try:
+            check_time_range(entry.start_us, entry.end_us, "The entry")
+        except ValidationError as exc:
+            self.error.setText(str(exc))
             return
         self.accept()
 

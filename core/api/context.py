@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 import uuid
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from core import reader, settings_store, tokens
 from core.api.config import ApiConfig
+from core.api.errors import ApiError
 from core.api.metrics import ApiMetrics
 from core.api.ratelimit import RateLimiter
 from core.api.stream import EventHub
@@ -36,6 +38,7 @@ T = TypeVar("T")
 
 DEVICE_ID_FILE = "device_id"
 TOUCH_INTERVAL_S = 60.0
+REVOCATION_CHECK_S = 0.5
 
 
 def load_device_id(data_dir: Path) -> str:
@@ -79,8 +82,15 @@ class ApiContext:
         self.services = services
         self.config = config
         self.limits = DataLimits(config.max_event_data_bytes, config.max_data_depth)
-        self.token_cache = tokens.TokenCache()
-        self.rate_limiter = RateLimiter(config.rate_limit_per_s, config.rate_limit_burst)
+        # Revocations are found by ``token_revoked`` within a second, so verified tokens can
+        # stay cached for long (a request costs no database read).
+        self.token_cache = tokens.TokenCache(ttl_s=3600.0)
+        self.rate_limiter = RateLimiter(config.rate_limit_per_s, config.burst)
+        self.auth_failures = RateLimiter(config.auth_failures_per_s, config.auth_failure_burst)
+        self._revoked: frozenset[int] = frozenset()
+        self.active_prefixes: frozenset[str] | None = None  # None: not read yet
+        self._revoked_at = -math.inf  # time.monotonic() when the last check started
+        self._revoked_check: asyncio.Future[None] | None = None
         self.device_id = load_device_id(services.dirs.data)
         if config.compat_mode is None:
             with services.read() as conn:
@@ -95,6 +105,8 @@ class ApiContext:
         self._touched: dict[int, float] = {}
         self.metrics = ApiMetrics(lambda: float(services.writer.queue_depth), self._events_stored)
         self.hub = EventHub()
+        # Created here, used on the server's loop (asyncio primitives bind on first use).
+        self.query_slots = asyncio.Semaphore(max(config.heavy_reads, 1))
         services.writer.add_change_listener(self._on_changes)
 
     # -- reading and writing ------------------------------------------------------------
@@ -105,6 +117,17 @@ class ApiContext:
     async def read(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn(conn)`` on a worker thread with a connection of its own."""
         return await run_in_threadpool(self._read_sync, fn)
+
+    def check_capacity(self) -> None:
+        """503 with Retry-After when the writer is too far behind to take more changes."""
+        waiting = self.services.writer.queue_depth
+        if waiting > self.config.max_write_queue:
+            raise ApiError(
+                503,
+                f"The server is busy: {waiting} changes are waiting to be saved. Retry in a "
+                "moment; nothing of this request was stored.",
+                {"Retry-After": "1"},
+            )
 
     @staticmethod
     async def wait(future: Future[T]) -> T:
@@ -166,6 +189,13 @@ class ApiContext:
         self.hub.publish(changes)
 
     # -- tokens -----------------------------------------------------------------------------
+    def cached_token(self, secret: str) -> tokens.TokenInfo | None:
+        """The verified token for ``secret`` if it is cached (no database read)."""
+        info = self.token_cache.get(secret)
+        if info is not None:
+            self._note_use(info.id)
+        return info
+
     async def verify_token(self, secret: str) -> tokens.TokenInfo | None:
         info = self.token_cache.get(secret)
         if info is None:
@@ -175,6 +205,57 @@ class ApiContext:
             self.token_cache.put(secret, info)
         self._note_use(info.id)
         return info
+
+    async def may_be_token(self, secret: str) -> bool:
+        """False when no active token starts like ``secret`` (checked without its hash)."""
+        if time.monotonic() - self._revoked_at >= REVOCATION_CHECK_S:
+            await self._check_revocations()
+        prefixes = self.active_prefixes
+        return prefixes is None or secret[: tokens.PREFIX_LENGTH] in prefixes
+
+    async def token_revoked(self, token_id: int) -> bool:
+        """Whether token ``token_id`` was revoked, by anyone (this server, the app, the CLI).
+
+        The revoked ids are read from the database at most every ``REVOCATION_CHECK_S``
+        (one small query shared by every request and stream meanwhile), so a revocation
+        made anywhere reaches this server within about that time.
+        """
+        if time.monotonic() - self._revoked_at >= REVOCATION_CHECK_S:
+            await self._check_revocations()
+        return token_id in self._revoked
+
+    def note_revoked(self, token_id: int) -> None:
+        """This server revoked ``token_id``: refuse it at once, end its streams."""
+        self._revoked = self._revoked | {token_id}
+        self.token_cache.clear()
+        self.hub.end_streams_of(token_id)
+
+    async def _check_revocations(self) -> None:
+        loop = asyncio.get_running_loop()
+        check = self._revoked_check
+        if check is None or check.done() or check.get_loop() is not loop:
+            self._revoked_at = time.monotonic()
+            check = self._revoked_check = loop.create_future()
+            try:
+                states = await self.read(tokens.token_states)
+            except BaseException as exc:
+                check.set_result(None)
+                self._revoked_at = -math.inf
+                if isinstance(exc, Exception):
+                    log.warning("Could not read revoked tokens: %s", type(exc).__name__)
+                    return
+                raise
+            revoked = states.revoked
+            newly = revoked - self._revoked
+            self._revoked = revoked
+            self.active_prefixes = states.active_prefixes
+            if newly:
+                self.token_cache.clear()
+                for token_id in newly:
+                    self.hub.end_streams_of(token_id)
+            check.set_result(None)
+            return
+        await asyncio.shield(check)
 
     def _note_use(self, token_id: int) -> None:
         """Record a token's last use at most once a minute (a tiny write, not awaited)."""

@@ -18,6 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from core.api.config import is_loopback_host
 from core.api.context import ApiContext
 from core.api.errors import ApiError
+from core.api.guard import LOOPBACK_NAMES, host_name
 
 bearer_scheme = HTTPBearer(
     auto_error=False,
@@ -45,35 +46,87 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_sche
 
 _UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer"}
 
+# How stock ActivityWatch clients get in: both ways, named in every 401.
+ACTIVITYWATCH_HELP = (
+    "ActivityWatch watchers (aw-client): run 'timelygator token create --for-activitywatch' "
+    "(newer aw-client versions read that token by themselves), or turn on compatibility mode "
+    "for clients on this computer ('timelygator serve --compat', or Settings > Local API)."
+)
+TOKEN_REQUIRED = (
+    "An API token is required: create one with 'timelygator token create --scope write' (or "
+    "in Settings > Local API) and send it as 'Authorization: Bearer <token>'. " + ACTIVITYWATCH_HELP
+)
+TOKEN_INVALID = (
+    "The API token is not valid (unknown or revoked): create a new one with 'timelygator "
+    "token create'. " + ACTIVITYWATCH_HELP
+)
+
+
+def _failed(ctx: ApiContext, address: str | None, text: str) -> ApiError:
+    """A 401 for ``address``, or a 429 once it failed more often than the limit allows."""
+    wait = ctx.auth_failures.hit(("auth", address))
+    if wait:
+        return _too_many_failures(wait)
+    return ApiError(401, text, _UNAUTHORIZED_HEADERS)
+
+
+def _too_many_failures(wait: float) -> ApiError:
+    seconds = max(1, math.ceil(wait))
+    return ApiError(
+        429,
+        f"Too many failed authentication attempts from this address; retry in {seconds} s.",
+        {"Retry-After": str(seconds)},
+    )
+
 
 async def authorize(
-    ctx: ApiContext, header: str | None, client: Sequence[Any] | None, scope: str
+    ctx: ApiContext,
+    header: str | None,
+    client: Sequence[Any] | None,
+    scope: str,
+    host: str | None = None,
 ) -> Principal:
-    """Who sends ``header`` (Authorization) from ``client`` (the ASGI (host, port)), with
-    ``scope`` checked and one request taken from their rate limit; 401/403/429 otherwise."""
+    """Who sends ``header`` (Authorization) from ``client`` (the ASGI (host, port)) to
+    ``host`` (the Host header), with ``scope`` checked and one request taken from their rate
+    limit; 401/403/429 otherwise.
+
+    A valid token costs no database read (cached; revocations are noticed within a second,
+    see ``ApiContext.token_revoked``). Failed attempts are limited per client address: past
+    the limit they are refused (429) without a database read.
+    """
+    address = None if client is None else str(client[0])
     if header:
         scheme, _, secret = header.partition(" ")
         secret = secret.strip()
         if scheme.lower() != "bearer" or not secret:
-            raise ApiError(401, "Use 'Authorization: Bearer <token>'.", _UNAUTHORIZED_HEADERS)
-        info = await ctx.verify_token(secret)
+            raise _failed(ctx, address, "Use 'Authorization: Bearer <token>'.")
+        info = ctx.cached_token(secret)
         if info is None:
-            raise ApiError(
-                401, "The API token is not valid (unknown or revoked).", _UNAUTHORIZED_HEADERS
-            )
+            # Past the failure limit only a token that could be real is looked up (one whose
+            # public prefix is an active token's): a flood of guesses costs no database read
+            # and does not lock out this address's real clients.
+            wait = ctx.auth_failures.peek(("auth", address))
+            if wait and not await ctx.may_be_token(secret):
+                raise _too_many_failures(wait)
+            info = await ctx.verify_token(secret)
+            if info is None:
+                raise _failed(ctx, address, TOKEN_INVALID)
+        elif await ctx.token_revoked(info.id):
+            ctx.token_cache.clear()
+            raise _failed(ctx, address, TOKEN_INVALID)
         principal = Principal(info.user_id, info.id, info.scopes)
         limit_key: object = info.id
     else:
-        host = None if client is None else str(client[0])
-        if not (ctx.compat_mode and host is not None and is_loopback_host(host)):
-            raise ApiError(
-                401,
-                "An API token is required: create one with 'timelygator token create' and send "
-                "it as 'Authorization: Bearer <token>'.",
-                _UNAUTHORIZED_HEADERS,
-            )
+        if not (
+            ctx.compat_mode
+            and address is not None
+            and is_loopback_host(address)
+            and host is not None
+            and host_name(host) in LOOPBACK_NAMES
+        ):
+            raise _failed(ctx, address, TOKEN_REQUIRED)
         principal = Principal(ctx.services.user_id, None, COMPAT_SCOPES)
-        limit_key = ("compat", host)
+        limit_key = ("compat", address)
     if scope not in principal.scopes:
         raise ApiError(403, f"This token does not have the '{scope}' scope.")
     wait = ctx.rate_limiter.hit(limit_key)
@@ -87,8 +140,9 @@ async def authorize(
 
 
 async def authenticate(request: Request, ctx: ApiContext, scope: str) -> Principal:
+    headers = request.headers
     return await authorize(
-        ctx, request.headers.get("authorization"), request.scope.get("client"), scope
+        ctx, headers.get("authorization"), request.scope.get("client"), scope, headers.get("host")
     )
 
 

@@ -230,12 +230,13 @@ class FastRoutes:
         await send({"type": "http.response.body", "body": body})
 
     async def _who(self, scope: Scope, needed: str) -> Principal:
-        header = None
+        header = host = None
         for key, value in scope["headers"]:
             if key == b"authorization":
                 header = value.decode("latin-1")
-                break
-        return await authorize(self.ctx, header, scope.get("client"), needed)
+            elif key == b"host":
+                host = value.decode("latin-1")
+        return await authorize(self.ctx, header, scope.get("client"), needed, host)
 
     async def _bucket(self, who: Principal, name: str) -> int:
         key = self.ctx.cached_bucket_key(who.user_id, name)
@@ -252,6 +253,7 @@ class FastRoutes:
         else:
             event = parse_event_body(raw, ctx.limits)
         event.id = None
+        ctx.check_capacity()
         merged = await ctx.wait(ctx.services.writer.heartbeat(key, event, pulsetime))
         return dumps_events(event_out(merged))
 
@@ -264,6 +266,7 @@ class FastRoutes:
             parsed = await run_in_threadpool(parse_insert_body, raw, limits, most)
         else:
             parsed = parse_insert_body(raw, limits, most)
+        ctx.check_capacity()
         stored = await ctx.wait(ctx.services.writer.insert_events(key, parsed.events, adopt=True))
         if not parsed.many:
             return dumps_events(event_out(stored[0]))

@@ -19,6 +19,13 @@ class RateLimiter:
 
     def hit(self, key: object) -> float:
         """Take one request for ``key``: 0.0 when allowed, else seconds until the next fits."""
+        return self._take(key, 1.0)
+
+    def peek(self, key: object) -> float:
+        """``hit`` without taking anything: 0.0 when a request of ``key`` would be allowed."""
+        return self._take(key, 0.0)
+
+    def _take(self, key: object, cost: float) -> float:
         if self.rate <= 0:
             return 0.0
         now = time.monotonic()
@@ -31,6 +38,6 @@ class RateLimiter:
             entry[0] = min(self.burst, entry[0] + (now - entry[1]) * self.rate)
             entry[1] = now
         if entry[0] >= 1.0:
-            entry[0] -= 1.0
+            entry[0] -= cost
             return 0.0
         return (1.0 - entry[0]) / self.rate

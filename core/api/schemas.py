@@ -57,14 +57,15 @@ class BucketOut(BaseModel):
     hostname: str
     created: str
     data: dict[str, Any]
-    last_updated: str
+    last_updated: str | None
     metadata: BucketMetadata
 
 
 class BucketCreate(BaseModel):
-    """``hostname`` "!local" means the server's hostname."""
+    """``hostname`` "!local" means the server's hostname; unknown fields are ignored (as
+    ActivityWatch's server ignores them)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
 
     id: str | None = Field(default=None, max_length=500, description="ignored (the path wins)")
     name: str | None = Field(default=None, max_length=500, description="ignored")
@@ -99,6 +100,12 @@ class ExportBucket(BucketOut):
 
 class Export(BaseModel):
     buckets: dict[str, ExportBucket]
+
+
+class EventDeleted(BaseModel):
+    """As ActivityWatch's server answers: 1 when the event existed, else 0."""
+
+    success: int
 
 
 class ImportResult(BaseModel):

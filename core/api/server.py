@@ -95,6 +95,12 @@ class ApiServer:
         return self._thread is not None and self._thread.is_alive()
 
     def _check_exposure(self) -> None:
+        if self.config.compat_mode and self.config.allow_remote:
+            raise TimelyGatorError(
+                "Compatibility mode (token-less access) is for clients on this computer only: "
+                "it cannot be combined with --allow-remote. Give remote clients a token "
+                "('timelygator token create') instead."
+            )
         if self.config.loopback:
             return
         if not self.config.allow_remote:
@@ -151,6 +157,7 @@ class ApiServer:
             lifespan="off",
             ws="none",  # no websocket routes: do not load a websocket library
             timeout_graceful_shutdown=10,
+            timeout_keep_alive=self.config.keep_alive_s,
             server_header=False,
         )
         server = _ThreadServer(uv_config)

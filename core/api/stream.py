@@ -22,10 +22,12 @@ _RELEVANT = frozenset({"event", "event_deleted", "bucket", "bucket_deleted"})
 class Subscriber:
     loop: asyncio.AbstractEventLoop
     user_id: int
+    token_id: int | None = None
     queue: asyncio.Queue[list[Change] | None] = field(
         default_factory=lambda: asyncio.Queue(QUEUE_SIZE)
     )
     overflowed: bool = False
+    revoked: bool = False
 
     def push(self, item: list[Change] | None) -> None:
         """On the subscriber's loop: queue the item (None ends the stream)."""
@@ -48,8 +50,8 @@ class EventHub:
         self._subscribers: set[Subscriber] = set()
         self.closed = False
 
-    def subscribe(self, user_id: int) -> Subscriber:
-        sub = Subscriber(asyncio.get_running_loop(), user_id)
+    def subscribe(self, user_id: int, token_id: int | None = None) -> Subscriber:
+        sub = Subscriber(asyncio.get_running_loop(), user_id, token_id)
         with self._lock:
             self._subscribers.add(sub)
             if self.closed:
@@ -74,6 +76,15 @@ class EventHub:
                 sub.loop.call_soon_threadsafe(sub.push, relevant)
             except RuntimeError:  # its loop is closed
                 self.unsubscribe(sub)
+
+    def end_streams_of(self, token_id: int) -> None:
+        """End the streams opened with token ``token_id`` (it was revoked)."""
+        with self._lock:
+            subs = [sub for sub in self._subscribers if sub.token_id == token_id]
+        for sub in subs:
+            sub.revoked = True
+            with contextlib.suppress(RuntimeError):  # its loop is closed
+                sub.loop.call_soon_threadsafe(sub.push, None)
 
     def close(self) -> None:
         """End every open stream (before a graceful server shutdown)."""

@@ -15,7 +15,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 import msgspec
 import orjson
@@ -25,7 +25,15 @@ from starlette.responses import Response
 from core import reader
 from core.errors import ValidationError
 from core.event import BucketInfo, Event
-from core.timeutil import US_PER_S, format_iso, parse_iso, to_us
+from core.timeutil import (
+    EARLIEST_US,
+    LATEST_US,
+    RANGE_TEXT,
+    US_PER_S,
+    format_iso,
+    parse_iso,
+    to_us,
+)
 
 EVENT_KEYS = frozenset({"id", "timestamp", "duration", "data"})
 # A century: longer "events" are input errors (and keep end_us far inside int64).
@@ -54,28 +62,57 @@ _DEEP_POSSIBLE = 512
 
 
 def loads(raw: bytes | str) -> Any:
-    """Parse a request body; anything that is not strict JSON is a 400.
+    """Parse a request body; anything that is not strict JSON, or not valid Unicode, is a 400.
 
     orjson reads what it accepts exactly as ``json`` does, except integers past 64 bits and
     very deep nesting, which are kept away from it; everything it refuses (NaN, lone
     surrogates, a BOM, UTF-16, bad JSON) is decided by ``json``, so the results and
-    messages are the standard library's.
+    messages are the standard library's. Bytes that are not UTF-8 are refused by both; a
+    lone surrogate written as an escape (``"\ud800"``, valid JSON but not text) is refused
+    here, wherever it is in the body.
     """
+    value, strict = _loads(raw)
+    clean = strict and isinstance(raw, bytes) and _SURROGATE_ESCAPE.search(raw) is None
+    if not clean and not valid_text(value):
+        raise ValidationError(
+            "The request body has text that is not valid Unicode (a lone surrogate such as "
+            "\\ud800)."
+        )
+    return value
+
+
+def _loads(raw: bytes | str) -> tuple[Any, bool]:
+    """The value, and whether orjson read it (then the bytes were strict UTF-8; ``json``
+    also reads surrogates encoded as UTF-8 bytes, and ``str`` input may hold any)."""
     if isinstance(raw, bytes) and _LONG_DIGITS not in raw.translate(_DIGITS_ONLY):
         try:
             value = orjson.loads(raw)
             if len(raw) < _DEEP_POSSIBLE:
-                return value
+                return value, True
             orjson.dumps(value)
-            return value
+            return value, True
         except (orjson.JSONDecodeError, TypeError):
             pass
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        return json.loads(raw, parse_constant=_reject_constant), False
     except ValidationError:
         raise
     except (ValueError, RecursionError):
         raise ValidationError("The request body is not valid JSON.") from None
+
+
+# A UTF-16 surrogate written as a JSON escape; a pair of them is one character, a lone one is
+# no text at all. A body orjson read without such an escape cannot hold one.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def valid_text(value: Any) -> bool:
+    """False when any string (key or value) in the JSON ``value`` has a lone surrogate."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def dumps(value: Any) -> bytes:
@@ -116,6 +153,8 @@ def utc_iso(us: int) -> str:
     day, rest = divmod(us, _DAY_US)
     prefix = _DAY_PREFIX.get(day)
     if prefix is None:
+        if not EARLIEST_US <= us <= LATEST_US:
+            return format_iso(us)  # a row stored before the range check: not cached
         prefix = format_iso(day * _DAY_US)[:11]
         if len(_DAY_PREFIX) >= 100_000:
             _DAY_PREFIX.clear()
@@ -173,7 +212,7 @@ def bucket_out(bucket: BucketInfo) -> dict[str, Any]:
         "hostname": bucket.hostname,
         "created": format_iso(bucket.created_us),
         "data": bucket.data,
-        "last_updated": end if end is not None else format_iso(bucket.created_us),
+        "last_updated": end,  # None for a bucket without events, as ActivityWatch says
         "metadata": {"start": start, "end": end},
     }
 
@@ -352,14 +391,25 @@ def _parse_event(obj: Any, limits: DataLimits) -> tuple[Event, str | None]:
             or duration > MAX_DURATION_S
         ):
             raise ValidationError("An event's 'duration' must be a non-negative number of seconds.")
+    end_us = start_us + round(duration * US_PER_S)
+    if not (EARLIEST_US <= start_us <= LATEST_US and end_us <= LATEST_US):
+        _out_of_range(start_us)
     data = check_data(obj.get("data"), limits)
     event_id = obj.get("id")
     if event_id is not None and (
         isinstance(event_id, bool) or not isinstance(event_id, int) or not 0 < event_id < _MAX_ID
     ):
         raise ValidationError("An event's 'id' must be a positive integer or null.")
-    event = Event(start_us, start_us + round(duration * US_PER_S), data, event_id, offset_s)
+    event = Event(start_us, end_us, data, event_id, offset_s)
     return event, timestamp if canonical else None
+
+
+def _out_of_range(start_us: int) -> NoReturn:
+    if EARLIEST_US <= start_us <= LATEST_US:
+        raise ValidationError(
+            f"An event's 'timestamp' plus 'duration' ends after the supported range ({RANGE_TEXT})."
+        )
+    raise ValidationError(f"An event's 'timestamp' is outside the supported range ({RANGE_TEXT}).")
 
 
 def parse_events(body: Any, limits: DataLimits, max_events: int) -> tuple[list[Event], bool]:
@@ -425,7 +475,8 @@ def parse_insert_body(raw: bytes, limits: DataLimits, max_events: int) -> Parsed
         body = None
     if body is not None:
         many = isinstance(body, list)
-        parsed = _typed_events(body if many else [body], many, limits, max_events)
+        items = body if isinstance(body, list) else [body]
+        parsed = _typed_events(items, many, limits, max_events)
         if parsed is not None:
             return parsed
     return parse_insert(loads(raw), limits, max_events)
@@ -469,9 +520,10 @@ def _typed_events(
             event_id = item.id
             if event_id is not None and not 0 < event_id < _MAX_ID:
                 return None
-            add_event(
-                Event(start_us, start_us + round(duration * US_PER_S), data, event_id, offset_s)
-            )
+            end_us = start_us + round(duration * US_PER_S)
+            if not (start_us >= EARLIEST_US and end_us <= LATEST_US):
+                return None
+            add_event(Event(start_us, end_us, data, event_id, offset_s))
             add_stamp(text if canonical else None)
     except ValidationError:
         return None

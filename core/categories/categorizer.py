@@ -25,6 +25,7 @@ import orjson
 from core.categories.model import UNCATEGORIZED, Category, Rule
 from core.categories.prefilter import LiteralIndex
 from core.errors import ValidationError
+from core.patterns import UserPattern, compile_pattern
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +84,9 @@ def _string_values(data: Mapping[str, Any], keys: tuple[str, ...] | None) -> lis
     return out
 
 
-def rule_key(pattern: re.Pattern[str], keys: tuple[str, ...] | None) -> str:
+def rule_key(pattern: UserPattern, keys: tuple[str, ...] | None) -> str:
     """What decides whether a rule matches (ignore-case, selected keys, regex), as a string."""
-    return orjson.dumps([bool(pattern.flags & re.IGNORECASE), keys, pattern.pattern]).decode()
+    return orjson.dumps([pattern.ignore_case, keys, pattern.pattern]).decode()
 
 
 def content_of(key: str) -> Rule:
@@ -138,8 +139,8 @@ def alternatives(regex: str) -> list[str] | None:
         return None
     for part in parts:
         try:
-            re.compile(part)
-        except re.error:
+            compile_pattern(part)
+        except ValidationError:
             return None
     return parts
 
@@ -148,7 +149,7 @@ def _selected(rule: Rule) -> tuple[str, ...] | None:
     return tuple(rule.select_keys) if rule.select_keys else None
 
 
-def _compile(rule: Rule, strict: bool) -> re.Pattern[str] | None:
+def _compile(rule: Rule, strict: bool) -> UserPattern | None:
     try:
         return rule.compile()
     except ValidationError:
@@ -170,32 +171,32 @@ class _Matcher:
         self, rules: Iterable[tuple[Sequence[str], Rule]], *, strict: bool, ranked: bool
     ) -> None:
         self.rules: list[tuple[tuple[str, ...], Rule]] = [(tuple(p), r) for p, r in rules]
-        ordered: list[tuple[int, int, _Step]] = []
+        ordered: list[tuple[int, int, tuple[tuple[str, ...], UserPattern, Any]]] = []
         for index, (path, rule) in enumerate(self.rules):
             pattern = _compile(rule, strict)
             if pattern is None or not path:
                 continue
             rank = rule.priority if rule.priority is not None else len(path) * 10
             keys = _selected(rule)
-            ordered.append((rank if ranked else 0, index, (path, pattern.search, keys)))
+            ordered.append((rank if ranked else 0, index, (path, pattern, keys)))
         if ranked:
             # Highest rank first, the later rule first on ties: the first match wins.
             ordered.sort(key=lambda item: (item[0], item[1]), reverse=True)
-        self.steps = [step for _, _, step in ordered]
-        patterns = []
-        for bit_index, (_, _, (_, search, _)) in enumerate(ordered):
-            compiled: re.Pattern[str] = search.__self__  # type: ignore[attr-defined]
-            ignore_case = bool(compiled.flags & re.IGNORECASE)
-            patterns.append((1 << bit_index, compiled.pattern, ignore_case))
-        self._prefilter = LiteralIndex(patterns)
+        self.steps = [(path, pattern.search, keys) for _, _, (path, pattern, keys) in ordered]
+        self._prefilter = LiteralIndex(
+            [
+                (1 << bit_index, pattern.pattern, pattern.ignore_case)
+                for bit_index, (_, _, (_, pattern, _)) in enumerate(ordered)
+            ]
+        )
         self._keyed = [(1 << i, keys) for i, (_, _, keys) in enumerate(self.steps) if keys]
         self._keyed_bits = sum(bit for bit, _ in self._keyed)
         self._masks: dict[str, int] = {}
         # Rule contents: each step's index into ``keys`` (steps may share a content).
         self.step_keys: list[int] = []
         positions: dict[str, int] = {}
-        for _, _, (_, search, keys) in ordered:
-            key = rule_key(search.__self__, keys)  # type: ignore[attr-defined]
+        for _, _, (_, pattern, keys) in ordered:
+            key = rule_key(pattern, keys)
             self.step_keys.append(positions.setdefault(key, len(positions)))
         self.keys: list[str] = list(positions)
 

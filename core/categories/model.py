@@ -7,15 +7,16 @@ time-weighted score. Children inherit color and score from the nearest ancestor 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
 from core.errors import ValidationError
+from core.patterns import UserPattern, compile_pattern
 
 UNCATEGORIZED: tuple[str, ...] = ("Uncategorized",)
+MAX_PRIORITY = 1_000_000_000
 
 
 class Productivity(IntEnum):
@@ -77,16 +78,13 @@ class Rule:
         """True when the rule can match anything (a non-empty regex and type not 'none')."""
         return self.type != "none" and bool(self.regex)
 
-    def compile(self) -> re.Pattern[str] | None:
-        """The compiled regex, or None when the rule never matches (raises on a bad regex)."""
+    def compile(self) -> UserPattern | None:
+        """The compiled regex (linear-time, ``core.patterns``), or None when the rule never
+        matches; ValidationError with a plain reason for a bad regex."""
         if not self.active:
             return None
         assert self.regex is not None
-        flags = re.IGNORECASE if self.ignore_case else 0
-        try:
-            return re.compile(self.regex, flags)
-        except re.error as exc:
-            raise ValidationError(f"Invalid regular expression {self.regex!r}: {exc}.") from None
+        return compile_pattern(self.regex, ignore_case=bool(self.ignore_case))
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Rule:
@@ -105,8 +103,15 @@ class Rule:
         ):
             raise ValidationError("A rule's 'select_keys' must be a list of strings.")
         priority = raw.get("priority")
-        if priority is not None and (isinstance(priority, bool) or not isinstance(priority, int)):
-            raise ValidationError("A rule's 'priority' must be an integer.")
+        if priority is not None and (
+            isinstance(priority, bool)
+            or not isinstance(priority, int)
+            or abs(priority) > MAX_PRIORITY
+        ):
+            raise ValidationError(
+                f"A rule's 'priority' must be a whole number from -{MAX_PRIORITY} to "
+                f"{MAX_PRIORITY}."
+            )
         ignore_case = raw.get("ignore_case")
         return cls(
             type=kind,

@@ -71,7 +71,10 @@ def _required(items: Sequence[Any]) -> list[str] | None:
 
 def required_literals(pattern: str, ignore_case: bool) -> tuple[list[str], bool] | None:
     """(literals, case-insensitive) such that any match contains one literal; None if unknown."""
-    if _sre_parse is None or not pattern:
+    if _sre_parse is None or not pattern or "[:" in pattern:
+        # Patterns run under RE2 (core.patterns); Python's parser reads RE2's POSIX classes
+        # ("[[:alpha:]]") as a set of letters, so such a pattern is never prefiltered.
+        # (Where the two parsers differ otherwise, Python's refuses the pattern: None too.)
         return None
     try:
         parsed = _sre_parse.parse(pattern, re.IGNORECASE if ignore_case else 0)

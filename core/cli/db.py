@@ -12,6 +12,7 @@ from core.cli.common import dirs_from, passphrase_from
 from core.errors import ValidationError
 from core.keys import KeyMode, KeyStore
 from core.maintenance import check_database, rekey_database, set_passphrase
+from core.repair import repair_time_range, time_range_problems
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,6 +20,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     check = subcommand(db_sub, "check", _check, "integrity, schema version and row counts")
     check.add_argument("--json", action="store_true", help="print JSON")
+    check.add_argument(
+        "--repair", action="store_true", help="fix rows outside the time range (after a backup)"
+    )
     passphrase = subcommand(
         db_sub, "passphrase", _passphrase, "set, change or remove the database passphrase"
     )
@@ -31,7 +35,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _check(args: argparse.Namespace) -> int:
+    if args.repair:
+        result = repair_time_range(dirs_from(args), passphrase_from(args))
+        print(result.describe(), file=sys.stderr if args.json else sys.stdout)
     report = check_database(dirs_from(args), passphrase_from(args))
+    report.problems.extend(time_range_problems(dirs_from(args), passphrase_from(args)))
     if args.json:
         print(
             json.dumps(

@@ -11,9 +11,12 @@ import signal
 import sys
 import threading
 from types import FrameType
+from typing import Any
 
 from core.cli import subcommand
 from core.cli.common import open_services
+from core.cors import extension_origin, web_origin
+from core.errors import ValidationError
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,7 +43,32 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=float,
         default=None,
         metavar="PER_S",
-        help="sustained requests per second per token (0 = no limit)",
+        help="sustained requests per second per token (0 = no limit; default 1000); the "
+        "burst is 20 seconds of it unless --rate-burst says otherwise",
+    )
+    serve.add_argument(
+        "--rate-burst", type=int, default=None, metavar="N", help="requests allowed at once"
+    )
+    serve.add_argument(
+        "--allow-extension",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="also allow this Chrome extension id (e.g. an unpacked aw-watcher-web); repeatable",
+    )
+    serve.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="also allow this web origin, e.g. http://localhost:5600 (aw-webui); repeatable",
+    )
+    serve.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with --allow-remote: another name clients use for this machine; repeatable",
     )
     serve.add_argument("--access-log", action="store_true", help="log every request")
 
@@ -49,6 +77,22 @@ def _serve(args: argparse.Namespace) -> int:
     # Imported here: every other command (and the app) starts without FastAPI.
     from core.api import ApiConfig, ApiServer
 
+    if args.compat and args.allow_remote:
+        raise ValidationError(
+            "--compat (token-less access) is for clients on this computer only and cannot be "
+            "combined with --allow-remote: give remote clients a token instead."
+        )
+    origins = [extension_origin(i) for i in args.allow_extension]
+    origins += [web_origin(o) for o in args.allow_origin]
+    limits: dict[str, Any] = {}
+    if args.rate_limit is not None:
+        if not args.rate_limit >= 0:
+            raise ValidationError("--rate-limit must be zero (no limit) or more.")
+        limits["rate_limit_per_s"] = args.rate_limit
+    if args.rate_burst is not None:
+        if args.rate_burst < 1:
+            raise ValidationError("--rate-burst must be at least 1.")
+        limits["rate_limit_burst"] = args.rate_burst
     config = ApiConfig(
         host=args.host,
         port=args.port,
@@ -56,7 +100,9 @@ def _serve(args: argparse.Namespace) -> int:
         compat_mode=True if args.compat else None,
         testing=args.testing,
         access_log=args.access_log,
-        **({} if args.rate_limit is None else {"rate_limit_per_s": args.rate_limit}),
+        extension_origins=tuple(origins),
+        allowed_hosts=tuple(args.allow_host),
+        **limits,
     )
     stop = threading.Event()
 

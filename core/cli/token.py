@@ -9,9 +9,10 @@ import time
 from typing import Any
 
 from core import tokens
+from core.aw_config import create_key
 from core.cli import subcommand
 from core.cli.common import admin_transaction
-from core.errors import NotFoundError
+from core.errors import NotFoundError, ValidationError
 from core.services import LOCAL_USER
 from core.timeutil import format_iso
 
@@ -20,7 +21,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     token = subparsers.add_parser("token", help="create, list or revoke API tokens")
     sub = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
     create = subcommand(sub, "create", _create, "create a token (shown once)")
-    create.add_argument("--scope", required=True, choices=tokens.SCOPES)
+    create.add_argument("--scope", choices=tokens.SCOPES, help="read, write or admin")
+    create.add_argument(
+        "--for-activitywatch",
+        action="store_true",
+        help="write a new write-scope token where ActivityWatch's aw-client looks for the "
+        "key of a local server (its aw-server-rust config.toml), instead of printing it",
+    )
+    create.add_argument(
+        "--port", type=int, default=5600, help="with --for-activitywatch: the API's port"
+    )
+    create.add_argument(
+        "--yes",
+        action="store_true",
+        help="with --for-activitywatch: replace an ActivityWatch server config already there",
+    )
     create.add_argument("--name", default="", help="what the token is for")
     create.add_argument("--user", default=LOCAL_USER, help="the user it acts for (created if new)")
     listing = subcommand(sub, "list", _list, "list tokens (never their secrets)")
@@ -32,6 +47,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _create(args: argparse.Namespace) -> int:
     now = time.time_ns() // 1000
+    if args.for_activitywatch:
+        if args.scope not in (None, "write"):
+            raise ValidationError("--for-activitywatch makes a write-scope token (watchers write).")
+        with admin_transaction(args) as conn:
+            user_id = tokens.ensure_user(conn, args.user, now)
+            made = create_key(conn, user_id, args.port, now, overwrite=args.yes)
+        print(made.describe())
+        return 0
+    if args.scope is None:
+        raise ValidationError("Say which scope the token has: --scope read, write or admin.")
     with admin_transaction(args) as conn:
         user_id = tokens.ensure_user(conn, args.user, now)
         new = tokens.insert_token(conn, user_id, tokens.check_scope(args.scope), args.name, now)

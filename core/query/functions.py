@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -12,7 +11,9 @@ from typing import Any
 from core.categories.categorizer import Categorizer, Tagger
 from core.errors import NotFoundError, ValidationError
 from core.event import Event
+from core.patterns import UserPattern, compile_pattern
 from core.query import transforms as tf
+from core.query.budget import QueryBudget
 from core.query.datasource import QueryDataSource
 from core.query.errors import QueryError
 from core.timeutil import seconds_to_us
@@ -20,11 +21,12 @@ from core.timeutil import seconds_to_us
 
 @dataclass(slots=True)
 class QueryContext:
-    """What functions may read besides their arguments."""
+    """What functions may read besides their arguments, and what they may spend."""
 
     source: QueryDataSource
     start_us: int
     end_us: int
+    budget: QueryBudget | None = None
 
 
 # Argument kinds and how they are described in errors.
@@ -73,6 +75,13 @@ class QueryFunction:
             raise
         except (ValidationError, NotFoundError) as exc:
             raise QueryError(f"{self.name}(): {exc}") from None
+        except (OverflowError, ZeroDivisionError):
+            raise QueryError(f"{self.name}(): a number in its arguments is out of range") from None
+        except (TypeError, ValueError, KeyError, IndexError):
+            raise QueryError(
+                f"{self.name}() cannot work with these arguments (see "
+                f"{self.signature()} in the documentation)"
+            ) from None
 
 
 def _is_kind(value: Any, kind: str) -> bool:
@@ -126,9 +135,16 @@ def _register(*params: tuple[str, str], optional: int = 0) -> Callable[[Callable
     return decorate
 
 
+MAX_PULSETIME_S = 366 * 86_400  # a year: longer gaps are not "the same activity"
+MAX_RULES = 5000  # as many as a category tree may have
+
+
 def _pulsetime_us(seconds: float, name: str) -> int:
-    if seconds < 0:
-        raise QueryError(f"{name}() pulsetime must be zero or more seconds, got {seconds}")
+    if not 0 <= seconds <= MAX_PULSETIME_S:  # also NaN and infinity
+        raise QueryError(
+            f"{name}() pulsetime must be a number of seconds from 0 to {MAX_PULSETIME_S}, "
+            f"got {seconds:.6g}"
+        )
     return seconds_to_us(seconds)
 
 
@@ -142,12 +158,11 @@ def _tagger(rules_json: str) -> Tagger:
     return Tagger.from_aw_classes(json.loads(rules_json))
 
 
-@lru_cache(maxsize=256)
-def _regex(pattern: str) -> re.Pattern[str]:
+def _regex(pattern: str) -> UserPattern:
     try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise QueryError(f"Invalid regular expression {pattern!r}: {exc}") from None
+        return compile_pattern(pattern)
+    except ValidationError as exc:
+        raise QueryError(str(exc).rstrip(".")) from None
 
 
 # -- data access ----------------------------------------------------------------------------
@@ -158,10 +173,18 @@ def q_query_bucket_names(ctx: QueryContext) -> list[str]:
 
 @_register(("bucket", STR))
 def q_query_bucket(ctx: QueryContext, bucket: str) -> list[Event]:
+    budget = ctx.budget
     try:
-        return ctx.source.bucket_events(bucket, ctx.start_us, ctx.end_us)
+        if budget is None:
+            return ctx.source.bucket_events(bucket, ctx.start_us, ctx.end_us)
+        # One more than what is left: enough to notice the limit, never much more.
+        events = ctx.source.bucket_events(
+            bucket, ctx.start_us, ctx.end_us, budget.events_left() + 1
+        )
     except NotFoundError:
         raise QueryError(f"There is no bucket named {bucket!r}") from None
+    budget.take_events(len(events))
+    return events
 
 
 @_register(("bucket", STR))
@@ -256,7 +279,13 @@ def q_sum_durations(ctx: QueryContext, events: Any) -> float:
 
 @_register(("list1", LIST), ("list2", LIST))
 def q_concat(ctx: QueryContext, list1: list[Any], list2: list[Any]) -> list[Any]:
-    return [*list1, *list2]
+    budget = ctx.budget
+    if budget is None:
+        return [*list1, *list2]
+    # Checked before the list is built: ``x = concat(x, x);`` doubles it each time.
+    size = budget.size_of(list1) + budget.size_of(list2) - 1
+    budget.check_items(size, "a list in concat()")
+    return budget.built([*list1, *list2], size, "a list in concat()")
 
 
 @_register(("events", EVENTS), ("pulsetime", NUMBER), optional=1)
@@ -277,15 +306,17 @@ def q_simplify_window_titles(ctx: QueryContext, events: Any, key: str = "title")
 
 @_register(("events", EVENTS), ("classes", LIST))
 def q_categorize(ctx: QueryContext, events: Any, classes: list[Any]) -> Any:
-    return tf.categorize(events, _categorizer(_rules_json(classes)))
+    return tf.categorize(events, _categorizer(_rules_json(classes, "categorize")))
 
 
 @_register(("events", EVENTS), ("classes", LIST))
 def q_tag(ctx: QueryContext, events: Any, classes: list[Any]) -> Any:
-    return tf.tag(events, _tagger(_rules_json(classes)))
+    return tf.tag(events, _tagger(_rules_json(classes, "tag")))
 
 
-def _rules_json(classes: list[Any]) -> str:
+def _rules_json(classes: list[Any], name: str) -> str:
+    if len(classes) > MAX_RULES:
+        raise QueryError(f"{name}() takes at most {MAX_RULES} rules, got {len(classes)}")
     try:
         return json.dumps(classes, sort_keys=True)
     except (TypeError, ValueError):

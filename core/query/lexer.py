@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,7 @@ PUNCT = "punct"
 EOF_KIND = "eof"
 
 _PUNCT = frozenset("=;,()[]{}:-")
+_MAX_DIGITS = 19  # longer integers are beyond 64 bits
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NUMBER_RE = re.compile(r"\d+(\.\d*)?([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?")
 _SPACE_RE = re.compile(r"(?:\s+|#[^\n]*)+")
@@ -60,7 +62,15 @@ def tokenize(text: str) -> list[Token]:
             match = _NUMBER_RE.match(text, pos)
             assert match is not None
             raw = match.group()
-            number: int | float = int(raw) if raw.isdigit() else float(raw)
+            number: int | float = (
+                int(raw) if raw.isdigit() and len(raw) <= _MAX_DIGITS else float(raw)
+            )
+            if not math.isfinite(number) or abs(number) >= 2**63:
+                raise QueryError.at(
+                    f"The number {raw[:30]} is out of range (the largest is about 9.2e18)",
+                    text,
+                    pos,
+                )
             tokens.append(Token(NUMBER, number, pos, match.end()))
             pos = match.end()
         elif char.isalpha() or char == "_":
@@ -97,7 +107,16 @@ def _read_string(text: str, start: int) -> tuple[str, int]:
                 pos += 2
                 continue
             if nxt == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", text[pos + 2 : pos + 6]):
-                parts.append(chr(int(text[pos + 2 : pos + 6], 16)))
+                code = int(text[pos + 2 : pos + 6], 16)
+                low = text[pos + 6 : pos + 12]
+                if 0xD800 <= code < 0xDC00 and re.fullmatch(r"\\u[dD][c-fC-F][0-9a-fA-F]{2}", low):
+                    code = 0x10000 + ((code - 0xD800) << 10) + (int(low[2:], 16) - 0xDC00)
+                    pos += 6
+                elif 0xD800 <= code < 0xE000:
+                    raise QueryError.at(
+                        "A \\u escape that is not text (a lone surrogate)", text, pos
+                    )
+                parts.append(chr(code))
                 pos += 6
                 continue
             parts.append(text[pos : pos + 2])

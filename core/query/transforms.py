@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 
 from core.categories.categorizer import Categorizer, Tagger
 from core.event import Event
+from core.patterns import UserPattern
 from core.timeutil import US_PER_S
 
 _by_start = attrgetter("start_us")
@@ -64,9 +65,7 @@ def filter_keyvals(
     return [e for e in events if member(e) != exclude]
 
 
-def filter_keyvals_regex(
-    events: Sequence[Event], key: str, pattern: re.Pattern[str]
-) -> list[Event]:
+def filter_keyvals_regex(events: Sequence[Event], key: str, pattern: UserPattern) -> list[Event]:
     """Events whose string ``data[key]`` contains a match of ``pattern``."""
     search = pattern.search
     out = []

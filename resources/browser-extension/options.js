@@ -9,6 +9,7 @@ async function load() {
   $("token").value = cfg.token || "";
   $("hostname").value = cfg.hostname || "";
   $("sendIncognito").checked = Boolean(cfg.sendIncognito);
+  $("extensionId").textContent = chrome.runtime.id;
 }
 
 async function save() {
@@ -20,22 +21,47 @@ async function save() {
     bucketReady: "",
   });
   $("status").textContent = "Saved.";
+  $("status").dataset.state = "saved";
 }
 
+function show(state, text) {
+  $("status").textContent = text;
+  $("status").dataset.state = state; // "ok" | "error" | "offline": read by the tests too
+}
+
+// A real write, as the watcher makes it: create (or find) this browser's bucket. Every
+// request carries this extension's Origin and the token, so a 401 (token) or 403 (origin)
+// shows here rather than in a queue that never drains.
 async function test() {
   await save();
-  const port = Number($("port").value) || 5600;
-  const token = $("token").value.trim();
+  const cfg = await settings();
+  let info;
   try {
-    const info = await (await fetch(`http://127.0.0.1:${port}/api/0/info`)).json();
-    const res = await fetch(`http://127.0.0.1:${port}/api/0/buckets/`, {
-      headers: token ? { Authorization: `Bearer ${token}` } : {},
-    });
-    $("status").textContent = res.ok
-      ? `Connected to ${info.hostname} (version ${info.version}).`
-      : `The app answered HTTP ${res.status}: check the token.`;
+    info = await (await fetch(`${baseUrl(cfg)}/api/0/info`)).json();
   } catch (e) {
-    $("status").textContent = `Cannot reach TimelyGator on port ${port}. Is the app running with the local API enabled?`;
+    show("offline", explain(0, "", cfg));
+    return;
+  }
+  const host = cfg.hostname || info.hostname;
+  const bucket = bucketFor(host);
+  let res;
+  try {
+    res = await fetch(`${baseUrl(cfg)}/api/0/buckets/${encodeURIComponent(bucket)}`, {
+      method: "POST",
+      headers: headers(cfg),
+      body: JSON.stringify({ client: CLIENT_NAME, type: "web.tab.current", hostname: host }),
+    });
+  } catch (e) {
+    show("offline", explain(0, "", cfg));
+    return;
+  }
+  if (res.status === 200 || res.status === 304) {
+    await chrome.storage.local.set({ bucketReady: bucket });
+    show("ok", `Connected: TimelyGator on ${info.hostname} (${info.version}) accepted a write. ` +
+      `This browser records into ${bucket}.`);
+    chrome.runtime.sendMessage({ type: "flush" }).catch(() => {});
+  } else {
+    show("error", explain(res.status, await serverMessage(res), cfg));
   }
 }
 

@@ -113,6 +113,5 @@ def test_bad_bucket_bodies_are_400(client: TestClient) -> None:
     assert client.post("/api/0/buckets/x", json={"client": "c"}).status_code == 400
     assert client.post("/api/0/buckets/x", content=b"not json").status_code == 400
     assert client.post("/api/0/buckets/x", json={**BODY, "data": [1]}).status_code == 400
-    assert client.post("/api/0/buckets/x", json={**BODY, "junk": 1}).status_code == 400
     assert client.post("/api/0/buckets/x", json={**BODY, "created": "yesterday"}).status_code == 400
     assert client.get("/api/0/buckets/").json() == {}

@@ -77,8 +77,9 @@ def _routes(app: FastAPI) -> list[tuple[str, str, str]]:
 
 
 def test_every_route_is_either_public_or_needs_a_token(
-    app: FastAPI, make_client: Any, make_token: Any
+    make_app: Any, make_client: Any, make_token: Any
 ) -> None:
+    app = make_app(auth_failure_burst=10_000)  # hundreds of refusals from one address
     routes = _routes(app)
     assert len(routes) > 40  # both spellings of every path
     assert {p for p, r in all_routes(app.routes) if isinstance(r, APIRoute)} >= {
@@ -166,9 +167,37 @@ def test_host_header_check(client: TestClient, host: str, ok: bool) -> None:
         assert "Host" in resp.json()["message"]
 
 
-def test_host_check_is_off_when_remote_allowed(make_client: Any, make_token: Any) -> None:
-    c = make_client(make_token("read"), allow_remote=True, host="0.0.0.0")
-    assert c.get("/api/0/buckets/", headers={"Host": "myserver.lan:5600"}).status_code == 200
+def test_host_check_stays_on_when_remote_allowed(make_client: Any, make_token: Any) -> None:
+    """Remote clients name the machine or an IP address; a rebinding page's name is refused."""
+    c = make_client(
+        make_token("read"), allow_remote=True, host="0.0.0.0", allowed_hosts=("myserver.lan",)
+    )
+    for host, status in [
+        ("myserver.lan:5600", 200),
+        ("192.168.1.5:5600", 200),
+        ("[fe80::1]:5600", 200),
+        ("localhost:5600", 200),
+        ("evil.example", 400),
+        ("myserver.lan.evil.example:5600", 400),
+    ]:
+        resp = c.get("/api/0/buckets/", headers={"Host": host})
+        assert resp.status_code == status, host
+    assert resp.json()["message"] == "Invalid Host header: use this computer's name or IP address."
+
+
+def test_token_less_access_needs_a_loopback_client_and_a_loopback_host(
+    make_client: Any, make_token: Any
+) -> None:
+    """Compatibility mode never reaches past this computer, whatever else is configured."""
+    config = {"compat_mode": True, "allow_remote": True, "host": "0.0.0.0"}
+    local = make_client(**config)
+    assert local.get("/api/0/buckets/").status_code == 200
+    for host in ("192.168.1.5:5600", "127.0.0.2:5600"):
+        resp = local.get("/api/0/export", headers={"Host": host})
+        assert resp.status_code == 401, host
+        assert "An API token is required" in resp.json()["message"]
+    remote = make_client(client=("192.168.1.9", 5000), **config)
+    assert remote.get("/api/0/export").status_code == 401
 
 
 @pytest.mark.parametrize(

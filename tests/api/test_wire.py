@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import Connection
 
 from core import reader
 from core.api import wire
@@ -21,25 +22,46 @@ from core.errors import ValidationError
 from core.event import Event
 from core.paths import resolve_dirs
 from core.services import Services
-from core.timeutil import format_iso, parse_iso
+from core.timeutil import format_iso, in_time_range, parse_iso
 from tests.api.conftest import DictKeyring
 
 MIN_US = -62_135_596_800_000_000  # 0001-01-01
 MAX_US = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999
 
 
+def _texts(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _texts(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _texts(item)
+
+
 def plain_loads(raw: bytes) -> Any:
-    """The body parser as it was: the standard library only."""
+    """The body parser, plainly: the standard library, then every string must be text."""
 
     def reject(name: str) -> Any:
         raise ValidationError(f"{name} is not valid JSON.")
 
     try:
-        return json.loads(raw, parse_constant=reject)
+        value = json.loads(raw, parse_constant=reject)
     except ValidationError:
         raise
     except (ValueError, RecursionError):
         raise ValidationError("The request body is not valid JSON.") from None
+    try:
+        for text in _texts(value):
+            text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(
+            "The request body has text that is not valid Unicode (a lone surrogate such as "
+            "\\ud800)."
+        ) from None
+    return value
 
 
 def outcome(fn: Any, *args: Any) -> Any:
@@ -369,13 +391,27 @@ def test_events_json_is_get_events_on_the_wire(store: Services) -> None:
         (-1_000_001, 5),
         (MIN_US, MIN_US + 1),
         (MAX_US - 10, MAX_US),
+        (MAX_US + 10, MAX_US + 20),  # beyond what ISO 8601 text can say: written at its end
+        (MIN_US - 10, MIN_US - 5),
         (base + 10**6, base + 10**6 + 3_155_760_000_123_456),
     ]
     events = [
         Event(s, e, {"i": i, "text": 'é\n"', "nested": {"x": [1.5, None]}})
         for i, (s, e) in enumerate(spans)
     ]
-    store.writer.insert_events(key, events[::-1]).result()
+    # Times outside the range the writer accepts now: rows stored before that check.
+    inside = [e for e in events if in_time_range(e.start_us) and in_time_range(e.end_us)]
+    outside = [e for e in events if e not in inside]
+    store.writer.insert_events(key, inside[::-1]).result()
+
+    def store_raw(conn: Connection) -> None:
+        for e in outside:
+            conn.exec_driver_sql(
+                "INSERT INTO events (bucket_id, start_us, end_us, data) VALUES (?, ?, ?, ?)",
+                (key, e.start_us, e.end_us, json.dumps(e.data)),
+            )
+
+    store.writer.call(store_raw, events=True).result()
     with store.read() as conn:
         for start, end, limit in [
             (None, None, None),

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from core import reader
-from core.errors import NotFoundError, StorageError, ValidationError
+from core.errors import ChangeFailedError, NotFoundError, ValidationError
 from core.event import Event
 from core.paths import AppDirs
 from core.services import Services
@@ -183,7 +183,7 @@ def test_unexpected_errors_fail_one_batch_and_the_writer_goes_on(services: Servi
     bad = services.writer.create_bucket(
         services.user_id, "bad\ud800name", type="t", client="c", hostname="h"
     )
-    with pytest.raises(StorageError, match="could not be saved"):
+    with pytest.raises(ChangeFailedError, match="could not be saved"):
         bad.result(10)
     # Event data with a lone surrogate is stored escaped, not lost or crashing.
     odd = services.writer.heartbeat(key, Event(T, T, {"title": "x\udc80y"}), 0).result(10)
@@ -229,3 +229,70 @@ def test_events_without_a_utc_offset_are_stored_as_null(services: Services) -> N
         (T + 6 * S, "integer", -18_000),
     ]
     assert [e.tz_offset_s for e in services.events("w")] == [-18_000, None, 3600, None]
+
+
+def _hold_writer(services: Services) -> threading.Event:
+    """Keep the writer busy until the returned event is set: what is submitted meanwhile
+    is applied in one transaction after it."""
+    held, release = threading.Event(), threading.Event()
+
+    def hold(_conn: object) -> None:
+        held.set()
+        release.wait(10)
+
+    services.writer.call(hold)
+    assert held.wait(10)
+    return release
+
+
+def test_one_failing_change_fails_alone_and_the_batch_around_it_is_stored(
+    services: Services,
+) -> None:
+    """Any exception in one change of a group commit fails that change only."""
+    key = services.ensure_bucket("w", type="t", client="c", hostname="h")
+    writer = services.writer
+    before = writer.committed_transactions
+    release = _hold_writer(services)
+    good = [writer.heartbeat(key, Event(T + i * S, T + i * S, {"n": i}), 0) for i in range(300)]
+    bad_bucket = writer.create_bucket(
+        services.user_id, "bad\ud800name", type="t", client="c", hostname="h"
+    )
+    # A data value the JSON codec cannot write (a set) fails while being applied.
+    bad_insert = writer.insert_events(key, [Event(T - S, T, {"oops": {1, 2}})])
+    good += [writer.insert_events(key, [Event(T + 1000 * S, T + 1001 * S, {"n": "bulk"})])]
+    good += [
+        writer.heartbeat(key, Event(T + i * S, T + i * S, {"n": i}), 0) for i in range(300, 600)
+    ]
+    release.set()
+    for future in good:
+        future.result(10)
+    for future in (bad_bucket, bad_insert):
+        with pytest.raises(ChangeFailedError, match="Other changes were saved"):
+            future.result(10)
+    stored = services.events("w")
+    assert len(stored) == 601
+    assert {e.data["n"] for e in stored} == {*range(600), "bulk"}
+    assert writer.state.value == "running"
+    # Found by halving: a handful of transactions, not one per change.
+    assert writer.committed_transactions - before < 40
+
+
+def test_ids_given_to_adopted_events_are_reset_when_a_batch_is_applied_again(
+    services: Services,
+) -> None:
+    """An adopted event keeps the id its sender gave (None: new), never a rolled-back one."""
+    key = services.ensure_bucket("w", type="t", client="c", hostname="h")
+    writer = services.writer
+    [old] = writer.insert_events(key, [Event(T, T + S, {"v": "old"})]).result(10)
+    release = _hold_writer(services)
+    first = writer.insert_events(key, [Event(T + 5 * S, T + 6 * S, {"v": "a"})], adopt=True)
+    edit = writer.insert_events(key, [Event(T, T + 2 * S, {"v": "edited"}, old.id)], adopt=True)
+    bad = writer.insert_events(key, [Event(T - S, T, {"oops": {1}})])
+    second = writer.insert_events(key, [Event(T + 7 * S, T + 8 * S, {"v": "b"})], adopt=True)
+    release.set()
+    with pytest.raises(ChangeFailedError):
+        bad.result(10)
+    ids = {first.result(10)[0].id, second.result(10)[0].id}
+    assert edit.result(10)[0].id == old.id
+    assert len(ids | {old.id}) == 3
+    assert sorted(e.data["v"] for e in services.events("w")) == ["a", "b", "edited"]

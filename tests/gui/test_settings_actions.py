@@ -264,3 +264,81 @@ def test_import_activitywatch_export_skips_duplicates(  # type: ignore[no-untype
         page.import_from(bad)
     assert page.import_status.text() == "Import failed: notes.json is not a JSON export file."
     assert page.import_button.isEnabled()
+
+
+def test_activitywatch_button_writes_the_key_and_asks_before_replacing(  # type: ignore[no-untyped-def]
+    services: Services, runner: TaskRunner, qtbot, monkeypatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from core import aw_config
+    from core.preferences import Preferences
+    from tests.helpers.aw_client_key import local_server_api_key
+
+    page = ApiPage(services, runner)
+    qtbot.addWidget(page)
+    prefs = Preferences()
+    prefs.api.port = 5611
+    page.load(prefs)
+    with qtbot.waitSignal(page.sig_aw_key_written, timeout=10_000):
+        qtbot.mouseClick(page.aw_button, Qt.MouseButton.LeftButton)
+    path = aw_config.config_dir() / "config.toml"
+    assert str(path) in page.aw_status.text()
+    key = local_server_api_key("127.0.0.1", 5611)
+    assert key is not None and key not in page.aw_status.text()
+    qtbot.waitUntil(lambda: page.token_list.count() == 1, timeout=10_000)
+    assert page.token_list.item(0).text().startswith("ActivityWatch tools — write — ")
+
+    # An ActivityWatch server's own config: the user is asked; "No" changes nothing.
+    theirs = 'port = 5611\n[auth]\napi_key = "theirs"\n'
+    path.write_text(theirs, encoding="utf-8")
+    answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
+    asked: list[str] = []
+
+    def question(_parent, _title, text):  # type: ignore[no-untyped-def]
+        asked.append(text)
+        return answers.pop(0)
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    with qtbot.waitSignal(page.sig_aw_key_written, timeout=10_000):
+        qtbot.mouseClick(page.aw_button, Qt.MouseButton.LeftButton)
+    assert "not written by TimelyGator" in asked[0]
+    assert page.aw_status.text() == "Nothing was changed."
+    assert path.read_text(encoding="utf-8") == theirs
+    with qtbot.waitSignal(page.sig_aw_key_written, timeout=10_000):
+        qtbot.mouseClick(page.aw_button, Qt.MouseButton.LeftButton)
+    assert len(asked) == 2
+    assert local_server_api_key("127.0.0.1", 5611) not in (None, "theirs", key)
+    assert "is kept as" in page.aw_status.text()
+
+
+def test_pairing_shows_the_bucket_the_browser_really_writes(  # type: ignore[no-untyped-def]
+    services: Services, runner: TaskRunner, qtbot
+) -> None:
+    from core.preferences import Preferences
+    from timelygator_gui.settings.api_page import EXTENSION_CLIENT
+
+    page = ApiPage(services, runner)
+    qtbot.addWidget(page)
+    host = socket.gethostname()
+    qtbot.waitUntil(lambda: "None written yet" in page.pair_bucket.text(), timeout=10_000)
+    assert f"aw-watcher-web-chromium_{host}" in page.pair_bucket.text()
+    services.ensure_bucket(
+        f"aw-watcher-web-chromium_{host}",
+        type="web.tab.current",
+        client=EXTENSION_CLIENT,
+        hostname=host,
+    )
+    page.refresh_tokens()
+    qtbot.waitUntil(
+        lambda: (
+            page.pair_bucket.text() == f"The extension writes to aw-watcher-web-chromium_{host}."
+        ),
+        timeout=10_000,
+    )
+    prefs = Preferences()
+    page.origins.setText("http://localhost:5600/, not an origin, HTTP://127.0.0.1:8080")
+    page.extension_ids.setText(" nglaklhklhcoonedhgnpgddginnjdadi ")
+    page.store(prefs)
+    assert prefs.api.allowed_origins == ["http://localhost:5600", "http://127.0.0.1:8080"]
+    assert prefs.api.extension_ids == ["nglaklhklhcoonedhgnpgddginnjdadi"]

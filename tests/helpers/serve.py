@@ -47,3 +47,5 @@ class ServeProcess:
             self.proc.send_signal(signal.SIGTERM)
             self.proc.wait(20)
             assert self.proc.returncode == 0
+        if self.proc is not None and self.proc.stderr is not None:
+            self.proc.stderr.close()

@@ -1,4 +1,5 @@
-"""Local API page: enable, port, compatibility mode, status, extension pairing, tokens."""
+"""Local API page: enable, port, compatibility mode, status, extension pairing, ActivityWatch
+tools, allowed origins, tokens."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import re
 import socket
 from datetime import datetime
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -16,11 +17,15 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QSpinBox,
 )
 
 from core import tokens
+from core.aw_config import ActivityWatchKey, create_key
+from core.cors import web_origin
+from core.errors import ConflictError, ValidationError
 from core.preferences import Preferences
 from core.services import Services
 from timelygator_gui.settings.page import SettingsPage, form_page
@@ -29,6 +34,22 @@ from timelygator_gui.tasks import TaskRunner
 PAIRING_NAME = "browser extension"
 TOKEN_ID_ROLE = 256
 _CHROME_ID = re.compile(r"^[a-p]{32}$")
+# The ``client`` of the buckets TimelyGator's extension creates (background.js).
+EXTENSION_CLIENT = "timelygator-web-extension"
+BROWSERS = ("chrome", "chromium", "firefox", "edge", "brave")
+
+
+def extension_buckets(services: Services) -> list[str]:
+    """The buckets TimelyGator's browser extension has written (worker)."""
+    return [b.name for b in services.buckets() if b.client == EXTENSION_CLIENT]
+
+
+def activitywatch_key(services: Services, port: int, overwrite: bool) -> ActivityWatchKey:
+    """A token for ActivityWatch tools written where aw-client looks (worker thread)."""
+    now = services.clock.now_us()
+    return services.writer.call(
+        lambda conn: create_key(conn, services.user_id, port, now, overwrite=overwrite)
+    ).result(10)
 
 
 def pair_extension(services: Services) -> tokens.NewToken:
@@ -67,6 +88,8 @@ class ApiPage(SettingsPage):
     """The token list was refreshed."""
     sig_secret_shown = Signal()
     """A new token's secret is shown (pairing or token creation)."""
+    sig_aw_key_written = Signal()
+    """Giving ActivityWatch watchers a token finished (written, refused or failed)."""
 
     def __init__(self, services: Services, runner: TaskRunner, status: str = "Off") -> None:
         super().__init__()
@@ -107,8 +130,8 @@ class ApiPage(SettingsPage):
         pair_row.addWidget(self.pair_button)
         pair_row.addWidget(self.pair_status, 1)
         self.pair_port = QLabel()
-        self.pair_bucket = QLabel(f"aw-watcher-web-chrome_{self.hostname}  ·  "
-                                  f"aw-watcher-web-firefox_{self.hostname}")  # fmt: skip
+        self.pair_bucket = QLabel(self._expected_buckets())
+        self.pair_bucket.setWordWrap(True)
         self.pair_bucket.setToolTip("Where the extension's tabs are stored (one per browser)")
         self.pair_secret = QLineEdit()
         self.pair_secret.setReadOnly(True)
@@ -116,14 +139,34 @@ class ApiPage(SettingsPage):
         self.pair_copy = QPushButton("Copy")
         self.extension_ids = QLineEdit()
         self.extension_ids.setPlaceholderText(
-            "only for an unpacked Chrome extension: its ID from chrome://extensions"
+            "another Chrome extension, e.g. an unpacked aw-watcher-web: its ID from "
+            "chrome://extensions"
         )
+        self.origins = QLineEdit()
+        self.origins.setPlaceholderText("a local web page, e.g. http://localhost:5600")
         form.addRow(pairing_help)
         form.addRow(pair_row)
         form.addRow("Extension port:", self.pair_port)
         form.addRow("Buckets:", self.pair_bucket)
         form.addRow("Extension token:", _copy_row(self.pair_secret, self.pair_copy))
-        form.addRow("Chrome extension ID:", self.extension_ids)
+        form.addRow("Other extension IDs:", self.extension_ids)
+        form.addRow("Allowed web origins:", self.origins)
+
+        # -- ActivityWatch tools ----------------------------------------------------------------
+        form.addRow(_heading("ActivityWatch watchers"))
+        aw_help = QLabel(
+            "Stock ActivityWatch watchers (aw-client) can use a token: TimelyGator writes one "
+            "where newer aw-client versions look for the key of a local server (ActivityWatch's "
+            "aw-server-rust config.toml). Older ones need compatibility mode above."
+        )
+        aw_help.setWordWrap(True)
+        self.aw_button = QPushButton("Give ActivityWatch watchers a token")
+        self.aw_status = QLabel("")
+        self.aw_status.setWordWrap(True)
+        self.aw_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow(aw_help)
+        form.addRow(self.aw_button)
+        form.addRow(self.aw_status)
 
         # -- tokens ---------------------------------------------------------------------------
         form.addRow(_heading("Tokens"))
@@ -150,6 +193,7 @@ class ApiPage(SettingsPage):
         form.addRow("New token:", _copy_row(self.new_secret, self.copy_button))
         self.port.valueChanged.connect(lambda v: self.pair_port.setText(str(v)))
         self.pair_button.clicked.connect(self.pair)
+        self.aw_button.clicked.connect(lambda: self.give_activitywatch_token())
         self.create_button.clicked.connect(self.create_token)
         self.revoke_button.clicked.connect(self.revoke_selected)
         self.refresh_tokens()
@@ -160,6 +204,7 @@ class ApiPage(SettingsPage):
         self.pair_port.setText(str(prefs.api.port))
         self.compat.setChecked(prefs.api.compat_mode)
         self.extension_ids.setText(", ".join(prefs.api.extension_ids))
+        self.origins.setText(", ".join(prefs.api.allowed_origins))
 
     def store(self, prefs: Preferences) -> None:
         prefs.api.enabled = self.enabled.isChecked()
@@ -167,6 +212,17 @@ class ApiPage(SettingsPage):
         prefs.api.compat_mode = self.compat.isChecked()
         ids = re.split(r"[\s,]+", self.extension_ids.text().strip().lower())
         prefs.api.extension_ids = [i for i in ids if _CHROME_ID.match(i)]
+        origins = []
+        for text in re.split(r"[\s,]+", self.origins.text().strip()):
+            try:
+                origins.append(web_origin(text))
+            except ValidationError:
+                continue  # not an origin: dropped, as a malformed id is
+        prefs.api.allowed_origins = origins
+
+    def _expected_buckets(self) -> str:
+        names = ", ".join(f"aw-watcher-web-{b}_{self.hostname}" for b in BROWSERS[:3])
+        return f"None written yet. The extension writes one per browser: {names}, …"
 
     def set_status(self, text: str) -> None:
         self.status.setText(text)
@@ -180,6 +236,45 @@ class ApiPage(SettingsPage):
                 return tokens.list_tokens(conn, services.user_id)
 
         self.runner.run("api-tokens", read, self._show_tokens)
+        self.runner.run("api-buckets", lambda: extension_buckets(services), self._show_buckets)
+
+    def _show_buckets(self, names: list[str]) -> None:
+        if names:
+            self.pair_bucket.setText("The extension writes to " + ", ".join(names) + ".")
+        else:
+            self.pair_bucket.setText(self._expected_buckets())
+
+    def give_activitywatch_token(self, overwrite: bool = False) -> None:
+        """Write a token where aw-client looks for it; asks before replacing a config that
+        is ActivityWatch's own."""
+        services, port = self.services, self.port.value()
+        self.aw_button.setEnabled(False)
+        self.aw_status.setText("Writing…")
+
+        def written(made: ActivityWatchKey) -> None:
+            self.aw_button.setEnabled(True)
+            self.aw_status.setText(made.describe())
+            self.refresh_tokens()
+            self.sig_aw_key_written.emit()
+
+        def failed(exc: BaseException) -> None:
+            self.aw_button.setEnabled(True)
+            if isinstance(exc, ConflictError) and not overwrite:
+                answer = QMessageBox.question(
+                    self,
+                    "Replace ActivityWatch's configuration?",
+                    f"{exc}\n\nReplace it with TimelyGator's token?",
+                )
+                if answer == QMessageBox.StandardButton.Yes:
+                    self.give_activitywatch_token(overwrite=True)
+                    return
+                self.aw_status.setText("Nothing was changed.")
+            else:
+                self.aw_status.setText(f"Could not write the token: {exc}")
+            self.sig_aw_key_written.emit()
+
+        self.runner.run("api-write", lambda: activitywatch_key(services, port, overwrite),
+                        written, failed, keep_all=True)  # fmt: skip
 
     def _show_tokens(self, infos: list[tokens.TokenInfo]) -> None:
         self.token_list.clear()

@@ -26,7 +26,7 @@ from functools import partial
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
@@ -63,9 +63,11 @@ from core.categories.model import Category, CategoryTree, Rule
 from core.categories.preview import RulePreview, rule_preview
 from core.categories.stored import load_stored_categories, replace_stored_categories
 from core.errors import NotFoundError, ValidationError
-from core.timeutil import US_PER_S, parse_iso
+from core.timeutil import US_PER_S, check_time_range, parse_iso
 
 router = APIRouter(tags=["categories"])
+
+CategoryId = Annotated[int, Path(ge=1, lt=2**62, description="category id")]
 
 MAX_CATEGORIES = 5000
 MAX_DEPTH = 20
@@ -307,13 +309,18 @@ async def preview_rule(body: RulePreviewIn, ctx: Ctx, who: ReadAccess) -> JSONBy
     _check(draft, set())
     start_us = parse_iso(body.start)[0]
     end_us = parse_iso(body.end)[0]
+    check_time_range(start_us, None, "The preview's 'start'")
+    check_time_range(end_us, None, "The preview's 'end'")
     if end_us <= start_us:
         raise ValidationError("'end' must be after 'start'.")
     if end_us - start_us > MAX_PREVIEW_DAYS * 86_400 * US_PER_S:
         raise ValidationError(f"A preview covers at most {MAX_PREVIEW_DAYS} days.")
-    found = await ctx.read(
-        partial(_read_preview, user_id=who.user_id, draft=draft, start_us=start_us, end_us=end_us)
-    )
+    async with ctx.query_slots:
+        found = await ctx.read(
+            partial(
+                _read_preview, user_id=who.user_id, draft=draft, start_us=start_us, end_us=end_us
+            )
+        )
     return JSONBytes(
         {
             "name": list(found.path),
@@ -382,14 +389,14 @@ async def create_category(body: CategoryItem, ctx: Ctx, who: WriteAccess) -> JSO
 
 
 @route(router, "/api/0/categories/items/{category_id}", ["GET"], response_model=CategoryItemOut)
-async def get_category(category_id: int, ctx: Ctx, who: ReadAccess) -> JSONBytes:
+async def get_category(category_id: CategoryId, ctx: Ctx, who: ReadAccess) -> JSONBytes:
     """One stored category with its resolved color and score."""
     return JSONBytes(await ctx.read(lambda conn: item_out(conn, who.user_id, category_id)))
 
 
 @route(router, "/api/0/categories/items/{category_id}", ["PATCH"], response_model=CategoryItemOut)
 async def patch_category(
-    category_id: int, body: CategoryPatch, ctx: Ctx, who: WriteAccess
+    category_id: CategoryId, body: CategoryPatch, ctx: Ctx, who: WriteAccess
 ) -> JSONBytes:
     """Change a category's name (rename or move, subcategories follow), rule, color or score."""
     patch = body.model_dump(exclude_unset=True)
@@ -398,7 +405,7 @@ async def patch_category(
 
 
 @route(router, "/api/0/categories/items/{category_id}", ["DELETE"], response_model=CategoryDeleted)
-async def delete_category(category_id: int, ctx: Ctx, who: WriteAccess) -> JSONBytes:
+async def delete_category(category_id: CategoryId, ctx: Ctx, who: WriteAccess) -> JSONBytes:
     """Delete a category and its subcategories (409 if that would leave none)."""
     write = partial(edits.delete_category, user_id=who.user_id, category_id=category_id)
     return JSONBytes({"deleted": await ctx.wait(ctx.services.writer.call(write))})

@@ -17,7 +17,7 @@ from core import reader
 from core.api.deps import Ctx, ReadAccess, WriteAccess
 from core.api.routers.buckets import NOT_FOUND, BucketId
 from core.api.routing import route
-from core.api.schemas import EventIn, EventOut, Message
+from core.api.schemas import EventDeleted, EventIn, EventOut, Message
 from core.api.wire import (
     JSONBytes,
     dumps_events,
@@ -35,6 +35,7 @@ router = APIRouter(tags=["events"])
 
 EventId = Annotated[int, Path(ge=1, lt=2**62)]
 TimeParam = Annotated[str | None, Query(max_length=64, description="ISO 8601")]
+MAX_LIMIT = 10**18 - 1  # any larger limit means "all" anyway; SQLite's integers end at 2**63
 _PARSE_INLINE_BYTES = 64 * 1024
 
 _EVENT_SCHEMA = EventIn.model_json_schema()
@@ -75,7 +76,7 @@ async def get_events(
     who: ReadAccess,
     start: TimeParam = None,
     end: TimeParam = None,
-    limit: Annotated[int | None, Query(ge=-1)] = None,
+    limit: Annotated[int | None, Query(ge=-1, le=MAX_LIMIT)] = None,
 ) -> JSONBytes:
     """Events overlapping [start, end], clipped to it, newest first; limit -1/absent = all."""
     start_us = parse_time_param(start, "start")
@@ -129,6 +130,7 @@ async def insert_events(
     key = await ctx.bucket_key(who.user_id, bucket_id)
     body = await _body(request)
     events, many = parse_events(body, ctx.limits, ctx.config.max_events_per_request)
+    ctx.check_capacity()
     stored = await ctx.wait(ctx.services.writer.insert_events(key, events, adopt=True))
     if not many:
         return JSONBytes(dumps_events(event_out(stored[0])))
@@ -154,16 +156,17 @@ async def get_event(bucket_id: BucketId, event_id: EventId, ctx: Ctx, who: ReadA
     router,
     "/api/0/buckets/{bucket_id}/events/{event_id}",
     ["DELETE"],
-    response_model=dict[str, Any],
+    response_model=EventDeleted,
     responses=NOT_FOUND,
 )
 async def delete_event(
     bucket_id: BucketId, event_id: EventId, ctx: Ctx, who: WriteAccess
 ) -> JSONBytes:
-    """Delete one event (a missing one is not an error)."""
+    """Delete one event (a missing one is not an error): ``{"success": 1}`` when it existed,
+    ``{"success": 0}`` when not, as ActivityWatch's server answers."""
     key = await ctx.bucket_key(who.user_id, bucket_id)
-    await ctx.wait(ctx.services.writer.delete_events(key, [event_id]))
-    return JSONBytes({})
+    deleted = await ctx.wait(ctx.services.writer.delete_events(key, [event_id]))
+    return JSONBytes({"success": 1 if deleted else 0})
 
 
 @route(
@@ -189,5 +192,6 @@ async def heartbeat(
     key = await ctx.bucket_key(who.user_id, bucket_id)
     event = parse_event(await _body(request), ctx.limits)
     event.id = None
+    ctx.check_capacity()
     merged = await ctx.wait(ctx.services.writer.heartbeat(key, event, pulsetime))
     return JSONBytes(dumps_events(event_out(merged)))

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.responses import StreamingResponse
 
-from core.api.context import ApiContext
+from core.api.context import REVOCATION_CHECK_S, ApiContext
 from core.api.deps import Ctx, ReadAccess
+from core.api.guard import HEAD_KEY
 from core.api.routing import route
 from core.api.stream import Subscriber
 from core.api.wire import event_out
@@ -31,17 +33,36 @@ def _message(kind: str, payload: dict[str, Any]) -> str:
     return f"event: {kind}\ndata: {json.dumps(payload, separators=(',', ':'))}\n\n"
 
 
+def _revoked() -> str:
+    return _message("revoked", {"message": "The API token of this stream was revoked."})
+
+
+async def _nothing() -> AsyncIterator[str]:
+    return
+    yield  # an async generator that ends at once (a HEAD request)
+
+
 async def _messages(ctx: ApiContext, sub: Subscriber, only: str | None) -> AsyncIterator[str]:
     try:
         yield "retry: 3000\n: connected\n\n"
+        quiet_since = time.monotonic()
         while True:
             try:
-                changes = await asyncio.wait_for(sub.queue.get(), KEEPALIVE_S)
+                changes = await asyncio.wait_for(sub.queue.get(), REVOCATION_CHECK_S)
             except TimeoutError:
-                yield ": keepalive\n\n"
+                # Revoked anywhere (the app, the CLI): noticed within about a second.
+                if sub.token_id is not None and await ctx.token_revoked(sub.token_id):
+                    yield _revoked()
+                    return
+                if time.monotonic() - quiet_since >= KEEPALIVE_S:
+                    quiet_since = time.monotonic()
+                    yield ": keepalive\n\n"
                 continue
             if changes is None:
+                if sub.revoked:
+                    yield _revoked()
                 return
+            quiet_since = time.monotonic()
             if sub.overflowed:
                 sub.overflowed = False
                 yield _message("reset", {})
@@ -77,6 +98,7 @@ async def _messages(ctx: ApiContext, sub: Subscriber, only: str | None) -> Async
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 async def stream(
+    request: Request,
     ctx: Ctx,
     who: ReadAccess,
     bucket: Annotated[str | None, Query(max_length=500, description="only this bucket")] = None,
@@ -84,9 +106,12 @@ async def stream(
     """Live changes of this user's buckets as server-sent events."""
     if bucket is not None:
         await ctx.bucket_key(who.user_id, bucket)  # 404 for an unknown bucket
-    sub = ctx.hub.subscribe(who.user_id)
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    if request.scope.get(HEAD_KEY):
+        return StreamingResponse(_nothing(), media_type="text/event-stream", headers=headers)
+    sub = ctx.hub.subscribe(who.user_id, who.token_id)
     return StreamingResponse(
         _messages(ctx, sub, bucket),
         media_type="text/event-stream",
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        headers=headers,
     )

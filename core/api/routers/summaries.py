@@ -38,13 +38,14 @@ from core.api.wire import JSONBytes
 from core.errors import ValidationError
 from core.preferences import stored_day_and_week_start
 from core.services import Services
-from core.timeutil import parse_iso
+from core.timeutil import EARLIEST_US, LATEST_US, from_us, parse_iso
 
 router = APIRouter(tags=["summaries"])
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-FIRST_DATE = date(1970, 1, 2)
-LAST_DATE = date(2999, 12, 31)
+# Local days whose every moment, at any UTC offset, lies in core's time range (timeutil).
+FIRST_DATE = from_us(EARLIEST_US).date() + timedelta(days=1)
+LAST_DATE = from_us(LATEST_US).date() - timedelta(days=2)
 MAX_DAYS = 3660  # ten years per request
 TREND_DAYS = 30  # the default trend: the last 30 days
 
@@ -239,7 +240,8 @@ async def get_summary(
     stored = await run_in_threadpool(stored_settings, services)
     settings = parse_settings(day_start, week_start, stored)
     first, last = summary_days(settings, start=start, end=end, day=day, week=week, month=month)
-    doc = await run_in_threadpool(summary_document, services, first, last, settings, top)
+    async with ctx.query_slots:
+        doc = await run_in_threadpool(summary_document, services, first, last, settings, top)
     return JSONBytes(doc)
 
 
@@ -265,5 +267,6 @@ async def get_trend(
         else parse_date(first, "first", settings)
     )
     _check_span(first_day, last_day)
-    doc = await run_in_threadpool(trend_document, services, first_day, last_day, settings)
+    async with ctx.query_slots:
+        doc = await run_in_threadpool(trend_document, services, first_day, last_day, settings)
     return JSONBytes(doc)

@@ -17,6 +17,11 @@ from core.writer import WriterState
 
 router = APIRouter(tags=["system"])
 
+# The ActivityWatch server release whose /api/0 this API speaks, first (version sniffers read
+# the leading "vX.Y.Z"), then what answers: as aw-server-rust says "v0.13.2 (rust)".
+ACTIVITYWATCH_API = "0.13.2"
+VERSION = f"v{ACTIVITYWATCH_API} (TimelyGator {__version__})"
+
 
 @route(router, "/api/0/info", ["GET"], response_model=Info)
 async def info(ctx: Ctx) -> JSONBytes:
@@ -24,7 +29,7 @@ async def info(ctx: Ctx) -> JSONBytes:
     return JSONBytes(
         {
             "hostname": ctx.config.hostname,
-            "version": f"v{__version__} (timelygator)",
+            "version": VERSION,
             "testing": ctx.config.testing,
             "device_id": ctx.device_id,
         }

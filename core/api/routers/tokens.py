@@ -59,6 +59,7 @@ async def create_token(body: TokenCreate, ctx: Ctx, who: AdminAccess) -> JSONByt
 async def revoke_token(
     token_id: Annotated[int, Path(ge=1, lt=2**62)], ctx: Ctx, who: AdminAccess
 ) -> JSONBytes:
+    """Revoke a token: it is refused from now on and its open event streams end."""
     info = await ctx.wait(tokens.revoke(ctx.services.writer, token_id, who.user_id))
-    ctx.token_cache.clear()
+    ctx.note_revoked(token_id)
     return JSONBytes(token_out(info))

@@ -35,7 +35,7 @@ from core.api.wire import (
 )
 from core.errors import NotFoundError, ValidationError
 from core.event import BucketInfo, Event
-from core.timeutil import parse_iso
+from core.timeutil import check_time_range, parse_iso
 
 router = APIRouter(tags=["export/import"])
 
@@ -111,6 +111,10 @@ def parse_import(doc: Any, limits: DataLimits, hostname: str) -> list[_ImportBuc
         if not bucket_name or len(bucket_name) > 500:
             raise ValidationError("A bucket id must be 1 to 500 characters long.")
         created = bucket.get("created")
+        created_us = None
+        if isinstance(created, str):
+            created_us = parse_iso(created)[0]
+            check_time_range(created_us, None, f"The 'created' time of bucket {name[:100]!r}")
         raw_events = bucket.get("events", [])
         if not isinstance(raw_events, list):
             raise ValidationError(f"The events of bucket {name[:100]!r} must be a list.")
@@ -127,7 +131,7 @@ def parse_import(doc: Any, limits: DataLimits, hostname: str) -> list[_ImportBuc
                 client=_text(bucket.get("client"), "A bucket client", "unknown"),
                 hostname=hostname if host == "!local" else host,
                 data=check_data(bucket.get("data"), limits, "A bucket's data"),
-                created_us=parse_iso(created)[0] if isinstance(created, str) else None,
+                created_us=created_us,
                 events=events,
             )
         )
@@ -201,6 +205,7 @@ async def import_buckets(request: Request, ctx: Ctx, who: WriteAccess) -> JSONBy
     """Import buckets (JSON body or one multipart file); duplicates are skipped."""
     doc = await _read_document(request, ctx)
     buckets = await ctx.read(lambda _conn: parse_import(doc, ctx.limits, ctx.config.hostname))
+    ctx.check_capacity()
     writer = ctx.services.writer
     summary: dict[str, dict[str, int | bool]] = {}
     for bucket in buckets:

@@ -140,7 +140,7 @@ def test_flood_and_chunk(source: MemoryDataSource) -> None:
     chunks = run(src, 'RETURN = chunk_events_by_key(sort_by_timestamp(query_bucket("b")), "a");')
     assert [(c["duration"], len(c["data"]["subevents"])) for c in chunks] == [(2.0, 2), (1.0, 1)]
     assert chunks[0]["data"]["subevents"][0]["duration"] == 1.0
-    with pytest.raises(QueryError, match="pulsetime must be zero or more"):
+    with pytest.raises(QueryError, match="pulsetime must be a number of seconds from 0"):
         run(src, 'RETURN = flood(query_bucket("b"), -1);')
 
 

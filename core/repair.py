@@ -1,0 +1,137 @@
+"""Rows outside core's time range: found by ``db check``, fixed by ``db check --repair``.
+
+Since the writer checks every time it stores (``core.timeutil.check_time_range``), such rows
+can only come from a database written before that check: an event at 9999-12-31, a bucket
+created on 0001-01-01. Reading tolerates them (they are written out at the nearest time ISO
+8601 can hold), but they distort every summary they touch and are not real activity.
+
+The repair, after a verified backup, in one transaction:
+
+* an event that *starts* outside the range is deleted (no activity happened in year 9999);
+* an event that starts inside but *ends* after the range is cut at its end;
+* a bucket whose ``created`` lies outside gets the start of its first event, or the time of
+  the repair when it has none;
+* the stored per-day analytics are dropped (they are computed again on demand).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Connection
+
+from core.backup import backup_now
+from core.errors import StorageError
+from core.paths import AppDirs
+from core.services import Services, open_store
+from core.timeutil import EARLIEST_US, LATEST_US, RANGE_TEXT
+
+_OUTSIDE = "(start_us < :lo OR start_us > :hi OR end_us > :hi OR end_us < :lo)"
+_BUCKET_OUTSIDE = "(created_us < :lo OR created_us > :hi)"
+_RANGE = {"lo": EARLIEST_US, "hi": LATEST_US}
+
+
+@dataclass(frozen=True, slots=True)
+class OutOfRange:
+    """What lies outside the range: event counts by bucket name, and buckets' ``created``."""
+
+    events: dict[str, int] = field(default_factory=dict)
+    created: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.events and not self.created
+
+    def problems(self) -> list[str]:
+        """Lines for ``db check`` (empty when there is nothing to fix)."""
+        lines = []
+        if self.events:
+            names = ", ".join(sorted(self.events)[:5]) + (", …" if len(self.events) > 5 else "")
+            lines.append(
+                f"{sum(self.events.values())} event(s) lie outside the supported time range "
+                f"({RANGE_TEXT}), in bucket(s) {names}."
+            )
+        if self.created:
+            names = ", ".join(sorted(self.created)[:5]) + (", …" if len(self.created) > 5 else "")
+            lines.append(f"Bucket(s) created outside the supported time range: {names}.")
+        if lines:
+            lines.append(
+                "Fix them with 'timelygator db check --repair' (a verified backup is made first)."
+            )
+        return lines
+
+
+def find_out_of_range(conn: Connection) -> OutOfRange:
+    """Every row outside the time range (a full scan of the events table)."""
+    rows = conn.exec_driver_sql(
+        "SELECT b.name, count(*) FROM events e JOIN buckets b ON b.id = e.bucket_id "  # noqa: S608
+        f"WHERE {_OUTSIDE.replace('start_us', 'e.start_us').replace('end_us', 'e.end_us')} "
+        "GROUP BY b.name",
+        _RANGE,
+    ).all()
+    created = conn.exec_driver_sql(
+        f"SELECT name FROM buckets WHERE {_BUCKET_OUTSIDE} ORDER BY name",  # noqa: S608
+        _RANGE,
+    ).all()
+    return OutOfRange({str(r[0]): int(r[1]) for r in rows}, [str(r[0]) for r in created])
+
+
+def fix_out_of_range(conn: Connection, now_us: int) -> OutOfRange:
+    """Writer thread: delete, cut and re-date as the module says; returns what was found."""
+    found = find_out_of_range(conn)
+    if found.empty:
+        return found
+    conn.exec_driver_sql("DELETE FROM events WHERE start_us < :lo OR start_us > :hi", _RANGE)
+    conn.exec_driver_sql("UPDATE events SET end_us = :hi WHERE end_us > :hi", _RANGE)
+    conn.exec_driver_sql(
+        "UPDATE buckets SET created_us = coalesce("  # noqa: S608
+        "(SELECT min(start_us) FROM events WHERE bucket_id = buckets.id), :now) "
+        f"WHERE {_BUCKET_OUTSIDE}",
+        {**_RANGE, "now": now_us},
+    )
+    for table in ("day_digests", "day_stats"):
+        conn.exec_driver_sql(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+    return found
+
+
+def time_range_problems(dirs: AppDirs, passphrase: str | None) -> list[str]:
+    """``db check``'s lines about rows outside the time range (read-only)."""
+    store = open_store(dirs, passphrase, create=False)
+    try:
+        with store.connect() as conn:
+            return find_out_of_range(conn).problems()
+    except StorageError:
+        return []  # a damaged file: the integrity check reports it
+    finally:
+        store.engine.dispose()
+
+
+@dataclass(frozen=True, slots=True)
+class RepairResult:
+    found: OutOfRange
+    backup: Path | None
+
+    def describe(self) -> str:
+        if self.found.empty:
+            return "Nothing to repair: every row lies in the supported time range."
+        events = sum(self.found.events.values())
+        return (
+            f"Repaired {events} event(s) and {len(self.found.created)} bucket(s) outside the "
+            f"supported time range ({RANGE_TEXT}). The database as it was is kept in "
+            f"{self.backup}."
+        )
+
+
+def repair_time_range(dirs: AppDirs, passphrase: str | None) -> RepairResult:
+    """Back up, then fix every row outside the range (the app must not be running)."""
+    with Services.open(dirs, passphrase, create=False) as services:
+        with services.read() as conn:
+            if find_out_of_range(conn).empty:
+                return RepairResult(OutOfRange(), None)
+        backup = backup_now(services)
+        now = services.clock.now_us()
+        found = services.writer.call(lambda conn: fix_out_of_range(conn, now), events=True).result(
+            600
+        )
+    return RepairResult(found, backup.path)

@@ -1,0 +1,23 @@
+"""The ``timelygator`` command as a user runs it: a real process on a test's data folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from core.paths import AppDirs
+
+
+def run_cli(
+    dirs: AppDirs, passphrase: str, *args: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``timelygator ARGS --data-dir DIR`` with the passphrase in the environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "timelygator_gui", *args, "--data-dir", str(dirs.data)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TIMELYGATOR_PASSPHRASE": passphrase},
+        timeout=timeout,
+        check=False,
+    )
