@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from core.cli import subcommand
-from core.cli.common import open_services
+from core.cli.common import open_reader_services
 from core.errors import ValidationError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -92,7 +92,7 @@ def _report(args: argparse.Namespace) -> int:
     first, last = _days(args, week_start)
     settings = AnalyticsSettings(day_start_s=args.day_start, week_start=week_start)
     started = time.perf_counter()
-    with open_services(args) as services:
+    with open_reader_services(args) as services:
         summary = summary_for_days(services, first, last, settings)
         classifier = analytics_for(services).category_set().classifier
         offset = time.localtime().tm_gmtoff

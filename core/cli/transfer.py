@@ -12,7 +12,7 @@ from pathlib import Path
 
 from core import reader
 from core.cli import subcommand
-from core.cli.common import open_services
+from core.cli.common import open_reader_services, open_services
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _import(args: argparse.Namespace) -> int:
     from core.importer import import_file  # the API's validation, loaded only when used
 
-    with open_services(args, create=True) as services:
+    instead = "Import from the app (Settings → Data → Import), or quit it first."
+    with open_services(args, create=True, instead=instead) as services:
         results = import_file(services, args.file)
     total = sum(r.imported for r in results)
     skipped = sum(r.skipped for r in results)
@@ -42,7 +43,7 @@ def _import(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from core.api.routers.transfer import export_document
 
-    with open_services(args) as services, services.read() as conn:
+    with open_reader_services(args) as services, services.read() as conn:
         buckets = reader.list_buckets(conn, services.user_id)
         if args.bucket:
             wanted = set(args.bucket)
