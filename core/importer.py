@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.api.routers.transfer import _new_events, parse_import
+from core.api.routers.transfer import parse_import, split_new_events
 from core.api.wire import DataLimits, loads
 from core.errors import NotFoundError, ValidationError
 from core.services import Services
@@ -29,7 +29,8 @@ class BucketImport:
     name: str
     created: bool
     imported: int
-    skipped: int
+    skipped: int  # stored already (or repeated in the file)
+    repeated: int = 0  # of ``skipped``: exact repeats of an event earlier in the same file
 
 
 def import_document(
@@ -59,12 +60,16 @@ def import_document(
         except NotFoundError:  # deleted in between
             continue
         with services.read() as conn:
-            fresh = _new_events(conn, key=key, events=bucket.events)
+            fresh, _present, repeated = split_new_events(conn, key=key, events=bucket.events)
         if fresh:
             writer.insert_events(key, fresh).result(timeout_s)
         result.append(
             BucketImport(
-                bucket.name, created is not None, len(fresh), len(bucket.events) - len(fresh)
+                bucket.name,
+                created is not None,
+                len(fresh),
+                len(bucket.events) - len(fresh),
+                repeated,
             )
         )
     return result

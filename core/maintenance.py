@@ -159,22 +159,31 @@ KEY_CHANGE_ELSEWHERE = "Change the passphrase in the app (Settings → Data), or
 
 
 def set_passphrase(dirs: AppDirs, new_passphrase: str, *, lock: FolderLock | None = None) -> None:
-    """Protect the key with a passphrase (moves it out of the keyring; creates it if none)."""
+    """Protect the key with a passphrase (moves it out of the keyring; creates it if none).
+
+    ``lock``: the folder lock of a caller that has the folder open (the app); without it
+    the lock is taken here and interrupted operations are resolved first.
+    """
     if lock is None:
         dirs.ensure()
         files.private_dir(dirs.data)
         with holding_folder(dirs, KEY_CHANGE_ELSEWHERE) as held:
-            set_passphrase(dirs, new_passphrase, lock=held)
-        return
-    keystore = KeyStore(dirs)
-    if keystore.mode() is None and not has_contents(dirs.database):
-        # A fresh folder (say, on a machine without a keyring): create key and database.
-        from core.services import Services
+            keystore = KeyStore(dirs)
+            if keystore.mode() is None and not has_contents(dirs.database):
+                # A fresh folder (say, on a machine without a keyring): key and database.
+                from core.services import Services
 
-        Services.open(dirs, new_passphrase, create=True, lock=lock).close()
+                Services.open(dirs, new_passphrase, create=True, lock=held).close()
+                return
+            with opened(dirs, None, held):
+                pass  # resolves a pending key; checks that the key opens the database
+            _set(dirs, new_passphrase)
         return
-    with opened(dirs, None, lock):
-        pass  # resolves a pending key and checks the key opens the database
+    _set(dirs, new_passphrase)
+
+
+def _set(dirs: AppDirs, new_passphrase: str) -> None:
+    keystore = KeyStore(dirs)
     if keystore.mode() is KeyMode.PASSPHRASE:
         raise ValidationError(
             "A passphrase is already set; use 'timelygator db passphrase change' instead."
@@ -185,30 +194,28 @@ def set_passphrase(dirs: AppDirs, new_passphrase: str, *, lock: FolderLock | Non
 
 def change_passphrase(dirs: AppDirs, old: str, new: str, *, lock: FolderLock | None = None) -> None:
     """Rewrap the key under a new passphrase (a pending key is resolved first)."""
+    if KeyStore(dirs).mode() is not KeyMode.PASSPHRASE:
+        raise ValidationError("No passphrase is set; use 'timelygator db passphrase set'.")
     if lock is None:
         with holding_folder(dirs, KEY_CHANGE_ELSEWHERE) as held:
-            change_passphrase(dirs, old, new, lock=held)
+            with opened(dirs, old, held):
+                pass
+            KeyStore(dirs).change_passphrase(old, new)
         return
-    keystore = KeyStore(dirs)
-    if keystore.mode() is not KeyMode.PASSPHRASE:
-        raise ValidationError("No passphrase is set; use 'timelygator db passphrase set'.")
-    with opened(dirs, old, lock):
-        pass
-    keystore.change_passphrase(old, new)
+    KeyStore(dirs).change_passphrase(old, new)
 
 
 def remove_passphrase(dirs: AppDirs, passphrase: str, *, lock: FolderLock | None = None) -> None:
     """Move the key back into the OS keyring (a pending key is resolved first)."""
+    if KeyStore(dirs).mode() is not KeyMode.PASSPHRASE:
+        raise ValidationError("No passphrase is set; the key is in the OS keyring already.")
     if lock is None:
         with holding_folder(dirs, KEY_CHANGE_ELSEWHERE) as held:
-            remove_passphrase(dirs, passphrase, lock=held)
+            with opened(dirs, passphrase, held):
+                pass
+            KeyStore(dirs).remove_passphrase(passphrase)
         return
-    keystore = KeyStore(dirs)
-    if keystore.mode() is not KeyMode.PASSPHRASE:
-        raise ValidationError("No passphrase is set; the key is in the OS keyring already.")
-    with opened(dirs, passphrase, lock):
-        pass
-    keystore.remove_passphrase(passphrase)
+    KeyStore(dirs).remove_passphrase(passphrase)
 
 
 # -- rekey ---------------------------------------------------------------------------------------

@@ -9,10 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core import reader
 from core.cli import subcommand
 from core.cli.common import open_reader_services, open_services
+
+if TYPE_CHECKING:
+    from core.importer import BucketImport
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,13 +35,23 @@ def _import(args: argparse.Namespace) -> int:
     instead = "Import from the app (Settings → Data → Import), or quit it first."
     with open_services(args, create=True, instead=instead) as services:
         results = import_file(services, args.file)
+    print_import(results)
+    return 0
+
+
+def print_import(results: list[BucketImport]) -> None:
     total = sum(r.imported for r in results)
-    skipped = sum(r.skipped for r in results)
+    repeated = sum(r.repeated for r in results)
+    present = sum(r.skipped for r in results) - repeated
     for r in results:
         state = "new bucket" if r.created else "existing bucket"
-        print(f"  {r.name}: {r.imported} imported, {r.skipped} already present ({state})")
-    print(f"Imported {total} events into {len(results)} buckets ({skipped} already present).")
-    return 0
+        extra = f", {r.repeated} repeated in the file (stored once)" if r.repeated else ""
+        print(
+            f"  {r.name}: {r.imported} imported, {r.skipped - r.repeated} already present"
+            f"{extra} ({state})"
+        )
+    tail = f"; {repeated} exact repeats within the file were stored once" if repeated else ""
+    print(f"Imported {total} events into {len(results)} buckets ({present} already present{tail}).")
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ from core import reader
 from core.backup import BackupFile, backup_now
 from core.importer import BucketImport, import_file
 from core.keys import KeyMode
+from core.maintenance import change_passphrase, set_passphrase
 from core.services import Services
 from core.timeutil import format_iso
 from timelygator_gui.display_path import display_path
@@ -59,9 +60,15 @@ def describe_backup(backup: BackupFile | None) -> str:
 
 def describe_import(result: list[BucketImport]) -> str:
     imported = sum(b.imported for b in result)
-    skipped = sum(b.skipped for b in result)
+    repeated = sum(b.repeated for b in result)
+    skipped = sum(b.skipped for b in result) - repeated
     text = f"Imported {imported:,} events into {len(result)} buckets"
-    return text + (f" ({skipped:,} already present, skipped)." if skipped else ".")
+    notes = []
+    if skipped:
+        notes.append(f"{skipped:,} already present, skipped")
+    if repeated:
+        notes.append(f"{repeated:,} exact repeats within the file stored once")
+    return text + (f" ({'; '.join(notes)})." if notes else ".")
 
 
 class DataPage(SettingsPage):
@@ -84,6 +91,11 @@ class DataPage(SettingsPage):
         self.retention.setRange(0, 3650)
         self.retention.setSpecialValueText("Keep forever")
         self.retention.setSuffix(" days")
+        self.retention_note = QLabel(
+            "Old events are deleted from the database and from the backups alike."
+        )
+        self.retention_note.setObjectName("retentionNote")
+        self.retention_note.setWordWrap(True)
         self.backup_dir = QLineEdit()
         self.backup_dir.setPlaceholderText(display_path(services.dirs.backups))
         self.backup_every = QSpinBox()
@@ -125,6 +137,7 @@ class DataPage(SettingsPage):
         backup_row.addWidget(self.backup_button)
         backup_row.addWidget(self.backup_status, 1)
         form.addRow("Delete events older than:", self.retention)
+        form.addRow("", self.retention_note)
         form.addRow("Backup folder:", self.backup_dir)
         form.addRow("Back up:", schedule_row)
         form.addRow("", backup_row)
@@ -249,14 +262,16 @@ class DataPage(SettingsPage):
         if new != self.confirm_pass.text():
             self.pass_status.setText("The two new passphrases differ.")
             return
-        keystore = self.services.keystore
+        services = self.services
+        keystore = services.keystore
         old = self.old_pass.text()
 
         def work() -> None:
+            # The app holds the folder lock; the key was resolved when it opened the folder.
             if keystore.mode() is KeyMode.PASSPHRASE:
-                keystore.change_passphrase(old, new)
+                change_passphrase(services.dirs, old, new, lock=services.lock)
             else:
-                keystore.set_passphrase(keystore.load(None)[0], new)
+                set_passphrase(services.dirs, new, lock=services.lock)
 
         def done(_r: object) -> None:
             for edit in (self.old_pass, self.new_pass, self.confirm_pass):
