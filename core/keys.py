@@ -388,6 +388,10 @@ class KeyStore:
         if current[0] != key:
             raise StorageError("The new key could not be saved as the current key.")
 
+    def restore_current(self, key: DataKey, passphrase: str | None) -> None:
+        """Store ``key`` as the current key again (undoing a promotion that failed)."""
+        self._store(key, passphrase, pending=False)
+
     def discard_pending(self) -> None:
         files.remove(self.pending_key_file)
         self._keyring_delete(self._account + ":pending")

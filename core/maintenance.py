@@ -259,6 +259,7 @@ def rekey_database(dirs: AppDirs, passphrase: str | None) -> None:
                     "Nothing was changed."
                 )
             steps.step("rekey", "verified")
+            rekeyed_backups = _rekey_backups(dirs, store, new_key)
             if keystore.pending_key(wrap) != new_key:
                 raise StorageError(
                     "Rekey aborted: the new key disappeared from where it was saved before "
@@ -267,6 +268,7 @@ def rekey_database(dirs: AppDirs, passphrase: str | None) -> None:
         except BaseException:
             store.close()
             files.remove(tmp, *files.sidecars(tmp))
+            files.remove(*backup_rekeys(dirs))
             keystore.discard_pending()
             swap.release()
             raise
@@ -281,17 +283,58 @@ def rekey_database(dirs: AppDirs, passphrase: str | None) -> None:
             try:
                 keystore.promote_pending(new_key, wrap)
             except BaseException as exc:
-                _undo_swap(dirs, old, keystore)
+                old_key = store.key
+                assert old_key is not None
+                _undo_swap(dirs, old, keystore, old_key, wrap)
                 raise StorageError(
                     "Rekey failed: the new key could not be saved as the current key "
                     f"({exc}). The old database file was put back; nothing was changed."
                 ) from None
             steps.step("rekey", "promoted")
+            for rekeyed in rekeyed_backups:
+                files.replace(rekeyed, rekeyed.with_suffix(""))
+                steps.step("rekey", "backup-replaced")
             files.remove(old)
             steps.step("rekey", "done")
         finally:
             swap.release()
         log.info("Database re-encrypted under a new key")
+
+
+def backup_rekeys(dirs: AppDirs) -> list[Path]:
+    """Re-encrypted copies of backups that a rekey wrote (``timelygator-….db.rekey``)."""
+    if not dirs.backups.is_dir():
+        return []
+    return sorted(dirs.backups.glob("*.db" + REKEY_SUFFIX))
+
+
+def _rekey_backups(dirs: AppDirs, store: Store, new_key: DataKey) -> list[Path]:
+    """Write each backup of the folder re-encrypted under ``new_key`` beside it.
+
+    They replace the backups once the new key is saved (here, or after a crash by
+    ``core.recovery``), so backups made before a rekey can still be restored afterwards.
+    """
+    from core.backup import list_backups
+
+    written = []
+    old_key = store.key
+    assert old_key is not None
+    for backup in list_backups(dirs.backups):
+        source = Store(backup.path, old_key, pool_size=1, access="immutable")
+        target = backup.path.with_name(backup.path.name + REKEY_SUFFIX)
+        try:
+            source.check_open()
+            source.export_rekeyed(target, new_key)
+        except StorageError:
+            log.info("rekey: %s does not open with the current key; left as it is", backup.path)
+            files.remove(target, *files.sidecars(target))
+            continue
+        finally:
+            source.engine.dispose()
+        files.fsync_file(target)
+        written.append(target)
+        steps.step("rekey", "backup-rekeyed")
+    return written
 
 
 def _checkpoint_all(store: Store) -> None:
@@ -315,15 +358,31 @@ def _link_or_copy(source: Path, target: Path) -> None:
     files.fsync_dir(target.parent)
 
 
-def _undo_swap(dirs: AppDirs, old: Path, keystore: KeyStore) -> None:
-    """Put the kept old file back after the new key could not be saved."""
+def _undo_swap(
+    dirs: AppDirs, old: Path, keystore: KeyStore, old_key: DataKey, wrap: str | None
+) -> None:
+    """Put the old key and the kept old file back after the new key could not be saved.
+
+    In this order, so that a crash in between leaves a state the next start resolves: the
+    old key is current again (the new file still opens with the pending key), then the old
+    file is back (it opens with the current key), then the pending key is dropped.
+    """
+    try:
+        keystore.restore_current(old_key, wrap)
+    except BaseException as exc:
+        raise StorageError(
+            f"Rekey failed: the new key could not be saved ({exc}). The database uses the "
+            "new key, which is kept as pending; the next start of TimelyGator completes it."
+        ) from None
+    steps.step("rekey", "old-key-back")
     try:
         files.remove(*files.sidecars(dirs.database))
         files.replace(old, dirs.database)
-        keystore.discard_pending()
     except OSError as exc:
         raise StorageError(
             f"Rekey failed and the old database could not be put back ({exc.strerror}): it "
             f"is {old}, the new one is {dirs.database}. Do not delete either; the next start "
             "resolves them."
         ) from None
+    steps.step("rekey", "old-file-back")
+    keystore.discard_pending()

@@ -199,6 +199,9 @@ def open_locked(dirs: AppDirs, passphrase: str | None, lock: FolderLock, *, crea
         break
     if store is None:
         raise _no_fit_error(dirs.database, keys)
+    current = store.key
+    assert current is not None
+    finish_backup_rekeys(dirs, current)
     remove_leftovers(dirs)
     return store
 
@@ -274,6 +277,30 @@ def swap_in(dirs: AppDirs, replacement: Path, label: str) -> Path | None:
     files.replace(replacement, dirs.database)
     steps.step(label, "swapped")
     return kept
+
+
+def finish_backup_rekeys(dirs: AppDirs, current: DataKey) -> None:
+    """Backups a rekey re-encrypted: swap in those made with the (now) current key.
+
+    Ones made with a key that was discarded (the rekey did not replace the database) are
+    deleted; the backups they copy are unchanged.
+    """
+    if not dirs.backups.is_dir():
+        return
+    for rekeyed in sorted(dirs.backups.glob("*.db" + REKEY_SUFFIX)):
+        probe = Store(rekeyed, current, pool_size=1, access="immutable")
+        try:
+            probe.check_open()
+            fits = not probe.integrity_check()
+        except StorageError:
+            fits = False
+        finally:
+            probe.engine.dispose()
+        if fits:
+            log.info("Completing the re-encryption of backup %s", rekeyed.with_suffix("").name)
+            files.replace(rekeyed, rekeyed.with_suffix(""))
+        else:
+            files.remove(rekeyed, *files.sidecars(rekeyed))
 
 
 def remove_leftovers(dirs: AppDirs) -> list[Path]:

@@ -200,6 +200,8 @@ class Store:
         self._layout = layout
         self.access = access
         self._wal = wal
+        # Set once any use of this file met a damaged page (``/health`` reports it).
+        self.damaged = False
         module: ModuleType = sqlcipher if key is not None else sqlite3
         bind_none_directly(module)
         self.dbapi = module
@@ -317,14 +319,37 @@ class Store:
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
-        """A pooled connection for one unit of read work (or the writer's transaction)."""
+        """A pooled connection for one unit of read work (or the writer's transaction).
+
+        A connection that met a damaged page is discarded, not handed to the next reader.
+        """
         try:
-            with self.engine.connect() as conn:
-                yield conn
-        except StorageError:
+            conn = self.engine.connect()
+        except StorageError as exc:
+            self.damaged = self.damaged or isinstance(exc, DatabaseCorruptError)
             raise
         except SQLAlchemyError as exc:
-            raise storage_error(exc, self.path) from None
+            raise self._mapped(exc) from None
+        try:
+            yield conn
+        except StorageError as exc:
+            if isinstance(exc, DatabaseCorruptError):
+                self.damaged = True
+                conn.invalidate()
+            raise
+        except (SQLAlchemyError, sqlite3.Error, sqlcipher.Error) as exc:
+            error = self._mapped(exc)
+            if isinstance(error, DatabaseCorruptError):
+                conn.invalidate()
+            raise error from None
+        finally:
+            conn.close()
+
+    def _mapped(self, exc: BaseException) -> StorageError:
+        error = storage_error(exc, self.path)
+        if isinstance(error, DatabaseCorruptError):
+            self.damaged = True
+        return error
 
     def close(self) -> None:
         """Checkpoint the WAL into the main file and close every pooled connection."""
