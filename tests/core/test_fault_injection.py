@@ -9,7 +9,6 @@ at random moments (a few of those run here too: ``test_sigkill_*``).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 from collections.abc import Iterator
@@ -321,15 +320,4 @@ def test_every_step_killed_and_failed(
                 "steps": points,
             }
         )
-    )
-
-
-def test_digest_helper_sanity(tmp_path: Path) -> None:
-    """The export compares bytes: the same folder read twice gives the same bytes."""
-    keyring.set_keyring(FileKeyring(tmp_path / "k.json"))
-    dirs = resolve_dirs(tmp_path / "d")
-    with Services.open(dirs, PASS) as services:
-        fill(services, T0, 5, "x")
-    assert (
-        hashlib.sha256(export(dirs, PASS)).digest() == hashlib.sha256(export(dirs, PASS)).digest()
     )
