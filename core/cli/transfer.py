@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from core import reader
 from core.cli import subcommand
 from core.cli.common import open_reader_services, open_services
+from core.errors import ValidationError
 
 if TYPE_CHECKING:
     from core.importer import BucketImport
@@ -21,21 +22,59 @@ if TYPE_CHECKING:
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     imp = subcommand(
-        subparsers, "import", _import, "import an ActivityWatch or TimelyGator export (JSON)"
+        subparsers,
+        "import",
+        _import,
+        "import an ActivityWatch or TimelyGator export (JSON), or ActivityWatch's database",
     )
-    imp.add_argument("file", type=Path, help="the export file, e.g. aw-buckets-export.json")
+    imp.add_argument(
+        "file",
+        type=Path,
+        nargs="?",
+        help="an export file (aw-buckets-export.json) or an ActivityWatch database "
+        "(sqlite.db, peewee-sqlite.v2.db)",
+    )
+    imp.add_argument(
+        "--activitywatch",
+        action="store_true",
+        help="import ActivityWatch's database from its default data folder",
+    )
     exp = subcommand(subparsers, "export", _export, "export buckets and events as JSON")
     exp.add_argument("--bucket", action="append", help="only this bucket (repeatable)")
     exp.add_argument("--output", "-o", type=Path, help="write here instead of standard output")
 
 
 def _import(args: argparse.Namespace) -> int:
-    from core.importer import import_file  # the API's validation, loaded only when used
+    # The API's validation, loaded only when used.
+    from core.awimport import (
+        find_activitywatch_databases,
+        import_activitywatch,
+        is_sqlite_file,
+    )
+    from core.importer import import_file
 
+    source: Path | None = args.file
+    database = False
+    if source is None:
+        if not args.activitywatch:
+            raise ValidationError("Name a file to import, or use --activitywatch.")
+        found = find_activitywatch_databases()
+        if not found:
+            raise ValidationError(
+                "No ActivityWatch database was found in its default folder; give its path."
+            )
+        source, database = found[0].path, True
+        print(f"Importing ActivityWatch's database {source}", file=sys.stderr)
+    elif is_sqlite_file(source):
+        database = True
     instead = "Import from the app (Settings → Data → Import), or quit it first."
     with open_services(args, create=True, instead=instead) as services:
-        results = import_file(services, args.file)
-    print_import(results)
+        if database:
+            outcome = import_activitywatch(services, source)
+            print_import(outcome.buckets)
+            print(outcome.categories_note)
+        else:
+            print_import(import_file(services, source))
     return 0
 
 

@@ -16,6 +16,13 @@ from PySide6.QtWidgets import (
 )
 
 from core import reader
+from core.awimport import (
+    AwDatabase,
+    AwImport,
+    find_activitywatch_databases,
+    import_activitywatch,
+    is_sqlite_file,
+)
 from core.backup import BackupFile, backup_now
 from core.importer import BucketImport, import_file
 from core.keys import KeyMode
@@ -80,6 +87,8 @@ class DataPage(SettingsPage):
     """An import finished and wrote events (the views should reload)."""
     sig_import_done = Signal()
     """An import attempt ended (imported or failed); its result is shown."""
+    sig_activitywatch_found = Signal()
+    """An ActivityWatch database was found: the import from it is offered."""
 
     def __init__(self, services: Services, runner: TaskRunner) -> None:
         super().__init__()
@@ -117,6 +126,14 @@ class DataPage(SettingsPage):
         self.import_button.setToolTip("An ActivityWatch export (aw-buckets-export.json) or ours")
         self.import_status = QLabel("")
         self.import_status.setWordWrap(True)
+        self.aw_button = QPushButton("Import from ActivityWatch")
+        self.aw_button.setObjectName("importActivityWatch")
+        self.aw_button.setVisible(False)
+        self.aw_status = QLabel("")
+        self.aw_status.setObjectName("activityWatchStatus")
+        self.aw_status.setWordWrap(True)
+        self.aw_status.setVisible(False)
+        self.aw_database: Path | None = None
         self.old_pass = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
         self.new_pass = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
         self.confirm_pass = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
@@ -129,6 +146,9 @@ class DataPage(SettingsPage):
         import_row = QHBoxLayout()
         import_row.addWidget(self.import_button)
         import_row.addWidget(self.import_status, 1)
+        aw_row = QHBoxLayout()
+        aw_row.addWidget(self.aw_button)
+        aw_row.addWidget(self.aw_status, 1)
         schedule_row = QHBoxLayout()
         schedule_row.addWidget(self.backup_every)
         schedule_row.addWidget(self.backups_kept)
@@ -143,6 +163,7 @@ class DataPage(SettingsPage):
         form.addRow("", backup_row)
         form.addRow("Export:", export_row)
         form.addRow("Import:", import_row)
+        form.addRow("", aw_row)
         self.key_mode = QLabel("")
         form.addRow("Key storage:", self.key_mode)
         form.addRow("Current passphrase:", self.old_pass)
@@ -151,9 +172,49 @@ class DataPage(SettingsPage):
         form.addRow(self.pass_button, self.pass_status)
         self.export_button.clicked.connect(self.choose_export)
         self.import_button.clicked.connect(self.choose_import)
+        self.aw_button.clicked.connect(lambda: self.import_activitywatch())
         self.backup_button.clicked.connect(self.back_up_now)
         self.pass_button.clicked.connect(self.change_passphrase)
         self.runner.run("key-mode", services.keystore.mode, self._show_mode)
+        self.runner.run("find-activitywatch", find_activitywatch_databases, self._offer_aw)
+
+    # -- ActivityWatch -----------------------------------------------------------------------
+    def _offer_aw(self, found: list[AwDatabase]) -> None:
+        """Offer the import when ActivityWatch's data folder holds a database."""
+        if not found:
+            return
+        self.aw_database = found[0].path
+        self.aw_button.setVisible(True)
+        self.aw_status.setVisible(True)
+        self.aw_status.setText(
+            f"ActivityWatch's history was found ({display_path(found[0].path)}). Importing "
+            "copies it; ActivityWatch's file is not changed, and importing twice adds nothing."
+        )
+        self.sig_activitywatch_found.emit()
+
+    def import_activitywatch(self, path: Path | None = None) -> None:
+        """Import ActivityWatch's database (the one found, or ``path``) on a worker."""
+        source = path or self.aw_database
+        if source is None:
+            return
+        services = self.services
+        self.aw_button.setEnabled(False)
+        self.aw_status.setText("Importing ActivityWatch's history…")
+
+        def done(result: AwImport) -> None:
+            self.aw_button.setEnabled(True)
+            self.aw_status.setText(f"{describe_import(result.buckets)} {result.categories_note}")
+            if any(b.imported for b in result.buckets):
+                self.sig_imported.emit()
+            self.sig_import_done.emit()
+
+        def failed(exc: BaseException) -> None:
+            self.aw_button.setEnabled(True)
+            self.aw_status.setText(f"Import failed: {exc}")
+            self.sig_import_done.emit()
+
+        self.runner.run("import-aw", lambda: import_activitywatch(services, source), done,
+                        failed, keep_all=True)  # fmt: skip
 
     def _show_mode(self, mode: KeyMode | None) -> None:
         if mode is KeyMode.PASSPHRASE:
@@ -216,12 +277,20 @@ class DataPage(SettingsPage):
     # -- import -------------------------------------------------------------------------------
     def choose_import(self) -> None:
         name, _ = QFileDialog.getOpenFileName(
-            self, "Import activity data", "", "JSON export (*.json);;All files (*)"
+            self,
+            "Import activity data",
+            "",
+            "JSON export (*.json);;ActivityWatch database (*.db);;All files (*)",
         )
         if name:
             self.import_from(Path(name))
 
     def import_from(self, path: Path) -> None:
+        if is_sqlite_file(path):  # ActivityWatch's own database, picked by hand
+            self.aw_button.setVisible(True)
+            self.aw_status.setVisible(True)
+            self.import_activitywatch(path)
+            return
         services = self.services
         self.import_button.setEnabled(False)
         self.import_status.setText(f"Importing {path.name}…")

@@ -7,7 +7,6 @@ The whole document is validated before anything is written.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from dataclasses import dataclass, field
@@ -161,46 +160,9 @@ def parse_import(doc: Any, limits: DataLimits, hostname: str) -> list[_ImportBuc
     return result
 
 
-def _fingerprint(start_us: int, end_us: int, data: dict[str, Any]) -> tuple[int, int, str]:
-    return start_us, end_us, json.dumps(data, sort_keys=True, separators=(",", ":"))
-
-
 def _new_events(conn: Connection, *, key: int, events: list[Event]) -> list[Event]:
     """The events not already stored in bucket ``key`` (nor repeated within ``events``)."""
-    return split_new_events(conn, key=key, events=events)[0]
-
-
-def split_new_events(
-    conn: Connection, *, key: int, events: list[Event]
-) -> tuple[list[Event], int, int]:
-    """(events to store, how many are stored already, how many repeat one earlier in the file).
-
-    Exact repeats (same start, end and data) are stored once.
-    """
-    if not events:
-        return [], 0, 0
-    low = min(e.start_us for e in events)
-    high = max(e.start_us for e in events)
-    rows = conn.exec_driver_sql(
-        "SELECT start_us, end_us, data FROM events "
-        "WHERE bucket_id = ? AND start_us >= ? AND start_us <= ?",
-        (key, low, high),
-    ).all()
-    stored = {_fingerprint(int(r[0]), int(r[1]), json.loads(r[2])) for r in rows}
-    seen: set[tuple[int, int, str]] = set()
-    fresh = []
-    present = repeated = 0
-    for event in events:
-        fp = _fingerprint(event.start_us, event.end_us, event.data)
-        if fp in seen:
-            repeated += 1
-        elif fp in stored:
-            present += 1
-            seen.add(fp)
-        else:
-            seen.add(fp)
-            fresh.append(event)
-    return fresh, present, repeated
+    return reader.split_new_events(conn, key=key, events=events)[0]
 
 
 async def _read_document(request: Request, ctx: ApiContext) -> Any:
