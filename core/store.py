@@ -382,19 +382,32 @@ class Store:
             raw.close()
 
     def integrity_check(self) -> list[str]:
-        """``PRAGMA integrity_check`` (plus SQLCipher's HMAC check): [] when healthy."""
+        """SQLCipher's MAC check of every page, then ``PRAGMA integrity_check``: [] when healthy.
+
+        Each runs on a connection of its own; a check that stops at a damaged page adds that
+        as a problem instead of hiding what the other found.
+        """
         problems: list[str] = []
-        try:
-            with self.fresh_connection() as raw:
-                rows = [str(r[0]) for r in raw.execute("PRAGMA integrity_check")]
-                if rows != ["ok"]:
-                    problems.extend(rows)
-                if self.encrypted:
-                    problems.extend(str(r[0]) for r in raw.execute("PRAGMA cipher_integrity_check"))
-        except StorageError:
-            raise
-        except Exception as exc:
-            raise storage_error(exc, self.path) from None
+        checks = ["PRAGMA integrity_check"]
+        if self.encrypted:
+            checks.insert(0, "PRAGMA cipher_integrity_check")
+        for pragma in checks:
+            try:
+                with self.fresh_connection() as raw:
+                    rows = [str(r[0]) for r in raw.execute(pragma)]
+            except WrongKeyError:
+                raise
+            except Exception as exc:
+                error = storage_error(exc, self.path)
+                if not isinstance(error, DatabaseCorruptError):
+                    raise error from None
+                self.damaged = True
+                problems.append(f"{pragma[7:]} stopped: {type(exc).__name__}: {exc}")
+                continue
+            if rows != ["ok"] and rows:
+                problems.extend(rows)
+        if problems:
+            self.damaged = True
         return problems
 
     def size_on_disk(self) -> int:
