@@ -16,6 +16,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from sqlcipher3 import dbapi2 as sqlcipher
 
@@ -32,6 +33,9 @@ from watchers.headless import run_headless
 from watchers.local_sink import ServicesSink
 from watchers.sink import Sink
 from watchers.status import WatcherStatus
+
+if TYPE_CHECKING:
+    from core.client import TgClient
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +112,17 @@ def open_queue(dirs: AppDirs, passphrase: str | None) -> tuple[Path, DataKey]:
     return path, key
 
 
+def server_client(args: argparse.Namespace) -> TgClient:
+    """The client ``watch --server`` sends through; its offline queue is encrypted."""
+    from core.client import TgClient
+
+    dirs = dirs_from(args)
+    dirs.ensure()
+    files.private_dir(dirs.data)
+    queue_path, key = open_queue(dirs, passphrase_from(args))
+    return TgClient(args.server, queue_path=queue_path, queue_key=key, token=_token(args))
+
+
 def _token(args: argparse.Namespace) -> str | None:
     if args.token_file is not None:
         try:
@@ -132,15 +147,9 @@ def _watch(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     if args.server:
-        from core.client import TgClient
         from watchers.sink import HttpSink
 
-        dirs = dirs_from(args)
-        dirs.ensure()
-        files.private_dir(dirs.data)
-        queue_path, key = open_queue(dirs, passphrase_from(args))
-        client = TgClient(args.server, queue_path=queue_path, queue_key=key, token=_token(args))
-        sink: Sink = HttpSink(client)
+        sink: Sink = HttpSink(server_client(args))
         try:
             run_headless(sink, config, stop, on_status=_report)
         finally:
