@@ -174,7 +174,7 @@ def test_passphrase_set_on_a_fresh_folder_without_a_keyring_creates_the_key(
     assert result.returncode == 0, result.stderr
     assert "protected by your passphrase" in result.stdout
     assert dirs.key_file.exists() and dirs.database.stat().st_size > 0
-    check = tg("db", "check", "--data-dir", str(dirs.data),
-               env={**no_keyring, "TIMELYGATOR_PASSPHRASE": "a passphrase for a server"})  # fmt: skip
+    unlock = {**no_keyring, "TIMELYGATOR_PASSPHRASE": "a passphrase for a server"}
+    check = tg("db", "check", "--data-dir", str(dirs.data), env=unlock)
     assert check.returncode == 0, check.stderr
     assert "Key:       passphrase" in check.stdout
