@@ -321,3 +321,41 @@ def test_every_step_killed_and_failed(
             }
         )
     )
+
+
+@pytest.mark.parametrize(
+    ("operation", "seed"),
+    [("rekey", 1), ("restore", 2), ("backup", 3), ("passphrase-change", 4), ("salvage", 5)],
+)
+def test_sigkill_of_the_real_command_at_a_random_moment(
+    operation: str, seed: int, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """One real ``timelygator`` process per operation, SIGKILLed with a reader beside it."""
+    import random
+
+    from tests.helpers import killruns
+
+    prepared = _sigkill_template(tmp_path_factory)
+    result = killruns.run_once(prepared, operation, tmp_path, random.Random(seed))
+    assert result.problems == [], result
+    assert result.state in ("before", "restored")
+    print(json.dumps({"sigkill": operation, "delay_s": result.delay_s, "killed": result.killed,
+                      "state": result.state, "reader_rounds": result.reader_rounds}))  # fmt: skip
+
+
+_SIGKILL_TEMPLATE: list[object] = []
+
+
+def _sigkill_template(factory: pytest.TempPathFactory) -> object:
+    from tests.helpers import killruns
+
+    if not _SIGKILL_TEMPLATE:
+        import core.keys
+
+        saved = core.keys.SCRYPT_N
+        core.keys.SCRYPT_N = 2**14
+        try:
+            _SIGKILL_TEMPLATE.append(killruns.prepare(factory.mktemp("sigkill"), events=20_000))
+        finally:
+            core.keys.SCRYPT_N = saved
+    return _SIGKILL_TEMPLATE[0]
