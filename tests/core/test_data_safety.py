@@ -483,3 +483,42 @@ def test_keyring_mode_survives_everything_above(dirs: AppDirs, memory_keyring: o
     rekey_database(dirs, None)
     assert KeyStore(dirs).mode() is KeyMode.KEYRING
     assert check_database(dirs, None).counts["events"] == 10
+
+
+needs_root = pytest.mark.skipif(
+    sys.platform != "linux" or os.geteuid() != 0 or __import__("shutil").which("unshare") is None,
+    reason="needs Linux, root and unshare (as on CI)",
+)
+
+
+@needs_root
+def test_restore_from_read_only_media(dirs: AppDirs, tmp_path: Path) -> None:
+    """The backup is only read: a read-only mount (even root cannot write there) works."""
+    with Services.open(dirs, PASS) as services:
+        fill(services, 200)
+        made = backup_now(services)
+        fill(services, 5, start=T + DAY, title="later")
+    media = tmp_path / "media"
+    media.mkdir()
+    copy = media / made.path.name
+    copy.write_bytes(made.path.read_bytes())
+    before = sha(copy)
+    script = (
+        "import sys, pathlib; from core.paths import resolve_dirs; "
+        "from core.backup import restore_backup; "
+        "restore_backup(resolve_dirs(sys.argv[1]), pathlib.Path(sys.argv[2]), sys.argv[3]); "
+        "print('restored')"
+    )
+    wrap = f"mount --bind {media} {media} && mount -o remount,ro,bind {media}"
+    result = subprocess.run(
+        ["unshare", "-m", "sh", "-c", wrap + ' && exec "$@"', "sh", sys.executable, "-c", script,
+         str(dirs.data), str(copy), PASS],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "restored"
+    assert sha(copy) == before
+    assert sorted(p.name for p in media.iterdir()) == [copy.name]
+    with Services.open(dirs, PASS) as services:
+        assert len(services.events("w")) == 200
