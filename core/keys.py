@@ -18,6 +18,7 @@ callers that change key material hold the folder lock.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import secrets
@@ -267,8 +268,12 @@ class KeyStore:
                     "TIMELYGATOR_PASSPHRASE / --passphrase-file for unattended use."
                 )
             keys = [unwrap_key(self._read_json(self.key_file), passphrase)]
+            # A pending key wrapped under another passphrase (an older build changed the
+            # passphrase after an interrupted rekey) is useless with this one: the current
+            # key decides (``core.recovery``).
             if self.pending_key_file.exists():
-                keys.append(unwrap_key(self._read_json(self.pending_key_file), passphrase))
+                with contextlib.suppress(WrongKeyError, StorageError):
+                    keys.append(unwrap_key(self._read_json(self.pending_key_file), passphrase))
             return keys
         if mode is KeyMode.KEYRING:
             keys = [self._key_from_hex(self._keyring_get(self._account))]

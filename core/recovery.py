@@ -193,7 +193,7 @@ def open_locked(dirs: AppDirs, passphrase: str | None, lock: FolderLock, *, crea
             # A rekey replaced the file but had not saved its key as current: finish it.
             log.info("Completing an interrupted rekey")
             keystore.promote_pending(key, passphrase if mode is KeyMode.PASSPHRASE else None)
-        elif len(keys) > 1:
+        elif keystore.has_pending():
             log.info("Discarding the new key of a rekey that did not replace the file")
             keystore.discard_pending()
         break

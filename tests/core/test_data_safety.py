@@ -522,3 +522,20 @@ def test_restore_from_read_only_media(dirs: AppDirs, tmp_path: Path) -> None:
     assert sorted(p.name for p in media.iterdir()) == [copy.name]
     with Services.open(dirs, PASS) as services:
         assert len(services.events("w")) == 200
+
+
+def test_a_pending_key_left_under_an_older_passphrase_does_not_lock_the_user_out(
+    dirs: AppDirs,
+) -> None:
+    """The state an older build left (issue #14, 4): key.json rewrapped, the pending key not."""
+    with Services.open(dirs, PASS) as services:
+        fill(services, 4)
+    keystore = KeyStore(dirs)
+    keystore.store_pending(DataKey.generate(), PASS)  # a rekey that never replaced the file
+    key = keystore.load(PASS)[0]
+    from core.keys import wrap_key
+
+    dirs.key_file.write_text(json.dumps(wrap_key(key, "the newer passphrase")), encoding="utf-8")
+    with Services.open(dirs, "the newer passphrase") as services:
+        assert len(services.events("w")) == 4
+    assert not keystore.has_pending()
