@@ -112,6 +112,20 @@ def _naive_utc(text: str) -> str:
     return format_iso(start_us)[:-6]
 
 
+def _bucket(
+    name: str, type_: str, client: str, hostname: str, created: Any, data: dict[str, Any]
+) -> dict[str, Any]:
+    """A bucket in the export form (``created`` as stored: RFC 3339 with a space or a T)."""
+    return {
+        "id": name,
+        "type": type_,
+        "client": client,
+        "hostname": hostname,
+        "created": str(created).replace(" ", "T", 1) if created else None,
+        "data": data,
+    }
+
+
 def _read_rust(conn: sqlite3.Connection) -> tuple[dict[str, Any], Any]:
     columns = {r[1] for r in conn.execute("PRAGMA table_info(buckets)")}
     data_column = "data" if "data" in columns else "'{}'"
@@ -131,15 +145,8 @@ def _read_rust(conn: sqlite3.Connection) -> tuple[dict[str, Any], Any]:
                 (key,),
             )
         ]
-        buckets[name] = {
-            "id": name,
-            "type": type_,
-            "client": client,
-            "hostname": hostname,
-            "created": str(created).replace(" ", "T", 1) if created else None,
-            "data": json.loads(data or "{}"),
-            "events": events,
-        }
+        buckets[name] = _bucket(name, type_, client, hostname, created, json.loads(data or "{}"))
+        buckets[name]["events"] = events
     classes = None
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     if "key_value" in tables:
@@ -167,15 +174,8 @@ def _read_peewee(conn: sqlite3.Connection) -> dict[str, Any]:
                 (key,),
             )
         ]
-        buckets[name] = {
-            "id": name,
-            "type": type_,
-            "client": client,
-            "hostname": hostname,
-            "created": str(created).replace(" ", "T", 1) if created else None,
-            "data": {},
-            "events": events,
-        }
+        buckets[name] = _bucket(name, type_, client, hostname, created, {})
+        buckets[name]["events"] = events
     return buckets
 
 
