@@ -31,6 +31,7 @@ from pathlib import Path
 
 import filelock
 
+from core import files
 from core.errors import DatabaseLockedError, DiskFullError, ReadOnlyError, StorageError
 from core.paths import AppDirs
 
@@ -70,7 +71,7 @@ class FolderLock:
     def __init__(self, dirs: AppDirs) -> None:
         self.dirs = dirs
         # Not thread-local: the app opens and closes on different threads.
-        self._file = filelock.FileLock(str(dirs.lock_file), thread_local=False)
+        self._file = filelock.FileLock(str(dirs.lock_file), mode=0o600, thread_local=False)
         self._dir_fd: int | None = None
         self.held = False
 
@@ -90,6 +91,7 @@ class FolderLock:
             lock._file.release()
             raise
         lock.held = True
+        files.make_private(dirs.lock_file)  # made 0644 by builds before this one
         return lock
 
     def _lock_folder(self) -> None:
