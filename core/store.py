@@ -563,8 +563,16 @@ def key_fits_file(path: Path, key: DataKey) -> bool | None:
 
 
 _PAGE_NUMBER = re.compile(r"\bpage (\d+)", re.IGNORECASE)
+_MAC_FAILURE = re.compile(r"HMAC verification failed for page (\d+)", re.IGNORECASE)
 
 
 def damaged_pages(problems: list[str]) -> list[int]:
-    """The page numbers named in integrity-check lines, ascending."""
+    """The damaged pages named in integrity-check lines, ascending.
+
+    Pages whose MAC failed are the damaged ones; SQLite's own check then also names the
+    pages it could not reach through them, so those are listed only when no MAC failed.
+    """
+    failed = {int(m.group(1)) for line in problems for m in _MAC_FAILURE.finditer(line)}
+    if failed:
+        return sorted(failed)
     return sorted({int(m.group(1)) for line in problems for m in _PAGE_NUMBER.finditer(line)})

@@ -3,7 +3,8 @@
 For each operation (rekey, restore, backup, passphrase change, salvage) on a folder of
 ``--events`` events, ``--runs`` runs: the operation is started as a user would, a reader
 process runs ``db check`` and an export beside it, and the operation is SIGKILLed after a
-random delay (0.3-2.5 s; some runs finish first). Prints JSON: per operation the runs, how
+random delay, uniform from 0.3 s to 1.1 times the operation's own duration (measured first
+on this machine; the runs that draw more see it finish). Prints JSON: per operation the runs, how
 many were killed, the states found afterwards, reader rounds and "busy" answers, and every
 problem (there should be none). ``--seed`` makes a run repeatable.
 """
@@ -22,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import core.keys
-from tests.helpers.killruns import OPERATIONS, prepare, run_once
+from tests.helpers.killruns import OPERATIONS, duration, prepare, run_once
 
 
 def main() -> int:
@@ -40,13 +41,17 @@ def main() -> int:
         root = Path(tmp)
         prepared = prepare(root / "template", args.events)
         for operation in args.operations:
+            measured = root / f"{operation}-measure"
+            measured.mkdir()
+            took = duration(prepared, operation, measured)
             results = []
             for index in range(args.runs):
                 work = root / f"{operation}-{index}"
                 work.mkdir()
-                results.append(run_once(prepared, operation, work, rng))
+                results.append(run_once(prepared, operation, work, rng, max_delay=1.1 * took))
             out["operations"][operation] = {  # type: ignore[index]
                 "runs": len(results),
+                "duration_s": round(took, 2),
                 "killed": sum(r.killed for r in results),
                 "states": dict(Counter(r.state for r in results)),
                 "reader_rounds": sum(r.reader_rounds for r in results),

@@ -128,8 +128,29 @@ class RunResult:
     problems: list[str] = field(default_factory=list)
 
 
-def run_once(prepared: Prepared, operation: str, work: Path, rng: random.Random) -> RunResult:
-    """Copy the folder, run ``operation``, SIGKILL it at a random moment, check everything."""
+def duration(prepared: Prepared, operation: str, work: Path) -> float:
+    """How long ``operation`` takes from start to exit here (a run without a kill)."""
+    import time
+
+    shutil.copytree(prepared.root / "data", work / "data")
+    started = time.perf_counter()
+    subprocess.run(command(operation, work / "data", work), capture_output=True, env=_env(),
+                   timeout=300, check=True)  # fmt: skip
+    return time.perf_counter() - started
+
+
+def run_once(
+    prepared: Prepared,
+    operation: str,
+    work: Path,
+    rng: random.Random,
+    max_delay: float = 2.5,
+) -> RunResult:
+    """Copy the folder, run ``operation``, SIGKILL it at a random moment, check everything.
+
+    The moment is drawn uniformly from 0.3 s to ``max_delay`` after the start (pass a bit
+    more than the operation's ``duration`` to reach its last steps too).
+    """
     shutil.copytree(prepared.root / "data", work / "data")
     data = work / "data"
     stop = work / "stop-reader"
@@ -139,7 +160,7 @@ def run_once(prepared: Prepared, operation: str, work: Path, rng: random.Random)
     )  # fmt: skip
     assert reader_proc.stdout is not None
     first = reader_proc.stdout.readline()  # the reader is reading: start the operation
-    delay = rng.uniform(0.3, 2.5)
+    delay = rng.uniform(0.3, max_delay)
     proc = subprocess.Popen(
         command(operation, data, work),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
