@@ -231,7 +231,7 @@ def import_activitywatch(
     from core.api.routers.transfer import parse_import
     from core.api.wire import DataLimits
     from core.categories.formats import from_aw_classes
-    from core.categories.stored import replace_stored_categories
+    from core.categories.stored import load_stored_categories, replace_stored_categories
 
     doc, classes, _kind_name = read_activitywatch(path)
     buckets = parse_import(doc, DataLimits(), hostname or socket.gethostname())
@@ -249,7 +249,11 @@ def import_activitywatch(
                 own = conn.exec_driver_sql(
                     "SELECT count(*) FROM categories WHERE user_id = ?", (services.user_id,)
                 ).scalar_one()
-            if own:
+                stored = load_stored_categories(conn, services.user_id) if own else []
+            if own and _same_tree(stored, categories):
+                note = "ActivityWatch's categories are in place already."
+                categories = None
+            elif own:
                 note = (
                     "ActivityWatch's categories were not imported: you have your own "
                     "(import them in Settings → Categories if you want them instead)."
@@ -268,6 +272,19 @@ def import_activitywatch(
         for d in done
     ]
     return AwImport(result, None if categories is None else len(categories), note)
+
+
+def _same_tree(a: list[Any], b: list[Any]) -> bool:
+    """The same categories (names, rules, colours, scores), whatever their ids."""
+
+    def key(items: list[Any]) -> list[Any]:
+        return [
+            (tuple(c.path), c.color, None if c.score is None else float(c.score),
+             json.dumps(c.rule.to_dict(), sort_keys=True))
+            for c in items
+        ]  # fmt: skip
+
+    return key(a) == key(b)
 
 
 def is_sqlite_file(path: Path) -> bool:

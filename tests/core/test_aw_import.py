@@ -59,6 +59,7 @@ def test_cli_imports_aw_server_rust_database_once_and_leaves_it_unchanged(dirs: 
     second = tg("import", str(source), "--data-dir", str(dirs.data))
     assert second.returncode == 0, second.stderr
     assert "Imported 0 events into 2 buckets (41 already present)." in second.stdout
+    assert "ActivityWatch's categories are in place already." in second.stdout
     assert sha(source) == before
     assert sorted(p.name for p in source.parent.iterdir()) == siblings
     with Services.open_reader(dirs, PASS) as services:
