@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -174,6 +175,7 @@ class MainWindow(QMainWindow):
         self._loading = False
         self._refreshing = False
         self._keep_view = False
+        self._summary_data: RangeData | None = None
         self.last_draw_ms = 0.0
         self.resize(1280, 800)
         if settings is not None:
@@ -294,6 +296,7 @@ class MainWindow(QMainWindow):
         self._loading = True
         # Every change delivered so far was committed before this load reads: it is in it.
         self._pending = PendingChanges()
+        self._summary_data = None  # only this request's totals may join its timeline
         if not keep_view:
             self.status_label.setText(f"Loading {rng.label()}…")
         self._load_started = time.perf_counter()
@@ -314,6 +317,7 @@ class MainWindow(QMainWindow):
                 categories,
                 lambda: runner.generation("range") == wanted,
                 hosts,
+                with_summary=False,  # the totals come from the summary load beside it
             ),
             self._on_range_loaded,
             self._on_load_failed,
@@ -323,8 +327,20 @@ class MainWindow(QMainWindow):
             self.load_trends()
 
     def _on_summary_loaded(self, data: RangeData) -> None:
+        self._summary_data = data
         self.activity.set_data(data)  # the same totals the full load brings, seconds earlier
+        current = self.data
+        if current is not None and not current.summary_loaded and _same(current, data):
+            self._take_summary(current, data)  # the timeline was drawn first
+            self._show_status(current)
         self.sig_summary_loaded.emit(data)
+
+    @staticmethod
+    def _take_summary(into: RangeData, source: RangeData) -> None:
+        summary = replace(source.summary, active_events=into.summary.active_events)
+        into.summary = summary
+        into.total_events = source.total_events
+        into.summary_loaded = True
 
     def hosts(self) -> tuple[str, ...]:
         """The hosts the views show (empty: every host, merged)."""
@@ -347,11 +363,15 @@ class MainWindow(QMainWindow):
 
     def _on_range_loaded(self, data: RangeData) -> None:
         self._loading = False
+        quick = self._summary_data
+        if not data.summary_loaded and quick is not None and _same(data, quick):
+            self._take_summary(data, quick)
         self.data = data
         self._show_hosts(data.all_hosts)
         started = time.perf_counter()
         self.timeline.set_data(data, keep_view=self._keep_view)
-        self.activity.set_data(data)
+        if data.summary_loaded:
+            self.activity.set_data(data)
         self.last_draw_ms = (time.perf_counter() - started) * 1000
         log.debug(
             "%s: %d events, read %.0f ms, computed %.0f ms, drawn %.0f ms (%.0f ms in all)",
@@ -366,6 +386,8 @@ class MainWindow(QMainWindow):
         self._refresh_if_needed()
 
     def _show_status(self, data: RangeData) -> None:
+        if not data.summary_loaded:
+            return  # the totals are on their way
         """What a person wants to know about the range, in words (timings go to the log)."""
         active = data.summary.active_us
         if active:
@@ -690,6 +712,11 @@ class MainWindow(QMainWindow):
         self.setWindowState(self.windowState() & ~Qt.WindowState.WindowMinimized)
         self.raise_()
         self.activateWindow()
+
+
+def _same(a: RangeData, b: RangeData) -> bool:
+    """Two loads of the same range and hosts."""
+    return a.range == b.range and a.hosts == b.hosts
 
 
 __all__ = ["MainWindow", "QMessageBox"]

@@ -20,14 +20,26 @@ from sqlalchemy import Connection
 from core import reader
 from core.analytics.classifier import CategoryClassifier
 from core.analytics.localdays import AnalyticsSettings
-from core.analytics.service import categorized_pieces, summary_for_days
+from core.analytics.service import (
+    DayPieces,
+    categorized_pieces,
+    day_pieces,
+    stats_for_days,
+    summary_for_days,
+)
 from core.analytics.summary import Summary
 from core.categories.model import Category
 from core.event import BucketInfo, Event
 from core.services import Services
 from timelygator_gui.category_classifier import classifier_for
 from timelygator_gui.date_range import DateRange, RangeMode
-from timelygator_gui.timeline_model import MANUAL_PREFIX, Lane, build_day_rows, build_lanes
+from timelygator_gui.timeline_model import (
+    MANUAL_PREFIX,
+    Lane,
+    build_day_rows,
+    build_hour_rows,
+    build_lanes,
+)
 
 KIND_BY_TYPE = {
     "currentwindow": "window",
@@ -69,6 +81,8 @@ class RangeData:
     day_rows: bool = False
     days: list[tuple[date, int, int]] = field(default_factory=list)
     hosts: tuple[str, ...] = ()  # shown hosts (empty: all, merged); ``buckets`` are theirs
+    pieces: list[DayPieces] = field(default_factory=list)  # day rows: each day's pieces
+    summary_loaded: bool = True  # False: ``summary`` comes from ``load_summary`` (day rows)
     all_hosts: list[str] = field(default_factory=list)  # every host with a bucket
 
     @property
@@ -160,6 +174,9 @@ def load_summary(
     return data
 
 
+PIECE_ROWS_DAYS = 62  # longer ranges draw each day hour by hour instead of span by span
+
+
 def range_days(date_range: DateRange) -> list[tuple[date, int, int]]:
     """Each local day of the range with its bounds (UTC microseconds, the day start honoured)."""
     out = []
@@ -176,35 +193,49 @@ def load_range(
     categories: list[Category],
     still_wanted: Callable[[], bool] | None = None,
     hosts: tuple[str, ...] = (),
+    *,
+    with_summary: bool = True,
 ) -> RangeData:
     """Read the range and compute what every view needs (runs on a worker); of ``hosts``
     only when given.
 
     ``still_wanted`` is asked between the steps (a busy month takes seconds): when it says
     no, the load stops with ``Superseded`` instead of keeping a CPU busy for nothing.
+    ``with_summary=False``: a week or month leaves its totals to ``load_summary`` (run
+    beside it) instead of working them out twice (``summary_loaded`` says so).
     """
     started = time.perf_counter()
     start_us, end_us = date_range.bounds_us()
     data = RangeData(date_range, start_us, end_us, hosts=hosts)
     data.day_rows = date_range.days > 1
     data.days = range_days(date_range)
+    skip_summary = data.day_rows and not with_summary
     with services.read() as conn:
-        _buckets(data, conn, services, count=data.day_rows)
+        _buckets(data, conn, services, count=data.day_rows and not skip_summary)
     if not data.day_rows:
         data.by_bucket = read_events(services, data.buckets, start_us, end_us, still_wanted)
     read_done = time.perf_counter()
     data.classifier = classifier_for(categories)
     settings = analytics_settings(date_range, hosts)
     first, last = date_range.first, date_range.last
-    data.summary = summary_for_days(services, first, last, settings, categories=categories)
-    _check(still_wanted)
-    data.summary.active_events = categorized_pieces(
-        services, first, last, settings, categories=categories
-    )
-    _check(still_wanted)
-    if data.day_rows:
-        data.lanes = build_day_rows(data.summary.active_events, data.days, data.classifier)
+    if skip_summary:
+        data.summary_loaded = False
     else:
+        data.summary = summary_for_days(services, first, last, settings, categories=categories)
+    _check(still_wanted)
+    if data.day_rows and date_range.days > PIECE_ROWS_DAYS:
+        # Months on end: each day's row hour by hour, from its statistics.
+        stats = stats_for_days(services, first, last, settings, categories=categories)
+        data.lanes = build_hour_rows(stats, data.days, data.classifier, date_range.day_start_hour)
+    elif data.day_rows:
+        data.pieces = day_pieces(services, first, last, settings, categories=categories)
+        _check(still_wanted)
+        data.lanes = build_day_rows(data.pieces, data.days, data.classifier)
+    else:
+        data.summary.active_events = categorized_pieces(
+            services, first, last, settings, categories=categories
+        )
+        _check(still_wanted)
         data.lanes = build_lanes(
             data.buckets, data.by_bucket, data.summary, data.classifier, bucket_kind
         )

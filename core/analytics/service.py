@@ -33,7 +33,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -721,6 +721,19 @@ def summary_for_days(
     return _combine(days, first, last, settings, cats)
 
 
+def stats_for_days(
+    services: Services,
+    first: date,
+    last: date,
+    settings: AnalyticsSettings | None = None,
+    *,
+    categories: Sequence[Category] | None = None,
+) -> list[DayStats]:
+    """Each local day's statistics (``first..last``, in order): what a summary adds up."""
+    settings, service, cats = _prepare(services, settings, categories)
+    return service.day_stats(day_number(first), day_number(last), settings, cats)
+
+
 def daily_trend(
     services: Services,
     first: date,
@@ -759,6 +772,78 @@ def uncomputed_days(
     return (d1 - d0 + 1) - len(known)
 
 
+@dataclass(slots=True)
+class DayPieces:
+    """One local day's active pieces as arrays (what a day row of a timeline draws).
+
+    ``starts``/``ends`` (UTC microseconds, sorted by start) and ``offsets`` per piece;
+    ``value`` indexes ``datas`` and ``paths`` (one entry per distinct value of the day).
+    """
+
+    day: date
+    starts: np.ndarray[Any, np.dtype[np.int64]]
+    ends: np.ndarray[Any, np.dtype[np.int64]]
+    offsets: np.ndarray[Any, np.dtype[np.int32]]
+    value: np.ndarray[Any, np.dtype[np.int32]]
+    texts: list[str]
+    paths: list[tuple[str, ...]]
+    _datas: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.starts.size)
+
+    def data(self, value: int) -> dict[str, Any]:
+        """The data of value ``value`` (parsed once; shared by the pieces holding it)."""
+        found = self._datas.get(value)
+        if found is None:
+            found = self._datas[value] = _data_of(self.texts[value], {})
+        return found
+
+    def event(self, index: int) -> Event:
+        """Piece ``index`` as an event."""
+        return Event(
+            int(self.starts[index]),
+            int(self.ends[index]),
+            self.data(int(self.value[index])),
+            tz_offset_s=int(self.offsets[index]),
+        )
+
+    def path(self, index: int) -> tuple[str, ...]:
+        return self.paths[int(self.value[index])]
+
+
+def day_pieces(
+    services: Services,
+    first: date,
+    last: date,
+    settings: AnalyticsSettings | None = None,
+    *,
+    categories: Sequence[Category] | None = None,
+) -> list[DayPieces]:
+    """The active pieces of local days ``first..last``, day by day, as arrays with their
+    values' data and category path: no Python object per piece, so a month of a busy year
+    (~400k pieces) is ready in a fraction of a second."""
+    settings, service, cats = _prepare(services, settings, categories)
+    table = service._value_table(cats, settings)
+    out: list[DayPieces] = []
+    for digest in service.digests(
+        day_number(first), day_number(last), settings.day_start_s, hosts=settings.hosts
+    ):
+        texts = digest.values if digest.ids is None else service._texts_of(digest.ids)
+        out.append(
+            DayPieces(
+                day_date(digest.day),
+                np.frombuffer(digest.starts, dtype=np.int64),
+                np.frombuffer(digest.ends, dtype=np.int64),
+                np.asarray(digest.offsets, dtype=np.int32),
+                np.asarray(digest.vidx, dtype=np.int32),
+                list(texts),
+                [table.info(text).path for text in texts],
+            )
+        )
+    return out
+
+
 def categorized_pieces(
     services: Services,
     first: date,
@@ -773,22 +858,18 @@ def categorized_pieces(
     browser windows split by tab, cut at day boundaries), oldest first: a timeline's category
     lane drawn from them adds up to the summary's active time. Events share their data dicts.
     """
-    settings, service, cats = _prepare(services, settings, categories)
-    table = service._value_table(cats, settings)
-    data_of: dict[str, dict[str, Any]] = {}
     out: list[tuple[Event, tuple[str, ...]]] = []
-    for digest in service.digests(
-        day_number(first), day_number(last), settings.day_start_s, hosts=settings.hosts
-    ):
-        texts = digest.values if digest.ids is None else service._texts_of(digest.ids)
-        datas = [_data_of(text, data_of) for text in texts]
-        paths = [table.info(text).path for text in texts]
+    memo: dict[str, dict[str, Any]] = {}
+    for day in day_pieces(services, first, last, settings, categories=categories):
+        datas = [_data_of(text, memo) for text in day.texts]
+        paths = day.paths
         out.extend(
             (Event(start, end, datas[index], tz_offset_s=offset), paths[index])
             for start, end, index, offset in zip(
-                digest.starts, digest.ends, digest.vidx, digest.offsets, strict=True
+                day.starts.tolist(), day.ends.tolist(), day.value.tolist(),
+                day.offsets.tolist(), strict=True,
             )
-        )
+        )  # fmt: skip
     return out
 
 
