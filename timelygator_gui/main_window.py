@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from core.analytics.report import format_duration
 from core.analytics.trends import DailyTotals
+from core.categories.model import Category
 from core.errors import TimelyGatorError
 from core.event import Event
 from core.services import Services
@@ -47,7 +48,14 @@ from timelygator_gui.edit_commands import (
 )
 from timelygator_gui.edit_dialogs import AddEntryDialog, EditEventDialog
 from timelygator_gui.live_update import PendingChanges, refresh_range
-from timelygator_gui.range_data import RangeData, load_range, load_summary
+from timelygator_gui.range_data import (
+    RangeData,
+    analytics_settings,
+    load_range,
+    load_summary,
+    parts_to_work_out,
+    work_out,
+)
 from timelygator_gui.search_task import exact, run_search
 from timelygator_gui.search_view import SearchView
 from timelygator_gui.session import Session
@@ -300,10 +308,34 @@ class MainWindow(QMainWindow):
         if not keep_view:
             self.status_label.setText(f"Loading {rng.label()}…")
         self._load_started = time.perf_counter()
-        # The totals first (a fraction of a second), then what the timeline draws.
+        services = session.services
+        settings = analytics_settings(rng, hosts)
+
+        def planned(parts: list[tuple[date, date]]) -> None:
+            if parts:
+                self._work_out(parts, rng, categories, hosts, rng.last + timedelta(days=1))
+            else:
+                self._load(rng, categories, hosts)
+
+        # Is the range's history worked out? (One query; else it is done in parts.)
         self.runner.run(
             "summary",
-            lambda: load_summary(session.services, rng, categories, hosts),
+            lambda: parts_to_work_out(services, rng.first, rng.last, settings),
+            planned,
+            self._on_load_failed,
+        )
+        self._trends_key = None
+        if self.tabs.currentWidget() is self.trends:
+            self.load_trends()
+
+    def _load(self, rng: DateRange, categories: list[Category], hosts: tuple[str, ...]) -> None:
+        """The totals first (a fraction of a second), then what the timeline draws."""
+        session = self.session
+        assert session is not None
+        services = session.services
+        self.runner.run(
+            "summary",
+            lambda: load_summary(services, rng, categories, hosts),
             self._on_summary_loaded,
             self._on_load_failed,
         )
@@ -312,7 +344,7 @@ class MainWindow(QMainWindow):
         self.runner.run(
             "range",
             lambda: load_range(
-                session.services,
+                services,
                 rng,
                 categories,
                 lambda: runner.generation("range") == wanted,
@@ -322,9 +354,42 @@ class MainWindow(QMainWindow):
             self._on_range_loaded,
             self._on_load_failed,
         )
-        self._trends_key = None
-        if self.tabs.currentWidget() is self.trends:
-            self.load_trends()
+
+    def _work_out(
+        self,
+        parts: list[tuple[date, date]],
+        rng: DateRange,
+        categories: list[Category],
+        hosts: tuple[str, ...],
+        done_first: date,
+    ) -> None:
+        """History nobody has looked at yet: its statistics part by part (newest first), the
+        totals so far and the progress shown after each; then the range as usual."""
+        if not parts:
+            self._load(rng, categories, hosts)
+            return
+        part, rest = parts[0], parts[1:]
+        session = self.session
+        assert session is not None
+        services = session.services
+
+        def shown(data: RangeData) -> None:
+            self.activity.set_data(data)
+            days = (rng.last - part[0]).days + 1
+            text = (
+                f"Working out the statistics of {rng.label()} for the first time: "
+                f"{days} of {rng.days} days done, newest first…"
+            )
+            self.status_label.setText(text)
+            self.timeline.show_progress(text)
+            self._work_out(rest, rng, categories, hosts, part[0])
+
+        self.runner.run(
+            "summary",
+            lambda: work_out(services, rng, categories, part, part[0], hosts),
+            shown,
+            self._on_load_failed,
+        )
 
     def _on_summary_loaded(self, data: RangeData) -> None:
         self._summary_data = data

@@ -26,6 +26,7 @@ from core.analytics.service import (
     day_pieces,
     stats_for_days,
     summary_for_days,
+    uncomputed_days,
 )
 from core.analytics.summary import Summary
 from core.categories.model import Category
@@ -171,6 +172,55 @@ def load_summary(
         categories=categories,
     )
     data.compute_ms = (time.perf_counter() - started) * 1000
+    return data
+
+
+# When this many days of a range have never been worked out (just imported, say), they are
+# worked out in parts, newest first, each shown as it comes (about 0.1 s a day on a busy
+# year) instead of behind one long "Loading…".
+PROGRESSIVE_DAYS = 10
+FIRST_PART_DAYS = 7
+PART_DAYS = 31
+
+
+def parts_to_work_out(
+    services: Services, first: date, last: date, settings: AnalyticsSettings
+) -> list[tuple[date, date]]:
+    """``first..last`` in parts, newest first (a week, then months), when enough of its
+    days have no statistics yet; [] when they are at hand (worker thread)."""
+    if uncomputed_days(services, first, last, settings) < PROGRESSIVE_DAYS:
+        return []
+    parts: list[tuple[date, date]] = []
+    end = last
+    size = FIRST_PART_DAYS
+    while end >= first:
+        start = max(first, end - timedelta(days=size - 1))
+        parts.append((start, end))
+        end = start - timedelta(days=1)
+        size = PART_DAYS
+    return parts
+
+
+def work_out(
+    services: Services,
+    date_range: DateRange,
+    categories: list[Category],
+    part: tuple[date, date],
+    done_first: date,
+    hosts: tuple[str, ...] = (),
+) -> RangeData:
+    """Work out the statistics of ``part`` of a range, then the range's totals so far:
+    ``done_first`` to its last day (worker thread)."""
+    settings = analytics_settings(date_range, hosts)
+    stats_for_days(services, part[0], part[1], settings, categories=categories)
+    start_us, end_us = date_range.bounds_us()
+    data = RangeData(date_range, start_us, end_us, hosts=hosts)
+    with services.read() as conn:
+        _buckets(data, conn, services, count=True)
+    data.classifier = classifier_for(categories)
+    data.summary = summary_for_days(
+        services, min(done_first, part[0]), date_range.last, settings, categories=categories
+    )
     return data
 
 

@@ -153,6 +153,11 @@ class TimelineView(QWidget):
         style_plot(self.plot, palette)
         self.items.set_outline(palette.color(QPalette.ColorRole.WindowText))
 
+    def show_progress(self, text: str) -> None:
+        """While a range is first worked out: the progress in place of the plot."""
+        self.empty_label.setText(text)
+        self._show_plot(False)
+
     def _show_plot(self, visible: bool) -> None:
         self._plot_area.setCurrentWidget(self.plot if visible else self.empty_label)
 

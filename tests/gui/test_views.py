@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import timedelta
 
@@ -241,3 +242,33 @@ def test_trends_of_history_never_looked_at_appear_in_parts(
     )  # fmt: skip
     assert [totals.day_total(i) for i in range(28)] == [expected.day_total(i) for i in range(28)]
     assert all(totals.day_total(i) > 0 for i in range(28))
+
+
+def test_a_month_never_looked_at_is_worked_out_in_parts(
+    qtbot, services: Services, runner: TaskRunner
+) -> None:  # type: ignore[no-untyped-def]
+    from timelygator_gui.demo_data import recent_days, store_days
+
+    store_days(services, recent_days(DEMO_DAY, 31), weekends=True)  # just imported
+    window = open_window(qtbot, services, DEMO_DAY, runner)
+    from timelygator_gui.range_data import load_summary
+
+    with qtbot.waitSignal(window.sig_range_loaded, timeout=60_000):
+        window.navigator.set_mode(RangeMode.MONTH)
+        # The newest week first: its totals and the progress, in words, while the rest goes.
+        qtbot.waitUntil(lambda: "days done" in window.status_label.text(), timeout=60_000)
+        progress = window.status_label.text()
+        assert window.timeline.empty_label.text() == progress
+        assert window.activity.active_card.value.text() != "–"  # noqa: RUF001
+    month = window.navigator.range
+    # "7 of 31" after the newest week (or, on a slow machine, already the next part).
+    assert re.fullmatch(
+        f"Working out the statistics of {month.label()} for the first time: (7|31) of 31 days "
+        "done, newest first…",
+        progress,
+    )
+    qtbot.waitUntil(lambda: window.data.summary_loaded, timeout=10_000)
+    # At the end: the whole month, as a plain load of it gives.
+    again = load_summary(services, month, window.session.categories)
+    assert window.data.summary.active_us == again.summary.active_us > 0
+    assert len(window.timeline.lanes) == 31
