@@ -313,7 +313,7 @@ class MainWindow(QMainWindow):
 
         def planned(parts: list[tuple[date, date]]) -> None:
             if parts:
-                self._work_out(parts, rng, categories, hosts, rng.last + timedelta(days=1))
+                self._work_out(parts, rng, categories, hosts)
             else:
                 self._load(rng, categories, hosts)
 
@@ -361,7 +361,6 @@ class MainWindow(QMainWindow):
         rng: DateRange,
         categories: list[Category],
         hosts: tuple[str, ...],
-        done_first: date,
     ) -> None:
         """History nobody has looked at yet: its statistics part by part (newest first), the
         totals so far and the progress shown after each; then the range as usual."""
@@ -382,11 +381,11 @@ class MainWindow(QMainWindow):
             )
             self.status_label.setText(text)
             self.timeline.show_progress(text)
-            self._work_out(rest, rng, categories, hosts, part[0])
+            self._work_out(rest, rng, categories, hosts)
 
         self.runner.run(
             "summary",
-            lambda: work_out(services, rng, categories, part, part[0], hosts),
+            lambda: work_out(services, rng, categories, part, hosts),
             shown,
             self._on_load_failed,
         )

@@ -156,8 +156,10 @@ def load_summary(
     date_range: DateRange,
     categories: list[Category],
     hosts: tuple[str, ...] = (),
+    since: date | None = None,
 ) -> RangeData:
-    """The range's summary and event count, without its events (runs on a worker)."""
+    """The range's summary and event count, without its events (runs on a worker); the
+    summary of the days from ``since`` only when given (the part worked out so far)."""
     started = time.perf_counter()
     start_us, end_us = date_range.bounds_us()
     data = RangeData(date_range, start_us, end_us, hosts=hosts)
@@ -166,7 +168,7 @@ def load_summary(
     data.classifier = classifier_for(categories)
     data.summary = summary_for_days(
         services,
-        date_range.first,
+        since or date_range.first,
         date_range.last,
         analytics_settings(date_range, hosts),
         categories=categories,
@@ -206,22 +208,13 @@ def work_out(
     date_range: DateRange,
     categories: list[Category],
     part: tuple[date, date],
-    done_first: date,
     hosts: tuple[str, ...] = (),
 ) -> RangeData:
-    """Work out the statistics of ``part`` of a range, then the range's totals so far:
-    ``done_first`` to its last day (worker thread)."""
+    """Work out the statistics of ``part`` of a range (parts come newest first), then the
+    range's totals so far: from the part's first day to the range's last (worker thread)."""
     settings = analytics_settings(date_range, hosts)
     stats_for_days(services, part[0], part[1], settings, categories=categories)
-    start_us, end_us = date_range.bounds_us()
-    data = RangeData(date_range, start_us, end_us, hosts=hosts)
-    with services.read() as conn:
-        _buckets(data, conn, services, count=True)
-    data.classifier = classifier_for(categories)
-    data.summary = summary_for_days(
-        services, min(done_first, part[0]), date_range.last, settings, categories=categories
-    )
-    return data
+    return load_summary(services, date_range, categories, hosts, since=part[0])
 
 
 PIECE_ROWS_DAYS = 62  # longer ranges draw each day hour by hour instead of span by span
