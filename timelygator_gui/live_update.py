@@ -172,7 +172,6 @@ def refresh_range(
             )
             out.by_bucket[name] = merged
             cuts[name] = cut
-        out.total_events = None
     settings = analytics_settings(data.range, data.hosts)
     first, last = data.range.first, data.range.last
     out.summary = summary_for_days(services, first, last, settings, categories=categories)

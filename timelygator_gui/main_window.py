@@ -403,7 +403,6 @@ class MainWindow(QMainWindow):
     def _take_summary(into: RangeData, source: RangeData) -> None:
         summary = replace(source.summary, active_events=into.summary.active_events)
         into.summary = summary
-        into.total_events = source.total_events
         into.summary_loaded = True
 
     def hosts(self) -> tuple[str, ...]:
@@ -438,8 +437,8 @@ class MainWindow(QMainWindow):
             self.activity.set_data(data)
         self.last_draw_ms = (time.perf_counter() - started) * 1000
         log.debug(
-            "%s: %d events, read %.0f ms, computed %.0f ms, drawn %.0f ms (%.0f ms in all)",
-            data.range.label(), data.event_count, data.read_ms, data.compute_ms,
+            "%s: read %.0f ms, computed %.0f ms, drawn %.0f ms (%.0f ms in all)",
+            data.range.label(), data.read_ms, data.compute_ms,
             self.last_draw_ms, (time.perf_counter() - self._load_started) * 1000,
         )  # fmt: skip
         self._show_status(data)
@@ -450,14 +449,14 @@ class MainWindow(QMainWindow):
         self._refresh_if_needed()
 
     def _show_status(self, data: RangeData) -> None:
+        """What a person wants to know about the range, in words (timings go to the log)."""
         if not data.summary_loaded:
             return  # the totals are on their way
-        """What a person wants to know about the range, in words (timings go to the log)."""
-        active = data.summary.active_us
+        active, away = data.summary.active_us, data.summary.afk_us
         if active:
             text = f"{data.range.label()}: {format_duration(active)} active"
-        elif data.event_count:
-            text = f"{data.range.label()}: no active time recorded"
+        elif away:
+            text = f"{data.range.label()}: no active time, {format_duration(away)} away"
         else:
             text = f"{data.range.label()}: nothing recorded"
         self.status_label.setText(text)

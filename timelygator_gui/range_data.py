@@ -76,7 +76,6 @@ class RangeData:
     classifier: CategoryClassifier | None = None
     read_ms: float = 0.0
     compute_ms: float = 0.0
-    total_events: int | None = None  # counted without reading them (``load_summary``)
     # A week or month: ``lanes`` are day rows (one per day of ``days``, start and end in UTC
     # microseconds) and ``by_bucket`` is not read.
     day_rows: bool = False
@@ -88,8 +87,7 @@ class RangeData:
 
     @property
     def event_count(self) -> int:
-        if self.total_events is not None:
-            return self.total_events
+        """Events read (a day's timeline reads them; other loads read none)."""
         return sum(len(v) for v in self.by_bucket.values())
 
     def bucket(self, name: str) -> BucketInfo | None:
@@ -140,15 +138,11 @@ def analytics_settings(date_range: DateRange, hosts: tuple[str, ...] = ()) -> An
     return AnalyticsSettings(day_start_s=date_range.day_start_hour * 3600, hosts=hosts)
 
 
-def _buckets(data: RangeData, conn: Connection, services: Services, count: bool) -> None:
-    """The range's buckets (of its hosts) and, with ``count``, how many events they hold."""
+def _buckets(data: RangeData, conn: Connection, services: Services) -> None:
+    """The range's buckets (of its hosts), and every host with a bucket."""
     every = reader.list_buckets(conn, services.user_id)
     data.all_hosts = sorted({b.host for b in every})
     data.buckets = [b for b in every if not data.hosts or b.host in data.hosts]
-    if count:
-        data.total_events = sum(
-            reader.count_events(conn, b.key, data.start_us, data.end_us) for b in data.buckets
-        )
 
 
 def load_summary(
@@ -164,7 +158,7 @@ def load_summary(
     start_us, end_us = date_range.bounds_us()
     data = RangeData(date_range, start_us, end_us, hosts=hosts)
     with services.read() as conn:
-        _buckets(data, conn, services, count=True)
+        _buckets(data, conn, services)
     data.classifier = classifier_for(categories)
     data.summary = summary_for_days(
         services,
@@ -254,7 +248,7 @@ def load_range(
     data.days = range_days(date_range)
     skip_summary = data.day_rows and not with_summary
     with services.read() as conn:
-        _buckets(data, conn, services, count=data.day_rows and not skip_summary)
+        _buckets(data, conn, services)
     if not data.day_rows:
         data.by_bucket = read_events(services, data.buckets, start_us, end_us, still_wanted)
     read_done = time.perf_counter()
