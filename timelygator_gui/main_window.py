@@ -184,6 +184,7 @@ class MainWindow(QMainWindow):
         self._refreshing = False
         self._keep_view = False
         self._summary_data: RangeData | None = None
+        self._range_request = 0
         self.last_draw_ms = 0.0
         self.resize(1280, 800)
         if settings is not None:
@@ -329,31 +330,40 @@ class MainWindow(QMainWindow):
             self.load_trends()
 
     def _load(self, rng: DateRange, categories: list[Category], hosts: tuple[str, ...]) -> None:
-        """The totals first (a fraction of a second), then what the timeline draws."""
+        """The totals first (a fraction of a second), then what the timeline draws: after
+        them, since the timeline's categories come from what the totals worked out."""
         session = self.session
         assert session is not None
         services = session.services
-        self.runner.run(
-            "summary",
-            lambda: load_summary(services, rng, categories, hosts),
-            self._on_summary_loaded,
-            self._on_load_failed,
-        )
-        wanted = self.runner.generation("range") + 1  # the generation this request gets
         runner = self.runner
-        self.runner.run(
-            "range",
-            lambda: load_range(
-                services,
-                rng,
-                categories,
-                lambda: runner.generation("range") == wanted,
-                hosts,
-                with_summary=False,  # the totals come from the summary load beside it
-            ),
-            self._on_range_loaded,
-            self._on_load_failed,
-        )
+        wanted = runner.generation("range") + 1  # the generation the timeline's request gets
+        self._range_request = wanted
+
+        def then_timeline(data: RangeData | None = None) -> None:
+            if data is not None:
+                self._on_summary_loaded(data)
+            if self._range_request != wanted:
+                return  # a newer load took over
+            runner.run(
+                "range",
+                lambda: load_range(
+                    services,
+                    rng,
+                    categories,
+                    lambda: runner.generation("range") == wanted,
+                    hosts,
+                    with_summary=False,  # the totals came from the summary load
+                ),
+                self._on_range_loaded,
+                self._on_load_failed,
+            )
+
+        def failed(exc: BaseException) -> None:
+            self._on_load_failed(exc)
+            then_timeline()
+
+        runner.run("summary", lambda: load_summary(services, rng, categories, hosts),
+                   then_timeline, failed)  # fmt: skip
 
     def _work_out(
         self,
