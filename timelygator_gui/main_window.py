@@ -185,6 +185,7 @@ class MainWindow(QMainWindow):
         self._keep_view = False
         self._summary_data: RangeData | None = None
         self._range_request = 0
+        self._working_out = False  # a range's statistics are being worked out in parts
         self.last_draw_ms = 0.0
         self.resize(1280, 800)
         if settings is not None:
@@ -305,6 +306,7 @@ class MainWindow(QMainWindow):
         self._loading = True
         # Every change delivered so far was committed before this load reads: it is in it.
         self._pending = PendingChanges()
+        self._working_out = False
         self._summary_data = None  # only this request's totals may join its timeline
         if not keep_view:
             self.status_label.setText(f"Loading {rng.label()}…")
@@ -314,9 +316,11 @@ class MainWindow(QMainWindow):
 
         def planned(parts: list[tuple[date, date]]) -> None:
             if parts:
-                self._work_out(parts, rng, categories, hosts)
-            else:
-                self._load(rng, categories, hosts)
+                self._work_out(parts, rng, categories, hosts)  # trends follow when done
+                return
+            self._load(rng, categories, hosts)
+            if self.tabs.currentWidget() is self.trends:
+                self.load_trends()
 
         # Is the range's history worked out? (One query; else it is done in parts.)
         self.runner.run(
@@ -325,9 +329,7 @@ class MainWindow(QMainWindow):
             planned,
             self._on_load_failed,
         )
-        self._trends_key = None
-        if self.tabs.currentWidget() is self.trends:
-            self.load_trends()
+        self._trends_key = None  # the trends of this range are loaded once it is planned
 
     def _load(self, rng: DateRange, categories: list[Category], hosts: tuple[str, ...]) -> None:
         """The totals first (a fraction of a second), then what the timeline draws: after
@@ -375,8 +377,12 @@ class MainWindow(QMainWindow):
         """History nobody has looked at yet: its statistics part by part (newest first), the
         totals so far and the progress shown after each; then the range as usual."""
         if not parts:
+            self._working_out = False
             self._load(rng, categories, hosts)
+            if self.tabs.currentWidget() is self.trends:
+                self.load_trends()
             return
+        self._working_out = True
         part, rest = parts[0], parts[1:]
         session = self.session
         assert session is not None
@@ -391,6 +397,8 @@ class MainWindow(QMainWindow):
             )
             self.status_label.setText(text)
             self.timeline.show_progress(text)
+            self.trends.summary.setText(text)
+            self._working_out = bool(rest)
             self._work_out(rest, rng, categories, hosts)
 
         self.runner.run(
@@ -536,6 +544,11 @@ class MainWindow(QMainWindow):
         rng = self.navigator.range
         key = (rng, self.hosts())
         if session is None or self._trends_key == key:
+            return
+        if self._working_out:
+            # The range is being worked out for the first time: the chart follows it (its
+            # days are then at hand) instead of working the same days out beside it.
+            self.trends.summary.setText(self.status_label.text())
             return
         self._trends_key = key
         services = session.services
