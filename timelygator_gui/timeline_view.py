@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QPalette
+from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
@@ -36,8 +36,19 @@ class LaneAxis(pg.AxisItem):  # type: ignore[misc]
         self.setWidth(130)
         self.setStyle(tickLength=0)
 
+    MIN_WIDTH, MAX_WIDTH = 90, 280
+
     def set_lanes(self, lanes: list[Lane]) -> None:
-        self.setTicks([[(i + 0.5, f"{lane.title}  ") for i, lane in enumerate(lanes)], []])
+        """Name each lane; the axis is as wide as the longest name (a name too long for the
+        widest axis is shortened with "…"): pyqtgraph drops a label that does not fit."""
+        metrics = QFontMetrics(self.style.get("tickFont") or QFont())
+        room = self.MAX_WIDTH - 16
+        titles = [
+            metrics.elidedText(lane.title, Qt.TextElideMode.ElideMiddle, room) for lane in lanes
+        ]
+        widest = max((metrics.horizontalAdvance(f"{t}  ") for t in titles), default=0)
+        self.setWidth(max(self.MIN_WIDTH, min(self.MAX_WIDTH, widest + 16)))
+        self.setTicks([[(i + 0.5, f"{t}  ") for i, t in enumerate(titles)], []])
 
 
 class TimelinePlot(pg.PlotWidget):  # type: ignore[misc]

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontMetrics
 
 from core.services import Services
 from tests.gui.app_helpers import open_window
@@ -32,6 +33,10 @@ def test_timeline_shows_lanes_and_hover_details(window: MainWindow, qtbot) -> No
         "Editor — demo-laptop",
         "Away — demo-laptop",
     ]
+    # Every name fits beside its lane (pyqtgraph leaves out a label that does not).
+    axis = window.timeline._axis
+    metrics = QFontMetrics(QFont())
+    assert axis.width() >= max(metrics.horizontalAdvance(t) for t in titles)
     assert window.navigator.label.text() == "Tue 4 Mar 2025"
     assert window.timeline.items.rect_count > 0
     lane = window.timeline.lanes[1]
@@ -67,7 +72,11 @@ def test_activity_totals_and_click_through(window: MainWindow, qtbot) -> None:  
     window.tabs.setCurrentWidget(activity)
     summary = window.data.summary
     assert activity.active_card.value.text() == _fmt(summary.active_us)
-    assert activity.afk_card.value.text() == "1h 10m"  # the demo day's three breaks
+    from timelygator_gui.demo_data import AFK_BUCKET, generate_day
+
+    breaks = [e for e in generate_day(DEMO_DAY)[AFK_BUCKET] if e.data["status"] == "afk"]
+    assert breaks  # the demo day's lunch and short breaks
+    assert activity.afk_card.value.text() == _fmt(sum(e.end_us - e.start_us for e in breaks))
     assert activity.apps.labels()[0] == "Code"
     assert "github.com" in activity.domains.labels()
     bar = activity.apps.row_rect(0).center().toPoint()
