@@ -325,7 +325,7 @@ class MainWindow(QMainWindow):
         # Is the range's history worked out? (One query; else it is done in parts.)
         self.runner.run(
             "summary",
-            lambda: parts_to_work_out(services, rng.first, rng.last, settings),
+            lambda: parts_to_work_out(services, rng.first, rng.last, settings, categories),
             planned,
             self._on_load_failed,
         )
@@ -392,7 +392,7 @@ class MainWindow(QMainWindow):
             self.activity.set_data(data)
             days = (rng.last - part[0]).days + 1
             text = (
-                f"Working out the statistics of {rng.label()} for the first time: "
+                f"Working out the statistics of {rng.label()}: "
                 f"{days} of {rng.days} days done, newest first…"
             )
             self.status_label.setText(text)
@@ -546,7 +546,7 @@ class MainWindow(QMainWindow):
         if session is None or self._trends_key == key:
             return
         if self._working_out:
-            # The range is being worked out for the first time: the chart follows it (its
+            # The range's statistics are being worked out: the chart follows that (its
             # days are then at hand) instead of working the same days out beside it.
             self.trends.summary.setText(self.status_label.text())
             return

@@ -175,25 +175,29 @@ def load_summary(
 # worked out in parts, newest first, each shown as it comes (about 0.1 s a day on a busy
 # year) instead of behind one long "Loading…".
 PROGRESSIVE_DAYS = 10
-FIRST_PART_DAYS = 7
-PART_DAYS = 31
+PART_DAYS = (2, 7, 31)  # the first part, the second, then every other
 
 
 def parts_to_work_out(
-    services: Services, first: date, last: date, settings: AnalyticsSettings
+    services: Services,
+    first: date,
+    last: date,
+    settings: AnalyticsSettings,
+    categories: list[Category] | None = None,
 ) -> list[tuple[date, date]]:
-    """``first..last`` in parts, newest first (a week, then months), when enough of its
-    days have no statistics yet; [] when they are at hand (worker thread)."""
-    if uncomputed_days(services, first, last, settings) < PROGRESSIVE_DAYS:
+    """``first..last`` in parts, newest first (two days, a week, then months), when enough
+    of its days have no statistics yet (with ``categories``: none under them, as after a
+    rule change); [] when they are at hand (worker thread)."""
+    missing = uncomputed_days(services, first, last, settings, categories=categories)
+    if missing < PROGRESSIVE_DAYS:
         return []
     parts: list[tuple[date, date]] = []
     end = last
-    size = FIRST_PART_DAYS
     while end >= first:
+        size = PART_DAYS[min(len(parts), len(PART_DAYS) - 1)]
         start = max(first, end - timedelta(days=size - 1))
         parts.append((start, end))
         end = start - timedelta(days=1)
-        size = PART_DAYS
     return parts
 
 

@@ -218,7 +218,7 @@ class TrendsView(QWidget):
         if done_days is not None and done_days < n:
             # Visible progress, the first time a long history is looked at.
             text = (
-                f"Working out the statistics of this range for the first time: {done_days} of "
+                f"Working out the statistics of this range: {done_days} of "
                 f"{n} days done, newest first…<br>{text}"
             )
         self.summary.setText(text)

@@ -749,24 +749,38 @@ def daily_trend(
 
 
 def uncomputed_days(
-    services: Services, first: date, last: date, settings: AnalyticsSettings | None = None
+    services: Services,
+    first: date,
+    last: date,
+    settings: AnalyticsSettings | None = None,
+    *,
+    categories: Sequence[Category] | None = None,
 ) -> int:
-    """How many of local days ``first..last`` have no statistics anywhere yet (nothing in
-    memory, no row in the table): those are read from the events when asked for, a
-    fraction of a second each. Views use it to show the work progressively."""
+    """How many of local days ``first..last`` have no statistics yet, or (with
+    ``categories``) none under these categories: nothing in memory, no row in the table.
+    Those are worked out when asked for, from the events (a fraction of a second a day) or
+    carried over from other rules (less). Views use it to show that work progressively."""
     settings = settings or AnalyticsSettings()
     service = analytics_for(services)
+    version = None if categories is None else service.category_set(categories).version
     d0, d1 = day_number(first), day_number(last)
     with service._lock:
-        known = {k[0] for k in service._stats if d0 <= k[0] <= d1 and k[2] == settings}
+        known = {
+            k[0]
+            for k in service._stats
+            if d0 <= k[0] <= d1 and k[2] == settings and version in (None, k[3])
+        }
     if not settings.hosts:
+        pattern = f"{DIGEST_FORMAT}:%"
+        if categories is not None:
+            pattern = _table_key(settings, service.category_set(categories))
         with services.read() as conn:
             known.update(
                 int(row[0])
                 for row in conn.exec_driver_sql(
                     "SELECT day FROM day_stats WHERE user_id = ? AND day_start_s = ? "
-                    "AND day BETWEEN ? AND ? AND key LIKE ?",
-                    (services.user_id, settings.day_start_s, d0, d1, f"{DIGEST_FORMAT}:%"),
+                    "AND day BETWEEN ? AND ? AND key LIKE ? AND length(stats) > 0",
+                    (services.user_id, settings.day_start_s, d0, d1, pattern),
                 )
             )
     return (d1 - d0 + 1) - len(known)
