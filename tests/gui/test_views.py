@@ -272,8 +272,7 @@ def test_a_month_never_looked_at_is_worked_out_in_parts(
     month = window.navigator.range
     # "2 of 31" after the newest two days (or, on a slow machine, already a later part).
     assert re.fullmatch(
-        f"Working out the statistics of {month.label()}: (2|9|31) of 31 days "
-        "done, newest first…",
+        f"Working out the statistics of {month.label()}: (2|9|31) of 31 days done, newest first…",
         progress,
     )
     qtbot.waitUntil(lambda: window.data.summary_loaded, timeout=10_000)
