@@ -689,8 +689,9 @@ class MainWindow(QMainWindow):
         command = DeleteEventCommand(self.editor, bucket_key, event)
         self.undo_stack.push(command)
         self._last_delete = command
-        label = event_label("window", event.data) or "the span"
-        self.timeline.details.notice.show_message(f"Deleted “{label[:40]}”.")
+        label = str(event.data.get("title") or event_label("window", event.data) or "the span")
+        shown = label if len(label) <= 40 else label[:39] + "…"
+        self.timeline.details.notice.show_message(f"Deleted “{shown}”.")
 
     def _undo_delete(self) -> None:
         """Undo on the "Deleted" notice: undo that delete if it is still the last command."""

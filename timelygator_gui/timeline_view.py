@@ -291,6 +291,8 @@ class TimelineView(QWidget):
         self._rebin_timer.stop()
         x0, x1 = self.visible_range()
         self.items.rebin(x0, x1, max(1, int(self.view_box.width())))
+        if self.hover_text:
+            self._show_hover()  # the span under the resting pointer changed with the view
         self.sig_redrawn.emit()
 
     # -- zoom and pan ---------------------------------------------------------------------
