@@ -10,7 +10,8 @@ import hashlib
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, overload
+from functools import partial
+from typing import Any, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +24,7 @@ from core.analytics.summary import Summary
 from core.categories.categorizer import domain_of
 from core.event import BucketInfo, Event
 
+T = TypeVar("T")
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
@@ -281,46 +283,29 @@ def build_lanes(
     return lanes
 
 
-class PieceEvents(Sequence[Event]):
-    """A day row's spans as events, made only when asked for (hover, selection)."""
+class LazyItems(Sequence[T]):
+    """``count`` items made by ``make(index)`` only when asked for: a row's spans as events
+    (and their paths) exist only for the span hovered or selected."""
 
-    def __init__(self, pieces: DayPieces) -> None:
-        self.pieces = pieces
+    def __init__(self, count: int, make: Callable[[int], T]) -> None:
+        self._count = count
+        self._make = make
 
     def __len__(self) -> int:
-        return len(self.pieces)
+        return self._count
 
     @overload
-    def __getitem__(self, index: int) -> Event: ...
+    def __getitem__(self, index: int) -> T: ...
     @overload
-    def __getitem__(self, index: slice) -> list[Event]: ...
-    def __getitem__(self, index: int | slice) -> Event | list[Event]:
+    def __getitem__(self, index: slice) -> list[T]: ...
+    def __getitem__(self, index: int | slice) -> T | list[T]:
         if isinstance(index, slice):
-            return [self.pieces.event(i) for i in range(len(self))[index]]
+            return [self._make(i) for i in range(self._count)[index]]
         if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
+            index += self._count
+        if not 0 <= index < self._count:
             raise IndexError(index)
-        return self.pieces.event(index)
-
-
-class PiecePaths(Sequence[tuple[str, ...]]):
-    """A day row's category path per span, looked up when asked for."""
-
-    def __init__(self, pieces: DayPieces) -> None:
-        self.pieces = pieces
-
-    def __len__(self) -> int:
-        return len(self.pieces)
-
-    @overload
-    def __getitem__(self, index: int) -> tuple[str, ...]: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[tuple[str, ...]]: ...
-    def __getitem__(self, index: int | slice) -> tuple[str, ...] | list[tuple[str, ...]]:
-        if isinstance(index, slice):
-            return [self.pieces.path(i) for i in range(len(self))[index]]
-        return self.pieces.path(index)
+        return self._make(index)
 
 
 def build_day_rows(
@@ -367,34 +352,14 @@ def build_day_rows(
             ends = found.ends / 1e6 - shift
             lane = Lane(
                 day_title(day), "category", None, starts, ends, value_color[found.value],
-                palette, PieceEvents(found),
+                palette, LazyItems(len(found), found.event),
             )  # fmt: skip
-            lane.paths = PiecePaths(found)
+            lane.paths = LazyItems(len(found), found.path)
             lane.max_duration = float((ends - starts).max())
         lane.shift_s = shift
         lane.day = day
         out.append(lane)
     return out
-
-
-class HourEvents(Sequence[Event]):
-    """An hour row's blocks as events whose title says what the hour held."""
-
-    def __init__(self, blocks: list[tuple[int, int, str]]) -> None:
-        self.blocks = blocks  # (start_us, end_us, text)
-
-    def __len__(self) -> int:
-        return len(self.blocks)
-
-    @overload
-    def __getitem__(self, index: int) -> Event: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[Event]: ...
-    def __getitem__(self, index: int | slice) -> Event | list[Event]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(len(self))[index]]
-        start, end, text = self.blocks[index]
-        return Event(start, end, {"title": text})
 
 
 def build_hour_rows(
@@ -443,14 +408,20 @@ def build_hour_rows(
         palette = list(slot)
         starts = np.array([b[0] for b in blocks], dtype=np.float64) / 1e6 - shift
         ends = np.array([b[1] for b in blocks], dtype=np.float64) / 1e6 - shift
+        events = LazyItems(len(blocks), partial(_block_event, blocks))
         lane = Lane(day_title(day), "category", None, starts, ends,
-                    np.array(colors, dtype=np.int64), palette, HourEvents(blocks))  # fmt: skip
+                    np.array(colors, dtype=np.int64), palette, events)  # fmt: skip
         lane.paths = paths
         lane.max_duration = 3600.0
         lane.shift_s = shift
         lane.day = day
         out.append(lane)
     return out
+
+
+def _block_event(blocks: list[tuple[int, int, str]], index: int) -> Event:
+    start, end, text = blocks[index]
+    return Event(start, end, {"title": text})
 
 
 def day_title(day: date) -> str:
