@@ -25,6 +25,7 @@ from core import reader, settings_store, tokens
 from core.api.config import ApiConfig
 from core.api.errors import ApiError
 from core.api.metrics import ApiMetrics
+from core.api.query_worker import QueryWorkers
 from core.api.ratelimit import RateLimiter
 from core.api.stream import EventHub
 from core.api.wire import DataLimits
@@ -107,7 +108,16 @@ class ApiContext:
         self.hub = EventHub()
         # Created here, used on the server's loop (asyncio primitives bind on first use).
         self.query_slots = asyncio.Semaphore(max(config.heavy_reads, 1))
+        self.query_workers: QueryWorkers | None = None
+        if config.query_processes > 0:
+            self.query_workers = QueryWorkers(services.store, config.query_processes)
         services.writer.add_change_listener(self._on_changes)
+
+    def close(self) -> None:
+        """End the open event streams and the query workers (the server is stopping)."""
+        self.hub.close()
+        if self.query_workers is not None:
+            self.query_workers.close()
 
     # -- reading and writing ------------------------------------------------------------
     def _read_sync(self, fn: Callable[[Connection], T]) -> T:
