@@ -19,6 +19,7 @@ from core.event import Event
 from core.paths import AppDirs
 from core.query.budget import QueryBudget, QueryLimitError
 from core.services import Services
+from tests.helpers.marks import DEADLINE_IN_THREAD
 
 S = 1_000_000
 T0 = 1_714_557_600 * S  # 2024-05-01T10:00:00Z
@@ -52,6 +53,7 @@ def post_query(port: int, secret: str, statement: str) -> tuple[int, Any, float]
     return resp.status, answer, time.monotonic() - start
 
 
+@DEADLINE_IN_THREAD
 def test_queries_in_worker_processes_answer_as_on_threads(services: Services) -> None:
     secret = tokens.create(services.writer, services.user_id, "read").result().secret
     merge = 'RETURN = sort_by_duration(merge_events_by_keys(query_bucket("win"), ["app"]));'
