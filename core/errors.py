@@ -9,9 +9,16 @@ from __future__ import annotations
 
 
 class TimelyGatorError(Exception):
-    """Base class: ``str(error)`` is a complete, user-facing sentence."""
+    """Base class: ``str(error)`` is a complete, user-facing sentence.
+
+    ``details`` are lines for whoever asks for more (``--verbose``), never secrets.
+    """
 
     exit_code = 1
+
+    def __init__(self, message: str = "", *, details: tuple[str, ...] | list[str] = ()) -> None:
+        super().__init__(message)
+        self.details = list(details)
 
 
 class ValidationError(TimelyGatorError, ValueError):

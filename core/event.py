@@ -31,6 +31,18 @@ class Event:
         return (self.end_us - self.start_us) / US_PER_S
 
 
+UNNAMED_HOSTS = frozenset({"", "!local", "unknown", "unknown-host"})
+
+
+def bucket_host(name: str, hostname: str) -> str:
+    """The host a bucket's events come from: its hostname, or, when that names none
+    (ActivityWatch writes "!local" for some clients), the suffix of its name after "_"."""
+    if hostname not in UNNAMED_HOSTS:
+        return hostname
+    suffix = name.rpartition("_")[2] if "_" in name else ""
+    return suffix if suffix not in UNNAMED_HOSTS else (hostname or "unknown")
+
+
 @dataclass(slots=True)
 class BucketInfo:
     """A bucket's metadata (without its events)."""
@@ -44,3 +56,7 @@ class BucketInfo:
     data: dict[str, Any] = field(default_factory=dict)
     first_us: int | None = None
     last_us: int | None = None
+
+    @property
+    def host(self) -> str:
+        return bucket_host(self.name, self.hostname)

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.api.routers.transfer import _new_events, parse_import
+from core.api.routers.transfer import parse_import
 from core.api.wire import DataLimits, loads
-from core.errors import NotFoundError, ValidationError
+from core.errors import ValidationError
 from core.services import Services
 
 
@@ -29,7 +29,8 @@ class BucketImport:
     name: str
     created: bool
     imported: int
-    skipped: int
+    skipped: int  # stored already (or repeated in the file)
+    repeated: int = 0  # of ``skipped``: exact repeats of an event earlier in the same file
 
 
 def import_document(
@@ -38,36 +39,18 @@ def import_document(
     *,
     hostname: str | None = None,
     limits: DataLimits | None = None,
-    timeout_s: float = 120.0,
+    timeout_s: float = 600.0,
 ) -> list[BucketImport]:
-    """Import a parsed export document; ValidationError (nothing written) when it is invalid."""
+    """Import a parsed export document in one transaction.
+
+    ValidationError (nothing written) when it is invalid; a failure half-way writes nothing.
+    """
     buckets = parse_import(doc, limits or DataLimits(), hostname or socket.gethostname())
-    writer = services.writer
-    result = []
-    for bucket in buckets:
-        created = writer.create_bucket(
-            services.user_id,
-            bucket.name,
-            type=bucket.type,
-            client=bucket.client,
-            hostname=bucket.hostname,
-            data=bucket.data,
-            created_us=bucket.created_us,
-        ).result(timeout_s)
-        try:
-            key = services.bucket_key(bucket.name)
-        except NotFoundError:  # deleted in between
-            continue
-        with services.read() as conn:
-            fresh = _new_events(conn, key=key, events=bucket.events)
-        if fresh:
-            writer.insert_events(key, fresh).result(timeout_s)
-        result.append(
-            BucketImport(
-                bucket.name, created is not None, len(fresh), len(bucket.events) - len(fresh)
-            )
-        )
-    return result
+    done = services.writer.import_buckets(services.user_id, list(buckets)).result(timeout_s)
+    return [
+        BucketImport(d.name, d.created, d.imported, d.present + d.repeated, d.repeated)
+        for d in done
+    ]
 
 
 def import_file(services: Services, path: Path, **kwargs: Any) -> list[BucketImport]:

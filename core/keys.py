@@ -9,15 +9,18 @@ so opening the database costs no key derivation. The data key itself is kept eit
 
 Changing the passphrase rewraps the data key (instant, the database is untouched). Replacing
 the data key (``db rekey``) stores the new key as *pending* first, so a crash half-way leaves
-a key that opens whichever file survived.
+a key that opens whichever file survived. Moving the key between the keyring and the key file
+writes an intent (``key.json.op``) first, so a crash between the two writes is finished the
+same way by the next holder of the folder lock (``core.recovery``). Nothing here takes locks:
+callers that change key material hold the folder lock.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
-import os
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
@@ -30,6 +33,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from core import files, steps
 from core.errors import (
     KeyMissingError,
     KeyringUnavailableError,
@@ -144,14 +148,12 @@ def unwrap_key(document: dict[str, Any], passphrase: str) -> DataKey:
 
 
 def _write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically, readable by the owner only."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    """Write ``text`` to ``path`` atomically and durably, readable by the owner only."""
+    files.write_private(path, text.encode("utf-8"))
+
+
+OP_SET_PASSPHRASE = "set-passphrase"  # noqa: S105 - an operation name
+OP_REMOVE_PASSPHRASE = "remove-passphrase"  # noqa: S105 - an operation name
 
 
 class KeyStore:
@@ -170,6 +172,27 @@ class KeyStore:
     @property
     def pending_key_file(self) -> Path:
         return self._dirs.key_file.with_name(self._dirs.key_file.name + ".pending")
+
+    @property
+    def op_file(self) -> Path:
+        """The intent of an unfinished move of the key between keyring and key file."""
+        return self._dirs.key_file.with_name(self._dirs.key_file.name + ".op")
+
+    def pending_op(self) -> str | None:
+        try:
+            document = json.loads(self.op_file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return "unknown"
+        op = document.get("op") if isinstance(document, dict) else None
+        return op if isinstance(op, str) else "unknown"
+
+    def _begin_op(self, op: str) -> None:
+        _write_private(self.op_file, json.dumps({"op": op}))
+
+    def end_op(self) -> None:
+        files.remove(self.op_file)
 
     def mode(self) -> KeyMode | None:
         """Where the key lives now, or None when there is no key at all."""
@@ -229,6 +252,12 @@ class KeyStore:
             account = self._account + (":pending" if pending else "")
             self._keyring_set(account, key.raw.hex())
 
+    def has_pending(self) -> bool:
+        """Whether a rekey left (or is writing) a pending key."""
+        if self.pending_key_file.exists():
+            return True
+        return self._keyring_get(self._account + ":pending") is not None
+
     def load(self, passphrase: str | None) -> list[DataKey]:
         """The candidate keys, current first, then a pending one from an interrupted rekey."""
         mode = self.mode()
@@ -239,8 +268,12 @@ class KeyStore:
                     "TIMELYGATOR_PASSPHRASE / --passphrase-file for unattended use."
                 )
             keys = [unwrap_key(self._read_json(self.key_file), passphrase)]
+            # A pending key wrapped under another passphrase (an older build changed the
+            # passphrase after an interrupted rekey) is useless with this one: the current
+            # key decides (``core.recovery``).
             if self.pending_key_file.exists():
-                keys.append(unwrap_key(self._read_json(self.pending_key_file), passphrase))
+                with contextlib.suppress(WrongKeyError, StorageError):
+                    keys.append(unwrap_key(self._read_json(self.pending_key_file), passphrase))
             return keys
         if mode is KeyMode.KEYRING:
             keys = [self._key_from_hex(self._keyring_get(self._account))]
@@ -276,38 +309,94 @@ class KeyStore:
             raise StorageError(f"The key file {path} is damaged.")
         return document
 
-    # -- passphrase changes (the database itself is untouched) --------------------------
+    # -- passphrase changes (the database itself is untouched; the folder lock is held) ----
     def set_passphrase(self, key: DataKey, passphrase: str) -> None:
         """Move the key from the keyring into a key file wrapped by ``passphrase``."""
-        self._store(key, passphrase, pending=False)
-        self._keyring_delete(self._account)
+        wrapped = json.dumps(wrap_key(key, passphrase), indent=2)  # validates the length
+        self._begin_op(OP_SET_PASSPHRASE)
+        steps.step("passphrase-set", "intent")
+        _write_private(self.key_file, wrapped)
+        steps.step("passphrase-set", "key-file")
+        self.finish_set_passphrase()
+
+    def finish_set_passphrase(self) -> None:
+        """The key file is written: drop the keyring's copy (also after a crash)."""
+        if self.key_file.exists():
+            self._keyring_delete(self._account)
+            steps.step("passphrase-set", "keyring-deleted")
+        self.end_op()
 
     def change_passphrase(self, old: str, new: str) -> None:
-        """Rewrap the key under a new passphrase (instant)."""
+        """Rewrap the key (and a pending one, if any) under a new passphrase (instant)."""
         key = unwrap_key(self._read_json(self.key_file), old)
-        self._store(key, new, pending=False)
+        pending = None
+        if self.pending_key_file.exists():
+            pending = unwrap_key(self._read_json(self.pending_key_file), old)
+        wrapped = json.dumps(wrap_key(key, new), indent=2)
+        if pending is not None:
+            _write_private(self.pending_key_file, json.dumps(wrap_key(pending, new), indent=2))
+            steps.step("passphrase-change", "pending-rewrapped")
+        _write_private(self.key_file, wrapped)
+        steps.step("passphrase-change", "key-file")
 
     def remove_passphrase(self, passphrase: str) -> None:
         """Move the key from the key file into the OS keyring."""
         key = unwrap_key(self._read_json(self.key_file), passphrase)
-        self._keyring_set(self._account, key.raw.hex())
-        self.key_file.unlink()
+        self._begin_op(OP_REMOVE_PASSPHRASE)
+        steps.step("passphrase-remove", "intent")
+        self.finish_remove_passphrase(key)
 
-    # -- rekey support --------------------------------------------------------------------
+    def finish_remove_passphrase(self, key: DataKey) -> None:
+        """Store ``key`` in the keyring, check it, then delete the key file (also after a crash)."""
+        self._keyring_set(self._account, key.raw.hex())
+        if self._keyring_get(self._account) != key.raw.hex():
+            raise KeyringUnavailableError(
+                "The OS keyring did not keep the key; the passphrase stays in place."
+            )
+        steps.step("passphrase-remove", "keyring-set")
+        files.remove(self.key_file)
+        steps.step("passphrase-remove", "key-file-deleted")
+        self.end_op()
+
+    # -- rekey support (the folder lock is held) -------------------------------------------
     def store_pending(self, key: DataKey, passphrase: str | None) -> None:
         """Save a key that will replace the current one once the database is re-encrypted."""
         self._store(key, passphrase, pending=True)
 
-    def promote_pending(self, passphrase: str | None) -> None:
-        """The database now uses the pending key: make it the current one."""
+    def pending_key(self, passphrase: str | None) -> DataKey | None:
+        """The pending key as stored now (None when there is none)."""
         if self.mode() is KeyMode.PASSPHRASE:
-            os.replace(self.pending_key_file, self.key_file)
-            return
-        pending = self._keyring_get(self._account + ":pending")
-        if pending is not None:
-            self._keyring_set(self._account, pending)
+            if not self.pending_key_file.exists() or passphrase is None:
+                return None
+            return unwrap_key(self._read_json(self.pending_key_file), passphrase)
+        stored = self._keyring_get(self._account + ":pending")
+        return None if stored is None else self._key_from_hex(stored)
+
+    def promote_pending(self, key: DataKey, passphrase: str | None) -> None:
+        """The database now uses the pending ``key``: make it the current one.
+
+        Raises StorageError when the pending key is not ``key`` or the new current key does
+        not read back as ``key``: the caller must not go on as if it were saved.
+        """
+        if self.pending_key(passphrase) != key:
+            raise StorageError(
+                "The new key is no longer where it was saved (key.json.pending or the "
+                "keyring); the re-encryption was not completed."
+            )
+        if self.mode() is KeyMode.PASSPHRASE:
+            files.replace(self.pending_key_file, self.key_file)
+        else:
+            self._keyring_set(self._account, key.raw.hex())
+            steps.step("promote", "keyring-set")
             self._keyring_delete(self._account + ":pending")
+        current = self.load(passphrase)
+        if current[0] != key:
+            raise StorageError("The new key could not be saved as the current key.")
+
+    def restore_current(self, key: DataKey, passphrase: str | None) -> None:
+        """Store ``key`` as the current key again (undoing a promotion that failed)."""
+        self._store(key, passphrase, pending=False)
 
     def discard_pending(self) -> None:
-        self.pending_key_file.unlink(missing_ok=True)
+        files.remove(self.pending_key_file)
         self._keyring_delete(self._account + ":pending")

@@ -8,6 +8,7 @@ the history is.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import Connection
@@ -188,3 +189,41 @@ def get_event(conn: Connection, bucket: int, event_id: int) -> Event:
 def total_events(conn: Connection) -> int:
     """Events in the whole store (all users)."""
     return int(conn.exec_driver_sql("SELECT count(*) FROM events").scalar_one())
+
+
+def _fingerprint(start_us: int, end_us: int, data: dict[str, Any]) -> tuple[int, int, str]:
+    return start_us, end_us, json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
+def split_new_events(
+    conn: Connection, *, key: int, events: list[Event]
+) -> tuple[list[Event], int, int]:
+    """(events to store, how many are stored already, how many repeat one earlier in the list).
+
+    Imports skip events equal in (start, end, data) to stored ones, and store exact repeats
+    within one file once, so importing a file twice changes nothing.
+    """
+    if not events:
+        return [], 0, 0
+    low = min(e.start_us for e in events)
+    high = max(e.start_us for e in events)
+    rows = conn.exec_driver_sql(
+        "SELECT start_us, end_us, data FROM events "
+        "WHERE bucket_id = ? AND start_us >= ? AND start_us <= ?",
+        (key, low, high),
+    ).all()
+    stored = {_fingerprint(int(r[0]), int(r[1]), json.loads(r[2])) for r in rows}
+    seen: set[tuple[int, int, str]] = set()
+    fresh = []
+    present = repeated = 0
+    for event in events:
+        fp = _fingerprint(event.start_us, event.end_us, event.data)
+        if fp in seen:
+            repeated += 1
+        elif fp in stored:
+            present += 1
+            seen.add(fp)
+        else:
+            seen.add(fp)
+            fresh.append(event)
+    return fresh, present, repeated

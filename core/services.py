@@ -7,7 +7,6 @@ checkpointed, connections closed, directory lock released.
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 from collections.abc import Iterator, Mapping
@@ -15,23 +14,16 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-import filelock
 from sqlalchemy import Connection
 
-from core import reader
-from core.errors import (
-    DatabaseLockedError,
-    DiskFullError,
-    KeyMissingError,
-    NotFoundError,
-    ReadOnlyError,
-    StorageError,
-    WrongKeyError,
-)
+from core import files, reader
+from core.errors import NotFoundError, SchemaTooNewError, StorageError
 from core.event import BucketInfo, Event
 from core.keys import KeyStore
+from core.locks import READER_BUSY, FolderLock, SwapLock, folder_error
 from core.paths import AppDirs
-from core.schema import ProgressCallback, ensure_schema
+from core.recovery import open_locked, open_reader
+from core.schema import SCHEMA_VERSION, ProgressCallback, ensure_schema
 from core.store import Store
 from core.timeutil import Clock, SystemClock
 from core.writer import Writer
@@ -60,67 +52,20 @@ def resolve_passphrase(
     return value if value else None
 
 
-def acquire_dir_lock(dirs: AppDirs) -> filelock.BaseFileLock:
+def acquire_dir_lock(dirs: AppDirs) -> FolderLock:
     """Hold the data directory for this process; DatabaseLockedError when another has it."""
-    # Not thread-local: the app opens and closes on different threads.
-    lock = filelock.FileLock(str(dirs.lock_file), thread_local=False)
-    try:
-        lock.acquire(timeout=0)
-    except filelock.Timeout:
-        raise DatabaseLockedError(
-            f"Another TimelyGator process is using {dirs.data}. Close it first, or start "
-            "this one with a different --data-dir."
-        ) from None
-    except OSError as exc:
-        raise _folder_error(dirs.data, exc) from None
-    return lock
+    return FolderLock.acquire(dirs)
 
 
-def _folder_error(folder: Path, exc: OSError) -> StorageError:
-    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return ReadOnlyError(
-            f"The data folder {folder} is read-only or not writable. Fix its permissions or "
-            "choose another folder with --data-dir. Nothing was changed."
-        )
-    if exc.errno == errno.ENOSPC:
-        return DiskFullError(f"The disk holding {folder} is full. Free some space and retry.")
-    return StorageError(f"The data folder {folder} cannot be used ({exc.strerror}).")
+def open_store(dirs: AppDirs, passphrase: str | None, *, create: bool = False) -> Store:
+    """Open the database read-only beside whoever holds the folder (changes nothing).
 
-
-def open_store(dirs: AppDirs, passphrase: str | None, *, create: bool) -> Store:
-    """Find the key and open the database with it; create both when allowed and absent."""
-    keystore = KeyStore(dirs)
-    exists = dirs.database.exists() and dirs.database.stat().st_size > 0
-    mode = keystore.mode()
-    if mode is None:
-        if exists:
-            keystore.load(passphrase)  # raises KeyMissingError with guidance
-        if not create:
-            raise KeyMissingError(
-                f"There is no TimelyGator database in {dirs.data} yet. Start TimelyGator once "
-                "to create it."
-            )
-        keys = [keystore.create(passphrase)]
-    else:
-        keys = keystore.load(passphrase)
-    last_error: StorageError | None = None
-    for index, key in enumerate(keys):
-        store = Store(dirs.database, key)
-        try:
-            store.check_open()
-        except WrongKeyError as exc:
-            store.engine.dispose()
-            last_error = exc
-            continue
-        if index > 0:
-            # An interrupted rekey replaced the file but not yet the key: finish it.
-            log.info("Completing an interrupted rekey")
-            keystore.promote_pending(passphrase)
-        elif len(keys) > 1:
-            keystore.discard_pending()
-        return store
-    assert last_error is not None
-    raise last_error
+    ``create`` is accepted for old callers and must be False: only ``Services.open`` (the
+    folder lock's holder) creates a database.
+    """
+    if create:
+        raise ValueError("open_store never creates a database; use Services.open")
+    return open_reader(dirs, passphrase)
 
 
 class Services:
@@ -131,8 +76,10 @@ class Services:
         dirs: AppDirs,
         store: Store,
         writer: Writer,
-        lock: filelock.BaseFileLock | None,
+        lock: FolderLock | None,
         clock: Clock,
+        *,
+        swap_lock: SwapLock | None = None,
     ) -> None:
         self.dirs = dirs
         self.store = store
@@ -140,8 +87,15 @@ class Services:
         self.clock = clock
         self.keystore = KeyStore(dirs)
         self.user_id = 1
-        self._lock = lock
+        self.lock = lock
+        self._swap_lock = swap_lock
+        self._owns_lock = True
         self._closed = False
+
+    @property
+    def read_only(self) -> bool:
+        """True for a reader beside the folder's holder (``open_reader``): nothing is written."""
+        return self.lock is None
 
     @classmethod
     def open(
@@ -153,18 +107,22 @@ class Services:
         clock: Clock | None = None,
         max_delay: float = 1.0,
         progress: ProgressCallback | None = None,
+        lock: FolderLock | None = None,
     ) -> Services:
         """Lock the directory, unlock and migrate the database, start the writer.
 
-        ``progress`` hears the steps of a schema upgrade (see ``core.schema``).
+        ``progress`` hears the steps of a schema upgrade (see ``core.schema``). ``lock``: a
+        folder lock the caller holds already (it stays the caller's to release).
         """
         try:
             dirs.ensure()
+            files.private_dir(dirs.data)
         except OSError as exc:
-            raise _folder_error(dirs.data, exc) from None
-        lock = acquire_dir_lock(dirs)
+            raise folder_error(dirs.data, exc) from None
+        owned = lock is None
+        lock = FolderLock.acquire(dirs) if lock is None else lock
         try:
-            store = open_store(dirs, passphrase, create=create)
+            store = open_locked(dirs, passphrase, lock, create=create)
             try:
                 ensure_schema(store, dirs.backups, progress)
                 clock = clock or SystemClock()
@@ -175,9 +133,60 @@ class Services:
                 store.engine.dispose()
                 raise
         except BaseException:
-            lock.release()
+            if owned:
+                lock.release()
             raise
         services = cls(dirs, store, writer, lock, clock)
+        services.user_id = user_id
+        services._owns_lock = owned
+        return services
+
+    @classmethod
+    def open_reader(
+        cls, dirs: AppDirs, passphrase: str | None = None, *, clock: Clock | None = None
+    ) -> Services:
+        """Read the folder beside whoever holds it (the app, ``serve``): nothing is written.
+
+        No folder lock, no key or file changes, no schema upgrade, no writer (its calls
+        fail, which the analytics cache tolerates). The swap lock is held shared until
+        ``close``, so a rekey or restore waits for this reader, and this reader for them.
+        """
+        if not dirs.data.is_dir():
+            raise StorageError(
+                f"There is no TimelyGator database in {dirs.data} yet. Start TimelyGator once "
+                "to create it."
+            )
+        swap = SwapLock(dirs)
+        swap.acquire(exclusive=False, busy=READER_BUSY)
+        try:
+            store = open_reader(dirs, passphrase)
+            try:
+                version = store.user_version()
+                if version > SCHEMA_VERSION:
+                    raise SchemaTooNewError(
+                        f"{store.path} was written by a newer TimelyGator (schema {version}, "
+                        f"this version knows {SCHEMA_VERSION}). Update TimelyGator; the "
+                        "database was not changed."
+                    )
+                if version < SCHEMA_VERSION:
+                    raise StorageError(
+                        "The database needs an upgrade first: start TimelyGator (or "
+                        "'timelygator serve') once, then retry. Nothing was changed."
+                    )
+                with store.connect() as conn:
+                    row = conn.exec_driver_sql(
+                        "SELECT id FROM users WHERE name = ?", (LOCAL_USER,)
+                    ).first()
+                user_id = 1 if row is None else int(row[0])
+            except BaseException:
+                store.engine.dispose()
+                raise
+        except BaseException:
+            swap.release()
+            raise
+        clock = clock or SystemClock()
+        writer = Writer(store, clock=clock, checkpoint_interval=None)
+        services = cls(dirs, store, writer, None, clock, swap_lock=swap)
         services.user_id = user_id
         return services
 
@@ -190,9 +199,11 @@ class Services:
             self.writer.stop()
         finally:
             self.store.close()
-            if self._lock is not None:
+            if self.lock is not None and self._owns_lock:
                 with suppress(Exception):
-                    self._lock.release()
+                    self.lock.release()
+            if self._swap_lock is not None:
+                self._swap_lock.release()
 
     def __enter__(self) -> Services:
         return self

@@ -17,19 +17,22 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, cast
+from typing import Any, Literal, cast
 
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import QueuePool
 from sqlcipher3 import dbapi2 as sqlcipher
 
+from core import files, steps
 from core.errors import (
     DatabaseCorruptError,
     DatabaseLockedError,
@@ -196,11 +199,21 @@ class StoreSpec:
         return f"StoreSpec({self.path})"
 
 
+Access = Literal["write", "read", "immutable"]
+
+
 class Store:
     """One database file, opened with its key.
 
     ``layout`` is the file's ``CipherLayout``; when it is not given, a new file gets
     ``CURRENT_LAYOUT`` and an existing one is opened with whichever layout fits it.
+
+    ``access``: ``"write"`` (the folder lock's holder: WAL mode, owner-only files),
+    ``"read"`` (a reader beside a running app: ``mode=ro``, nothing written, never a
+    checkpoint) or ``"immutable"`` (a backup or restore candidate that nobody changes:
+    SQLite reads the file as it is, takes no locks and creates no side files, so it also
+    works on read-only media and the file's bytes never change). ``wal=False`` keeps a
+    written file in rollback-journal mode (backups: no write-ahead log as big as the copy).
     """
 
     def __init__(
@@ -210,11 +223,17 @@ class Store:
         *,
         pool_size: int = 4,
         layout: CipherLayout | None = None,
+        access: Access = "write",
+        wal: bool = True,
     ) -> None:
         self.path = Path(path)
         self.encrypted = key is not None
         self._key = key
         self._layout = layout
+        self.access = access
+        self._wal = wal
+        # Set once any use of this file met a damaged page (``/health`` reports it).
+        self.damaged = False
         module: ModuleType = sqlcipher if key is not None else sqlite3
         bind_none_directly(module)
         self.dbapi = module
@@ -235,6 +254,11 @@ class Store:
         return StoreSpec(self.path, self._key, self.layout)
 
     @property
+    def key(self) -> DataKey | None:
+        """The key this store was opened with (for copies made with the same key)."""
+        return self._key
+
+    @property
     def layout(self) -> CipherLayout | None:
         """The file's cipher layout (None for a plaintext store); opens it if not known yet."""
         if self._key is not None and self._layout is None:
@@ -243,7 +267,8 @@ class Store:
 
     @classmethod
     def from_spec(cls, spec: StoreSpec, *, pool_size: int = 1) -> Store:
-        return cls(spec.path, spec.key, pool_size=pool_size, layout=spec.layout)
+        """A reader of the store ``spec`` describes, in this process (nothing is written)."""
+        return cls(spec.path, spec.key, pool_size=pool_size, layout=spec.layout, access="read")
 
     def _has_contents(self) -> bool:
         return any(
@@ -270,15 +295,36 @@ class Store:
         self._layout = candidates[-1]
         return conn
 
+    def _target(self) -> tuple[str, bool]:
+        """What to hand the driver: a path, or a URI for the read-only modes."""
+        if self.access == "write":
+            if not self.path.exists():
+                # SQLite would create it 0644 (its WAL and shared memory copy the mode).
+                with files.private_umask():
+                    fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, files.PRIVATE_FILE)
+                os.close(fd)
+            for path in (self.path, *files.sidecars(self.path)):
+                if path.exists():
+                    files.make_private(path)
+            return str(self.path), False
+        if not self.path.is_file():
+            raise StorageError(f"There is no database file at {self.path}.")
+        query = "mode=ro" if self.access == "read" else "mode=ro&immutable=1"
+        return f"{self.path.resolve().as_uri()}?{query}", True
+
     def _open(self, layout: CipherLayout | None) -> Any:
         """Open one DB-API connection with the key, the layout and our pragmas."""
         try:
+            target, uri = self._target()
             conn = self.dbapi.connect(
-                str(self.path),
+                target,
                 check_same_thread=False,
                 timeout=BUSY_TIMEOUT_MS / 1000,
                 isolation_level=None,
+                uri=uri,
             )
+        except StorageError:
+            raise
         except Exception as exc:
             raise storage_error(exc, self.path) from None
         try:
@@ -289,9 +335,11 @@ class Store:
                     conn.execute(pragma)
             conn.execute("PRAGMA temp_store = MEMORY")
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
-            if str(mode).lower() != "wal":
-                conn.execute("PRAGMA journal_mode = WAL")
+            if self.access == "write":
+                mode = str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+                wanted = "wal" if self._wal else "delete"
+                if mode != wanted:
+                    conn.execute(f"PRAGMA journal_mode = {wanted.upper()}")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -312,17 +360,43 @@ class Store:
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
-        """A pooled connection for one unit of read work (or the writer's transaction)."""
+        """A pooled connection for one unit of read work (or the writer's transaction).
+
+        A connection that met a damaged page is discarded, not handed to the next reader.
+        """
         try:
-            with self.engine.connect() as conn:
-                yield conn
-        except StorageError:
+            conn = self.engine.connect()
+        except StorageError as exc:
+            self.damaged = self.damaged or isinstance(exc, DatabaseCorruptError)
             raise
         except SQLAlchemyError as exc:
-            raise storage_error(exc, self.path) from None
+            raise self._mapped(exc) from None
+        try:
+            yield conn
+        except StorageError as exc:
+            if isinstance(exc, DatabaseCorruptError):
+                self.damaged = True
+                conn.invalidate()
+            raise
+        except (SQLAlchemyError, sqlite3.Error, sqlcipher.Error) as exc:
+            error = self._mapped(exc)
+            if isinstance(error, DatabaseCorruptError):
+                conn.invalidate()
+            raise error from None
+        finally:
+            conn.close()
+
+    def _mapped(self, exc: BaseException) -> StorageError:
+        error = storage_error(exc, self.path)
+        if isinstance(error, DatabaseCorruptError):
+            self.damaged = True
+        return error
 
     def close(self) -> None:
         """Checkpoint the WAL into the main file and close every pooled connection."""
+        if self.access != "write":
+            self.engine.dispose()
+            return
         try:
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -335,45 +409,101 @@ class Store:
         with self.connect() as conn:
             return int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
 
+    @contextmanager
+    def fresh_connection(self) -> Iterator[Any]:
+        """A DB-API connection of its own, closed afterwards (never returned to the pool).
+
+        For checks on a damaged file: a connection that met a damaged page can keep failing
+        afterwards, and must not be handed to the next reader.
+        """
+        raw = self._connect()
+        try:
+            yield raw
+        finally:
+            raw.close()
+
     def integrity_check(self) -> list[str]:
-        """``PRAGMA integrity_check`` (plus SQLCipher's HMAC check): [] when healthy."""
+        """SQLCipher's MAC check of every page, then ``PRAGMA integrity_check``: [] when healthy.
+
+        Each runs on a connection of its own; a check that stops at a damaged page adds that
+        as a problem instead of hiding what the other found.
+        """
         problems: list[str] = []
-        with self.connect() as conn:
-            rows = [str(r[0]) for r in conn.exec_driver_sql("PRAGMA integrity_check")]
-            if rows != ["ok"]:
+        checks = ["PRAGMA integrity_check"]
+        if self.encrypted:
+            checks.insert(0, "PRAGMA cipher_integrity_check")
+        for pragma in checks:
+            try:
+                with self.fresh_connection() as raw:
+                    rows = [str(r[0]) for r in raw.execute(pragma)]
+            except WrongKeyError:
+                raise
+            except Exception as exc:
+                error = storage_error(exc, self.path)
+                if not isinstance(error, DatabaseCorruptError):
+                    raise error from None
+                self.damaged = True
+                problems.append(f"{pragma[7:]} stopped: {type(exc).__name__}: {exc}")
+                continue
+            if rows != ["ok"] and rows:
                 problems.extend(rows)
-            if self.encrypted:
-                problems.extend(
-                    str(r[0]) for r in conn.exec_driver_sql("PRAGMA cipher_integrity_check")
-                )
+        if problems:
+            self.damaged = True
         return problems
 
+    def size_on_disk(self) -> int:
+        """The database file plus its write-ahead log, in bytes."""
+        return sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
+
     def backup(self, destination: Path) -> None:
-        """Online backup into ``destination``, encrypted with the same key, then verified."""
+        """Online backup into ``destination``, encrypted with the same key, then verified.
+
+        The copy is written in rollback-journal mode into ``<destination>.partial`` (so it
+        needs about the database's size of free space, no write-ahead log beside it),
+        fsynced, verified read-only, and renamed into place.
+        """
         destination = Path(destination)
-        destination.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        files.private_dir(destination.parent)
+        needed = self.size_on_disk()
+        free = files.free_bytes(destination.parent)
+        if free < needed:
+            raise DiskFullError(
+                f"Not enough free space for a backup in {destination.parent}: it needs "
+                f"{needed / 1e6:.1f} MB, {free / 1e6:.1f} MB are free. Nothing was written."
+            )
         tmp = destination.with_name(destination.name + ".partial")
-        tmp.unlink(missing_ok=True)
+        files.remove(tmp, *files.sidecars(tmp))
         # The backup API copies pages as they are: the copy keeps this file's layout.
-        target = Store(tmp, self._key, pool_size=1, layout=self.layout)
+        target = Store(tmp, self._key, pool_size=1, layout=self.layout, wal=False)
         try:
-            with self.engine.connect() as conn, target.engine.connect() as out:
+            with self.engine.connect() as conn, target.fresh_connection() as target_raw:
                 source_raw = cast(Any, conn.connection.driver_connection)
-                target_raw = cast(Any, out.connection.driver_connection)
-                # The backup must not switch the copy out of our journal settings.
                 source_raw.backup(target_raw)
                 target_raw.execute("PRAGMA journal_mode = DELETE")
-            problems = target.integrity_check()
+            steps.step("backup", "copied")
+            files.fsync_file(tmp)
+            check = Store(tmp, self._key, pool_size=1, layout=self.layout, access="immutable")
+            try:
+                problems = check.integrity_check()
+            finally:
+                check.engine.dispose()
         except SQLAlchemyError as exc:
+            files.remove(tmp, *files.sidecars(tmp))
             raise storage_error(exc, self.path) from None
+        except BaseException:
+            files.remove(tmp, *files.sidecars(tmp))
+            raise
         finally:
             target.engine.dispose()
         if problems:
-            tmp.unlink(missing_ok=True)
-            raise DatabaseCorruptError(f"The backup failed verification: {problems[0]}")
-        for suffix in ("-wal", "-shm"):
-            Path(str(tmp) + suffix).unlink(missing_ok=True)
-        os.replace(tmp, destination)
+            files.remove(tmp, *files.sidecars(tmp))
+            raise DatabaseCorruptError(
+                f"The backup failed verification ({problems[0]}); it was not kept."
+            )
+        steps.step("backup", "verified")
+        files.remove(*files.sidecars(tmp))
+        files.replace(tmp, destination)
+        steps.step("backup", "renamed")
 
     def export_rekeyed(
         self, destination: Path, new_key: DataKey, layout: CipherLayout = CURRENT_LAYOUT
@@ -385,7 +515,10 @@ class Store:
         """
         if self._key is None:
             raise StorageError("A plaintext store cannot be rekeyed.")
-        destination.unlink(missing_ok=True)
+        files.remove(destination, *files.sidecars(destination))
+        with files.private_umask():
+            fd = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL, files.PRIVATE_FILE)
+        os.close(fd)
         with self.engine.connect() as conn:
             raw = cast(Any, conn.connection.driver_connection)
             version = raw.execute("PRAGMA user_version").fetchone()[0]
@@ -410,3 +543,77 @@ def _begin_deferred(conn: Connection) -> None:
     """
     if not conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
         conn.exec_driver_sql("BEGIN")
+
+
+# SQLCipher keeps an IV and the page's MAC at the end of every page (rounded up to the AES
+# block): 16 + 32 bytes with HMAC-SHA256, 16 + 64 with HMAC-SHA512.
+_RESERVE = {"HMAC_SHA256": 48, "HMAC_SHA512": 80}
+_BTREE_TYPES = {2, 5, 10, 13}
+_PROBE_PAGES = 16
+
+
+def _looks_like_btree_page(page: bytes, usable: int) -> bool:
+    """Whether decrypted page bytes start with a plausible SQLite b-tree page header."""
+    kind = page[0]
+    if kind not in _BTREE_TYPES:
+        return False
+    header = 8 if kind in (10, 13) else 12
+    freeblock = int.from_bytes(page[1:3], "big")
+    cells = int.from_bytes(page[3:5], "big")
+    content = int.from_bytes(page[5:7], "big") or 65536
+    fragmented = page[7]
+    if header + 2 * cells > min(content, usable) or content > usable:
+        return False
+    if freeblock and not content <= freeblock < usable:
+        return False
+    return fragmented <= 60
+
+
+def key_fits_file(path: Path, key: DataKey) -> bool | None:
+    """Whether ``key`` decrypts the file's pages after the first into database pages.
+
+    When page 1 cannot be read, SQLCipher cannot tell a wrong key from a damaged first page:
+    both fail its MAC. Pages 2 onwards are encrypted with the same key (AES-256-CBC, the IV
+    stored in the page), so decrypting a few of them tells: with the right key some are
+    b-tree pages; with a wrong key all are noise (a page passes the header test by chance
+    about once in two million). True: the key is right; False: it is not; None: too little
+    of the file to tell (fewer than two pages).
+    """
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(_PROBE_PAGES * LEGACY_LAYOUT.page_size)
+    except OSError:
+        return None
+    decided: bool | None = None
+    for layout in (CURRENT_LAYOUT, LEGACY_LAYOUT):
+        size = layout.page_size
+        reserve = _RESERVE[layout.hmac]
+        usable = size - reserve
+        count = min(len(head) // size, _PROBE_PAGES)
+        if count < 2:
+            continue
+        decided = False
+        for number in range(1, count):
+            page = head[number * size : (number + 1) * size]
+            iv = page[usable : usable + 16]
+            decryptor = Cipher(algorithms.AES(key.raw), modes.CBC(iv)).decryptor()
+            plain = decryptor.update(page[:usable]) + decryptor.finalize()
+            if _looks_like_btree_page(plain, usable):
+                return True
+    return decided
+
+
+_PAGE_NUMBER = re.compile(r"\bpage (\d+)", re.IGNORECASE)
+_MAC_FAILURE = re.compile(r"HMAC verification failed for page (\d+)", re.IGNORECASE)
+
+
+def damaged_pages(problems: list[str]) -> list[int]:
+    """The damaged pages named in integrity-check lines, ascending.
+
+    Pages whose MAC failed are the damaged ones; SQLite's own check then also names the
+    pages it could not reach through them, so those are listed only when no MAC failed.
+    """
+    failed = {int(m.group(1)) for line in problems for m in _MAC_FAILURE.finditer(line)}
+    if failed:
+        return sorted(failed)
+    return sorted({int(m.group(1)) for line in problems for m in _PAGE_NUMBER.finditer(line)})

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -46,6 +46,7 @@ from core.errors import (
 )
 from core.event import BucketInfo, Event
 from core.heartbeat import merge_heartbeat
+from core.reader import split_new_events
 from core.store import Store, storage_error, storage_failure
 from core.timeutil import Clock, SystemClock, check_time_range
 
@@ -127,6 +128,29 @@ _STOP = object()
 
 class _CallFailed(Exception):
     """A ``Writer.call`` function raised; its savepoint was rolled back (cause attached)."""
+
+
+class ImportItem(Protocol):
+    """One bucket of an import (``core.api.routers.transfer.parse_import`` makes them)."""
+
+    name: str
+    type: str
+    client: str
+    hostname: str
+    data: dict[str, Any]
+    created_us: int | None
+    events: list[Event]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportDone:
+    """What an import did to one bucket."""
+
+    name: str
+    created: bool
+    imported: int
+    present: int  # equal to stored events: skipped
+    repeated: int  # exact repeats of an event earlier in the import: stored once
 
 
 class Writer:
@@ -296,6 +320,24 @@ class Writer:
     def delete_bucket(self, bucket_key: int) -> Future[None]:
         """Delete a bucket and all its events."""
         return self._submit("delete_bucket", bucket_key)
+
+    def import_buckets(
+        self,
+        user_id: int,
+        buckets: list[ImportItem],
+        also: Callable[[Connection], Any] | None = None,
+    ) -> Future[list[ImportDone]]:
+        """Create missing buckets and insert their new events, all in one transaction.
+
+        Events equal to stored ones, or repeated in ``buckets``, are skipped
+        (``reader.split_new_events``): importing the same history twice changes nothing, and
+        an import that fails leaves nothing behind. ``also(connection)`` runs in the same
+        transaction (categories that come with the history); it must not touch events.
+        """
+        for bucket in buckets:
+            for item in bucket.events:
+                _check_event(item)
+        return self._submit("import", user_id, list(buckets), also)
 
     def purge_before(self, cutoff_us: int) -> Future[int]:
         """Delete every event that ended before ``cutoff_us`` (retention); returns how many."""
@@ -715,6 +757,72 @@ class Writer:
             for i, s, e in spans
         )
         return len(spans)
+
+    def _do_import(
+        self,
+        conn: Connection,
+        user_id: int,
+        buckets: list[ImportItem],
+        also: Callable[[Connection], Any] | None,
+    ) -> list[ImportDone]:
+        # All or nothing: a savepoint, and the writer's own state restored if it fails.
+        self._flush_pending(conn)
+        snapshot = (dict(self._buckets), dict(self._last), self._next_id, len(self._changes))
+        savepoint = conn.begin_nested()
+        try:
+            done = self._import_all(conn, user_id, buckets, also)
+        except BaseException as exc:
+            savepoint.rollback()
+            self._buckets, self._last, self._next_id, kept = snapshot
+            del self._changes[kept:]
+            self._pending_inserts.clear()
+            self._pending_ends.clear()
+            self._max_dur_dirty.clear()
+            if isinstance(exc, SQLAlchemyError):
+                raise storage_error(exc, self._store.path) from None
+            raise
+        savepoint.commit()
+        return done
+
+    def _import_all(
+        self,
+        conn: Connection,
+        user_id: int,
+        buckets: list[ImportItem],
+        also: Callable[[Connection], Any] | None,
+    ) -> list[ImportDone]:
+        done = []
+        if also is not None:
+            also(conn)
+            self._cleared_days = None
+            self._changes.append(Change("other", None))
+        for bucket in buckets:
+            created = self._do_create_bucket(
+                conn,
+                user_id,
+                bucket.name,
+                bucket.type,
+                bucket.client,
+                bucket.hostname,
+                bucket.data,
+                bucket.created_us,
+            )
+            if created is not None:
+                key = created.key
+            else:
+                key = int(
+                    conn.execute(
+                        select(models.Bucket.id).where(
+                            models.Bucket.user_id == user_id, models.Bucket.name == bucket.name
+                        )
+                    ).scalar_one()
+                )
+            fresh, present, repeated = split_new_events(conn, key=key, events=bucket.events)
+            if fresh:
+                self._do_insert(conn, key, fresh, True)
+                self._flush_pending(conn)
+            done.append(ImportDone(bucket.name, created is not None, len(fresh), present, repeated))
+        return done
 
     def _do_purge(self, conn: Connection, cutoff_us: int) -> int:
         deleted = 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -84,10 +84,12 @@ class ActivityView(QScrollArea):
         grid = QGridLayout()
         grid.setHorizontalSpacing(24)
         grid.setVerticalSpacing(16)
-        grid.addWidget(self.apps, 0, 0)
-        grid.addWidget(self.categories, 0, 1)
-        grid.addWidget(self.titles, 1, 0)
-        grid.addWidget(self.domains, 1, 1)
+        # Lists keep to the top of their cell: a short list beside a long one does not float.
+        top = Qt.AlignmentFlag.AlignTop
+        grid.addWidget(self.apps, 0, 0, alignment=top)
+        grid.addWidget(self.categories, 0, 1, alignment=top)
+        grid.addWidget(self.titles, 1, 0, alignment=top)
+        grid.addWidget(self.domains, 1, 1, alignment=top)
         layout = QVBoxLayout(body)
         layout.setContentsMargins(16, 12, 16, 16)
         layout.addLayout(cards)

@@ -114,7 +114,7 @@ class AppController(QObject):
         self.window = MainWindow(self.runner, self.ui_settings, clock=clock)
         self.tray = Tray(self)
         self.away = AwayPrompt(self.window, self.window.category_paths, self.window.record_entry)
-        self.window.keep_in_tray = Tray.available()
+        self.window.has_tray = Tray.available()
         self._resume_timer = QTimer(self)
         self._resume_timer.setSingleShot(True)
         self._resume_timer.timeout.connect(self.resume)
@@ -135,8 +135,10 @@ class AppController(QObject):
         """
         if Tray.available():
             self.tray.show()
-        if not (self.start_minimized and Tray.available()):
+        if not self.start_minimized:
             self.window.show()
+        elif not Tray.available():
+            self.window.showMinimized()  # no tray to start in: a minimized window instead
         if is_first_run(self.dirs) and self.passphrase is None:
             keyring_ok = KeyStore(self.dirs).keyring_available()
             self._ask_first_run(keyring_ok)
@@ -342,7 +344,7 @@ class AppController(QObject):
             return
         self._shutting_down = True
         self.exit_code = code
-        self.window.keep_in_tray = False
+        self.window.quitting = True
         self.window.status_label.setText("Saving and closing…")
         self.away.close()
         self._warm_timer.stop()
@@ -386,7 +388,7 @@ class AppController(QObject):
             log.error("closing failed: %s", exc)
         self.tray.hide()
         self.crash.uninstall()
-        self.window.keep_in_tray = False
+        self.window.quitting = True
         self.window.hide()
         self.services = None
         self.sig_finished.emit(self.exit_code)

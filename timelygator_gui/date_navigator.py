@@ -81,7 +81,6 @@ class DateNavigator(QWidget):
             self.first_edit, self.last_edit, self.label,
         ):  # fmt: skip
             layout.addWidget(widget)
-        layout.addStretch(1)
         self.prev_button.clicked.connect(lambda: self.step(-1))
         self.next_button.clicked.connect(lambda: self.step(1))
         self.today_button.clicked.connect(self.go_today)

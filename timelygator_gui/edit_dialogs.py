@@ -21,6 +21,7 @@ from core.analytics.classifier import MANUAL_CATEGORY_KEY
 from core.errors import ValidationError
 from core.event import Event
 from core.timeutil import EARLIEST_US, LATEST_US, US_PER_S, check_time_range
+from timelygator_gui.dialog_size import fit_line, fit_width
 
 AUTOMATIC = "(automatic, from the rules)"
 
@@ -84,6 +85,9 @@ class EditEventDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+        fit_line(self.name)
+        self.name.setCursorPosition(0)  # a long title shows its beginning
+        fit_width(self)
 
     def edited(self) -> Event:
         data = dict(self.original.data)
@@ -136,6 +140,8 @@ class AddEntryDialog(QDialog):
         self.buttons.accepted.connect(self._check)
         self.buttons.rejected.connect(self.reject)
         form.addRow(self.buttons)
+        fit_line(self.what, 48)
+        fit_width(self)
 
     def _check(self) -> None:
         if not self.what.text().strip():

@@ -147,7 +147,7 @@ def refresh_range(
 ) -> RangeData:
     """``data`` with ``pending`` applied (a new RangeData; ``data`` itself is not changed)."""
     if pending.reload:
-        return load_range(services, data.range, categories, still_wanted)
+        return load_range(services, data.range, categories, still_wanted, data.hosts)
     started = time.perf_counter()
     out = replace(data, by_bucket=dict(data.by_bucket))
     cuts: dict[str, int] = {}
@@ -155,8 +155,10 @@ def refresh_range(
         names = {b.key: b.name for b in data.buckets}
         for key in pending.upserts.keys() | pending.deleted.keys():
             name = names.get(key)
-            if name is None:  # a bucket this load did not know: read the range again
-                return load_range(services, data.range, categories, still_wanted)
+            if name is None:
+                if not data.hosts:  # a bucket this load did not know: read the range again
+                    return load_range(services, data.range, categories, still_wanted)
+                continue  # a host not shown
             merged, cut = merge_events(
                 data.by_bucket.get(name, []),
                 pending.upserts.get(key, {}),
@@ -167,7 +169,7 @@ def refresh_range(
             out.by_bucket[name] = merged
             cuts[name] = cut
         out.total_events = None
-    settings = analytics_settings(data.range)
+    settings = analytics_settings(data.range, data.hosts)
     first, last = data.range.first, data.range.last
     out.summary = summary_for_days(services, first, last, settings, categories=categories)
     pairs = data.summary.active_events

@@ -10,10 +10,13 @@ from typing import Any
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
     QDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QSizePolicy,
     QStackedWidget,
     QTabWidget,
     QToolBar,
@@ -21,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.analytics.report import format_duration
+from core.analytics.trends import DailyTotals
 from core.errors import TimelyGatorError
 from core.event import Event
 from core.services import Services
@@ -49,9 +53,20 @@ from timelygator_gui.session import Session
 from timelygator_gui.tasks import TaskRunner
 from timelygator_gui.timeline_model import event_label
 from timelygator_gui.timeline_view import TimelineView
-from timelygator_gui.trends_view import TrendsView, load_trends, trends_range
+from timelygator_gui.trends_view import (
+    TrendsPlan,
+    TrendsView,
+    empty_totals,
+    load_part,
+    merge_part,
+    plan_trends,
+    trend_colors,
+    trends_range,
+)
 
 log = logging.getLogger(__name__)
+
+CLOSE_KEY = "main_window/close_without_tray"  # "minimize" or "quit", once answered
 
 
 class MainWindow(QMainWindow):
@@ -73,6 +88,8 @@ class MainWindow(QMainWindow):
     """The user asked to quit the app (not just close the window)."""
     sig_hidden_to_tray = Signal()
     """The window was closed while tracking continues in the tray."""
+    sig_minimized_tracking = Signal()
+    """The window was closed on a desktop without a tray: minimized, still tracking."""
 
     def __init__(
         self,
@@ -92,7 +109,8 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.session: Session | None = None
         self.data: RangeData | None = None
-        self.keep_in_tray = False
+        self.has_tray = False  # closing hides to the tray (else: minimize or quit)
+        self.quitting = False  # the app is quitting: the window really closes
         self.undo_stack = QUndoStack(self)
         self.editor: EventEditor | None = None
         self.navigator = DateNavigator(today, clock=clock)
@@ -117,18 +135,28 @@ class MainWindow(QMainWindow):
         toolbar.setObjectName("navigationBar")
         toolbar.setMovable(False)
         toolbar.addWidget(self.navigator)
+        self.host_filter = QComboBox()
+        self.host_filter.setObjectName("hostFilter")
+        self.host_filter.setToolTip("Show every computer's data together, or one computer's")
+        self.host_filter.addItem("All computers", ())
+        self._host_action = toolbar.addWidget(self.host_filter)
+        self._host_action.setVisible(False)  # shown once there is more than one host
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        toolbar.addWidget(spacer)
         self.addToolBar(toolbar)
         self.status_label = QLabel("Opening your data…")
         self.tracking_label = QLabel("")
         self.statusBar().addWidget(self.status_label, 1)
         self.statusBar().addPermanentWidget(self.tracking_label)
-        self._trends_key: DateRange | None = None
+        self._trends_key: tuple[DateRange, tuple[str, ...]] | None = None
         self._reload_timer = QTimer(self)
         self._reload_timer.setSingleShot(True)
         self._reload_timer.setInterval(0)
         self._reload_timer.timeout.connect(self.reload)
         self._make_actions()
         self.navigator.sig_range_changed.connect(lambda _r: self._reload_timer.start())
+        self.host_filter.currentIndexChanged.connect(lambda _i: self.reload(keep_view=True))
         self.tabs.currentChanged.connect(self._tab_changed)
         self.activity.sig_filter_requested.connect(self.show_matching_events)
         self.search.sig_search_requested.connect(self.run_search)
@@ -261,6 +289,7 @@ class MainWindow(QMainWindow):
             return
         rng = self.navigator.range
         categories = list(session.categories)
+        hosts = self.hosts()
         self._keep_view = keep_view
         self._loading = True
         # Every change delivered so far was committed before this load reads: it is in it.
@@ -271,7 +300,7 @@ class MainWindow(QMainWindow):
         # The totals first (a fraction of a second), then what the timeline draws.
         self.runner.run(
             "summary",
-            lambda: load_summary(session.services, rng, categories),
+            lambda: load_summary(session.services, rng, categories, hosts),
             self._on_summary_loaded,
             self._on_load_failed,
         )
@@ -280,7 +309,11 @@ class MainWindow(QMainWindow):
         self.runner.run(
             "range",
             lambda: load_range(
-                session.services, rng, categories, lambda: runner.generation("range") == wanted
+                session.services,
+                rng,
+                categories,
+                lambda: runner.generation("range") == wanted,
+                hosts,
             ),
             self._on_range_loaded,
             self._on_load_failed,
@@ -293,9 +326,29 @@ class MainWindow(QMainWindow):
         self.activity.set_data(data)  # the same totals the full load brings, seconds earlier
         self.sig_summary_loaded.emit(data)
 
+    def hosts(self) -> tuple[str, ...]:
+        """The hosts the views show (empty: every host, merged)."""
+        return tuple(self.host_filter.currentData() or ())
+
+    def _show_hosts(self, hosts: list[str]) -> None:
+        """The host filter lists every host with data; it shows when there are several."""
+        known = [self.host_filter.itemData(i) for i in range(1, self.host_filter.count())]
+        if known != [(h,) for h in hosts]:
+            current = self.hosts()
+            self.host_filter.blockSignals(True)
+            while self.host_filter.count() > 1:
+                self.host_filter.removeItem(1)
+            for host in hosts:
+                self.host_filter.addItem(host, (host,))
+            index = self.host_filter.findData(current) if current else 0
+            self.host_filter.setCurrentIndex(max(0, index))
+            self.host_filter.blockSignals(False)
+        self._host_action.setVisible(len(hosts) > 1)
+
     def _on_range_loaded(self, data: RangeData) -> None:
         self._loading = False
         self.data = data
+        self._show_hosts(data.all_hosts)
         started = time.perf_counter()
         self.timeline.set_data(data, keep_view=self._keep_view)
         self.activity.set_data(data)
@@ -353,6 +406,7 @@ class MainWindow(QMainWindow):
         if self._loading:
             return  # a newer load is coming (this result was based on what it replaces)
         self.data = data
+        self._show_hosts(data.all_hosts)  # a watcher of another host may have appeared
         self.timeline.set_data(data, keep_view=True)
         self.activity.set_data(data)
         self._show_status(data)
@@ -380,23 +434,50 @@ class MainWindow(QMainWindow):
             self.load_trends()
 
     def load_trends(self) -> None:
+        """Load the Trends chart: at once when the statistics exist, else in parts shown as
+        they come (newest first), each part a job on the "trends" channel (a newer request
+        drops the rest)."""
         session = self.session
         rng = self.navigator.range
-        if session is None or self._trends_key == rng:
+        key = (rng, self.hosts())
+        if session is None or self._trends_key == key:
             return
-        self._trends_key = rng
+        self._trends_key = key
+        services = session.services
         categories = list(session.categories)
+        hosts = self.hosts()
         self.trends.summary.setText(f"Loading {trends_range(rng).label()}…")
+        state: dict[str, Any] = {}
 
-        def shown(result: Any) -> None:
-            self.trends.set_data(*result)
-            heap.settle()
-            self.sig_trends_loaded.emit()
+        def next_part() -> None:
+            plan: TrendsPlan = state["plan"]
+            if not state["parts"]:
+                heap.settle()
+                self.sig_trends_loaded.emit()
+                return
+            part = state["parts"].pop(0)
+            self.runner.run(
+                "trends",
+                lambda: load_part(services, plan, part, categories),
+                shown,
+                self._on_load_failed,
+            )
+
+        def shown(part: DailyTotals) -> None:
+            totals = state["totals"] = merge_part(state["totals"], part)
+            state["done"] += len(part.days)
+            colors = trend_colors(totals, categories)
+            self.trends.set_data(totals, colors, state["done"])
+            next_part()
+
+        def planned(plan: TrendsPlan) -> None:
+            state.update(plan=plan, parts=list(plan.parts), totals=empty_totals(plan.range))
+            state["done"] = 0
+            next_part()
 
         self.runner.run(
-            "trends", lambda: load_trends(session.services, rng, categories), shown,
-            self._on_load_failed,
-        )  # fmt: skip
+            "trends", lambda: plan_trends(services, rng, hosts), planned, self._on_load_failed
+        )
 
     # -- search and click-through -------------------------------------------------------------
     def focus_search(self) -> None:
@@ -547,15 +628,62 @@ class MainWindow(QMainWindow):
         self.tracking_label.setText(text)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing the window never stops tracking silently: with a tray the window hides
+        there; without one it is minimized or the app quits, as the person said (asked once;
+        ``CLOSE_KEY`` in ui.ini remembers the answer when they tick "Don't ask again")."""
         if self.settings is not None:
             self.settings.setValue("main_window/geometry", self.saveGeometry())
-        if self.keep_in_tray:
-            event.ignore()
+        if self.quitting:
+            event.accept()
+            return
+        event.ignore()
+        if self.has_tray:
             self.hide()
             self.sig_hidden_to_tray.emit()
             return
-        event.accept()
-        self.sig_quit_requested.emit()
+        remembered = str(self.settings.value(CLOSE_KEY, "")) if self.settings else ""
+        if remembered == "minimize":
+            self._minimize_tracking()
+        elif remembered == "quit":
+            self.sig_quit_requested.emit()
+        else:
+            self._ask_close()
+
+    def _ask_close(self) -> None:
+        box = QMessageBox(self)
+        box.setObjectName("closeQuestion")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Keep tracking?")
+        box.setText("This desktop has no system tray for TimelyGator's icon.")
+        box.setInformativeText(
+            "Keep tracking with the window minimized, or quit TimelyGator and stop tracking?"
+        )
+        keep = box.addButton("Keep tracking", QMessageBox.ButtonRole.AcceptRole)
+        stop = box.addButton("Quit TimelyGator", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(keep)
+        remember = QCheckBox("Don't ask again")
+        box.setCheckBox(remember)
+
+        def answered(_result: int) -> None:
+            choice = {keep: "minimize", stop: "quit"}.get(box.clickedButton())  # type: ignore[call-overload]
+            if choice is None:
+                return
+            if remember.isChecked() and self.settings is not None:
+                self.settings.setValue(CLOSE_KEY, choice)
+            if choice == "minimize":
+                self._minimize_tracking()
+            else:
+                self.sig_quit_requested.emit()
+
+        box.finished.connect(answered)
+        box.finished.connect(box.deleteLater)
+        self.dialog = box
+        box.open()
+
+    def _minimize_tracking(self) -> None:
+        self.showMinimized()
+        self.sig_minimized_tracking.emit()
 
     def bring_to_front(self) -> None:
         self.show()

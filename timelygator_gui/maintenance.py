@@ -13,7 +13,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from core.backup import BackupFile, backup_due, backup_now, list_backups, purge_older_than
+from core.backup import (
+    BackupFile,
+    backup_due,
+    backup_now,
+    list_backups,
+    purge_backups_older_than,
+    purge_older_than,
+)
 from core.preferences import DataPrefs
 from core.services import Services
 from timelygator_gui.tasks import TaskRunner
@@ -34,6 +41,7 @@ class UpkeepResult:
 
     backup: BackupFile | None  # a new backup, or None when none was due
     purged: int  # events deleted by retention
+    purged_from_backups: int = 0  # events deleted by retention from the rotated backups
 
 
 def run_upkeep(services: Services, prefs: DataPrefs) -> UpkeepResult:
@@ -46,7 +54,13 @@ def run_upkeep(services: Services, prefs: DataPrefs) -> UpkeepResult:
     purged = purge_older_than(services, prefs.retention_days)
     if purged:
         log.info("retention: deleted %d events older than %d days", purged, prefs.retention_days)
-    return UpkeepResult(made, purged)
+    # Retention reaches the backups too: events older than the horizon leave them as well.
+    in_backups = purge_backups_older_than(
+        services, [services.dirs.backups, folder], prefs.retention_days
+    )
+    if in_backups:
+        log.info("retention: deleted %d old events from the backups", in_backups)
+    return UpkeepResult(made, purged, in_backups)
 
 
 def newest_backup(folder: Path) -> BackupFile | None:

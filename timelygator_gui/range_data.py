@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from sqlalchemy import Connection
+
 from core import reader
 from core.analytics.classifier import CategoryClassifier
 from core.analytics.localdays import AnalyticsSettings
@@ -66,6 +68,8 @@ class RangeData:
     # microseconds) and ``by_bucket`` is not read.
     day_rows: bool = False
     days: list[tuple[date, int, int]] = field(default_factory=list)
+    hosts: tuple[str, ...] = ()  # shown hosts (empty: all, merged); ``buckets`` are theirs
+    all_hosts: list[str] = field(default_factory=list)  # every host with a bucket
 
     @property
     def event_count(self) -> int:
@@ -95,38 +99,61 @@ def read_range(
     """Every bucket and its events overlapping the range (one read connection)."""
     with services.read() as conn:
         buckets = reader.list_buckets(conn, services.user_id)
-        by_bucket = {}
+    return buckets, read_events(services, buckets, start_us, end_us, still_wanted)
+
+
+def read_events(
+    services: Services,
+    buckets: list[BucketInfo],
+    start_us: int,
+    end_us: int,
+    still_wanted: Callable[[], bool] | None = None,
+) -> dict[str, list[Event]]:
+    """The events of ``buckets`` overlapping the range, oldest first (one connection)."""
+    by_bucket = {}
+    with services.read() as conn:
         for bucket in buckets:
             _check(still_wanted)
             events = reader.get_events(conn, bucket.key, start_us, end_us, None)
             events.reverse()
             by_bucket[bucket.name] = events
-    return buckets, by_bucket
+    return by_bucket
 
 
-def analytics_settings(date_range: DateRange) -> AnalyticsSettings:
-    """The engine's settings for a range shown in the GUI (its day start)."""
-    return AnalyticsSettings(day_start_s=date_range.day_start_hour * 3600)
+def analytics_settings(date_range: DateRange, hosts: tuple[str, ...] = ()) -> AnalyticsSettings:
+    """The engine's settings for a range shown in the GUI (its day start, its hosts)."""
+    return AnalyticsSettings(day_start_s=date_range.day_start_hour * 3600, hosts=hosts)
+
+
+def _buckets(data: RangeData, conn: Connection, services: Services, count: bool) -> None:
+    """The range's buckets (of its hosts) and, with ``count``, how many events they hold."""
+    every = reader.list_buckets(conn, services.user_id)
+    data.all_hosts = sorted({b.host for b in every})
+    data.buckets = [b for b in every if not data.hosts or b.host in data.hosts]
+    if count:
+        data.total_events = sum(
+            reader.count_events(conn, b.key, data.start_us, data.end_us) for b in data.buckets
+        )
 
 
 def load_summary(
-    services: Services, date_range: DateRange, categories: list[Category]
+    services: Services,
+    date_range: DateRange,
+    categories: list[Category],
+    hosts: tuple[str, ...] = (),
 ) -> RangeData:
     """The range's summary and event count, without its events (runs on a worker)."""
     started = time.perf_counter()
     start_us, end_us = date_range.bounds_us()
-    data = RangeData(date_range, start_us, end_us)
+    data = RangeData(date_range, start_us, end_us, hosts=hosts)
     with services.read() as conn:
-        data.buckets = reader.list_buckets(conn, services.user_id)
-        data.total_events = sum(
-            reader.count_events(conn, b.key, start_us, end_us) for b in data.buckets
-        )
+        _buckets(data, conn, services, count=True)
     data.classifier = classifier_for(categories)
     data.summary = summary_for_days(
         services,
         date_range.first,
         date_range.last,
-        analytics_settings(date_range),
+        analytics_settings(date_range, hosts),
         categories=categories,
     )
     data.compute_ms = (time.perf_counter() - started) * 1000
@@ -148,28 +175,26 @@ def load_range(
     date_range: DateRange,
     categories: list[Category],
     still_wanted: Callable[[], bool] | None = None,
+    hosts: tuple[str, ...] = (),
 ) -> RangeData:
-    """Read the range and compute what every view needs (runs on a worker).
+    """Read the range and compute what every view needs (runs on a worker); of ``hosts``
+    only when given.
 
     ``still_wanted`` is asked between the steps (a busy month takes seconds): when it says
     no, the load stops with ``Superseded`` instead of keeping a CPU busy for nothing.
     """
     started = time.perf_counter()
     start_us, end_us = date_range.bounds_us()
-    data = RangeData(date_range, start_us, end_us)
+    data = RangeData(date_range, start_us, end_us, hosts=hosts)
     data.day_rows = date_range.days > 1
     data.days = range_days(date_range)
-    if data.day_rows:
-        with services.read() as conn:
-            data.buckets = reader.list_buckets(conn, services.user_id)
-            data.total_events = sum(
-                reader.count_events(conn, b.key, start_us, end_us) for b in data.buckets
-            )
-    else:
-        data.buckets, data.by_bucket = read_range(services, start_us, end_us, still_wanted)
+    with services.read() as conn:
+        _buckets(data, conn, services, count=data.day_rows)
+    if not data.day_rows:
+        data.by_bucket = read_events(services, data.buckets, start_us, end_us, still_wanted)
     read_done = time.perf_counter()
     data.classifier = classifier_for(categories)
-    settings = analytics_settings(date_range)
+    settings = analytics_settings(date_range, hosts)
     first, last = date_range.first, date_range.last
     data.summary = summary_for_days(services, first, last, settings, categories=categories)
     _check(still_wanted)

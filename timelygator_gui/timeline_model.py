@@ -183,11 +183,8 @@ def splice_lane(lane: Lane, cut: int, tail: Lane) -> Lane:
 
 
 def host_of(bucket: BucketInfo) -> str:
-    """The host a bucket's events come from (its name's suffix when the host is unnamed)."""
-    host = bucket.hostname
-    if not host or host == "!local":
-        host = bucket.name.rpartition("_")[2] if "_" in bucket.name else ""
-    return host or "this computer"
+    """The host a bucket's events come from, as lanes name it."""
+    return bucket.host
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.keys import MIN_PASSPHRASE_LENGTH
+from timelygator_gui.dialog_size import fit_width
 
 FIRST_RUN_TEXT = """
 <h2>Welcome to TimelyGator</h2>
@@ -127,3 +128,4 @@ class UnlockDialog(QDialog):
         layout.addWidget(self.passphrase)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
+        fit_width(self, str(data_dir), extra=120)

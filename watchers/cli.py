@@ -12,20 +12,30 @@ import logging
 import os
 import signal
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
+from sqlcipher3 import dbapi2 as sqlcipher
+
+from core import files
 from core.cli import subcommand
-from core.cli.common import dirs_from, open_services
+from core.cli.common import dirs_from, open_services, passphrase_from
+from core.client.offline_queue import OfflineQueue
 from core.errors import ValidationError
 from core.keys import DataKey, KeyStore
 from core.paths import AppDirs
+from core.services import Services
 from watchers.config import AfkWatcherConfig, WatchersConfig, WebWatcherConfig, WindowWatcherConfig
 from watchers.headless import run_headless
 from watchers.local_sink import ServicesSink
 from watchers.sink import Sink
 from watchers.status import WatcherStatus
+
+if TYPE_CHECKING:
+    from core.client import TgClient
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +61,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def build_config(args: argparse.Namespace) -> WatchersConfig:
-    if args.poll <= 0 or args.afk_timeout <= 0:
-        raise ValidationError("--poll and --afk-timeout must be positive numbers of seconds.")
+    afk_poll = AfkWatcherConfig().poll_s
+    if not 0.1 <= args.poll <= 3600:
+        raise ValidationError("--poll must be between 0.1 and 3600 seconds.")
+    if not afk_poll <= args.afk_timeout <= 86_400:
+        raise ValidationError(
+            f"--afk-timeout must be between {afk_poll:g} seconds (the away watcher looks "
+            f"every {afk_poll:g} s) and 86400 seconds (a day)."
+        )
     return replace(
         WatchersConfig(),
         window=WindowWatcherConfig(enabled=not args.no_window, poll_s=args.poll),
@@ -61,12 +77,50 @@ def build_config(args: argparse.Namespace) -> WatchersConfig:
     )
 
 
+QUEUE_FILENAME = "watcher-queue.sqlite"
+
+
 def queue_key(dirs: AppDirs, passphrase: str | None) -> DataKey:
-    """The data folder's key (created on first use): the offline queue is encrypted too."""
+    """The data folder's key: the offline queue is encrypted with it too.
+
+    A folder without a key gets its key and (empty) database first, as the app would make
+    them, so the folder never holds a key without a database.
+    """
     keystore = KeyStore(dirs)
     if keystore.mode() is None:
-        return keystore.create(passphrase)
+        Services.open(dirs, passphrase, create=True).close()
     return keystore.load(passphrase)[0]
+
+
+def open_queue(dirs: AppDirs, passphrase: str | None) -> tuple[Path, DataKey]:
+    """The queue file and its key; a queue made under an older key is set aside.
+
+    After ``db rekey`` (or a key that was restored from elsewhere) the queue no longer opens
+    with the folder's key; it is renamed ``….unreadable-<stamp>`` rather than deleted.
+    """
+    key = queue_key(dirs, passphrase)
+    path = dirs.data / QUEUE_FILENAME
+    if path.exists() and path.stat().st_size > 0:
+        try:
+            OfflineQueue(path, key).close()
+        except sqlcipher.DatabaseError:
+            aside = path.with_name(f"{path.name}.unreadable-{int(time.time())}")
+            log.warning("The offline queue does not open with the folder's key; kept as %s", aside)
+            os.replace(path, aside)
+            for suffix in ("-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return path, key
+
+
+def server_client(args: argparse.Namespace) -> TgClient:
+    """The client ``watch --server`` sends through; its offline queue is encrypted."""
+    from core.client import TgClient
+
+    dirs = dirs_from(args)
+    dirs.ensure()
+    files.private_dir(dirs.data)
+    queue_path, key = open_queue(dirs, passphrase_from(args))
+    return TgClient(args.server, queue_path=queue_path, queue_key=key, token=_token(args))
 
 
 def _token(args: argparse.Namespace) -> str | None:
@@ -93,15 +147,9 @@ def _watch(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     if args.server:
-        from core.client import TgClient
         from watchers.sink import HttpSink
 
-        dirs = dirs_from(args)
-        dirs.ensure()
-        client = TgClient(
-            args.server, queue_path=dirs.data / "watcher-queue.sqlite", token=_token(args)
-        )
-        sink: Sink = HttpSink(client)
+        sink: Sink = HttpSink(server_client(args))
         try:
             run_headless(sink, config, stop, on_status=_report)
         finally:

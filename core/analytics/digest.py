@@ -10,14 +10,21 @@ integer arrays, not 1.5 million strings. Everything a summary
 shows is computed from digests plus the categorizer, so changing a category rule never
 invalidates a digest; changing an event does (see ``core.analytics.service``).
 
-Rules (ActivityWatch's canonical desktop query): window events count where the AFK watcher
-says "not-afk" (all of them when there is no AFK data in the range); manual entries
-(``$manual``) always count; browser windows are split by the web watcher's tab events of the
-same browser (``{app, title: tab title, url}``); the parts no tab covers keep the window data.
+Rules (ActivityWatch's canonical desktop query, per host): a host's window events count
+where that host's AFK watcher says "not-afk" (all of them when the host has no AFK data in
+the range); manual entries (``$manual``) always count; browser windows are split by the web
+watcher's tab events of the same browser (``{app, title: tab title, url}``); the parts no tab
+covers keep the window data. Time is counted once: where active pieces overlap (two hosts at
+once, an event imported twice), a manual entry wins, else the piece that started last (the
+window the person turned to), and the earlier one resumes when it ends; away time is the AFK
+watchers' "afk" time outside any active piece. A day's active and away time therefore never
+add up to more than the day.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import re
 import sys
 import zlib
@@ -31,7 +38,7 @@ import orjson
 
 from core.analytics.localdays import US_PER_DAY, US_PER_S
 
-FORMAT = 2
+FORMAT = 3  # 3: active time is a union over hosts, AFK filtered per host
 BROWSER_APPS = re.compile(
     r"chrom|firefox|brave|edge|opera|vivaldi|safari|librewolf|waterfox|zen|floorp", re.IGNORECASE
 )
@@ -255,43 +262,113 @@ def family_of(bucket_name: str) -> re.Pattern[str] | None:
 
 
 def active_pieces(
-    window: Sequence[Row],
-    afk: Sequence[Row],
+    window: Sequence[tuple[str, Sequence[Row]]],
+    afk: Sequence[tuple[str, Sequence[Row]]],
     web: Sequence[tuple[str, Sequence[Row]]],
     offset_of: Callable[[int], int],
     cache: DataCache | None = None,
 ) -> tuple[list[Piece], list[Span], list[Span]]:
-    """(active pieces sorted by start, AFK spans, tracked spans) from raw rows (oldest first)."""
+    """(active pieces sorted by start, away spans, tracked spans) from raw rows (oldest
+    first), window and AFK rows given per host (``(host, rows)``, a host may repeat)."""
     cache = cache or DataCache()
     get = cache.get
-    present: list[Span] = []
+    present: dict[str, list[Span]] = {}
     away: list[Span] = []
-    for s, e, _off, text in afk:
-        status = get(text).get("status")
-        if status == "not-afk":
-            present.append((s, e))
-        elif status == "afk":
-            away.append((s, e))
-    present_m = merge(present)
+    for host, rows in afk:
+        spans = present.setdefault(host, [])
+        for s, e, _off, text in rows:
+            status = get(text).get("status")
+            if status == "not-afk":
+                spans.append((s, e))
+            elif status == "afk":
+                away.append((s, e))
+    present_m = {host: merge(spans) for host, spans in present.items() if spans}
+    watched = {host for host, rows in afk if rows}  # hosts whose AFK watcher says something
     away_m = merge(away)
-    items: list[Piece] = []
+    by_host: dict[str, list[Piece]] = {}
     manual: list[Piece] = []
-    for s, e, off, text in window:
-        if e <= s:
-            continue
-        piece = (s, e, text, off if off is not None else offset_of(s))
-        if MANUAL_KEY in text and get(text).get(MANUAL_KEY):
-            manual.append(piece)
-        else:
-            items.append(piece)
-    items.sort(key=lambda p: p[0])
-    active = intersect(items, present_m) if afk else items
-    if manual:
-        active = sorted(active + manual, key=lambda p: p[0])
+    every: list[Piece] = []
+    for host, rows in window:
+        items = by_host.setdefault(host, [])
+        for s, e, off, text in rows:
+            if e <= s:
+                continue
+            piece = (s, e, text, off if off is not None else offset_of(s))
+            if MANUAL_KEY in text and get(text).get(MANUAL_KEY):
+                manual.append(piece)
+            else:
+                items.append(piece)
+    active: list[Piece] = []
+    for host, items in by_host.items():
+        items.sort(key=lambda p: p[0])
+        every.extend(items)
+        active.extend(intersect(items, present_m.get(host, [])) if host in watched else items)
+    active = union_pieces(active, manual)
     if web:
         active = _split_browsers(active, web, cache)
-    tracked = merge([*((p[0], p[1]) for p in items), *present_m, *away_m])
+    cover = merge((p[0], p[1]) for p in active)
+    away_m = subtract(away_m, cover)
+    all_present = [span for spans in present_m.values() for span in spans]
+    tracked = merge([*((p[0], p[1]) for p in every), *all_present, *away_m, *cover])
     return active, away_m, tracked
+
+
+def union_pieces(pieces: Sequence[Piece], manual: Sequence[Piece] = ()) -> list[Piece]:
+    """Pieces that overlap nowhere, sorted by start: where several cover a moment, a manual
+    one wins, else the one that started last; a piece that was covered resumes after."""
+    ordered = sorted(
+        [(p, 0) for p in pieces] + [(p, 1) for p in manual], key=lambda item: item[0][0]
+    )
+    overlapping = False
+    reach = -(2**63)
+    for piece, _rank in ordered:
+        if piece[0] < reach:
+            overlapping = True
+            break
+        reach = max(reach, piece[1])
+    if not overlapping:  # the usual case (one host, no duplicates): nothing to cut
+        return [piece for piece, _rank in ordered]
+    points = sorted({t for piece, _rank in ordered for t in (piece[0], piece[1])})
+    heap: list[tuple[int, int, int, Piece]] = []
+    out: list[Piece] = []
+    index = 0
+    last_owner = -1
+    for t0, t1 in itertools.pairwise(points):
+        while index < len(ordered) and ordered[index][0][0] <= t0:
+            piece, rank = ordered[index]
+            heapq.heappush(heap, (-rank, -piece[0], index, piece))
+            index += 1
+        while heap and heap[0][3][1] <= t0:
+            heapq.heappop(heap)
+        if not heap:
+            last_owner = -1
+            continue
+        _rank, _start, owner_index, owner = heap[0]
+        if owner_index == last_owner and out and out[-1][1] == t0:
+            out[-1] = (out[-1][0], t1, owner[2], owner[3])
+        else:
+            out.append((t0, t1, owner[2], owner[3]))
+        last_owner = owner_index
+    return out
+
+
+def subtract(spans: Sequence[Span], cover: Sequence[Span]) -> list[Span]:
+    """The parts of ``spans`` outside ``cover`` (both merged and sorted)."""
+    out: list[Span] = []
+    j = 0
+    for s, e in spans:
+        while j < len(cover) and cover[j][1] <= s:
+            j += 1
+        k = j
+        cursor = s
+        while k < len(cover) and cover[k][0] < e:
+            if cover[k][0] > cursor:
+                out.append((cursor, cover[k][0]))
+            cursor = max(cursor, cover[k][1])
+            k += 1
+        if cursor < e:
+            out.append((cursor, e))
+    return out
 
 
 def _split_browsers(

@@ -31,6 +31,7 @@ class AnalyticsSettings:
     focus_grace_s: int = 120  # switching away for up to this long does not end a session
     productive_score: float = 1.0  # categories scoring at least this are "productive"
     gap_min_s: int = 5 * 60  # untracked stretches shorter than this are not reported
+    hosts: tuple[str, ...] = ()  # only these hosts' buckets (empty: every host, merged)
 
 
 def day_number(day: date) -> int:

@@ -55,6 +55,7 @@ from core.analytics.daystats import (
     encode_totals,
     stored_evidence,
 )
+from core.analytics.digest import FORMAT as DIGEST_FORMAT
 from core.analytics.digest import DataCache, DayDigest, Row, active_pieces, build_digests
 from core.analytics.evidence import DayEvidence
 from core.analytics.localdays import (
@@ -74,7 +75,7 @@ from core.analytics.trends import DailyTotals
 from core.analytics.values import ValueDictionary, drop_unreferenced
 from core.categories.model import Category
 from core.categories.stored import categories_version, load_stored_categories
-from core.event import Event
+from core.event import Event, bucket_host
 from core.services import Services
 from core.writer import Change
 
@@ -116,7 +117,7 @@ class AnalyticsService:
     def __init__(self, services: Services) -> None:
         self.services = services
         self._lock = threading.Lock()
-        self._digests: OrderedDict[tuple[int, int], DayDigest] = OrderedDict()
+        self._digests: OrderedDict[tuple[int, int, tuple[str, ...]], DayDigest] = OrderedDict()
         self._stats: OrderedDict[tuple[Any, ...], DayTotals] = OrderedDict()
         self._tables: OrderedDict[tuple[str, AnalyticsSettings], ValueTable] = OrderedDict()
         self._category_sets: dict[str, CategorySet] = {}
@@ -227,41 +228,53 @@ class AnalyticsService:
 
     # -- digests -----------------------------------------------------------------------------
     def digests(
-        self, first: int, last: int, day_start_s: int, *, pieces: bool = True
+        self,
+        first: int,
+        last: int,
+        day_start_s: int,
+        *,
+        pieces: bool = True,
+        hosts: tuple[str, ...] = (),
     ) -> list[DayDigest]:
-        """Digests of local days ``first..last`` (day numbers), in order."""
+        """Digests of local days ``first..last`` (day numbers), in order; of the buckets of
+        ``hosts`` only when given (those are kept in memory, never stored)."""
         found: dict[int, DayDigest] = {}
         with self._lock:
             generation = self._generation
             for number in range(first, last + 1):
-                digest = self._digests.get((number, day_start_s))
+                digest = self._digests.get((number, day_start_s, hosts))
                 if digest is not None:
-                    self._digests.move_to_end((number, day_start_s))
+                    self._digests.move_to_end((number, day_start_s, hosts))
                     found[number] = digest
         self.stats["memory"] += len(found)
         missing = [n for n in range(first, last + 1) if n not in found]
         if missing:
             with self.services.read() as conn:
-                stored = self._load_stored(conn, missing, day_start_s, pieces=pieces)
+                stored = (
+                    {} if hosts else self._load_stored(conn, missing, day_start_s, pieces=pieces)
+                )
                 self.stats["table"] += len(stored)
                 found.update(stored)
                 missing = [n for n in missing if n not in found]
                 computed: dict[int, DayDigest] = {}
                 for run in _runs(missing):
-                    computed.update(self._compute(conn, run[0], run[-1], day_start_s))
+                    computed.update(self._compute(conn, run[0], run[-1], day_start_s, hosts))
             self.stats["computed"] += len(computed)
             found.update(computed)
-            self._persist(computed, day_start_s, generation)
+            if not hosts:
+                self._persist(computed, day_start_s, generation)
             if pieces:
-                self._remember({**stored, **computed}, day_start_s, generation)
+                self._remember({**stored, **computed}, (day_start_s, hosts), generation)
         return [found[n] for n in range(first, last + 1)]
 
-    def _remember(self, digests: dict[int, DayDigest], day_start_s: int, generation: int) -> None:
+    def _remember(
+        self, digests: dict[int, DayDigest], key: tuple[int, tuple[str, ...]], generation: int
+    ) -> None:
         with self._lock:
             for number, digest in digests.items():
                 if self._changed_since((number,), generation):
                     continue
-                self._digests[(number, day_start_s)] = digest
+                self._digests[(number, *key)] = digest
             while len(self._digests) > _MEMORY_DAYS:
                 self._digests.popitem(last=False)
 
@@ -285,23 +298,33 @@ class AnalyticsService:
                 log.warning("Ignoring an unreadable day digest for day %s", number)
         return out
 
-    def _buckets(self, conn: Connection) -> tuple[list[int], list[int], list[tuple[str, int]]]:
-        rows = conn.exec_driver_sql(
-            "SELECT id, name, type FROM buckets WHERE user_id = ?", (self.services.user_id,)
-        ).all()
-        window = [int(r[0]) for r in rows if r[2] in WINDOW_TYPES]
-        afk = [int(r[0]) for r in rows if r[2] in AFK_TYPES]
-        web = [(str(r[1]), int(r[0])) for r in rows if str(r[2]).startswith("web.")]
+    def _buckets(
+        self, conn: Connection, hosts: tuple[str, ...] = ()
+    ) -> tuple[list[tuple[str, int]], list[tuple[str, int]], list[tuple[str, int]]]:
+        """Window and AFK buckets as (host, id), web buckets as (name, id); only those of
+        ``hosts`` when given."""
+        found = [
+            (int(r[0]), str(r[1]), str(r[2]), bucket_host(str(r[1]), str(r[3] or "")))
+            for r in conn.exec_driver_sql(
+                "SELECT id, name, type, hostname FROM buckets WHERE user_id = ?",
+                (self.services.user_id,),
+            )
+        ]
+        if hosts:
+            found = [b for b in found if b[3] in hosts]
+        window = [(host, key) for key, _name, kind, host in found if kind in WINDOW_TYPES]
+        afk = [(host, key) for key, _name, kind, host in found if kind in AFK_TYPES]
+        web = [(name, key) for key, name, kind, _host in found if kind.startswith("web.")]
         return window, afk, web
 
     def _compute(
-        self, conn: Connection, first: int, last: int, day_start_s: int
+        self, conn: Connection, first: int, last: int, day_start_s: int, hosts: tuple[str, ...]
     ) -> dict[int, DayDigest]:
         """Digests of days ``first..last`` from the events (one ranged read per bucket)."""
         llo = first * US_PER_DAY + day_start_s * 1_000_000
         lhi = (last + 1) * US_PER_DAY + day_start_s * 1_000_000
         lo, hi = llo - MAX_OFFSET_US, lhi + MAX_OFFSET_US
-        window_ids, afk_ids, web_ids = self._buckets(conn)
+        window_ids, afk_ids, web_ids = self._buckets(conn, hosts)
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
 
@@ -310,13 +333,11 @@ class AnalyticsService:
                 cursor.execute(_RANGE_SQL, params)
                 return list(cursor.fetchall())
 
-            window: list[Row] = [row for b in window_ids for row in read(b)]
-            afk: list[Row] = [row for b in afk_ids for row in read(b)]
+            window = [(host, read(b)) for host, b in window_ids]
+            afk = [(host, read(b)) for host, b in afk_ids]
             web = [(name, read(b)) for name, b in web_ids]
         finally:
             cursor.close()
-        if len(window_ids) > 1:
-            window.sort(key=lambda r: r[0])
         pieces, away, tracked = active_pieces(window, afk, web, self._offsets, self._data)
         if len(self._data.data) > 200_000:
             self._data = DataCache()
@@ -428,7 +449,7 @@ class AnalyticsService:
                     missing.append(number)
         earlier: dict[int, tuple[int, DayEvidence]] = {}
         earlier_stats: dict[int, DayStats] = {}
-        if missing:
+        if missing and not settings.hosts:
             stored, earlier = self._load_stats(
                 missing, settings, cats, full=True, into=earlier_stats
             )
@@ -441,7 +462,7 @@ class AnalyticsService:
             rows = []
             key = _table_key(settings, cats)
             for run in _runs(missing):
-                digests = self.digests(run[0], run[-1], settings.day_start_s)
+                digests = self.digests(run[0], run[-1], settings.day_start_s, hosts=settings.hosts)
                 self._prefetch(digests, table)
                 for digest in digests:
                     stats, evidence = day_stats(
@@ -466,7 +487,8 @@ class AnalyticsService:
                             )
                         )
                 self._keep_stats(run, out, settings, cats, "full", generation, now)
-            self._write_stats(_STATS_SQL, rows, generation)
+            if not settings.hosts:
+                self._write_stats(_STATS_SQL, rows, generation)
         return [out[n] for n in range(first, last + 1)]
 
     def day_totals(
@@ -485,7 +507,7 @@ class AnalyticsService:
                     missing.append(number)
         now = self.services.clock.now_us()
         earlier: dict[int, tuple[int, DayEvidence]] = {}
-        if missing:
+        if missing and not settings.hosts:
             stored, earlier = self._load_stats(missing, settings, cats, full=False)
             self.stats["stats_table"] += len(stored)
             out.update(stored)
@@ -519,17 +541,21 @@ class AnalyticsService:
             self._keep_stats(done, out, settings, cats, "totals", generation, now)
             missing = [n for n in missing if n not in out]
             for run in _runs(missing):
-                digests = self.digests(run[0], run[-1], settings.day_start_s, pieces=False)
+                digests = self.digests(
+                    run[0], run[-1], settings.day_start_s, pieces=False, hosts=settings.hosts
+                )
                 self._prefetch(digests, table)
                 for digest in digests:
                     evidence = _evidence(earlier, digest.day)
                     row(digest.day, *day_totals(digest, table, evidence, self._texts_of))
                 self._keep_stats(run, out, settings, cats, "totals", generation, now)
             # Totals only (empty stats): never replaces a full row of the same key.
-            self._write_stats(_TOTALS_SQL, rows, generation)
+            if not settings.hosts:
+                self._write_stats(_TOTALS_SQL, rows, generation)
         return [out[n] for n in range(first, last + 1)]
 
     def _write_stats(self, sql: str, rows: list[tuple[Any, ...]], generation: int) -> None:
+        """Store complete days' statistics (of all hosts: a host's are kept in memory)."""
         numbers = [r[0] for r in rows]
         self._write_rows(sql, "day_stats", numbers, lambda _conn: (rows, None), generation)
 
@@ -555,8 +581,9 @@ class AnalyticsService:
         wanted = set(numbers)
         out: dict[int, Any] = {}
         earlier: dict[int, tuple[int, DayEvidence]] = {}
+        current = key.partition(":")[0] + ":"
         for number, row_key, totals, stats in rows:
-            if number not in wanted:
+            if number not in wanted or not str(row_key).startswith(current):
                 continue
             try:
                 if row_key != key or (full and not stats):
@@ -608,10 +635,12 @@ _TOTALS_SQL = (
 
 
 def _table_key(settings: AnalyticsSettings, cats: CategorySet) -> str:
-    """What stored statistics depend on: the categories and the settings (not week start)."""
+    """What stored statistics depend on: the categories and the settings (not week start),
+    after the format of the digests they were computed from (rows of another format are
+    ignored, never carried over: a change of the rules needs no migration)."""
     relevant = replace(settings, week_start=0)
     raw = f"{cats.version}|{relevant!r}".encode()
-    return hashlib.blake2b(raw, digest_size=12).hexdigest()
+    return f"{DIGEST_FORMAT}:{hashlib.blake2b(raw, digest_size=12).hexdigest()}"
 
 
 def _evidence(earlier: dict[int, tuple[int, DayEvidence]], number: int) -> DayEvidence | None:
@@ -706,6 +735,30 @@ def daily_trend(
     return _daily(days, first)
 
 
+def uncomputed_days(
+    services: Services, first: date, last: date, settings: AnalyticsSettings | None = None
+) -> int:
+    """How many of local days ``first..last`` have no statistics anywhere yet (nothing in
+    memory, no row in the table): those are read from the events when asked for, a
+    fraction of a second each. Views use it to show the work progressively."""
+    settings = settings or AnalyticsSettings()
+    service = analytics_for(services)
+    d0, d1 = day_number(first), day_number(last)
+    with service._lock:
+        known = {k[0] for k in service._stats if d0 <= k[0] <= d1 and k[2] == settings}
+    if not settings.hosts:
+        with services.read() as conn:
+            known.update(
+                int(row[0])
+                for row in conn.exec_driver_sql(
+                    "SELECT day FROM day_stats WHERE user_id = ? AND day_start_s = ? "
+                    "AND day BETWEEN ? AND ? AND key LIKE ?",
+                    (services.user_id, settings.day_start_s, d0, d1, f"{DIGEST_FORMAT}:%"),
+                )
+            )
+    return (d1 - d0 + 1) - len(known)
+
+
 def categorized_pieces(
     services: Services,
     first: date,
@@ -724,7 +777,9 @@ def categorized_pieces(
     table = service._value_table(cats, settings)
     data_of: dict[str, dict[str, Any]] = {}
     out: list[tuple[Event, tuple[str, ...]]] = []
-    for digest in service.digests(day_number(first), day_number(last), settings.day_start_s):
+    for digest in service.digests(
+        day_number(first), day_number(last), settings.day_start_s, hosts=settings.hosts
+    ):
         texts = digest.values if digest.ids is None else service._texts_of(digest.ids)
         datas = [_data_of(text, data_of) for text in texts]
         paths = [table.info(text).path for text in texts]

@@ -97,6 +97,11 @@ def run(args: argparse.Namespace) -> int:
         return handler(args)
     except TimelyGatorError as exc:
         print(f"timelygator: {exc}", file=sys.stderr)
+        if getattr(args, "verbose", False):
+            for line in exc.details[:200]:
+                print(f"  {line}", file=sys.stderr)
+        elif exc.details:
+            print("  (run it again with --verbose for the details)", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130

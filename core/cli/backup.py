@@ -7,7 +7,7 @@ from pathlib import Path
 
 from core.backup import backup_now, list_backups, restore_backup
 from core.cli import subcommand
-from core.cli.common import dirs_from, open_services, passphrase_from
+from core.cli.common import dirs_from, open_reader_services, passphrase_from
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,7 +31,7 @@ def _backup(args: argparse.Namespace) -> int:
             size = f"{item.size_bytes / 1e6:8.1f} MB"
             print(f"{item.created:%Y-%m-%d %H:%M:%S} UTC  {size}  {item.path}")
         return 0
-    with open_services(args) as services:
+    with open_reader_services(args) as services:
         made = backup_now(services, args.to, keep=args.keep)
     print(f"Backup written and verified: {made.path} ({made.size_bytes / 1e6:.1f} MB)")
     return 0
@@ -39,5 +39,8 @@ def _backup(args: argparse.Namespace) -> int:
 
 def _restore(args: argparse.Namespace) -> int:
     kept = restore_backup(dirs_from(args), args.file, passphrase_from(args))
-    print(f"Restored {args.file}. The previous database was kept as {kept}.")
+    if kept is None:
+        print(f"Restored {args.file}.")
+    else:
+        print(f"Restored {args.file}. The previous database was kept as {kept}.")
     return 0

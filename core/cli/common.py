@@ -1,30 +1,72 @@
-"""Helpers shared by subcommands: resolving directories and unlocking."""
+"""Helpers shared by subcommands: resolving directories, unlocking, opening the folder.
+
+Reading commands (``report``, ``export``, ``db check``, ``backup``, ``token list``) open the
+database as a reader beside whoever holds the folder (``Services.open_reader``): they work
+while the app or ``serve`` runs and never change a key or a file. Commands that change the
+folder hold its lock and refuse, saying what to do instead, while the app runs.
+"""
 
 from __future__ import annotations
 
 import argparse
+import getpass
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Connection
 
-from core.errors import StorageError
+from core.errors import DatabaseLockedError, StorageError
+from core.keys import KeyMode, KeyStore
+from core.locks import READER_BUSY, SwapLock
 from core.paths import AppDirs, resolve_dirs
+from core.recovery import open_reader
 from core.schema import SCHEMA_VERSION
-from core.services import Services, open_store, resolve_passphrase
+from core.services import Services, resolve_passphrase
 
 
 def dirs_from(args: argparse.Namespace) -> AppDirs:
     return resolve_dirs(getattr(args, "data_dir", None))
 
 
-def passphrase_from(args: argparse.Namespace) -> str | None:
-    return resolve_passphrase(getattr(args, "passphrase_file", None))
+def passphrase_from(args: argparse.Namespace, *, ask: bool = True) -> str | None:
+    """``--passphrase-file``, then the environment; on a terminal, asked for (no echo),
+    once per command however often the command needs it."""
+    given = resolve_passphrase(getattr(args, "passphrase_file", None))
+    if given is not None or not ask:
+        return given
+    asked = getattr(args, "_asked_passphrase", None)
+    if asked is not None:
+        return str(asked)
+    if KeyStore(dirs_from(args)).mode() is not KeyMode.PASSPHRASE:
+        return None
+    if not sys.stdin.isatty():
+        return None  # the command then says how to give it (PassphraseRequiredError)
+    answer = getpass.getpass("TimelyGator passphrase: ")
+    args._asked_passphrase = answer
+    return answer
 
 
-def open_services(args: argparse.Namespace, *, create: bool = False) -> Services:
-    """Open the data directory named by the arguments (never creates unless asked)."""
-    return Services.open(dirs_from(args), passphrase_from(args), create=create)
+def open_services(args: argparse.Namespace, *, create: bool = False, instead: str = "") -> Services:
+    """Hold and open the data directory named by the arguments (never creates unless asked).
+
+    ``instead`` says what to do when the app holds the folder (for commands that write).
+    """
+    dirs = dirs_from(args)
+    try:
+        return Services.open(dirs, passphrase_from(args), create=create)
+    except DatabaseLockedError:
+        if not instead:
+            raise
+        raise DatabaseLockedError(
+            f"TimelyGator is running on {dirs.data} (the app, 'timelygator serve' or "
+            f"'watch'). {instead} Nothing was changed."
+        ) from None
+
+
+def open_reader_services(args: argparse.Namespace) -> Services:
+    """Open the data directory read-only, beside a running app if there is one."""
+    return Services.open_reader(dirs_from(args), passphrase_from(args))
 
 
 @contextmanager
@@ -33,20 +75,40 @@ def admin_transaction(args: argparse.Namespace) -> Iterator[Connection]:
 
     Unlike :func:`open_services` this does not take the data folder's lock, so it works
     while the app or ``timelygator serve`` is running: SQLite serialises the write with the
-    running writer. A folder without a database gets one first.
+    running writer. It holds the swap lock shared, so it never writes into a file that a
+    rekey or restore is replacing, and changes no key. A folder without any database or key
+    gets one first.
     """
     dirs = dirs_from(args)
     passphrase = passphrase_from(args)
-    if not dirs.database.exists():
+    if not dirs.database.exists() and KeyStore(dirs).mode() is None:
         Services.open(dirs, passphrase, create=True).close()
-    store = open_store(dirs, passphrase, create=False)
+    swap = SwapLock(dirs)
+    with swap.hold(exclusive=False, busy=READER_BUSY):
+        reader = open_reader(dirs, passphrase)
+        key = reader.key
+        reader.engine.dispose()
+        from core.store import Store
+
+        store = Store(dirs.database, key, pool_size=1)
+        try:
+            if store.user_version() != SCHEMA_VERSION:
+                raise StorageError(
+                    "The database needs an upgrade first: start TimelyGator (or "
+                    "'timelygator serve') once, then retry."
+                )
+            with store.connect() as conn, conn.begin():
+                yield conn
+        finally:
+            store.engine.dispose()
+
+
+@contextmanager
+def read_transaction(args: argparse.Namespace) -> Iterator[Connection]:
+    """A read-only connection for a small administrative read (``token list``)."""
+    services = open_reader_services(args)
     try:
-        if store.user_version() != SCHEMA_VERSION:
-            raise StorageError(
-                "The database needs an upgrade first: start TimelyGator (or 'timelygator serve') "
-                "once, then retry."
-            )
-        with store.connect() as conn, conn.begin():
+        with services.read() as conn:
             yield conn
     finally:
-        store.engine.dispose()
+        services.close()

@@ -1,4 +1,4 @@
-"""``timelygator db …``: check, passphrase, rekey."""
+"""``timelygator db …``: check, passphrase, rekey, salvage."""
 
 from __future__ import annotations
 
@@ -11,7 +11,13 @@ from core.cli import subcommand
 from core.cli.common import dirs_from, passphrase_from
 from core.errors import ValidationError
 from core.keys import KeyMode, KeyStore
-from core.maintenance import check_database, rekey_database, set_passphrase
+from core.maintenance import (
+    change_passphrase,
+    check_database,
+    rekey_database,
+    remove_passphrase,
+    set_passphrase,
+)
 from core.repair import repair_time_range, time_range_problems
 
 
@@ -32,6 +38,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="read the new passphrase from this file instead of asking",
     )
     subcommand(db_sub, "rekey", _rekey, "re-encrypt the database under a new random key")
+    salvage = subcommand(
+        db_sub,
+        "salvage",
+        _salvage,
+        "copy every readable row of a damaged database into a new one (after a backup)",
+    )
+    salvage.add_argument("--json", action="store_true", help="print JSON")
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -54,29 +67,47 @@ def _check(args: argparse.Namespace) -> int:
                     "expected_schema_version": report.expected_schema_version,
                     "size_bytes": report.size_bytes,
                     "problems": report.problems,
+                    "damaged_pages": report.damaged_pages,
+                    "unreadable_tables": report.unreadable_tables,
                     "counts": report.counts,
                 },
                 indent=2,
             )
         )
-    else:
-        print(f"Database:  {report.path} ({report.size_bytes / 1e6:.1f} MB)")
-        print(f"Encrypted: {'yes, ' + report.layout if report.encrypted else 'NO'}")
-        if report.encrypted and not report.current_layout:
-            print(
-                "           (an older layout; 'timelygator db rekey' rewrites the file in "
-                "the current one, with cheaper writes)"
-            )
-        print(f"Key:       {report.key_mode}")
+        return 0 if report.ok else 1
+    print(f"Database:  {report.path} ({report.size_bytes / 1e6:.1f} MB)")
+    print(f"Encrypted: {'yes, ' + report.layout if report.encrypted else 'NO'}")
+    if report.encrypted and not report.current_layout:
         print(
-            f"Schema:    {report.schema_version} (this version: {report.expected_schema_version})"
+            "           (an older layout; 'timelygator db rekey' rewrites the file in "
+            "the current one, with cheaper writes)"
         )
-        for table, count in report.counts.items():
-            print(f"  {table:<11} {count:>10,}")
-        print("Integrity: ok" if not report.problems else "Integrity: PROBLEMS")
-        for problem in report.problems[:20]:
-            print(f"  {problem}")
-    return 0 if report.ok else 1
+    print(f"Key:       {report.key_mode}")
+    print(f"Schema:    {report.schema_version} (this version: {report.expected_schema_version})")
+    for table, count in report.counts.items():
+        print(f"  {table:<11} {count:>10,}")
+    for table in report.unreadable_tables:
+        print(f"  {table:<11} {'unreadable':>10}")
+    if not report.problems:
+        print("Integrity: ok")
+        return 0 if report.ok else 1
+    print("Integrity: PROBLEMS")
+    if report.damaged_pages:
+        pages = ", ".join(map(str, report.damaged_pages[:20]))
+        more = (
+            f" and {len(report.damaged_pages) - 20} more" if len(report.damaged_pages) > 20 else ""
+        )
+        print(f"  damaged pages: {pages}{more}")
+    shown = report.problems if getattr(args, "verbose", False) else report.problems[:5]
+    for problem in shown:
+        print(f"  {problem}")
+    if len(report.problems) > len(shown):
+        print(f"  … {len(report.problems) - len(shown)} more lines with --verbose")
+    print(
+        "Restore a backup ('timelygator restore FILE') or copy what can be read into a new "
+        "database with 'timelygator db salvage'."
+    )
+    return 1
 
 
 def _read_new_passphrase(args: argparse.Namespace) -> str:
@@ -96,13 +127,17 @@ def _read_new_passphrase(args: argparse.Namespace) -> str:
 def _passphrase(args: argparse.Namespace) -> int:
     dirs = dirs_from(args)
     keystore = KeyStore(dirs)
-    current = passphrase_from(args)
     if args.action == "set":
+        if keystore.mode() is KeyMode.PASSPHRASE:
+            raise ValidationError(
+                "A passphrase is already set; use 'timelygator db passphrase change' instead."
+            )
         set_passphrase(dirs, _read_new_passphrase(args))
         print("The database key is now protected by your passphrase (key.json).")
         return 0
     if keystore.mode() is not KeyMode.PASSPHRASE:
         raise ValidationError("No passphrase is set; use 'timelygator db passphrase set'.")
+    current = passphrase_from(args, ask=False)
     if current is None:
         if not sys.stdin.isatty():
             raise ValidationError(
@@ -110,10 +145,10 @@ def _passphrase(args: argparse.Namespace) -> int:
             )
         current = getpass.getpass("Current passphrase: ")
     if args.action == "change":
-        keystore.change_passphrase(current, _read_new_passphrase(args))
+        change_passphrase(dirs, current, _read_new_passphrase(args))
         print("Passphrase changed. The database itself was not rewritten.")
     else:
-        keystore.remove_passphrase(current)
+        remove_passphrase(dirs, current)
         print("Passphrase removed; the key is now kept in the OS keyring.")
     return 0
 
@@ -122,3 +157,24 @@ def _rekey(args: argparse.Namespace) -> int:
     rekey_database(dirs_from(args), passphrase_from(args))
     print("The database was re-encrypted under a new key.")
     return 0
+
+
+def _salvage(args: argparse.Namespace) -> int:
+    from core.salvage import salvage_database
+
+    result = salvage_database(dirs_from(args), passphrase_from(args))
+    if args.json:
+        print(json.dumps(result.as_json(), indent=2))
+        return 0 if result.complete else 1
+    print(f"The damaged file was copied to {result.backup} first.")
+    for table, count in result.copied.items():
+        lost = result.lost.get(table)
+        tail = f", unreadable: {', '.join(lost)}" if lost else ""
+        print(f"  {table:<11} {count:>10,} rows copied{tail}")
+    print(
+        f"The salvaged database is now in use; the damaged one was kept as {result.kept}."
+        if result.complete
+        else f"Some rows could not be read (listed above). The salvaged database is now in "
+        f"use; the damaged one was kept as {result.kept}."
+    )
+    return 0 if result.complete else 1

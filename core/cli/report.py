@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from core.cli import subcommand
-from core.cli.common import open_services
+from core.cli.common import open_reader_services
 from core.errors import ValidationError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -102,7 +102,7 @@ def _report(args: argparse.Namespace) -> int:
     from core.preferences import stored_day_and_week_start
 
     started = time.perf_counter()
-    with open_services(args) as services:
+    with open_reader_services(args) as services:
         with services.read() as conn:
             stored_day_start, stored_week_start = stored_day_and_week_start(conn, services.user_id)
         day_start = stored_day_start if args.day_start is None else args.day_start

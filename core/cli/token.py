@@ -11,7 +11,7 @@ from typing import Any
 from core import tokens
 from core.aw_config import create_key
 from core.cli import subcommand
-from core.cli.common import admin_transaction
+from core.cli.common import admin_transaction, read_transaction
 from core.errors import NotFoundError, ValidationError
 from core.services import LOCAL_USER
 from core.timeutil import format_iso
@@ -70,7 +70,7 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    with admin_transaction(args) as conn:
+    with read_transaction(args) as conn:
         user_id = None
         if args.user is not None:
             user_id = tokens.user_id_for(conn, args.user)

@@ -9,40 +9,94 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core import reader
 from core.cli import subcommand
-from core.cli.common import open_services
+from core.cli.common import open_reader_services, open_services
+from core.errors import ValidationError
+
+if TYPE_CHECKING:
+    from core.importer import BucketImport
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     imp = subcommand(
-        subparsers, "import", _import, "import an ActivityWatch or TimelyGator export (JSON)"
+        subparsers,
+        "import",
+        _import,
+        "import an ActivityWatch or TimelyGator export (JSON), or ActivityWatch's database",
     )
-    imp.add_argument("file", type=Path, help="the export file, e.g. aw-buckets-export.json")
+    imp.add_argument(
+        "file",
+        type=Path,
+        nargs="?",
+        help="an export file (aw-buckets-export.json) or an ActivityWatch database "
+        "(sqlite.db, peewee-sqlite.v2.db)",
+    )
+    imp.add_argument(
+        "--activitywatch",
+        action="store_true",
+        help="import ActivityWatch's database from its default data folder",
+    )
     exp = subcommand(subparsers, "export", _export, "export buckets and events as JSON")
     exp.add_argument("--bucket", action="append", help="only this bucket (repeatable)")
     exp.add_argument("--output", "-o", type=Path, help="write here instead of standard output")
 
 
 def _import(args: argparse.Namespace) -> int:
-    from core.importer import import_file  # the API's validation, loaded only when used
+    # The API's validation, loaded only when used.
+    from core.awimport import (
+        find_activitywatch_databases,
+        import_activitywatch,
+        is_sqlite_file,
+    )
+    from core.importer import import_file
 
-    with open_services(args, create=True) as services:
-        results = import_file(services, args.file)
+    source: Path | None = args.file
+    database = False
+    if source is None:
+        if not args.activitywatch:
+            raise ValidationError("Name a file to import, or use --activitywatch.")
+        found = find_activitywatch_databases()
+        if not found:
+            raise ValidationError(
+                "No ActivityWatch database was found in its default folder; give its path."
+            )
+        source, database = found[0].path, True
+        print(f"Importing ActivityWatch's database {source}", file=sys.stderr)
+    elif is_sqlite_file(source):
+        database = True
+    instead = "Import from the app (Settings → Data → Import), or quit it first."
+    with open_services(args, create=True, instead=instead) as services:
+        if database:
+            outcome = import_activitywatch(services, source)
+            print_import(outcome.buckets)
+            print(outcome.categories_note)
+        else:
+            print_import(import_file(services, source))
+    return 0
+
+
+def print_import(results: list[BucketImport]) -> None:
     total = sum(r.imported for r in results)
-    skipped = sum(r.skipped for r in results)
+    repeated = sum(r.repeated for r in results)
+    present = sum(r.skipped for r in results) - repeated
     for r in results:
         state = "new bucket" if r.created else "existing bucket"
-        print(f"  {r.name}: {r.imported} imported, {r.skipped} already present ({state})")
-    print(f"Imported {total} events into {len(results)} buckets ({skipped} already present).")
-    return 0
+        extra = f", {r.repeated} repeated in the file (stored once)" if r.repeated else ""
+        print(
+            f"  {r.name}: {r.imported} imported, {r.skipped - r.repeated} already present"
+            f"{extra} ({state})"
+        )
+    tail = f"; {repeated} exact repeats within the file were stored once" if repeated else ""
+    print(f"Imported {total} events into {len(results)} buckets ({present} already present{tail}).")
 
 
 def _export(args: argparse.Namespace) -> int:
     from core.api.routers.transfer import export_document
 
-    with open_services(args) as services, services.read() as conn:
+    with open_reader_services(args) as services, services.read() as conn:
         buckets = reader.list_buckets(conn, services.user_id)
         if args.bucket:
             wanted = set(args.bucket)

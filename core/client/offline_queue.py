@@ -7,7 +7,6 @@ One process should own a queue file at a time.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import sqlite3
@@ -18,6 +17,7 @@ from typing import Any
 
 from sqlcipher3 import dbapi2 as sqlcipher
 
+from core import files
 from core.keys import DataKey
 
 _SCHEMA = """
@@ -53,13 +53,19 @@ class OfflineQueue:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._lock = threading.Lock()
         module: Any = sqlcipher if key is not None else sqlite3
-        self._conn = module.connect(self.path, check_same_thread=False, isolation_level=None)
+        with files.private_umask():  # titles are personal data: 0600, also the WAL
+            self._conn = module.connect(self.path, check_same_thread=False, isolation_level=None)
+        files.make_private(self.path)
         if key is not None:
             self._conn.execute("PRAGMA cipher_log_level = NONE")
             self._conn.execute(f"PRAGMA key = {key.sqlcipher_literal()}")
-        with contextlib.suppress(OSError):
-            os.chmod(self.path, 0o600)  # titles are personal data
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        try:
+            self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except Exception:
+            self._conn.close()
+            raise
+        with files.private_umask():
+            self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.execute("PRAGMA busy_timeout=5000")
         self._conn.executescript(_SCHEMA)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
+from core.services import Services
 from timelygator_gui.app_controller import AppController
+from timelygator_gui.main_window import MainWindow
+from timelygator_gui.session import Session
+from timelygator_gui.tasks import TaskRunner
 
 
 def start_app(app: AppController, qtbot: Any) -> AppController:
@@ -23,3 +28,15 @@ def finish_app(app: AppController, qtbot: Any) -> None:
     app.lifecycle.wait()
     app.tray.menu.deleteLater()
     app.deleteLater()
+
+
+def open_window(qtbot: Any, services: Services, day: date, runner: TaskRunner) -> MainWindow:
+    """A main window showing ``day`` (the day before "today") of ``services``, loaded."""
+    window = MainWindow(runner, today=day + timedelta(days=1))
+    qtbot.addWidget(window)
+    window.resize(1300, 800)
+    window.show()
+    window.navigator.show_day(day)
+    with qtbot.waitSignal(window.sig_range_loaded, timeout=10_000):
+        window.attach(Session.load(services))
+    return window

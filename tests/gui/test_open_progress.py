@@ -7,9 +7,11 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from core.keys import KeyStore
 from core.paths import AppDirs
 from core.schema import MIGRATIONS_DIR, SCHEMA_VERSION
-from core.services import Services, open_store
+from core.services import Services
+from core.store import Store
 from tests.gui.app_helpers import finish_app
 from timelygator_gui.app_controller import AppController
 from timelygator_gui.autostart import Autostart
@@ -19,7 +21,8 @@ from timelygator_gui.open_progress import STEP_TEXT, TITLE, OpenStep
 def _make_previous_schema(dirs: AppDirs) -> None:
     """A database as the previous release left it (schema SCHEMA_VERSION - 1)."""
     Services.open(dirs, None).close()
-    store = open_store(dirs, None, create=False)
+    # A writer of its own: ``open_store`` only reads (it never changes a key or a file).
+    store = Store(dirs.database, KeyStore(dirs).load(None)[0])
     try:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))

@@ -9,26 +9,17 @@ import pytest
 from PySide6.QtCore import Qt
 
 from core.services import Services
+from tests.gui.app_helpers import open_window
 from tests.gui.conftest import DEMO_DAY
 from timelygator_gui.date_range import DateRange, RangeMode
 from timelygator_gui.main_window import MainWindow
-from timelygator_gui.session import Session
 from timelygator_gui.tasks import TaskRunner
 from timelygator_gui.timeline_model import Lane, bin_lane, make_lane
 
 
 @pytest.fixture
-def window(qtbot, demo_services: Services):  # type: ignore[no-untyped-def]
-    runner = TaskRunner()
-    win = MainWindow(runner, today=DEMO_DAY + timedelta(days=1))
-    qtbot.addWidget(win)
-    win.resize(1300, 800)
-    win.show()
-    win.navigator.show_day(DEMO_DAY)
-    with qtbot.waitSignal(win.sig_range_loaded, timeout=10_000):
-        win.attach(Session.load(demo_services))
-    yield win
-    runner.wait()
+def window(qtbot, demo_services: Services, runner: TaskRunner) -> MainWindow:  # type: ignore[no-untyped-def]
+    return open_window(qtbot, demo_services, DEMO_DAY, runner)
 
 
 def test_timeline_shows_lanes_and_hover_details(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -225,3 +216,28 @@ def test_activity_totals_come_before_the_timeline_events(window: MainWindow, qtb
     assert replace(full.summary, active_events=[]) == first.summary
     assert full.event_count == first.event_count > 0
     assert window.activity.active_card.value.text() == shown
+
+
+def test_trends_of_history_never_looked_at_appear_in_parts(
+    qtbot, services: Services, runner: TaskRunner
+) -> None:  # type: ignore[no-untyped-def]
+    from core.analytics.localdays import AnalyticsSettings
+    from core.analytics.service import daily_trend
+    from timelygator_gui.demo_data import recent_days, store_days
+
+    store_days(services, recent_days(DEMO_DAY, 28), weekends=True)  # just imported
+    window = open_window(qtbot, services, DEMO_DAY, runner)
+    drawn: list[tuple[int, str]] = []
+    window.trends.sig_drawn.connect(lambda done: drawn.append((done, window.trends.summary.text())))
+    with qtbot.waitSignal(window.sig_trends_loaded, timeout=30_000):
+        window.tabs.setCurrentWidget(window.trends)
+    # The newest week first, with the progress in words, then the rest.
+    assert drawn[0][0] == 7 and "7 of 28 days done" in drawn[0][1]
+    assert drawn[-1][0] == 28 and "Working out" not in drawn[-1][1]
+    totals = window.trends.totals
+    expected = daily_trend(
+        services, totals.days[0], totals.days[-1], AnalyticsSettings(day_start_s=4 * 3600),
+        categories=window.session.categories,
+    )  # fmt: skip
+    assert [totals.day_total(i) for i in range(28)] == [expected.day_total(i) for i in range(28)]
+    assert all(totals.day_total(i) > 0 for i in range(28))

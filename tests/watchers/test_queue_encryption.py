@@ -39,3 +39,40 @@ def test_watch_uses_the_data_folder_key(tmp_path: Path) -> None:
     first = queue_key(dirs, "queue key passphrase")
     assert KeyStore(dirs).key_file.exists()
     assert queue_key(dirs, "queue key passphrase").raw == first.raw
+
+
+def test_watch_server_queue_is_encrypted_with_the_folder_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``watch --server`` with the server down: the title waits in the queue, unreadable."""
+    import argparse
+
+    from core.event import Event
+    from watchers.cli import QUEUE_FILENAME, server_client
+
+    data = tmp_path / "watch-data"
+    args = argparse.Namespace(
+        server="http://127.0.0.1:9", token_file=None, data_dir=data, passphrase_file=None
+    )
+    monkeypatch.setenv("TIMELYGATOR_PASSPHRASE", "queue test passphrase")
+    client = server_client(args)
+    client.ensure_bucket("aw-watcher-window_h", "currentwindow", "t", "h")
+    client.heartbeat(
+        "aw-watcher-window_h", Event(1_000_000, 2_000_000, {"title": SECRET_TITLE}), 2.0
+    )
+    client.close(timeout_s=0.1)
+    queue_files = [p for p in data.iterdir() if p.name.startswith(QUEUE_FILENAME)]
+    assert queue_files
+    raw = b"".join(p.read_bytes() for p in queue_files)
+    assert SECRET_TITLE.encode() not in raw
+    assert not raw.startswith(b"SQLite format 3")
+    key = KeyStore(resolve_dirs(data)).load("queue test passphrase")[0]
+    queue = OfflineQueue(data / QUEUE_FILENAME, key)
+    try:
+        bodies = []
+        while (item := queue.peek()) is not None:
+            bodies.append(item.body)
+            queue.remove(item.seq)
+    finally:
+        queue.close()
+    assert any(b.get("data", {}).get("title") == SECRET_TITLE for b in bodies), bodies

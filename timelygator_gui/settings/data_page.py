@@ -16,9 +16,17 @@ from PySide6.QtWidgets import (
 )
 
 from core import reader
+from core.awimport import (
+    AwDatabase,
+    AwImport,
+    find_activitywatch_databases,
+    import_activitywatch,
+    is_sqlite_file,
+)
 from core.backup import BackupFile, backup_now
 from core.importer import BucketImport, import_file
 from core.keys import KeyMode
+from core.maintenance import change_passphrase, set_passphrase
 from core.preferences import DataPrefs, Preferences
 from core.services import Services
 from core.timeutil import format_iso
@@ -59,9 +67,15 @@ def describe_backup(backup: BackupFile | None) -> str:
 
 def describe_import(result: list[BucketImport]) -> str:
     imported = sum(b.imported for b in result)
-    skipped = sum(b.skipped for b in result)
+    repeated = sum(b.repeated for b in result)
+    skipped = sum(b.skipped for b in result) - repeated
     text = f"Imported {imported:,} events into {len(result)} buckets"
-    return text + (f" ({skipped:,} already present, skipped)." if skipped else ".")
+    notes = []
+    if skipped:
+        notes.append(f"{skipped:,} already present, skipped")
+    if repeated:
+        notes.append(f"{repeated:,} exact repeats within the file stored once")
+    return text + (f" ({'; '.join(notes)})." if notes else ".")
 
 
 class DataPage(SettingsPage):
@@ -73,6 +87,8 @@ class DataPage(SettingsPage):
     """An import finished and wrote events (the views should reload)."""
     sig_import_done = Signal()
     """An import attempt ended (imported or failed); its result is shown."""
+    sig_activitywatch_found = Signal()
+    """An ActivityWatch database was found: the import from it is offered."""
 
     def __init__(self, services: Services, runner: TaskRunner) -> None:
         super().__init__()
@@ -84,6 +100,11 @@ class DataPage(SettingsPage):
         self.retention.setRange(0, 3650)
         self.retention.setSpecialValueText("Keep forever")
         self.retention.setSuffix(" days")
+        self.retention_note = QLabel(
+            "Old events are deleted from the database and from the backups alike."
+        )
+        self.retention_note.setObjectName("retentionNote")
+        self.retention_note.setWordWrap(True)
         self.backup_dir = QLineEdit()
         self.backup_dir.setPlaceholderText(display_path(services.dirs.backups))
         self.backup_every = QSpinBox()
@@ -105,6 +126,14 @@ class DataPage(SettingsPage):
         self.import_button.setToolTip("An ActivityWatch export (aw-buckets-export.json) or ours")
         self.import_status = QLabel("")
         self.import_status.setWordWrap(True)
+        self.aw_button = QPushButton("Import from ActivityWatch")
+        self.aw_button.setObjectName("importActivityWatch")
+        self.aw_button.setVisible(False)
+        self.aw_status = QLabel("")
+        self.aw_status.setObjectName("activityWatchStatus")
+        self.aw_status.setWordWrap(True)
+        self.aw_status.setVisible(False)
+        self.aw_database: Path | None = None
         self.old_pass = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
         self.new_pass = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
         self.confirm_pass = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
@@ -117,6 +146,9 @@ class DataPage(SettingsPage):
         import_row = QHBoxLayout()
         import_row.addWidget(self.import_button)
         import_row.addWidget(self.import_status, 1)
+        aw_row = QHBoxLayout()
+        aw_row.addWidget(self.aw_button)
+        aw_row.addWidget(self.aw_status, 1)
         schedule_row = QHBoxLayout()
         schedule_row.addWidget(self.backup_every)
         schedule_row.addWidget(self.backups_kept)
@@ -125,11 +157,13 @@ class DataPage(SettingsPage):
         backup_row.addWidget(self.backup_button)
         backup_row.addWidget(self.backup_status, 1)
         form.addRow("Delete events older than:", self.retention)
+        form.addRow("", self.retention_note)
         form.addRow("Backup folder:", self.backup_dir)
         form.addRow("Back up:", schedule_row)
         form.addRow("", backup_row)
         form.addRow("Export:", export_row)
         form.addRow("Import:", import_row)
+        form.addRow("", aw_row)
         self.key_mode = QLabel("")
         form.addRow("Key storage:", self.key_mode)
         form.addRow("Current passphrase:", self.old_pass)
@@ -138,9 +172,49 @@ class DataPage(SettingsPage):
         form.addRow(self.pass_button, self.pass_status)
         self.export_button.clicked.connect(self.choose_export)
         self.import_button.clicked.connect(self.choose_import)
+        self.aw_button.clicked.connect(lambda: self.import_activitywatch())
         self.backup_button.clicked.connect(self.back_up_now)
         self.pass_button.clicked.connect(self.change_passphrase)
         self.runner.run("key-mode", services.keystore.mode, self._show_mode)
+        self.runner.run("find-activitywatch", find_activitywatch_databases, self._offer_aw)
+
+    # -- ActivityWatch -----------------------------------------------------------------------
+    def _offer_aw(self, found: list[AwDatabase]) -> None:
+        """Offer the import when ActivityWatch's data folder holds a database."""
+        if not found:
+            return
+        self.aw_database = found[0].path
+        self.aw_button.setVisible(True)
+        self.aw_status.setVisible(True)
+        self.aw_status.setText(
+            f"ActivityWatch's history was found ({display_path(found[0].path)}). Importing "
+            "copies it; ActivityWatch's file is not changed, and importing twice adds nothing."
+        )
+        self.sig_activitywatch_found.emit()
+
+    def import_activitywatch(self, path: Path | None = None) -> None:
+        """Import ActivityWatch's database (the one found, or ``path``) on a worker."""
+        source = path or self.aw_database
+        if source is None:
+            return
+        services = self.services
+        self.aw_button.setEnabled(False)
+        self.aw_status.setText("Importing ActivityWatch's history…")
+
+        def done(result: AwImport) -> None:
+            self.aw_button.setEnabled(True)
+            self.aw_status.setText(f"{describe_import(result.buckets)} {result.categories_note}")
+            if any(b.imported for b in result.buckets):
+                self.sig_imported.emit()
+            self.sig_import_done.emit()
+
+        def failed(exc: BaseException) -> None:
+            self.aw_button.setEnabled(True)
+            self.aw_status.setText(f"Import failed: {exc}")
+            self.sig_import_done.emit()
+
+        self.runner.run("import-aw", lambda: import_activitywatch(services, source), done,
+                        failed, keep_all=True)  # fmt: skip
 
     def _show_mode(self, mode: KeyMode | None) -> None:
         if mode is KeyMode.PASSPHRASE:
@@ -203,12 +277,20 @@ class DataPage(SettingsPage):
     # -- import -------------------------------------------------------------------------------
     def choose_import(self) -> None:
         name, _ = QFileDialog.getOpenFileName(
-            self, "Import activity data", "", "JSON export (*.json);;All files (*)"
+            self,
+            "Import activity data",
+            "",
+            "JSON export (*.json);;ActivityWatch database (*.db);;All files (*)",
         )
         if name:
             self.import_from(Path(name))
 
     def import_from(self, path: Path) -> None:
+        if is_sqlite_file(path):  # ActivityWatch's own database, picked by hand
+            self.aw_button.setVisible(True)
+            self.aw_status.setVisible(True)
+            self.import_activitywatch(path)
+            return
         services = self.services
         self.import_button.setEnabled(False)
         self.import_status.setText(f"Importing {path.name}…")
@@ -249,14 +331,16 @@ class DataPage(SettingsPage):
         if new != self.confirm_pass.text():
             self.pass_status.setText("The two new passphrases differ.")
             return
-        keystore = self.services.keystore
+        services = self.services
+        keystore = services.keystore
         old = self.old_pass.text()
 
         def work() -> None:
+            # The app holds the folder lock; the key was resolved when it opened the folder.
             if keystore.mode() is KeyMode.PASSPHRASE:
-                keystore.change_passphrase(old, new)
+                change_passphrase(services.dirs, old, new, lock=services.lock)
             else:
-                keystore.set_passphrase(keystore.load(None)[0], new)
+                set_passphrase(services.dirs, new, lock=services.lock)
 
         def done(_r: object) -> None:
             for edit in (self.old_pass, self.new_pass, self.confirm_pass):

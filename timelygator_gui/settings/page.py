@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
+from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 
 from core.preferences import Preferences
 
@@ -20,9 +20,13 @@ class SettingsPage(QWidget):
 
 
 def form_page(page: QWidget, intro: str) -> QFormLayout:
-    form = QFormLayout(page)
+    """The page's introduction, then its form at the top; spare height stays below."""
+    outer = QVBoxLayout(page)
     label = QLabel(intro)
     label.setWordWrap(True)
     label.setObjectName("pageIntro")
-    form.addRow(label)
+    outer.addWidget(label)
+    form = QFormLayout()
+    outer.addLayout(form)
+    outer.addStretch(1)
     return form

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from prometheus_client import CONTENT_TYPE_LATEST
-from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -13,6 +12,7 @@ from core.api.deps import Ctx, ReadAccess
 from core.api.routing import route
 from core.api.schemas import Health, Info
 from core.api.wire import JSONBytes
+from core.health import database_state
 from core.writer import WriterState
 
 router = APIRouter(tags=["system"])
@@ -40,14 +40,7 @@ async def info(ctx: Ctx) -> JSONBytes:
 async def health(ctx: Ctx) -> JSONBytes:
     """Liveness plus a database round trip (no token; reveals no data)."""
 
-    def probe(conn: Connection) -> None:
-        conn.exec_driver_sql("SELECT count(*) FROM buckets").scalar_one()
-
-    database = "ok"
-    try:
-        await ctx.read(probe)
-    except Exception:
-        database = "unavailable"
+    database = await run_in_threadpool(database_state, ctx.services)
     writer = ctx.services.writer.state
     healthy = database == "ok" and writer is WriterState.RUNNING
     return JSONBytes(

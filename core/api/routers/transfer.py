@@ -7,9 +7,10 @@ The whole document is validated before anything is written.
 
 from __future__ import annotations
 
-import json
 import re
+import time
 from dataclasses import dataclass, field
+from datetime import timedelta, timezone
 from functools import partial
 from typing import Any
 
@@ -29,17 +30,34 @@ from core.api.wire import (
     bucket_out,
     check_data,
     dumps,
-    events_out,
     loads,
     parse_event,
+    utc_iso,
 )
 from core.errors import NotFoundError, ValidationError
 from core.event import BucketInfo, Event
-from core.timeutil import check_time_range, parse_iso
+from core.timeutil import US_PER_S, check_time_range, from_us, parse_iso
 
 router = APIRouter(tags=["export/import"])
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _export_timestamp(event: Event) -> str:
+    """The start in the UTC offset it was captured with.
+
+    ActivityWatch's format has no other place for the offset, and importing reads it back
+    from there, so an export -> import round trip keeps every event on its local day. An
+    event stored without an offset is counted in the system zone's offset of its moment
+    (``OffsetResolver``), so it is written with that one.
+    """
+    offset = event.tz_offset_s
+    if offset is None:
+        offset = time.localtime(event.start_us // US_PER_S).tm_gmtoff
+    if offset == 0:
+        return utc_iso(event.start_us)
+    zone = timezone(timedelta(seconds=offset))
+    return from_us(event.start_us).astimezone(zone).isoformat(timespec="microseconds")
 
 
 def export_document(conn: Connection, buckets: list[BucketInfo]) -> bytes:
@@ -47,7 +65,15 @@ def export_document(conn: Connection, buckets: list[BucketInfo]) -> bytes:
     doc: dict[str, Any] = {}
     for bucket in buckets:
         item = bucket_out(bucket)
-        item["events"] = events_out(reader.get_events(conn, bucket.key))
+        item["events"] = [
+            {
+                "id": e.id,
+                "timestamp": _export_timestamp(e),
+                "duration": (e.end_us - e.start_us) / US_PER_S,
+                "data": e.data,
+            }
+            for e in reader.get_events(conn, bucket.key)
+        ]
         doc[bucket.name] = item
     return dumps({"buckets": doc})
 
@@ -138,29 +164,9 @@ def parse_import(doc: Any, limits: DataLimits, hostname: str) -> list[_ImportBuc
     return result
 
 
-def _fingerprint(start_us: int, end_us: int, data: dict[str, Any]) -> tuple[int, int, str]:
-    return start_us, end_us, json.dumps(data, sort_keys=True, separators=(",", ":"))
-
-
 def _new_events(conn: Connection, *, key: int, events: list[Event]) -> list[Event]:
     """The events not already stored in bucket ``key`` (nor repeated within ``events``)."""
-    if not events:
-        return []
-    low = min(e.start_us for e in events)
-    high = max(e.start_us for e in events)
-    rows = conn.exec_driver_sql(
-        "SELECT start_us, end_us, data FROM events "
-        "WHERE bucket_id = ? AND start_us >= ? AND start_us <= ?",
-        (key, low, high),
-    ).all()
-    seen = {_fingerprint(int(r[0]), int(r[1]), json.loads(r[2])) for r in rows}
-    fresh = []
-    for event in events:
-        fp = _fingerprint(event.start_us, event.end_us, event.data)
-        if fp not in seen:
-            seen.add(fp)
-            fresh.append(event)
-    return fresh
+    return reader.split_new_events(conn, key=key, events=events)[0]
 
 
 async def _read_document(request: Request, ctx: ApiContext) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -439,7 +440,8 @@ def test_deleting_or_editing_an_event_recomputes_only_its_days(services: Service
     assert before.active_us == 100 * M + H
 
     def not_from_memory() -> int:
-        return sum(v for k, v in service.stats.items() if k != "memory")
+        """Days read from the tables or worked out from events (not served from memory)."""
+        return sum(service.stats[k] for k in ("table", "computed", "stats_table"))
 
     loaded = not_from_memory()
     # An edit 10 days later: only the days it can touch are read again, not all eleven.
@@ -456,3 +458,102 @@ def test_deleting_or_editing_an_event_recomputes_only_its_days(services: Service
     assert dict(after_edit.apps)["vlc"] == vlc + 30 * M
     assert dict(after_delete.apps)["vlc"] == vlc
     assert not_from_memory() - loaded <= 4
+
+
+def _host_buckets(services: Services, host: str, afk: bool = True) -> tuple[int, int | None]:
+    window = services.ensure_bucket(
+        f"aw-watcher-window_{host}", type="currentwindow", client="t", hostname=host
+    )
+    afk_key = None
+    if afk:
+        afk_key = services.ensure_bucket(
+            f"aw-watcher-afk_{host}", type="afkstatus", client="t", hostname=host
+        )
+    return window, afk_key
+
+
+def test_time_on_two_hosts_at_once_is_counted_once(services: Services) -> None:
+    desk, desk_afk = _host_buckets(services, "desk")
+    laptop, laptop_afk = _host_buckets(services, "laptop")
+    services.writer.insert_events(desk, [ev(9, 11, app="code", title="a")]).result()
+    services.writer.insert_events(
+        desk_afk,
+        [ev(9, 11, status="not-afk"), ev(11, 12, status="afk")],  # type: ignore[arg-type]
+    ).result()
+    services.writer.insert_events(laptop, [ev(10, 12, app="vlc", title="b")]).result()
+    services.writer.insert_events(laptop_afk, [ev(10, 12, status="not-afk")]).result()  # type: ignore[arg-type]
+    s = summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES)
+    # 09-12 once (not 2 h + 2 h); from 10:00 the laptop, where the person turned to, counts.
+    assert s.active_us == 3 * H
+    assert dict(s.apps) == {"code": H, "vlc": 2 * H}
+    # The desk's "afk" 11-12 was time active on the laptop: not away.
+    assert s.afk_us == 0
+    assert s.active_us + s.afk_us + s.untracked_us == 24 * H
+    pieces = categorized_pieces(services, DAY, DAY, UTC0, categories=CATEGORIES)
+    spans = sorted((e.start_us, e.end_us) for e, _path in pieces)
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))  # no overlap
+
+
+def test_an_event_imported_twice_counts_once(services: Services) -> None:
+    window, afk = _host_buckets(services, "desk")
+    copy = services.ensure_bucket(
+        "aw-watcher-window_desk-imported", type="currentwindow", client="t", hostname="desk"
+    )
+    services.writer.insert_events(window, [ev(9, 10, app="code", title="a")]).result()
+    services.writer.insert_events(copy, [ev(9, 10, app="code", title="a")]).result()
+    services.writer.insert_events(afk, [ev(9, 10, status="not-afk")]).result()  # type: ignore[arg-type]
+    s = summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES)
+    assert s.active_us == H and dict(s.apps) == {"code": H}
+
+
+def test_a_host_without_an_afk_watcher_counts_its_window_time(services: Services) -> None:
+    desk, desk_afk = _host_buckets(services, "desk")
+    imported, _none = _host_buckets(services, "old-laptop", afk=False)
+    services.writer.insert_events(desk, [ev(9, 10, app="code", title="a")]).result()
+    services.writer.insert_events(desk_afk, [ev(9, 9.5, status="not-afk")]).result()  # type: ignore[arg-type]
+    services.writer.insert_events(imported, [ev(13, 14, app="vlc", title="b")]).result()
+    s = summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES)
+    # The desk counts where its AFK watcher saw the person; the old laptop, which had none,
+    # counts as recorded.
+    assert dict(s.apps) == {"code": 30 * M, "vlc": H}
+
+
+def test_cached_rows_of_an_older_format_are_recomputed_not_used(services: Services) -> None:
+    fill_day(services)
+    first = summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES)
+    analytics_for(services).last_persist.result()
+    services.writer.flush()
+    number = first.start_us // (24 * H)
+
+    def old_format(conn: object) -> None:
+        # Rows an earlier TimelyGator wrote: no format in the key, figures that are now wrong.
+        conn.exec_driver_sql(  # type: ignore[attr-defined]
+            "UPDATE day_stats SET key = substr(key, instr(key, ':') + 1)"
+        )
+
+    services.writer.call(old_format).result()
+    fresh = AnalyticsService(services)
+    [stats] = fresh.day_stats(number, number, UTC0, fresh.category_set(CATEGORIES))
+    assert fresh.stats["stats_table"] == 0  # the old row was not served...
+    assert stats.active_us == first.active_us  # ...the day was worked out again
+
+
+def test_one_host_alone(services: Services) -> None:
+    desk, desk_afk = _host_buckets(services, "desk")
+    laptop, laptop_afk = _host_buckets(services, "laptop")
+    services.writer.insert_events(desk, [ev(9, 11, app="code", title="a")]).result()
+    services.writer.insert_events(desk_afk, [ev(9, 11, status="not-afk")]).result()  # type: ignore[arg-type]
+    services.writer.insert_events(laptop, [ev(10, 12, app="vlc", title="b")]).result()
+    services.writer.insert_events(laptop_afk, [ev(10, 12, status="not-afk")]).result()  # type: ignore[arg-type]
+    desk_only = AnalyticsSettings(day_start_s=0, hosts=("desk",))
+    s = summary_for_days(services, DAY, DAY, desk_only, categories=CATEGORIES)
+    assert s.active_us == 2 * H and dict(s.apps) == {"code": 2 * H}
+    pieces = categorized_pieces(services, DAY, DAY, desk_only, categories=CATEGORIES)
+    assert {e.data["app"] for e, _path in pieces} == {"code"}
+    both = summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES)
+    assert both.active_us == 3 * H  # the merged view is not disturbed by the filtered one
+    analytics_for(services).last_persist.result()
+    services.writer.flush()
+    with services.read() as conn:
+        keys = [r[0] for r in conn.exec_driver_sql("SELECT key FROM day_stats").all()]
+    assert len(keys) == 1  # only the all-hosts statistics are stored

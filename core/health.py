@@ -1,0 +1,29 @@
+"""How the database is doing, for ``/health`` and the app's status: ok, damaged, unavailable.
+
+"damaged" once any read or write of this process met a damaged page (``Store.damaged``, the
+writer's last error) or the probe itself did; the probe reads one small table, so it is
+cheap enough for every health check.
+"""
+
+from __future__ import annotations
+
+from core.errors import DatabaseCorruptError, StorageError
+from core.services import Services
+
+OK = "ok"
+DAMAGED = "damaged"
+UNAVAILABLE = "unavailable"
+
+
+def database_state(services: Services) -> str:
+    """``ok``, ``damaged`` or ``unavailable`` (locked, disk gone, closed)."""
+    if services.store.damaged or isinstance(services.writer.last_error, DatabaseCorruptError):
+        return DAMAGED
+    try:
+        with services.read() as conn:
+            conn.exec_driver_sql("SELECT count(*) FROM buckets").scalar_one()
+    except DatabaseCorruptError:
+        return DAMAGED
+    except (StorageError, Exception):
+        return UNAVAILABLE
+    return OK

@@ -1,0 +1,205 @@
+"""``timelygator db salvage``: copy every row that can still be read into a new database.
+
+For a damaged database without a usable backup. With the folder lock held: the damaged file
+(and its WAL) is first copied byte for byte into the backup folder
+(``timelygator-damaged-<stamp>.db``); a new database is created beside it with the same key
+and the current schema; each table is copied in rowid order, and where a damaged page stops
+the reading, the next readable row is searched for and the skipped rowid range is reported;
+the new file is checked, fsynced and swapped in, the damaged one kept as
+``timelygator.db.before-salvage-<stamp>``. The analytics caches are not copied (they are
+rebuilt from the events).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core import files, steps
+from core.errors import DatabaseCorruptError, KeyMissingError, StorageError, WrongKeyError
+from core.keys import DataKey, KeyStore
+from core.locks import SWAPPER_BUSY, SwapLock
+from core.maintenance import holding_folder
+from core.paths import AppDirs
+from core.recovery import (
+    SALVAGE_SUFFIX,
+    finish_key_op,
+    has_contents,
+    missing_database_error,
+    sibling,
+    stamp,
+    swap_in,
+)
+from core.schema import ensure_schema
+from core.store import CURRENT_LAYOUT, Store, key_fits_file
+
+log = logging.getLogger(__name__)
+
+# Copied in this order (parents before children); the analytics caches are rebuilt instead.
+TABLES = ("users", "buckets", "events", "api_tokens", "categories", "settings")
+_BATCH = 2000
+_MAX_ROWID = 2**62
+
+
+@dataclass
+class SalvageResult:
+    backup: Path
+    kept: Path | None
+    copied: dict[str, int] = field(default_factory=dict)
+    lost: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        return not any(self.lost.values())
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "backup": str(self.backup),
+            "kept": None if self.kept is None else str(self.kept),
+            "copied": self.copied,
+            "unreadable": self.lost,
+            "complete": self.complete,
+        }
+
+
+def _source_store(dirs: AppDirs, keys: list[DataKey]) -> Store:
+    for key in keys:
+        store = Store(dirs.database, key, pool_size=1, access="read")
+        try:
+            store.check_open()
+        except WrongKeyError:
+            store.engine.dispose()
+            continue
+        return store
+    if any(key_fits_file(dirs.database, key) for key in keys):
+        raise DatabaseCorruptError(
+            f"{dirs.database} is damaged in its first page, which lists every table: nothing "
+            "can be read from it. Restore a backup ('timelygator restore FILE')."
+        )
+    raise WrongKeyError(
+        f"{dirs.database} does not open with this folder's key; nothing can be salvaged."
+    )
+
+
+def _read(store: Store, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]] | None:
+    """Rows of one query on a connection of its own; None when a damaged page stops it."""
+    try:
+        with store.fresh_connection() as raw:
+            return [tuple(r) for r in raw.execute(sql, params).fetchall()]
+    except Exception:  # a damaged page: SQLITE_CORRUPT, a MAC failure, "not a database"
+        return None
+
+
+def _next_readable(store: Store, table: str, after: int) -> int | None:
+    """The first rowid after ``after`` that can be reached again (None: none to the end).
+
+    Seeks to ever farther rowids (doubling the distance) until the b-tree can be walked
+    past the damaged page; the rows in between cannot be read.
+    """
+    sql = f"SELECT rowid FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT 1"  # noqa: S608
+    step = 1
+    while after + step < _MAX_ROWID:
+        rows = _read(store, sql, (after + step,))
+        if rows is not None:
+            return int(rows[0][0]) if rows else None
+        step *= 2
+    return None
+
+
+def _copy_table(source: Store, target: Any, table: str) -> tuple[int, list[str]]:
+    columns = [str(r[1]) for r in target.execute(f"PRAGMA table_info({table})")]
+    source_columns = _read(source, f"PRAGMA table_info({table})", ())
+    if not source_columns:
+        return 0, ["the whole table (its definition cannot be read)"]
+    present = {str(r[1]) for r in source_columns}
+    wanted = [c for c in columns if c in present]
+    names = ", ".join(wanted)
+    select = f"SELECT rowid, {names} FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?"  # noqa: S608
+    insert = (
+        f"INSERT OR IGNORE INTO {table} ({names}) "  # noqa: S608 - fixed names
+        f"VALUES ({', '.join('?' for _ in wanted)})"
+    )
+    copied = 0
+    lost: list[str] = []
+    last = -_MAX_ROWID
+    batch = _BATCH
+    while True:
+        rows = _read(source, select, (last, batch))
+        if rows is None:
+            if batch > 1:
+                batch = 1  # go row by row up to the damaged place
+                continue
+            resumed = _next_readable(source, table, last)
+            start = "the first row" if last == -_MAX_ROWID else f"rowid {last + 1}"
+            if resumed is None:
+                lost.append(f"{start} to the end")
+                break
+            lost.append(f"{start} to rowid {resumed - 1}")
+            last = resumed - 1
+            continue
+        if not rows:
+            break
+        target.executemany(insert, [row[1:] for row in rows])
+        copied += len(rows)
+        last = int(rows[-1][0])
+        batch = _BATCH
+    return copied, lost
+
+
+def salvage_database(dirs: AppDirs, passphrase: str | None) -> SalvageResult:
+    """Copy every readable row into a new database and swap it in (see the module)."""
+    with holding_folder(dirs, "Quit it first, then run 'timelygator db salvage' again."):
+        keystore = KeyStore(dirs)
+        finish_key_op(keystore, passphrase)
+        if keystore.mode() is None:
+            raise KeyMissingError(f"There is no key for {dirs.data}: nothing can be salvaged.")
+        if not has_contents(dirs.database):
+            raise missing_database_error(dirs)
+        keys = keystore.load(passphrase)
+        swap = SwapLock(dirs)
+        with swap.hold(exclusive=True, busy=SWAPPER_BUSY):
+            source = _source_store(dirs, keys)
+            key = source.key
+            assert key is not None
+            files.private_dir(dirs.backups)
+            backup = dirs.backups / f"timelygator-damaged-{stamp()}.db"
+            files.copy_private(dirs.database, backup)
+            wal = Path(f"{dirs.database}-wal")
+            if has_contents(wal):
+                files.copy_private(wal, Path(f"{backup}-wal"))
+            steps.step("salvage", "backed-up")
+            work = sibling(dirs, SALVAGE_SUFFIX)
+            files.remove(work, *files.sidecars(work))
+            target = Store(work, key, pool_size=1, layout=CURRENT_LAYOUT, wal=False)
+            result = SalvageResult(backup=backup, kept=None)
+            try:
+                ensure_schema(target)
+                with target.fresh_connection() as raw:
+                    raw.execute("PRAGMA foreign_keys = OFF")
+                    raw.execute("BEGIN")
+                    for table in TABLES:
+                        copied, lost = _copy_table(source, raw, table)
+                        result.copied[table] = copied
+                        if lost:
+                            result.lost[table] = lost
+                    raw.execute("COMMIT")
+                problems = target.integrity_check()
+                if problems:
+                    raise StorageError(
+                        f"The salvaged copy failed its check ({problems[0]}); nothing was changed.",
+                        details=problems,
+                    )
+            except BaseException:
+                target.engine.dispose()
+                source.engine.dispose()
+                files.remove(work, *files.sidecars(work))
+                raise
+            target.engine.dispose()
+            source.engine.dispose()
+            files.fsync_file(work)
+            steps.step("salvage", "written")
+            result.kept = swap_in(dirs, work, "salvage")
+            steps.step("salvage", "done")
+        return result

@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+"""How the app feels on a year of data: month and year views, a rule change, a first look.
+
+Prints ONE JSON object (progress on stderr). Runs the real app (``AppController``, its
+window and workers, offscreen) on a copy of ``gui_bench.py``'s cached one-year store
+(~4.7M events; built once, a few minutes) and times what a person waits for, in seconds:
+
+- month_totals_s / month_timeline_s: a month chosen in the navigator -> its totals shown
+  in Activity / its timeline (one row per day) drawn; the year's statistics stored (the
+  app's warm-up has run).
+- rule_change_month_s: OK on a category rule change (a word added to Work > Programming's
+  regex in the Settings dialog) with a month shown -> the month's views redrawn.
+- rule_change_year_trends_s / rule_change_year_totals_s: the same with a year shown
+  (custom range, Trends tab open) -> the year's trend chart / totals redrawn.
+- first_look_month_totals_s / first_look_month_timeline_s: right after an import (no
+  statistics stored: as after ``timelygator import`` of a year from ActivityWatch), a month.
+- first_look_year_trends_first_draw_s / ..._complete_s: the same, the year's Trends: first
+  chart (the newest week) and the whole year worked out; ``..._progress_updates``: how
+  often the chart and its "N of 366 days done" line changed meanwhile.
+- longest_wait_without_progress_s: the longest any of these showed "Loading…" with nothing
+  else on screen.
+- warm_year_s: the app's background warm-up of the whole year (not waited for by anyone).
+
+Targets: month totals < 1 s, month timeline < 2 s, rule change: month < 1 s, year < 2 s;
+a first look: something on screen within 2 s, visible progress after that.
+
+  QT_QPA_PLATFORM=offscreen python tests/benchmarks/year_views.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.benchmarks.gui_bench import PASSPHRASE, build_dataset  # noqa: E402
+
+YEAR_FIRST, YEAR_LAST = date(2024, 1, 1), date(2024, 12, 31)
+MONTH = date(2024, 11, 1)
+
+
+def log(text: str) -> None:
+    print(f"[year_views] {text}", file=sys.stderr, flush=True)
+
+
+def main() -> int:
+    os.environ["TIMELYGATOR_PASSPHRASE"] = PASSPHRASE
+    folder, _heavy, _n, total = build_dataset(365)
+    from PySide6.QtCore import QEventLoop  # noqa: TID251
+    from PySide6.QtWidgets import QApplication, QDialogButtonBox  # noqa: TID251
+
+    from core.categories.model import Rule
+    from core.paths import resolve_dirs
+    from core.services import Services
+    from timelygator_gui.app_controller import AppController
+    from timelygator_gui.date_range import DateRange, RangeMode
+    from timelygator_gui.range_data import analytics_settings
+    from timelygator_gui.settings.dialog import SettingsDialog
+    from timelygator_gui.stats_warmer import StatsWarmer
+
+    app = QApplication.instance() or QApplication([])
+    waits: list[float] = []
+
+    def spin(cond: Callable[[], bool], timeout: float = 300.0) -> float:
+        """Process events until ``cond``; the seconds it took."""
+        start = time.perf_counter()
+        while not cond() and time.perf_counter() - start < timeout:
+            app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 20)
+        return time.perf_counter() - start
+
+    def open_app(data: Path) -> AppController:
+        controller = AppController(resolve_dirs(data), PASSPHRASE, start_watchers=False)
+        window = controller.window
+        window.navigator.today_fn = lambda: YEAR_LAST + timedelta(days=1)
+        window.resize(1400, 860)
+        ready: list[bool] = []
+        controller.sig_ready.connect(lambda: ready.append(True))
+        controller.start()
+        spin(lambda: bool(ready))
+        controller._warm_timer.stop()  # the benchmark warms (or not) on purpose
+        if controller.maintenance is not None:
+            controller.maintenance.stop()
+        spin(lambda: window.data is not None)
+        return controller
+
+    def show(controller: AppController, rng: DateRange) -> tuple[float, float]:
+        """Navigate to ``rng``: seconds to its totals, and to its timeline."""
+        window = controller.window
+        summary: list[object] = []
+        loaded: list[object] = []
+        window.sig_summary_loaded.connect(summary.append)
+        window.sig_range_loaded.connect(loaded.append)
+        window.navigator.set_range(rng)
+        totals = spin(lambda: bool(summary))
+        waits.append(totals)  # "Loading…" until the totals show
+        timeline = spin(lambda: bool(loaded)) + totals
+        window.sig_summary_loaded.disconnect(summary.append)
+        window.sig_range_loaded.disconnect(loaded.append)
+        return totals, timeline
+
+    def trends(controller: AppController) -> tuple[float, float, int]:
+        """Open the Trends tab: seconds to the first chart, to the whole range, updates."""
+        window = controller.window
+        drawn: list[float] = []
+        finished: list[bool] = []
+        t0 = time.perf_counter()
+        window.trends.sig_drawn.connect(lambda _n: drawn.append(time.perf_counter() - t0))
+        window.sig_trends_loaded.connect(lambda: finished.append(True))
+        window._trends_key = None
+        window.tabs.setCurrentWidget(window.trends)
+        window.load_trends()
+        spin(lambda: bool(finished))
+        waits.append(drawn[0] if drawn else 0.0)
+        return drawn[0], drawn[-1], len(drawn)
+
+    def rule_change(controller: AppController, expect: list[Callable[[], bool]]) -> float:
+        """OK on a rule change in Settings; seconds until every ``expect`` holds."""
+        controller.open_settings()
+        dialog = controller.dialog
+        assert isinstance(dialog, SettingsDialog)
+        page = dialog.categories_page
+        cats = page.categories()
+        for category in cats:
+            if category.path == ("Work", "Programming"):
+                regex = category.rule.regex or ""
+                category.rule = Rule.regex_rule(regex + "|dbeaver", ignore_case=True)
+        page.set_categories(cats)
+        t0 = time.perf_counter()
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+        spin(lambda: all(check() for check in expect))
+        return time.perf_counter() - t0
+
+    result: dict[str, Any] = {"dataset_events": total}
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data"
+        log("copying the one-year store…")
+        shutil.copytree(folder / "data", data)
+        controller = open_app(data)
+        log("warming the year (the app's background warm-up)…")
+        session = controller.session
+        assert session is not None
+        settings = analytics_settings(controller.window.navigator.range)
+        warmer = StatsWarmer(session.services, session.categories, settings, today=YEAR_LAST)
+        t0 = time.perf_counter()
+        warmer.warm()
+        result["warm_year_s"] = round(time.perf_counter() - t0, 2)
+
+        month = DateRange.around(MONTH, RangeMode.MONTH, day_start_hour=4)
+        totals, timeline = show(controller, month)
+        result["month_totals_s"] = round(totals, 3)
+        result["month_timeline_s"] = round(timeline, 3)
+        window = controller.window
+        loaded: list[object] = []
+        window.sig_range_loaded.connect(loaded.append)
+        result["rule_change_month_s"] = round(rule_change(controller, [lambda: bool(loaded)]), 3)
+
+        year = DateRange(RangeMode.CUSTOM, YEAR_FIRST, YEAR_LAST, 4)
+        show(controller, year)
+        trends(controller)
+        loaded.clear()
+        trend_done: list[bool] = []
+        window.sig_trends_loaded.connect(lambda: trend_done.append(True))
+        summary: list[object] = []
+        window.sig_summary_loaded.connect(summary.append)
+        t0 = time.perf_counter()
+        rule_change(controller, [lambda: bool(trend_done)])
+        result["rule_change_year_trends_s"] = round(time.perf_counter() - t0, 3)
+        spin(lambda: bool(summary))
+        result["rule_change_year_totals_s"] = round(time.perf_counter() - t0, 3)
+        spin(lambda: bool(loaded))
+        result["rule_change_year_timeline_s"] = round(time.perf_counter() - t0, 3)
+        controller.quit()
+        spin(lambda: controller.services is None)
+
+        log("dropping the stored statistics (as right after an import)…")
+        with Services.open(resolve_dirs(data), PASSPHRASE) as services:
+            services.writer.call(
+                lambda conn: [
+                    conn.exec_driver_sql(f"DELETE FROM {table}")
+                    for table in ("day_stats", "day_digests")
+                ]
+            ).result(60)
+        controller = open_app(data)
+        totals, timeline = show(controller, month)
+        result["first_look_month_totals_s"] = round(totals, 3)
+        result["first_look_month_timeline_s"] = round(timeline, 3)
+        show(controller, year)
+        first, complete, updates = trends(controller)
+        result["first_look_year_trends_first_draw_s"] = round(first, 3)
+        result["first_look_year_trends_complete_s"] = round(complete, 3)
+        result["first_look_year_trends_progress_updates"] = updates
+        controller.quit()
+        spin(lambda: controller.services is None)
+    result["longest_wait_without_progress_s"] = round(max(waits), 3)
+    result["targets"] = {
+        "month_totals_s": 1.0, "month_timeline_s": 2.0, "rule_change_month_s": 1.0,
+        "rule_change_year_s": 2.0, "first_draw_s": 2.0,
+    }  # fmt: skip
+    result["cpu_count"] = os.cpu_count()
+    print(json.dumps(result, indent=2))
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

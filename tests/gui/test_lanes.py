@@ -1,0 +1,143 @@
+"""Lanes say what they show: one per watcher kind and host, manual entries on their own, a
+host filter, the category lane leading to the spans it comes from, and one row per day for a
+week or a month (a day's name opens it)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from PySide6.QtCore import QPointF, Qt
+
+from core.event import Event
+from core.services import Services
+from core.timeutil import to_us
+from tests.gui.app_helpers import open_window
+from timelygator_gui.date_range import RangeMode
+from timelygator_gui.edit_commands import MANUAL_TYPE
+from timelygator_gui.main_window import MainWindow
+from timelygator_gui.tasks import TaskRunner
+
+DAY = date(2025, 3, 4)  # a Tuesday
+
+
+def _us(day: date, hour: float) -> int:
+    return to_us(datetime.combine(day, datetime.min.time()).astimezone()) + round(hour * 3.6e9)
+
+
+def _bucket(services: Services, name: str, kind: str, host: str) -> int:
+    return services.ensure_bucket(name, type=kind, client="test", hostname=host)
+
+
+@pytest.fixture
+def two_hosts(services: Services) -> Services:
+    """A desk and a laptop with their own watchers, and one manual entry."""
+    for host, app, hours in (("desk", "code", (9, 11)), ("laptop", "vlc", (13, 14))):
+        window = _bucket(services, f"aw-watcher-window_{host}", "currentwindow", host)
+        afk = _bucket(services, f"aw-watcher-afk_{host}", "afkstatus", host)
+        for day in (DAY - timedelta(days=1), DAY):
+            start, end = _us(day, hours[0]), _us(day, hours[1])
+            services.writer.insert_events(
+                window, [Event(start, end, {"app": app, "title": f"{app} work"})]
+            ).result(10)
+            services.writer.insert_events(afk, [Event(start, end, {"status": "not-afk"})]).result(
+                10
+            )
+    manual = _bucket(services, "timelygator-manual_desk", MANUAL_TYPE, "desk")
+    services.writer.insert_events(
+        manual,
+        [Event(_us(DAY, 16), _us(DAY, 16.5), {"app": "Manual entry", "title": "Call",
+                                              "$manual": True})],
+    ).result(10)  # fmt: skip
+    return services
+
+
+@pytest.fixture
+def window(qtbot, two_hosts: Services, runner: TaskRunner) -> MainWindow:  # type: ignore[no-untyped-def]
+    return open_window(qtbot, two_hosts, DAY, runner)
+
+
+def _titles(window: MainWindow) -> list[str]:
+    return [lane.title for lane in window.timeline.lanes]
+
+
+def test_one_lane_per_kind_and_host_and_a_manual_lane(window: MainWindow) -> None:
+    assert _titles(window) == [
+        "Categories",
+        "Window — desk",
+        "Window — laptop",
+        "Manual",
+        "Away — desk",
+        "Away — laptop",
+    ]
+    assert window.host_filter.isVisibleTo(window)
+    hosts = [window.host_filter.itemText(i) for i in range(window.host_filter.count())]
+    assert hosts == ["All computers", "desk", "laptop"]
+
+
+def test_the_host_filter_shows_one_computer(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    all_active = window.data.summary.active_us
+    assert all_active == round(3.5 * 3.6e9)  # 2 h desk + 1 h laptop + the half-hour call
+    with qtbot.waitSignal(window.sig_range_loaded, timeout=10_000):
+        window.host_filter.setCurrentIndex(window.host_filter.findText("laptop"))
+    assert _titles(window) == ["Categories", "Window — laptop", "Away — laptop"]
+    assert window.data.summary.active_us == round(3.6e9)
+    assert window.activity.active_card.value.text() == "1h 00m"
+    with qtbot.waitSignal(window.sig_range_loaded, timeout=10_000):
+        window.host_filter.setCurrentIndex(0)
+    assert window.data.summary.active_us == all_active
+
+
+def test_a_category_piece_selects_the_span_it_comes_from(window: MainWindow) -> None:
+    timeline = window.timeline
+    category = timeline.lanes[0]
+    index = next(i for i, e in enumerate(category.events) if e.data.get("app") == "code")
+    timeline.select_at((category.starts[index] + category.ends[index]) / 2, 0.5)
+    assert timeline.selected is not None
+    lane, picked = timeline.selected
+    assert lane.title == "Window — desk"
+    assert lane.events[picked].data["app"] == "code"
+    text = timeline.details.text.text()
+    assert "this is the span it comes from" in text
+    assert timeline.details.edit_button.isEnabled()
+
+
+def test_a_week_is_one_row_per_day_and_a_name_opens_the_day(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(window.sig_range_loaded, timeout=10_000):
+        window.navigator.set_mode(RangeMode.WEEK)
+    timeline = window.timeline
+    monday = DAY - timedelta(days=1)
+    assert _titles(window) == [
+        f"{monday + timedelta(days=i):%a} {(monday + timedelta(days=i)).day} "
+        f"{monday + timedelta(days=i):%b}"
+        for i in range(7)
+    ]
+    # Rows share one clock: 09:00 on Monday lines up with 09:00 on Tuesday.
+    monday_row, tuesday_row = timeline.lanes[0], timeline.lanes[1]
+    assert tuesday_row.starts[0] == pytest.approx(monday_row.starts[0])
+    tuesday_active = sum(
+        float(e - s) for s, e in zip(tuesday_row.starts, tuesday_row.ends, strict=True)
+    )
+    assert tuesday_active == pytest.approx(3.5 * 3600)
+    # Clicking Tuesday's name (left of the plot) opens that day.
+    axis = timeline.plot.getPlotItem().getAxis("left")
+    scene = axis.mapToScene(QPointF(axis.boundingRect().center().x(), 0))
+    row_scene = timeline.view_box.mapViewToScene(QPointF(0, 1.5))
+    at = timeline.plot.mapFromScene(QPointF(scene.x(), row_scene.y()))
+    with qtbot.waitSignal(window.sig_range_loaded, timeout=10_000):
+        qtbot.mouseClick(timeline.plot.viewport(), Qt.MouseButton.LeftButton, pos=at)
+    assert window.navigator.range.mode is RangeMode.DAY
+    assert window.navigator.range.first == DAY
+
+
+def test_a_host_that_appears_while_shown_joins_the_filter(
+    window: MainWindow, two_hosts: Services, qtbot
+) -> None:  # type: ignore[no-untyped-def]
+    tablet = _bucket(two_hosts, "aw-watcher-window_tablet", "currentwindow", "tablet")
+    with qtbot.waitSignal(window.sig_range_refreshed, timeout=10_000):
+        two_hosts.writer.insert_events(
+            tablet, [Event(_us(DAY, 20), _us(DAY, 21), {"app": "reader", "title": "book"})]
+        ).result(10)
+    hosts = [window.host_filter.itemText(i) for i in range(window.host_filter.count())]
+    assert hosts == ["All computers", "desk", "laptop", "tablet"]
+    assert "Window — tablet" in _titles(window)
