@@ -239,7 +239,13 @@ def server(dirs: AppDirs) -> Iterator[tuple[Services, ApiServer, str, int]]:
         admin = tokens.create(services.writer, services.user_id, "admin", "prop").result()
         for name in (*BUCKETS[:2], "good"):
             services.ensure_bucket(name, type="currentwindow", client="t", hostname="h")
-        config = ApiConfig(port=0, hostname="h", query_timeout_s=1.5, auth_failure_burst=10_000)
+        config = ApiConfig(
+            port=0,
+            hostname="h",
+            query_timeout_s=1.5,
+            auth_failure_burst=10_000,
+            query_processes=1,  # as 'timelygator serve' runs queries
+        )
         api = ApiServer(services, config)
         api.start()
         try:

@@ -11,7 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from core import tokens
-from core.analytics.localdays import AnalyticsSettings
+from core.analytics.localdays import AnalyticsSettings, local_today
 from core.analytics.report import report_document
 from core.analytics.service import analytics_for, summary_for_days
 from core.api.routers import summaries
@@ -186,7 +186,9 @@ def test_trend(day_client: TestClient) -> None:
         {"date": "2024-03-05", "seconds": 0, "categories": {}},
     ]
     default = day_client.get("/api/0/summary/trend/").json()
-    assert default["range"]["days"] == 30 and default["range"]["last"] == date.today().isoformat()
+    # The last 30 days up to today, the user's day start honoured (at 02:00 it is yesterday).
+    today = local_today(time.time_ns() // 1000, 4 * 3600)
+    assert default["range"]["days"] == 30 and default["range"]["last"] == today.isoformat()
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ exception in the event loop (pytest-qt) or on an error dialog.
 
 from __future__ import annotations
 
-from datetime import date
+import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.analytics.localdays import DEFAULT_DAY_START_S, local_today
 from core.paths import AppDirs
 from core.services import Services
 from tests.gui.app_helpers import start_app
@@ -90,8 +91,10 @@ def _click_all(qtbot, root: QWidget, answerer: Answerer) -> list[str]:  # type: 
 
 @pytest.fixture
 def app(dirs: AppDirs, tmp_path: Path, qtbot) -> AppController:  # type: ignore[no-untyped-def]
+    # The day the app calls today (before 04:00 that is still yesterday).
+    today = local_today(time.time_ns() // 1000, DEFAULT_DAY_START_S)
     with Services.open(dirs, None) as services:
-        store_days(services, [date.today()], weekends=True)
+        store_days(services, [today], weekends=True)
     controller = AppController(
         dirs, start_watchers=False, autostart=Autostart("linux", home=tmp_path, environ={})
     )
