@@ -158,7 +158,7 @@ def main() -> int:
         return time.perf_counter() - t0
 
     result: dict[str, Any] = {"dataset_events": total}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
         data = Path(tmp) / "data"
         log("copying the one-year store…")
         shutil.copytree(folder / "data", data)
