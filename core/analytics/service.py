@@ -844,36 +844,81 @@ def day_pieces(
     path_for = cats.classifier.path_for
     by_signature: dict[int, tuple[str, ...]] = {}
     out: list[DayPieces] = []
-    for digest in service.digests(
+    digests = service.digests(
         day_number(first), day_number(last), settings.day_start_s, hosts=settings.hosts
-    ):
+    )
+    stored: dict[int, list[tuple[str, ...]]] | None = None
+    for digest in digests:
         ids = digest.ids
         if ids is None:
             texts: list[str] = digest.values
             paths = [table.info(text).path for text in texts]
             text_of: Callable[[int], str] = texts.__getitem__
+            out.append(_day_pieces(digest, paths, text_of))
+            continue
+        signature_ids = table.signature_ids(ids).tolist()
+        if min(signature_ids, default=0) < 0:  # values this process has not categorized
+            if stored is None:  # the signatures the stored statistics found, read once
+                stored = _stored_paths(service, digests, settings, cats)
+            found = stored.get(digest.day)
+            if found is not None and len(found) == digest.size:
+                out.append(_day_pieces(digest, found, _id_text(service, ids)))
+                continue
+            texts = service._texts_of(ids)
+            paths = [table.info(text).path for text in texts]
+            text_of = texts.__getitem__
         else:
-            signature_ids = table.signature_ids(ids).tolist()
-            if min(signature_ids, default=0) < 0:  # values this rule set has not seen
-                texts = service._texts_of(ids)
-                paths = [table.info(text).path for text in texts]
-                text_of = texts.__getitem__
-            else:
-                for sid in set(signature_ids) - by_signature.keys():
-                    by_signature[sid] = path_for(table.signatures[sid])
-                paths = [by_signature[sid] for sid in signature_ids]
-                text_of = _id_text(service, ids)
-        out.append(
-            DayPieces(
-                day_date(digest.day),
-                np.frombuffer(digest.starts, dtype=np.int64),
-                np.frombuffer(digest.ends, dtype=np.int64),
-                np.asarray(digest.offsets, dtype=np.int32),
-                np.asarray(digest.vidx, dtype=np.int32),
-                paths,
-                text_of,
-            )
-        )
+            for sid in set(signature_ids) - by_signature.keys():
+                by_signature[sid] = path_for(table.signatures[sid])
+            paths = [by_signature[sid] for sid in signature_ids]
+            text_of = _id_text(service, ids)
+        out.append(_day_pieces(digest, paths, text_of))
+    return out
+
+
+def _day_pieces(
+    digest: DayDigest, paths: list[tuple[str, ...]], text_of: Callable[[int], str]
+) -> DayPieces:
+    return DayPieces(
+        day_date(digest.day),
+        np.frombuffer(digest.starts, dtype=np.int64),
+        np.frombuffer(digest.ends, dtype=np.int64),
+        np.asarray(digest.offsets, dtype=np.int32),
+        np.asarray(digest.vidx, dtype=np.int32),
+        paths,
+        text_of,
+    )
+
+
+def _stored_paths(
+    service: AnalyticsService,
+    digests: Sequence[DayDigest],
+    settings: AnalyticsSettings,
+    cats: CategorySet,
+) -> dict[int, list[tuple[str, ...]]]:
+    """Each value's category path from the evidence stored with the days' statistics under
+    these categories (value -> signature, in the digest's order): no value text is read or
+    searched. Days without such a row are left out."""
+    if settings.hosts or not digests:
+        return {}
+    key = _table_key(settings, cats)
+    keys = list(cats.classifier.match_keys)
+    path_for = cats.classifier.path_for
+    with service.services.read() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT day, totals FROM day_stats WHERE user_id = ? AND day_start_s = ? "
+            "AND day BETWEEN ? AND ? AND key = ?",
+            (service.services.user_id, settings.day_start_s, digests[0].day,
+             digests[-1].day, key),
+        ).all()  # fmt: skip
+    out: dict[int, list[tuple[str, ...]]] = {}
+    for day, totals in rows:
+        found = stored_evidence(totals)
+        if found is None or found[1].keys != keys:
+            continue
+        evidence = found[1]
+        by_signature = [path_for(signature) for signature in evidence.signatures]
+        out[int(day)] = [by_signature[i] for i in evidence.index]
     return out
 
 

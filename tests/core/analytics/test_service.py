@@ -557,3 +557,28 @@ def test_one_host_alone(services: Services) -> None:
     with services.read() as conn:
         keys = [r[0] for r in conn.exec_driver_sql("SELECT key FROM day_stats").all()]
     assert len(keys) == 1  # only the all-hosts statistics are stored
+
+
+def test_a_new_process_draws_stored_days_without_searching_a_value(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.analytics.service import day_pieces
+
+    fill_day(services)
+    first = day_pieces(services, DAY, DAY, UTC0, categories=CATEGORIES)
+    summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES)  # stores the day
+    analytics_for(services).last_persist.result()
+    services.writer.flush()
+    fresh = AnalyticsService(services)
+    _SERVICES[services] = fresh  # a new process: nothing in memory
+    summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES)  # from the table
+
+    def no_text(_ids: object) -> list[str]:
+        raise AssertionError("a value text was read")
+
+    monkeypatch.setattr(fresh, "_texts_of", no_text)
+    [day] = day_pieces(services, DAY, DAY, UTC0, categories=CATEGORIES)
+    assert [day.path(i) for i in range(len(day))] == [
+        first[0].path(i) for i in range(len(first[0]))
+    ]
+    assert ("Work", "Programming") in day.paths
