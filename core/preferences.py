@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from core.analytics.localdays import DEFAULT_DAY_START_S
 from core.settings_store import get_setting, set_setting
+from core.timeutil import DEFAULT_DAY_START_S
 from core.writer import Writer
 
 SETTING_KEY = "timelygator.preferences"
