@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QDialogButtonBox
 
+from core.client.offline_queue import OfflineQueue
+from core.keys import KeyStore
 from core.paths import AppDirs
 from core.preferences import load_preferences
 from core.services import Services
-from core.client.offline_queue import OfflineQueue
-from core.keys import KeyStore
 from tests.gui.test_categories_editor import _click
 from timelygator_gui.session import Session
 from timelygator_gui.settings.dialog import SettingsDialog
@@ -131,4 +131,3 @@ def test_the_app_and_watch_map_preferences_through_one_function() -> None:
     assert watcher_host.config_from_preferences is config.config_from_preferences
     assert cli.config_from_preferences is config.config_from_preferences
     assert not hasattr(watcher_host, "watchers_config")
-
