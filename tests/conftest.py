@@ -12,6 +12,7 @@ from pathlib import Path
 import keyring
 import pytest
 
+from core.logs import reset_logging
 from core.paths import AppDirs, resolve_dirs
 from tests.helpers.keyring import MemoryKeyring
 
@@ -33,6 +34,7 @@ def _isolated_environment(
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)
+    reset_logging()  # an entry point run in-process installed its log file
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ from core.cli.common import dirs_from, open_services, passphrase_from
 from core.client.offline_queue import OfflineQueue
 from core.errors import TimelyGatorError, ValidationError
 from core.keys import DataKey, KeyStore
+from core.logs import set_log_titles
 from core.paths import AppDirs
 from core.preferences import Preferences, load_preferences
 from core.services import Services
@@ -210,6 +211,8 @@ def _watch(args: argparse.Namespace) -> int:
         try:
             dirs = dirs_from(args)
             prefs = local_preferences(dirs, passphrase_from(args))
+            if prefs is not None:
+                set_log_titles(prefs.general.log_titles)
             config = build_config(args, prefs)
             if prefs is None:
                 _announce(config, "defaults: no readable preferences in " + str(dirs.data))
@@ -221,7 +224,9 @@ def _watch(args: argparse.Namespace) -> int:
         return 0
     with open_services(args, create=True) as services:
         with services.read() as conn:
-            config = build_config(args, load_preferences(conn, services.user_id))
+            prefs = load_preferences(conn, services.user_id)
+        set_log_titles(prefs.general.log_titles)
+        config = build_config(args, prefs)
         _announce(config, f"the app's settings in {services.dirs.data}")
         sink = ServicesSink(services)
         run_headless(sink, config, stop, on_status=_report)

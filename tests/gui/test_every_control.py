@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -101,7 +101,9 @@ def app(dirs: AppDirs, tmp_path: Path, qtbot) -> AppController:  # type: ignore[
     return controller
 
 
-def test_every_control_clicked(app: AppController, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_every_control_clicked(app: AppController, qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    opened: list[str] = []  # the file manager is not started from a test
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()))
     answerer = Answerer()
     window = app.window
     answerer.keep.append(window)
@@ -163,7 +165,8 @@ def test_every_control_clicked(app: AppController, qtbot) -> None:  # type: igno
     qtbot.mouseClick(
         dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel), Qt.MouseButton.LeftButton
     )
-    assert {"Rename", "Add subcategory", "Back up now"} <= set(clicked)
+    assert {"Rename", "Add subcategory", "Back up now", "Open log folder"} <= set(clicked)
+    assert opened == [str(app.dirs.logs)]
     assert answerer.errors == []
     # The prompts the controls opened really opened (and were answered).
     assert {"Rename category", "New category", "Colour of Work"} <= set(answerer.answered)
