@@ -14,6 +14,7 @@ import pytest
 
 from core.logs import reset_logging
 from core.paths import AppDirs, resolve_dirs
+from core.services import Services
 from tests.helpers.keyring import MemoryKeyring
 
 
@@ -47,3 +48,11 @@ def memory_keyring(_isolated_environment: MemoryKeyring) -> MemoryKeyring:
 def dirs(tmp_path: Path) -> AppDirs:
     """This test's own data directory."""
     return resolve_dirs(tmp_path / "data")
+
+
+@pytest.fixture
+def services(dirs: AppDirs) -> Iterator[Services]:
+    """This test's data directory, opened (its key in the in-memory keyring); commits are
+    grouped for at most 50 ms, so a test waiting for one waits little."""
+    with Services.open(dirs, None, max_delay=0.05) as opened:
+        yield opened

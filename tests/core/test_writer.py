@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import pytest
 
@@ -16,12 +15,6 @@ from core.writer import Change
 
 S = 1_000_000
 T = 1_700_000_000 * S
-
-
-@pytest.fixture
-def services(dirs: AppDirs) -> Iterator[Services]:
-    with Services.open(dirs, "writer tests pass") as opened:
-        yield opened
 
 
 def _events(services: Services, bucket: str = "w") -> list[tuple[int, int, dict[str, object]]]:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from PySide6.QtCore import QCoreApplication, Qt
 
 from core.awimport import activitywatch_data_dir
@@ -13,13 +10,6 @@ from core.services import Services
 from tests.helpers.activitywatch import build_rust
 from timelygator_gui.settings.data_page import DataPage
 from timelygator_gui.tasks import TaskRunner
-
-
-@pytest.fixture
-def runner() -> Iterator[TaskRunner]:
-    tasks = TaskRunner()
-    yield tasks
-    tasks.wait()
 
 
 def test_activitywatch_folder_found_offers_an_import_that_a_click_runs(  # type: ignore[no-untyped-def]

@@ -38,8 +38,8 @@ class ScriptedWindowProbe:
 
 
 def main(argv: list[str]) -> int:
-    script = [tuple(item) for item in json.loads(Path(argv[0]).read_text(encoding="utf-8"))]
-    probe = ScriptedWindowProbe(script)  # type: ignore[arg-type]
+    raw = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
+    probe = ScriptedWindowProbe([(str(app), str(title), int(n)) for app, title, n in raw])
 
     import watchers.window_probe
 

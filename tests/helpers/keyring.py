@@ -14,10 +14,10 @@ FILE_KEYRING_ENV = "TIMELYGATOR_TEST_KEYRING_FILE"
 class MemoryKeyring(KeyringBackend):
     """A keyring that lives in a dict (priority > 0 so it counts as available)."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # keyring is untyped
         self.entries: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:
@@ -39,10 +39,10 @@ class FileKeyring(KeyringBackend):
     """
 
     # Usable (> 0) but below MemoryKeyring: keyring's own detection never prefers it.
-    priority = 0.5  # type: ignore[assignment]
+    priority = 0.5
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # keyring is untyped
         chosen = path if path is not None else os.environ.get(FILE_KEYRING_ENV, "")
         self.path = Path(chosen or os.devnull)
 
