@@ -44,3 +44,4 @@ def test_the_checkers_are_pinned_and_the_layers_declared() -> None:
     contracts = project["tool"]["importlinter"]["contracts"]
     assert {c["type"] for c in contracts} == {"layers", "forbidden"}
     assert ["timelygator_gui", "watchers", "core"] in [c.get("layers") for c in contracts]
+    assert project["tool"]["pytest"]["ini_options"]["filterwarnings"][0] == "error"

@@ -30,10 +30,11 @@ def test_null_parameters_bind_about_as_fast_as_integers(tmp_path: Path) -> None:
     try:
         with store.connect() as conn:
             raw = conn.connection.driver_connection
+            assert raw is not None
             raw.execute("CREATE TEMP TABLE nulls (a INTEGER, b INTEGER)")
             raw.execute("CREATE TEMP TABLE numbers (a INTEGER, b INTEGER)")
-            with_null = [(i, None) for i in range(ROWS)]
-            with_number = [(i, 3600) for i in range(ROWS)]
+            with_null: list[tuple[int, int | None]] = [(i, None) for i in range(ROWS)]
+            with_number: list[tuple[int, int | None]] = [(i, 3600) for i in range(ROWS)]
             # Alternate so both see the same machine; keep the best of each.
             null_s = number_s = float("inf")
             for _ in range(7):

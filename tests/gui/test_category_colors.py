@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
 
 from core import tokens
 from core.api import ApiConfig, create_app
@@ -122,8 +124,8 @@ def _by_path(nodes: list[dict[str, Any]]) -> dict[tuple[str, ...], str]:
 
 
 def test_work_is_one_colour_in_the_app_the_report_and_the_api(
-    qtbot, work_day: Services, runner: TaskRunner, dirs: AppDirs
-) -> None:  # type: ignore[no-untyped-def]
+    qtbot: QtBot, work_day: Services, runner: TaskRunner, dirs: AppDirs
+) -> None:
     expected = {
         ("Work",): WORK,
         ("Work", "Mail"): WORK,  # inherits the top category's colour
@@ -145,6 +147,7 @@ def test_work_is_one_colour_in_the_app_the_report_and_the_api(
     with qtbot.waitSignal(window.sig_trends_loaded, timeout=30_000):
         window.tabs.setCurrentWidget(window.trends)
     drawn = [item.opts["brush"].color().name() for item in window.trends.bar_items]
+    assert window.trends.totals is not None
     assert dict(zip(window.trends.totals.categories, drawn, strict=True)) == {
         k[0]: v for k, v in expected.items() if len(k) == 1
     }
@@ -171,16 +174,17 @@ def test_work_is_one_colour_in_the_app_the_report_and_the_api(
 
 
 def test_the_categories_editor_shows_the_colour_each_category_is_drawn_in(
-    qtbot, runner: TaskRunner
-) -> None:  # type: ignore[no-untyped-def]
+    qtbot: QtBot, runner: TaskRunner
+) -> None:
     page = CategoriesPage(CATEGORIES, None, runner)
     qtbot.addWidget(page)
     shown = {}
     items = [page.tree.topLevelItem(i) for i in range(page.tree.topLevelItemCount())]
     while items:
         item = items.pop()
+        assert item is not None
         items.extend(item.child(i) for i in range(item.childCount()))
-        shown[item.data(0, PATH_ROLE)] = item.data(0, 1).name()  # DecorationRole: a QColor
+        shown[item.data(0, PATH_ROLE)] = item.data(0, Qt.ItemDataRole.DecorationRole).name()
     assert shown == {("Work",): WORK, ("Work", "Mail"): WORK, ("Media",): MEDIA}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, Qt
+from pytestqt.qtbot import QtBot
 
 from core.awimport import activitywatch_data_dir
 from core.keys import KeyMode, KeyStore
@@ -48,8 +49,8 @@ def test_no_activitywatch_no_offer(services: Services, runner: TaskRunner, qtbot
 
 
 def test_retention_note_says_backups_are_purged_too(
-    services: Services, runner: TaskRunner, qtbot
-) -> None:  # type: ignore[no-untyped-def]
+    services: Services, runner: TaskRunner, qtbot: QtBot
+) -> None:
     page = DataPage(services, runner)
     qtbot.addWidget(page)
     assert page.retention_note.text() == (

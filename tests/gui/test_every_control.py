@@ -7,7 +7,6 @@ exception in the event loop (pytest-qt) or on an error dialog.
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -19,12 +18,15 @@ from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QDialogButtonBox,
+    QMenu,
     QTabBar,
     QWidget,
 )
 
+from core.analytics.localdays import local_today
 from core.paths import AppDirs
 from core.services import Services
+from core.timeutil import DEFAULT_DAY_START_S, SystemClock
 from tests.gui.app_helpers import start_app
 from timelygator_gui.app_controller import AppController
 from timelygator_gui.autostart import Autostart
@@ -91,7 +93,9 @@ def _click_all(qtbot, root: QWidget, answerer: Answerer) -> list[str]:  # type: 
 @pytest.fixture
 def app(dirs: AppDirs, tmp_path: Path, qtbot) -> AppController:  # type: ignore[no-untyped-def]
     with Services.open(dirs, None) as services:
-        store_days(services, [date.today()], weekends=True)
+        # The app's today: before the day start (04:00) that is still yesterday's date.
+        today = local_today(SystemClock().now_us(), DEFAULT_DAY_START_S)
+        store_days(services, [today], weekends=True)
     controller = AppController(
         dirs, start_watchers=False, autostart=Autostart("linux", home=tmp_path, environ={})
     )
@@ -132,6 +136,7 @@ def test_every_control_clicked(app: AppController, qtbot, monkeypatch) -> None: 
     actions: list[QAction] = []
     for menu_action in window.menuBar().actions():
         menu = menu_action.menu()
+        assert isinstance(menu, QMenu)
         actions += [a for a in menu.actions() if not a.isSeparator()]
     names = [a.text() for a in actions]
     assert {"&Settings…", "&Undo", "&Refresh", "&Week", "&Find…"} <= set(names)
@@ -158,9 +163,12 @@ def test_every_control_clicked(app: AppController, qtbot, monkeypatch) -> None: 
         dialog.page_list.setCurrentRow(row)
         page = dialog.stack.currentWidget()
         if page is dialog.categories_page:  # its buttons act on the selected category
-            page.tree.setCurrentItem(page.tree.topLevelItem(0))
+            first = page.tree.topLevelItem(0)
+            assert first is not None
+            page.tree.setCurrentItem(first)
             qtbot.mouseClick(page.color_button, Qt.MouseButton.LeftButton)  # before Delete
             answerer.settle(qtbot)
+        assert page is not None
         clicked += _click_all(qtbot, page, answerer)
     qtbot.mouseClick(
         dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel), Qt.MouseButton.LeftButton

@@ -21,7 +21,7 @@ def test_general_page_shows_and_opens_the_log_folder(  # type: ignore[no-untyped
     qtbot, services: Services, runner: TaskRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     opened: list[QUrl] = []
-    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+    monkeypatch.setattr(QDesktopServices, "openUrl", opened.append)
     dialog = SettingsDialog(Session.load(services), runner)
     qtbot.addWidget(dialog)
     dialog.show()

@@ -22,7 +22,11 @@ def test_a_result_for_a_deleted_widget_is_dropped(qtbot) -> None:  # type: ignor
         ran.append(True)
         return "done"
 
-    runner.run("a", work, lambda text: (label.setText(text), shown.append(text)), owner=label)
+    def done(text: str) -> None:
+        label.setText(text)
+        shown.append(text)
+
+    runner.run("a", work, done, owner=label)
     shiboken6.delete(label)  # the dialog holding it was closed and deleted
     runner.run("b", lambda: "bound", label.setText)  # a bound method's object is its owner
     qtbot.waitUntil(lambda: runner.pending == 1, timeout=5000)  # "b" came back, dropped

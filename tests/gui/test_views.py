@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
 
 from core.services import Services
 from tests.gui.app_helpers import open_window
@@ -64,6 +65,7 @@ def test_keyboard_zoom_and_pan(window: MainWindow, qtbot) -> None:  # type: igno
 def test_activity_totals_and_click_through(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
     activity = window.activity
     window.tabs.setCurrentWidget(activity)
+    assert window.data is not None
     summary = window.data.summary
     assert activity.active_card.value.text() == _fmt(summary.active_us)
     assert activity.afk_card.value.text() == "1h 10m"  # the demo day's three breaks
@@ -116,6 +118,7 @@ def test_trends_show_daily_totals(window: MainWindow, qtbot) -> None:  # type: i
     with qtbot.waitSignal(window.sig_trends_loaded, timeout=10_000):
         window.tabs.setCurrentWidget(window.trends)
     totals = window.trends.totals
+    assert totals is not None and window.data is not None
     assert len(totals.days) == 28
     assert totals.days[-1] == DEMO_DAY
     assert totals.day_total(27) == window.data.summary.active_us
@@ -124,6 +127,7 @@ def test_trends_show_daily_totals(window: MainWindow, qtbot) -> None:  # type: i
 
 def test_delete_and_undo(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
     lane = window.timeline.lanes[1]
+    assert window.data is not None and lane.bucket is not None
     count = len(window.data.by_bucket[lane.bucket])
     window.timeline.zoom_to((lane, 5))
     view = window.timeline.visible_range()
@@ -219,8 +223,8 @@ def test_activity_totals_come_before_the_timeline_events(window: MainWindow, qtb
 
 
 def test_trends_of_history_never_looked_at_appear_in_parts(
-    qtbot, services: Services, runner: TaskRunner
-) -> None:  # type: ignore[no-untyped-def]
+    qtbot: QtBot, services: Services, runner: TaskRunner
+) -> None:
     from core.analytics.localdays import AnalyticsSettings
     from core.analytics.service import daily_trend
     from timelygator_gui.demo_data import recent_days, store_days
@@ -235,6 +239,7 @@ def test_trends_of_history_never_looked_at_appear_in_parts(
     assert drawn[0][0] == 7 and "7 of 28 days done" in drawn[0][1]
     assert drawn[-1][0] == 28 and "Working out" not in drawn[-1][1]
     totals = window.trends.totals
+    assert totals is not None and window.session is not None
     expected = daily_trend(
         services, totals.days[0], totals.days[-1], AnalyticsSettings(day_start_s=4 * 3600),
         categories=window.session.categories,

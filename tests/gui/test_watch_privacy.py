@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QDialogButtonBox
+from pytestqt.qtbot import QtBot
 
 from core.client.offline_queue import OfflineQueue
 from core.keys import KeyStore
@@ -72,8 +73,8 @@ def _window_events(dirs: AppDirs) -> list[dict[str, object]]:
 
 @pytest.mark.slow
 def test_watch_applies_the_privacy_settings_made_in_the_app(
-    qtbot, dirs: AppDirs, runner: TaskRunner, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    qtbot: QtBot, dirs: AppDirs, runner: TaskRunner, tmp_path: Path
+) -> None:
     services = Services.open(dirs, PASS, max_delay=0.05)
     try:
         _set_privacy_in_settings(qtbot, services, runner)
@@ -97,8 +98,8 @@ def test_watch_applies_the_privacy_settings_made_in_the_app(
 
 @pytest.mark.slow
 def test_watch_with_a_server_reads_the_local_folders_privacy_settings(
-    qtbot, dirs: AppDirs, runner: TaskRunner, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    qtbot: QtBot, dirs: AppDirs, runner: TaskRunner, tmp_path: Path
+) -> None:
     """``--server``: the server's database is not readable here; the data folder beside the
     app is, and its settings apply (the server being down, heartbeats wait in the queue)."""
     services = Services.open(dirs, PASS, max_delay=0.05)
@@ -128,6 +129,7 @@ def test_the_app_and_watch_map_preferences_through_one_function() -> None:
     from timelygator_gui import watcher_host
     from watchers import cli, config
 
-    assert watcher_host.config_from_preferences is config.config_from_preferences
-    assert cli.config_from_preferences is config.config_from_preferences
+    mapping = config.config_from_preferences
+    assert vars(watcher_host)["config_from_preferences"] is mapping
+    assert vars(cli)["config_from_preferences"] is mapping
     assert not hasattr(watcher_host, "watchers_config")

@@ -17,7 +17,7 @@ class MemoryKeyring(KeyringBackend):
     priority = 1
 
     def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]  # keyring is untyped
+        super().__init__()
         self.entries: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:
@@ -42,7 +42,7 @@ class FileKeyring(KeyringBackend):
     priority = 0.5
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]  # keyring is untyped
+        super().__init__()
         chosen = path if path is not None else os.environ.get(FILE_KEYRING_ENV, "")
         self.path = Path(chosen or os.devnull)
 

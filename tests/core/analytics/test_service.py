@@ -467,9 +467,9 @@ def test_time_on_two_hosts_at_once_is_counted_once(services: Services) -> None:
     desk, desk_afk = _host_buckets(services, "desk")
     laptop, laptop_afk = _host_buckets(services, "laptop")
     services.writer.insert_events(desk, [ev(9, 11, app="code", title="a")]).result()
+    assert desk_afk is not None
     services.writer.insert_events(
-        desk_afk,
-        [ev(9, 11, status="not-afk"), ev(11, 12, status="afk")],  # type: ignore[arg-type]
+        desk_afk, [ev(9, 11, status="not-afk"), ev(11, 12, status="afk")]
     ).result()
     services.writer.insert_events(laptop, [ev(10, 12, app="vlc", title="b")]).result()
     services.writer.insert_events(laptop_afk, [ev(10, 12, status="not-afk")]).result()  # type: ignore[arg-type]
