@@ -128,7 +128,8 @@ class ActivityView(QScrollArea):
             format_duration(s.active_us),
             f"{100 * s.active_us / tracked:.0f}% of tracked time" if tracked else "",
         )
-        self.afk_card.set(format_duration(s.afk_us), f"{data.event_count:,} events in range")
+        untracked = f"{format_duration(s.untracked_us)} not recorded" if s.untracked_us else ""
+        self.afk_card.set(format_duration(s.afk_us), untracked)
         score = s.productivity
         self.score_card.set("–" if score is None else f"{score:.0f}", productivity_note(score))  # noqa: RUF001
 

@@ -43,28 +43,87 @@ APPS = [
 ]  # fmt: skip
 
 
+# How a kind of day shifts the mix of apps (multipliers of the weights above).
+DAY_KINDS = {
+    "coding": {"Code": 1.6, "gnome-terminal": 1.4, "zoom": 0.3},
+    "meetings": {"zoom": 6.0, "libreoffice-writer": 2.5, "Thunderbird": 2.0, "Code": 0.4},
+    "mail": {"Thunderbird": 4.0, "Slack": 2.5, "firefox": 1.3, "Code": 0.6},
+    "weekend": {"firefox": 2.0, "vlc": 8.0, "Spotify": 5.0, "Code": 0.5, "zoom": 0.0,
+                "Slack": 0.2, "Thunderbird": 0.3},
+}  # fmt: skip
+WEEKDAY_KIND = ("meetings", "coding", "coding", "coding", "mail", "weekend", "weekend")
+
+
+def _schedule(rng: random.Random, day: date) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Working stretches and the breaks between them, in minutes after midnight; each day
+    its own (start, lunch, short breaks, an evening now and then; short weekend sessions)."""
+    if day.weekday() >= 5:
+        morning = rng.randint(9 * 60 + 30, 11 * 60)
+        sessions = [(morning, morning + rng.randint(40, 110))]
+        evening = rng.randint(19 * 60, 20 * 60 + 30)
+        sessions.append((evening, evening + rng.randint(30, 90)))
+        return sessions, []
+    start = rng.randint(7 * 60 + 50, 9 * 60 + 40)
+    end = rng.randint(16 * 60 + 20, 19 * 60 + 10) - (90 if day.weekday() == 4 else 0)
+    lunch = rng.randint(12 * 60, 13 * 60 + 10)
+    breaks = [(lunch, lunch + rng.randint(30, 65))]
+    for _ in range(rng.randint(1, 3)):
+        at = rng.randint(start + 60, end - 40)
+        if all(abs(at - b0) > 70 for b0, _ in breaks):
+            breaks.append((at, at + rng.randint(6, 18)))
+    breaks.sort()
+    sessions = [(start, end)]
+    if rng.random() < 0.3:  # an evening catching up
+        evening = rng.randint(20 * 60 + 30, 21 * 60 + 15)
+        sessions.append((evening, evening + rng.randint(35, 80)))
+    return sessions, breaks
+
+
 def generate_day(day: date, *, seed: int = 7, speedup: float = 1.0) -> dict[str, list[Event]]:
-    """Events of one working day; ``speedup`` > 1 makes switches that much more frequent."""
+    """Events of one day as a person spends it: the start, end, breaks and mix of apps vary
+    from day to day (a meeting Monday, coding mid-week, mail on Friday, short weekend
+    sessions); ``speedup`` > 1 makes switches that much more frequent."""
     rng = random.Random(seed + day.toordinal())
     tz = datetime.combine(day, time()).astimezone().utcoffset()
     offset = int(tz.total_seconds()) if tz else 0
 
-    def us(h: int, m: int) -> int:
-        return to_us(datetime.combine(day, time(h, m)).astimezone())
+    def us(minutes: int) -> int:
+        return to_us(datetime.combine(day, time(minutes // 60, minutes % 60)).astimezone())
 
-    start, end = us(8, 47), us(18, 12)
-    breaks = [(us(10, 31), us(10, 44)), (us(12, 28), us(13, 17)), (us(15, 50), us(15, 58))]
+    sessions, breaks = _schedule(rng, day)
     afk: list[Event] = []
-    cursor = start
-    for b0, b1 in breaks:
-        afk.append(Event(cursor, b0, {"status": "not-afk"}, tz_offset_s=offset))
-        afk.append(Event(b0, b1, {"status": "afk"}, tz_offset_s=offset))
-        cursor = b1
-    afk.append(Event(cursor, end, {"status": "not-afk"}, tz_offset_s=offset))
+    stretches: list[tuple[int, int]] = []
+    for s0, s1 in sessions:
+        cursor = s0
+        for b0, b1 in breaks:
+            if s0 < b0 < s1:
+                afk.append(Event(us(cursor), us(b0), {"status": "not-afk"}, tz_offset_s=offset))
+                afk.append(Event(us(b0), us(b1), {"status": "afk"}, tz_offset_s=offset))
+                cursor = b1
+        afk.append(Event(us(cursor), us(s1), {"status": "not-afk"}, tz_offset_s=offset))
+        stretches.append((us(s0), us(s1)))
     window: list[Event] = []
     web: list[Event] = []
     editor: list[Event] = []
-    weights = [a[1] for a in APPS]
+    mix = DAY_KINDS[WEEKDAY_KIND[day.weekday()]]
+    weights = [a[1] * mix.get(a[0], 1.0) for a in APPS]
+    for start, end in stretches:
+        _fill(rng, start, end, weights, speedup, offset, window, web, editor)
+    return {WINDOW_BUCKET: window, AFK_BUCKET: afk, WEB_BUCKET: web, EDITOR_BUCKET: editor}
+
+
+def _fill(
+    rng: random.Random,
+    start: int,
+    end: int,
+    weights: list[float],
+    speedup: float,
+    offset: int,
+    window: list[Event],
+    web: list[Event],
+    editor: list[Event],
+) -> None:
+    """Window (and matching browser and editor) events from ``start`` to ``end``."""
     t = start
     while t < end:
         app, _, mean, titles = rng.choices(APPS, weights)[0]
@@ -87,7 +146,6 @@ def generate_day(day: date, *, seed: int = 7, speedup: float = 1.0) -> dict[str,
                                 tz_offset_s=offset))  # fmt: skip
         window.append(Event(t, t_end, data, tz_offset_s=offset))
         t = t_end
-    return {WINDOW_BUCKET: window, AFK_BUCKET: afk, WEB_BUCKET: web, EDITOR_BUCKET: editor}
 
 
 BUCKET_TYPES = {

@@ -1,8 +1,9 @@
 """Event editing as undoable commands (rename/recategorize, delete, add a manual entry).
 
-Writes are submitted to the writer on the GUI thread (a queue put, in order) and their
-futures are awaited on a worker. What they changed reaches the views like every other
-committed change (``ChangeBridge``): merged into the range on screen, the view kept.
+Writes are submitted to the writer on the GUI thread (a queue put, in order); their futures
+call back when they commit (``TaskRunner.when_done``). What they changed reaches the views
+like every other committed change (``ChangeBridge``): merged into the range on screen, the
+view kept.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ class EventEditor:
         self.runner = runner
 
     def await_future(self, future: Future[Any], on_done: Callable[[Any], None]) -> None:
-        """``on_done(result)`` on the GUI thread once the write committed."""
-        self.runner.run("write", lambda: future.result(30), on_done, keep_all=True)
+        """``on_done(result)`` on the GUI thread once the write committed (no thread
+        waits for it: the writer's future calls back)."""
+        self.runner.when_done("write", future, on_done)
 
 
 class _EventCommand(QUndoCommand):

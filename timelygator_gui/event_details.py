@@ -91,6 +91,8 @@ class EventDetails(QWidget):
         scroll.setWidget(self.text)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        # Room for a span's lines (lane, app, title, URL, category, start, end, duration).
+        scroll.setMinimumHeight(self.fontMetrics().lineSpacing() * 8 + 8)
         layout = QVBoxLayout(self)
         layout.addLayout(actions)
         layout.addWidget(scroll, 1)

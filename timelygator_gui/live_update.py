@@ -22,7 +22,11 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
-from core.analytics.service import categorized_pieces, summary_for_days
+from core.analytics.service import (
+    categorized_pieces,
+    day_pieces,
+    summary_for_days,
+)
 from core.categories.model import Category
 from core.event import Event
 from core.services import Services
@@ -168,11 +172,10 @@ def refresh_range(
             )
             out.by_bucket[name] = merged
             cuts[name] = cut
-        out.total_events = None
     settings = analytics_settings(data.range, data.hosts)
     first, last = data.range.first, data.range.last
     out.summary = summary_for_days(services, first, last, settings, categories=categories)
-    pairs = data.summary.active_events
+    out.summary_loaded = True
     touched = [
         i
         for i, (_day, start, end) in enumerate(data.days)
@@ -181,22 +184,35 @@ def refresh_range(
         and start < pending.high_us
         and end > pending.low_us
     ]
-    lo = hi = len(pairs)
-    if touched:
-        d0, d1 = data.days[touched[0]], data.days[touched[-1]]
-        fresh = categorized_pieces(services, d0[0], d1[0], settings, categories=categories)
-        lo = bisect_left(pairs, d0[1], key=lambda pair: pair[0].start_us)
-        hi = bisect_left(pairs, d1[2], key=lambda pair: pair[0].start_us)
-        pairs = pairs[:lo] + fresh + pairs[hi:]
-    out.summary.active_events = pairs
     assert data.classifier is not None
     if data.day_rows:
+        # Each touched day's row again, from its pieces; the other rows stay as they are.
         out.lanes = list(data.lanes)
-        origin = data.days[0][1]
-        for index in touched:
-            [row] = build_day_rows(pairs, [data.days[index]], data.classifier, origin)
-            out.lanes[index] = row
+        out.pieces = list(data.pieces)
+        if touched:
+            d0, d1 = data.days[touched[0]][0], data.days[touched[-1]][0]
+            fresh = {
+                p.day: p for p in day_pieces(services, d0, d1, settings, categories=categories)
+            }
+            out.pieces = [fresh.get(p.day, p) for p in data.pieces]
+            origin = data.days[0][1]
+            for index in touched:
+                [row] = build_day_rows(
+                    list(fresh.values()), [data.days[index]], data.classifier, origin
+                )
+                out.lanes[index] = row
     else:
+        pairs = data.summary.active_events
+        lo = len(pairs)
+        if touched:
+            low, high = data.days[touched[0]], data.days[touched[-1]]
+            fresh_pairs = categorized_pieces(
+                services, low[0], high[0], settings, categories=categories
+            )
+            lo = bisect_left(pairs, low[1], key=lambda pair: pair[0].start_us)
+            hi = bisect_left(pairs, high[2], key=lambda pair: pair[0].start_us)
+            pairs = pairs[:lo] + fresh_pairs + pairs[hi:]
+        out.summary.active_events = pairs
         out.lanes = _spliced_lanes(data, out, cuts, lo) or _all_lanes(out)
     out.read_ms = 0.0
     out.compute_ms = (time.perf_counter() - started) * 1000

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from core.analytics.report import format_duration
 from core.analytics.trends import DailyTotals
+from core.categories.model import Category
 from core.errors import TimelyGatorError
 from core.event import Event
 from core.services import Services
@@ -46,7 +48,14 @@ from timelygator_gui.edit_commands import (
 )
 from timelygator_gui.edit_dialogs import AddEntryDialog, EditEventDialog
 from timelygator_gui.live_update import PendingChanges, refresh_range
-from timelygator_gui.range_data import RangeData, load_range, load_summary
+from timelygator_gui.range_data import (
+    RangeData,
+    analytics_settings,
+    load_range,
+    load_summary,
+    parts_to_work_out,
+    work_out,
+)
 from timelygator_gui.search_task import exact, run_search
 from timelygator_gui.search_view import SearchView
 from timelygator_gui.session import Session
@@ -174,6 +183,9 @@ class MainWindow(QMainWindow):
         self._loading = False
         self._refreshing = False
         self._keep_view = False
+        self._summary_data: RangeData | None = None
+        self._range_request = 0
+        self._working_out = False  # a range's statistics are being worked out in parts
         self.last_draw_ms = 0.0
         self.resize(1280, 800)
         if settings is not None:
@@ -294,37 +306,122 @@ class MainWindow(QMainWindow):
         self._loading = True
         # Every change delivered so far was committed before this load reads: it is in it.
         self._pending = PendingChanges()
+        self._working_out = False
+        self._summary_data = None  # only this request's totals may join its timeline
         if not keep_view:
             self.status_label.setText(f"Loading {rng.label()}…")
         self._load_started = time.perf_counter()
-        # The totals first (a fraction of a second), then what the timeline draws.
+        services = session.services
+        settings = analytics_settings(rng, hosts)
+
+        def planned(parts: list[tuple[date, date]]) -> None:
+            if parts:
+                self._work_out(parts, rng, categories, hosts)  # trends follow when done
+                return
+            self._load(rng, categories, hosts)
+            if self.tabs.currentWidget() is self.trends:
+                self.load_trends()
+
+        # Is the range's history worked out? (One query; else it is done in parts.)
         self.runner.run(
             "summary",
-            lambda: load_summary(session.services, rng, categories, hosts),
-            self._on_summary_loaded,
+            lambda: parts_to_work_out(services, rng.first, rng.last, settings, categories),
+            planned,
             self._on_load_failed,
         )
-        wanted = self.runner.generation("range") + 1  # the generation this request gets
+        self._trends_key = None  # the trends of this range are loaded once it is planned
+
+    def _load(self, rng: DateRange, categories: list[Category], hosts: tuple[str, ...]) -> None:
+        """The totals first (a fraction of a second), then what the timeline draws: after
+        them, since the timeline's categories come from what the totals worked out."""
+        session = self.session
+        assert session is not None
+        services = session.services
         runner = self.runner
+        wanted = runner.generation("range") + 1  # the generation the timeline's request gets
+        self._range_request = wanted
+
+        def then_timeline(data: RangeData | None = None) -> None:
+            if data is not None:
+                self._on_summary_loaded(data)
+            if self._range_request != wanted:
+                return  # a newer load took over
+            runner.run(
+                "range",
+                lambda: load_range(
+                    services,
+                    rng,
+                    categories,
+                    lambda: runner.generation("range") == wanted,
+                    hosts,
+                    with_summary=False,  # the totals came from the summary load
+                ),
+                self._on_range_loaded,
+                self._on_load_failed,
+            )
+
+        def failed(exc: BaseException) -> None:
+            self._on_load_failed(exc)
+            then_timeline()
+
+        runner.run("summary", lambda: load_summary(services, rng, categories, hosts),
+                   then_timeline, failed)  # fmt: skip
+
+    def _work_out(
+        self,
+        parts: list[tuple[date, date]],
+        rng: DateRange,
+        categories: list[Category],
+        hosts: tuple[str, ...],
+    ) -> None:
+        """History nobody has looked at yet: its statistics part by part (newest first), the
+        totals so far and the progress shown after each; then the range as usual."""
+        if not parts:
+            self._working_out = False
+            self._load(rng, categories, hosts)
+            if self.tabs.currentWidget() is self.trends:
+                self.load_trends()
+            return
+        self._working_out = True
+        part, rest = parts[0], parts[1:]
+        session = self.session
+        assert session is not None
+        services = session.services
+
+        def shown(data: RangeData) -> None:
+            self.activity.set_data(data)
+            days = (rng.last - part[0]).days + 1
+            text = (
+                f"Working out the statistics of {rng.label()}: "
+                f"{days} of {rng.days} days done, newest first…"
+            )
+            self.status_label.setText(text)
+            self.timeline.show_progress(text)
+            self.trends.summary.setText(text)
+            self._working_out = bool(rest)
+            self._work_out(rest, rng, categories, hosts)
+
         self.runner.run(
-            "range",
-            lambda: load_range(
-                session.services,
-                rng,
-                categories,
-                lambda: runner.generation("range") == wanted,
-                hosts,
-            ),
-            self._on_range_loaded,
+            "summary",
+            lambda: work_out(services, rng, categories, part, hosts),
+            shown,
             self._on_load_failed,
         )
-        self._trends_key = None
-        if self.tabs.currentWidget() is self.trends:
-            self.load_trends()
 
     def _on_summary_loaded(self, data: RangeData) -> None:
+        self._summary_data = data
         self.activity.set_data(data)  # the same totals the full load brings, seconds earlier
+        current = self.data
+        if current is not None and not current.summary_loaded and _same(current, data):
+            self._take_summary(current, data)  # the timeline was drawn first
+            self._show_status(current)
         self.sig_summary_loaded.emit(data)
+
+    @staticmethod
+    def _take_summary(into: RangeData, source: RangeData) -> None:
+        summary = replace(source.summary, active_events=into.summary.active_events)
+        into.summary = summary
+        into.summary_loaded = True
 
     def hosts(self) -> tuple[str, ...]:
         """The hosts the views show (empty: every host, merged)."""
@@ -347,15 +444,19 @@ class MainWindow(QMainWindow):
 
     def _on_range_loaded(self, data: RangeData) -> None:
         self._loading = False
+        quick = self._summary_data
+        if not data.summary_loaded and quick is not None and _same(data, quick):
+            self._take_summary(data, quick)
         self.data = data
         self._show_hosts(data.all_hosts)
         started = time.perf_counter()
         self.timeline.set_data(data, keep_view=self._keep_view)
-        self.activity.set_data(data)
+        if data.summary_loaded:
+            self.activity.set_data(data)
         self.last_draw_ms = (time.perf_counter() - started) * 1000
         log.debug(
-            "%s: %d events, read %.0f ms, computed %.0f ms, drawn %.0f ms (%.0f ms in all)",
-            data.range.label(), data.event_count, data.read_ms, data.compute_ms,
+            "%s: read %.0f ms, computed %.0f ms, drawn %.0f ms (%.0f ms in all)",
+            data.range.label(), data.read_ms, data.compute_ms,
             self.last_draw_ms, (time.perf_counter() - self._load_started) * 1000,
         )  # fmt: skip
         self._show_status(data)
@@ -367,11 +468,13 @@ class MainWindow(QMainWindow):
 
     def _show_status(self, data: RangeData) -> None:
         """What a person wants to know about the range, in words (timings go to the log)."""
-        active = data.summary.active_us
+        if not data.summary_loaded:
+            return  # the totals are on their way
+        active, away = data.summary.active_us, data.summary.afk_us
         if active:
             text = f"{data.range.label()}: {format_duration(active)} active"
-        elif data.event_count:
-            text = f"{data.range.label()}: no active time recorded"
+        elif away:
+            text = f"{data.range.label()}: no active time, {format_duration(away)} away"
         else:
             text = f"{data.range.label()}: nothing recorded"
         self.status_label.setText(text)
@@ -441,6 +544,11 @@ class MainWindow(QMainWindow):
         rng = self.navigator.range
         key = (rng, self.hosts())
         if session is None or self._trends_key == key:
+            return
+        if self._working_out:
+            # The range's statistics are being worked out: the chart follows that (its
+            # days are then at hand) instead of working the same days out beside it.
+            self.trends.summary.setText(self.status_label.text())
             return
         self._trends_key = key
         services = session.services
@@ -581,8 +689,9 @@ class MainWindow(QMainWindow):
         command = DeleteEventCommand(self.editor, bucket_key, event)
         self.undo_stack.push(command)
         self._last_delete = command
-        label = event_label("window", event.data) or "the span"
-        self.timeline.details.notice.show_message(f"Deleted “{label[:40]}”.")
+        label = str(event.data.get("title") or event_label("window", event.data) or "the span")
+        shown = label if len(label) <= 40 else label[:39] + "…"
+        self.timeline.details.notice.show_message(f"Deleted “{shown}”.")
 
     def _undo_delete(self) -> None:
         """Undo on the "Deleted" notice: undo that delete if it is still the last command."""
@@ -690,6 +799,11 @@ class MainWindow(QMainWindow):
         self.setWindowState(self.windowState() & ~Qt.WindowState.WindowMinimized)
         self.raise_()
         self.activateWindow()
+
+
+def _same(a: RangeData, b: RangeData) -> bool:
+    """Two loads of the same range and hosts."""
+    return a.range == b.range and a.hosts == b.hosts
 
 
 __all__ = ["MainWindow", "QMessageBox"]

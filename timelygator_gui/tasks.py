@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,6 +114,35 @@ class TaskRunner(QObject):
         self.pending += 1
         self._pool.start(_Job(self._relay, self._next_id, fn))
         return generation
+
+    def when_done(
+        self,
+        channel: str,
+        future: Future[Any],
+        on_done: Callback,
+        on_error: Callback | None = None,
+        *,
+        owner: QObject | None = None,
+    ) -> None:
+        """``on_done(result)`` on the GUI thread when ``future`` (a writer's) resolves; no
+        thread waits for it. Every result is delivered (writes, like ``keep_all``)."""
+        self._next_id += 1
+        job_id = self._next_id
+        if owner is None:
+            bound = getattr(on_done, "__self__", None)
+            owner = bound if isinstance(bound, QObject) else None
+        self._jobs[job_id] = _Pending(channel, None, on_done, on_error, time.perf_counter(), owner)
+        self.pending += 1
+        relay = self._relay
+
+        def resolved(done: Future[Any]) -> None:
+            error = done.exception()
+            if error is None:
+                relay.sig_finished.emit(job_id, True, done.result())
+            else:
+                relay.sig_finished.emit(job_id, False, error)
+
+        future.add_done_callback(resolved)
 
     def generation(self, channel: str) -> int:
         """The newest request's generation on ``channel`` (safe to read from a worker)."""

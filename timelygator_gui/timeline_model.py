@@ -6,21 +6,25 @@ only turns the binned arrays into rectangles.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
 
 from core.analytics.classifier import CategoryClassifier
+from core.analytics.localdays import day_date
+from core.analytics.report import hms
+from core.analytics.service import DayPieces
 from core.analytics.summary import Summary
 from core.categories.categorizer import domain_of
 from core.categories.colors import UNCATEGORIZED_COLOR, category_color, stable_color
 from core.event import BucketInfo, Event
 
+T = TypeVar("T")
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
@@ -55,8 +59,8 @@ class Lane:
     ends: FloatArray
     colors: IntArray  # index into ``palette``
     palette: list[str]
-    events: list[Event] = field(default_factory=list)
-    paths: list[tuple[str, ...]] | None = None  # category lane: the path of each span
+    events: Sequence[Event] = field(default_factory=list)
+    paths: Sequence[tuple[str, ...]] | None = None  # category lanes: each span's path
     max_duration: float = 0.0
     shift_s: float = 0.0  # x = time - shift_s (day rows share the first day's clock)
     day: date | None = None  # a day row: the local day it shows
@@ -157,10 +161,10 @@ def splice_lane(lane: Lane, cut: int, tail: Lane) -> Lane:
         np.concatenate((lane.ends[:cut], tail.ends)),
         np.concatenate((lane.colors[:cut], colors)),
         palette,
-        lane.events[:cut] + tail.events,
+        list(lane.events[:cut]) + list(tail.events),
     )
     if lane.paths is not None or tail.paths is not None:
-        out.paths = (lane.paths or [])[:cut] + (tail.paths or [])
+        out.paths = list((lane.paths or [])[:cut]) + list(tail.paths or [])
     # The head's own longest span is not known apart: keep the larger bound (it only widens
     # the look-back of searches, never hides a span).
     out.max_duration = max(lane.max_duration if cut else 0.0, tail.max_duration)
@@ -264,31 +268,145 @@ def build_lanes(
     return lanes
 
 
+class LazyItems(Sequence[T]):
+    """``count`` items made by ``make(index)`` only when asked for: a row's spans as events
+    (and their paths) exist only for the span hovered or selected."""
+
+    def __init__(self, count: int, make: Callable[[int], T]) -> None:
+        self._count = count
+        self._make = make
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        if isinstance(index, slice):
+            return [self._make(i) for i in range(self._count)[index]]
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        return self._make(index)
+
+
 def build_day_rows(
-    pairs: Sequence[tuple[Event, tuple[str, ...]]],
+    pieces: Sequence[DayPieces],
     days: Sequence[tuple[date, int, int]],
     classifier: CategoryClassifier,
     origin_us: int | None = None,
 ) -> list[Lane]:
     """One row per local day (``(day, start_us, end_us)``), its active time by category,
     every row on the clock of the day starting at ``origin_us`` (default: the first day's)
-    so the rows line up hour under hour."""
+    so the rows line up hour under hour. Built from the days' piece arrays with numpy: no
+    object per span (events are made when a span is hovered or selected)."""
     if not days:
         return []
     origin = days[0][1] if origin_us is None else origin_us
-    starts = [start for _, start, _ in days]
-    rows: list[list[tuple[Event, tuple[str, ...]]]] = [[] for _ in days]
-    for event, path in pairs:
-        index = bisect_right(starts, event.start_us) - 1
-        if 0 <= index < len(days):
-            rows[index].append((event, path))
+    by_day = {p.day: p for p in pieces}
+    spec_color = category_spec(classifier).color_of_key
+    assert spec_color is not None
+    path_colors: dict[tuple[str, ...], str] = {}
+
+    def color_of(path: tuple[str, ...]) -> str:
+        found = path_colors.get(path)
+        if found is None:
+            found = path_colors[path] = spec_color(path)
+        return found
+
     out = []
-    for (day, start, _end), row in zip(days, rows, strict=True):
-        spec = category_spec(classifier, day_title(day))
-        lane = lane_of(spec, [e for e, _ in row], [p for _, p in row], (start - origin) / 1e6)
+    for day, start, _end in days:
+        shift = (start - origin) / 1e6
+        found = by_day.get(day)
+        if found is None or not len(found):
+            lane = Lane(day_title(day), "category", None, np.zeros(0), np.zeros(0),
+                        np.zeros(0, dtype=np.int64), [])  # fmt: skip
+        else:
+            palette: list[str] = []
+            slot: dict[str, int] = {}
+            value_color = np.fromiter(
+                (slot.setdefault(c, len(slot)) for c in map(color_of, found.paths)),
+                np.int64,
+                len(found.paths),
+            )
+            palette = list(slot)
+            starts = found.starts / 1e6 - shift
+            ends = found.ends / 1e6 - shift
+            lane = Lane(
+                day_title(day), "category", None, starts, ends, value_color[found.value],
+                palette, LazyItems(len(found), found.event),
+            )  # fmt: skip
+            lane.paths = LazyItems(len(found), found.path)
+            lane.max_duration = float((ends - starts).max())
+        lane.shift_s = shift
         lane.day = day
         out.append(lane)
     return out
+
+
+def build_hour_rows(
+    stats: Sequence[Any],
+    days: Sequence[tuple[date, int, int]],
+    classifier: CategoryClassifier,
+    day_start_hour: int,
+    origin_us: int | None = None,
+) -> list[Lane]:
+    """For long ranges (months on end): one row per day drawn hour by hour from the day's
+    stored statistics: each hour is a block as long as its active time, in the colour of the
+    category that had most of it. Reads no pieces, so a year shows in a moment. Rows are on
+    the clock of the day starting at ``origin_us`` (default: the first day's)."""
+    if not days:
+        return []
+    origin = days[0][1] if origin_us is None else origin_us
+    spec_color = category_spec(classifier).color_of_key
+    assert spec_color is not None
+    by_day = {day_date(s.day): s for s in stats}
+    palette: list[str] = []
+    slot: dict[str, int] = {}
+    out = []
+    for day, start, _end in days:
+        shift = (start - origin) / 1e6
+        blocks: list[tuple[int, int, str]] = []
+        colors: list[int] = []
+        paths: list[tuple[str, ...]] = []
+        found = by_day.get(day)
+        hourly = found.hourly if found is not None else {}
+        for position in range(24):
+            hour = (day_start_hour + position) % 24
+            amounts = sorted(
+                ((values[hour], name) for name, values in hourly.items() if values[hour] > 0),
+                reverse=True,
+            )
+            if not amounts:
+                continue
+            total = sum(us for us, _ in amounts)
+            block_start = start + position * 3_600_000_000
+            words = ", ".join(f"{name} {hms(us / 1e6)}" for us, name in amounts[:3])
+            text = f"{hour:02d}:00–{(hour + 1) % 24:02d}:00: {hms(total / 1e6)} active ({words})"  # noqa: RUF001
+            blocks.append((block_start, block_start + total, text))
+            color = spec_color((amounts[0][1],))
+            colors.append(slot.setdefault(color, len(slot)))
+            paths.append((amounts[0][1],))
+        palette = list(slot)
+        starts = np.array([b[0] for b in blocks], dtype=np.float64) / 1e6 - shift
+        ends = np.array([b[1] for b in blocks], dtype=np.float64) / 1e6 - shift
+        events = LazyItems(len(blocks), partial(_block_event, blocks))
+        lane = Lane(day_title(day), "category", None, starts, ends,
+                    np.array(colors, dtype=np.int64), palette, events)  # fmt: skip
+        lane.paths = paths
+        lane.max_duration = 3600.0
+        lane.shift_s = shift
+        lane.day = day
+        out.append(lane)
+    return out
+
+
+def _block_event(blocks: list[tuple[int, int, str]], index: int) -> Event:
+    start, end, text = blocks[index]
+    return Event(start, end, {"title": text})
 
 
 def day_title(day: date) -> str:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QPalette
+from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
@@ -36,8 +36,19 @@ class LaneAxis(pg.AxisItem):  # type: ignore[misc]
         self.setWidth(130)
         self.setStyle(tickLength=0)
 
+    MIN_WIDTH, MAX_WIDTH = 90, 280
+
     def set_lanes(self, lanes: list[Lane]) -> None:
-        self.setTicks([[(i + 0.5, f"{lane.title}  ") for i, lane in enumerate(lanes)], []])
+        """Name each lane; the axis is as wide as the longest name (a name too long for the
+        widest axis is shortened with "…"): pyqtgraph drops a label that does not fit."""
+        metrics = QFontMetrics(self.style.get("tickFont") or QFont())
+        room = self.MAX_WIDTH - 16
+        titles = [
+            metrics.elidedText(lane.title, Qt.TextElideMode.ElideMiddle, room) for lane in lanes
+        ]
+        widest = max((metrics.horizontalAdvance(f"{t}  ") for t in titles), default=0)
+        self.setWidth(max(self.MIN_WIDTH, min(self.MAX_WIDTH, widest + 16)))
+        self.setTicks([[(i + 0.5, f"{t}  ") for i, t in enumerate(titles)], []])
 
 
 class TimelinePlot(pg.PlotWidget):  # type: ignore[misc]
@@ -152,6 +163,11 @@ class TimelineView(QWidget):
         palette = self.palette()
         style_plot(self.plot, palette)
         self.items.set_outline(palette.color(QPalette.ColorRole.WindowText))
+
+    def show_progress(self, text: str) -> None:
+        """While a range is first worked out: the progress in place of the plot."""
+        self.empty_label.setText(text)
+        self._show_plot(False)
 
     def _show_plot(self, visible: bool) -> None:
         self._plot_area.setCurrentWidget(self.plot if visible else self.empty_label)
@@ -275,6 +291,8 @@ class TimelineView(QWidget):
         self._rebin_timer.stop()
         x0, x1 = self.visible_range()
         self.items.rebin(x0, x1, max(1, int(self.view_box.width())))
+        if self.hover_text:
+            self._show_hover()  # the span under the resting pointer changed with the view
         self.sig_redrawn.emit()
 
     # -- zoom and pan ---------------------------------------------------------------------

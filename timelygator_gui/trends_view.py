@@ -12,14 +12,14 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from core.analytics.report import format_duration
-from core.analytics.service import daily_trend, uncomputed_days
+from core.analytics.service import daily_trend
 from core.analytics.trends import DailyTotals
 from core.categories.colors import UNCATEGORIZED_COLOR, category_color
 from core.categories.model import Category
 from core.services import Services
 from timelygator_gui.category_classifier import classifier_for
 from timelygator_gui.date_range import DateRange, RangeMode
-from timelygator_gui.range_data import analytics_settings
+from timelygator_gui.range_data import analytics_settings, parts_to_work_out
 from timelygator_gui.theme import is_palette_change, style_plot
 
 MIN_DAYS = 28
@@ -31,13 +31,6 @@ def trends_range(selected: DateRange) -> DateRange:
         return selected
     first = selected.last - timedelta(days=MIN_DAYS - 1)
     return DateRange(RangeMode.CUSTOM, first, selected.last, selected.day_start_hour)
-
-
-# When this many days of a trends range have never been worked out, the range is worked out
-# in parts, newest first, each shown as it comes (about 0.1 s a day on a busy year).
-PROGRESSIVE_DAYS = 10
-FIRST_PART_DAYS = 7
-PART_DAYS = 31
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,18 +47,8 @@ def plan_trends(services: Services, selected: DateRange, hosts: tuple[str, ...] 
     """How to load the trends of ``selected`` (worker thread): in one go when its days'
     statistics exist, else in parts, a week first, so the chart appears at once."""
     rng = trends_range(selected)
-    missing = uncomputed_days(services, rng.first, rng.last, analytics_settings(rng, hosts))
-    if missing < PROGRESSIVE_DAYS:
-        return TrendsPlan(rng, [(rng.first, rng.last)], hosts)
-    parts: list[tuple[date, date]] = []
-    end = rng.last
-    size = FIRST_PART_DAYS
-    while end >= rng.first:
-        start = max(rng.first, end - timedelta(days=size - 1))
-        parts.append((start, end))
-        end = start - timedelta(days=1)
-        size = PART_DAYS
-    return TrendsPlan(rng, parts, hosts)
+    parts = parts_to_work_out(services, rng.first, rng.last, analytics_settings(rng, hosts))
+    return TrendsPlan(rng, parts or [(rng.first, rng.last)], hosts)
 
 
 def load_part(
@@ -231,7 +214,7 @@ class TrendsView(QWidget):
         if done_days is not None and done_days < n:
             # Visible progress, the first time a long history is looked at.
             text = (
-                f"Working out the statistics of this range for the first time: {done_days} of "
+                f"Working out the statistics of this range: {done_days} of "
                 f"{n} days done, newest first…<br>{text}"
             )
         self.summary.setText(text)

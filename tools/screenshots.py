@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Render every view and settings page with a demo dataset to docs/screenshots/*.png (offscreen).
 
-QT_QPA_PLATFORM=offscreen python tools/screenshots.py [--out docs/screenshots]
+The demo is five weeks of a person's days (each day its own start, breaks and mix of apps,
+short weekend sessions). ``--theme dark`` renders the main views again as ``*-dark.png``.
+
+QT_QPA_PLATFORM=offscreen python tools/screenshots.py [--out docs/screenshots] [--theme dark]
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     from core.services import Services
     from core.timeutil import to_us
     from timelygator_gui.away_dialog import AwayPrompt
+    from timelygator_gui.date_range import RangeMode
     from timelygator_gui.demo_data import recent_days, store_days
     from timelygator_gui.main_window import MainWindow
     from timelygator_gui.open_progress import STEP_TEXT, TITLE, OpenStep
@@ -58,6 +62,11 @@ def main(argv: list[str] | None = None) -> int:
 
     app = QApplication.instance() or QApplication([])
     apply_theme(app, args.theme)  # type: ignore[arg-type]
+    dark = args.theme == "dark"
+
+    def shot(widget, name: str) -> None:  # type: ignore[no-untyped-def]
+        widget.grab().save(str(out / (f"{name}-dark.png" if dark else f"{name}.png")))
+
     day = date(2025, 3, 4)
     with tempfile.TemporaryDirectory() as tmp:
         # A neutral home folder: the pages show the data folder as ~/.local/share/TimelyGator.
@@ -65,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         data_dir = Path(tmp) / "home" / ".local" / "share" / "TimelyGator"
         services = Services.open(resolve_dirs(data_dir), None, max_delay=0.05)
         try:
-            store_days(services, recent_days(day, 35))
+            store_days(services, recent_days(day, 35), weekends=True)
             runner = TaskRunner()
             window = MainWindow(runner, today=day + timedelta(days=1))
             window.resize(1400, 860)
@@ -82,7 +91,17 @@ def main(argv: list[str] | None = None) -> int:
                     app.processEvents()
 
             wait(lambda: loaded)
-            window.grab().save(str(out / "timeline.png"))
+            shot(window, "timeline")
+            loaded.clear()
+            window.navigator.set_mode(RangeMode.WEEK)
+            wait(lambda: loaded)
+            loaded.clear()
+            window.navigator.step(-1)  # the last whole week
+            wait(lambda: loaded and window.data is not None and window.data.summary_loaded)
+            shot(window, "timeline-week")
+            loaded.clear()
+            window.navigator.show_day(day)
+            wait(lambda: loaded)
             lane = window.timeline.lanes[1]
             window.timeline.zoom(0.15)
             app.processEvents()
@@ -91,13 +110,17 @@ def main(argv: list[str] | None = None) -> int:
             window.timeline.select((lane, mid))
             window.timeline.rebin()
             wait(lambda: True)
-            window.grab().save(str(out / "timeline-zoomed.png"))
+            shot(window, "timeline-zoomed")
             window.tabs.setCurrentWidget(window.activity)
             wait(lambda: True)
-            window.grab().save(str(out / "activity.png"))
+            shot(window, "activity")
             window.tabs.setCurrentWidget(window.trends)
-            wait(lambda: window.trends.totals is not None)
-            window.grab().save(str(out / "trends.png"))
+            wait(lambda: window.trends.totals is not None and runner.pending == 0)
+            shot(window, "trends")
+            if dark:  # the settings and dialogs are shown in the light theme only
+                window.close()
+                runner.wait()
+                return 0
             searched: list[object] = []
             window.sig_search_done.connect(lambda: searched.append(1))
             window.focus_search()

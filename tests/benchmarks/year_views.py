@@ -10,13 +10,17 @@ window and workers, offscreen) on a copy of ``gui_bench.py``'s cached one-year s
   app's warm-up has run).
 - rule_change_month_s: OK on a category rule change (a word added to Work > Programming's
   regex in the Settings dialog) with a month shown -> the month's views redrawn.
-- rule_change_year_trends_s / rule_change_year_totals_s: the same with a year shown
-  (custom range, Trends tab open) -> the year's trend chart / totals redrawn.
-- first_look_month_totals_s / first_look_month_timeline_s: right after an import (no
-  statistics stored: as after ``timelygator import`` of a year from ActivityWatch), a month.
-- first_look_year_trends_first_draw_s / ..._complete_s: the same, the year's Trends: first
-  chart (the newest week) and the whole year worked out; ``..._progress_updates``: how
-  often the chart and its "N of 366 days done" line changed meanwhile.
+- rule_change_year_first_update_s / rule_change_year_trends_s / rule_change_year_totals_s:
+  the same with a year shown (custom range, Trends tab open) -> the first totals reflecting
+  the change on screen (newest days first, with the progress) / the whole year's chart /
+  the whole year's totals.
+- first_look_month_first_totals_s / first_look_month_totals_s / first_look_month_timeline_s:
+  right after an import (no statistics stored: as after ``timelygator import`` of a year
+  from ActivityWatch), a month: its first totals on screen (the newest days, with the
+  progress), all of them, its timeline.
+- first_look_year_first_progress_s / first_look_year_trends_complete_s: the same, a year
+  chosen with the Trends tab open: its first "N of 366 days done" on screen, and its chart
+  complete; ``first_look_year_progress_updates``: how often the progress changed meanwhile.
 - longest_wait_without_progress_s: the longest any of these showed "Loading…" with nothing
   else on screen.
 - warm_year_s: the app's background warm-up of the whole year (not waited for by anyone).
@@ -94,20 +98,32 @@ def main() -> int:
         spin(lambda: window.data is not None)
         return controller
 
-    def show(controller: AppController, rng: DateRange) -> tuple[float, float]:
-        """Navigate to ``rng``: seconds to its totals, and to its timeline."""
+    def show(controller: AppController, rng: DateRange) -> tuple[float, float, float]:
+        """Navigate to ``rng``: seconds to the first totals on screen (the whole range's, or
+        those of its first part with the progress), to all its totals, to its timeline."""
         window = controller.window
         summary: list[object] = []
         loaded: list[object] = []
+        shown: list[float] = []
+        original = window.activity.set_data
+        t0 = time.perf_counter()
+
+        def recorded(data: Any) -> None:
+            shown.append(time.perf_counter() - t0)
+            original(data)
+
+        window.activity.set_data = recorded  # type: ignore[method-assign]
         window.sig_summary_loaded.connect(summary.append)
         window.sig_range_loaded.connect(loaded.append)
         window.navigator.set_range(rng)
         totals = spin(lambda: bool(summary))
-        waits.append(totals)  # "Loading…" until the totals show
         timeline = spin(lambda: bool(loaded)) + totals
         window.sig_summary_loaded.disconnect(summary.append)
         window.sig_range_loaded.disconnect(loaded.append)
-        return totals, timeline
+        window.activity.set_data = original  # type: ignore[method-assign]
+        first = shown[0] if shown else totals
+        waits.append(first)  # "Loading…" until the first totals show
+        return first, totals, timeline
 
     def trends(controller: AppController) -> tuple[float, float, int]:
         """Open the Trends tab: seconds to the first chart, to the whole range, updates."""
@@ -157,7 +173,7 @@ def main() -> int:
         result["warm_year_s"] = round(time.perf_counter() - t0, 2)
 
         month = DateRange.around(MONTH, RangeMode.MONTH, day_start_hour=4)
-        totals, timeline = show(controller, month)
+        _first, totals, timeline = show(controller, month)
         result["month_totals_s"] = round(totals, 3)
         result["month_timeline_s"] = round(timeline, 3)
         window = controller.window
@@ -173,11 +189,22 @@ def main() -> int:
         window.sig_trends_loaded.connect(lambda: trend_done.append(True))
         summary: list[object] = []
         window.sig_summary_loaded.connect(summary.append)
+        first_update: list[float] = []
         t0 = time.perf_counter()
-        rule_change(controller, [lambda: bool(trend_done)])
+        original = window.activity.set_data
+
+        def recorded(data: Any) -> None:
+            first_update.append(time.perf_counter() - t0)
+            original(data)
+
+        window.activity.set_data = recorded  # type: ignore[method-assign]
+        rule_change(controller, [lambda: bool(first_update) or bool(trend_done)])
+        result["rule_change_year_first_update_s"] = round(time.perf_counter() - t0, 3)
+        spin(lambda: bool(trend_done))
         result["rule_change_year_trends_s"] = round(time.perf_counter() - t0, 3)
         spin(lambda: bool(summary))
         result["rule_change_year_totals_s"] = round(time.perf_counter() - t0, 3)
+        window.activity.set_data = original  # type: ignore[method-assign]
         spin(lambda: bool(loaded))
         result["rule_change_year_timeline_s"] = round(time.perf_counter() - t0, 3)
         controller.quit()
@@ -192,14 +219,33 @@ def main() -> int:
                 ]
             ).result(60)
         controller = open_app(data)
-        totals, timeline = show(controller, month)
+        first, totals, timeline = show(controller, month)
+        result["first_look_month_first_totals_s"] = round(first, 3)
         result["first_look_month_totals_s"] = round(totals, 3)
         result["first_look_month_timeline_s"] = round(timeline, 3)
-        show(controller, year)
-        first, complete, updates = trends(controller)
-        result["first_look_year_trends_first_draw_s"] = round(first, 3)
-        result["first_look_year_trends_complete_s"] = round(complete, 3)
-        result["first_look_year_trends_progress_updates"] = updates
+        # A year with the Trends tab open: the first thing on screen (progress or chart),
+        # then the year's chart complete.
+        window = controller.window
+        window.tabs.setCurrentWidget(window.trends)
+        finished: list[bool] = []
+        window.sig_trends_loaded.connect(lambda: finished.append(True))
+        t0 = time.perf_counter()
+        seen: list[float] = []
+        progress: set[str] = set()
+
+        def watch() -> bool:
+            text = window.trends.summary.text()
+            if "days done" in text and text not in progress:
+                progress.add(text)
+                seen.append(time.perf_counter() - t0)
+            return bool(finished)
+
+        window.navigator.set_range(year)
+        spin(watch)
+        result["first_look_year_first_progress_s"] = round(seen[0], 3) if seen else None
+        result["first_look_year_trends_complete_s"] = round(time.perf_counter() - t0, 3)
+        result["first_look_year_progress_updates"] = len(progress)
+        waits.append(seen[0] if seen else time.perf_counter() - t0)
         controller.quit()
         spin(lambda: controller.services is None)
     result["longest_wait_without_progress_s"] = round(max(waits), 3)

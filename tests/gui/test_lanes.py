@@ -145,3 +145,20 @@ def test_a_host_that_appears_while_shown_joins_the_filter(
     hosts = [window.host_filter.itemText(i) for i in range(window.host_filter.count())]
     assert hosts == ["All computers", "desk", "laptop", "tablet"]
     assert "Window — tablet" in _titles(window)
+
+
+def test_months_on_end_are_drawn_hour_by_hour(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from timelygator_gui.date_range import DateRange
+
+    first = DAY - timedelta(days=69)
+    with qtbot.waitSignal(window.sig_range_loaded, timeout=20_000):
+        window.navigator.set_range(DateRange(RangeMode.CUSTOM, first, DAY, 4))
+    lanes = window.timeline.lanes
+    assert len(lanes) == 70 and lanes[-1].day == DAY
+    tuesday = lanes[-1]
+    # 09-11 code on the desk, 13-14 the laptop, 16:00-16:30 the call: hour blocks.
+    assert tuesday.size == 4
+    assert float((tuesday.ends - tuesday.starts).sum()) == pytest.approx(3.5 * 3600)
+    text = window.timeline.describe(tuesday, 0)
+    assert "Title: 09:00–10:00: 1h 00m active (Work 1h 00m)" in text  # noqa: RUF001
+    assert "Category: Work" in text

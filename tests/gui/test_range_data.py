@@ -28,7 +28,7 @@ def test_the_summary_load_gives_the_full_loads_totals_without_reading_events(
     ]
     drawn_us = sum(float((lane.ends - lane.starts).sum()) for lane in full.lanes) * 1e6
     assert drawn_us == pytest.approx(full.summary.active_us, abs=1000)
-    assert quick.event_count == full.event_count > 100
+    assert quick.event_count == full.event_count == 0  # neither reads an event
     assert quick.summary.active_us > 0
     assert replace(full.summary, active_events=[]) == quick.summary
 

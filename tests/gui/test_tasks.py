@@ -45,3 +45,23 @@ def test_a_live_owner_gets_its_result(qtbot) -> None:  # type: ignore[no-untyped
         runner.run("a", lambda: "done", label.setText)
     assert label.text() == "done"
     assert runner.dropped == 0
+
+
+def test_a_finished_write_comes_back_without_a_waiting_thread(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from concurrent.futures import Future
+
+    runner = TaskRunner()
+    write: Future[int] = Future()
+    failed: Future[int] = Future()
+    done: list[object] = []
+    runner.when_done("write", write, done.append)
+    runner.when_done("write", failed, lambda _r: None, done.append)
+    assert runner._pool.activeThreadCount() == 0  # nobody parked on .result()
+
+    def finish() -> None:
+        write.set_result(7)
+        failed.set_exception(OSError("x"))
+
+    with qtbot.waitSignal(runner.sig_idle, timeout=5000):
+        threading.Thread(target=finish).start()
+    assert done[0] == 7 and isinstance(done[1], OSError)

@@ -118,16 +118,14 @@ class SettingsDialog(QDialog):
             )
             self.session.categories = categories
         prefs = self.prefs.copy()
+        remaining = [len(futures)]
 
         def stored(_r: object) -> None:
-            self.sig_applied.emit(prefs, changed)
+            remaining[0] -= 1
+            if remaining[0] == 0:
+                self.sig_applied.emit(prefs, changed)
 
         self.buttons.setEnabled(False)
-        self.runner.run(
-            "settings-save",
-            lambda: [f.result(10) for f in futures],
-            stored,
-            keep_all=True,
-            owner=self,
-        )
+        for future in futures:
+            self.runner.when_done("settings-save", future, stored, owner=self)
         self.accept()
