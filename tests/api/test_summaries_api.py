@@ -11,17 +11,23 @@ import pytest
 from starlette.testclient import TestClient
 
 from core import tokens
-from core.analytics.localdays import AnalyticsSettings
+from core.analytics.localdays import AnalyticsSettings, local_today
 from core.analytics.report import report_document
 from core.analytics.service import analytics_for, summary_for_days
 from core.api.routers import summaries
 from core.services import Services
+from core.timeutil import DEFAULT_DAY_START_S, SystemClock
 from tests.api.conftest import make_bucket
 from tests.api.test_categories_api import DOC
 
 DAY = "2024-03-04"  # a Monday
 WINDOW = "aw-watcher-window_h"
 AFK = "aw-watcher-afk_h"
+
+
+def _today() -> str:
+    """The user's today: days start at 04:00, so before then it is yesterday's date."""
+    return local_today(SystemClock().now_us(), DEFAULT_DAY_START_S).isoformat()
 
 
 def at(clock: str) -> str:
@@ -129,7 +135,7 @@ def test_ranges(day_client: TestClient) -> None:
     assert span["range"]["first"] <= DAY <= span["range"]["last"]
     assert span["totals"]["active_seconds"] == 6000
     assert summary(day="2024-03-05")["totals"]["active_seconds"] == 0
-    assert summary()["range"]["first"] == date.today().isoformat()
+    assert summary()["range"]["first"] == date.today().isoformat()  # days start at 00:00 here
 
 
 def test_a_category_change_through_the_api_changes_the_next_summary(
@@ -186,7 +192,7 @@ def test_trend(day_client: TestClient) -> None:
         {"date": "2024-03-05", "seconds": 0, "categories": {}},
     ]
     default = day_client.get("/api/0/summary/trend/").json()
-    assert default["range"]["days"] == 30 and default["range"]["last"] == date.today().isoformat()
+    assert default["range"]["days"] == 30 and default["range"]["last"] == _today()
 
 
 @pytest.mark.parametrize(
