@@ -38,6 +38,8 @@ FILE_FORMAT = "%(asctime)s %(process)d %(threadName)s %(levelname)s %(name)s: %(
 CONSOLE_FORMAT = "%(levelname)s %(name)s: %(message)s"
 HIDDEN = "[hidden]"
 
+# Libraries whose INFO lines say nothing a bug report needs (each a line per start).
+_QUIET = ("alembic.runtime.plugins",)
 _PROCESS_FILES = {"app": "timelygator.log", "serve": "serve.log", "watch": "watch.log"}
 
 
@@ -198,6 +200,8 @@ def setup_logging(
         handler._timelygator = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for name in _QUIET:
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.WARNING)
     return path
 
 
