@@ -186,6 +186,19 @@ CURRENT_LAYOUT = CipherLayout(page_size=2048, hmac="HMAC_SHA256")
 LEGACY_LAYOUT = CipherLayout(page_size=4096, hmac="HMAC_SHA512")
 
 
+@dataclass(frozen=True, slots=True, repr=False)
+class StoreSpec:
+    """A store's path, key and layout, to open it in another process (``Store.from_spec``).
+    Its repr never shows the key."""
+
+    path: Path
+    key: DataKey | None
+    layout: CipherLayout | None
+
+    def __repr__(self) -> str:
+        return f"StoreSpec({self.path})"
+
+
 Access = Literal["write", "read", "immutable"]
 
 
@@ -236,6 +249,10 @@ class Store:
         event.listen(self.engine, "begin", _begin_deferred)
 
     # -- connections --------------------------------------------------------------------
+    def reader_spec(self) -> StoreSpec:
+        """What another process needs to open this store for reading (holds the key)."""
+        return StoreSpec(self.path, self._key, self.layout)
+
     @property
     def key(self) -> DataKey | None:
         """The key this store was opened with (for copies made with the same key)."""
@@ -247,6 +264,11 @@ class Store:
         if self._key is not None and self._layout is None:
             self.check_open()
         return self._layout
+
+    @classmethod
+    def from_spec(cls, spec: StoreSpec, *, pool_size: int = 1) -> Store:
+        """A reader of the store ``spec`` describes, in this process (nothing is written)."""
+        return cls(spec.path, spec.key, pool_size=pool_size, layout=spec.layout, access="read")
 
     def _has_contents(self) -> bool:
         return any(

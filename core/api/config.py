@@ -74,6 +74,9 @@ class ApiConfig:
     # Queries (and other heavy reads: rule previews, summaries) run at most this many at a
     # time; more wait their turn, so the writer and other requests keep their share of CPU.
     heavy_reads: int = 2
+    # Run queries in this many worker processes (core.api.query_worker) instead of on
+    # threads of the server's process; 0: threads (the desktop app).
+    query_processes: int = 0
     docs: bool = True
     access_log: bool = False
     # Heartbeats, inserts, reads and counts of events answered by core.api.fastroutes (the

@@ -25,6 +25,7 @@ from core import reader, settings_store, tokens
 from core.api.config import ApiConfig
 from core.api.errors import ApiError
 from core.api.metrics import ApiMetrics
+from core.api.query_worker import QueryWorkers
 from core.api.ratelimit import RateLimiter
 from core.api.stream import EventHub
 from core.api.wire import DataLimits
@@ -91,6 +92,7 @@ class ApiContext:
         self.active_prefixes: frozenset[str] | None = None  # None: not read yet
         self._revoked_at = -math.inf  # time.monotonic() when the last check started
         self._revoked_check: asyncio.Future[None] | None = None
+        self._revoked_task: asyncio.Task[None] | None = None
         self.device_id = load_device_id(services.dirs.data)
         if config.compat_mode is None:
             with services.read() as conn:
@@ -107,7 +109,16 @@ class ApiContext:
         self.hub = EventHub()
         # Created here, used on the server's loop (asyncio primitives bind on first use).
         self.query_slots = asyncio.Semaphore(max(config.heavy_reads, 1))
+        self.query_workers: QueryWorkers | None = None
+        if config.query_processes > 0:
+            self.query_workers = QueryWorkers(services.store, config.query_processes)
         services.writer.add_change_listener(self._on_changes)
+
+    def close(self) -> None:
+        """End the open event streams and the query workers (the server is stopping)."""
+        self.hub.close()
+        if self.query_workers is not None:
+            self.query_workers.close()
 
     # -- reading and writing ------------------------------------------------------------
     def _read_sync(self, fn: Callable[[Connection], T]) -> T:
@@ -206,23 +217,31 @@ class ApiContext:
         self._note_use(info.id)
         return info
 
-    async def may_be_token(self, secret: str) -> bool:
+    def may_be_token(self, secret: str) -> bool:
         """False when no active token starts like ``secret`` (checked without its hash)."""
-        if time.monotonic() - self._revoked_at >= REVOCATION_CHECK_S:
-            await self._check_revocations()
+        self._refresh_revocations()
         prefixes = self.active_prefixes
         return prefixes is None or secret[: tokens.PREFIX_LENGTH] in prefixes
 
-    async def token_revoked(self, token_id: int) -> bool:
+    def token_revoked(self, token_id: int) -> bool:
         """Whether token ``token_id`` was revoked, by anyone (this server, the app, the CLI).
 
-        The revoked ids are read from the database at most every ``REVOCATION_CHECK_S``
-        (one small query shared by every request and stream meanwhile), so a revocation
-        made anywhere reaches this server within about that time.
+        The revoked ids are read from the database in the background at most every
+        ``REVOCATION_CHECK_S`` (one small query, which no request waits for), so a
+        revocation made anywhere reaches this server within about that time.
         """
-        if time.monotonic() - self._revoked_at >= REVOCATION_CHECK_S:
-            await self._check_revocations()
+        self._refresh_revocations()
         return token_id in self._revoked
+
+    def _refresh_revocations(self) -> None:
+        """Start reading the revoked tokens again if the last read is too old."""
+        if time.monotonic() - self._revoked_at < REVOCATION_CHECK_S:
+            return
+        check = self._revoked_check
+        if check is not None and not check.done():
+            return
+        self._revoked_at = time.monotonic()
+        self._revoked_task = asyncio.get_running_loop().create_task(self._check_revocations())
 
     def note_revoked(self, token_id: int) -> None:
         """This server revoked ``token_id``: refuse it at once, end its streams."""
@@ -234,7 +253,6 @@ class ApiContext:
         loop = asyncio.get_running_loop()
         check = self._revoked_check
         if check is None or check.done() or check.get_loop() is not loop:
-            self._revoked_at = time.monotonic()
             check = self._revoked_check = loop.create_future()
             try:
                 states = await self.read(tokens.token_states)

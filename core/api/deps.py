@@ -106,12 +106,12 @@ async def authorize(
             # public prefix is an active token's): a flood of guesses costs no database read
             # and does not lock out this address's real clients.
             wait = ctx.auth_failures.peek(("auth", address))
-            if wait and not await ctx.may_be_token(secret):
+            if wait and not ctx.may_be_token(secret):
                 raise _too_many_failures(wait)
             info = await ctx.verify_token(secret)
             if info is None:
                 raise _failed(ctx, address, TOKEN_INVALID)
-        elif await ctx.token_revoked(info.id):
+        elif ctx.token_revoked(info.id):
             ctx.token_cache.clear()
             raise _failed(ctx, address, TOKEN_INVALID)
         principal = Principal(info.user_id, info.id, info.scopes)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-import time
 from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -137,7 +136,7 @@ class GuardMiddleware:
             await self._reply(send, 400, "The URL path is not valid UTF-8 text.", [])
             return
         query: bytes = scope.get("query_string") or b""
-        if not _utf8(query.replace(b"+", b" ")):
+        if not _utf8(query):
             await self._reply(send, 400, "The query string is not valid UTF-8 text.", [])
             return
         cors: list[tuple[bytes, bytes]] = []
@@ -181,23 +180,40 @@ class GuardMiddleware:
                 return
         received = 0
         body_done = False
-        deadline = time.monotonic() + self.body_timeout
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.body_timeout
         timeout = self.body_timeout
 
         async def limited_receive() -> Message:
             nonlocal received, body_done
             if body_done:  # e.g. a stream waiting for the client to go: no time limit
                 return await receive()
+            # A bare timer that cancels this task at the deadline (asyncio.timeout costs
+            # ~10 µs a request on this hot path; this ~2 µs).
+            task = asyncio.current_task()
+            assert task is not None
+            fired = False
+
+            def expire() -> None:
+                nonlocal fired
+                fired = True
+                task.cancel()
+
+            timer = loop.call_at(deadline, expire)
             try:
-                async with asyncio.timeout(max(deadline - time.monotonic(), 0.0)):
-                    message = await receive()
-            except TimeoutError:
+                message = await receive()
+            except asyncio.CancelledError:
+                if not fired:
+                    raise
+                task.uncancel()
                 raise ApiError(
                     408,
                     f"The request body did not arrive within {timeout:g} s (is its "
                     "Content-Length larger than the body sent?).",
                     {"Connection": "close"},
                 ) from None
+            finally:
+                timer.cancel()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, params
 from fastapi.routing import APIRoute
 from starlette.responses import Response
 
@@ -31,12 +31,33 @@ class ApiRequest(Request):
         return self._json
 
 
+_JSON = (b"content-type", b"application/json")
+
+
+def _is_json(value: bytes) -> bool:
+    media = value.split(b";", 1)[0].strip().lower()
+    return media == b"application/json" or media.endswith(b"+json")
+
+
 class ApiRoute(APIRoute):
+    """Routes whose body is JSON read it as JSON whatever ``Content-Type`` says (curl's
+    ``-d`` sends a form type, some clients none): "JSON in and out", as ActivityWatch's
+    clients expect, instead of a body taken for raw bytes and refused as "not an object"."""
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        json_body = self.body_field is not None and not isinstance(
+            self.body_field.field_info, params.Form
+        )
 
         async def handle(request: Request) -> Response:
-            return await handler(ApiRequest(request.scope, request.receive))
+            scope = request.scope
+            if json_body:
+                headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
+                types = [v for k, v in scope["headers"] if k == b"content-type"]
+                if len(types) != 1 or not _is_json(types[0]):
+                    scope = {**scope, "headers": [*headers, _JSON]}
+            return await handler(ApiRequest(scope, request.receive))
 
         return handle
 

@@ -149,6 +149,8 @@ class ApiServer:
             self.app = create_app(self.services, self.config)
         sock = self._bind()
         freeze_heap(self.config)
+        if isinstance(self.app, FastAPI) and self.app.state.ctx.query_workers is not None:
+            self.app.state.ctx.query_workers.start()
         self.port = int(sock.getsockname()[1])
         uv_config = uvicorn.Config(
             self.app,
@@ -187,6 +189,8 @@ class ApiServer:
             ctx.hub.close()
         server.should_exit = True
         thread.join(timeout)
+        if isinstance(self.app, FastAPI):
+            self.app.state.ctx.close()
         if thread.is_alive():
             log.warning("The API server did not stop in %.0f s; forcing it", timeout)
             server.force_exit = True

@@ -71,6 +71,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="with --allow-remote: another name clients use for this machine; repeatable",
     )
     serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.add_argument(
+        "--query-processes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run queries in N worker processes beside the server (default 1; 0 = on "
+        "threads of the server's process)",
+    )
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -102,6 +110,8 @@ def _serve(args: argparse.Namespace) -> int:
         access_log=args.access_log,
         extension_origins=tuple(origins),
         allowed_hosts=tuple(args.allow_host),
+        query_processes=max(args.query_processes, 0),
+        heavy_reads=max(args.query_processes, 2),
         **limits,
     )
     stop = threading.Event()

@@ -122,28 +122,44 @@ def _set_async_exc(thread_id: int, exc: type[BaseException] | None) -> None:
     )
 
 
+REPEAT_S = 0.1  # a QueryTimeout raised where it is swallowed is raised again this soon
+
+
 def run_with_deadline(fn: Callable[[], T], budget: QueryBudget) -> T:
-    """``fn()`` on this thread; at ``budget.deadline`` a watchdog raises ``QueryTimeout`` in
-    it, which stops Python code at its next instruction (a call into C finishes first, and
-    every C step of a query is bounded by the item and event limits)."""
+    """``fn()`` on this thread; from ``budget.deadline`` on a watchdog raises
+    ``QueryTimeout`` in it, which stops Python code at its next instruction (a call into C
+    finishes first, and every C step of a query is bounded by the item and event limits).
+
+    An exception raised inside a garbage-collector or ``__del__`` callback is reported and
+    swallowed by Python, so the watchdog raises it again every ``REPEAT_S`` until ``fn``
+    has ended.
+    """
     thread_id = threading.get_ident()
     lock = threading.Lock()
     running = True
+    timer: threading.Timer | None = None
 
     def interrupt() -> None:
+        nonlocal timer
         with lock:
-            if running:
-                _set_async_exc(thread_id, QueryTimeout)
+            if not running:
+                return
+            _set_async_exc(thread_id, QueryTimeout)
+            timer = threading.Timer(REPEAT_S, interrupt)
+            timer.daemon = True
+            timer.start()
 
-    timer = threading.Timer(max(budget.deadline - time.monotonic(), 0.0), interrupt)
-    timer.daemon = True
-    timer.start()
+    with lock:
+        timer = threading.Timer(max(budget.deadline - time.monotonic(), 0.0), interrupt)
+        timer.daemon = True
+        timer.start()
     try:
         return fn()
     except QueryTimeout:
         raise budget.timed_out() from None
     finally:
-        timer.cancel()
         with lock:
             running = False
+            if timer is not None:
+                timer.cancel()
             _set_async_exc(thread_id, None)  # one raised too late for fn: never delivered

@@ -17,6 +17,7 @@ from core import aw_config, tokens
 from core.paths import AppDirs
 from core.services import Services
 from tests.helpers.aw_client_key import local_server_api_key
+from tests.helpers.cdp import wait_for
 from tests.helpers.cli import run_cli
 from tests.helpers.serve import ServeProcess, free_port
 
@@ -85,8 +86,10 @@ def test_the_key_is_found_as_aw_client_finds_it_and_works(
     newer = local_server_api_key("127.0.0.1", port)
     assert newer not in (None, key)
     assert get(port, "/api/0/buckets/", newer)[0] == 200
-    status, body = get(port, "/api/0/buckets/", key)
-    assert status == 401 and "--for-activitywatch" in body["message"]  # type: ignore[index]
+    # The old key was revoked by another process: the running server refuses it within 1 s.
+    refused = wait_for(lambda: (answer := get(port, "/api/0/buckets/", key))[0] == 401
+                       and answer, 1.0, "the old key refused")  # fmt: skip
+    assert "--for-activitywatch" in refused[1]["message"]
 
 
 def test_an_activitywatch_server_config_is_never_replaced_unasked(dirs: AppDirs) -> None:

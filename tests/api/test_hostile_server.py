@@ -239,7 +239,13 @@ def server(dirs: AppDirs) -> Iterator[tuple[Services, ApiServer, str, int]]:
         admin = tokens.create(services.writer, services.user_id, "admin", "prop").result()
         for name in (*BUCKETS[:2], "good"):
             services.ensure_bucket(name, type="currentwindow", client="t", hostname="h")
-        config = ApiConfig(port=0, hostname="h", query_timeout_s=1.5, auth_failure_burst=10_000)
+        config = ApiConfig(
+            port=0,
+            hostname="h",
+            query_timeout_s=1.5,
+            auth_failure_burst=10_000,
+            query_processes=1,  # as 'timelygator serve' runs queries
+        )
         api = ApiServer(services, config)
         api.start()
         try:
@@ -368,8 +374,8 @@ def test_no_request_to_the_real_server_is_a_5xx_or_slow_and_nothing_acknowledged
         for event_id, bucket in expected.events.items():
             key = reader.bucket_key(conn_, user, bucket)
             assert reader.get_event(conn_, key, event_id).id == event_id
-        for key, value in expected.settings.items():
-            assert settings_store.get_setting(conn_, user, key) == value
+        for setting, value in expected.settings.items():
+            assert settings_store.get_setting(conn_, user, setting) == value
 
 
 def test_a_raw_request_line_that_is_not_utf8_is_refused(

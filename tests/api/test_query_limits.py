@@ -18,6 +18,7 @@ from core.api import ApiConfig, ApiServer
 from core.event import Event
 from core.paths import AppDirs
 from core.services import Services
+from tests.helpers.marks import DEADLINE_IN_THREAD
 
 S = 1_000_000
 T0 = 1_714_557_600 * S  # 2024-05-01T10:00:00Z
@@ -114,6 +115,7 @@ def server(dirs: AppDirs) -> Iterator[tuple[Services, ApiServer]]:
             api.stop()
 
 
+@DEADLINE_IN_THREAD
 def test_a_query_over_its_time_limit_is_stopped_and_writes_go_on_meanwhile(
     server: tuple[Services, ApiServer],
 ) -> None:

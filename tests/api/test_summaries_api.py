@@ -16,18 +16,12 @@ from core.analytics.report import report_document
 from core.analytics.service import analytics_for, summary_for_days
 from core.api.routers import summaries
 from core.services import Services
-from core.timeutil import DEFAULT_DAY_START_S, SystemClock
 from tests.api.conftest import make_bucket
 from tests.api.test_categories_api import DOC
 
 DAY = "2024-03-04"  # a Monday
 WINDOW = "aw-watcher-window_h"
 AFK = "aw-watcher-afk_h"
-
-
-def _today() -> str:
-    """The user's today: days start at 04:00, so before then it is yesterday's date."""
-    return local_today(SystemClock().now_us(), DEFAULT_DAY_START_S).isoformat()
 
 
 def at(clock: str) -> str:
@@ -192,7 +186,9 @@ def test_trend(day_client: TestClient) -> None:
         {"date": "2024-03-05", "seconds": 0, "categories": {}},
     ]
     default = day_client.get("/api/0/summary/trend/").json()
-    assert default["range"]["days"] == 30 and default["range"]["last"] == _today()
+    # The last 30 days up to today, the user's day start honoured (at 02:00 it is yesterday).
+    today = local_today(time.time_ns() // 1000, 4 * 3600)
+    assert default["range"]["days"] == 30 and default["range"]["last"] == today.isoformat()
 
 
 @pytest.mark.parametrize(

@@ -77,3 +77,19 @@ def test_head_is_get_without_a_body(make_client: Any, make_token: Any, fast: boo
 def test_the_version_says_timelygator_and_the_api_level(client: TestClient) -> None:
     version = client.get("/api/0/info").json()["version"]
     assert re.fullmatch(r"v0\.13\.\d+ \(TimelyGator \d+\.\d+\.\d+.*\)", version), version
+
+
+def test_json_bodies_are_read_as_json_whatever_the_content_type(client: TestClient) -> None:
+    """curl -d sends a form type, some scripts none: the body is JSON all the same."""
+    body = b'{"client": "curl", "type": "t", "hostname": "h"}'
+    for headers in ({}, {"Content-Type": "application/x-www-form-urlencoded"},
+                    {"Content-Type": "text/plain"}):  # fmt: skip
+        name = f"b{len(headers)}{headers.get('Content-Type', '')[:4]}"
+        resp = client.post(f"/api/0/buckets/{name}", content=body, headers=headers)
+        assert resp.status_code == 200, (headers, resp.text)
+    query = client.post(
+        "/api/0/query/",
+        content=b'{"timeperiods": ["2024-01-01/2024-01-02"], "query": ["RETURN = 1;"]}',
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert query.json() == [1]

@@ -7,6 +7,7 @@ exception in the event loop (pytest-qt) or on an error dialog.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -23,10 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.analytics.localdays import local_today
+from core.analytics.localdays import DEFAULT_DAY_START_S, local_today
 from core.paths import AppDirs
 from core.services import Services
-from core.timeutil import DEFAULT_DAY_START_S, SystemClock
 from tests.gui.app_helpers import start_app
 from timelygator_gui.app_controller import AppController
 from timelygator_gui.autostart import Autostart
@@ -92,9 +92,9 @@ def _click_all(qtbot, root: QWidget, answerer: Answerer) -> list[str]:  # type: 
 
 @pytest.fixture
 def app(dirs: AppDirs, tmp_path: Path, qtbot) -> AppController:  # type: ignore[no-untyped-def]
+    # The day the app calls today (before 04:00 that is still yesterday).
+    today = local_today(time.time_ns() // 1000, DEFAULT_DAY_START_S)
     with Services.open(dirs, None) as services:
-        # The app's today: before the day start (04:00) that is still yesterday's date.
-        today = local_today(SystemClock().now_us(), DEFAULT_DAY_START_S)
         store_days(services, [today], weekends=True)
     controller = AppController(
         dirs, start_watchers=False, autostart=Autostart("linux", home=tmp_path, environ={})

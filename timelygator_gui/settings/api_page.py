@@ -164,8 +164,11 @@ class ApiPage(SettingsPage):
         self.aw_status = QLabel("")
         self.aw_status.setWordWrap(True)
         self.aw_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        aw_row = QHBoxLayout()
+        aw_row.addWidget(self.aw_button)
+        aw_row.addStretch(1)
         form.addRow(aw_help)
-        form.addRow(self.aw_button)
+        form.addRow(aw_row)
         form.addRow(self.aw_status)
 
         # -- tokens ---------------------------------------------------------------------------

@@ -51,7 +51,7 @@ async def _messages(ctx: ApiContext, sub: Subscriber, only: str | None) -> Async
                 changes = await asyncio.wait_for(sub.queue.get(), REVOCATION_CHECK_S)
             except TimeoutError:
                 # Revoked anywhere (the app, the CLI): noticed within about a second.
-                if sub.token_id is not None and await ctx.token_revoked(sub.token_id):
+                if sub.token_id is not None and ctx.token_revoked(sub.token_id):
                     yield _revoked()
                     return
                 if time.monotonic() - quiet_since >= KEEPALIVE_S:

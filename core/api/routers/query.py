@@ -5,49 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy import Connection
+from starlette.concurrency import run_in_threadpool
 
 from core.api.deps import Ctx, ReadAccess
-from core.api.query_source import StoreDataSource
+from core.api.query_worker import run_query_json
 from core.api.routing import route
 from core.api.schemas import Message, QueryIn
-from core.api.wire import JSONBytes, dumps
-from core.errors import StorageError, TimelyGatorError, ValidationError
-from core.query.budget import QueryBudget, run_with_deadline
+from core.api.wire import JSONBytes
+from core.query.budget import QueryBudget
 
 router = APIRouter(tags=["query"])
-
-
-def run(
-    conn: Connection,
-    user_id: int,
-    statements: list[str] | str,
-    periods: list[str],
-    budget: QueryBudget,
-) -> bytes:
-    """The query's answer (JSON), within ``budget`` (a 400 naming the limit beyond it)."""
-    from core.query import run_query  # imported on first use: keeps app start-up light
-
-    source = StoreDataSource(conn, user_id)
-
-    def answer() -> bytes:
-        body = dumps(run_query(statements, periods, source, budget))
-        budget.check_answer(len(body))
-        return body
-
-    try:
-        return run_with_deadline(answer, budget)
-    except StorageError:
-        raise
-    except TimelyGatorError as exc:  # unknown bucket, bad query, bad period, a limit
-        raise ValidationError(str(exc)) from None
-    except RecursionError:
-        raise ValidationError("The query is nested too deeply.") from None
-    except (ValueError, TypeError, OverflowError):
-        raise ValidationError(
-            "The query's answer cannot be written as JSON (a number that is infinite or "
-            "out of range, or text that is not valid Unicode)."
-        ) from None
 
 
 @route(
@@ -60,8 +27,9 @@ def run(
 async def query(body: QueryIn, ctx: Ctx, who: ReadAccess) -> JSONBytes:
     """One result per timeperiod, in order; errors are 400 with a message.
 
-    Queries run on worker threads, a few at a time, each within its budget of time, events,
-    items and answer bytes (``core.query.budget``; a 400 names the limit it met).
+    Queries run in worker processes (``timelygator serve``) or on worker threads, a few at a
+    time, each within its budget of time, events, items and answer bytes
+    (``core.query.budget``; a 400 names the limit it met).
     """
     config = ctx.config
     async with ctx.query_slots:
@@ -71,7 +39,13 @@ async def query(body: QueryIn, ctx: Ctx, who: ReadAccess) -> JSONBytes:
             max_items=config.query_max_items,
             max_answer_bytes=config.query_max_answer_bytes,
         ).start()
-        data = await ctx.read(
-            lambda conn: run(conn, who.user_id, body.query, body.timeperiods, budget)
-        )
+        workers = ctx.query_workers
+        if workers is not None:
+            data = await run_in_threadpool(
+                workers.run, who.user_id, body.query, body.timeperiods, budget
+            )
+        else:
+            data = await ctx.read(
+                lambda conn: run_query_json(conn, who.user_id, body.query, body.timeperiods, budget)
+            )
     return JSONBytes(data)

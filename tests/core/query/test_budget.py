@@ -13,6 +13,7 @@ from core.event import Event
 from core.patterns import compile_pattern
 from core.query import MemoryDataSource, QueryError, run_query
 from core.query.budget import QueryBudget, QueryLimitError, run_with_deadline
+from tests.helpers.marks import DEADLINE_IN_THREAD
 
 S = 1_000_000
 T0 = 1_714_557_600 * S  # 2024-05-01T10:00:00Z
@@ -96,6 +97,7 @@ def test_the_answer_size_is_limited() -> None:
         budget.check_answer(len(json.dumps(answer)))
 
 
+@DEADLINE_IN_THREAD
 def test_the_deadline_stops_a_long_query_inside_a_function() -> None:
     """One call that runs long (many events, many rules) is stopped where it is."""
     src = source(100_000)
