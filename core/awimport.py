@@ -228,10 +228,10 @@ def import_activitywatch(
     services: Services, path: Path, *, hostname: str | None = None
 ) -> AwImport:
     """Import an ActivityWatch database (see the module): one transaction, idempotent."""
-    from core.api.routers.transfer import parse_import
-    from core.api.wire import DataLimits
     from core.categories.formats import from_aw_classes
     from core.categories.stored import load_stored_categories, replace_stored_categories
+    from core.transfer_format import parse_import
+    from core.wire_format import DataLimits
 
     doc, classes, _kind_name = read_activitywatch(path)
     buckets = parse_import(doc, DataLimits(), hostname or socket.gethostname())

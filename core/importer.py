@@ -1,7 +1,8 @@
 """Import an export file (ActivityWatch's ``{"buckets": ...}`` form, also TimelyGator's own).
 
-The same rules as ``POST /api/0/import`` — it reuses that route's validation and duplicate
-detection rather than a second implementation: the whole document is validated before
+The same rules as ``POST /api/0/import`` — both validate with ``core.transfer_format`` (no
+HTTP, so the CLI and the app load no web framework for it) and skip duplicates with
+``reader.split_new_events``: the whole document is validated before
 anything is written, incoming event ids are dropped, and events equal in (start, end, data)
 to stored ones are skipped, so importing a file twice changes nothing.
 
@@ -16,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.api.routers.transfer import parse_import
-from core.api.wire import DataLimits, loads
 from core.errors import ValidationError
 from core.services import Services
+from core.transfer_format import parse_import
+from core.wire_format import DataLimits, loads
 
 
 @dataclass(frozen=True, slots=True)

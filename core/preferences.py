@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from core.analytics.localdays import DEFAULT_DAY_START_S
 from core.settings_store import get_setting, set_setting
+from core.timeutil import DEFAULT_DAY_START_S
 from core.writer import Writer
 
 SETTING_KEY = "timelygator.preferences"
@@ -71,6 +71,9 @@ class GeneralPrefs:
         DEFAULT_DAY_START_S // 3600
     )  # activity before it counts for the day before
     week_start: int = 0  # 0 = Monday ... 6 = Sunday
+    # Window titles, URLs and other event data in the log files (core.logs): off, so a log
+    # can be sent with a bug report; on for a report that needs them.
+    log_titles: bool = False
 
 
 @dataclass

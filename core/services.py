@@ -21,6 +21,7 @@ from core.errors import NotFoundError, SchemaTooNewError, StorageError
 from core.event import BucketInfo, Event
 from core.keys import KeyStore
 from core.locks import READER_BUSY, FolderLock, SwapLock, folder_error
+from core.logs import add_secret
 from core.paths import AppDirs
 from core.recovery import open_locked, open_reader
 from core.schema import SCHEMA_VERSION, ProgressCallback, ensure_schema
@@ -46,9 +47,12 @@ def resolve_passphrase(
             raise StorageError(
                 f"The passphrase file {passphrase_file} cannot be read ({exc.strerror})."
             ) from None
-        return text.rstrip("\r\n")
+        passphrase = text.rstrip("\r\n")
+        add_secret(passphrase)
+        return passphrase
     env = os.environ if environ is None else environ
     value = env.get(PASSPHRASE_ENV)
+    add_secret(value)
     return value if value else None
 
 

@@ -25,6 +25,9 @@ from typing import Protocol
 from core.errors import ValidationError
 
 US_PER_S = 1_000_000
+# Days begin at 04:00 unless the user chooses otherwise (General settings, ``--day-start``).
+# Here, not in core.analytics, so preferences load without the analytics stack (numpy).
+DEFAULT_DAY_START_S = 4 * 3600
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # "...T10:00:00 01:00" (a "+" decoded to a space in a query string) and long fractions.

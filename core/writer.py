@@ -131,7 +131,7 @@ class _CallFailed(Exception):
 
 
 class ImportItem(Protocol):
-    """One bucket of an import (``core.api.routers.transfer.parse_import`` makes them)."""
+    """One bucket of an import (``core.transfer_format.parse_import`` makes them)."""
 
     name: str
     type: str

@@ -12,7 +12,9 @@ from pathlib import Path
 import keyring
 import pytest
 
+from core.logs import reset_logging
 from core.paths import AppDirs, resolve_dirs
+from core.services import Services
 from tests.helpers.keyring import MemoryKeyring
 
 
@@ -33,6 +35,7 @@ def _isolated_environment(
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)
+    reset_logging()  # an entry point run in-process installed its log file
 
 
 @pytest.fixture
@@ -45,3 +48,11 @@ def memory_keyring(_isolated_environment: MemoryKeyring) -> MemoryKeyring:
 def dirs(tmp_path: Path) -> AppDirs:
     """This test's own data directory."""
     return resolve_dirs(tmp_path / "data")
+
+
+@pytest.fixture
+def services(dirs: AppDirs) -> Iterator[Services]:
+    """This test's data directory, opened (its key in the in-memory keyring); commits are
+    grouped for at most 50 ms, so a test waiting for one waits little."""
+    with Services.open(dirs, None, max_delay=0.05) as opened:
+        yield opened

@@ -11,6 +11,15 @@ ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN = ("PySide6", "shiboken6", "pyqtgraph", "PyQt5", "PyQt6", "timelygator_gui")
 
 
+def _python(script: str) -> str:
+    """What ``python -c script`` prints, run from the repository root in a fresh process."""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout.strip()
+
+
 def _imports(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     names: set[str] = set()
@@ -45,20 +54,13 @@ for package in (core, watchers):
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in {FORBIDDEN!r})
 print(",".join(loaded))
 """
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=False
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip() == ""
+    assert _python(script) == ""
 
 
 def test_cli_entry_point_module_is_qt_free() -> None:
     """``timelygator serve`` on a headless box must not need Qt."""
     script = "import sys, timelygator_gui.main; print('PySide6' in sys.modules)"
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True
-    )
-    assert result.stdout.strip() == "False"
+    assert _python(script) == "False"
 
 
 def test_cli_commands_load_heavy_stacks_only_when_used() -> None:
@@ -70,7 +72,16 @@ def test_cli_commands_load_heavy_stacks_only_when_used() -> None:
         "heavy = {'fastapi', 'numpy', 'uvicorn', 'PySide6'}; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True
+    assert _python(script) == "[]"
+
+
+def test_file_import_and_export_load_no_web_framework() -> None:
+    """``timelygator import``/``export`` and the app's Data page validate and write export
+    files with ``core.transfer_format``: FastAPI, Starlette and uvicorn stay unloaded."""
+    script = (
+        "import sys, core.importer, core.awimport, core.transfer_format, core.cli.transfer, "
+        "timelygator_gui.settings.data_page; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'fastapi', 'starlette', "
+        "'uvicorn'}), sorted(m for m in sys.modules if m.startswith('core.api')))"
     )
-    assert result.stdout.strip() == "[]"
+    assert _python(script) == "[] []"

@@ -14,9 +14,9 @@ from PySide6.QtWidgets import (
 )
 
 from core.analytics.report import format_duration
+from core.categories.colors import category_color, stable_color
 from timelygator_gui.charts import Bar, BarList, HourHeatmap, ShareBar
 from timelygator_gui.range_data import RangeData
-from timelygator_gui.timeline_model import UNCATEGORIZED_COLOR, stable_color
 
 
 class StatCard(QFrame):
@@ -134,9 +134,7 @@ class ActivityView(QScrollArea):
         self.score_card.set("–" if score is None else f"{score:.0f}", productivity_note(score))  # noqa: RUF001
 
         def color(path: tuple[str, ...]) -> str:
-            if classifier is not None and (found := classifier.color(path)):
-                return found
-            return UNCATEGORIZED_COLOR if path == ("Uncategorized",) else stable_color(path[0])
+            return category_color(path, classifier)
 
         self.apps.set_bars([Bar(app, app, us, stable_color(app)) for app, us in s.apps])
         self.titles.set_bars([Bar(t, t, us, "#76b7b2") for t, us in s.titles])

@@ -7,8 +7,10 @@ import logging
 import os
 import sys
 
+from core import __version__
 from core.cli.common import dirs_from, passphrase_from
 from core.errors import TimelyGatorError
+from core.logs import setup_logging
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +25,6 @@ def run_app(args: argparse.Namespace) -> int:
     from timelygator_gui.posix_signals import install_quit_on_signals
     from timelygator_gui.single_instance import SingleInstance
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("TimelyGator")
@@ -34,6 +33,10 @@ def run_app(args: argparse.Namespace) -> int:
     app.setQuitOnLastWindowClosed(False)
     app.setWindowIcon(app_icon())
     dirs = dirs_from(args)
+    setup_logging(
+        dirs, "app", verbose=bool(getattr(args, "verbose", False)), console_level=logging.INFO
+    )
+    log.info("TimelyGator %s starting", __version__)
     try:
         passphrase = passphrase_from(args)
     except TimelyGatorError as exc:

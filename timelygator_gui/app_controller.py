@@ -16,6 +16,7 @@ from core.errors import (
     WrongKeyError,
 )
 from core.keys import KeyStore
+from core.logs import add_secret, set_log_titles
 from core.paths import AppDirs
 from core.preferences import Preferences, save_preferences
 from core.services import Services
@@ -167,6 +168,7 @@ class AppController(QObject):
         dialog.open()
 
     def _open(self, passphrase: str | None) -> None:
+        add_secret(passphrase)
         self.dialog = None
         self.window.status_label.setText(f"Opening {self.dirs.data}…")
         dirs = self.dirs
@@ -211,6 +213,7 @@ class AppController(QObject):
             return
         self.session = session
         self.services = services = session.services
+        set_log_titles(session.preferences.general.log_titles)
         if session.preferences.general.theme != self.theme.theme:
             self.theme.apply(session.preferences.general.theme)
         services.writer.add_state_listener(lambda s, e: self.sig_writer_state.emit(s, e))
@@ -305,6 +308,7 @@ class AppController(QObject):
             return
         old = self.session.preferences
         self.session.preferences = prefs
+        set_log_titles(prefs.general.log_titles)
         if self.watcher_host is not None and (
             prefs.watchers != old.watchers or prefs.privacy != old.privacy
         ):

@@ -8,8 +8,8 @@ from datetime import date
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import QComboBox, QDateEdit, QHBoxLayout, QLabel, QToolButton, QWidget
 
-from core.analytics.localdays import DEFAULT_DAY_START_S, local_today
-from core.timeutil import Clock, SystemClock
+from core.analytics.localdays import local_today
+from core.timeutil import DEFAULT_DAY_START_S, Clock, SystemClock
 from timelygator_gui.date_range import DateRange, RangeMode
 
 MODES = (

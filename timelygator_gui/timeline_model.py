@@ -6,7 +6,6 @@ only turns the binned arrays into rectangles.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,31 +21,19 @@ from core.analytics.report import hms
 from core.analytics.service import DayPieces
 from core.analytics.summary import Summary
 from core.categories.categorizer import domain_of
+from core.categories.colors import UNCATEGORIZED_COLOR, category_color, stable_color
 from core.event import BucketInfo, Event
 
 T = TypeVar("T")
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-# Tableau-like palette: distinguishable on light and dark backgrounds.
-PALETTE = (
-    "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948",
-    "#b07aa1", "#ff9da7", "#9c755f", "#86bcb6", "#8cd17d", "#d37295",
-    "#a0cbe8", "#ffbe7d", "#f1ce63", "#499894", "#79706e", "#d4a6c8",
-)  # fmt: skip
 AFK_COLORS = {"not-afk": "#59a14f", "afk": "#bab0ac"}
-UNCATEGORIZED_COLOR = "#c8c8c8"
 KIND_ORDER = {"category": 0, "window": 1, "web": 2, "editor": 3, "manual": 4, "afk": 5}
 KIND_TITLES = {
     "window": "Window", "afk": "Away", "web": "Browser", "editor": "Editor", "manual": "Manual",
 }  # fmt: skip
 MANUAL_PREFIX = "timelygator-manual"
-
-
-def stable_color(key: str) -> str:
-    """The same colour for the same app/domain in every session."""
-    digest = hashlib.blake2b(key.encode("utf-8"), digest_size=2).digest()
-    return PALETTE[int.from_bytes(digest, "big") % len(PALETTE)]
 
 
 def event_label(kind: str, data: dict[str, Any]) -> str:
@@ -206,9 +193,7 @@ def category_spec(classifier: CategoryClassifier, title: str = "Categories") -> 
     """Active time coloured by category (the classifier's colours, inherited from parents)."""
 
     def color(path: tuple[str, ...]) -> str:
-        return classifier.color(path) or (
-            UNCATEGORIZED_COLOR if path == ("Uncategorized",) else stable_color(path[0])
-        )
+        return category_color(path, classifier)
 
     return LaneSpec(title, "category", None, None, color)
 

@@ -14,13 +14,13 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from core.analytics.report import format_duration
 from core.analytics.service import daily_trend
 from core.analytics.trends import DailyTotals
+from core.categories.colors import UNCATEGORIZED_COLOR, category_color
 from core.categories.model import Category
 from core.services import Services
 from timelygator_gui.category_classifier import classifier_for
 from timelygator_gui.date_range import DateRange, RangeMode
 from timelygator_gui.range_data import analytics_settings, parts_to_work_out
 from timelygator_gui.theme import is_palette_change, style_plot
-from timelygator_gui.timeline_model import UNCATEGORIZED_COLOR, stable_color
 
 MIN_DAYS = 28
 
@@ -81,11 +81,7 @@ def empty_totals(rng: DateRange) -> DailyTotals:
 def trend_colors(totals: DailyTotals, categories: list[Category]) -> dict[str, str]:
     """Each top category's colour (its own, else a stable one from its name)."""
     classifier = classifier_for(categories)
-    return {
-        name: classifier.color((name,))
-        or (UNCATEGORIZED_COLOR if name == "Uncategorized" else stable_color(name))
-        for name in totals.categories
-    }
+    return {name: category_color((name,), classifier) for name in totals.categories}
 
 
 class DayAxis(pg.AxisItem):  # type: ignore[misc]

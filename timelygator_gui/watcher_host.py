@@ -15,30 +15,12 @@ from PySide6.QtCore import QObject, QThread, Signal
 from core.event import Event
 from core.preferences import Preferences
 from core.services import Services
-from watchers.config import AfkWatcherConfig, WatchersConfig, WebWatcherConfig, WindowWatcherConfig
+from watchers.config import config_from_preferences
 from watchers.headless import Probes, WatcherSet, build_watchers
-from watchers.privacy import PrivacyConfig, RedactionRule
 from watchers.sink import CallbackSink
 from watchers.status import WatcherStatus
 
 log = logging.getLogger(__name__)
-
-
-def watchers_config(prefs: Preferences) -> WatchersConfig:
-    """The watchers' configuration from the user's preferences."""
-    w, p = prefs.watchers, prefs.privacy
-    return WatchersConfig(
-        window=WindowWatcherConfig(enabled=w.window_enabled, poll_s=w.window_poll_s),
-        afk=AfkWatcherConfig(enabled=w.afk_enabled, timeout_s=w.afk_timeout_s, poll_s=w.afk_poll_s),
-        web=WebWatcherConfig(enabled=w.web_enabled, poll_s=w.web_poll_s),
-        privacy=PrivacyConfig(
-            excluded_apps=tuple(p.excluded_apps),
-            excluded_sites=tuple(p.excluded_sites),
-            redactions=tuple(RedactionRule(r) for r in p.title_redactions),
-            domain_only=p.domain_only_urls,
-            record_private_windows=p.record_incognito,
-        ),
-    )
 
 
 class _Worker(QObject):
@@ -105,7 +87,7 @@ class WatcherHost(QObject):
         sink = CallbackSink(self._ensure_bucket, self._heartbeat)
         self.watchers = build_watchers(
             sink,
-            watchers_config(prefs),
+            config_from_preferences(prefs),
             probes=self.probes,
             clock=self.services.clock,
             on_status=lambda name, status: self.sig_status_changed.emit(name, status),

@@ -3,6 +3,12 @@
 Without ``--server`` the watchers write into this machine's encrypted store directly; with
 ``--server URL`` they send heartbeats to a TimelyGator (or ActivityWatch) server over HTTP,
 pre-merged and queued on disk while the server is unreachable.
+
+Either way they apply the user's privacy settings and watcher preferences, the ones the app's
+Settings store in the data folder (``config_from_preferences``, the app's own mapping); the
+options below override the watcher intervals and switches only. With ``--server`` the
+server's database is not readable here, so the local data folder's preferences apply when it
+opens (read-only, beside a running app); otherwise the output says that the defaults apply.
 """
 
 from __future__ import annotations
@@ -24,11 +30,17 @@ from core import files
 from core.cli import subcommand
 from core.cli.common import dirs_from, open_services, passphrase_from
 from core.client.offline_queue import OfflineQueue
-from core.errors import ValidationError
+from core.errors import TimelyGatorError, ValidationError
 from core.keys import DataKey, KeyStore
+from core.logs import set_log_titles
 from core.paths import AppDirs
+from core.preferences import Preferences, load_preferences
 from core.services import Services
-from watchers.config import AfkWatcherConfig, WatchersConfig, WebWatcherConfig, WindowWatcherConfig
+from watchers.config import (
+    WatchersConfig,
+    config_from_preferences,
+    describe_privacy,
+)
 from watchers.headless import run_headless
 from watchers.local_sink import ServicesSink
 from watchers.sink import Sink
@@ -56,25 +68,71 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     watch.add_argument("--no-window", action="store_true", help="do not record the active window")
     watch.add_argument("--no-afk", action="store_true", help="do not record away time")
     watch.add_argument("--no-web", action="store_true", help="do not resolve browser tabs")
-    watch.add_argument("--poll", type=float, default=1.0, help="window poll interval, seconds")
-    watch.add_argument("--afk-timeout", type=float, default=180.0, help="seconds until away")
-
-
-def build_config(args: argparse.Namespace) -> WatchersConfig:
-    afk_poll = AfkWatcherConfig().poll_s
-    if not 0.1 <= args.poll <= 3600:
-        raise ValidationError("--poll must be between 0.1 and 3600 seconds.")
-    if not afk_poll <= args.afk_timeout <= 86_400:
-        raise ValidationError(
-            f"--afk-timeout must be between {afk_poll:g} seconds (the away watcher looks "
-            f"every {afk_poll:g} s) and 86400 seconds (a day)."
-        )
-    return replace(
-        WatchersConfig(),
-        window=WindowWatcherConfig(enabled=not args.no_window, poll_s=args.poll),
-        afk=AfkWatcherConfig(enabled=not args.no_afk, timeout_s=args.afk_timeout),
-        web=WebWatcherConfig(enabled=not args.no_web),
+    watch.add_argument(
+        "--poll",
+        type=float,
+        default=None,
+        help="window poll interval, seconds (default: the app's setting, 1 s)",
     )
+    watch.add_argument(
+        "--afk-timeout",
+        type=float,
+        default=None,
+        help="seconds until away (default: the app's setting, 180 s)",
+    )
+
+
+def build_config(args: argparse.Namespace, prefs: Preferences | None = None) -> WatchersConfig:
+    """The user's preferences (defaults when ``None``), with the command line's overrides.
+
+    Privacy rules always come from the preferences: no option turns them off.
+    """
+    config = config_from_preferences(prefs or Preferences())
+    window, afk, web = config.window, config.afk, config.web
+    if args.poll is not None:
+        if not 0.1 <= args.poll <= 3600:
+            raise ValidationError("--poll must be between 0.1 and 3600 seconds.")
+        window = replace(window, poll_s=args.poll)
+    if args.afk_timeout is not None:
+        afk_poll = afk.poll_s
+        if not afk_poll <= args.afk_timeout <= 86_400:
+            raise ValidationError(
+                f"--afk-timeout must be between {afk_poll:g} seconds (the away watcher looks "
+                f"every {afk_poll:g} s) and 86400 seconds (a day)."
+            )
+        afk = replace(afk, timeout_s=args.afk_timeout)
+    if args.no_window:
+        window = replace(window, enabled=False)
+    if args.no_afk:
+        afk = replace(afk, enabled=False)
+    if args.no_web:
+        web = replace(web, enabled=False)
+    return replace(config, window=window, afk=afk, web=web)
+
+
+def local_preferences(dirs: AppDirs, passphrase: str | None) -> Preferences | None:
+    """The preferences stored in this machine's data folder, read beside a running app;
+    None when the folder has no readable database (the reason is logged)."""
+    if not dirs.database.exists():
+        log.info("no database in %s: no stored preferences", dirs.data)
+        return None
+    try:
+        services = Services.open_reader(dirs, passphrase)
+    except TimelyGatorError as exc:
+        log.warning("the preferences in %s cannot be read: %s", dirs.data, exc)
+        return None
+    try:
+        with services.read() as conn:
+            return load_preferences(conn, services.user_id)
+    finally:
+        services.close()
+
+
+def _announce(config: WatchersConfig, source: str) -> None:
+    """Say which privacy settings the watchers apply (on stdout and in the log)."""
+    line = f"privacy: {describe_privacy(config.privacy)} ({source})"
+    log.info("%s", line)
+    print(line, flush=True)
 
 
 QUEUE_FILENAME = "watcher-queue.sqlite"
@@ -137,7 +195,7 @@ def _report(name: str, status: WatcherStatus) -> None:
 
 
 def _watch(args: argparse.Namespace) -> int:
-    config = build_config(args)
+    build_config(args)  # a wrong option is refused before anything is opened
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -151,11 +209,25 @@ def _watch(args: argparse.Namespace) -> int:
 
         sink: Sink = HttpSink(server_client(args))
         try:
+            dirs = dirs_from(args)
+            prefs = local_preferences(dirs, passphrase_from(args))
+            if prefs is not None:
+                set_log_titles(prefs.general.log_titles)
+            config = build_config(args, prefs)
+            if prefs is None:
+                _announce(config, "defaults: no readable preferences in " + str(dirs.data))
+            else:
+                _announce(config, f"the app's settings in {dirs.data}")
             run_headless(sink, config, stop, on_status=_report)
         finally:
             sink.close()
         return 0
     with open_services(args, create=True) as services:
+        with services.read() as conn:
+            prefs = load_preferences(conn, services.user_id)
+        set_log_titles(prefs.general.log_titles)
+        config = build_config(args, prefs)
+        _announce(config, f"the app's settings in {services.dirs.data}")
         sink = ServicesSink(services)
         run_headless(sink, config, stop, on_status=_report)
     return 0

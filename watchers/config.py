@@ -1,11 +1,17 @@
-"""Watcher settings and the conventional bucket names (ActivityWatch's, see API-COMPAT.md)."""
+"""Watcher settings and the conventional bucket names (ActivityWatch's, see API-COMPAT.md).
+
+``config_from_preferences`` is the one mapping from the user's preferences (watchers and
+privacy pages of the settings) to the watchers' configuration: the app's watcher host and
+``timelygator watch`` both use it, so the headless watcher records what the app would.
+"""
 
 from __future__ import annotations
 
 import socket
 from dataclasses import dataclass, field
 
-from watchers.privacy import PrivacyConfig
+from core.preferences import Preferences
+from watchers.privacy import PrivacyConfig, RedactionRule
 
 CLIENT_PREFIX = "timelygator-watcher"
 
@@ -75,3 +81,37 @@ class WatchersConfig:
     afk: AfkWatcherConfig = field(default_factory=AfkWatcherConfig)
     web: WebWatcherConfig = field(default_factory=WebWatcherConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+
+
+def config_from_preferences(prefs: Preferences, hostname: str | None = None) -> WatchersConfig:
+    """The watchers' configuration from the user's preferences (this host when ``None``)."""
+    w, p = prefs.watchers, prefs.privacy
+    return WatchersConfig(
+        hostname=hostname or default_hostname(),
+        window=WindowWatcherConfig(enabled=w.window_enabled, poll_s=w.window_poll_s),
+        afk=AfkWatcherConfig(enabled=w.afk_enabled, timeout_s=w.afk_timeout_s, poll_s=w.afk_poll_s),
+        web=WebWatcherConfig(enabled=w.web_enabled, poll_s=w.web_poll_s),
+        privacy=PrivacyConfig(
+            excluded_apps=tuple(p.excluded_apps),
+            excluded_sites=tuple(p.excluded_sites),
+            redactions=tuple(RedactionRule(r) for r in p.title_redactions),
+            domain_only=p.domain_only_urls,
+            record_private_windows=p.record_incognito,
+        ),
+    )
+
+
+def describe_privacy(privacy: PrivacyConfig) -> str:
+    """What the privacy rules in force do, in counts (never the rules themselves)."""
+
+    def count(n: int, what: str) -> str:
+        return f"{n} {what}{'' if n == 1 else 's'}"
+
+    parts = [
+        count(len(privacy.excluded_apps), "excluded app"),
+        count(len(privacy.excluded_sites), "excluded site"),
+        count(len(privacy.redactions), "title redaction"),
+        "URLs cut to their domain" if privacy.domain_only else "full URLs",
+        "private windows recorded" if privacy.record_private_windows else "private windows skipped",
+    ]
+    return ", ".join(parts)

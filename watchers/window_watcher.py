@@ -45,6 +45,7 @@ class WindowWatcher(Watcher):
         self.browser_history = browser_history
         self.bucket = window_bucket(hostname)
         self.pulsetime_s = poll_interval_s + 1.0
+        self._last_data: dict[str, object] | None = None
 
     def setup(self) -> None:
         self.sink.ensure_bucket(self.bucket, WINDOW_TYPE, self.client, self.hostname)
@@ -73,4 +74,8 @@ class WindowWatcher(Watcher):
         if data is None:
             return
         event = Event(now_us, now_us, data, tz_offset_s=local_utc_offset_s(now_us))
+        if data != self._last_data:
+            # The log hides the title and URL unless the user allowed them (core.logs).
+            log.debug("active window: %r", data)
+            self._last_data = data
         self.sink.heartbeat(self.bucket, event, self.pulsetime_s)

@@ -11,14 +11,14 @@ import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from core.timeutil import DEFAULT_DAY_START_S as DEFAULT_DAY_START_S  # re-exported
+
 US_PER_S = 1_000_000
 US_PER_HOUR = 3_600 * US_PER_S
 US_PER_DAY = 86_400 * US_PER_S
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 # Real UTC offsets lie within -12 h .. +14 h; reads around a day use this margin.
 MAX_OFFSET_US = 14 * US_PER_HOUR
-# Days begin at 04:00 unless the user chooses otherwise (General settings, ``--day-start``).
-DEFAULT_DAY_START_S = 4 * 3600
 
 
 @dataclass(frozen=True, slots=True)

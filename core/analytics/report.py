@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -17,19 +16,9 @@ from typing import Any
 from core.analytics.localdays import AnalyticsSettings
 from core.analytics.summary import Summary
 from core.analytics.tree import CategoryNode
+from core.categories.colors import category_color
 
-PALETTE = (
-    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
-)  # fmt: skip
-UNCATEGORIZED_COLOR = "#9e9e9e"
 ColorOf = Callable[[tuple[str, ...]], str | None]
-
-
-def stable_color(name: str) -> str:
-    if name == "Uncategorized":
-        return UNCATEGORIZED_COLOR
-    return PALETTE[zlib.crc32(name.encode()) % len(PALETTE)]
 
 
 def _s(us: int) -> float:
@@ -48,7 +37,7 @@ def _node(node: CategoryNode, color_of: ColorOf, total: int) -> dict[str, Any]:
         "seconds": _s(node.total_us),
         "self_seconds": _s(node.self_us),
         "percent": round(100 * node.total_us / total, 1) if total else 0.0,
-        "color": color_of(node.path) or stable_color(node.path[0]),
+        "color": color_of(node.path) or category_color(node.path),
         "children": [_node(c, color_of, total) for c in node.children],
     }
 

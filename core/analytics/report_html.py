@@ -5,7 +5,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from core.analytics.report import hms, stable_color
+from core.analytics.report import hms
+from core.categories.colors import category_color
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;max-width:980px;
@@ -74,7 +75,7 @@ def _stacked_columns(
             y -= h
             parts.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
-                f'fill="{escape(colors.get(name, stable_color(name)))}">'
+                f'fill="{escape(colors.get(name) or category_color((name,)))}">'
                 f"<title>{escape(label)} · {escape(name)}: {hms(value)}</title></rect>"
             )
         if i % every == 0:

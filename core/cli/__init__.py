@@ -16,7 +16,11 @@ from pathlib import Path
 
 from core import __version__
 from core.errors import TimelyGatorError
+from core.logs import setup_logging
+from core.paths import resolve_dirs
 from core.runtime import tune_gc
+
+log = logging.getLogger(__name__)
 
 # Modules whose ``register(subparsers)`` adds subcommands, in help order.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -26,6 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "core.cli.backup",
     "core.cli.transfer",
     "core.cli.report",
+    "core.cli.logs",
 )
 
 Handler = Callable[[argparse.Namespace], int]
@@ -37,6 +42,8 @@ def build_parser(extra_modules: Sequence[str] = ()) -> argparse.ArgumentParser:
         prog="timelygator",
         description="TimelyGator: private, automatic time tracking. Without a command, "
         "starts the desktop app.",
+        epilog="Log files (no secrets; no window titles or URLs unless you allow them in "
+        "Settings → General): 'timelygator logs' says where they are.",
     )
     parser.add_argument("--version", action="version", version=f"TimelyGator {__version__}")
     parser.add_argument(
@@ -65,7 +72,11 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
         help="read the database passphrase from this file (env TIMELYGATOR_PASSPHRASE)",
     )
     parser.add_argument(
-        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log more"
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="log everything on the console (and more to the log file), and show error details",
     )
 
 
@@ -85,17 +96,21 @@ def subcommand(
 def run(args: argparse.Namespace) -> int:
     """Run a parsed subcommand; errors become one clear line on stderr and an exit code."""
     tune_gc()
-    logging.basicConfig(
-        level=logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
+    command = str(getattr(args, "command", None) or "cli")
+    setup_logging(
+        resolve_dirs(getattr(args, "data_dir", None)),
+        command,
+        verbose=bool(getattr(args, "verbose", False)),
     )
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
         print("No command given; see 'timelygator --help'.", file=sys.stderr)
         return 2
+    log.info("timelygator %s %s", __version__, command)
     try:
         return handler(args)
     except TimelyGatorError as exc:
+        log.info("%s failed: %s", command, exc)  # the file only: the console gets it below
         print(f"timelygator: {exc}", file=sys.stderr)
         if getattr(args, "verbose", False):
             for line in exc.details[:200]:
@@ -105,3 +120,6 @@ def run(args: argparse.Namespace) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception:
+        log.info("%s failed unexpectedly", command, exc_info=True)
+        raise

@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 from core.errors import DatabaseLockedError, StorageError
 from core.keys import KeyMode, KeyStore
 from core.locks import READER_BUSY, SwapLock
+from core.logs import add_secret
 from core.paths import AppDirs, resolve_dirs
 from core.recovery import open_reader
 from core.schema import SCHEMA_VERSION
@@ -43,6 +44,7 @@ def passphrase_from(args: argparse.Namespace, *, ask: bool = True) -> str | None
     if not sys.stdin.isatty():
         return None  # the command then says how to give it (PassphraseRequiredError)
     answer = getpass.getpass("TimelyGator passphrase: ")
+    add_secret(answer)
     args._asked_passphrase = answer
     return answer
 

@@ -94,7 +94,7 @@ def print_import(results: list[BucketImport]) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from core.api.routers.transfer import export_document
+    from core.transfer_format import export_document
 
     with open_reader_services(args) as services, services.read() as conn:
         buckets = reader.list_buckets(conn, services.user_id)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import socket
 import warnings
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +20,6 @@ with warnings.catch_warnings():  # "use httpx2" notice of this Starlette version
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 from core.api import ApiConfig, create_app
-from core.paths import resolve_dirs
 from core.services import Services
 from tests.helpers.keyring import MemoryKeyring
 
@@ -36,15 +34,6 @@ DictKeyring = MemoryKeyring
 @pytest.fixture
 def fake_keyring(memory_keyring: MemoryKeyring) -> MemoryKeyring:
     return memory_keyring
-
-
-@pytest.fixture
-def services(tmp_path: Path, fake_keyring: DictKeyring) -> Iterator[Services]:
-    svc = Services.open(resolve_dirs(tmp_path / "data"), create=True, max_delay=0.05)
-    try:
-        yield svc
-    finally:
-        svc.close()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from tests.api.conftest import make_bucket
 T0 = "2024-05-01T10:00:00+00:00"
 
 
-def ev(ts: str, duration: float = 0, **data: Any) -> dict[str, Any]:
+def ev(ts: str, duration: Any = 0, **data: Any) -> dict[str, Any]:  # any: bad input too
     return {"timestamp": ts, "duration": duration, "data": data}
 
 

@@ -346,6 +346,7 @@ def test_compat_mode_and_rate_limit(make_pair: Callable[..., Pair]) -> None:
 def test_limits(make_pair: Callable[..., Pair]) -> None:
     pair = make_pair(max_event_data_bytes=1000, max_data_depth=4, max_body_bytes=4000)
     url = bucket(pair)
+    data: dict[str, Any]
     for data in (
         {"text": "x" * 2000},
         {"text": "x" * 990},

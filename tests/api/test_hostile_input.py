@@ -147,7 +147,12 @@ def test_only_real_overload_is_503_with_retry_after(
     make_bucket(client, "b")
     event = {"timestamp": "2024-01-01T00:00:00Z", "data": {}}
     held, release = threading.Event(), threading.Event()
-    services.writer.call(lambda _conn: (held.set(), release.wait(10)))
+
+    def hold(_conn: object) -> None:
+        held.set()
+        release.wait(10)
+
+    services.writer.call(hold)
     assert held.wait(10)
     try:
         for _ in range(3):  # the writer is stuck: these queue up

@@ -374,8 +374,8 @@ def test_no_request_to_the_real_server_is_a_5xx_or_slow_and_nothing_acknowledged
         for event_id, bucket in expected.events.items():
             key = reader.bucket_key(conn_, user, bucket)
             assert reader.get_event(conn_, key, event_id).id == event_id
-        for key, value in expected.settings.items():
-            assert settings_store.get_setting(conn_, user, key) == value
+        for setting, value in expected.settings.items():
+            assert settings_store.get_setting(conn_, user, setting) == value
 
 
 def test_a_raw_request_line_that_is_not_utf8_is_refused(

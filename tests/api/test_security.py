@@ -106,7 +106,7 @@ def test_every_route_is_either_public_or_needs_a_token(
         client=("127.0.0.1", 1),
     )
     revoked_secret = make_token("admin")
-    with anonymous.app.state.ctx.services.read() as conn:  # type: ignore[attr-defined]
+    with anonymous.app.state.ctx.services.read() as conn:
         token_id = tokens.list_tokens(conn)[-1].id
     services: Services = app.state.ctx.services
     tokens.revoke(services.writer, token_id).result()

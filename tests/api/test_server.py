@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+import requests
 
 from core import tokens
 from core.api import ApiConfig, ApiServer
@@ -209,22 +210,20 @@ def test_aw_client_with_a_token(
     make_token: Callable[..., str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import aw_client.client as awc
-
     server = run_server()  # compatibility mode off: a token is needed
     client = _aw_client(server)
     with pytest.raises(Exception, match="401"):
         client.get_buckets()
     secret = make_token("write")
     for verb in ("get", "post", "delete"):
-        original = getattr(awc.req, verb)
+        original = getattr(requests, verb)
 
         def with_token(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
             headers = dict(kwargs.pop("headers", None) or {})
             headers["Authorization"] = f"Bearer {secret}"
             return _original(*args, headers=headers, **kwargs)
 
-        monkeypatch.setattr(awc.req, verb, with_token)
+        monkeypatch.setattr(requests, verb, with_token)  # aw-client calls requests.<verb>
     client.create_bucket("tokened", "test")
     assert "tokened" in client.get_buckets()
 
@@ -400,10 +399,12 @@ def test_serve_sigterm_loses_nothing(tmp_path: Path) -> None:
 def test_start_up_heap_is_frozen_only_for_a_serving_process(
     monkeypatch: pytest.MonkeyPatch, setting: bool | None, gui_loaded: bool, frozen: bool
 ) -> None:
+    import gc
+
     from core.api import server as server_module
 
     calls: list[bool] = []
-    monkeypatch.setattr(server_module.gc, "freeze", lambda: calls.append(True))
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append(True))  # as core.api.server calls it
     if gui_loaded:
         monkeypatch.setitem(sys.modules, "PySide6", sys.modules.get("PySide6") or object())
     else:

@@ -129,7 +129,7 @@ def test_ranges(day_client: TestClient) -> None:
     assert span["range"]["first"] <= DAY <= span["range"]["last"]
     assert span["totals"]["active_seconds"] == 6000
     assert summary(day="2024-03-05")["totals"]["active_seconds"] == 0
-    assert summary()["range"]["first"] == date.today().isoformat()
+    assert summary()["range"]["first"] == date.today().isoformat()  # days start at 00:00 here
 
 
 def test_a_category_change_through_the_api_changes_the_next_summary(

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection
 
-from core import reader
+from core import reader, wire_format
 from core.api import wire
 from core.api.wire import DataLimits
 from core.errors import ValidationError
@@ -168,7 +168,7 @@ timestamps = st.datetimes(
 def test_parse_timestamp_matches_parse_iso(text: str) -> None:
     assert outcome(wire.parse_timestamp, text) == outcome(parse_iso, text)
     try:
-        start_us, _offset, canonical = wire._timestamp(text)
+        start_us, _offset, canonical = wire_format._timestamp(text)
     except ValidationError:
         return
     if canonical:  # the insert answer reuses the text: it must be what utc_iso writes
@@ -179,8 +179,8 @@ def test_parse_timestamp_matches_parse_iso(text: str) -> None:
 @given(st.integers(min_value=MIN_US, max_value=MAX_US))
 def test_utc_iso_texts_are_reused_as_they_are(us: int) -> None:
     text = format_iso(us)
-    assert wire._timestamp(text) == (us, 0, True)
-    assert wire._timestamp(text.replace("+00:00", "Z"))[2] is False
+    assert wire_format._timestamp(text) == (us, 0, True)
+    assert wire_format._timestamp(text.replace("+00:00", "Z"))[2] is False
 
 
 @pytest.mark.parametrize(
@@ -220,12 +220,12 @@ def test_utc_iso_matches_format_iso(us: int) -> None:
 
 def exact_check(data: Any, limits: DataLimits) -> Any:
     """check_data without the shortcut (data always measured)."""
-    flat = wire._small_flat
+    flat = wire_format._small_flat  # check_data's shortcut lives with it, in core.wire_format
     try:
-        wire._small_flat = lambda *_args: False  # type: ignore[assignment]
+        wire_format._small_flat = lambda *_args: False
         return outcome(wire.check_data, data, limits)
     finally:
-        wire._small_flat = flat
+        wire_format._small_flat = flat
 
 
 plain_values = (

@@ -233,9 +233,10 @@ def main() -> int:
     switch_gaps = list(gaps)
 
     # 100k spans in view: synthetic lanes through the real TimelineView, driven by the mouse.
+    from core.categories.colors import stable_color
     from core.event import Event
     from timelygator_gui.range_data import RangeData
-    from timelygator_gui.timeline_model import make_lane, stable_color
+    from timelygator_gui.timeline_model import make_lane
 
     base = 1_741_000_000_000_000
     events = [

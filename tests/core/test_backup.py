@@ -38,7 +38,7 @@ def test_backup_restore_round_trip(dirs: AppDirs) -> None:
     assert made.path.parent == dirs.backups
     assert not made.path.read_bytes().startswith(b"SQLite format 3")
     kept = restore_backup(dirs, made.path, PASS)
-    assert kept.exists()
+    assert kept is not None and kept.exists()
     with Services.open(dirs, PASS) as services:
         assert [e.data["title"] for e in services.events("w")] == ["before backup"]
 

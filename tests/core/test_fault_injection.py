@@ -14,11 +14,11 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import keyring
 import pytest
 
-from core.api.routers.transfer import export_document
 from core.backup import backup_now, list_backups, verify_file
 from core.errors import DatabaseLockedError, KeyMissingError, WrongKeyError
 from core.event import Event
@@ -35,8 +35,12 @@ from core.recovery import (
 )
 from core.services import Services
 from core.store import Store
+from core.transfer_format import export_document
 from tests.helpers import faults
 from tests.helpers.keyring import FileKeyring
+
+if TYPE_CHECKING:
+    from tests.helpers import killruns
 
 pytestmark = pytest.mark.skipif(
     not hasattr(__import__("os"), "fork"), reason="needs fork (forkserver)"
@@ -343,10 +347,10 @@ def test_sigkill_of_the_real_command_at_a_random_moment(
                       "state": result.state, "reader_rounds": result.reader_rounds}))  # fmt: skip
 
 
-_SIGKILL_TEMPLATE: list[object] = []
+_SIGKILL_TEMPLATE: list[killruns.Prepared] = []
 
 
-def _sigkill_template(factory: pytest.TempPathFactory) -> object:
+def _sigkill_template(factory: pytest.TempPathFactory) -> killruns.Prepared:
     from tests.helpers import killruns
 
     if not _SIGKILL_TEMPLATE:

@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 
 import pytest
 
 from core import tokens
 from core.errors import NotFoundError, ValidationError
-from core.paths import AppDirs
 from core.services import Services
-
-
-@pytest.fixture
-def services(dirs: AppDirs) -> Iterator[Services]:
-    """A fresh store (the suite's conftest provides the in-memory keyring and tmp dirs)."""
-    with Services.open(dirs, create=True) as svc:
-        yield svc
 
 
 def test_created_token_is_shown_once_and_stored_only_as_hash(services: Services) -> None:

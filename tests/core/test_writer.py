@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from concurrent.futures import Future
+from typing import Any
 
 import pytest
 
@@ -16,12 +17,6 @@ from core.writer import Change
 
 S = 1_000_000
 T = 1_700_000_000 * S
-
-
-@pytest.fixture
-def services(dirs: AppDirs) -> Iterator[Services]:
-    with Services.open(dirs, "writer tests pass") as opened:
-        yield opened
 
 
 def _events(services: Services, bucket: str = "w") -> list[tuple[int, int, dict[str, object]]]:
@@ -58,6 +53,7 @@ def test_cache_is_invalidated_by_insert_update_and_delete(services: Services) ->
     again = w.heartbeat(key, Event(T + 4 * S, T + 5 * S, {"app": "edited"}), 5).result()
     assert again.id == nxt.id and again.end_us == T + 5 * S
     # Deleting the last event: the next heartbeat merges into the one before, if it may.
+    assert nxt.id is not None
     w.delete_events(key, [nxt.id]).result()
     assert all(e.id != nxt.id for e in services.events("w"))
     after = w.heartbeat(key, Event(T + 5 * S, T + 6 * S, {"app": "x"}), 5).result()
@@ -253,7 +249,9 @@ def test_one_failing_change_fails_alone_and_the_batch_around_it_is_stored(
     writer = services.writer
     before = writer.committed_transactions
     release = _hold_writer(services)
-    good = [writer.heartbeat(key, Event(T + i * S, T + i * S, {"n": i}), 0) for i in range(300)]
+    good: list[Future[Any]] = [
+        writer.heartbeat(key, Event(T + i * S, T + i * S, {"n": i}), 0) for i in range(300)
+    ]
     bad_bucket = writer.create_bucket(
         services.user_id, "bad\ud800name", type="t", client="c", hostname="h"
     )
@@ -266,9 +264,9 @@ def test_one_failing_change_fails_alone_and_the_batch_around_it_is_stored(
     release.set()
     for future in good:
         future.result(10)
-    for future in (bad_bucket, bad_insert):
+    for failed in (bad_bucket, bad_insert):
         with pytest.raises(ChangeFailedError, match="Other changes were saved"):
-            future.result(10)
+            failed.result(10)
     stored = services.events("w")
     assert len(stored) == 601
     assert {e.data["n"] for e in stored} == {*range(600), "bulk"}

@@ -8,26 +8,18 @@ around it) in the same transaction, and leaves every other day's rows alone.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Connection
 
 from core.errors import ChangeFailedError
 from core.event import Event
-from core.paths import AppDirs
 from core.services import Services
 
 S = 1_000_000
 DAY = 86_400 * S
 D0 = 20_000  # a UTC day number (2024-10-04)
 TABLES = ("day_digests", "day_stats")
-
-
-@pytest.fixture
-def services(dirs: AppDirs) -> Iterator[Services]:
-    with Services.open(dirs, "cache days pass") as opened:
-        yield opened
 
 
 def at(day: int, hour: float = 12) -> int:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from PySide6.QtWidgets import QDialogButtonBox, QPushButton, QWidget
+
 from core.services import Services
 from timelygator_gui.app_controller import AppController
 from timelygator_gui.main_window import MainWindow
@@ -40,3 +42,12 @@ def open_window(qtbot: Any, services: Services, day: date, runner: TaskRunner) -
     with qtbot.waitSignal(window.sig_range_loaded, timeout=10_000):
         window.attach(Session.load(services))
     return window
+
+
+def dialog_button(dialog: QWidget, which: QDialogButtonBox.StandardButton) -> QPushButton:
+    """The OK, Cancel... button of the dialog's button box (a test clicks it like a person)."""
+    box = dialog.findChild(QDialogButtonBox)
+    assert box is not None, f"{dialog!r} has no button box"
+    button = box.button(which)
+    assert button is not None, f"{dialog!r} has no {which} button"
+    return button

@@ -8,11 +8,9 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 
-from core.paths import AppDirs, resolve_dirs
 from core.services import Services
 from tests.helpers.keyring import MemoryKeyring
 from timelygator_gui.tasks import TaskRunner
@@ -27,27 +25,11 @@ def fake_keyring(memory_keyring: MemoryKeyring) -> MemoryKeyring:
 
 
 @pytest.fixture
-def dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppDirs:
-    monkeypatch.setenv("TIMELYGATOR_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("TIMELYGATOR_PASSPHRASE", raising=False)
-    return resolve_dirs(tmp_path / "data")
-
-
-@pytest.fixture
 def runner() -> Iterator[TaskRunner]:
     """A task runner for pages and views under test; its jobs finish before teardown."""
     tasks = TaskRunner()
     yield tasks
     tasks.wait()
-
-
-@pytest.fixture
-def services(dirs: AppDirs) -> Iterator[Services]:
-    opened = Services.open(dirs, None, max_delay=0.05)
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 @pytest.fixture

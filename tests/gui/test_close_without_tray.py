@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
+from pytestqt.qtbot import QtBot
 
 from core.paths import AppDirs
 from core.services import Services
@@ -20,8 +21,8 @@ from timelygator_gui.tray import Tray
 
 @pytest.fixture
 def controller(
-    dirs: AppDirs, tmp_path: Path, qtbot, monkeypatch: pytest.MonkeyPatch
-) -> AppController:  # type: ignore[no-untyped-def]
+    dirs: AppDirs, tmp_path: Path, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> AppController:
     monkeypatch.setattr(Tray, "available", staticmethod(lambda: False))
     Services.open(dirs, None).close()
     app = AppController(

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from PySide6.QtCore import QCoreApplication, Qt
+from pytestqt.qtbot import QtBot
 
 from core.awimport import activitywatch_data_dir
 from core.keys import KeyMode, KeyStore
@@ -13,13 +11,6 @@ from core.services import Services
 from tests.helpers.activitywatch import build_rust
 from timelygator_gui.settings.data_page import DataPage
 from timelygator_gui.tasks import TaskRunner
-
-
-@pytest.fixture
-def runner() -> Iterator[TaskRunner]:
-    tasks = TaskRunner()
-    yield tasks
-    tasks.wait()
 
 
 def test_activitywatch_folder_found_offers_an_import_that_a_click_runs(  # type: ignore[no-untyped-def]
@@ -58,8 +49,8 @@ def test_no_activitywatch_no_offer(services: Services, runner: TaskRunner, qtbot
 
 
 def test_retention_note_says_backups_are_purged_too(
-    services: Services, runner: TaskRunner, qtbot
-) -> None:  # type: ignore[no-untyped-def]
+    services: Services, runner: TaskRunner, qtbot: QtBot
+) -> None:
     page = DataPage(services, runner)
     qtbot.addWidget(page)
     assert page.retention_note.text() == (

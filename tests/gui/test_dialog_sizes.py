@@ -51,6 +51,7 @@ def test_privacy_form_starts_right_under_its_introduction(qtbot) -> None:  # typ
     page.resize(850, 700)
     page.show()
     label = page.findChild(QLabel, "pageIntro")
+    assert label is not None
     gap = page.apps.geometry().top() - label.geometry().bottom()
     assert 0 <= gap <= 30
     assert page.incognito.geometry().bottom() < 500  # the spare height is below the form

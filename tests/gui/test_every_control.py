@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
     QDialog,
     QDialogButtonBox,
+    QMenu,
     QTabBar,
     QWidget,
 )
@@ -104,7 +105,9 @@ def app(dirs: AppDirs, tmp_path: Path, qtbot) -> AppController:  # type: ignore[
     return controller
 
 
-def test_every_control_clicked(app: AppController, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_every_control_clicked(app: AppController, qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    opened: list[str] = []  # the file manager is not started from a test
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()))
     answerer = Answerer()
     window = app.window
     answerer.keep.append(window)
@@ -133,6 +136,7 @@ def test_every_control_clicked(app: AppController, qtbot) -> None:  # type: igno
     actions: list[QAction] = []
     for menu_action in window.menuBar().actions():
         menu = menu_action.menu()
+        assert isinstance(menu, QMenu)
         actions += [a for a in menu.actions() if not a.isSeparator()]
     names = [a.text() for a in actions]
     assert {"&Settings…", "&Undo", "&Refresh", "&Week", "&Find…"} <= set(names)
@@ -159,14 +163,18 @@ def test_every_control_clicked(app: AppController, qtbot) -> None:  # type: igno
         dialog.page_list.setCurrentRow(row)
         page = dialog.stack.currentWidget()
         if page is dialog.categories_page:  # its buttons act on the selected category
-            page.tree.setCurrentItem(page.tree.topLevelItem(0))
+            first = page.tree.topLevelItem(0)
+            assert first is not None
+            page.tree.setCurrentItem(first)
             qtbot.mouseClick(page.color_button, Qt.MouseButton.LeftButton)  # before Delete
             answerer.settle(qtbot)
+        assert page is not None
         clicked += _click_all(qtbot, page, answerer)
     qtbot.mouseClick(
         dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel), Qt.MouseButton.LeftButton
     )
-    assert {"Rename", "Add subcategory", "Back up now"} <= set(clicked)
+    assert {"Rename", "Add subcategory", "Back up now", "Open log folder"} <= set(clicked)
+    assert opened == [str(app.dirs.logs)]
     assert answerer.errors == []
     # The prompts the controls opened really opened (and were answered).
     assert {"Rename category", "New category", "Colour of Work"} <= set(answerer.answered)

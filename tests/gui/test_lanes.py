@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from PySide6.QtCore import QPointF, Qt
+from pytestqt.qtbot import QtBot
 
 from core.event import Event
 from core.services import Services
@@ -76,15 +77,18 @@ def test_one_lane_per_kind_and_host_and_a_manual_lane(window: MainWindow) -> Non
 
 
 def test_the_host_filter_shows_one_computer(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    assert window.data is not None
     all_active = window.data.summary.active_us
     assert all_active == round(3.5 * 3.6e9)  # 2 h desk + 1 h laptop + the half-hour call
     with qtbot.waitSignal(window.sig_range_loaded, timeout=10_000):
         window.host_filter.setCurrentIndex(window.host_filter.findText("laptop"))
     assert _titles(window) == ["Categories", "Window — laptop", "Away — laptop"]
+    assert window.data is not None
     assert window.data.summary.active_us == round(3.6e9)
     assert window.activity.active_card.value.text() == "1h 00m"
     with qtbot.waitSignal(window.sig_range_loaded, timeout=10_000):
         window.host_filter.setCurrentIndex(0)
+    assert window.data is not None
     assert window.data.summary.active_us == all_active
 
 
@@ -131,8 +135,8 @@ def test_a_week_is_one_row_per_day_and_a_name_opens_the_day(window: MainWindow, 
 
 
 def test_a_host_that_appears_while_shown_joins_the_filter(
-    window: MainWindow, two_hosts: Services, qtbot
-) -> None:  # type: ignore[no-untyped-def]
+    window: MainWindow, two_hosts: Services, qtbot: QtBot
+) -> None:
     tablet = _bucket(two_hosts, "aw-watcher-window_tablet", "currentwindow", "tablet")
     with qtbot.waitSignal(window.sig_range_refreshed, timeout=10_000):
         two_hosts.writer.insert_events(

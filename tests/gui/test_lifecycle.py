@@ -14,6 +14,7 @@ from core.services import Services
 from timelygator_gui.app_controller import AppController
 from timelygator_gui.error_dialog import ErrorDialog
 from timelygator_gui.settings.dialog import SettingsDialog
+from timelygator_gui.settings.simple_pages import WatchersPage
 from timelygator_gui.single_instance import SingleInstance
 from timelygator_gui.unlock_dialogs import FirstRunDialog, UnlockDialog
 
@@ -103,17 +104,21 @@ def test_settings_cancel_restores_ok_stores(services: Services, qtbot) -> None: 
     dialog = SettingsDialog(session, runner)
     qtbot.addWidget(dialog)
     dialog.show_page("General")
-    general = dialog.pages[5]
+    general = dialog.general_page
     general.week_start.setCurrentIndex(6)
     dialog.reject()
     assert session.preferences.general.week_start == 0
 
     dialog = SettingsDialog(session, runner)
     qtbot.addWidget(dialog)
-    dialog.pages[5].week_start.setCurrentIndex(6)
-    dialog.pages[1].afk_timeout.setValue(300)
+    dialog.general_page.week_start.setCurrentIndex(6)
+    watchers = dialog.pages[1]
+    assert isinstance(watchers, WatchersPage)
+    watchers.afk_timeout.setValue(300)
     page = dialog.categories_page
-    page.tree.setCurrentItem(page.tree.topLevelItem(0))
+    first = page.tree.topLevelItem(0)
+    assert first is not None
+    page.tree.setCurrentItem(first)
     page.add_category("Reviews", child=True)
     with qtbot.waitSignal(page.sig_preview_shown, timeout=10_000):
         page.regex.setText("review")

@@ -20,7 +20,7 @@ from core.paths import AppDirs
 from core.preferences import Preferences, save_preferences
 from core.services import Services
 from core.timeutil import to_us
-from tests.gui.app_helpers import finish_app, start_app
+from tests.gui.app_helpers import dialog_button, finish_app, start_app
 from timelygator_gui.app_controller import AppController
 from timelygator_gui.autostart import Autostart
 from timelygator_gui.edit_dialogs import EditEventDialog
@@ -180,7 +180,7 @@ def test_today_with_live_tracking_keeps_what_the_person_did(app: AppController, 
     dialog.name.setText("Planning notes")
     with qtbot.waitSignal(window.sig_range_refreshed, timeout=10_000):
         qtbot.mouseClick(
-            dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok),
+            dialog_button(dialog, QDialogButtonBox.StandardButton.Ok),
             Qt.MouseButton.LeftButton,
         )
     qtbot.waitUntil(lambda: "Planning notes" in timeline.details.text.text(), timeout=10_000)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -51,3 +52,10 @@ def test_sigterm_stops_the_app_in_order(tmp_path: Path) -> None:
     )
     with Services.open(dirs, PASS) as services:  # the folder lock was released
         assert [e.data for e in services.events("kept")] == [{"x": 1}]
+    # The app's log file: what the console showed, owner-only, without the passphrase.
+    log_file = dirs.logs / "timelygator.log"
+    assert stat.S_IMODE(log_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(dirs.logs.stat().st_mode) == 0o700
+    logged = log_file.read_text(encoding="utf-8")
+    assert "afk watcher: stopped" in logged
+    assert PASS not in logged

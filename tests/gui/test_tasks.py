@@ -22,7 +22,11 @@ def test_a_result_for_a_deleted_widget_is_dropped(qtbot) -> None:  # type: ignor
         ran.append(True)
         return "done"
 
-    runner.run("a", work, lambda text: (label.setText(text), shown.append(text)), owner=label)
+    def done(text: str) -> None:
+        label.setText(text)
+        shown.append(text)
+
+    runner.run("a", work, done, owner=label)
     shiboken6.delete(label)  # the dialog holding it was closed and deleted
     runner.run("b", lambda: "bound", label.setText)  # a bound method's object is its owner
     qtbot.waitUntil(lambda: runner.pending == 1, timeout=5000)  # "b" came back, dropped
@@ -53,8 +57,11 @@ def test_a_finished_write_comes_back_without_a_waiting_thread(qtbot) -> None:  #
     runner.when_done("write", write, done.append)
     runner.when_done("write", failed, lambda _r: None, done.append)
     assert runner._pool.activeThreadCount() == 0  # nobody parked on .result()
+
+    def finish() -> None:
+        write.set_result(7)
+        failed.set_exception(OSError("x"))
+
     with qtbot.waitSignal(runner.sig_idle, timeout=5000):
-        threading.Thread(
-            target=lambda: (write.set_result(7), failed.set_exception(OSError("x")))
-        ).start()
+        threading.Thread(target=finish).start()
     assert done[0] == 7 and isinstance(done[1], OSError)

@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
+from pytestqt.qtbot import QtBot
 
 from core.paths import AppDirs
 from core.services import Services
@@ -46,8 +47,8 @@ def _plot_colors(view: TimelineView | TrendsView) -> tuple[str, str]:
 
 
 def test_dark_reaches_the_plots_and_survives_a_restart(
-    dirs: AppDirs, tmp_path: Path, qapp: QApplication, qtbot
-) -> None:  # type: ignore[no-untyped-def]
+    dirs: AppDirs, tmp_path: Path, qapp: QApplication, qtbot: QtBot
+) -> None:
     Services.open(dirs, None).close()
     first = start_app(_controller(dirs, tmp_path), qtbot)
     first.open_settings()

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetrics
+from pytestqt.qtbot import QtBot
 
 from core.services import Services
 from tests.gui.app_helpers import open_window
@@ -70,6 +71,7 @@ def test_keyboard_zoom_and_pan(window: MainWindow, qtbot) -> None:  # type: igno
 def test_activity_totals_and_click_through(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
     activity = window.activity
     window.tabs.setCurrentWidget(activity)
+    assert window.data is not None
     summary = window.data.summary
     assert activity.active_card.value.text() == _fmt(summary.active_us)
     from timelygator_gui.demo_data import AFK_BUCKET, generate_day
@@ -126,6 +128,7 @@ def test_trends_show_daily_totals(window: MainWindow, qtbot) -> None:  # type: i
     with qtbot.waitSignal(window.sig_trends_loaded, timeout=10_000):
         window.tabs.setCurrentWidget(window.trends)
     totals = window.trends.totals
+    assert totals is not None and window.data is not None
     assert len(totals.days) == 28
     assert totals.days[-1] == DEMO_DAY
     assert totals.day_total(27) == window.data.summary.active_us
@@ -134,6 +137,7 @@ def test_trends_show_daily_totals(window: MainWindow, qtbot) -> None:  # type: i
 
 def test_delete_and_undo(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
     lane = window.timeline.lanes[1]
+    assert window.data is not None and lane.bucket is not None
     count = len(window.data.by_bucket[lane.bucket])
     window.timeline.zoom_to((lane, 5))
     view = window.timeline.visible_range()
@@ -229,8 +233,8 @@ def test_activity_totals_come_before_the_timeline_events(window: MainWindow, qtb
 
 
 def test_trends_of_history_never_looked_at_appear_in_parts(
-    qtbot, services: Services, runner: TaskRunner
-) -> None:  # type: ignore[no-untyped-def]
+    qtbot: QtBot, services: Services, runner: TaskRunner
+) -> None:
     from core.analytics.localdays import AnalyticsSettings
     from core.analytics.service import daily_trend
     from timelygator_gui.demo_data import recent_days, store_days
@@ -245,6 +249,7 @@ def test_trends_of_history_never_looked_at_appear_in_parts(
     assert drawn[0][0] == 2 and "2 of 28 days done" in drawn[0][1]
     assert drawn[-1][0] == 28 and "Working out" not in drawn[-1][1]
     totals = window.trends.totals
+    assert totals is not None and window.session is not None
     expected = daily_trend(
         services, totals.days[0], totals.days[-1], AnalyticsSettings(day_start_s=4 * 3600),
         categories=window.session.categories,
@@ -254,8 +259,8 @@ def test_trends_of_history_never_looked_at_appear_in_parts(
 
 
 def test_a_month_never_looked_at_is_worked_out_in_parts(
-    qtbot, services: Services, runner: TaskRunner
-) -> None:  # type: ignore[no-untyped-def]
+    qtbot: QtBot, services: Services, runner: TaskRunner
+) -> None:
     from timelygator_gui.demo_data import recent_days, store_days
 
     store_days(services, recent_days(DEMO_DAY, 31), weekends=True)  # just imported
@@ -275,8 +280,9 @@ def test_a_month_never_looked_at_is_worked_out_in_parts(
         f"Working out the statistics of {month.label()}: (2|9|31) of 31 days done, newest first…",
         progress,
     )
-    qtbot.waitUntil(lambda: window.data.summary_loaded, timeout=10_000)
+    qtbot.waitUntil(lambda: window.data is not None and window.data.summary_loaded, timeout=10_000)
     # At the end: the whole month, as a plain load of it gives.
+    assert window.data is not None and window.session is not None
     again = load_summary(services, month, window.session.categories)
     assert window.data.summary.active_us == again.summary.active_us > 0
     assert len(window.timeline.lanes) == 31

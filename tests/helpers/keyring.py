@@ -14,7 +14,7 @@ FILE_KEYRING_ENV = "TIMELYGATOR_TEST_KEYRING_FILE"
 class MemoryKeyring(KeyringBackend):
     """A keyring that lives in a dict (priority > 0 so it counts as available)."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
         super().__init__()
@@ -39,7 +39,7 @@ class FileKeyring(KeyringBackend):
     """
 
     # Usable (> 0) but below MemoryKeyring: keyring's own detection never prefers it.
-    priority = 0.5  # type: ignore[assignment]
+    priority = 0.5
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         super().__init__()

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core import reader
-from core.api.routers.transfer import export_document
 from core.backup import backup_now, list_backups
 from core.errors import KeyMissingError, WrongKeyError
 from core.event import Event
@@ -31,6 +30,7 @@ from core.keys import KeyStore
 from core.maintenance import check_database
 from core.paths import resolve_dirs
 from core.services import Services
+from core.transfer_format import export_document
 
 ROOT = Path(__file__).resolve().parents[2]
 PASS = "sigkill passphrase"

@@ -15,11 +15,11 @@ import threading
 from pathlib import Path
 
 from core import reader
-from core.api.routers.transfer import export_document
 from core.errors import DatabaseLockedError, TimelyGatorError
 from core.maintenance import check_database
 from core.paths import resolve_dirs
 from core.services import Services
+from core.transfer_format import export_document
 
 
 def export_sha(data: Path, passphrase: str | None) -> str:

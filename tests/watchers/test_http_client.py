@@ -39,7 +39,7 @@ def hb(second: int, data: dict[str, Any], duration_s: int = 0) -> Event:
     return Event(start, start + duration_s * US_PER_S, data)
 
 
-def summary(server: AwTestServer) -> list[tuple[str, float, dict[str, Any], float | None]]:
+def summary(server: AwTestServer) -> list[tuple[float, Any, Any, float | None]]:
     """(timestamp seconds after T0, duration, data, pulsetime) of received heartbeats."""
     from core.timeutil import parse_iso
 

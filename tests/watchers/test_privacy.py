@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.watchers.fakes import FakeClock, FakeHistory, FakeWindowProbe, RecordingSink
@@ -14,7 +16,9 @@ PAGES = {
 }
 
 
-def record(config: PrivacyConfig, app: str, title: str, private: bool = False) -> list[dict]:
+def record(
+    config: PrivacyConfig, app: str, title: str, private: bool = False
+) -> list[dict[str, Any]]:
     probe = FakeWindowProbe()
     probe.set(app, title, is_private=private)
     sink = RecordingSink()

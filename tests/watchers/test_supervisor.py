@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 from tests.watchers.fakes import FakeIdleProbe, FakeWindowProbe, RecordingSink
 from watchers.afk_watcher import AfkWatcher
@@ -80,26 +79,24 @@ def test_unsupported_probe_reports_reason_and_keeps_waiting() -> None:
     supervisor = Supervisor(watcher)
     supervisor.start()
     assert seen.wait(5)
-    started = time.monotonic()
-    assert supervisor.stop(timeout_s=1.0)
-    assert time.monotonic() - started < 1.0
+    assert supervisor.stop(timeout_s=10)  # True: its thread ended
     assert supervisor.restarts == 0
     assert WatcherStatus(WatcherState.UNSUPPORTED, "unsupported: install x11-xserver-utils") in (
         statuses
     )
 
 
-def test_stop_returns_within_a_second_even_with_long_poll_intervals() -> None:
+def test_stop_does_not_wait_for_the_next_poll() -> None:
+    """The loop waits on an Event: stopping wakes it, whatever the poll interval (an hour
+    here; the stop's generous 10 s bound is far below it, and no timing is asserted)."""
     sink = RecordingSink()
-    window = WindowWatcher(sink, FakeWindowProbe(), hostname="h", poll_interval_s=30)
+    window = WindowWatcher(sink, FakeWindowProbe(), hostname="h", poll_interval_s=3600)
     afk_sink = RecordingSink()
-    afk = AfkWatcher(afk_sink, FakeIdleProbe(), hostname="h", timeout_s=180, poll_interval_s=60)
+    afk = AfkWatcher(afk_sink, FakeIdleProbe(), hostname="h", timeout_s=7200, poll_interval_s=3600)
     supervisors = [Supervisor(window), Supervisor(afk)]
     for s in supervisors:
         s.start()
     assert sink.got_heartbeat.wait(5)
     assert afk_sink.got_heartbeat.wait(5)
-    started = time.monotonic()
-    assert all(s.stop(timeout_s=1.0) for s in supervisors)
-    assert time.monotonic() - started < 1.0
+    assert all(s.stop(timeout_s=10) for s in supervisors)
     assert window.status.state is WatcherState.STOPPED

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from core.analytics.classifier import MANUAL_CATEGORY_KEY
 from core.analytics.report import hms
 from core.categories.categorizer import Categorizer
+from core.categories.colors import category_color
 from core.categories.formats import (
     from_aw_classes,
     load_categories_file,
@@ -36,7 +37,7 @@ from core.categories.formats import (
     to_aw_classes,
     to_document,
 )
-from core.categories.model import Category, Productivity, Rule
+from core.categories.model import Category, CategoryTree, Productivity, Rule
 from core.categories.preview import RulePreview, rule_preview
 from core.errors import ValidationError
 from core.event import Event
@@ -236,14 +237,15 @@ class CategoriesPage(QWidget):
             for depth in range(1, len(c.path) + 1):
                 if c.path[:depth] not in paths:
                     paths.append(c.path[:depth])
+        tree = CategoryTree(self._categories)
         for path in paths:
             parent = items.get(path[:-1])
             item = QTreeWidgetItem([path[-1]])
             item.setData(0, PATH_ROLE, path)
+            # The colour the views draw it in: its own, inherited, or its top category's.
+            item.setData(0, Qt.ItemDataRole.DecorationRole, QColor(category_color(path, tree)))
             cat = self._by_path(path)
             if cat is not None:
-                if cat.color:
-                    item.setData(0, Qt.ItemDataRole.DecorationRole, QColor(cat.color))
                 level = next((lbl for lbl, v in LEVELS if v == cat.score), "Inherit")
                 item.setText(1, level if cat.score is not None else "")
                 item.setText(2, cat.rule.regex or "")

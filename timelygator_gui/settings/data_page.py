@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from PySide6.QtCore import Signal
@@ -29,7 +28,7 @@ from core.keys import KeyMode
 from core.maintenance import change_passphrase, set_passphrase
 from core.preferences import DataPrefs, Preferences
 from core.services import Services
-from core.timeutil import format_iso
+from core.transfer_format import write_export
 from timelygator_gui.display_path import display_path
 from timelygator_gui.maintenance import backup_folder, newest_backup
 from timelygator_gui.settings.page import SettingsPage, form_page
@@ -37,25 +36,10 @@ from timelygator_gui.tasks import TaskRunner
 
 
 def export_all(services: Services, path: Path) -> int:
-    """Write every bucket and event in ActivityWatch's export form; returns the event count."""
-    out: dict[str, object] = {}
-    count = 0
+    """Write every bucket and event in ActivityWatch's export form (``timelygator export``'s
+    file, each event in the UTC offset it was captured with); returns the event count."""
     with services.read() as conn:
-        for bucket in reader.list_buckets(conn, services.user_id):
-            events = reader.get_events(conn, bucket.key, None, None, None)
-            count += len(events)
-            out[bucket.name] = {
-                "id": bucket.name, "type": bucket.type, "client": bucket.client,
-                "hostname": bucket.hostname, "created": format_iso(bucket.created_us),
-                "data": bucket.data,
-                "events": [
-                    {"id": e.id, "timestamp": format_iso(e.start_us), "duration": e.duration_s,
-                     "data": e.data}
-                    for e in events
-                ],
-            }  # fmt: skip
-    path.write_text(json.dumps({"buckets": out}, ensure_ascii=False), encoding="utf-8")
-    return count
+        return write_export(conn, reader.list_buckets(conn, services.user_id), path)
 
 
 def describe_backup(backup: BackupFile | None) -> str:

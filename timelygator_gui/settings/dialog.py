@@ -54,7 +54,7 @@ class SettingsDialog(QDialog):
             services, runner, api_host.status if api_host is not None else "Off"
         )
         self.data_page = DataPage(services, runner)
-        self.general_page = GeneralPage()
+        self.general_page = GeneralPage(services.dirs.logs)
         self.pages: list[QWidget] = [
             self.categories_page,
             WatchersPage(),

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QPlainTextEdit, QSpinBox
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+)
 
 from core.preferences import Preferences
+from timelygator_gui.display_path import display_path
 from timelygator_gui.settings.page import SettingsPage, form_page
 
 
@@ -110,8 +124,9 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 class GeneralPage(SettingsPage):
     title = "General"
 
-    def __init__(self) -> None:
+    def __init__(self, logs: Path | None = None) -> None:
         super().__init__()
+        self.logs = logs
         form = form_page(self, "How TimelyGator starts and looks.")
         self.start_at_login = QCheckBox("Start TimelyGator when I log in")
         self.theme = QComboBox()
@@ -128,6 +143,31 @@ class GeneralPage(SettingsPage):
         form.addRow("Theme:", self.theme)
         form.addRow("Day starts at:", self.day_start)
         form.addRow("Week starts on:", self.week_start)
+        self.log_titles = QCheckBox("Write window titles and URLs into the log files")
+        self.log_titles.setToolTip(
+            "Off: the logs hold no titles, URLs or other activity, so they can be sent with a "
+            "bug report. Keys, passphrases and tokens are never written."
+        )
+        self.log_folder = QLabel(display_path(logs) if logs is not None else "")
+        self.log_folder.setObjectName("logFolder")
+        self.log_folder.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.log_folder.setWordWrap(True)
+        self.open_logs = QPushButton("Open log folder")
+        self.open_logs.setObjectName("openLogFolder")
+        self.open_logs.setEnabled(logs is not None)
+        self.open_logs.clicked.connect(lambda: self.open_log_folder())
+        logs_row = QHBoxLayout()
+        logs_row.addWidget(self.log_folder, 1)
+        logs_row.addWidget(self.open_logs)
+        form.addRow("Log files:", logs_row)
+        form.addRow(self.log_titles)
+
+    def open_log_folder(self) -> None:
+        """Show the log folder in the file manager (created first, owner-only)."""
+        if self.logs is None:
+            return
+        self.logs.mkdir(parents=True, exist_ok=True, mode=0o700)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.logs)))
 
     def load(self, prefs: Preferences) -> None:
         g = prefs.general
@@ -135,6 +175,7 @@ class GeneralPage(SettingsPage):
         self.theme.setCurrentIndex(max(0, self.theme.findData(g.theme)))
         self.day_start.setValue(g.day_start_hour)
         self.week_start.setCurrentIndex(g.week_start)
+        self.log_titles.setChecked(g.log_titles)
 
     def store(self, prefs: Preferences) -> None:
         g = prefs.general
@@ -142,3 +183,4 @@ class GeneralPage(SettingsPage):
         g.theme = str(self.theme.currentData())
         g.day_start_hour = self.day_start.value()
         g.week_start = int(self.week_start.currentData())
+        g.log_titles = self.log_titles.isChecked()

@@ -31,7 +31,6 @@ from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from core import reader, settings_store
-from core.analytics.report import stable_color
 from core.analytics.service import WINDOW_TYPES
 from core.api.context import ApiContext
 from core.api.deps import Ctx, ReadAccess, WriteAccess
@@ -51,6 +50,7 @@ from core.api.routing import route
 from core.api.wire import JSONBytes, dumps, loads
 from core.categories import edits
 from core.categories.categorizer import Categorizer
+from core.categories.colors import category_color
 from core.categories.formats import (
     FORMAT,
     VERSION,
@@ -214,7 +214,7 @@ def document_out(categories: list[Category]) -> dict[str, Any]:
             item["id"] = category.id
         style = tree.style(category.path)
         item["resolved"] = {
-            "color": style.color or stable_color(category.name[0]),
+            "color": category_color(category.path, tree),
             "score": style.score,
             "productivity": style.productivity.name.lower(),
         }

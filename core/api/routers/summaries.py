@@ -28,13 +28,14 @@ from core.analytics.localdays import (
     local_today,
     range_of,
 )
-from core.analytics.report import report_document, stable_color
+from core.analytics.report import report_document
 from core.analytics.service import analytics_for, daily_trend, days_of, summary_for_days
 from core.analytics.summary import Summary
 from core.api.deps import Ctx, ReadAccess
 from core.api.own_schemas import SummaryOut, TrendOut
 from core.api.routing import route
 from core.api.wire import JSONBytes
+from core.categories.colors import category_color
 from core.errors import ValidationError
 from core.preferences import stored_day_and_week_start
 from core.services import Services
@@ -211,7 +212,7 @@ def trend_document(
             {
                 "name": name,
                 "seconds": round(sum(trend.totals[name]) / 1_000_000, 3),
-                "color": cats.classifier.color((name,)) or stable_color(name),
+                "color": category_color((name,), cats.classifier),
             }
             for name in trend.categories
         ],

@@ -1,4 +1,4 @@
-"""Export (all buckets or one) and import in ActivityWatch's format.
+"""Export (all buckets or one) and import in ActivityWatch's format (``core.transfer_format``).
 
 Import drops incoming event ids and, into an existing bucket, skips events equal in
 (timestamp, duration, data) to stored ones — importing the same file twice changes nothing.
@@ -8,9 +8,6 @@ The whole document is validated before anything is written.
 from __future__ import annotations
 
 import re
-import time
-from dataclasses import dataclass, field
-from datetime import timedelta, timezone
 from functools import partial
 from typing import Any
 
@@ -24,58 +21,14 @@ from core.api.deps import Ctx, ReadAccess, WriteAccess
 from core.api.routers.buckets import NOT_FOUND, BucketId
 from core.api.routing import route
 from core.api.schemas import Export, ImportResult
-from core.api.wire import (
-    DataLimits,
-    JSONBytes,
-    bucket_out,
-    check_data,
-    dumps,
-    loads,
-    parse_event,
-    utc_iso,
-)
+from core.api.wire import JSONBytes, loads
 from core.errors import NotFoundError, ValidationError
-from core.event import BucketInfo, Event
-from core.timeutil import US_PER_S, check_time_range, from_us, parse_iso
+from core.event import Event
+from core.transfer_format import export_document, parse_import
 
 router = APIRouter(tags=["export/import"])
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def _export_timestamp(event: Event) -> str:
-    """The start in the UTC offset it was captured with.
-
-    ActivityWatch's format has no other place for the offset, and importing reads it back
-    from there, so an export -> import round trip keeps every event on its local day. An
-    event stored without an offset is counted in the system zone's offset of its moment
-    (``OffsetResolver``), so it is written with that one.
-    """
-    offset = event.tz_offset_s
-    if offset is None:
-        offset = time.localtime(event.start_us // US_PER_S).tm_gmtoff
-    if offset == 0:
-        return utc_iso(event.start_us)
-    zone = timezone(timedelta(seconds=offset))
-    return from_us(event.start_us).astimezone(zone).isoformat(timespec="microseconds")
-
-
-def export_document(conn: Connection, buckets: list[BucketInfo]) -> bytes:
-    """The export file (ActivityWatch's format) of these buckets with all their events."""
-    doc: dict[str, Any] = {}
-    for bucket in buckets:
-        item = bucket_out(bucket)
-        item["events"] = [
-            {
-                "id": e.id,
-                "timestamp": _export_timestamp(e),
-                "duration": (e.end_us - e.start_us) / US_PER_S,
-                "data": e.data,
-            }
-            for e in reader.get_events(conn, bucket.key)
-        ]
-        doc[bucket.name] = item
-    return dumps({"buckets": doc})
 
 
 def _attachment(body: bytes, filename: str) -> JSONBytes:
@@ -104,64 +57,6 @@ async def export_bucket(bucket_id: BucketId, ctx: Ctx, who: ReadAccess) -> JSONB
     )
     name = _SAFE_NAME.sub("_", bucket_id)[:100]
     return _attachment(body, f"aw-bucket-export_{name}.json")
-
-
-@dataclass
-class _ImportBucket:
-    name: str
-    type: str
-    client: str
-    hostname: str
-    data: dict[str, Any]
-    created_us: int | None
-    events: list[Event] = field(default_factory=list)
-
-
-def _text(value: Any, what: str, default: str) -> str:
-    if value is None:
-        return default
-    if not isinstance(value, str) or len(value) > 500:
-        raise ValidationError(f"{what} must be a string of at most 500 characters.")
-    return value
-
-
-def parse_import(doc: Any, limits: DataLimits, hostname: str) -> list[_ImportBucket]:
-    """Validate a whole import document (raises ValidationError; nothing is written)."""
-    if not isinstance(doc, dict) or not isinstance(doc.get("buckets"), dict):
-        raise ValidationError('An import must be a JSON object {"buckets": {id: bucket}}.')
-    result = []
-    for name, bucket in doc["buckets"].items():
-        if not isinstance(bucket, dict):
-            raise ValidationError(f"Bucket {name[:100]!r} must be a JSON object.")
-        bucket_name = _text(bucket.get("id"), "A bucket id", name) or name
-        if not bucket_name or len(bucket_name) > 500:
-            raise ValidationError("A bucket id must be 1 to 500 characters long.")
-        created = bucket.get("created")
-        created_us = None
-        if isinstance(created, str):
-            created_us = parse_iso(created)[0]
-            check_time_range(created_us, None, f"The 'created' time of bucket {name[:100]!r}")
-        raw_events = bucket.get("events", [])
-        if not isinstance(raw_events, list):
-            raise ValidationError(f"The events of bucket {name[:100]!r} must be a list.")
-        events = []
-        for raw in raw_events:
-            event = parse_event(raw, limits)
-            event.id = None
-            events.append(event)
-        host = _text(bucket.get("hostname"), "A bucket hostname", "unknown")
-        result.append(
-            _ImportBucket(
-                name=bucket_name,
-                type=_text(bucket.get("type"), "A bucket type", "unknown"),
-                client=_text(bucket.get("client"), "A bucket client", "unknown"),
-                hostname=hostname if host == "!local" else host,
-                data=check_data(bucket.get("data"), limits, "A bucket's data"),
-                created_us=created_us,
-                events=events,
-            )
-        )
-    return result
 
 
 def _new_events(conn: Connection, *, key: int, events: list[Event]) -> list[Event]:

@@ -23,10 +23,8 @@ from core.analytics.values import drop_unreferenced
 from core.categories.model import Category, Rule
 from core.categories.stored import replace_stored_categories
 from core.event import Event
-from core.paths import AppDirs
 from core.services import Services
 
-PASS = "analytics test passphrase"
 M = 60_000_000
 H = 60 * M
 DAY = date(2024, 3, 4)  # a Monday
@@ -46,13 +44,6 @@ def at(hour: float) -> int:
 
 def ev(h0: float, h1: float, offset: int | None = 0, **data: object) -> Event:
     return Event(at(h0), at(h1), dict(data), None, offset)
-
-
-@pytest.fixture
-def services(dirs: AppDirs) -> Services:
-    s = Services.open(dirs, PASS)
-    yield s  # type: ignore[misc]
-    s.close()
 
 
 def buckets(services: Services) -> tuple[int, int, int]:
@@ -476,9 +467,9 @@ def test_time_on_two_hosts_at_once_is_counted_once(services: Services) -> None:
     desk, desk_afk = _host_buckets(services, "desk")
     laptop, laptop_afk = _host_buckets(services, "laptop")
     services.writer.insert_events(desk, [ev(9, 11, app="code", title="a")]).result()
+    assert desk_afk is not None
     services.writer.insert_events(
-        desk_afk,
-        [ev(9, 11, status="not-afk"), ev(11, 12, status="afk")],  # type: ignore[arg-type]
+        desk_afk, [ev(9, 11, status="not-afk"), ev(11, 12, status="afk")]
     ).result()
     services.writer.insert_events(laptop, [ev(10, 12, app="vlc", title="b")]).result()
     services.writer.insert_events(laptop_afk, [ev(10, 12, status="not-afk")]).result()  # type: ignore[arg-type]

@@ -6,9 +6,7 @@ from datetime import timedelta
 
 from core.analytics.service import _SERVICES, AnalyticsService, analytics_for, summary_for_days
 from core.services import Services
-from tests.core.analytics.test_service import CATEGORIES, DAY, UTC0, ev, fill_day, services
-
-__all__ = ["services"]  # the fixture
+from tests.core.analytics.test_service import CATEGORIES, DAY, UTC0, ev, fill_day
 
 
 def stored_texts(services: Services) -> list[str]:

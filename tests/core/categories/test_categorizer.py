@@ -83,12 +83,12 @@ def test_memoized_per_distinct_data_value() -> None:
     c = Categorizer([(["X"], rule)])
     search = c._matcher.steps[0][1]
 
-    def counting(value: str) -> object:
+    def counting(value: str) -> bool:
         calls.append(value)
-        return search(value)
+        return bool(search(value))
 
     path, _, keys = c._matcher.steps[0]
-    c._matcher.steps[0] = (path, counting, keys)
+    c._matcher.steps[0] = (path, counting, keys)  # type: ignore[assignment]  # a spy
     for _ in range(3):
         assert c.categorize({"app": "x", "n": 1}) == ("X",)
         assert c.categorize({"app": "y", "list": [1]}) == ("Uncategorized",)

@@ -4,7 +4,6 @@ events, items and answer size that stop it with a message naming the limit."""
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -31,18 +30,16 @@ def run(src: MemoryDataSource, query: str, budget: QueryBudget | None = None) ->
 
 
 def test_pathological_regexes_run_in_linear_time() -> None:
-    """The audit's example took 9.4 s on one 28-character title with Python's re."""
+    """The audit's example took 9.4 s on one 28-character title with Python's re; here are
+    2000 titles of 5000 characters, which a backtracking engine would never finish (the
+    suite's timeout would fail the test): answering at all is the check, not a time."""
     src = source(2000, "a" * 5000)
-    start = time.monotonic()
     found = run(src, 'RETURN = filter_keyvals_regex(query_bucket("b"), "title", "(a+)+$");')
-    assert time.monotonic() - start < 2.0
     assert len(found) == 0  # every title ends with a digit
     found = run(src, 'RETURN = filter_keyvals_regex(query_bucket("b"), "title", "(a+)+7$");')
     assert [e["data"]["title"][-1] for e in found] == ["7"] * len(found) and found
     rules = '[[["Slow"], {"type": "regex", "regex": "(x+x+)+y"}]]'
-    start = time.monotonic()
     got = run(src, f'RETURN = categorize(query_bucket("b"), {rules});')
-    assert time.monotonic() - start < 2.0
     assert {e["data"]["$category"][0] for e in got} == {"Uncategorized"}
 
 
@@ -63,21 +60,17 @@ def test_syntax_re2_lacks_is_refused_with_a_clear_message(regex: str, words: str
 
 
 def test_a_concat_bomb_stops_at_the_item_limit() -> None:
-    bomb = 'x = query_bucket("b");' + "x = concat(x, x);" * 40 + "RETURN = x;"
-    start = time.monotonic()
+    bomb = 'x = query_bucket("b");' + "x = concat(x, x);" * 40 + "RETURN = x;"  # 2^40 items
     with pytest.raises(QueryLimitError, match="more than 100000 items, its limit") as caught:
         run(source(100), bomb, QueryBudget(max_items=100_000))
     assert "concat()" in str(caught.value)
-    assert time.monotonic() - start < 1.0
 
 
 def test_a_nested_list_bomb_stops_at_the_item_limit() -> None:
     """``x = [x, x]`` shares its parts, but serialising it would not."""
     bomb = "x = [1, 2];" + "x = [x, x];" * 64 + "RETURN = x;"
-    start = time.monotonic()
     with pytest.raises(QueryLimitError, match="builds a list of more than 1000000 items"):
         run(source(1), bomb)
-    assert time.monotonic() - start < 1.0
     dict_bomb = 'x = {"a": 1};' + 'x = {"a": x, "b": x};' * 64 + "RETURN = x;"
     with pytest.raises(QueryLimitError, match="builds a dict of more than"):
         run(source(1), dict_bomb)

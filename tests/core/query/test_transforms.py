@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 from core.categories.categorizer import Categorizer, Tagger
 from core.categories.model import Rule
+from core.patterns import compile_pattern
 from core.query import transforms as tf
 from tests.core.query.helpers import S, ev, spans, spans_data
 
@@ -34,7 +33,7 @@ def test_filter_and_exclude_keyvals() -> None:
 
 def test_filter_keyvals_regex_skips_missing_and_non_strings() -> None:
     events = [ev(0, 1, title="GitHub - repo"), ev(1, 2, title="Mail"), ev(2, 3, n=1)]
-    found = tf.filter_keyvals_regex(events, "title", re.compile("Git"))
+    found = tf.filter_keyvals_regex(events, "title", compile_pattern("Git"))
     assert [e.data["title"] for e in found] == ["GitHub - repo"]
 
 
