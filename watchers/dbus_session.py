@@ -144,16 +144,19 @@ class SessionBus:
     def has_owner(self, name: str) -> bool:
         return bool(self.call(BUS, "NameHasOwner", "s", (name,))[0])
 
-    def call_no_reply(
+    def send_call(
         self,
         address: DBusAddress,
         method: str,
         signature: str | None = None,
         body: tuple[Any, ...] = (),
+        *,
+        reply_expected: bool = True,
     ) -> None:
-        """Send a method call and do not wait for its reply (as KWin's ``callDBus`` does)."""
+        """Send a method call without waiting (as KWin's ``callDBus``); a reply is dropped."""
         message = new_method_call(address, method, signature, body)
-        message.header.flags |= MessageFlag.no_reply_expected
+        if not reply_expected:
+            message.header.flags |= MessageFlag.no_reply_expected
         self._send(message, next(self._serials))
 
     # -- serving ---------------------------------------------------------------------------

@@ -7,32 +7,20 @@ title and duration, the AFK spans, and the status lines naming the backend.
 
 from __future__ import annotations
 
-import queue
-import signal
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 import pytest
 
-from core.paths import resolve_dirs
-from core.reader import get_events
-from core.services import open_store
-from core.store import Store
 from tests.watchers.sway_helpers import Sway, wait_until
+from tests.watchers.watch_helpers import StoredEvents, Watch, run_watch
 from watchers.backends import default_idle_probe, default_window_probe
 from watchers.probes import WindowInfo
 from watchers.sway_ipc import SwayIpcWindowProbe
 from watchers.wayland_probes import WaylandIdleProbe, WlrToplevelWindowProbe
 
 pytestmark = pytest.mark.wayland
-ROOT = Path(__file__).resolve().parents[2]
-PASS = "wayland watch passphrase"
 POLL_S = 0.2
 #: A switch is seen at the next poll; a busy shared machine may add some scheduling delay.
 TOLERANCE_S = 0.8
@@ -116,82 +104,11 @@ def test_session_picks_the_wayland_backends(sway: Sway) -> None:
 # -- timelygator watch, as a user runs it --------------------------------------------------------
 
 
-@dataclass
-class Watch:
-    proc: subprocess.Popen[str]
-    lines: queue.Queue[str]
-    data: Path
-
-    def wait_line(self, prefix: str, timeout_s: float = 30) -> str:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                raise AssertionError(f"no line starting {prefix!r} within {timeout_s} s") from None
-            if line.startswith(prefix):
-                return line.strip()
-
-
-def _pump(stream: IO[str], lines: queue.Queue[str]) -> None:
-    for line in stream:
-        lines.put(line)
-
-
 @pytest.fixture
 def watch(sway: Sway, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Watch]:
     args, env_overrides = request.param
-    data = tmp_path / "watch-data"
-    env = {**sway.env, **env_overrides, "TIMELYGATOR_PASSPHRASE": PASS, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "timelygator_gui", "watch", "--data-dir", str(data), *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=_pump, args=(proc.stdout, lines), daemon=True).start()
-    running = Watch(proc, lines, data)
-    try:
+    with run_watch({**sway.env, **env_overrides}, tmp_path / "watch-data", args) as running:
         yield running
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-        _out, err = proc.communicate(timeout=30)
-        assert proc.returncode == 0, err[-2000:]
-
-
-class StoredEvents:
-    """Reads the watcher's store while it runs (one reader, opened once)."""
-
-    def __init__(self, data: Path) -> None:
-        wait_until(lambda: (data / "timelygator.db").exists(), 30, "the database")
-        self.store: Store = open_store(resolve_dirs(data), PASS)
-
-    def events(self, bucket_prefix: str) -> list[tuple[dict[str, object], float, float]]:
-        """(data, start, duration) oldest first; start as a Unix time."""
-        with self.store.connect() as conn:
-            row = conn.exec_driver_sql(
-                "SELECT id FROM buckets WHERE name LIKE ?", (f"{bucket_prefix}_%",)
-            ).first()
-            if row is None:
-                return []
-            events = get_events(conn, int(row[0]))
-        return [(e.data, e.start_us / 1e6, e.duration_s) for e in reversed(events)]
-
-    def close(self) -> None:
-        self.store.engine.dispose()
-
-
-def _window_events(stored: StoredEvents) -> list[tuple[str, str, float, float]]:
-    return [
-        (str(d["app"]), str(d["title"]), start, duration)
-        for d, start, duration in stored.events("aw-watcher-window")
-    ]
-
-
-def _held(stored: StoredEvents, app: str, title: str, seconds: float) -> bool:
-    last = _window_events(stored)[-1:] or [("", "", 0.0, 0.0)]
-    return last[0][:2] == (app, title) and last[0][3] >= seconds
 
 
 @pytest.mark.parametrize(
@@ -204,25 +121,20 @@ def test_watch_records_app_ids_titles_and_durations_on_sway(sway: Sway, watch: W
     assert watch.wait_line("window: running") == (
         "window: running: wlr-foreign-toplevel-management (Wayland)"
     )
-    stored = StoredEvents(watch.data)
-    try:
+    with StoredEvents(watch.data) as stored:
         # Each window keeps the focus until the store shows it held it for a while.
-        wait_until(lambda: _held(stored, "tg-alpha", "Alpha notes", 1.5), 30, "alpha stored")
+        wait_until(lambda: stored.holds("tg-alpha", "Alpha notes", 1.5), 30, "alpha stored")
         switches.append(("tg-beta", "Beta mail", sway.focus("tg-beta")))
-        wait_until(lambda: _held(stored, "tg-beta", "Beta mail", 1.5), 30, "beta stored")
+        wait_until(lambda: stored.holds("tg-beta", "Beta mail", 1.5), 30, "beta stored")
         beta.set_title("Beta mail - draft 2")
         switches.append(("tg-beta", "Beta mail - draft 2", time.time()))
         wait_until(
-            lambda: _held(stored, "tg-beta", "Beta mail - draft 2", 1.0), 30, "new title stored"
+            lambda: stored.holds("tg-beta", "Beta mail - draft 2", 1.0), 30, "new title stored"
         )
         switches.append(("tg-alpha", "Alpha notes", sway.focus("tg-alpha")))
-        wait_until(lambda: _held(stored, "tg-alpha", "Alpha notes", 1.0), 30, "alpha again")
-        watch.proc.send_signal(signal.SIGTERM)
-        watch.proc.wait(30)
-        stopped = time.time()
-        events = _window_events(stored)
-    finally:
-        stored.close()
+        wait_until(lambda: stored.holds("tg-alpha", "Alpha notes", 1.0), 30, "alpha again")
+        stopped = watch.stop()
+        events = stored.window_events()
 
     assert [(app, title) for app, title, _s, _d in events] == [(a, t) for a, t, _ in switches]
     ends = [at for _a, _t, at in switches[1:]] + [stopped]
@@ -246,11 +158,8 @@ def test_watch_falls_back_to_sway_ipc_without_the_toplevel_protocol(
     sway.open_terminal("tg-beta", "Beta mail")
     sway.focus("tg-beta")
     assert watch.wait_line("window: running") == "window: running: sway IPC"
-    stored = StoredEvents(watch.data)
-    try:
-        wait_until(lambda: _held(stored, "tg-beta", "Beta mail", 0.5), 30, "beta stored")
-    finally:
-        stored.close()
+    with StoredEvents(watch.data) as stored:
+        wait_until(lambda: stored.holds("tg-beta", "Beta mail", 0.5), 30, "beta stored")
 
 
 AFK_TIMEOUT_S = 5.0  # the shortest the CLI allows (the away watcher looks every 5 s)
@@ -270,8 +179,7 @@ def test_watch_records_away_and_back_from_the_compositors_idle_protocol(
         "afk: running: org_kde_kwin_idle (Wayland)",  # sway 1.7 (Debian 12)
         "afk: running: ext-idle-notify-v1 (Wayland)",  # sway 1.8 and later
     )
-    stored = StoredEvents(watch.data)
-    try:
+    with StoredEvents(watch.data) as stored:
 
         def statuses() -> list[tuple[str, float, float]]:
             return [(str(d["status"]), s, du) for d, s, du in stored.events("aw-watcher-afk")]
@@ -281,8 +189,6 @@ def test_watch_records_away_and_back_from_the_compositors_idle_protocol(
         back = sway.pointer_motion()
         wait_until(lambda: statuses()[-1][0] == "not-afk", 30, "back (not-afk)")
         events = statuses()
-    finally:
-        stored.close()
     afk = [e for e in events if e[0] == "afk"]
     assert len(afk) == 1
     _status, afk_start, afk_duration = afk[0]

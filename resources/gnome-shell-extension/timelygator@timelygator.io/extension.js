@@ -13,7 +13,7 @@ import {Extension} from 'resource:///org/gnome/shell/extensions/extension.js';
 const OBJECT_PATH = '/io/timelygator/TimelyGator/ShellWindow';
 const VERSION = 1;
 
-// BEGIN INTERFACE (the same block is in the legacy copy; tests compare both with the watcher)
+// BEGIN INTERFACE (the same in both copies of the extension; tests compare them and the watcher)
 const INTERFACE_XML = `
 <node>
   <interface name="io.timelygator.TimelyGator.ShellWindow">
