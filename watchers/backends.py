@@ -76,7 +76,8 @@ class WindowProbeChain:
             try:
                 info = probe.active_window()
             except ProbeUnsupported as exc:
-                reasons.append(_reason(exc))
+                if _reason(exc) not in reasons:
+                    reasons.append(_reason(exc))
                 continue
             with self._lock:
                 self._current = probe
@@ -192,7 +193,8 @@ def check_backends(environ: Mapping[str, str] | None = None) -> list[BackendChec
 
 def _check(role: str, probe: object, read: Callable[[], str]) -> BackendCheck:
     try:
-        return BackendCheck(role, True, backend_of(probe), read())
+        seen = read()  # first: a chain names its backend once it found one
+        return BackendCheck(role, True, backend_of(probe), seen)
     except ProbeUnsupported as exc:
         return BackendCheck(role, False, backend_of(probe), str(exc))
     except Exception as exc:

@@ -137,7 +137,10 @@ def _report(name: str, status: WatcherStatus) -> None:
 
 
 def _watch(args: argparse.Namespace) -> int:
+    from watchers.session import detect_session
+
     config = build_config(args)
+    print(f"session: {detect_session().describe()}", flush=True)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

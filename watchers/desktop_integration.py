@@ -12,7 +12,6 @@ Called from Settings → Watchers and ``timelygator desktop-integration`` (never
 from __future__ import annotations
 
 import ast
-import contextlib
 import os
 import shutil
 import subprocess
@@ -228,11 +227,17 @@ def remove_gnome_extension(environ: Mapping[str, str] | None = None) -> str:
     return f"Removed the TimelyGator Shell extension from {target}; it stops at the next login."
 
 
-def gnome_extension_offer(environ: Mapping[str, str] | None = None) -> bool:
-    """Whether to offer installing the extension: GNOME on Wayland, no copy installed yet."""
+def gnome_extension_status(environ: Mapping[str, str] | None = None) -> str:
+    """One line: where the extension is installed and whether GNOME lists it as enabled."""
+    path = installed_gnome_extension(environ)
+    if path is None:
+        return "GNOME Shell extension: not installed"
+    enabled = gnome_extension_enabled(environ)
+    state = {True: "enabled", False: "turned off", None: "enabled or not: gsettings is missing"}
+    return f"GNOME Shell extension: installed in {path} ({state[enabled]})"
+
+
+def is_gnome_wayland(environ: Mapping[str, str] | None = None) -> bool:
+    """GNOME on Wayland: where the window watcher needs the extension."""
     session = detect_session(environ)
-    if session.kind is not SessionKind.WAYLAND or session.desktop is not Desktop.GNOME:
-        return False
-    with contextlib.suppress(OSError):
-        return installed_gnome_extension(environ) is None
-    return False
+    return session.kind is SessionKind.WAYLAND and session.desktop is Desktop.GNOME

@@ -189,7 +189,9 @@ class FallbackIdleProbe:
             except ProbeUnsupported as exc:
                 with self._lock:
                     if self._probes and self._probes[0] is probe:
-                        self._reasons.append(str(exc).removeprefix("unsupported: "))
+                        reason = str(exc).removeprefix("unsupported: ")
+                        if reason not in self._reasons:  # two sources can lack the same bus
+                            self._reasons.append(reason)
                         self._dropped.append(self._probes.pop(0))
                 close_probe(probe)
         raise ProbeUnsupported("unsupported: " + ("; ".join(self._reasons) or "no idle source"))

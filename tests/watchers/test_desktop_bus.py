@@ -7,6 +7,8 @@ Plasma 5's scripting API. The probes under test are the ones the watchers use.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +16,7 @@ import pytest
 
 from tests.watchers.dbus_helpers import FakeGnomeShell, FakeKWin, Service, bus_env, private_bus
 from tests.watchers.sway_helpers import wait_until
-from tests.watchers.watch_helpers import StoredEvents, run_watch
+from tests.watchers.watch_helpers import ROOT, StoredEvents, run_watch
 from watchers.dbus_probes import GnomeShellWindowProbe, MutterIdleProbe, ScreenSaverIdleProbe
 from watchers.desktop_integration import install_gnome_extension
 from watchers.kwin_script import SCRIPT_NAME, SERVICE, KWinScriptWindowProbe
@@ -253,3 +255,31 @@ def test_watch_on_kde_wayland_records_from_the_kwin_script(bus: str, tmp_path: P
         assert kwin.loaded == {}
     finally:
         kwin.close()
+
+
+def test_desktop_integration_status_on_gnome(bus: str, tmp_path: Path) -> None:
+    shell = FakeGnomeShell(bus)
+    env = bus_env(
+        bus,
+        XDG_SESSION_TYPE="wayland",
+        XDG_CURRENT_DESKTOP="GNOME",
+        WAYLAND_DISPLAY="wayland-gone",
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_DATA_DIRS=str(tmp_path / "system"),
+        PYTHONPATH=str(ROOT),
+    )
+    try:
+        shell.focus(FIREFOX)
+        shell.idle_ms = 2_000
+        out = subprocess.run(
+            [sys.executable, "-m", "timelygator_gui", "desktop-integration", "status"],
+            env=env, capture_output=True, text=True, timeout=60, check=True,
+        ).stdout.splitlines()  # fmt: skip
+    finally:
+        shell.close()
+    assert out == [
+        "Session: GNOME on Wayland",
+        "Active window: GNOME Shell extension (now: firefox)",
+        "Idle time: GNOME (org.gnome.Mutter.IdleMonitor) (idle 2 s)",
+        "GNOME Shell extension: not installed",  # (the fake shell runs it from the sources)
+    ]

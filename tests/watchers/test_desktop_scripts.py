@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.watchers.dbus_helpers import GNOME_EXTENSIONS, KWIN_SCRIPT, out_signature
+from tests.watchers.watch_helpers import ROOT
 from watchers import kwin_script
 from watchers.dbus_probes import SHELL_WINDOW, SHELL_WINDOW_VERSION
 from watchers.desktop_integration import (
@@ -215,3 +216,24 @@ def test_install_without_gsettings_says_to_turn_it_on(tmp_path: Path) -> None:
     result = install_gnome_extension(env, shell_major=46)
     assert not result.enabled
     assert "Turn it on in GNOME's Extensions app" in result.message
+
+
+def test_install_and_remove_from_the_command_line(desktop_env: dict[str, str]) -> None:
+    def cli(*args: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-m", "timelygator_gui", "desktop-integration", *args],
+            env={**desktop_env, "PYTHONPATH": str(ROOT)},
+            capture_output=True, text=True, timeout=60, check=True,
+        ).stdout.strip()  # fmt: skip
+
+    target = (
+        Path(desktop_env["XDG_DATA_HOME"]) / "gnome-shell" / "extensions" / GNOME_EXTENSION_UUID
+    )
+    assert cli("install-gnome", "--shell-version", "44") == (
+        f"Installed the TimelyGator Shell extension in {target}. Log out and back in to start "
+        "it (GNOME on Wayland starts new extensions at login)."
+    )
+    assert "imports.gi" in _text(target / "extension.js")  # the GNOME 40-44 copy
+    assert cli("remove-gnome") == (
+        f"Removed the TimelyGator Shell extension from {target}; it stops at the next login."
+    )

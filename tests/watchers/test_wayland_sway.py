@@ -7,6 +7,8 @@ title and duration, the AFK spans, and the status lines naming the backend.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.watchers.sway_helpers import Sway, wait_until
-from tests.watchers.watch_helpers import StoredEvents, Watch, run_watch
+from tests.watchers.watch_helpers import ROOT, StoredEvents, Watch, run_watch
 from watchers.backends import default_idle_probe, default_window_probe
 from watchers.probes import WindowInfo
 from watchers.sway_ipc import SwayIpcWindowProbe
@@ -196,3 +198,21 @@ def test_watch_records_away_and_back_from_the_compositors_idle_protocol(
     assert abs((afk_start + afk_duration) - back) < TOLERANCE_S
     assert events[-1][0] == "not-afk"
     assert abs(events[-1][1] - back) < TOLERANCE_S
+
+
+def test_desktop_integration_status_names_the_backends(sway: Sway) -> None:
+    sway.open_terminal("tg-alpha", "Alpha notes")
+    sway.focus("tg-alpha")
+    out = subprocess.run(
+        [sys.executable, "-m", "timelygator_gui", "desktop-integration", "status"],
+        env={**sway.env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=60,
+        check=True,
+    ).stdout.splitlines()  # fmt: skip
+    assert out[:2] == [
+        "Session: sway on Wayland",
+        "Active window: wlr-foreign-toplevel-management (Wayland) (now: tg-alpha)",
+    ]
+    assert out[2] in (
+        "Idle time: org_kde_kwin_idle (Wayland) (idle 0 s)",
+        "Idle time: ext-idle-notify-v1 (Wayland) (idle 0 s)",
+    )
