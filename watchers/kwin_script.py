@@ -15,7 +15,8 @@ import contextlib
 import logging
 import os
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from jeepney import DBusAddress, HeaderFields, Message
@@ -37,6 +38,8 @@ SCRIPT_FILE = ("kwin", "timelygator-active-window.js")
 
 KWIN_BUS = "org.kde.KWin"
 SCRIPTING = DBusAddress("/Scripting", KWIN_BUS, "org.kde.kwin.Scripting")
+#: How often the probe makes sure KWin still runs the script (one short D-Bus call).
+CHECK_EVERY_S = 10.0
 
 
 def script_path() -> Path | None:
@@ -53,11 +56,19 @@ class KWinScriptWindowProbe:
 
     backend = "KWin script (KDE Plasma)"
 
-    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        environ: Mapping[str, str] | None = None,
+        *,
+        check_every_s: float = CHECK_EVERY_S,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._environ = os.environ if environ is None else environ
         self._bus: SessionBus | None = None
         self._window: WindowInfo | None = None
-        self._reported = False
+        self._check_every_s = check_every_s
+        self._monotonic = monotonic
+        self._checked_at = 0.0
         self._lock = threading.Lock()
 
     def active_window(self) -> WindowInfo | None:
@@ -67,10 +78,26 @@ class KWinScriptWindowProbe:
             assert self._bus is not None
             try:
                 self._bus.serve(self._on_call)
+                if self._monotonic() - self._checked_at >= self._check_every_s:
+                    self._check_loaded(self._bus)
             except OSError:
                 self._drop()
                 raise
             return self._window
+
+    def _check_loaded(self, bus: SessionBus) -> None:
+        """A KWin that restarted lost the script, and silence would look like one window
+        focused forever: ask now and then, and load it again when it is gone."""
+        self._checked_at = self._monotonic()
+        try:
+            loaded = bool(bus.call(SCRIPTING, "isScriptLoaded", "s", (SCRIPT_NAME,))[0])
+        except DBusError:
+            loaded = False
+        if not loaded:
+            log.info("the KWin script is no longer loaded (KWin restarted?); loading it again")
+            bus.release_name(SERVICE)
+            self._drop()
+            self._start()
 
     def _start(self) -> None:
         path = script_path()
@@ -104,7 +131,7 @@ class KWinScriptWindowProbe:
             raise
         self._bus = bus
         self._window = None
-        self._reported = False
+        self._checked_at = self._monotonic()
         log.info("KWin script %s loaded as script %d", path, script_id)
 
     @staticmethod
@@ -131,7 +158,6 @@ class KWinScriptWindowProbe:
         ):
             raise DBusError(UNKNOWN_METHOD, "TimelyGator only answers WindowActivated(ssss)")
         self._window = window_from_kwin(*(str(v) for v in message.body))
-        self._reported = True
         return "", ()
 
     def _drop(self) -> None:

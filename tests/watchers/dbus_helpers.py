@@ -274,6 +274,14 @@ class FakeKWin(Service):
         self.send(DBusAddress(path, service, interface), method, signature, tuple(args))
         return True
 
+    def restart(self) -> None:
+        """KWin restarted: every loaded script is gone."""
+        with self._lock:
+            self.loaded.clear()
+            if self.script is not None:
+                self.script.close()
+                self.script = None
+
     def activate(self, window: dict[str, Any] | None) -> None:
         assert self.script is not None
         self.script.ask({"activate": window})

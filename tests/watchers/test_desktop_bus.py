@@ -159,6 +159,22 @@ def test_kwin_script_reports_reach_the_probe(bus: str, flavor: str) -> None:
     kwin.close()
 
 
+def test_kwin_restarted_gets_the_script_again(bus: str) -> None:
+    kwin = FakeKWin(bus, "plasma6", initial=KONSOLE)
+    probe = KWinScriptWindowProbe(bus_env(bus), check_every_s=0.0)
+    konsole = WindowInfo("org.kde.konsole", "~ : bash — Konsole", pid=5150, is_private=False)
+    try:
+        wait_until(lambda: probe.active_window() == konsole, 20, "the first report")
+        kwin.restart()
+        kwin.initial = BROWSER
+        browser = WindowInfo("firefox", "Docs — Mozilla Firefox", pid=4242, is_private=False)
+        wait_until(lambda: probe.active_window() == browser, 20, "a report after the restart")
+        assert list(kwin.loaded) == [SCRIPT_NAME]
+    finally:
+        probe.close()
+        kwin.close()
+
+
 def test_kwin_missing_or_name_taken(bus: str) -> None:
     probe = KWinScriptWindowProbe(bus_env(bus))
     with pytest.raises(ProbeUnsupported, match="KWin is not running on this session bus"):
