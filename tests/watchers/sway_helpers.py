@@ -69,6 +69,16 @@ def wait_until(
         pause.wait(every_s)
 
 
+def stop_process(proc: subprocess.Popen[Any], grace_s: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL if it has not ended after ``grace_s``."""
+    proc.terminate()
+    try:
+        proc.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
 def missing_tools() -> str | None:
     missing = [tool for tool in ("sway", "swaymsg", "foot") if shutil.which(tool) is None]
     if missing:
@@ -238,10 +248,5 @@ def headless_sway(base: Path) -> Iterator[Sway]:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 terminal.proc.wait(5)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop_process(proc)
         log.close()

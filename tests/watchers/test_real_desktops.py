@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from jeepney import DBusAddress
 
-from tests.watchers.dbus_helpers import private_bus
-from tests.watchers.sway_helpers import wait_until
+from tests.watchers.dbus_helpers import need, private_bus
+from tests.watchers.sway_helpers import stop_process, wait_until
 from tests.watchers.watch_helpers import StoredEvents, run_watch
 from watchers.dbus_probes import SHELL_WINDOW
 from watchers.dbus_session import DBusError, SessionBus
@@ -50,10 +50,7 @@ app.exec()
 
 
 def _tool(name: str, package: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.skip(f"{name} is not installed (Debian: {package}; not installed in CI)")
-    return path
+    return need(name, f"{package}; not installed in CI")
 
 
 @contextlib.contextmanager
@@ -63,12 +60,7 @@ def _process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subpro
         try:
             yield proc
         finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+            stop_process(proc, 15)
 
 
 def _qt_window(
