@@ -232,6 +232,7 @@ class AppController(QObject):
         if self.start_watchers:
             self.watcher_host = WatcherHost(services, self.probes, self)
             self.watcher_host.sig_returned.connect(self.away.ask)
+            self.watcher_host.sig_status_changed.connect(self.tray.set_watcher_status)
             self.watcher_host.start(session.preferences)
         self._set_tracking(TrackingState.TRACKING if self.start_watchers else TrackingState.PAUSED)
         self._warm_timer.start()
@@ -295,8 +296,9 @@ class AppController(QObject):
         from timelygator_gui.settings.dialog import SettingsDialog
 
         dialog = SettingsDialog(
-            self.session, self.runner, self.api_host, self.window, self.window.navigator.range
-        )
+            self.session, self.runner, self.api_host, self.window, self.window.navigator.range,
+            watcher_host=self.watcher_host,
+        )  # fmt: skip
         self.dialog = dialog
         dialog.sig_applied.connect(self.apply_preferences)
         dialog.data_page.sig_imported.connect(self.window.reload)

@@ -16,7 +16,7 @@ from core.cli import add_common_options, build_parser, run
 from core.runtime import tune_gc
 
 # Subcommands that live outside core (they need the watchers package).
-EXTRA_COMMAND_MODULES: tuple[str, ...] = ("watchers.cli",)
+EXTRA_COMMAND_MODULES: tuple[str, ...] = ("watchers.cli", "watchers.desktop_cli")
 
 
 def app_args(argv: Sequence[str] | None) -> argparse.Namespace | None:

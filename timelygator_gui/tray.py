@@ -9,6 +9,10 @@ from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from timelygator_gui.icons import status_icon
+from watchers.status import WatcherStatus, ordered_watchers, status_line
+
+#: Menu lines are cut here (the tooltip and Settings → Watchers have the whole text).
+MENU_LINE_CHARS = 90
 
 
 class TrackingState(StrEnum):
@@ -46,6 +50,9 @@ class Tray(QObject):
         self.status_action = QAction("Starting…", self.menu)
         self.status_action.setEnabled(False)
         self.menu.addAction(self.status_action)
+        # One line per watcher, in WATCHER_LABELS order, added as the watchers report.
+        self.watcher_actions: dict[str, QAction] = {}
+        self.watcher_statuses: dict[str, WatcherStatus] = {}
         self.api_action = QAction("Local API: off", self.menu)
         self.api_action.setEnabled(False)
         self.menu.addAction(self.api_action)
@@ -65,6 +72,7 @@ class Tray(QObject):
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._activated)
         self.state = TrackingState.STARTING
+        self._state_text = "Starting…"
         self.set_state(TrackingState.STARTING, "Starting…")
 
     @staticmethod
@@ -79,14 +87,41 @@ class Tray(QObject):
 
     def set_state(self, state: TrackingState, text: str) -> None:
         self.state = state
+        self._state_text = text
         icon: QIcon = status_icon(state.value)
         self.icon.setIcon(icon)
-        self.icon.setToolTip(f"TimelyGator — {text}")
+        self._update_tooltip()
         self.status_action.setText(text)
         paused = state is TrackingState.PAUSED
         for action in self.pause_actions:
             action.setEnabled(state is TrackingState.TRACKING)
         self.resume_action.setEnabled(paused)
+
+    def set_watcher_status(self, name: str, status: WatcherStatus) -> None:
+        """Show what a watcher reads from (or what it lacks) in the menu and the tooltip."""
+        self.watcher_statuses[name] = status
+        line = status_line(name, status)
+        action = self.watcher_actions.get(name)
+        if action is None:
+            action = QAction(self.menu)
+            action.setEnabled(False)
+            self.watcher_actions[name] = action
+            order = ordered_watchers(self.watcher_actions)
+            following = order[order.index(name) + 1 :]
+            before = self.watcher_actions[following[0]] if following else self.api_action
+            self.menu.insertAction(before, action)
+        short = line if len(line) <= MENU_LINE_CHARS else line[: MENU_LINE_CHARS - 1] + "…"
+        action.setText(short)
+        action.setToolTip(line)
+        self._update_tooltip()
+
+    def _update_tooltip(self) -> None:
+        lines = [f"TimelyGator — {self._state_text}"]
+        lines += [
+            status_line(n, self.watcher_statuses[n])
+            for n in ordered_watchers(self.watcher_statuses)
+        ]
+        self.icon.setToolTip("\n".join(lines))
 
     def set_api_status(self, text: str) -> None:
         """Show the local API's status sentence in the menu."""

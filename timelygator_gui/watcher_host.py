@@ -120,6 +120,8 @@ class WatcherHost(QObject):
                 continue
             worker.deleteLater()
         self._threads.clear()
+        if ok:  # a stuck thread may still be inside a probe: leave its connections be
+            self.watchers.close_probes()
         self.watchers = None
         return ok
 

@@ -15,7 +15,7 @@ from core.event import Event
 from core.timeutil import US_PER_S, Clock
 from watchers.config import AFK_TYPE, CLIENT_PREFIX, afk_bucket
 from watchers.privacy import PrivacyFilter
-from watchers.probes import IdleProbe
+from watchers.probes import IdleProbe, backend_of
 from watchers.sink import Sink
 from watchers.status import StatusCallback, WatcherState
 from watchers.watcher import Watcher, local_utc_offset_s
@@ -83,7 +83,7 @@ class AfkWatcher(Watcher):
             self._last_input_us = None
             return
         idle_s = max(0.0, float(self.probe.seconds_since_input()))
-        self.set_status(WatcherState.RUNNING)
+        self.set_status(WatcherState.RUNNING, backend_of(self.probe))
         idle_us = round(idle_s * US_PER_S)
         last_input_us = now_us - idle_us
         previous_input_us = self._last_input_us

@@ -58,6 +58,19 @@ _APP_TO_BROWSER: dict[str, str] = {
     "firefox-bin": "firefox",
     "firefox developer edition": "firefox",
     "geckomain": "firefox",
+    # Wayland app ids (sway, KWin's resourceClass, GNOME's WM_CLASS/.desktop id) and the
+    # Flatpak ids the same browsers use there.
+    "vivaldi-stable": "vivaldi",
+    "firefox-nightly": "firefox",
+    "firefox-developer-edition": "firefox",
+    "firefoxdeveloperedition": "firefox",
+    "org.mozilla.firefox": "firefox",
+    "com.google.chrome": "chrome",
+    "org.chromium.chromium": "chromium",
+    "com.brave.browser": "brave",
+    "com.microsoft.edge": "edge",
+    "com.vivaldi.vivaldi": "vivaldi",
+    "com.opera.opera": "opera",
 }
 
 _KIND = {
@@ -82,8 +95,8 @@ _FIREFOX_SUFFIX = re.compile(
 
 
 def browser_for_app(app: str) -> str | None:
-    """``chrome``, ``firefox``... for a process/app name, or ``None`` for other apps."""
-    name = app.strip().lower().removesuffix(".exe").removesuffix(".app")
+    """``chrome``, ``firefox``... for a process/app name or Wayland app id, or ``None``."""
+    name = app.strip().lower().removesuffix(".exe").removesuffix(".app").removesuffix(".desktop")
     return _APP_TO_BROWSER.get(name)
 
 

@@ -17,6 +17,7 @@ import argparse
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from dataclasses import replace
@@ -190,12 +191,22 @@ def _token(args: argparse.Namespace) -> str | None:
     return os.environ.get(TOKEN_ENV) or None
 
 
+_PRINT_LOCK = threading.Lock()
+
+
 def _report(name: str, status: WatcherStatus) -> None:
-    print(f"{name}: {status}", flush=True)
+    # One write per line, under a lock: the watchers report from their own threads, and
+    # print()'s separate write of the newline let two lines run together.
+    with _PRINT_LOCK:
+        sys.stdout.write(f"{name}: {status}\n")
+        sys.stdout.flush()
 
 
 def _watch(args: argparse.Namespace) -> int:
+    from watchers.session import detect_session
+
     build_config(args)  # a wrong option is refused before anything is opened
+    print(f"session: {detect_session().describe()}", flush=True)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

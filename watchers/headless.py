@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 
 from core.timeutil import Clock
 from watchers.afk_watcher import AfkWatcher, ReturnedCallback
+from watchers.backends import default_idle_probe, default_window_probe
 from watchers.browser_history import BrowserHistoryResolver
 from watchers.config import WatchersConfig
 from watchers.privacy import PrivacyFilter
-from watchers.probes import BrowserHistoryProbe, IdleProbe, WindowProbe
+from watchers.probes import BrowserHistoryProbe, IdleProbe, WindowProbe, close_probe
 from watchers.sink import Sink
 from watchers.status import StatusCallback
 from watchers.supervisor import Supervisor
@@ -40,6 +41,8 @@ class WatcherSet:
 
     privacy: PrivacyFilter
     supervisors: list[Supervisor] = field(default_factory=list)
+    #: Probes this set created (not the caller's): closed when the set stops.
+    owned_probes: list[object] = field(default_factory=list)
 
     @property
     def watchers(self) -> list[Watcher]:
@@ -50,10 +53,23 @@ class WatcherSet:
             supervisor.start()
 
     def stop(self, timeout_s: float = 1.0) -> bool:
-        """Stop all watchers at once, then wait; True when every thread ended in time."""
+        """Stop all watchers at once, then wait; True when every thread ended in time.
+
+        The probes this set created are closed afterwards (Wayland and D-Bus connections,
+        the KWin script), unless a thread is still inside a probe call: closing waits for
+        the probe's lock, and nothing may wait on a stuck thread.
+        """
         for supervisor in self.supervisors:
             supervisor.watcher.stop()
-        return all([s.stop(timeout_s) for s in self.supervisors])
+        stopped = all([s.stop(timeout_s) for s in self.supervisors])
+        if stopped:
+            self.close_probes()
+        return stopped
+
+    def close_probes(self) -> None:
+        probes, self.owned_probes = self.owned_probes, []
+        for probe in probes:
+            close_probe(probe)
 
 
 def build_watchers(
@@ -69,16 +85,15 @@ def build_watchers(
     """Create (not start) the enabled watchers. The app calls this with a CallbackSink."""
     probes = probes or Probes()
     privacy = privacy or PrivacyFilter(config.privacy)
+    result = WatcherSet(privacy)
     window_probe = probes.window
     if window_probe is None and (config.window.enabled or config.web.enabled):
-        from watchers.window_probe import default_window_probe
-
         window_probe = default_window_probe()
+        result.owned_probes.append(window_probe)
     history = probes.browser_history
     if history is None and (config.web.enabled or config.window.resolve_browser_urls):
         history = BrowserHistoryResolver(refresh_s=config.web.history_refresh_s)
 
-    result = WatcherSet(privacy)
     if config.window.enabled and window_probe is not None:
         from watchers.window_watcher import WindowWatcher
 
@@ -96,9 +111,8 @@ def build_watchers(
     if config.afk.enabled:
         idle = probes.idle
         if idle is None:
-            from watchers.idle_probe import default_idle_probe
-
             idle = default_idle_probe()
+            result.owned_probes.append(idle)
         afk = AfkWatcher(
             sink,
             idle,

@@ -1,7 +1,8 @@
 """Real idle probes: seconds since the last keyboard/mouse input.
 
 X11 via the MIT-SCREEN-SAVER extension (python-xlib), Windows via GetLastInputInfo, macOS
-via ``ioreg`` HIDIdleTime, and a pynput listener as the fallback elsewhere.
+via ``ioreg`` HIDIdleTime, and a pynput listener as the fallback elsewhere. Wayland's
+sources live in ``wayland_probes.py`` and ``dbus_probes.py``; ``backends.py`` picks.
 """
 
 from __future__ import annotations
@@ -11,18 +12,19 @@ import ctypes
 import os
 import re
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Mapping
 from typing import Any
 
-from watchers.probes import IdleProbe, ProbeUnsupported
+from watchers.probes import IdleProbe, ProbeUnsupported, close_probe
 from watchers.window_probe import x11_unsupported_reason
 
 
 class X11IdleProbe:
     """XScreenSaverQueryInfo's ``idle`` (milliseconds) through python-xlib."""
+
+    backend = "X11 (MIT-SCREEN-SAVER)"
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         self._environ = environ
@@ -68,6 +70,8 @@ class X11IdleProbe:
 class WindowsIdleProbe:
     """GetLastInputInfo (ms tick of the last input) against GetTickCount."""
 
+    backend = "Windows (GetLastInputInfo)"
+
     def seconds_since_input(self) -> float:
         class LastInputInfo(ctypes.Structure):
             _fields_ = [("cbSize", ctypes.c_uint), ("dwTime", ctypes.c_uint)]
@@ -89,6 +93,8 @@ _HID_IDLE = re.compile(r'"HIDIdleTime"\s*=\s*(\d+)')
 class MacIdleProbe:
     """``ioreg -c IOHIDSystem`` HIDIdleTime (nanoseconds)."""
 
+    backend = "macOS (HIDIdleTime)"
+
     def seconds_since_input(self) -> float:
         out = subprocess.run(
             ["ioreg", "-c", "IOHIDSystem", "-d", "4"],
@@ -106,7 +112,8 @@ class MacIdleProbe:
 class PynputIdleProbe:
     """Fallback: listens to keyboard and mouse with pynput and remembers the last input."""
 
-    def __init__(self) -> None:
+    def __init__(self, backend: str = "pynput (keyboard and mouse listener)") -> None:
+        self.backend = backend
         self._last = time.monotonic()
         self._lock = threading.Lock()
         self._listeners: list[Any] = []
@@ -141,58 +148,63 @@ class PynputIdleProbe:
 
 
 class FallbackIdleProbe:
-    """Tries the native probe first and falls back to pynput when it is unsupported."""
+    """Tries idle sources in order; one that is unsupported is dropped for the next.
 
-    def __init__(self, primary: IdleProbe, fallback: IdleProbe) -> None:
-        self._probes = [primary, fallback]
+    ``backend`` names the source in use and, once it had to fall back, why the better
+    ones did not work.
+    """
+
+    def __init__(self, *probes: IdleProbe) -> None:
+        if not probes:
+            raise ValueError("at least one idle probe")
+        self._probes = list(probes)
+        self._dropped: list[IdleProbe] = []
+        self._reasons: list[str] = []
+        self._lock = threading.Lock()
+
+    @property
+    def candidates(self) -> tuple[IdleProbe, ...]:
+        """The sources still to try, the one in use first."""
+        with self._lock:
+            return tuple(self._probes)
+
+    @property
+    def backend(self) -> str:
+        with self._lock:
+            probe = self._probes[0] if self._probes else None
+            reasons = list(self._reasons)
+        name = str(getattr(probe, "backend", "") or "") if probe is not None else ""
+        if name and reasons:
+            return f"{name}; {'; '.join(reasons)}"
+        return name
 
     def seconds_since_input(self) -> float:
-        reasons: list[str] = []
-        while self._probes:
+        while True:
+            with self._lock:
+                if not self._probes:
+                    break
+                probe = self._probes[0]
             try:
-                return self._probes[0].seconds_since_input()
+                return probe.seconds_since_input()
             except ProbeUnsupported as exc:
-                reasons.append(str(exc))
-                self._probes.pop(0)
-        raise ProbeUnsupported("; ".join(reasons) or "unsupported: no idle source")
+                with self._lock:
+                    if self._probes and self._probes[0] is probe:
+                        reason = str(exc).removeprefix("unsupported: ")
+                        if reason not in self._reasons:  # two sources can lack the same bus
+                            self._reasons.append(reason)
+                        self._dropped.append(self._probes.pop(0))
+                close_probe(probe)
+        raise ProbeUnsupported("unsupported: " + ("; ".join(self._reasons) or "no idle source"))
 
-
-_GDBUS_UINT = re.compile(r"uint64 (\d+)")
-
-
-class GnomeIdleProbe:
-    """GNOME (also on Wayland): Mutter's IdleMonitor over D-Bus, through ``gdbus``."""
-
-    def seconds_since_input(self) -> float:
-        try:
-            out = subprocess.run(
-                [
-                    "gdbus", "call", "--session",
-                    "--dest", "org.gnome.Mutter.IdleMonitor",
-                    "--object-path", "/org/gnome/Mutter/IdleMonitor/Core",
-                    "--method", "org.gnome.Mutter.IdleMonitor.GetIdletime",
-                ],
-                capture_output=True, text=True, timeout=5, check=False,
-            )  # fmt: skip
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise ProbeUnsupported(f"unsupported: gdbus is not usable ({exc})") from None
-        match = _GDBUS_UINT.search(out.stdout)
-        if out.returncode != 0 or match is None:
-            raise ProbeUnsupported(
-                "unsupported: Wayland session without GNOME's idle monitor; idle time "
-                "cannot be read. Log in to an X11 session to track AFK time."
-            )
-        return int(match.group(1)) / 1000.0
+    def close(self) -> None:
+        with self._lock:
+            probes = [*self._probes, *self._dropped]
+        for probe in probes:
+            close_probe(probe)
 
 
 def default_idle_probe(environ: Mapping[str, str] | None = None) -> IdleProbe:
-    """The best idle source for this OS/session, with fallbacks."""
-    if sys.platform == "win32":
-        return WindowsIdleProbe()
-    if sys.platform == "darwin":
-        return FallbackIdleProbe(MacIdleProbe(), PynputIdleProbe())
-    env = os.environ if environ is None else environ
-    if env.get("WAYLAND_DISPLAY") or env.get("XDG_SESSION_TYPE") == "wayland":
-        # X11 sources (XScreenSaver, pynput) only see XWayland input there: wrong data.
-        return GnomeIdleProbe()
-    return FallbackIdleProbe(X11IdleProbe(environ), PynputIdleProbe())
+    """The best idle source for this OS/session, with fallbacks (see watchers.backends)."""
+    from watchers.backends import default_idle_probe as for_session
+
+    return for_session(environ)

@@ -4,10 +4,15 @@ Real implementations live in ``window_probe.py``, ``idle_probe.py`` and ``browse
 tests pass fakes. A probe that cannot work on this system raises :class:`ProbeUnsupported`
 with a reason a user can act on; any other exception is a (possibly temporary) failure that
 the supervisor handles by restarting the watcher.
+
+Optional parts a probe may have: ``backend`` (a short name of what it reads from, shown in
+the watcher's status, e.g. ``"sway IPC"``) and ``close()`` (releases connections and
+threads; the watcher set calls it when it stops).
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -58,3 +63,16 @@ class BrowserHistoryProbe(Protocol):
     def resolve(self, browser: str, window_title: str) -> BrowserTab | None:
         """The tab whose page title matches the window title, from recent history."""
         ...
+
+
+def backend_of(probe: object) -> str:
+    """The name of the backend a probe reads from ("" for probes that do not say)."""
+    return str(getattr(probe, "backend", "") or "")
+
+
+def close_probe(probe: object) -> None:
+    """Release what a probe holds (connections, threads); probes without ``close`` hold none."""
+    close = getattr(probe, "close", None)
+    if callable(close):
+        with contextlib.suppress(Exception):
+            close()

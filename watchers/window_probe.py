@@ -81,6 +81,8 @@ _PYWINCTL_LOCK = threading.Lock()
 class PyWinCtlWindowProbe:
     """Reads the focused window through pywinctl."""
 
+    backend = "X11 (EWMH, via pywinctl)" if sys.platform == "linux" else "pywinctl"
+
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         self._environ = environ
         self._pwc: ModuleType | None = None
@@ -160,5 +162,8 @@ def _window_pid(window: Any) -> int | None:
     return None
 
 
-def default_window_probe() -> PyWinCtlWindowProbe:
-    return PyWinCtlWindowProbe()
+def default_window_probe(environ: Mapping[str, str] | None = None) -> Any:
+    """The window probe for this OS/session (see watchers.backends)."""
+    from watchers.backends import default_window_probe as for_session
+
+    return for_session(environ)

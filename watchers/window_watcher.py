@@ -8,7 +8,7 @@ from core.event import Event
 from core.timeutil import Clock
 from watchers.config import CLIENT_PREFIX, WINDOW_TYPE, window_bucket
 from watchers.privacy import PrivacyFilter
-from watchers.probes import BrowserHistoryProbe, WindowProbe
+from watchers.probes import BrowserHistoryProbe, WindowProbe, backend_of
 from watchers.sink import Sink
 from watchers.status import StatusCallback, WatcherState
 from watchers.watcher import Watcher, local_utc_offset_s
@@ -55,7 +55,7 @@ class WindowWatcher(Watcher):
             self.set_status(WatcherState.PAUSED)
             return
         info = self.probe.active_window()
-        self.set_status(WatcherState.RUNNING)
+        self.set_status(WatcherState.RUNNING, backend_of(self.probe))
         if info is None:
             return
         url: str | None = None

@@ -14,7 +14,7 @@ from core.services import Services
 from timelygator_gui.app_controller import AppController
 from timelygator_gui.error_dialog import ErrorDialog
 from timelygator_gui.settings.dialog import SettingsDialog
-from timelygator_gui.settings.simple_pages import WatchersPage
+from timelygator_gui.settings.watchers_page import WatchersPage
 from timelygator_gui.single_instance import SingleInstance
 from timelygator_gui.unlock_dialogs import FirstRunDialog, UnlockDialog
 

@@ -43,7 +43,7 @@ def main(argv: list[str]) -> int:
 
     import watchers.window_probe
 
-    watchers.window_probe.default_window_probe = lambda *_a, **_k: probe  # type: ignore[assignment]
+    watchers.window_probe.default_window_probe = lambda *_a, **_k: probe
 
     from timelygator_gui.main import main as timelygator
 

@@ -1,17 +1,24 @@
-"""Fixtures for watcher tests: the X11 display for ``@pytest.mark.x11`` tests.
+"""Fixtures for watcher tests: the X11 display for ``@pytest.mark.x11`` tests, and a headless
+sway for ``@pytest.mark.wayland`` tests.
 
 Tests never start an X server: CI (or the developer) runs ``Xvfb :99`` plus ``openbox`` and
 sets ``TIMELYGATOR_TEST_DISPLAY=:99`` (or just ``DISPLAY``); without either, x11 tests skip.
+sway is started here (once per test session, headless, in its own runtime directory); the
+Wayland tests skip when sway or foot is not installed.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.watchers.sway_helpers import Sway, headless_sway, missing_tools
 from tests.watchers.x11_helpers import TITLE, xdotool
 
 
@@ -74,3 +81,24 @@ def test_window(x11_display: str) -> Iterator[Any]:
     win.destroy()
     disp.sync()
     disp.close()
+
+
+@pytest.fixture(scope="session")
+def sway_session() -> Iterator[Sway]:
+    if sys.platform != "linux":
+        pytest.skip("sway runs on Linux only")
+    missing = missing_tools()
+    if missing:
+        pytest.skip(missing)
+    # Not under pytest's basetemp: sway may run as nobody, who must reach this directory.
+    # Installed but failing to start is a failure, not a skip.
+    with tempfile.TemporaryDirectory(prefix="tg-sway-") as base, headless_sway(Path(base)) as sway:
+        yield sway
+
+
+@pytest.fixture
+def sway(sway_session: Sway) -> Iterator[Sway]:
+    """The session's sway, with the terminals a test opened closed afterwards."""
+    yield sway_session
+    for terminal in list(sway_session.terminals):
+        sway_session.close_terminal(terminal)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.watchers.fakes import FakeClock, RecordingSink
 from watchers.browser_history import (
     WEBKIT_EPOCH_OFFSET_US,
     BrowserHistoryResolver,
@@ -18,7 +19,8 @@ from watchers.browser_history import (
     history_databases,
     page_title_candidates,
 )
-from watchers.probes import BrowserTab
+from watchers.probes import BrowserTab, WindowInfo
+from watchers.window_watcher import WindowWatcher
 
 NOW_UNIX_US = 1_700_000_000_000_000
 
@@ -247,6 +249,20 @@ def test_profile_paths_per_platform(tmp_path: Path) -> None:
         ("brave", "brave"),
         ("firefox-esr", "firefox"),
         ("code", None),
+        # Wayland: app ids from sway/KWin/GNOME, Flatpak ids, .desktop ids.
+        ("firefox", "firefox"),
+        ("org.mozilla.firefox", "firefox"),
+        ("firefox.desktop", "firefox"),
+        ("google-chrome", "chrome"),
+        ("Google-chrome", "chrome"),
+        ("com.google.Chrome", "chrome"),
+        ("chromium", "chromium"),
+        ("org.chromium.Chromium", "chromium"),
+        ("brave-browser", "brave"),
+        ("com.brave.Browser", "brave"),
+        ("microsoft-edge", "edge"),
+        ("vivaldi-stable", "vivaldi"),
+        ("org.gnome.Nautilus", None),
     ],
 )
 def test_browser_for_app(app: str, browser: str | None) -> None:
@@ -262,3 +278,30 @@ def test_title_suffixes() -> None:
     assert page_title_candidates("chrome", "macOS title without suffix") == [
         "macOS title without suffix"
     ]
+
+
+@pytest.mark.parametrize("app", ["firefox", "org.mozilla.firefox", "firefox.desktop"])
+def test_window_events_of_wayland_app_ids_get_the_tabs_url(
+    firefox: tuple[sqlite3.Connection, Path], linux_env: dict[str, str], app: str
+) -> None:
+    """What sway, KWin or the GNOME extension name Firefox resolves like the X11 process name."""
+    sink = RecordingSink()
+    probe = FixedWindow(WindowInfo(app, "std - Rust — Mozilla Firefox"))
+    resolver = BrowserHistoryResolver(platform="linux", environ=linux_env)
+    watcher = WindowWatcher(sink, probe, hostname="h", browser_history=resolver, clock=FakeClock())
+    watcher.ensure_setup()
+    watcher.poll_once(FakeClock().now_us())
+    (heartbeat,) = sink.heartbeats
+    assert heartbeat.data == {
+        "app": app,
+        "title": "std - Rust — Mozilla Firefox",
+        "url": "https://doc.rust-lang.org/std/",
+    }
+
+
+class FixedWindow:
+    def __init__(self, info: WindowInfo) -> None:
+        self.info = info
+
+    def active_window(self) -> WindowInfo:
+        return self.info

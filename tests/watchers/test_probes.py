@@ -8,7 +8,12 @@ import threading
 import pytest
 
 from tests.watchers.fakes import RecordingSink
-from watchers.idle_probe import FallbackIdleProbe, X11IdleProbe, default_idle_probe
+from watchers.idle_probe import (
+    FallbackIdleProbe,
+    PynputIdleProbe,
+    X11IdleProbe,
+    default_idle_probe,
+)
 from watchers.probes import ProbeUnsupported
 from watchers.status import WatcherState, WatcherStatus
 from watchers.supervisor import Supervisor
@@ -93,9 +98,14 @@ def test_idle_without_display_is_unsupported() -> None:
 
 
 @linux_only
-def test_wayland_idle_does_not_fall_back_to_x11_sources() -> None:
+def test_wayland_idle_never_uses_x11_sources_and_pynput_only_last() -> None:
     probe = default_idle_probe({"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0"})
-    assert not isinstance(probe, FallbackIdleProbe)
+    assert isinstance(probe, FallbackIdleProbe)
+    candidates = probe.candidates
+    assert not any(isinstance(p, X11IdleProbe) for p in candidates)
+    assert isinstance(candidates[-1], PynputIdleProbe)
+    assert "X11/XWayland apps only" in candidates[-1].backend
+    assert not any(isinstance(p, PynputIdleProbe) for p in candidates[:-1])
 
 
 @pytest.mark.parametrize(

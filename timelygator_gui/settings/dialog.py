@@ -23,8 +23,10 @@ from timelygator_gui.settings.api_page import ApiPage
 from timelygator_gui.settings.categories_page import CategoriesPage
 from timelygator_gui.settings.data_page import DataPage
 from timelygator_gui.settings.page import SettingsPage
-from timelygator_gui.settings.simple_pages import GeneralPage, PrivacyPage, WatchersPage
+from timelygator_gui.settings.simple_pages import GeneralPage, PrivacyPage
+from timelygator_gui.settings.watchers_page import WatchersPage
 from timelygator_gui.tasks import TaskRunner
+from timelygator_gui.watcher_host import WatcherHost
 
 
 class SettingsDialog(QDialog):
@@ -40,6 +42,7 @@ class SettingsDialog(QDialog):
         api_host: ApiHost | None = None,
         parent: QWidget | None = None,
         sample: DateRange | None = None,
+        watcher_host: WatcherHost | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("settingsDialog")
@@ -55,9 +58,12 @@ class SettingsDialog(QDialog):
         )
         self.data_page = DataPage(services, runner)
         self.general_page = GeneralPage(services.dirs.logs)
+        self.watchers_page = WatchersPage(
+            runner, watcher_host.statuses if watcher_host is not None else None
+        )
         self.pages: list[QWidget] = [
             self.categories_page,
-            WatchersPage(),
+            self.watchers_page,
             PrivacyPage(),
             self.api_page,
             self.data_page,
@@ -73,6 +79,8 @@ class SettingsDialog(QDialog):
                 page.load(self.prefs)
         if api_host is not None:
             api_host.sig_status_changed.connect(self.api_page.set_status)
+        if watcher_host is not None:
+            watcher_host.sig_status_changed.connect(self.watchers_page.set_status)
         self.page_list.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.page_list.setCurrentRow(0)
         self.buttons = QDialogButtonBox(

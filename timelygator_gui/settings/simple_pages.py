@@ -1,4 +1,4 @@
-"""Watchers, Privacy and General pages."""
+"""Privacy and General pages (Watchers has its own module)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -20,55 +19,6 @@ from PySide6.QtWidgets import (
 from core.preferences import Preferences
 from timelygator_gui.display_path import display_path
 from timelygator_gui.settings.page import SettingsPage, form_page
-
-
-def _seconds(value: float, low: float, high: float) -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
-    box.setRange(low, high)
-    box.setSuffix(" s")
-    box.setDecimals(1)
-    box.setValue(value)
-    return box
-
-
-class WatchersPage(SettingsPage):
-    title = "Watchers"
-
-    def __init__(self) -> None:
-        super().__init__()
-        form = form_page(self, "What TimelyGator records, and how often it looks.")
-        self.window_enabled = QCheckBox("Record the active window (app and title)")
-        self.window_poll = _seconds(1.0, 0.2, 60)
-        self.afk_enabled = QCheckBox("Detect when I am away (no keyboard or mouse input)")
-        self.afk_timeout = QSpinBox()
-        self.afk_timeout.setRange(30, 3600)
-        self.afk_timeout.setSuffix(" s")
-        self.web_enabled = QCheckBox("Record the active browser tab (from browser history)")
-        self.web_poll = _seconds(2.0, 0.5, 60)
-        form.addRow(self.window_enabled)
-        form.addRow("Window check interval:", self.window_poll)
-        form.addRow(self.afk_enabled)
-        form.addRow("Away after:", self.afk_timeout)
-        form.addRow(self.web_enabled)
-        form.addRow("Browser check interval:", self.web_poll)
-
-    def load(self, prefs: Preferences) -> None:
-        w = prefs.watchers
-        self.window_enabled.setChecked(w.window_enabled)
-        self.window_poll.setValue(w.window_poll_s)
-        self.afk_enabled.setChecked(w.afk_enabled)
-        self.afk_timeout.setValue(int(w.afk_timeout_s))
-        self.web_enabled.setChecked(w.web_enabled)
-        self.web_poll.setValue(w.web_poll_s)
-
-    def store(self, prefs: Preferences) -> None:
-        w = prefs.watchers
-        w.window_enabled = self.window_enabled.isChecked()
-        w.window_poll_s = self.window_poll.value()
-        w.afk_enabled = self.afk_enabled.isChecked()
-        w.afk_timeout_s = float(self.afk_timeout.value())
-        w.web_enabled = self.web_enabled.isChecked()
-        w.web_poll_s = self.web_poll.value()
 
 
 def _lines(edit: QPlainTextEdit) -> list[str]:
