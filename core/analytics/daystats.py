@@ -312,6 +312,17 @@ def _categorized(
     return ids, evidence
 
 
+def value_signature_ids(
+    digest: DayDigest,
+    table: ValueTable,
+    earlier: DayEvidence | None = None,
+    texts_of: TextsOf = _no_texts,
+) -> np.ndarray[Any, Any]:
+    """The signature id (in ``table.signatures``) of each of the digest's values, carried
+    from ``earlier`` evidence when it fits the digest."""
+    return _categorized(digest, table, earlier, texts_of)[0]
+
+
 def _infos(
     digest: DayDigest, table: ValueTable, signature_ids: np.ndarray[Any, Any], texts_of: TextsOf
 ) -> list[ValueInfo]:

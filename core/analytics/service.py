@@ -30,6 +30,7 @@ import hashlib
 import logging
 import threading
 import weakref
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
@@ -54,6 +55,7 @@ from core.analytics.daystats import (
     encode_stats,
     encode_totals,
     stored_evidence,
+    value_signature_ids,
 )
 from core.analytics.digest import FORMAT as DIGEST_FORMAT
 from core.analytics.digest import DataCache, DayDigest, Row, active_pieces, build_digests
@@ -432,6 +434,34 @@ class AnalyticsService:
         self.last_persist = future
         future.add_done_callback(check)
 
+    def _day_evidence(
+        self, first: int, last: int, settings: AnalyticsSettings, cats: CategorySet
+    ) -> tuple[dict[int, DayEvidence], dict[int, DayEvidence]]:
+        """The stored evidence of days ``first..last``: of these categories, and of others
+        (of the current digest format; carried over by ``_categorized``)."""
+        if settings.hosts:
+            return {}, {}
+        key = _table_key(settings, cats)
+        current_format = key.partition(":")[0] + ":"
+        with self.services.read() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT day, key, totals FROM day_stats WHERE user_id = ? AND day_start_s = ? "
+                "AND day BETWEEN ? AND ?",
+                (self.services.user_id, settings.day_start_s, first, last),
+            ).all()
+        current: dict[int, DayEvidence] = {}
+        earlier: dict[int, DayEvidence] = {}
+        for number, row_key, totals in rows:
+            if not str(row_key).startswith(current_format):
+                continue
+            try:
+                found = stored_evidence(totals)
+            except (ValueError, KeyError, TypeError, zlib.error):
+                continue
+            if found is not None:
+                (current if row_key == key else earlier)[int(number)] = found[1]
+        return current, earlier
+
     # -- per-day statistics ------------------------------------------------------------------
     def day_stats(
         self, first: int, last: int, settings: AnalyticsSettings, cats: CategorySet
@@ -784,6 +814,133 @@ def uncomputed_days(
                 )
             )
     return (d1 - d0 + 1) - len(known)
+
+
+@dataclass(slots=True)
+class ValueTotals:
+    """The distinct values (event data texts) of some local days: each one's active time,
+    on how many of the days it appears, and its category under the given categories."""
+
+    texts: list[str] = field(default_factory=list)
+    us: np.ndarray[Any, np.dtype[np.int64]] = field(
+        default_factory=lambda: np.zeros(0, dtype=np.int64)
+    )
+    days: np.ndarray[Any, np.dtype[np.int32]] = field(
+        default_factory=lambda: np.zeros(0, dtype=np.int32)
+    )
+    paths: list[tuple[str, ...]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+def value_totals(
+    services: Services,
+    first: date,
+    last: date,
+    settings: AnalyticsSettings | None = None,
+    *,
+    categories: Sequence[Category] | None = None,
+) -> ValueTotals:
+    """Every distinct value of local days ``first..last`` with its time and category.
+
+    From the day digests (ids and time per value) and the categories each stored day's
+    statistics recorded for its values (their evidence): a year of a busy history (over
+    100,000 values) without reading an event or searching a rule, once the days'
+    statistics are stored. Days without them are categorized as a summary would.
+    """
+    settings, service, cats = _prepare(services, settings, categories)
+    table = service._value_table(cats, settings)
+    d0, d1 = day_number(first), day_number(last)
+    digests = service.digests(d0, d1, settings.day_start_s, pieces=False, hosts=settings.hosts)
+    current, earlier = service._day_evidence(d0, d1, settings, cats)
+    keys = list(cats.classifier.match_keys)
+
+    def fits(digest: DayDigest) -> bool:
+        found = current.get(digest.day)
+        return found is not None and found.keys == keys and len(found.index) == digest.size
+
+    missing = [d.day for d in digests if d.ids is not None and not fits(d)]
+    if missing and not settings.hosts:
+        # Statistics not stored yet under these categories: work them out once (they are
+        # stored with their evidence, so the next call reads them).
+        for run in _runs(missing):
+            service.day_stats(run[0], run[-1], settings, cats)
+        current, earlier = service._day_evidence(d0, d1, settings, cats)
+    path_ids: dict[tuple[str, ...], int] = {}
+    path_list: list[tuple[str, ...]] = []
+
+    def path_id(path: tuple[str, ...]) -> int:
+        found = path_ids.get(path)
+        if found is None:
+            found = path_ids[path] = len(path_list)
+            path_list.append(path)
+        return found
+
+    path_for = cats.classifier.path_for
+    ids: list[np.ndarray[Any, Any]] = []
+    us: list[np.ndarray[Any, Any]] = []
+    of_path: list[np.ndarray[Any, Any]] = []
+    by_text: dict[str, list[int]] = {}  # days not stored: text -> [us, days, path id]
+    for digest in digests:
+        if digest.ids is None:
+            for text, text_us in zip(digest.values, digest.value_us, strict=True):
+                info = table.info(text)
+                row = by_text.setdefault(text, [0, 0, path_id(info.path)])
+                row[0] += text_us
+                row[1] += 1
+            continue
+        evidence = current.get(digest.day)
+        if evidence is not None and fits(digest):
+            paths = np.fromiter((path_id(path_for(s)) for s in evidence.signatures), np.int32)
+            of_path.append(paths[np.frombuffer(evidence.index, dtype=np.int32)])
+        else:
+            prior = earlier.get(digest.day)
+            signature_ids = value_signature_ids(digest, table, prior, service._texts_of)
+            paths = np.fromiter(
+                (path_id(path_for(s)) for s in table.signatures), np.int32, len(table.signatures)
+            )
+            of_path.append(paths[signature_ids])
+        ids.append(digest.ids)
+        us.append(np.asarray(digest.value_us, dtype=np.int64))
+    out = ValueTotals()
+    texts: list[str] = []
+    value_us = np.zeros(0, dtype=np.int64)
+    value_days = np.zeros(0, dtype=np.int32)
+    value_path = np.zeros(0, dtype=np.int32)
+    if ids:
+        all_ids = np.concatenate(ids)
+        size = int(all_ids.max()) + 1
+        total = np.bincount(all_ids, weights=np.concatenate(us), minlength=size)
+        seen = np.bincount(all_ids, minlength=size)
+        path_of = np.zeros(size, dtype=np.int32)
+        path_of[all_ids] = np.concatenate(of_path)
+        present = np.flatnonzero(seen)
+        texts = service._texts_of(present)
+        value_us = np.rint(total[present]).astype(np.int64)
+        value_days = seen[present].astype(np.int32)
+        value_path = path_of[present]
+    if by_text:
+        position = {text: i for i, text in enumerate(texts)}
+        extra_us, extra_days, extra_path = [], [], []
+        for text, (t_us, t_days, t_path) in by_text.items():
+            at = position.get(text)
+            if at is None:
+                texts.append(text)
+                extra_us.append(t_us)
+                extra_days.append(t_days)
+                extra_path.append(t_path)
+            else:
+                value_us[at] += t_us
+                value_days[at] += t_days
+        value_us = np.concatenate((value_us, np.asarray(extra_us, dtype=np.int64)))
+        value_days = np.concatenate((value_days, np.asarray(extra_days, dtype=np.int32)))
+        value_path = np.concatenate((value_path, np.asarray(extra_path, dtype=np.int32)))
+    out.texts = texts
+    out.us = value_us
+    out.days = value_days
+    out.paths = [path_list[i] for i in value_path.tolist()]
+    return out
 
 
 @dataclass(slots=True)

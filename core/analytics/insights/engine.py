@@ -1,0 +1,226 @@
+"""Insights on an open store: train, suggest, describe, flag; what the app, CLI and API call.
+
+``train`` reads a year of values (``value_totals``: each distinct event data with its time
+and category, from the stored per-day statistics) and fits the category model on the
+categorized ones; it takes seconds and runs off the GUI thread (the app's task pool), once
+per categories version and day (``trained_for`` keeps one result per ``Services`` in
+memory; nothing is written to disk). ``insights`` then answers a day or a week in
+milliseconds: suggestions for its uncategorized time, its digest in words and its unusual
+days. Dismissed suggestions are a setting in the encrypted database.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+
+from core.analytics.insights.features import fields_of_text
+from core.analytics.insights.model import DEFAULT_THRESHOLD, CategoryModel, train_model
+from core.analytics.insights.suggest import Suggestion, suggest
+from core.analytics.insights.unusual import WINDOW_DAYS, UnusualDay, unusual_days
+from core.analytics.insights.words import Figures, baseline_range, digest_text, figures
+from core.analytics.localdays import AnalyticsSettings, day_number
+from core.analytics.service import (
+    ValueTotals,
+    analytics_for,
+    stats_for_days,
+    value_totals,
+)
+from core.categories.model import UNCATEGORIZED, Category
+from core.errors import ValidationError
+from core.services import Services
+from core.settings_store import get_setting, put_setting
+from core.writer import Writer
+
+HISTORY_DAYS = 365
+DISMISSED_KEY = "timelygator.insights.dismissed"
+OFF_MESSAGE = "Insights are turned off. Turn them on in Settings → General → Insights."
+
+
+@dataclass(slots=True)
+class Trained:
+    """A model and the history it was trained on (kept to check rules against)."""
+
+    model: CategoryModel | None
+    history: ValueTotals
+    version: str
+    last: date
+    settings: AnalyticsSettings
+    seconds: float
+
+
+@dataclass(slots=True)
+class Insights:
+    first: date
+    last: date
+    active_us: int
+    uncategorized_us: int
+    suggestions: list[Suggestion]
+    trained: Trained
+    figures: Figures | None = None
+    digest: str = ""
+    unusual: list[UnusualDay] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        model = self.trained.model
+        return {
+            "first": self.first.isoformat(),
+            "last": self.last.isoformat(),
+            "active_s": round(self.active_us / 1e6),
+            "uncategorized_s": round(self.uncategorized_us / 1e6),
+            "suggestions": [s.as_json() for s in self.suggestions],
+            "model": {
+                "trained_values": 0 if model is None else model.trained_values,
+                "categories": 0 if model is None else len(model.classes),
+                "training_s": round(self.trained.seconds, 2),
+                "validation": None
+                if model is None or model.validation is None
+                else model.validation.as_json(),
+            },
+            "digest": {
+                "text": self.digest,
+                "figures": None if self.figures is None else self.figures.as_json(),
+            },
+            "unusual_days": [u.as_json() for u in self.unusual],
+        }
+
+
+def train(
+    services: Services,
+    last: date,
+    settings: AnalyticsSettings | None = None,
+    *,
+    categories: Sequence[Category] | None = None,
+    days: int = HISTORY_DAYS,
+) -> Trained:
+    """The category model of the ``days`` up to ``last`` (a few seconds on a year)."""
+    settings = settings or AnalyticsSettings()
+    started = time.perf_counter()
+    cats = analytics_for(services).category_set(categories)
+    history = value_totals(
+        services, last - timedelta(days=days - 1), last, settings, categories=categories
+    )
+    labelled = [i for i, path in enumerate(history.paths) if path != UNCATEGORIZED]
+    model = train_model(
+        [fields_of_text(history.texts[i]) for i in labelled],
+        [history.paths[i] for i in labelled],
+        history.us[labelled] if labelled else np.zeros(0, dtype=np.int64),
+    )
+    return Trained(model, history, cats.version, last, settings, time.perf_counter() - started)
+
+
+_TRAINED: weakref.WeakKeyDictionary[Services, Trained] = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()
+
+
+def trained_for(
+    services: Services,
+    last: date,
+    settings: AnalyticsSettings | None = None,
+    *,
+    categories: Sequence[Category] | None = None,
+) -> Trained:
+    """``train``, remembered per store while the categories, settings and day stay the same."""
+    settings = settings or AnalyticsSettings()
+    version = analytics_for(services).category_set(categories).version
+    with _LOCK:
+        found = _TRAINED.get(services)
+    if (
+        found is not None
+        and found.version == version
+        and found.settings == settings
+        and found.last >= last
+    ):
+        return found
+    trained = train(services, last, settings, categories=categories)
+    with _LOCK:
+        _TRAINED[services] = trained
+    return trained
+
+
+def forget(services: Services) -> None:
+    """Drop the model kept for ``services`` (the feature was turned off)."""
+    with _LOCK:
+        _TRAINED.pop(services, None)
+
+
+def insights(
+    services: Services,
+    first: date,
+    last: date,
+    settings: AnalyticsSettings | None = None,
+    *,
+    categories: Sequence[Category] | None = None,
+    trained: Trained | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    words: bool = True,
+) -> Insights:
+    """Suggestions, digest and unusual days of local days ``first..last``."""
+    settings = settings or AnalyticsSettings()
+    if last < first:
+        raise ValidationError("The last day of the range is before its first day.")
+    trained = trained or trained_for(services, last, settings, categories=categories)
+    with services.read() as conn:
+        dismissed = load_dismissed(conn, services.user_id)
+    totals = value_totals(services, first, last, settings, categories=categories)
+    unlabelled = [i for i, path in enumerate(totals.paths) if path == UNCATEGORIZED]
+    unlabelled_us = totals.us[unlabelled] if unlabelled else np.zeros(0, dtype=np.int64)
+    found: list[Suggestion] = []
+    if trained.model is not None and unlabelled:
+        found = suggest(
+            trained.model,
+            [fields_of_text(totals.texts[i]) for i in unlabelled],
+            unlabelled_us,
+            threshold=threshold,
+            dismissed=dismissed,
+        )
+    out = Insights(
+        first, last, int(totals.us.sum()) if len(totals) else 0, int(unlabelled_us.sum()),
+        found, trained,
+    )  # fmt: skip
+    if words:
+        b0, _ = baseline_range(first)
+        earliest = min(b0, first - timedelta(days=WINDOW_DAYS))
+        days = stats_for_days(services, earliest, last, settings, categories=categories)
+        number = day_number(first)
+        shown = [d for d in days if d.day >= number]
+        before = [d for d in days if day_number(b0) <= d.day < number]
+        out.figures = figures(first, last, shown, before)
+        out.digest = digest_text(out.figures)
+        out.unusual = unusual_days(days, number, settings.day_start_s // 3600)
+    return out
+
+
+# -- dismissed suggestions ------------------------------------------------------------------
+def load_dismissed(conn: Any, user_id: int) -> set[str]:
+    stored = get_setting(conn, user_id, DISMISSED_KEY)
+    return {str(s) for s in stored} if isinstance(stored, list) else set()
+
+
+def dismiss(writer: Writer, user_id: int, ids: Sequence[str]) -> Future[None]:
+    """Remember dismissed suggestions (in the encrypted database, through the writer)."""
+    wanted = list(ids)
+
+    def write(conn: Any) -> None:
+        known = load_dismissed(conn, user_id)
+        put_setting(conn, user_id, DISMISSED_KEY, sorted(known | set(wanted)))
+
+    return writer.call(write)
+
+
+def undismiss(writer: Writer, user_id: int, ids: Sequence[str]) -> Future[None]:
+    wanted = set(ids)
+
+    def write(conn: Any) -> None:
+        known = load_dismissed(conn, user_id)
+        put_setting(conn, user_id, DISMISSED_KEY, sorted(known - wanted))
+
+    return writer.call(write)
