@@ -77,12 +77,20 @@ class GeneralPrefs:
 
 
 @dataclass
+class InsightsPrefs:
+    # Suggestions for uncategorized time, the day in words, unusual days (all computed on
+    # this computer); off: nothing is trained and the panel, CLI and API say it is off.
+    enabled: bool = True
+
+
+@dataclass
 class Preferences:
     watchers: WatcherPrefs = field(default_factory=WatcherPrefs)
     privacy: PrivacyPrefs = field(default_factory=PrivacyPrefs)
     api: ApiPrefs = field(default_factory=ApiPrefs)
     data: DataPrefs = field(default_factory=DataPrefs)
     general: GeneralPrefs = field(default_factory=GeneralPrefs)
+    insights: InsightsPrefs = field(default_factory=InsightsPrefs)
 
     def copy(self) -> Preferences:
         return copy.deepcopy(self)
@@ -122,6 +130,11 @@ def load_preferences(conn: Connection, user_id: int) -> Preferences:
 def save_preferences(writer: Writer, user_id: int, prefs: Preferences) -> Future[None]:
     """Store the preferences through the writer."""
     return set_setting(writer, user_id, SETTING_KEY, prefs.to_json())
+
+
+def insights_enabled(conn: Connection, user_id: int) -> bool:
+    """Whether the user has Insights on (Settings → General)."""
+    return load_preferences(conn, user_id).insights.enabled
 
 
 def stored_day_and_week_start(conn: Connection, user_id: int) -> tuple[int, int]:

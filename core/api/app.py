@@ -27,6 +27,7 @@ from core.api.routers import (
     buckets,
     categories,
     events,
+    insights,
     live,
     query,
     settings,
@@ -70,7 +71,7 @@ def create_app(services: Services, config: ApiConfig | None = None) -> FastAPI:
     install_error_handlers(app)
     for module in (system, buckets, events, transfer, query, settings, tokens, live):
         app.include_router(module.router)
-    for module in (categories, summaries):
+    for module in (categories, summaries, insights):
         app.include_router(module.router)
     front: ASGIApp = partial(FastAPI.__call__, app)
     if config.fast_routes:

@@ -30,6 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "core.cli.backup",
     "core.cli.transfer",
     "core.cli.report",
+    "core.cli.insights",
     "core.cli.logs",
 )
 
