@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 from core.analytics.report import format_duration
 from core.categories.colors import category_color, stable_color
 from timelygator_gui.charts import Bar, BarList, HourHeatmap, ShareBar
+from timelygator_gui.insights_panel import InsightsBar
 from timelygator_gui.range_data import RangeData
 
 
@@ -92,6 +93,9 @@ class ActivityView(QScrollArea):
         grid.addWidget(self.domains, 1, 1, alignment=top)
         layout = QVBoxLayout(body)
         layout.setContentsMargins(16, 12, 16, 16)
+        self.insights = InsightsBar()
+        self.insights.setVisible(False)  # shown once insights are on and being worked out
+        layout.addWidget(self.insights)
         layout.addLayout(cards)
         layout.addWidget(self._heading("Category breakdown"))
         layout.addWidget(self.breakdown)

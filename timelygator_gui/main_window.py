@@ -47,6 +47,7 @@ from timelygator_gui.edit_commands import (
     manual_bucket_name,
 )
 from timelygator_gui.edit_dialogs import AddEntryDialog, EditEventDialog
+from timelygator_gui.insights_controller import InsightsController
 from timelygator_gui.live_update import PendingChanges, refresh_range
 from timelygator_gui.range_data import (
     RangeData,
@@ -187,6 +188,7 @@ class MainWindow(QMainWindow):
         self._range_request = 0
         self._working_out = False  # a range's statistics are being worked out in parts
         self.last_draw_ms = 0.0
+        self.insights = InsightsController(self)
         self.resize(1280, 800)
         if settings is not None:
             geometry = settings.value("main_window/geometry")
@@ -464,6 +466,7 @@ class MainWindow(QMainWindow):
             self.timeline.show_span(self._pending_select)
             self._pending_select = None
         self.sig_range_loaded.emit(data)
+        self.insights.range_loaded(data)
         self._refresh_if_needed()
 
     def _show_status(self, data: RangeData) -> None:

@@ -146,11 +146,21 @@ class TrendsView(QWidget):
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.showGrid(x=False, y=True, alpha=0.15)
         self.legend = self.plot.addLegend(offset=(10, 5), colCount=4)
+        self.unusual = QLabel("")
+        self.unusual.setObjectName("unusualDays")
+        self.unusual.setWordWrap(True)
+        self.unusual.setVisible(False)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.plot, 1)
+        layout.addWidget(self.unusual)
         self.bar_items: list[pg.BarGraphItem] = []
         style_plot(self.plot, self.palette())
+
+    def set_unusual(self, lines: list[str]) -> None:
+        """The unusual days of the range, one line each (hidden when there are none)."""
+        self.unusual.setText("Unusual days: " + "; ".join(lines) if lines else "")
+        self.unusual.setVisible(bool(lines))
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

@@ -111,6 +111,16 @@ class GeneralPage(SettingsPage):
         logs_row.addWidget(self.open_logs)
         form.addRow("Log files:", logs_row)
         form.addRow(self.log_titles)
+        self.insights = QCheckBox(
+            "Insights (experimental): suggest categories for uncategorized time, describe the "
+            "day and week, flag unusual days"
+        )
+        self.insights.setObjectName("insightsEnabled")
+        self.insights.setToolTip(
+            "Learned on this computer from the categories you gave your own activity; nothing "
+            "is sent anywhere, and the model is kept in memory only."
+        )
+        form.addRow(self.insights)
 
     def open_log_folder(self) -> None:
         """Show the log folder in the file manager (created first, owner-only)."""
@@ -126,11 +136,13 @@ class GeneralPage(SettingsPage):
         self.day_start.setValue(g.day_start_hour)
         self.week_start.setCurrentIndex(g.week_start)
         self.log_titles.setChecked(g.log_titles)
+        self.insights.setChecked(prefs.insights.enabled)
 
     def store(self, prefs: Preferences) -> None:
         g = prefs.general
         g.start_at_login = self.start_at_login.isChecked()
         g.theme = str(self.theme.currentData())
         g.day_start_hour = self.day_start.value()
+        prefs.insights.enabled = self.insights.isChecked()
         g.week_start = int(self.week_start.currentData())
         g.log_titles = self.log_titles.isChecked()

@@ -199,6 +199,23 @@ def insights(
     return out
 
 
+def unusual_in(
+    services: Services,
+    first: date,
+    last: date,
+    settings: AnalyticsSettings | None = None,
+    *,
+    categories: Sequence[Category] | None = None,
+) -> list[UnusualDay]:
+    """The unusual days among local days ``first..last`` (against the four weeks before
+    each)."""
+    settings = settings or AnalyticsSettings()
+    days = stats_for_days(
+        services, first - timedelta(days=WINDOW_DAYS), last, settings, categories=categories
+    )
+    return unusual_days(days, day_number(first), settings.day_start_s // 3600)
+
+
 # -- dismissed suggestions ------------------------------------------------------------------
 def load_dismissed(conn: Any, user_id: int) -> set[str]:
     stored = get_setting(conn, user_id, DISMISSED_KEY)

@@ -1,0 +1,157 @@
+"""Insights in the app, clicked like a user: the Activity view's line, the review panel
+(accept after the rule preview, undo, dismiss), the Settings switch, unusual days in Trends."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QCheckBox
+from pytestqt.qtbot import QtBot
+
+from core.analytics.insights.engine import load_dismissed
+from core.categories.stored import load_stored_categories
+from core.preferences import Preferences
+from core.services import Services
+from tests.core.analytics.insights_data import DAY, fill
+from tests.gui.app_helpers import open_window
+from timelygator_gui.insights_panel import InsightsDialog
+from timelygator_gui.main_window import MainWindow
+from timelygator_gui.settings.simple_pages import GeneralPage
+from timelygator_gui.tasks import TaskRunner
+
+
+@pytest.fixture
+def window(qtbot: QtBot, services: Services, runner: TaskRunner) -> MainWindow:
+    fill(services)
+    win = open_window(qtbot, services, DAY, runner)
+    win.tabs.setCurrentWidget(win.activity)
+    qtbot.waitUntil(lambda: win.insights.found is not None, timeout=30_000)
+    return win
+
+
+def open_review(window: MainWindow, qtbot: QtBot) -> InsightsDialog:
+    button = window.activity.insights.button
+    assert button.text() == "Uncategorized: 55m 00s — 1 suggestion"
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    dialog = window.insights.dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: "It would move" in dialog.preview.text(), timeout=20_000)
+    return dialog
+
+
+def cell(dialog: InsightsDialog, row: int, column: int) -> str:
+    item = dialog.table.item(row, column)
+    assert item is not None
+    return item.text()
+
+
+def click_box(qtbot: QtBot, box: QCheckBox) -> None:
+    """Click a check box on its box (a wide one's middle may be empty space)."""
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
+
+
+def finance_time(window: MainWindow) -> int:
+    assert window.data is not None
+    return dict(window.data.summary.top_categories).get("Finance", 0)
+
+
+def test_accept_shows_the_preview_saves_the_rule_and_undo_restores(
+    window: MainWindow, qtbot: QtBot, services: Services
+) -> None:
+    assert window.activity.insights.isVisible()
+    assert window.activity.insights.digest.text().startswith("Thu 14 Mar 2024: 1h 25m active")
+    dialog = open_review(window, qtbot)
+    assert dialog.table.rowCount() == 1
+    assert cell(dialog, 0, 1) == "mailer: titles starting “Invoice …”"
+    assert cell(dialog, 0, 2) == "Finance"
+    assert cell(dialog, 0, 0) == "30m 00s"
+    assert cell(dialog, 0, 3) == "100%"
+    assert "titles with “invoice” were Finance 6 of 6 times" in cell(dialog, 0, 4)
+    assert dialog.rule.text() == r"^Invoice\b"
+    assert "It would move 30m 00s (2 values) of your history to Finance." in dialog.preview.text()
+    assert dialog.accept_button.isEnabled()
+    with qtbot.waitSignal(window.sig_range_loaded, timeout=20_000):
+        qtbot.mouseClick(dialog.accept_button, Qt.MouseButton.LeftButton)
+    assert dialog.table.rowCount() == 0
+    assert finance_time(window) == 30 * 60_000_000
+    with services.read() as conn:
+        finance = next(
+            c for c in load_stored_categories(conn, services.user_id) if c.path == ("Finance",)
+        )
+    assert finance.rule.regex == r"^ledger$|^Invoice\b"
+    assert dialog.undo_button.isEnabled()
+    with qtbot.waitSignal(window.sig_range_loaded, timeout=20_000):
+        qtbot.mouseClick(dialog.undo_button, Qt.MouseButton.LeftButton)
+    assert finance_time(window) == 0
+    with services.read() as conn:
+        finance = next(
+            c for c in load_stored_categories(conn, services.user_id) if c.path == ("Finance",)
+        )
+    assert finance.rule.regex == "^ledger$"
+    dialog.close()
+
+
+def test_an_edited_rule_that_takes_time_needs_the_box_ticked(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    dialog = open_review(window, qtbot)
+    dialog.rule.clear()
+    qtbot.keyClicks(dialog.rule, "Invoice|project")
+    assert not dialog.accept_button.isEnabled()
+    assert "Press Check rule" in dialog.preview.text()
+    dialog.category.setEditText("Finance › Everything")  # noqa: RUF001
+    qtbot.mouseClick(dialog.check_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "It would move" in dialog.preview.text(), timeout=20_000)
+    assert "of that is Work › Programming now" in dialog.preview.text()  # noqa: RUF001
+    assert not dialog.accept_button.isEnabled()
+    click_box(qtbot, dialog.allow_taking)
+    assert dialog.accept_button.isEnabled()
+    dialog.close()
+
+
+def test_dismissed_suggestions_stay_dismissed(
+    window: MainWindow, qtbot: QtBot, services: Services
+) -> None:
+    dialog = open_review(window, qtbot)
+    suggestion = dialog.suggestions[0]
+    qtbot.mouseClick(dialog.dismiss_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 0, timeout=10_000)
+    with services.read() as conn:
+        assert load_dismissed(conn, services.user_id) == {suggestion.id}
+    dialog.close()
+    window.insights.found = None
+    window.reload()
+    qtbot.waitUntil(lambda: window.insights.found is not None, timeout=30_000)
+    assert window.activity.insights.button.text() == "Uncategorized: 55m 00s — 0 suggestions"
+    assert not window.activity.insights.button.isEnabled()
+
+
+def test_the_settings_switch_turns_insights_off(qtbot: QtBot) -> None:
+    page = GeneralPage()
+    qtbot.addWidget(page)
+    prefs = Preferences()
+    page.load(prefs)
+    assert page.insights.isChecked()
+    page.show()
+    click_box(qtbot, page.insights)
+    page.store(prefs)
+    assert prefs.insights.enabled is False
+
+
+def test_turned_off_the_activity_view_shows_no_insights(window: MainWindow, qtbot: QtBot) -> None:
+    session = window.session
+    assert session is not None
+    session.preferences.insights.enabled = False
+    with qtbot.waitSignal(window.sig_range_loaded, timeout=20_000):
+        window.reload()
+    assert not window.activity.insights.isVisible()
+
+
+def test_unusual_days_under_trends(window: MainWindow, qtbot: QtBot) -> None:
+    window.navigator.show_day(DAY + timedelta(days=1))  # nothing recorded: not unusual
+    with qtbot.waitSignal(window.insights.sig_unusual_loaded, timeout=30_000) as blocker:
+        window.tabs.setCurrentWidget(window.trends)
+    assert blocker.args == [[]]
+    assert not window.trends.unusual.isVisible()

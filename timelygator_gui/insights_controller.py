@@ -1,0 +1,116 @@
+"""Wires Insights into the main window: the Activity view's line, the review panel, the
+unusual days under Trends. Work runs on the task pool (training takes seconds the first time
+in a session, then the model is kept in memory by ``core.analytics.insights.engine``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+
+from core.analytics.insights.engine import Insights, forget, insights, unusual_in
+from core.analytics.localdays import AnalyticsSettings
+from core.categories.model import Category
+from core.errors import TimelyGatorError
+from timelygator_gui.insights_panel import InsightsDialog
+from timelygator_gui.range_data import RangeData
+from timelygator_gui.trends_view import trends_range
+
+if TYPE_CHECKING:
+    from timelygator_gui.main_window import MainWindow
+
+
+class InsightsController(QObject):
+    """Insights for the range the main window shows (when the preference is on)."""
+
+    sig_loaded = Signal(object)
+    """Insights of the shown range arrived (an ``Insights``)."""
+    sig_unusual_loaded = Signal(object)
+    """The unusual days under Trends were shown (a list of their lines)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.found: Insights | None = None
+        self.dialog: InsightsDialog | None = None
+        window.activity.insights.sig_review_requested.connect(lambda: self.open_review())
+        window.sig_trends_loaded.connect(lambda: self.load_unusual())
+
+    def enabled(self) -> bool:
+        session = self.window.session
+        return session is not None and session.preferences.insights.enabled
+
+    def _settings(self, day_start_hour: int) -> AnalyticsSettings:
+        return AnalyticsSettings(day_start_s=day_start_hour * 3600)
+
+    def range_loaded(self, data: RangeData) -> None:
+        """Work out the insights of the range just shown."""
+        bar = self.window.activity.insights
+        session = self.window.session
+        if session is None or not self.enabled():
+            bar.setVisible(False)
+            self.window.trends.set_unusual([])
+            if session is not None:
+                forget(session.services)
+            return
+        bar.setVisible(True)
+        bar.set_busy()
+        services, categories = session.services, list(session.categories)
+        rng = data.range
+        settings = self._settings(rng.day_start_hour)
+
+        def work() -> Insights:
+            return insights(services, rng.first, rng.last, settings, categories=categories)
+
+        self.window.runner.run("insights", work, self._shown, self._failed, owner=self)
+
+    def _shown(self, found: Insights) -> None:
+        self.found = found
+        self.window.activity.insights.set_insights(found)
+        self.sig_loaded.emit(found)
+
+    def _failed(self, exc: BaseException) -> None:
+        message = str(exc) if isinstance(exc, TimelyGatorError) else repr(exc)
+        self.window.activity.insights.set_failed(message)
+
+    def open_review(self) -> None:
+        session, found = self.window.session, self.found
+        if session is None or found is None:
+            return
+        dialog = InsightsDialog(session, self.window.runner, found, self.window)
+        dialog.sig_categories_changed.connect(self._categories_changed)
+        self.dialog = dialog
+        dialog.finished.connect(lambda _code: self._closed())
+        dialog.open()
+
+    def _closed(self) -> None:
+        if self.dialog is not None:
+            self.dialog.deleteLater()
+            self.dialog = None
+
+    def _categories_changed(self, categories: list[Category]) -> None:
+        session = self.window.session
+        if session is None:
+            return
+        session.categories = list(categories)
+        self.window.reload(keep_view=True)
+
+    def load_unusual(self) -> None:
+        """The unusual days of the Trends range, under the chart."""
+        session = self.window.session
+        if session is None or not self.enabled():
+            self.window.trends.set_unusual([])
+            return
+        rng = trends_range(self.window.navigator.range)
+        services, categories = session.services, list(session.categories)
+        settings = self._settings(rng.day_start_hour)
+
+        def work() -> list[str]:
+            found = unusual_in(services, rng.first, rng.last, settings, categories=categories)
+            return [u.text for u in found]
+
+        def shown(lines: list[str]) -> None:
+            self.window.trends.set_unusual(lines)
+            self.sig_unusual_loaded.emit(lines)
+
+        self.window.runner.run("unusual", work, shown, self._failed, owner=self)
