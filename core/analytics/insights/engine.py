@@ -54,7 +54,8 @@ class Trained:
     version: str
     last: date
     settings: AnalyticsSettings
-    seconds: float
+    seconds: float  # in all
+    read_seconds: float = 0.0  # of which reading the values and their categories
 
 
 @dataclass(slots=True)
@@ -81,6 +82,7 @@ class Insights:
                 "trained_values": 0 if model is None else model.trained_values,
                 "categories": 0 if model is None else len(model.classes),
                 "training_s": round(self.trained.seconds, 2),
+                "reading_s": round(self.trained.read_seconds, 2),
                 "validation": None
                 if model is None or model.validation is None
                 else model.validation.as_json(),
@@ -108,13 +110,15 @@ def train(
     history = value_totals(
         services, last - timedelta(days=days - 1), last, settings, categories=categories
     )
+    read = time.perf_counter() - started
     labelled = [i for i, path in enumerate(history.paths) if path != UNCATEGORIZED]
     model = train_model(
         [fields_of_text(history.texts[i]) for i in labelled],
         [history.paths[i] for i in labelled],
         history.us[labelled] if labelled else np.zeros(0, dtype=np.int64),
     )
-    return Trained(model, history, cats.version, last, settings, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    return Trained(model, history, cats.version, last, settings, seconds, read)
 
 
 _TRAINED: weakref.WeakKeyDictionary[Services, Trained] = weakref.WeakKeyDictionary()
