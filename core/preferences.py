@@ -81,6 +81,10 @@ class InsightsPrefs:
     # Suggestions for uncategorized time, the day in words, unusual days (all computed on
     # this computer); off: nothing is trained and the panel, CLI and API say it is off.
     enabled: bool = True
+    # Optional: an OpenAI-compatible language model on this computer that rephrases the
+    # digest ("" = off; only loopback addresses are accepted), and its model name.
+    llm_url: str = ""
+    llm_model: str = ""
 
 
 @dataclass

@@ -59,8 +59,13 @@ class InsightsController(QObject):
         rng = data.range
         settings = self._settings(rng.day_start_hour)
 
+        prefs = session.preferences.insights
+
         def work() -> Insights:
-            return insights(services, rng.first, rng.last, settings, categories=categories)
+            return insights(
+                services, rng.first, rng.last, settings, categories=categories,
+                llm_url=prefs.llm_url, llm_model=prefs.llm_model,
+            )  # fmt: skip
 
         self.window.runner.run("insights", work, self._shown, self._failed, owner=self)
 

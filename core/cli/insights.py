@@ -28,6 +28,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     which.add_argument("--day", type=_date, metavar="DATE", help="one day (default: today)")
     which.add_argument("--week", type=_date, metavar="DATE", help="the week containing DATE")
     cmd.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    cmd.add_argument(
+        "--rephrase",
+        action="store_true",
+        help="let the local language model set in Settings → General rephrase the digest",
+    )
 
 
 def render_text(doc: dict[str, Any]) -> str:
@@ -63,11 +68,12 @@ def render_text(doc: dict[str, Any]) -> str:
 def _insights(args: argparse.Namespace) -> int:
     from core.analytics.insights.engine import OFF_MESSAGE, insights
     from core.analytics.localdays import AnalyticsSettings, local_today, range_of
-    from core.preferences import insights_enabled, stored_day_and_week_start
+    from core.preferences import load_preferences, stored_day_and_week_start
 
     with open_reader_services(args) as services:
         with services.read() as conn:
-            if not insights_enabled(conn, services.user_id):
+            prefs = load_preferences(conn, services.user_id).insights
+            if not prefs.enabled:
                 raise ConflictError(OFF_MESSAGE)
             day_start, week_start = stored_day_and_week_start(conn, services.user_id)
         today = local_today(services.clock.now_us(), day_start)
@@ -82,7 +88,14 @@ def _insights(args: argparse.Namespace) -> int:
         else:
             first, last = range_of("day", day(args.day))
         settings = AnalyticsSettings(day_start_s=day_start, week_start=week_start)
-        doc = insights(services, first, last, settings).as_json()
+        if args.rephrase and not prefs.llm_url:
+            raise ConflictError(
+                "No local language model is set: add its address in Settings → General."
+            )
+        llm_url = prefs.llm_url if args.rephrase else ""
+        doc = insights(
+            services, first, last, settings, llm_url=llm_url, llm_model=prefs.llm_model
+        ).as_json()
     if args.format == "json":
         sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     else:

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -121,6 +122,36 @@ class GeneralPage(SettingsPage):
             "is sent anywhere, and the model is kept in memory only."
         )
         form.addRow(self.insights)
+        self.llm_url = QLineEdit()
+        self.llm_url.setObjectName("insightsLlmUrl")
+        self.llm_url.setPlaceholderText("off — e.g. http://127.0.0.1:8080/v1")
+        self.llm_url.setToolTip(
+            "Optional: an OpenAI-compatible language model server on this computer rephrases "
+            "the day in words. It gets only the figures, never titles; other addresses are "
+            "refused."
+        )
+        self.llm_note = QLabel("")
+        self.llm_note.setObjectName("insightsLlmNote")
+        self.llm_note.setWordWrap(True)
+        self.llm_url.textChanged.connect(lambda text: self._check_llm(text))
+        form.addRow("Rephrase with:", self.llm_url)
+        form.addRow(self.llm_note)
+
+    def _check_llm(self, text: str) -> bool:
+        """Whether ``text`` may be used (empty, or an address on this computer); says why not."""
+        from core.analytics.insights.rephrase import check_local
+        from core.errors import ValidationError
+
+        if not text.strip():
+            self.llm_note.setText("")
+            return True
+        try:
+            check_local(text)
+        except ValidationError as exc:
+            self.llm_note.setText(f"{exc} It will not be saved.")
+            return False
+        self.llm_note.setText("")
+        return True
 
     def open_log_folder(self) -> None:
         """Show the log folder in the file manager (created first, owner-only)."""
@@ -137,6 +168,7 @@ class GeneralPage(SettingsPage):
         self.week_start.setCurrentIndex(g.week_start)
         self.log_titles.setChecked(g.log_titles)
         self.insights.setChecked(prefs.insights.enabled)
+        self.llm_url.setText(prefs.insights.llm_url)
 
     def store(self, prefs: Preferences) -> None:
         g = prefs.general
@@ -144,5 +176,7 @@ class GeneralPage(SettingsPage):
         g.theme = str(self.theme.currentData())
         g.day_start_hour = self.day_start.value()
         prefs.insights.enabled = self.insights.isChecked()
+        url = self.llm_url.text().strip()
+        prefs.insights.llm_url = url if self._check_llm(url) else ""
         g.week_start = int(self.week_start.currentData())
         g.log_titles = self.log_titles.isChecked()

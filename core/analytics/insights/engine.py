@@ -24,6 +24,7 @@ import numpy as np
 
 from core.analytics.insights.features import fields_of_text
 from core.analytics.insights.model import DEFAULT_THRESHOLD, CategoryModel, train_model
+from core.analytics.insights.rephrase import rephrase
 from core.analytics.insights.suggest import Suggestion, suggest
 from core.analytics.insights.unusual import WINDOW_DAYS, UnusualDay, unusual_days
 from core.analytics.insights.words import Figures, baseline_range, digest_text, figures
@@ -166,6 +167,8 @@ def insights(
     trained: Trained | None = None,
     threshold: float = DEFAULT_THRESHOLD,
     words: bool = True,
+    llm_url: str = "",
+    llm_model: str = "",
 ) -> Insights:
     """Suggestions, digest and unusual days of local days ``first..last``."""
     settings = settings or AnalyticsSettings()
@@ -199,6 +202,8 @@ def insights(
         before = [d for d in days if day_number(b0) <= d.day < number]
         out.figures = figures(first, last, shown, before)
         out.digest = digest_text(out.figures)
+        if llm_url:
+            out.digest = rephrase(out.digest, out.figures.as_json(), llm_url, llm_model)
         out.unusual = unusual_days(days, number, settings.day_start_s // 3600)
     return out
 
