@@ -140,6 +140,22 @@ def test_the_settings_switch_turns_insights_off(qtbot: QtBot) -> None:
     assert prefs.insights.enabled is False
 
 
+def test_a_remote_language_model_is_never_saved(qtbot: QtBot) -> None:
+    page = GeneralPage()
+    qtbot.addWidget(page)
+    prefs = Preferences()
+    page.load(prefs)
+    qtbot.keyClicks(page.llm_url, "https://api.example.com/v1")
+    assert "must run on this computer" in page.llm_note.text()
+    page.store(prefs)
+    assert prefs.insights.llm_url == ""
+    page.llm_url.clear()
+    qtbot.keyClicks(page.llm_url, "http://127.0.0.1:8080/v1")
+    assert page.llm_note.text() == ""
+    page.store(prefs)
+    assert prefs.insights.llm_url == "http://127.0.0.1:8080/v1"
+
+
 def test_turned_off_the_activity_view_shows_no_insights(window: MainWindow, qtbot: QtBot) -> None:
     session = window.session
     assert session is not None

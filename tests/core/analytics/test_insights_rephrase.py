@@ -27,7 +27,7 @@ def test_only_an_address_on_this_computer_is_used() -> None:
     assert check_local("http://localhost:11434/v1") == "http://localhost:11434/v1"
     assert check_local("http://[::1]:8080/v1") == "http://[::1]:8080/v1"
     for remote in ("https://api.openai.com/v1", "http://192.168.1.5:8080", "ftp://127.0.0.1"):
-        with pytest.raises(ValidationError, match="this computer|http://"):
+        with pytest.raises(ValidationError, match=r"this computer|http://"):
             check_local(remote)
     seen: list[dict[str, object]] = []
     with pytest.raises(ValidationError):
