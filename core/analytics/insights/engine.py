@@ -124,6 +124,7 @@ def train(
 
 _TRAINED: weakref.WeakKeyDictionary[Services, Trained] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
+_TRAINING = threading.Lock()
 
 
 def trained_for(
@@ -136,19 +137,22 @@ def trained_for(
     """``train``, remembered per store while the categories, settings and day stay the same."""
     settings = settings or AnalyticsSettings()
     version = analytics_for(services).category_set(categories).version
-    with _LOCK:
-        found = _TRAINED.get(services)
-    if (
-        found is not None
-        and found.version == version
-        and found.settings == settings
-        and found.last >= last
-    ):
-        return found
-    trained = train(services, last, settings, categories=categories)
-    with _LOCK:
-        _TRAINED[services] = trained
-    return trained
+    # One training at a time: a second caller (the view moved on meanwhile) waits for the
+    # first one's model instead of training the same model beside it.
+    with _TRAINING:
+        with _LOCK:
+            found = _TRAINED.get(services)
+        if (
+            found is not None
+            and found.version == version
+            and found.settings == settings
+            and found.last >= last
+        ):
+            return found
+        trained = train(services, last, settings, categories=categories)
+        with _LOCK:
+            _TRAINED[services] = trained
+        return trained
 
 
 def forget(services: Services) -> None:

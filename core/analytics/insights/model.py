@@ -20,6 +20,7 @@ The model lives in memory only; it is never written to a file.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,7 @@ from sklearn.model_selection import train_test_split
 from core.analytics.insights.features import Features, Fields
 
 Path = tuple[str, ...]
+_DIGITS = re.compile(r"\d+")
 Array = np.ndarray[Any, Any]
 
 DEFAULT_THRESHOLD = 0.8  # suggest only at 80% confidence or more (else abstain)
@@ -112,7 +114,16 @@ class CategoryModel:
         the value belongs to it."""
         if not values:
             return np.zeros((0, len(self.classes)), dtype=np.float64)
-        return membership(self.classifier, self.features.transform(values))
+        # Values that differ only in numbers ("Invoice 2291", "Invoice 2292") look the same
+        # to the model: each distinct look is vectorized and scored once.
+        index: dict[tuple[str, str, str], int] = {}
+        inverse = np.fromiter(
+            (index.setdefault(look(v), len(index)) for v in values), np.int64, len(values)
+        )
+        first = np.zeros(len(index), dtype=np.int64)
+        first[inverse[::-1]] = np.arange(len(values) - 1, -1, -1)
+        distinct = [values[i] for i in first.tolist()]
+        return membership(self.classifier, self.features.transform(distinct))[inverse]
 
     def counts(self, token: str) -> Array | None:
         """Training values holding ``token``, per class (None for a token never seen)."""
@@ -128,6 +139,11 @@ class CategoryModel:
         if coef.shape[0] == 1:  # two classes: one column, for the second
             return float(coef[0, at]) * (1.0 if category == 1 else -1.0)
         return float(coef[category, at])
+
+
+def look(value: Fields) -> tuple[str, str, str]:
+    """What the model sees of a value, as a key: its title without digits, app and domain."""
+    return (_DIGITS.sub("", value.title).lower(), value.app.lower(), value.domain)
 
 
 def membership(classifier: SGDClassifier, x: sp.csr_matrix) -> Array:

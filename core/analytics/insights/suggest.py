@@ -60,7 +60,7 @@ class Group:
     kind: str  # "app" | "site" | "title"
     key: str  # the app, the domain, or "app\ttitle word"
     label: str  # as a person reads it
-    regex: str
+    regex: str  # "" for site and app groups until asked (``group_regex``)
     members: tuple[int, ...]  # indices into the values grouped
 
 
@@ -114,11 +114,17 @@ def group_values(values: Sequence[Fields]) -> list[Group]:
             members.setdefault(("app", value.app), []).append(index)
     out = []
     for (kind, key), found in members.items():
-        if kind == "site":
-            out.append(Group(kind, key, key, regex_literal(key), tuple(found)))
-        else:
-            out.append(Group(kind, key, key, f"^{regex_literal(key)}$", tuple(found)))
+        out.append(Group(kind, key, key, "", tuple(found)))
     return out
+
+
+def group_regex(group: Group) -> str:
+    """The regex matching what the group's values have in common."""
+    if group.regex:
+        return group.regex
+    if group.kind == "site":
+        return regex_literal(group.key)
+    return f"^{regex_literal(group.key)}$"
 
 
 def title_groups(app_group: Group, values: Sequence[Fields]) -> list[Group]:
@@ -177,7 +183,7 @@ def suggest(
         path = model.classes[best]
         return Suggestion(
             suggestion_id(group.kind, group.key, path), group.kind, group.key, group.label,
-            path, float(mean[best]), int(total), len(rows), group.regex,
+            path, float(mean[best]), int(total), len(rows), group_regex(group),
             evidence(model, [values[i] for i in group.members], weights[rows], best),
             examples(values, group.members, weights),
         )  # fmt: skip
