@@ -29,7 +29,13 @@ from PySide6.QtWidgets import (
 )
 
 from core.analytics.insights.engine import Insights, dismiss
-from core.analytics.insights.rules import RuleCheck, accept, check_rule, store_categories
+from core.analytics.insights.rules import (
+    RuleCheck,
+    accept,
+    check_rule,
+    describe_check,
+    store_categories,
+)
 from core.analytics.insights.suggest import Suggestion, path_label
 from core.analytics.report import format_duration
 from core.categories.model import Category
@@ -282,7 +288,7 @@ class InsightsDialog(QDialog):
 
     def _checked(self, check: RuleCheck) -> None:
         self.check = check
-        self.preview.setText(preview_text(check))
+        self.preview.setText(describe_check(check))
         self._update_buttons()
 
     def _failed(self, exc: BaseException) -> None:
@@ -345,27 +351,3 @@ class InsightsDialog(QDialog):
 
     def accept_dialog(self) -> None:
         self.done(QDialog.DialogCode.Accepted)
-
-
-def preview_text(check: RuleCheck) -> str:
-    """What the rule preview says, in the categories editor's words."""
-    p = check.preview
-    name = path_label(check.path)
-    lines = [
-        f"{name} would match {check.rule.regex}",
-        f"It would move {format_duration(p.gained_seconds * 1e6)} ({p.gained_events} values) "
-        f"of your history to {name}.",
-    ]
-    for path, seconds in sorted(check.taken.items(), key=lambda kv: -kv[1]):
-        lines.append(
-            f"{format_duration(seconds * 1e6)} of that is {path_label(path)} now: tick the box "
-            "below to move it too, or narrow the rule."
-        )
-    for competitor in p.taken_by:
-        lines.append(
-            f"{competitor.events} values ({format_duration(competitor.seconds * 1e6)}) stay "
-            f"in {path_label(competitor.path)}, which is {competitor.reason}."
-        )
-    if not p.gained_events:
-        lines.append("It would change nothing: edit the rule.")
-    return "\n".join(lines)

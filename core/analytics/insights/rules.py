@@ -107,19 +107,30 @@ def check_rule(
 
 
 def describe_check(check: RuleCheck) -> str:
-    """The preview in words, as the categories editor shows one."""
+    """What the rule preview says about the checked rule, in words (the review panel)."""
     from core.analytics.report import format_duration
 
-    name = " › ".join(check.path)  # noqa: RUF001
+    def name(path: Path) -> str:
+        return " › ".join(path)  # noqa: RUF001
+
+    p = check.preview
     lines = [
-        f"Rule for {name}: {check.rule.regex}",
-        f"Would move {format_duration(check.preview.gained_seconds * 1e6)} of "
-        f"{check.preview.gained_events} values to {name}.",
+        f"{name(check.path)} would match {check.rule.regex}",
+        f"It would move {format_duration(p.gained_seconds * 1e6)} ({p.gained_events} values) "
+        f"of your history to {name(check.path)}.",
     ]
-    for other, seconds in sorted(check.taken.items(), key=lambda kv: -kv[1]):
+    for path, seconds in sorted(check.taken.items(), key=lambda kv: -kv[1]):
         lines.append(
-            f"It would take {format_duration(seconds * 1e6)} from {' › '.join(other)}."  # noqa: RUF001
+            f"{format_duration(seconds * 1e6)} of that is {name(path)} now: tick the box "
+            "below to move it too, or narrow the rule."
         )
+    for competitor in p.taken_by:
+        lines.append(
+            f"{competitor.events} values ({format_duration(competitor.seconds * 1e6)}) stay "
+            f"in {name(competitor.path)}, which is {competitor.reason}."
+        )
+    if not p.gained_events:
+        lines.append("It would change nothing: edit the rule.")
     return "\n".join(lines)
 
 
