@@ -175,3 +175,13 @@ def test_unusual_days_by_median_and_mad() -> None:
         (DAY + timedelta(days=2), "late"),
     ]
     assert found[0].text == "Thu 14 Mar: 13h 00m active time, far more than the usual 7h 15m"
+
+
+def test_a_new_user_with_nothing_recorded_gets_a_plain_answer(services: Services) -> None:
+    found = insights(services, DAY, DAY, UTC0)
+    assert found.suggestions == []
+    assert found.trained.model is None
+    assert found.uncategorized_us == 0
+    assert found.digest == "Thu 14 Mar 2024: no active time recorded."
+    assert found.unusual == []
+    assert found.as_json()["model"]["validation"] is None
