@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 import orjson
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from core.analytics.digest import BROWSER_APPS
 from core.categories.categorizer import domain_of
@@ -107,6 +106,10 @@ class Features:
     """The two vectorizers, fitted on the training values."""
 
     def __init__(self) -> None:
+        # scikit-learn loads in a second or two: only when a model is trained, never at
+        # import (the app's window, the API server and other commands start without it).
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         self.tokens = TfidfVectorizer(analyzer=_given, sublinear_tf=True, dtype=np.float32)
         self.grams = TfidfVectorizer(
             analyzer="char_wb", ngram_range=(3, 5), min_df=2, sublinear_tf=True, dtype=np.float32

@@ -23,15 +23,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.linear_model import SGDClassifier
-from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import train_test_split
 
 from core.analytics.insights.features import Features, Fields
+
+if TYPE_CHECKING:
+    from sklearn.linear_model import SGDClassifier
 
 Path = tuple[str, ...]
 _DIGITS = re.compile(r"\d+")
@@ -161,6 +161,8 @@ def membership(classifier: SGDClassifier, x: sp.csr_matrix) -> Array:
 
 
 def _fit(x: sp.csr_matrix, y: Array, weights: Array) -> SGDClassifier:
+    from sklearn.linear_model import SGDClassifier
+
     classifier = SGDClassifier(loss="log_loss", alpha=1e-5, max_iter=6, tol=None, random_state=SEED)
     classifier.fit(x, y, sample_weight=weights)
     return classifier
@@ -168,6 +170,8 @@ def _fit(x: sp.csr_matrix, y: Array, weights: Array) -> SGDClassifier:
 
 def validate(truth: Array, probabilities: Array, threshold: float) -> Validation:
     """Accuracy, macro-F1 and coverage of predictions at ``threshold``."""
+    from sklearn.metrics import f1_score
+
     predicted = probabilities.argmax(axis=1)
     covered = probabilities.max(axis=1) >= threshold
     n = int(covered.sum())
@@ -183,6 +187,8 @@ def validate(truth: Array, probabilities: Array, threshold: float) -> Validation
 
 
 def accuracy(truth: Array, predicted: Array) -> float:
+    from sklearn.metrics import accuracy_score
+
     return float(accuracy_score(truth, predicted))
 
 
@@ -205,6 +211,8 @@ def train_model(
     weights = sample_weights(time_us)
     validation: Validation | None = None
     if holdout > 0 and len(values) >= MIN_VALIDATION:
+        from sklearn.model_selection import train_test_split
+
         seen, hidden = train_test_split(
             np.arange(len(values)), test_size=holdout, random_state=SEED
         )

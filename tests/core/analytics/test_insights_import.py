@@ -1,0 +1,18 @@
+"""scikit-learn loads only when a model is trained: the window, the API server and every
+command start without it (it takes a second or two to import)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_starting_the_app_or_the_api_loads_no_scikit_learn() -> None:
+    code = (
+        "import sys, timelygator_gui.main_window, core.api.app, core.cli.insights, "
+        "core.analytics.insights.engine; print(any(m.startswith('sklearn') for m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert result.stdout.strip() == "False"
