@@ -44,7 +44,7 @@ def main(argv: list[str]) -> int:
     import watchers.headless
 
     # The name build_watchers calls (it picks the OS/session's probe through it).
-    watchers.headless.default_window_probe = lambda *_a, **_k: probe
+    watchers.headless.default_window_probe = lambda *_a, **_k: probe  # type: ignore[attr-defined]
 
     from timelygator_gui.main import main as timelygator
 
