@@ -41,14 +41,10 @@ def main(argv: list[str]) -> int:
     raw = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     probe = ScriptedWindowProbe([(str(app), str(title), int(n)) for app, title, n in raw])
 
-    import watchers.backends
     import watchers.headless
-    import watchers.window_probe
 
-    # The headless runner picks its probe through watchers.backends (per desktop session)
-    # and holds that name itself: replace it where it is looked up.
-    for module in (watchers.window_probe, watchers.backends, watchers.headless):
-        setattr(module, "default_window_probe", lambda *_a, **_k: probe)  # noqa: B010
+    # The name build_watchers calls (it picks the OS/session's probe through it).
+    watchers.headless.default_window_probe = lambda *_a, **_k: probe  # type: ignore[attr-defined]
 
     from timelygator_gui.main import main as timelygator
 
