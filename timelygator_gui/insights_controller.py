@@ -7,17 +7,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
-
-from core.analytics.insights.engine import Insights, forget, insights, unusual_in
-from core.analytics.localdays import AnalyticsSettings
-from core.categories.model import Category
-from core.errors import TimelyGatorError
-from timelygator_gui.insights_panel import InsightsDialog
-from timelygator_gui.range_data import RangeData
-from timelygator_gui.trends_view import trends_range
+from timelygator.core.analytics.insights.engine import Insights, forget, insights, unusual_in
+from timelygator.core.analytics.localdays import AnalyticsSettings
+from timelygator.core.categories.model import Category
+from timelygator.core.errors import TimelyGatorError
+from timelygator.gui.insights_panel import InsightsDialog
+from timelygator.gui.range_data import RangeData
+from timelygator.gui.trends_view import trends_range
 
 if TYPE_CHECKING:
-    from timelygator_gui.main_window import MainWindow
+    from timelygator.gui.main_window import MainWindow
 
 
 class InsightsController(QObject):

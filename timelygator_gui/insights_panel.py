@@ -27,21 +27,20 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from core.analytics.insights.engine import Insights, dismiss
-from core.analytics.insights.rules import (
+from timelygator.core.analytics.insights.engine import Insights, dismiss
+from timelygator.core.analytics.insights.rules import (
     RuleCheck,
     accept,
     check_rule,
     describe_check,
     store_categories,
 )
-from core.analytics.insights.suggest import Suggestion, path_label
-from core.analytics.report import format_duration
-from core.categories.model import Category
-from core.errors import TimelyGatorError
-from timelygator_gui.session import Session
-from timelygator_gui.tasks import TaskRunner
+from timelygator.core.analytics.insights.suggest import Suggestion, path_label
+from timelygator.core.analytics.report import format_duration
+from timelygator.core.categories.model import Category
+from timelygator.core.errors import TimelyGatorError
+from timelygator.gui.session import Session
+from timelygator.gui.tasks import TaskRunner
 
 
 def headline(found: Insights) -> str:

@@ -11,10 +11,10 @@ import sys
 from datetime import date, timedelta
 from typing import Any
 
-from core.cli import subcommand
-from core.cli.common import open_reader_services
-from core.cli.report import _date
-from core.errors import ConflictError
+from timelygator.core.cli import subcommand
+from timelygator.core.cli.common import open_reader_services
+from timelygator.core.cli.report import _date
+from timelygator.core.errors import ConflictError
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def render_text(doc: dict[str, Any]) -> str:
-    from core.analytics.report import format_duration
+    from timelygator.core.analytics.report import format_duration
 
     lines = [doc["digest"]["text"], ""]
     count = len(doc["suggestions"])
@@ -66,9 +66,9 @@ def render_text(doc: dict[str, Any]) -> str:
 
 
 def _insights(args: argparse.Namespace) -> int:
-    from core.analytics.insights.engine import OFF_MESSAGE, insights
-    from core.analytics.localdays import AnalyticsSettings, local_today, range_of
-    from core.preferences import load_preferences, stored_day_and_week_start
+    from timelygator.core.analytics.insights.engine import OFF_MESSAGE, insights
+    from timelygator.core.analytics.localdays import AnalyticsSettings, local_today, range_of
+    from timelygator.core.preferences import load_preferences, stored_day_and_week_start
 
     with open_reader_services(args) as services:
         with services.read() as conn:

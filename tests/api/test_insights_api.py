@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from core.preferences import load_preferences, save_preferences
-from core.services import Services
+from timelygator.core.preferences import load_preferences, save_preferences
+from timelygator.core.services import Services
+
 from tests.core.analytics.insights_data import DAY, fill
 
 

@@ -107,13 +107,12 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     import numpy as np
-
-    from core.analytics.insights.engine import insights, train
-    from core.analytics.insights.features import fields_of_text
-    from core.analytics.insights.model import DEFAULT_THRESHOLD, train_model, validate
-    from core.analytics.service import value_totals
-    from core.paths import resolve_dirs
-    from core.services import Services
+    from timelygator.core.analytics.insights.engine import insights, train
+    from timelygator.core.analytics.insights.features import fields_of_text
+    from timelygator.core.analytics.insights.model import DEFAULT_THRESHOLD, train_model, validate
+    from timelygator.core.analytics.service import value_totals
+    from timelygator.core.paths import resolve_dirs
+    from timelygator.core.services import Services
 
     folder, heavy, _n, total = build_dataset(365)
     work = Path(tempfile.mkdtemp(prefix="tg-insights-bench-"))
@@ -200,7 +199,7 @@ def main() -> int:
         )
 
         def row(v: object) -> dict[str, object]:
-            from core.analytics.insights.model import Validation
+            from timelygator.core.analytics.insights.model import Validation
 
             assert isinstance(v, Validation)
             return {

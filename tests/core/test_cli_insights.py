@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from timelygator.core.paths import AppDirs
+from timelygator.core.preferences import load_preferences, save_preferences
+from timelygator.core.services import Services
 
-from core.paths import AppDirs
-from core.preferences import load_preferences, save_preferences
-from core.services import Services
 from tests.core.analytics.insights_data import DAY, fill
 
 PASS = "insights test passphrase"
@@ -27,7 +27,7 @@ def data_dir(dirs: AppDirs) -> Path:
 
 def insights(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "timelygator_gui", "insights", "--data-dir", str(data_dir),
+        [sys.executable, "-m", "timelygator", "insights", "--data-dir", str(data_dir),
          *args],
         capture_output=True,
         text=True,

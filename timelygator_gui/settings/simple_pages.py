@@ -16,10 +16,9 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
 )
-
-from core.preferences import Preferences
-from timelygator_gui.display_path import display_path
-from timelygator_gui.settings.page import SettingsPage, form_page
+from timelygator.core.preferences import Preferences
+from timelygator.gui.display_path import display_path
+from timelygator.gui.settings.page import SettingsPage, form_page
 
 
 def _lines(edit: QPlainTextEdit) -> list[str]:
@@ -139,8 +138,8 @@ class GeneralPage(SettingsPage):
 
     def _check_llm(self, text: str) -> bool:
         """Whether ``text`` may be used (empty, or an address on this computer); says why not."""
-        from core.analytics.insights.rephrase import check_local
-        from core.errors import ValidationError
+        from timelygator.core.analytics.insights.rephrase import check_local
+        from timelygator.core.errors import ValidationError
 
         if not text.strip():
             self.llm_note.setText("")

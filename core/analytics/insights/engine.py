@@ -21,25 +21,24 @@ from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
-
-from core.analytics.insights.features import fields_of_text
-from core.analytics.insights.model import DEFAULT_THRESHOLD, CategoryModel, train_model
-from core.analytics.insights.rephrase import rephrase
-from core.analytics.insights.suggest import Suggestion, suggest
-from core.analytics.insights.unusual import WINDOW_DAYS, UnusualDay, unusual_days
-from core.analytics.insights.words import Figures, baseline_range, digest_text, figures
-from core.analytics.localdays import AnalyticsSettings, day_number
-from core.analytics.service import (
+from timelygator.core.analytics.insights.features import fields_of_text
+from timelygator.core.analytics.insights.model import DEFAULT_THRESHOLD, CategoryModel, train_model
+from timelygator.core.analytics.insights.rephrase import rephrase
+from timelygator.core.analytics.insights.suggest import Suggestion, suggest
+from timelygator.core.analytics.insights.unusual import WINDOW_DAYS, UnusualDay, unusual_days
+from timelygator.core.analytics.insights.words import Figures, baseline_range, digest_text, figures
+from timelygator.core.analytics.localdays import AnalyticsSettings, day_number
+from timelygator.core.analytics.service import (
     ValueTotals,
     analytics_for,
     stats_for_days,
     value_totals,
 )
-from core.categories.model import UNCATEGORIZED, Category
-from core.errors import ValidationError
-from core.services import Services
-from core.settings_store import get_setting, put_setting
-from core.writer import Writer
+from timelygator.core.categories.model import UNCATEGORIZED, Category
+from timelygator.core.errors import ValidationError
+from timelygator.core.services import Services
+from timelygator.core.settings_store import get_setting, put_setting
+from timelygator.core.writer import Writer
 
 HISTORY_DAYS = 365
 DISMISSED_KEY = "timelygator.insights.dismissed"

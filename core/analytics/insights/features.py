@@ -24,9 +24,8 @@ from typing import Any
 import numpy as np
 import orjson
 import scipy.sparse as sp
-
-from core.analytics.digest import BROWSER_APPS
-from core.categories.categorizer import domain_of
+from timelygator.core.analytics.digest import BROWSER_APPS
+from timelygator.core.categories.categorizer import domain_of
 
 APP = "app:"
 SITE = "site:"

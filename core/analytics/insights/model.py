@@ -27,8 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
-
-from core.analytics.insights.features import Features, Fields
+from timelygator.core.analytics.insights.features import Features, Fields
 
 if TYPE_CHECKING:
     from sklearn.linear_model import SGDClassifier

@@ -18,8 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-
-from core.errors import ValidationError
+from timelygator.core.errors import ValidationError
 
 log = logging.getLogger(__name__)
 

@@ -17,15 +17,14 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 
 import orjson
-
-from core.categories.categorizer import Categorizer, alternatives
-from core.categories.model import UNCATEGORIZED, Category, Rule
-from core.categories.preview import RulePreview, rule_preview
-from core.categories.stored import replace_stored_categories
-from core.errors import ValidationError
-from core.event import Event
-from core.patterns import compile_pattern
-from core.writer import Writer
+from timelygator.core.categories.categorizer import Categorizer, alternatives
+from timelygator.core.categories.model import UNCATEGORIZED, Category, Rule
+from timelygator.core.categories.preview import RulePreview, rule_preview
+from timelygator.core.categories.stored import replace_stored_categories
+from timelygator.core.errors import ValidationError
+from timelygator.core.event import Event
+from timelygator.core.patterns import compile_pattern
+from timelygator.core.writer import Writer
 
 Path = tuple[str, ...]
 
@@ -108,7 +107,7 @@ def check_rule(
 
 def describe_check(check: RuleCheck) -> str:
     """What the rule preview says about the checked rule, in words (the review panel)."""
-    from core.analytics.report import format_duration
+    from timelygator.core.analytics.report import format_duration
 
     def name(path: Path) -> str:
         return " › ".join(path)  # noqa: RUF001

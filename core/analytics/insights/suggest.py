@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-
-from core.analytics.insights.features import (
+from timelygator.core.analytics.insights.features import (
     APP,
     SITE,
     WORD,
@@ -32,7 +31,7 @@ from core.analytics.insights.features import (
     token_text,
     tokens_of,
 )
-from core.analytics.insights.model import DEFAULT_THRESHOLD, CategoryModel
+from timelygator.core.analytics.insights.model import DEFAULT_THRESHOLD, CategoryModel
 
 Path = tuple[str, ...]
 MIN_GROUP_US = 60 * 1_000_000  # groups under a minute are not worth a rule

@@ -17,10 +17,9 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-
-from core.analytics.daystats import DayStats
-from core.analytics.localdays import day_date
-from core.analytics.report import format_duration
+from timelygator.core.analytics.daystats import DayStats
+from timelygator.core.analytics.localdays import day_date
+from timelygator.core.analytics.report import format_duration
 
 WINDOW_DAYS = 28
 MIN_BASELINE_DAYS = 5

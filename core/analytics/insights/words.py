@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from core.analytics.daystats import DayStats
-from core.analytics.localdays import US_PER_HOUR
-from core.analytics.report import format_duration
+from timelygator.core.analytics.daystats import DayStats
+from timelygator.core.analytics.localdays import US_PER_HOUR
+from timelygator.core.analytics.report import format_duration
 
 BASELINE_DAYS = 28
 MIN_CHANGE_US = 10 * 60 * 1_000_000  # changes under 10 minutes are not worth a sentence

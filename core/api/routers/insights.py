@@ -14,11 +14,10 @@ from typing import Any
 
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
-
-from core.analytics.insights.engine import OFF_MESSAGE, insights
-from core.analytics.localdays import AnalyticsSettings
-from core.api.deps import Ctx, ReadAccess
-from core.api.routers.summaries import (
+from timelygator.core.analytics.insights.engine import OFF_MESSAGE, insights
+from timelygator.core.analytics.localdays import AnalyticsSettings
+from timelygator.core.api.deps import Ctx, ReadAccess
+from timelygator.core.api.routers.summaries import (
     DateText,
     DayStart,
     WeekStart,
@@ -27,11 +26,11 @@ from core.api.routers.summaries import (
     stored_settings,
     summary_days,
 )
-from core.api.routing import route
-from core.api.wire import JSONBytes
-from core.errors import ConflictError
-from core.preferences import insights_enabled
-from core.services import Services
+from timelygator.core.api.routing import route
+from timelygator.core.api.wire import JSONBytes
+from timelygator.core.errors import ConflictError
+from timelygator.core.preferences import insights_enabled
+from timelygator.core.services import Services
 
 router = APIRouter(tags=["insights"])
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from core.categories.model import Category, Rule
-from core.categories.stored import replace_stored_categories
-from core.event import Event
-from core.services import Services
+from timelygator.core.categories.model import Category, Rule
+from timelygator.core.categories.stored import replace_stored_categories
+from timelygator.core.event import Event
+from timelygator.core.services import Services
 
 M = 60_000_000
 DAY = date(2024, 3, 14)  # a Thursday: the day under test, after 14 days of history

@@ -7,17 +7,17 @@ import re
 from datetime import timedelta
 
 import pytest
+from timelygator.core.analytics.daystats import DayStats
+from timelygator.core.analytics.insights.engine import dismiss, insights, load_dismissed, train
+from timelygator.core.analytics.insights.rules import accept, check_rule, store_categories
+from timelygator.core.analytics.insights.unusual import unusual_days
+from timelygator.core.analytics.localdays import AnalyticsSettings, day_number
+from timelygator.core.analytics.report import format_duration
+from timelygator.core.analytics.service import summary_for_days
+from timelygator.core.categories.stored import load_stored_categories
+from timelygator.core.errors import ValidationError
+from timelygator.core.services import Services
 
-from core.analytics.daystats import DayStats
-from core.analytics.insights.engine import dismiss, insights, load_dismissed, train
-from core.analytics.insights.rules import accept, check_rule, store_categories
-from core.analytics.insights.unusual import unusual_days
-from core.analytics.localdays import AnalyticsSettings, day_number
-from core.analytics.report import format_duration
-from core.analytics.service import summary_for_days
-from core.categories.stored import load_stored_categories
-from core.errors import ValidationError
-from core.services import Services
 from tests.core.analytics.insights_data import CATEGORIES, DAY, M, fill
 
 UTC0 = AnalyticsSettings(day_start_s=0)
