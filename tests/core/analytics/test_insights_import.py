@@ -9,8 +9,9 @@ import sys
 
 def test_starting_the_app_or_the_api_loads_no_scikit_learn() -> None:
     code = (
-        "import sys, timelygator.gui.main_window, timelygator.core.api.app, timelygator.core.cli.insights, "
-        "timelygator.core.analytics.insights.engine; print(any(m.startswith('sklearn') for m in sys.modules))"
+        "import sys, timelygator.gui.main_window, timelygator.core.api.app, "
+        "timelygator.core.cli.insights, timelygator.core.analytics.insights.engine; "
+        "print(any(m.startswith('sklearn') for m in sys.modules))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
