@@ -12,7 +12,7 @@ import pytest
 
 from timelygator_gui.main import main
 
-LINUX = Path(__file__).resolve().parents[1] / "installers" / "linux"
+LINUX = Path(__file__).resolve().parents[1] / "resources" / "desktop"
 APP_ID = "io.timelygator.TimelyGator"
 
 
