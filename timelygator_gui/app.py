@@ -20,6 +20,7 @@ def run_app(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
     from timelygator_gui.app_controller import AppController
+    from timelygator_gui.desktop_entry import APP_ID
     from timelygator_gui.error_dialog import ErrorDialog
     from timelygator_gui.icons import app_icon
     from timelygator_gui.posix_signals import install_quit_on_signals
@@ -29,7 +30,8 @@ def run_app(args: argparse.Namespace) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("TimelyGator")
     app.setOrganizationName("TimelyGator")
-    app.setDesktopFileName("timelygator")
+    # The menu entry's name: Wayland desktops match the window to it (icon, name, pinning).
+    app.setDesktopFileName(APP_ID)
     app.setQuitOnLastWindowClosed(False)
     app.setWindowIcon(app_icon())
     dirs = dirs_from(args)
@@ -47,7 +49,12 @@ def run_app(args: argparse.Namespace) -> int:
         log.info("TimelyGator is already running for %s; showing its window", dirs.data)
         return 0
     instance.listen()
-    controller = AppController(dirs, passphrase, start_minimized=bool(args.minimized))
+    controller = AppController(
+        dirs,
+        passphrase,
+        start_minimized=bool(args.minimized),
+        from_terminal=sys.stdin is not None and sys.stdin.isatty(),
+    )
     controller.crash.install()
     instance.sig_show_requested.connect(controller.window.bring_to_front)
     controller.sig_finished.connect(app.exit)
