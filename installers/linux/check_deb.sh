@@ -23,6 +23,10 @@ export TIMELYGATOR_PASSPHRASE="correct horse battery staple"
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # A check that failed half-way leaves no package behind either.
+  if dpkg-query -W -f='${Status}' timelygator 2>/dev/null | grep -q installed; then
+    apt-get purge -y -qq timelygator >/dev/null 2>&1 || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -35,8 +39,8 @@ seconds() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(seconds)" 'BEGIN { printf "%.2f", b - a }'; }
 
 step "install $(basename "$deb") ($(du -m "$deb" | cut -f1) MB)"
-apt-get install -y -qq --no-install-recommends "$deb" >/dev/null
-[ -L "$bin" ] && [ "$(readlink "$bin")" = /opt/timelygator/timelygator ] || fail "$bin is not the link to /opt"
+apt-get install -y -qq --no-install-recommends --reinstall "$deb" >/dev/null
+[ "$(readlink "$bin")" = /opt/timelygator/timelygator ] || fail "$bin is not the link to /opt"
 for f in /usr/share/applications/$app_id.desktop /usr/share/metainfo/$app_id.metainfo.xml \
   /usr/share/icons/hicolor/scalable/apps/$app_id.svg /usr/share/icons/hicolor/48x48/apps/$app_id.png \
   /usr/share/doc/timelygator/copyright; do
@@ -67,7 +71,10 @@ port=$((20000 + RANDOM % 20000))
 serve=$!
 pids+=("$serve")
 api=http://127.0.0.1:$port/api/0
-for _ in $(seq 300); do curl -sf "$api/info" >"$work/info.json" && break || sleep 0.1; done
+for _ in $(seq 300); do
+  if curl -sf "$api/info" >"$work/info.json"; then break; fi
+  sleep 0.1
+done
 grep -q '"version":"v0.13.2 (TimelyGator' "$work/info.json" || fail "/api/0/info: $(cat "$work/info.json")"
 auth=(-H "Authorization: Bearer $token" -H "Content-Type: application/json")
 curl -sf "${auth[@]}" -d '{"client":"ci","type":"currentwindow","hostname":"ci"}' "$api/buckets/ci-window" >/dev/null
@@ -90,7 +97,10 @@ while [ -e "/tmp/.X11-unix/X$display" ]; do display=$((display + 1)); done
 Xvfb ":$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
 pids+=("$!")
 export DISPLAY=:$display
-for _ in $(seq 100); do xdotool getdisplaygeometry >/dev/null 2>&1 && break || sleep 0.1; done
+for _ in $(seq 100); do
+  if xdotool getdisplaygeometry >/dev/null 2>&1; then break; fi
+  sleep 0.1
+done
 openbox >/dev/null 2>&1 &
 pids+=("$!")
 exec_line=$(sed -n 's/^Exec=//p' /usr/share/applications/$app_id.desktop | sed 's/ *%[fFuUick]//g')
@@ -112,16 +122,23 @@ time_to_window() {
   [ -n "$window" ] || fail "no TimelyGator window within 60 s: $(cat "$work/app.log")"
   elapsed "$started"
   # Opened the data folder (the title bar is there before it): wait for the open, then quit.
-  for _ in $(seq 600); do grep -q "watchers started" "$work/app.log" && break || sleep 0.05; done
+  for _ in $(seq 600); do
+    if grep -q "watchers started" "$work/app.log"; then break; fi
+    sleep 0.05
+  done
   kill -TERM "$app"
   wait "$app" || fail "the app exited with $? on SIGTERM: $(cat "$work/app.log")"
 }
-for round in 1 2; do
+rounds=${TIMELYGATOR_CHECK_ROUNDS:-2}
+times=""
+for round in $(seq "$rounds"); do
   deb_s=$(time_to_window "$exec_line -v")
   echo "installed app (round $round): window after $deb_s s, quit cleanly"
+  times="$times installed=$deb_s"
   if [ "$compare_pip" = --compare-pip ]; then
     pip_s=$(time_to_window "python3 -m timelygator_gui -v")
-    echo "pip install (round $round): window after $pip_s s, quit cleanly"
+    echo "pip install, this checkout (round $round): window after $pip_s s, quit cleanly"
+    times="$times pip=$pip_s"
   fi
 done
 
@@ -129,10 +146,10 @@ step "remove and purge the package: the data folder stays as it was"
 snapshot() { (cd "$TIMELYGATOR_DATA_DIR" && find . -path ./logs -prune -o -type f -print0 | sort -z | xargs -0 sha256sum); }
 before=$(snapshot)
 apt-get remove -y -qq timelygator >/dev/null
-apt-get purge -y -qq timelygator >/dev/null
-[ ! -e "$bin" ] && [ ! -e /opt/timelygator ] || fail "files left after purge"
+dpkg --purge timelygator >/dev/null 2>&1 # nothing is left to purge: no conffiles, no scripts
+if [ -e "$bin" ] || [ -e /opt/timelygator ]; then fail "files left after purge"; fi
 [ ! -e /usr/share/applications/$app_id.desktop ] || fail "menu entry left after purge"
 [ "$before" = "$(snapshot)" ] || fail "the data folder changed"
 echo "$(echo "$before" | wc -l) files unchanged: $(echo "$before" | awk '{print $2}' | tr '\n' ' ')"
 echo
-echo "check_deb: all good"
+echo "check_deb: all good; start to window (s):$times"
