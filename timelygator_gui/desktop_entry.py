@@ -34,17 +34,22 @@ def app_command(argv0: str | None = None) -> list[str]:
     """How to start this installation (no arguments): absolute, so a menu or autostart entry
     works whatever the desktop session's PATH is.
 
-    - the bundle (PyInstaller): its executable, or ``/usr/bin/timelygator`` when that link
-      leads to it (the .deb), which stays right across upgrades;
+    - the bundle (PyInstaller): the ``timelygator`` link that leads to it (on PATH,
+      ``/usr/bin`` for the .deb, ``~/.local/bin`` for the .tar.gz), else its executable;
     - pip: the ``timelygator`` script that started this process (a venv's, ``~/.local/bin``'s;
       another ``timelygator`` on PATH may be another installation), else
       ``python -m timelygator_gui`` with this interpreter.
     """
     if getattr(sys, "frozen", False):
         exe = Path(sys.executable).resolve()
-        on_path = shutil.which(COMMAND_NAME)
-        if on_path and Path(on_path).resolve() == exe:
-            return [on_path]
+        links = (
+            shutil.which(COMMAND_NAME),
+            f"/usr/bin/{COMMAND_NAME}",  # the .deb's
+            str(Path.home() / ".local" / "bin" / COMMAND_NAME),  # the .tar.gz's install.sh
+        )
+        for link in links:
+            if link and Path(link).resolve() == exe:
+                return [link]
         return [str(exe)]
     started = Path(argv0 if argv0 is not None else sys.argv[0])
     if started.name == COMMAND_NAME and started.is_file():

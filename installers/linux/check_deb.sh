@@ -16,7 +16,8 @@ compare_pip=${2:-}
 app_id=io.timelygator.TimelyGator
 bin=/usr/bin/timelygator
 work=$(mktemp -d /tmp/timelygator-check.XXXXXX)
-export TIMELYGATOR_DATA_DIR=$work/data HOME=$work/home XDG_CONFIG_HOME=$work/home/.config
+export TIMELYGATOR_DATA_DIR=$work/data HOME=$work/home XDG_CONFIG_HOME=$work/home/.config \
+  XDG_DATA_HOME=$work/home/.local/share
 mkdir -p "$HOME"
 printf 'correct horse battery staple' >"$work/passphrase"
 export TIMELYGATOR_PASSPHRASE="correct horse battery staple"
@@ -62,6 +63,15 @@ dpkg-deb -f "$deb" Version | grep -qx "${version#TimelyGator }" || fail "--versi
 "$bin" --diagnose | tee "$work/diagnose.txt" | sed -n '1,2p'
 grep -q "Installed as: Debian package (/opt/timelygator)" "$work/diagnose.txt" || fail "--diagnose"
 grep -q "Menu entry: for everyone" "$work/diagnose.txt" || fail "--diagnose: no menu entry"
+
+step "start at login from the package (a user's autostart entry), and off again"
+autostart=$XDG_CONFIG_HOME/autostart/$app_id.desktop
+"$bin" desktop-entry install --autostart >/dev/null
+grep -qx "Exec=$bin --minimized" "$autostart" || fail "autostart: $(grep Exec "$autostart")"
+desktop-file-validate "$autostart"
+"$bin" desktop-entry remove --autostart >/dev/null
+[ ! -e "$autostart" ] || fail "autostart entry left after turning it off"
+echo "Exec=$bin --minimized, removed when turned off"
 
 step "timelygator serve on a temporary data folder"
 "$bin" db passphrase set --new-passphrase-file "$work/passphrase"
