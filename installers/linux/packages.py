@@ -158,19 +158,19 @@ def _gzip(text: str, target: Path) -> None:
 
 def _desktop_data(root: Path) -> None:
     share = root / "usr" / "share"
-    _install(
-        ROOT / "resources" / "desktop" / f"{APP_ID}.desktop",
-        share / "applications" / f"{APP_ID}.desktop",
-    )
-    _install(
-        ROOT / "resources" / "desktop" / f"{APP_ID}.metainfo.xml",
-        share / "metainfo" / f"{APP_ID}.metainfo.xml",
-    )
+    desktop = ROOT / "resources" / "desktop"
+    # Exec names /usr/bin/timelygator: a pip-installed timelygator earlier on PATH
+    # (/usr/local/bin) must not be what the package's menu entry starts.
+    entry = (desktop / f"{APP_ID}.desktop").read_text(encoding="utf-8")
+    entry = re.sub(r"^Exec=timelygator\b", f"Exec=/usr/bin/{PACKAGE}", entry, flags=re.M)
+    target = share / "applications" / f"{APP_ID}.desktop"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(entry, encoding="utf-8")
+    target.chmod(0o644)
+    _install(desktop / f"{APP_ID}.metainfo.xml", share / "metainfo" / f"{APP_ID}.metainfo.xml")
     icons = share / "icons" / "hicolor"
-    _install(
-        ROOT / "resources" / "icons" / "timelygator.svg",
-        icons / "scalable" / "apps" / f"{APP_ID}.svg",
-    )
+    svg = ROOT / "resources" / "icons" / "timelygator.svg"
+    _install(svg, icons / "scalable" / "apps" / f"{APP_ID}.svg")
     pngs = ROOT / "resources" / "icons" / "hicolor"
     for png in sorted(pngs.glob(f"*/apps/{APP_ID}.png")):
         _install(png, icons / png.relative_to(pngs))
