@@ -15,19 +15,18 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection
-
-from core import files, reader
-from core.errors import NotFoundError, SchemaTooNewError, StorageError
-from core.event import BucketInfo, Event
-from core.keys import KeyStore
-from core.locks import READER_BUSY, FolderLock, SwapLock, folder_error
-from core.logs import add_secret
-from core.paths import AppDirs
-from core.recovery import open_locked, open_reader
-from core.schema import SCHEMA_VERSION, ProgressCallback, ensure_schema
-from core.store import Store
-from core.timeutil import Clock, SystemClock
-from core.writer import Writer
+from timelygator.core import files, reader
+from timelygator.core.errors import NotFoundError, SchemaTooNewError, StorageError
+from timelygator.core.event import BucketInfo, Event
+from timelygator.core.keys import KeyStore
+from timelygator.core.locks import READER_BUSY, FolderLock, SwapLock, folder_error
+from timelygator.core.logs import add_secret
+from timelygator.core.paths import AppDirs
+from timelygator.core.recovery import open_locked, open_reader
+from timelygator.core.schema import SCHEMA_VERSION, ProgressCallback, ensure_schema
+from timelygator.core.store import Store
+from timelygator.core.timeutil import Clock, SystemClock
+from timelygator.core.writer import Writer
 
 log = logging.getLogger(__name__)
 

@@ -34,21 +34,20 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
-
-from core import jsoncodec, models
-from core.checkpoint import WRITER_CHECKPOINT_PAGES, WalCheckpointer
-from core.errors import (
+from timelygator.core import jsoncodec, models
+from timelygator.core.checkpoint import WRITER_CHECKPOINT_PAGES, WalCheckpointer
+from timelygator.core.errors import (
     ChangeFailedError,
     NotFoundError,
     StorageError,
     TimelyGatorError,
     ValidationError,
 )
-from core.event import BucketInfo, Event
-from core.heartbeat import merge_heartbeat
-from core.reader import split_new_events
-from core.store import Store, storage_error, storage_failure
-from core.timeutil import EARLIEST_US, LATEST_US, Clock, SystemClock, check_time_range
+from timelygator.core.event import BucketInfo, Event
+from timelygator.core.heartbeat import merge_heartbeat
+from timelygator.core.reader import split_new_events
+from timelygator.core.store import Store, storage_error, storage_failure
+from timelygator.core.timeutil import EARLIEST_US, LATEST_US, Clock, SystemClock, check_time_range
 
 log = logging.getLogger(__name__)
 

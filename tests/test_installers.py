@@ -9,8 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
-from timelygator_gui.main import main
+from timelygator.gui.main import main
 
 LINUX = Path(__file__).resolve().parents[1] / "resources" / "desktop"
 APP_ID = "io.timelygator.TimelyGator"
@@ -103,7 +102,7 @@ def _iss_sections(text: str) -> dict[str, list[str]]:
 def test_inno_setup_script_agrees_with_the_app() -> None:
     """No Inno Setup compiler here: the script's structure, its paths, and the start-at-login
     value it writes and removes are the ones the app's Settings → General uses."""
-    from timelygator_gui.autostart import RUN_KEY, RUN_VALUE
+    from timelygator.gui.autostart import RUN_KEY, RUN_VALUE
 
     iss = INSTALLERS / "windows" / "timelygator.iss"
     text = iss.read_text(encoding="utf-8")

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from timelygator_gui.desktop_entry import APP_ID, app_command, entry_text, write_atomically
+from timelygator.gui.desktop_entry import APP_ID, app_command, entry_text, write_atomically
 
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
 RUN_VALUE = "TimelyGator"

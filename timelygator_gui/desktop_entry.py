@@ -23,7 +23,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from core.resources import resource_path
+from timelygator.core.resources import resource_path
 
 APP_ID = "io.timelygator.TimelyGator"
 COMMAND_NAME = "timelygator"
@@ -54,7 +54,7 @@ def app_command(argv0: str | None = None) -> list[str]:
     started = Path(argv0 if argv0 is not None else sys.argv[0])
     if started.name == COMMAND_NAME and started.is_file():
         return [str(started.absolute())]
-    return [sys.executable, "-m", "timelygator_gui"]
+    return [sys.executable, "-m", "timelygator"]
 
 
 def desktop_exec(argv: Sequence[str]) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from core.cli import subcommand
+from timelygator.core.cli import subcommand
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,8 +45,8 @@ def _linux_only() -> int | None:
 def _install(args: argparse.Namespace) -> int:
     if (refused := _linux_only()) is not None:
         return refused
-    from timelygator_gui.autostart import Autostart
-    from timelygator_gui.desktop_entry import DesktopEntry, desktop_exec
+    from timelygator.gui.autostart import Autostart
+    from timelygator.gui.desktop_entry import DesktopEntry, desktop_exec
 
     entry = DesktopEntry()
     entry.install()
@@ -62,8 +62,8 @@ def _install(args: argparse.Namespace) -> int:
 def _remove(args: argparse.Namespace) -> int:
     if (refused := _linux_only()) is not None:
         return refused
-    from timelygator_gui.autostart import Autostart
-    from timelygator_gui.desktop_entry import DesktopEntry
+    from timelygator.gui.autostart import Autostart
+    from timelygator.gui.desktop_entry import DesktopEntry
 
     entry = DesktopEntry()
     removed = entry.remove()
@@ -85,8 +85,8 @@ def _remove(args: argparse.Namespace) -> int:
 def _status(_args: argparse.Namespace) -> int:
     if (refused := _linux_only()) is not None:
         return refused
-    from timelygator_gui.autostart import Autostart, describe
-    from timelygator_gui.desktop_entry import DesktopEntry, desktop_exec
+    from timelygator.gui.autostart import Autostart, describe
+    from timelygator.gui.desktop_entry import DesktopEntry, desktop_exec
 
     entry = DesktopEntry()
     print(f"Yours: {entry.path}" if entry.installed() else "Yours: none")

@@ -14,9 +14,8 @@ import sys
 
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
-
-from timelygator_gui.desktop_entry import DesktopEntry
-from timelygator_gui.tasks import TaskRunner
+from timelygator.gui.desktop_entry import DesktopEntry
+from timelygator.gui.tasks import TaskRunner
 
 OFFER_KEY = "desktop_entry/offer"  # "installed" or "declined", once answered
 INSTALLED, DECLINED = "installed", "declined"

@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterable, Mapping
 from importlib import metadata
 from pathlib import Path
 
-from core import __version__
-from core.paths import AppDirs
-from timelygator_gui.autostart import Autostart, describe
-from timelygator_gui.desktop_entry import DesktopEntry, desktop_exec
+from timelygator.core import __version__
+from timelygator.core.paths import AppDirs
+from timelygator.gui.autostart import Autostart, describe
+from timelygator.gui.desktop_entry import DesktopEntry, desktop_exec
 
 #: The libraries whose versions explain most bug reports.
 LIBRARIES = (
@@ -100,7 +100,7 @@ def _folder(path: Path) -> str:
 
 def _backends() -> list[str]:
     try:
-        from watchers.backends import describe_backends
+        from timelygator.watchers.backends import describe_backends
 
         return describe_backends().splitlines()
     except Exception as exc:  # a broken session must not hide the rest of the report

@@ -12,15 +12,15 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from core.cli import add_common_options, build_parser, run
-from core.runtime import tune_gc
+from timelygator.core.cli import add_common_options, build_parser, run
+from timelygator.core.runtime import tune_gc
 
 # Subcommands that live outside core (they need the watchers package, or write the app's
 # menu entry).
 EXTRA_COMMAND_MODULES: tuple[str, ...] = (
-    "watchers.cli",
-    "watchers.desktop_cli",
-    "timelygator_gui.desktop_entry_cli",
+    "timelygator.watchers.cli",
+    "timelygator.watchers.desktop_cli",
+    "timelygator.gui.desktop_entry_cli",
 )
 
 
@@ -54,13 +54,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args is None:
         args = parser().parse_args(argv)
     if getattr(args, "diagnose", False):
-        from core.cli.common import dirs_from
-        from timelygator_gui.diagnostics import diagnostics
+        from timelygator.core.cli.common import dirs_from
+        from timelygator.gui.diagnostics import diagnostics
 
         print(diagnostics(dirs_from(args)), end="")
         return 0
     if getattr(args, "command", None) is None:
-        from timelygator_gui.app import run_app
+        from timelygator.gui.app import run_app
 
         return run_app(args)
     return run(args)

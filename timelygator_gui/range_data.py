@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import Connection
-
-from core import reader
-from core.analytics.classifier import CategoryClassifier
-from core.analytics.localdays import AnalyticsSettings, local_today
-from core.analytics.service import (
+from timelygator.core import reader
+from timelygator.core.analytics.classifier import CategoryClassifier
+from timelygator.core.analytics.localdays import AnalyticsSettings, local_today
+from timelygator.core.analytics.service import (
     DayPieces,
     categorized_pieces,
     day_pieces,
@@ -28,13 +27,13 @@ from core.analytics.service import (
     summary_for_days,
     uncomputed_days,
 )
-from core.analytics.summary import Summary
-from core.categories.model import Category
-from core.event import BucketInfo, Event
-from core.services import Services
-from timelygator_gui.category_classifier import classifier_for
-from timelygator_gui.date_range import DateRange, RangeMode
-from timelygator_gui.timeline_model import (
+from timelygator.core.analytics.summary import Summary
+from timelygator.core.categories.model import Category
+from timelygator.core.event import BucketInfo, Event
+from timelygator.core.services import Services
+from timelygator.gui.category_classifier import classifier_for
+from timelygator.gui.date_range import DateRange, RangeMode
+from timelygator.gui.timeline_model import (
     MANUAL_PREFIX,
     Lane,
     build_day_rows,

@@ -4,12 +4,18 @@ Pure functions over lists of :class:`core.event.Event` plus a categorizer. No Qt
 the GUI, CLI reports and the API all feed them events they read themselves.
 """
 
-from core.analytics.intervals import Span, clip_events, merge_spans, not_afk_spans, total_us
-from core.analytics.localdays import AnalyticsSettings
-from core.analytics.search import SearchResult, search_events
-from core.analytics.summary import Classifier, RangeEvents, Summary, summarize
-from core.analytics.tree import CategoryNode
-from core.analytics.trends import DailyTotals, daily_totals
+from timelygator.core.analytics.intervals import (
+    Span,
+    clip_events,
+    merge_spans,
+    not_afk_spans,
+    total_us,
+)
+from timelygator.core.analytics.localdays import AnalyticsSettings
+from timelygator.core.analytics.search import SearchResult, search_events
+from timelygator.core.analytics.summary import Classifier, RangeEvents, Summary, summarize
+from timelygator.core.analytics.tree import CategoryNode
+from timelygator.core.analytics.trends import DailyTotals, daily_totals
 
 # The store-backed, cached entry points (``summary``, ``summary_for_days``, ``daily_trend``)
 # live in ``core.analytics.service``; importing it here would pull ``core.services`` into

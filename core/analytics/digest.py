@@ -35,8 +35,7 @@ from typing import Any
 
 import numpy as np
 import orjson
-
-from core.analytics.localdays import US_PER_DAY, US_PER_S
+from timelygator.core.analytics.localdays import US_PER_DAY, US_PER_S
 
 FORMAT = 3  # 3: active time is a union over hosts, AFK filtered per host
 BROWSER_APPS = re.compile(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Sequence
 
-from core.event import Event
+from timelygator.core.event import Event
 
 Span = tuple[int, int]
 

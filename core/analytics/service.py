@@ -40,9 +40,8 @@ from typing import Any
 import numpy as np
 import orjson
 from sqlalchemy import Connection
-
-from core.analytics.classifier import CategoryClassifier
-from core.analytics.daystats import (
+from timelygator.core.analytics.classifier import CategoryClassifier
+from timelygator.core.analytics.daystats import (
     DayStats,
     DayTotals,
     ValueTable,
@@ -55,10 +54,16 @@ from core.analytics.daystats import (
     encode_totals,
     stored_evidence,
 )
-from core.analytics.digest import FORMAT as DIGEST_FORMAT
-from core.analytics.digest import DataCache, DayDigest, Row, active_pieces, build_digests
-from core.analytics.evidence import DayEvidence
-from core.analytics.localdays import (
+from timelygator.core.analytics.digest import FORMAT as DIGEST_FORMAT
+from timelygator.core.analytics.digest import (
+    DataCache,
+    DayDigest,
+    Row,
+    active_pieces,
+    build_digests,
+)
+from timelygator.core.analytics.evidence import DayEvidence
+from timelygator.core.analytics.localdays import (
     MAX_OFFSET_US,
     US_PER_DAY,
     US_PER_HOUR,
@@ -69,15 +74,15 @@ from core.analytics.localdays import (
     day_number,
     local_day,
 )
-from core.analytics.summary import Summary
-from core.analytics.tree import category_tree, flatten
-from core.analytics.trends import DailyTotals
-from core.analytics.values import ValueDictionary, drop_unreferenced
-from core.categories.model import Category
-from core.categories.stored import categories_version, load_stored_categories
-from core.event import Event, bucket_host
-from core.services import Services
-from core.writer import Change
+from timelygator.core.analytics.summary import Summary
+from timelygator.core.analytics.tree import category_tree, flatten
+from timelygator.core.analytics.trends import DailyTotals
+from timelygator.core.analytics.values import ValueDictionary, drop_unreferenced
+from timelygator.core.categories.model import Category
+from timelygator.core.categories.stored import categories_version, load_stored_categories
+from timelygator.core.event import Event, bucket_host
+from timelygator.core.services import Services
+from timelygator.core.writer import Change
 
 log = logging.getLogger(__name__)
 

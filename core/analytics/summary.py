@@ -9,15 +9,21 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from core.analytics.daystats import FocusSession
-from core.analytics.intervals import afk_spans, clip_events, merge_spans, not_afk_spans, total_us
-from core.categories.categorizer import domain_of
-from core.categories.model import UNCATEGORIZED, productivity_percent
-from core.event import Event
+from timelygator.core.analytics.daystats import FocusSession
+from timelygator.core.analytics.intervals import (
+    afk_spans,
+    clip_events,
+    merge_spans,
+    not_afk_spans,
+    total_us,
+)
+from timelygator.core.categories.categorizer import domain_of
+from timelygator.core.categories.model import UNCATEGORIZED, productivity_percent
+from timelygator.core.event import Event
 
 if TYPE_CHECKING:
-    from core.analytics.tree import CategoryNode
-    from core.analytics.trends import DailyTotals
+    from timelygator.core.analytics.tree import CategoryNode
+    from timelygator.core.analytics.trends import DailyTotals
 
 US_PER_HOUR = 3_600_000_000
 BROWSER_APPS = re.compile(

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from core.analytics.summary import Classifier, LocalOffset, system_offset_s
-from core.event import Event
+from timelygator.core.analytics.summary import Classifier, LocalOffset, system_offset_s
+from timelygator.core.event import Event
 
 US_PER_DAY = 86_400_000_000
 

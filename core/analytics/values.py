@@ -20,8 +20,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 from sqlalchemy import Connection
-
-from core.analytics.digest import digest_ids
+from timelygator.core.analytics.digest import digest_ids
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,9 @@ import threading
 
 import pytest
 from sqlalchemy import Connection
-
-from core.errors import ChangeFailedError
-from core.event import Event
-from core.services import Services
+from timelygator.core.errors import ChangeFailedError
+from timelygator.core.event import Event
+from timelygator.core.services import Services
 
 S = 1_000_000
 DAY = 86_400 * S

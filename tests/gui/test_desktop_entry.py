@@ -15,21 +15,21 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
+from timelygator.core.event import Event
+from timelygator.core.paths import AppDirs
+from timelygator.core.services import Services
+from timelygator.core.timeutil import to_us
+from timelygator.gui.app_controller import AppController
+from timelygator.gui.autostart import Autostart
+from timelygator.gui.desktop_entry import APP_ID, DesktopEntry, app_command
+from timelygator.gui.desktop_entry_offer import OFFER_KEY
+from timelygator.gui.display_path import display_path
+from timelygator.gui.main import main
+from timelygator.gui.session import Session
+from timelygator.gui.settings.dialog import SettingsDialog
+from timelygator.gui.tasks import TaskRunner
 
-from core.event import Event
-from core.paths import AppDirs
-from core.services import Services
-from core.timeutil import to_us
 from tests.gui.app_helpers import finish_app, start_app
-from timelygator_gui.app_controller import AppController
-from timelygator_gui.autostart import Autostart
-from timelygator_gui.desktop_entry import APP_ID, DesktopEntry, app_command
-from timelygator_gui.desktop_entry_offer import OFFER_KEY
-from timelygator_gui.display_path import display_path
-from timelygator_gui.main import main
-from timelygator_gui.session import Session
-from timelygator_gui.settings.dialog import SettingsDialog
-from timelygator_gui.tasks import TaskRunner
 
 SECRET_TITLE = "Salary negotiation - Confidential.docx"
 SECRET_URL = "https://bank.example/accounts/4711"
@@ -121,7 +121,7 @@ def test_the_command_names_this_installation(
     assert app_command(argv0="/x/timelygator_gui/__main__.py") == [
         sys.executable,
         "-m",
-        "timelygator_gui",
+        "timelygator",
     ]
 
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from core.analytics.localdays import AnalyticsSettings
-from core.analytics.service import (
+from timelygator.core.analytics.localdays import AnalyticsSettings
+from timelygator.core.analytics.service import (
     _SERVICES,
     AnalyticsService,
     analytics_for,
     daily_trend,
     summary_for_days,
 )
-from core.services import Services
+from timelygator.core.services import Services
+from timelygator.gui.stats_warmer import StatsWarmer, month_chunks
+
 from tests.gui.conftest import DEMO_DAY
-from timelygator_gui.stats_warmer import StatsWarmer, month_chunks
 
 
 def test_month_chunks_most_recent_first() -> None:

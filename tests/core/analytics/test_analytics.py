@@ -5,15 +5,20 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-
-from core.analytics import RangeEvents, daily_totals, merge_spans, search_events, summarize
-from core.analytics.classifier import CategoryClassifier
-from core.analytics.intervals import clip_events
-from core.analytics.search import compile_query
-from core.analytics.summary import NullClassifier, category_events, split_by_hour
-from core.categories.model import Category, Rule
-from core.errors import ValidationError
-from core.event import Event
+from timelygator.core.analytics import (
+    RangeEvents,
+    daily_totals,
+    merge_spans,
+    search_events,
+    summarize,
+)
+from timelygator.core.analytics.classifier import CategoryClassifier
+from timelygator.core.analytics.intervals import clip_events
+from timelygator.core.analytics.search import compile_query
+from timelygator.core.analytics.summary import NullClassifier, category_events, split_by_hour
+from timelygator.core.categories.model import Category, Rule
+from timelygator.core.errors import ValidationError
+from timelygator.core.event import Event
 
 H = 3_600_000_000
 M = 60_000_000

@@ -7,9 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pytest
-
-from core.analytics.localdays import AnalyticsSettings
-from core.analytics.service import (
+from timelygator.core.analytics.localdays import AnalyticsSettings
+from timelygator.core.analytics.service import (
     _SERVICES,
     AnalyticsService,
     analytics_for,
@@ -17,13 +16,13 @@ from core.analytics.service import (
     daily_trend,
     summary_for_days,
 )
-from core.analytics.summary import Summary
-from core.analytics.trends import DailyTotals
-from core.analytics.values import drop_unreferenced
-from core.categories.model import Category, Rule
-from core.categories.stored import replace_stored_categories
-from core.event import Event
-from core.services import Services
+from timelygator.core.analytics.summary import Summary
+from timelygator.core.analytics.trends import DailyTotals
+from timelygator.core.analytics.values import drop_unreferenced
+from timelygator.core.categories.model import Category, Rule
+from timelygator.core.categories.stored import replace_stored_categories
+from timelygator.core.event import Event
+from timelygator.core.services import Services
 
 M = 60_000_000
 H = 60 * M
@@ -553,7 +552,7 @@ def test_one_host_alone(services: Services) -> None:
 def test_a_new_process_draws_stored_days_without_searching_a_value(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from core.analytics.service import day_pieces
+    from timelygator.core.analytics.service import day_pieces
 
     fill_day(services)
     first = day_pieces(services, DAY, DAY, UTC0, categories=CATEGORIES)

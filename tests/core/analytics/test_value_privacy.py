@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from core.analytics.service import _SERVICES, AnalyticsService, analytics_for, summary_for_days
-from core.services import Services
+from timelygator.core.analytics.service import (
+    _SERVICES,
+    AnalyticsService,
+    analytics_for,
+    summary_for_days,
+)
+from timelygator.core.services import Services
+
 from tests.core.analytics.test_service import CATEGORIES, DAY, UTC0, ev, fill_day
 
 
