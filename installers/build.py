@@ -64,6 +64,8 @@ def linux_packages():  # type: ignore[no-untyped-def]
 
 
 def build_bundle(dist: Path, work: Path) -> Path:
+    # The spec reads the installed layout (timelygator/core/…) from build/namespace.
+    subprocess.run([sys.executable, str(ROOT / "tools" / "namespace.py")], check=True)
     subprocess.run(
         [
             sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",

@@ -7,7 +7,7 @@
 #    /api/0/info, stores a heartbeat with a token, stops cleanly), db check;
 # 3. the app started under Xvfb with the menu entry's Exec line until its window appears
 #    (xdotool), then quit (SIGTERM: the app's ordered shutdown); with --compare-pip the same
-#    for `python3 -m timelygator_gui` (this checkout), timed alike (TIMELYGATOR_CHECK_ROUNDS=N
+#    for `python3 -m timelygator` (this checkout), timed alike (TIMELYGATOR_CHECK_ROUNDS=N
 #    rounds, default 1);
 # 4. apt-get remove and purge: the program is gone, the data folder is byte for byte the same.
 # Needs: apt-get, Xvfb, openbox, xdotool, curl, lintian, desktop-file-utils, appstream.
@@ -153,7 +153,7 @@ for round in $(seq "$rounds"); do
   echo "installed app (round $round): window after $deb_s s, quit cleanly"
   times="$times installed=$deb_s"
   if [ "$compare_pip" = --compare-pip ]; then
-    pip_s=$(time_to_window "python3 -m timelygator_gui -v")
+    pip_s=$(time_to_window "python3 -m timelygator -v")
     echo "pip install, this checkout (round $round): window after $pip_s s, quit cleanly"
     times="$times pip=$pip_s"
   fi
