@@ -127,9 +127,9 @@ def test_deletes_and_purges_clear_the_days_of_the_removed_events(services: Servi
 def test_bucket_type_changes_and_deletes_clear_every_day(services: Services) -> None:
     key = services.ensure_bucket("w", type="currentwindow", client="t", hostname="h")
     store_rows(services, range(D0, D0 + 3))
-    services.writer.update_bucket(key, hostname="other").result()
+    services.writer.update_bucket(key, {"hostname": "other"}).result()
     assert stored_days(services) == days(range(D0, D0 + 3))  # not used by analytics
-    services.writer.update_bucket(key, type="afkstatus").result()
+    services.writer.update_bucket(key, {"type": "afkstatus"}).result()
     assert stored_days(services) == days()
     store_rows(services, range(D0, D0 + 3))
     services.writer.delete_bucket(key).result()

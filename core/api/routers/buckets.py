@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Path, Query
 from sqlalchemy import Connection
@@ -15,6 +15,7 @@ from core.api.routing import route
 from core.api.schemas import BucketCreate, BucketOut, BucketUpdate, Message
 from core.api.wire import JSONBytes, bucket_out, check_data
 from core.timeutil import check_time_range, parse_iso
+from core.write_ops import BucketFields
 
 router = APIRouter(tags=["buckets"])
 
@@ -79,7 +80,7 @@ async def update_bucket(
     if fields.get("hostname") == "!local":
         fields["hostname"] = ctx.config.hostname
     key = await ctx.bucket_key(who.user_id, bucket_id)
-    await ctx.wait(ctx.services.writer.update_bucket(key, **fields))
+    await ctx.wait(ctx.services.writer.update_bucket(key, cast(BucketFields, fields)))
     bucket = await ctx.read(lambda conn: reader.get_bucket(conn, who.user_id, bucket_id))
     return JSONBytes(bucket_out(bucket))
 
