@@ -11,11 +11,12 @@ same window as a second ago) costs no read at all; consecutive merges into one e
 a transaction become a single UPDATE. The cache of a bucket is dropped by any other change
 in that bucket, and all caches are dropped when a transaction fails.
 
-The writer also keeps the stored analytics caches (``day_digests``, ``day_stats``) honest: in
-the transaction of any event change it deletes their rows for the UTC days the change may touch
-(-2 .. +1 days around it, which covers every UTC offset and day start), once per transaction
-for the union of those days. Days it has already cleared are skipped until a ``call``
-(the only way cache rows are written) runs, so a stream of heartbeats costs no extra statement.
+Transaction hooks (``add_transaction_hook``) hear, inside the transaction of any event change,
+which UTC days it may touch (``core.timeutil.touched_days``), once per transaction for the union
+of those days: the analytics caches delete their rows of those days there, so a stored figure is
+never older than the events (the writer itself knows no cache table). Days already reported
+since the last ``call`` (the only way cache rows are written) are not reported again, so a
+stream of heartbeats costs no extra statement.
 
 Copying the write-ahead log back into the database file (checkpointing) happens beside the
 writer, on ``core.checkpoint.WalCheckpointer``'s thread, not inside its commits.
@@ -49,7 +50,15 @@ from core.event import BucketInfo, Event
 from core.heartbeat import merge_heartbeat
 from core.reader import split_new_events
 from core.store import Store, storage_error, storage_failure
-from core.timeutil import EARLIEST_US, LATEST_US, Clock, SystemClock, check_time_range
+from core.timeutil import (
+    EARLIEST_US,
+    EVERY_DAY,
+    LATEST_US,
+    Clock,
+    SystemClock,
+    check_time_range,
+    touched_days,
+)
 from core.write_ops import (
     BUCKET_FIELDS,
     BucketFields,
@@ -78,12 +87,6 @@ _INSERT_SQL = (
 )
 _UPDATE_END_SQL = "UPDATE events SET end_us = ? WHERE id = ?"
 _MIN_DURATION_BOUND_US = 600 * 1_000_000
-_DAY_US = 86_400_000_000
-_ALL_DAYS = (-(2**62), 2**62)
-_CLEAR_CACHE_SQL = tuple(
-    f"DELETE FROM {table} WHERE day BETWEEN ? AND ?"  # noqa: S608 - fixed table names
-    for table in ("day_digests", "day_stats")
-)
 _LAST_EVENT_SQL = (
     "SELECT id, start_us, end_us, tz_offset_s, data FROM events WHERE bucket_id = ? "
     "ORDER BY start_us DESC, id DESC LIMIT 1"
@@ -122,8 +125,26 @@ class Change:
     # (start_us, end_us); None when unknown.
     span: tuple[int, int] | None = None
 
+    def day_ranges(self) -> list[tuple[int, int]] | None:
+        """The UTC day ranges (``core.timeutil.touched_days``) whose figures this change
+        may alter: around the event and the time it vacated; none for "other" (no event
+        changed); None when any day may have (purges, buckets, an old span unknown)."""
+        if self.kind == "other":
+            return []
+        if self.kind not in ("event", "event_deleted"):
+            return None
+        if self.span is None and (self.replaced or self.kind == "event_deleted"):
+            return None
+        out = [] if self.event is None else [touched_days(self.event.start_us, self.event.end_us)]
+        if self.span is not None:
+            out.append(touched_days(*self.span))
+        return out
+
 
 ChangeListener = Callable[[list[Change]], None]
+# Called inside a write transaction with the UTC days (first, last, both included) its event
+# changes may touch; it may write on the connection (it joins the transaction).
+TransactionHook = Callable[[Connection, int, int], None]
 StateListener = Callable[[WriterState, StorageError | None], None]
 
 
@@ -171,6 +192,7 @@ class Writer:
         self._accepting = False
         self._lock = threading.Lock()
         self._change_listeners: list[ChangeListener] = []
+        self._transaction_hooks: list[TransactionHook] = []
         self._state_listeners: list[StateListener] = []
         self.state = WriterState.STOPPED
         self.last_error: StorageError | None = None
@@ -192,10 +214,10 @@ class Writer:
         self._pending_ends: dict[int, int] = {}
         self._max_dur_dirty: dict[int, int] = {}
         self._changes: list[Change] = []
-        # Analytics cache days touched in this transaction and not yet cleared; days known
-        # to hold no cache rows (cleared, and no ``call`` since).
-        self._dirty_days: tuple[int, int] | None = None
-        self._cleared_days: tuple[int, int] | None = None
+        # Days touched in this transaction and not yet reported to the hooks; days reported
+        # in committed transactions with no ``call`` since.
+        self._touched_days: tuple[int, int] | None = None
+        self._reported_days: tuple[int, int] | None = None
 
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> None:
@@ -245,6 +267,16 @@ class Writer:
     def add_change_listener(self, listener: ChangeListener) -> None:
         """Call ``listener(changes)`` on the writer thread after each commit; keep it quick."""
         self._change_listeners.append(listener)
+
+    def add_transaction_hook(self, hook: TransactionHook) -> None:
+        """Call ``hook(connection, first_day, last_day)`` inside each transaction that changes
+        events, with the UTC days the changes may touch (``core.timeutil.touched_days``).
+
+        Register before ``start``. A hook that raises fails the transaction like a failing
+        statement. Days reported once are not reported again until a ``call`` runs (it may
+        have written rows of those days) or a transaction fails.
+        """
+        self._transaction_hooks.append(hook)
 
     def add_state_listener(self, listener: StateListener) -> None:
         """Call ``listener(state, error)`` whenever the writer starts, fails, recovers or stops."""
@@ -361,8 +393,8 @@ class Writer:
         self._next_id = int(max_id or 0) + 1
         self._buckets = {int(r[0]): int(r[1]) for r in rows}
         self._last.clear()
-        self._dirty_days = None
-        self._cleared_days = None
+        self._touched_days = None
+        self._reported_days = None
 
     def _run(self) -> None:
         assert self._conn is not None
@@ -440,7 +472,7 @@ class Writer:
         self._max_dur_dirty.clear()
         self._changes.clear()
         try:
-            self._load_state()  # also forgets which cache days were cleared (rolled back)
+            self._load_state()  # also forgets which days were reported (rolled back)
         except SQLAlchemyError:
             self._last.clear()
             return True
@@ -542,7 +574,7 @@ class Writer:
                 raise _CallFailed() from exc
             raise
         savepoint.commit()
-        self._cleared_days = None  # ``fn`` may have stored analytics cache rows
+        self._reported_days = None  # ``fn`` may have stored cache rows of any day
         if op.events:
             self._last.clear()
             top = conn.exec_driver_sql("SELECT max(id) FROM events").scalar()
@@ -608,30 +640,32 @@ class Writer:
         return last
 
     def _touch(self, start_us: int, end_us: int) -> None:
-        """Mark the analytics cache days an event spanning ``start_us..end_us`` may affect."""
-        low = start_us // _DAY_US - 2
-        high = end_us // _DAY_US + 1
-        cleared = self._cleared_days
-        if cleared is not None and cleared[0] <= low and high <= cleared[1]:
+        """Note the days an event spanning ``start_us..end_us`` may touch (for the hooks)."""
+        low, high = touched_days(start_us, end_us)
+        self._touch_days(low, high)
+
+    def _touch_days(self, low: int, high: int) -> None:
+        reported = self._reported_days
+        if reported is not None and reported[0] <= low and high <= reported[1]:
             return
-        dirty = self._dirty_days
-        self._dirty_days = (
-            (low, high) if dirty is None else (min(dirty[0], low), max(dirty[1], high))
+        touched = self._touched_days
+        self._touched_days = (
+            (low, high) if touched is None else (min(touched[0], low), max(touched[1], high))
         )
 
-    def _clear_cache_days(self) -> None:
-        """Delete the analytics cache rows of the touched days (inside the transaction)."""
-        if self._dirty_days is None:
+    def _report_days(self, conn: Connection) -> None:
+        """Tell the hooks the days touched since the last report (inside the transaction)."""
+        if self._touched_days is None:
             return
-        low, high = self._dirty_days
-        self._dirty_days = None
-        for sql in _CLEAR_CACHE_SQL:
-            self._raw.execute(sql, (low, high))
-        cleared = self._cleared_days
-        if cleared is None or high < cleared[0] - 1 or low > cleared[1] + 1:
-            self._cleared_days = (low, high)
+        low, high = self._touched_days
+        self._touched_days = None
+        for hook in self._transaction_hooks:
+            hook(conn, low, high)
+        reported = self._reported_days
+        if reported is None or high < reported[0] - 1 or low > reported[1] + 1:
+            self._reported_days = (low, high)
         else:
-            self._cleared_days = (min(cleared[0], low), max(cleared[1], high))
+            self._reported_days = (min(reported[0], low), max(reported[1], high))
 
     def _note_duration(self, bucket_key: int, duration_us: int) -> None:
         """Keep the bucket's stored duration bound above its longest event.
@@ -795,7 +829,7 @@ class Writer:
         done = []
         if also is not None:
             also(conn)
-            self._cleared_days = None
+            self._reported_days = None
             self._changes.append(Change("other", None))
         for bucket in buckets:
             created = self._create_bucket(
@@ -838,7 +872,7 @@ class Writer:
             deleted += int(cursor.rowcount)
         self._last.clear()
         if deleted:
-            self._touch(_ALL_DAYS[0], cutoff_us)
+            self._touch(EVERY_DAY[0], cutoff_us)
         if deleted:
             self._changes.append(Change("events_purged", None))
         return deleted
@@ -885,7 +919,7 @@ class Writer:
                 update(models.Bucket).where(models.Bucket.id == bucket_key).values(**values)
             )
         if "type" in values:  # analytics pick buckets by type
-            self._touch(*_ALL_DAYS)
+            self._touch_days(*EVERY_DAY)
         self._changes.append(Change("bucket", bucket_key))
 
     def _delete_bucket(self, conn: Connection, op: DeleteBucket) -> None:
@@ -893,7 +927,7 @@ class Writer:
         self._require_bucket(bucket_key)
         conn.execute(delete(models.Event).where(models.Event.bucket_id == bucket_key))
         conn.execute(delete(models.Bucket).where(models.Bucket.id == bucket_key))
-        self._touch(*_ALL_DAYS)
+        self._touch_days(*EVERY_DAY)
         del self._buckets[bucket_key]
         self._last.pop(bucket_key, None)
         self._max_dur_dirty.pop(bucket_key, None)
@@ -901,7 +935,7 @@ class Writer:
 
     def _flush_pending(self, conn: Connection) -> None:
         """Write buffered heartbeat inserts/extensions (called before reads and commit)."""
-        self._clear_cache_days()
+        self._report_days(conn)
         if self._pending_inserts:
             rows = [tuple(r) for r in self._pending_inserts.values()]
             self._pending_inserts.clear()

@@ -20,14 +20,7 @@ from sqlalchemy import Connection
 from core import reader
 from core.analytics.classifier import CategoryClassifier
 from core.analytics.localdays import AnalyticsSettings
-from core.analytics.service import (
-    DayPieces,
-    categorized_pieces,
-    day_pieces,
-    stats_for_days,
-    summary_for_days,
-    uncomputed_days,
-)
+from core.analytics.pieces import DayPieces
 from core.analytics.summary import Summary
 from core.categories.model import Category
 from core.event import BucketInfo, Event
@@ -160,8 +153,8 @@ def load_summary(
     with services.read() as conn:
         _buckets(data, conn, services)
     data.classifier = classifier_for(categories)
-    data.summary = summary_for_days(
-        services,
+    data.summary = services.analytics.summary_for_days(
+        services.user_id,
         since or date_range.first,
         date_range.last,
         analytics_settings(date_range, hosts),
@@ -188,7 +181,9 @@ def parts_to_work_out(
     """``first..last`` in parts, newest first (two days, a week, then months), when enough
     of its days have no statistics yet (with ``categories``: none under them, as after a
     rule change); [] when they are at hand (worker thread)."""
-    missing = uncomputed_days(services, first, last, settings, categories=categories)
+    missing = services.analytics.uncomputed_days(
+        services.user_id, first, last, settings, categories=categories
+    )
     if missing < PROGRESSIVE_DAYS:
         return []
     parts: list[tuple[date, date]] = []
@@ -211,7 +206,9 @@ def work_out(
     """Work out the statistics of ``part`` of a range (parts come newest first), then the
     range's totals so far: from the part's first day to the range's last (worker thread)."""
     settings = analytics_settings(date_range, hosts)
-    stats_for_days(services, part[0], part[1], settings, categories=categories)
+    services.analytics.stats_for_days(
+        services.user_id, part[0], part[1], settings, categories=categories
+    )
     return load_summary(services, date_range, categories, hosts, since=part[0])
 
 
@@ -262,19 +259,25 @@ def load_range(
     if skip_summary:
         data.summary_loaded = False
     else:
-        data.summary = summary_for_days(services, first, last, settings, categories=categories)
+        data.summary = services.analytics.summary_for_days(
+            services.user_id, first, last, settings, categories=categories
+        )
     _check(still_wanted)
     if data.day_rows and date_range.days > PIECE_ROWS_DAYS:
         # Months on end: each day's row hour by hour, from its statistics.
-        stats = stats_for_days(services, first, last, settings, categories=categories)
+        stats = services.analytics.stats_for_days(
+            services.user_id, first, last, settings, categories=categories
+        )
         data.lanes = build_hour_rows(stats, data.days, data.classifier, date_range.day_start_hour)
     elif data.day_rows:
-        data.pieces = day_pieces(services, first, last, settings, categories=categories)
+        data.pieces = services.analytics.day_pieces(
+            services.user_id, first, last, settings, categories=categories
+        )
         _check(still_wanted)
         data.lanes = build_day_rows(data.pieces, data.days, data.classifier)
     else:
-        data.summary.active_events = categorized_pieces(
-            services, first, last, settings, categories=categories
+        data.summary.active_events = services.analytics.categorized_pieces(
+            services.user_id, first, last, settings, categories=categories
         )
         _check(still_wanted)
         data.lanes = build_lanes(

@@ -16,7 +16,6 @@ from datetime import date, timedelta
 from PySide6.QtCore import QObject, QThread, Signal
 
 from core.analytics.localdays import AnalyticsSettings, day_date, local_day
-from core.analytics.service import summary_for_days
 from core.categories.model import Category
 from core.services import Services
 
@@ -103,7 +102,9 @@ class StatsWarmer(QObject):
         for start, end in month_chunks(first, last):
             if self._stop.is_set():
                 break
-            summary_for_days(self.services, start, end, self.settings, categories=self.categories)
+            self.services.analytics.summary_for_days(
+                self.services.user_id, start, end, self.settings, categories=self.categories
+            )
             self.days_done += (end - start).days + 1
             if self._stop.wait(PAUSE_S):
                 break

@@ -17,8 +17,8 @@ import numpy.typing as npt
 
 from core.analytics.classifier import CategoryClassifier
 from core.analytics.localdays import day_date
+from core.analytics.pieces import DayPieces
 from core.analytics.report import hms
-from core.analytics.service import DayPieces
 from core.analytics.summary import Summary
 from core.categories.categorizer import domain_of
 from core.categories.colors import UNCATEGORIZED_COLOR, category_color, stable_color

@@ -12,7 +12,6 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from core.analytics.report import format_duration
-from core.analytics.service import daily_trend
 from core.analytics.trends import DailyTotals
 from core.categories.colors import UNCATEGORIZED_COLOR, category_color
 from core.categories.model import Category
@@ -59,7 +58,9 @@ def load_part(
 ) -> DailyTotals:
     """Daily totals by top category of one part of a plan (worker thread)."""
     settings = analytics_settings(plan.range, plan.hosts)
-    return daily_trend(services, part[0], part[1], settings, categories=categories)
+    return services.analytics.daily_trend(
+        services.user_id, part[0], part[1], settings, categories=categories
+    )
 
 
 def merge_part(into: DailyTotals, part: DailyTotals) -> DailyTotals:

@@ -36,9 +36,9 @@ from typing import Any
 import numpy as np
 import orjson
 
+from core.analytics.cache_rows import FORMAT
 from core.analytics.localdays import US_PER_DAY, US_PER_S
 
-FORMAT = 3  # 3: active time is a union over hosts, AFK filtered per host
 BROWSER_APPS = re.compile(
     r"chrom|firefox|brave|edge|opera|vivaldi|safari|librewolf|waterfox|zen|floorp", re.IGNORECASE
 )

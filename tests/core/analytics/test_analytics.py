@@ -6,11 +6,17 @@ from datetime import date
 
 import pytest
 
-from core.analytics import RangeEvents, daily_totals, merge_spans, search_events, summarize
 from core.analytics.classifier import CategoryClassifier
-from core.analytics.intervals import clip_events
-from core.analytics.search import compile_query
-from core.analytics.summary import NullClassifier, category_events, split_by_hour
+from core.analytics.intervals import clip_events, merge_spans
+from core.analytics.search import compile_query, search_events
+from core.analytics.summary import (
+    NullClassifier,
+    RangeEvents,
+    category_events,
+    split_by_hour,
+    summarize,
+)
+from core.analytics.trends import daily_totals
 from core.categories.model import Category, Rule
 from core.errors import ValidationError
 from core.event import Event
