@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import zlib
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
+import orjson
 import pytest
 
+from core.analytics import cache_rows
 from core.analytics.localdays import AnalyticsSettings
 from core.analytics.service import AnalyticsService
 from core.analytics.summary import Summary
@@ -651,3 +654,44 @@ def test_a_new_process_draws_stored_days_without_searching_a_value(
         first[0].path(i) for i in range(len(first[0]))
     ]
     assert ("Work", "Programming") in day.paths
+
+
+def test_a_new_row_format_needs_no_migration(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The format rule (core.analytics.cache_rows): raising FORMAT is all a change of the
+    stored figures needs. Rows of the old format stay in the file but are never served or
+    carried over; the days are worked out again, the same, and stored in the new format."""
+    fill_day(services)
+    before = services.analytics.summary_for_days(
+        services.user_id, DAY, DAY, UTC0, categories=CATEGORIES
+    )
+    services.analytics.last_persist.result()
+    services.writer.flush()
+
+    def stored_keys() -> tuple[list[int], list[str]]:
+        with services.read() as conn:
+            digests = [
+                orjson.loads(zlib.decompressobj().decompress(totals))["f"]
+                for (totals,) in conn.exec_driver_sql("SELECT totals FROM day_digests")
+            ]
+            keys = [k for (k,) in conn.exec_driver_sql("SELECT key FROM day_stats")]
+        return digests, keys
+
+    old = cache_rows.FORMAT
+    digests, keys = stored_keys()
+    assert digests == [old] and len(keys) == 1 and keys[0].startswith(f"{old}:")
+    monkeypatch.setattr(cache_rows, "FORMAT", old + 1)  # a new TimelyGator
+    fresh = new_analytics(services)
+    after = fresh.summary_for_days(services.user_id, DAY, DAY, UTC0, categories=CATEGORIES)
+    assert fresh.stats["table"] == 0 and fresh.stats["stats_table"] == 0
+    assert fresh.stats["computed"] == 1  # from the events, not from the old rows
+    assert (after.active_us, after.apps, after.categories) == (
+        before.active_us,
+        before.apps,
+        before.categories,
+    )
+    fresh.last_persist.result()
+    services.writer.flush()
+    digests, keys = stored_keys()
+    assert digests == [old + 1] and len(keys) == 1 and keys[0].startswith(f"{old + 1}:")
