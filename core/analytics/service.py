@@ -305,8 +305,8 @@ class AnalyticsService:
         """Window and AFK buckets as (host, id), web buckets as (name, id); only those of
         ``hosts`` when given."""
         found = [
-            (b.key, b.name, b.type, bucket_host(b.name, b.hostname or ""))
-            for b in reader.list_buckets(conn, user)
+            (key, name, kind, bucket_host(name, hostname))
+            for key, name, kind, hostname in reader.bucket_kinds(conn, user)
         ]
         if hosts:
             found = [b for b in found if b[3] in hosts]

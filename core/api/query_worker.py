@@ -47,9 +47,9 @@ def run_query_json(
     budget: QueryBudget,
 ) -> bytes:
     """The query's answer as JSON, within ``budget`` (ValidationError naming a limit)."""
-    from core.api.query_source import StoreDataSource
     from core.api.wire import dumps
     from core.query import run_query
+    from core.query.store_source import StoreDataSource
 
     source = StoreDataSource(conn, user_id)
 

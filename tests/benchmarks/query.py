@@ -59,7 +59,6 @@ from servers import free_port, wait_ready  # noqa: E402
 
 from core.analytics.localdays import AnalyticsSettings  # noqa: E402
 from core.analytics.service import AnalyticsService  # noqa: E402
-from core.api.query_source import StoreDataSource  # noqa: E402
 from core.categories import load_default_categories  # noqa: E402
 from core.categories.stored import (  # noqa: E402
     load_stored_categories,
@@ -67,6 +66,7 @@ from core.categories.stored import (  # noqa: E402
 )
 from core.paths import resolve_dirs  # noqa: E402
 from core.query import run_query  # noqa: E402
+from core.query.store_source import StoreDataSource  # noqa: E402
 from core.services import Services  # noqa: E402
 from tests.helpers.analytics import new_analytics  # noqa: E402
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Path, Query
-from sqlalchemy import Connection
 from starlette.responses import Response
 
 from core import reader
@@ -108,12 +107,3 @@ async def delete_bucket(
     await ctx.wait(ctx.services.writer.delete_bucket(key))
     ctx.forget_bucket(key)
     return JSONBytes({})
-
-
-def bucket_exists(conn: Connection, user_id: int, name: str) -> bool:
-    return (
-        conn.exec_driver_sql(
-            "SELECT 1 FROM buckets WHERE user_id = ? AND name = ?", (user_id, name)
-        ).first()
-        is not None
-    )
