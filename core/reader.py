@@ -93,6 +93,12 @@ _BUCKETS = models.Bucket.__table__.c
 _EVENTS = models.Event.__table__.c
 
 
+def user_id(conn: Connection, name: str) -> int | None:
+    """The id of the user named ``name``; None when there is none."""
+    found = conn.execute(select(models.User.id).where(models.User.name == name)).scalar()
+    return None if found is None else int(found)
+
+
 def bucket_owner(conn: Connection, key: int) -> tuple[int, str] | None:
     """(user id, bucket name) of the bucket with internal key ``key``; None when gone."""
     row = conn.execute(select(_BUCKETS.user_id, _BUCKETS.name).where(_BUCKETS.id == key)).first()

@@ -16,9 +16,9 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, insert
 
-from core import files, reader
+from core import files, models, reader
 from core.analytics.cache_rows import clear_days
 from core.errors import NotFoundError, SchemaTooNewError, StorageError
 from core.event import BucketInfo, Event
@@ -198,10 +198,8 @@ class Services:
                         "'timelygator serve') once, then retry. Nothing was changed."
                     )
                 with store.connect() as conn:
-                    row = conn.exec_driver_sql(
-                        "SELECT id FROM users WHERE name = ?", (LOCAL_USER,)
-                    ).first()
-                user_id = 1 if row is None else int(row[0])
+                    found = reader.user_id(conn, LOCAL_USER)
+                user_id = 1 if found is None else found
             except BaseException:
                 store.engine.dispose()
                 raise
@@ -297,10 +295,10 @@ def new_writer(
 
 def _ensure_user(store: Store, name: str, now_us: int) -> int:
     with store.engine.begin() as conn:
-        row = conn.exec_driver_sql("SELECT id FROM users WHERE name = ?", (name,)).first()
-        if row is not None:
-            return int(row[0])
-        conn.exec_driver_sql("INSERT INTO users (name, created_us) VALUES (?, ?)", (name, now_us))
-        return int(
-            conn.exec_driver_sql("SELECT id FROM users WHERE name = ?", (name,)).scalar_one()
-        )
+        found = reader.user_id(conn, name)
+        if found is not None:
+            return found
+        conn.execute(insert(models.User).values(name=name, created_us=now_us))
+        created = reader.user_id(conn, name)
+        assert created is not None
+        return created

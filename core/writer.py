@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar, assert_never, cast
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from core import jsoncodec, models
@@ -81,6 +81,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+# The hot path (every heartbeat): hand-written, run on the driver's connection, measured in
+# tests/benchmarks/storage.py; plain SQL that PostgreSQL's drivers accept with %s marks.
 _INSERT_SQL = (
     "INSERT INTO events (id, bucket_id, start_us, end_us, tz_offset_s, data) "
     "VALUES (?, ?, ?, ?, ?, ?)"
@@ -91,6 +93,8 @@ _LAST_EVENT_SQL = (
     "SELECT id, start_us, end_us, tz_offset_s, data FROM events WHERE bucket_id = ? "
     "ORDER BY start_us DESC, id DESC LIMIT 1"
 )
+_MAX_EVENT_ID = select(func.max(models.Event.id))
+_DURATION_BOUNDS = select(models.Bucket.id, models.Bucket.max_duration_us)
 
 
 dump_data = jsoncodec.dumps
@@ -388,8 +392,8 @@ class Writer:
     def _load_state(self) -> None:
         assert self._conn is not None
         with self._conn.begin():
-            max_id = self._conn.exec_driver_sql("SELECT max(id) FROM events").scalar()
-            rows = self._conn.exec_driver_sql("SELECT id, max_duration_us FROM buckets").all()
+            max_id = self._conn.execute(_MAX_EVENT_ID).scalar()
+            rows = self._conn.execute(_DURATION_BOUNDS).all()
         self._next_id = int(max_id or 0) + 1
         self._buckets = {int(r[0]): int(r[1]) for r in rows}
         self._last.clear()
@@ -577,9 +581,9 @@ class Writer:
         self._reported_days = None  # ``fn`` may have stored cache rows of any day
         if op.events:
             self._last.clear()
-            top = conn.exec_driver_sql("SELECT max(id) FROM events").scalar()
+            top = conn.execute(_MAX_EVENT_ID).scalar()
             self._next_id = max(self._next_id, int(top or 0) + 1)
-            for key, bound in conn.exec_driver_sql("SELECT id, max_duration_us FROM buckets"):
+            for key, bound in conn.execute(_DURATION_BOUNDS):
                 self._buckets[int(key)] = int(bound)
             self._changes.append(Change("events_purged", None))
         else:

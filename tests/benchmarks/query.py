@@ -178,7 +178,7 @@ def wait_persisted(service: AnalyticsService) -> None:
     future = getattr(service, "last_persist", None)
     if future is not None:
         future.result()
-    service.services.writer.flush()
+    service._writer.flush()
 
 
 def weekdays(start: date, count: int, step: int) -> list[date]:

@@ -1,7 +1,8 @@
-"""The writer deletes stale analytics cache rows (day digests and statistics) itself.
+"""Stale analytics cache rows (day digests and statistics) go in the change's transaction.
 
 A stored ``day_digests`` / ``day_stats`` row must never outlive a change to the events it
-summarizes: the writer deletes the rows of the UTC days a change may touch (-2 .. +1 days
+summarizes: the writer's transaction hook (``cache_rows.clear_days``, registered by every
+``Services``) deletes the rows of the UTC days a change may touch (-2 .. +1 days
 around it) in the same transaction, and leaves every other day's rows alone.
 """
 
@@ -15,6 +16,7 @@ from sqlalchemy import Connection
 from core.errors import ChangeFailedError
 from core.event import Event
 from core.services import Services
+from core.writer import Writer
 
 S = 1_000_000
 DAY = 86_400 * S
@@ -157,3 +159,32 @@ def test_a_failed_transaction_forgets_what_it_cleared(services: Services) -> Non
     assert stored_days(services) == days(D0 - 3, D0 + 2)
     w.heartbeat(key, Event(at(D0) + S, at(D0) + S, {"app": "a"}), 5).result()
     assert stored_days(services) == days(D0 - 3, D0 + 2)
+
+
+def test_the_writer_reports_touched_days_to_its_hooks_and_knows_no_cache(
+    services: Services,
+) -> None:
+    """A bare writer's hook hears each transaction's touched days once (the days-touched rule
+    of core.timeutil); days already reported are not reported again until a ``call``."""
+    from core.timeutil import touched_days
+
+    heard: list[tuple[int, int]] = []
+    writer = Writer(services.store, checkpoint_interval=None)
+    writer.add_transaction_hook(lambda _conn, low, high: heard.append((low, high)))
+    writer.start()
+    try:
+        created = writer.create_bucket(
+            services.user_id, "hooked", type="currentwindow", client="t", hostname="h"
+        ).result()
+        assert created is not None and heard == []  # no event changed
+        beat = Event(at(D0), at(D0), {"app": "a"})
+        writer.heartbeat(created.key, beat, 5).result()
+        assert heard == [touched_days(at(D0), at(D0))] == [(D0 - 2, D0 + 1)]
+        writer.heartbeat(created.key, Event(at(D0) + S, at(D0) + S, {"app": "a"}), 5).result()
+        assert len(heard) == 1  # the same days: not reported again
+        writer.call(lambda _conn: None).result()  # may have written rows of any day
+        writer.heartbeat(created.key, Event(at(D0) + 2 * S, at(D0) + 2 * S, {"app": "a"}), 5)
+        writer.flush()
+        assert heard == [(D0 - 2, D0 + 1)] * 2
+    finally:
+        writer.stop()
