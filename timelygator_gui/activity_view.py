@@ -136,9 +136,15 @@ class ActivityView(QScrollArea):
         def color(path: tuple[str, ...]) -> str:
             return category_color(path, classifier)
 
-        self.apps.set_bars([Bar(app, app, us, stable_color(app)) for app, us in s.apps])
-        self.titles.set_bars([Bar(t, t, us, "#76b7b2") for t, us in s.titles])
-        self.domains.set_bars([Bar(d, d, us, stable_color(d)) for d, us in s.domains])
+        # Only the rows a list shows are made (a busy month has tens of thousands of titles).
+        apps, titles, domains = (
+            ranked[: bars.max_rows]
+            for ranked, bars in ((s.apps, self.apps), (s.titles, self.titles),
+                                 (s.domains, self.domains))
+        )  # fmt: skip
+        self.apps.set_bars([Bar(app, app, us, stable_color(app)) for app, us in apps])
+        self.titles.set_bars([Bar(t, t, us, "#76b7b2") for t, us in titles])
+        self.domains.set_bars([Bar(d, d, us, stable_color(d)) for d, us in domains])
         self.categories.set_bars(
             [Bar(path, " › ".join(path), us, color(path)) for path, us in s.categories]  # noqa: RUF001
         )

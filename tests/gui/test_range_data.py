@@ -47,3 +47,48 @@ def test_a_superseded_load_stops_between_its_steps(demo_services: Services) -> N
     with pytest.raises(Superseded):
         load_range(demo_services, rng, [], lambda: False)
     assert load_range(demo_services, rng, [], lambda: True).event_count > 100
+
+
+def test_history_is_worked_out_in_parts_only_when_showing_it_at_once_would_keep_people_waiting(
+    services: Services,
+) -> None:
+    from core.categories.model import Rule
+    from timelygator_gui.demo_data import recent_days, store_days
+    from timelygator_gui.range_data import analytics_settings, parts_to_work_out
+
+    store_days(services, recent_days(DEMO_DAY, 70), weekends=True)  # just imported
+    month = DateRange(RangeMode.CUSTOM, DEMO_DAY - timedelta(days=30), DEMO_DAY, 4)
+    wide = DateRange(RangeMode.CUSTOM, DEMO_DAY - timedelta(days=69), DEMO_DAY, 4)
+    settings = analytics_settings(wide)
+    categories = load_default_categories()
+    # Never looked at: its events must be read, so the newest days come first, in parts.
+    parts = parts_to_work_out(services, month.first, month.last, settings, categories)
+    assert parts[0] == (month.last - timedelta(days=1), month.last)
+    assert parts[-1][0] == month.first
+    services.analytics.stats_for_days(
+        services.user_id, wide.first, wide.last, settings, categories=categories
+    )
+    assert parts_to_work_out(services, wide.first, wide.last, settings, categories) == []
+    # A rule changed: the stored statistics are re-categorized, quick for a month (at once)
+    # and in parts for more than two months of days.
+    changed = [replace(c) for c in categories]
+    work = next(c for c in changed if c.path == ("Work", "Programming"))
+    work.rule = Rule.regex_rule((work.rule.regex or "") + "|dbeaver", ignore_case=True)
+    assert parts_to_work_out(services, month.first, month.last, settings, changed) == []
+    parts = parts_to_work_out(services, wide.first, wide.last, settings, changed)
+    assert parts[:2] == [
+        (wide.last - timedelta(days=1), wide.last),
+        (wide.last - timedelta(days=8), wide.last - timedelta(days=2)),
+    ]
+
+
+def test_the_days_after_today_are_never_worked_out_in_parts(services: Services) -> None:
+    from core.analytics.localdays import local_today
+    from timelygator_gui.range_data import analytics_settings, parts_to_work_out
+
+    today = local_today(services.clock.now_us(), 4 * 3600)
+    # This month, seen on its first day: the rest of it has nothing to work out yet.
+    rng = DateRange(RangeMode.CUSTOM, today, today + timedelta(days=30), 4)
+    assert parts_to_work_out(services, rng.first, rng.last, analytics_settings(rng)) == []
+    later = DateRange(RangeMode.CUSTOM, today + timedelta(days=1), today + timedelta(days=30), 4)
+    assert parts_to_work_out(services, later.first, later.last, analytics_settings(later)) == []

@@ -41,9 +41,10 @@ def main(argv: list[str]) -> int:
     raw = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     probe = ScriptedWindowProbe([(str(app), str(title), int(n)) for app, title, n in raw])
 
-    import watchers.window_probe
+    import watchers.headless
 
-    watchers.window_probe.default_window_probe = lambda *_a, **_k: probe
+    # The name build_watchers calls (it picks the OS/session's probe through it).
+    watchers.headless.default_window_probe = lambda *_a, **_k: probe  # type: ignore[attr-defined]
 
     from timelygator_gui.main import main as timelygator
 
