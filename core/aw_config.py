@@ -26,9 +26,8 @@ from pathlib import Path
 
 import platformdirs
 from sqlalchemy import Connection
-
-from core import tokens
-from core.errors import ConflictError, ValidationError
+from timelygator.core import tokens
+from timelygator.core.errors import ConflictError, ValidationError
 
 TESTING_PORT = 5666
 TOKEN_NAME = "ActivityWatch tools"  # noqa: S105 - a name, not a secret

@@ -34,12 +34,11 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-
-from core import files
-from core.errors import ValidationError
-from core.importer import BucketImport
-from core.services import Services
-from core.timeutil import format_iso, parse_iso
+from timelygator.core import files
+from timelygator.core.errors import ValidationError
+from timelygator.core.importer import BucketImport
+from timelygator.core.services import Services
+from timelygator.core.timeutil import format_iso, parse_iso
 
 AW_APP = "activitywatch"
 RUST_DB = ("aw-server-rust", "sqlite.db")
@@ -228,10 +227,10 @@ def import_activitywatch(
     services: Services, path: Path, *, hostname: str | None = None
 ) -> AwImport:
     """Import an ActivityWatch database (see the module): one transaction, idempotent."""
-    from core.categories.formats import from_aw_classes
-    from core.categories.stored import load_stored_categories, replace_stored_categories
-    from core.transfer_format import parse_import
-    from core.wire_format import DataLimits
+    from timelygator.core.categories.formats import from_aw_classes
+    from timelygator.core.categories.stored import load_stored_categories, replace_stored_categories
+    from timelygator.core.transfer_format import parse_import
+    from timelygator.core.wire_format import DataLimits
 
     doc, classes, _kind_name = read_activitywatch(path)
     buckets = parse_import(doc, DataLimits(), hostname or socket.gethostname())

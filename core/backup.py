@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from core import files, steps
-from core.errors import (
+from timelygator.core import files, steps
+from timelygator.core.errors import (
     DatabaseCorruptError,
     DatabaseLockedError,
     KeyMissingError,
@@ -35,19 +35,19 @@ from core.errors import (
     ValidationError,
     WrongKeyError,
 )
-from core.keys import DataKey, KeyMode, KeyStore
-from core.locks import SWAPPER_BUSY, FolderLock, SwapLock
-from core.paths import AppDirs
-from core.recovery import (
+from timelygator.core.keys import DataKey, KeyMode, KeyStore
+from timelygator.core.locks import SWAPPER_BUSY, FolderLock, SwapLock
+from timelygator.core.paths import AppDirs
+from timelygator.core.recovery import (
     RESTORE_PARTIAL_SUFFIX,
     RESTORING_SUFFIX,
     finish_key_op,
     sibling,
     swap_in,
 )
-from core.schema import SCHEMA_VERSION
-from core.services import Services
-from core.store import Store, damaged_pages, key_fits_file
+from timelygator.core.schema import SCHEMA_VERSION
+from timelygator.core.services import Services
+from timelygator.core.store import Store, damaged_pages, key_fits_file
 
 log = logging.getLogger(__name__)
 

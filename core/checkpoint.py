@@ -20,8 +20,7 @@ import threading
 from collections.abc import Callable
 
 from sqlalchemy.exc import SQLAlchemyError
-
-from core.store import Store
+from timelygator.core.store import Store
 
 log = logging.getLogger(__name__)
 

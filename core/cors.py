@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from core.errors import ValidationError
+from timelygator.core.errors import ValidationError
 
 # The aw-watcher-web extension (Chrome Web Store id).
 AW_WATCHER_WEB_CHROME = "chrome-extension://nglaklhklhcoonedhgnpgddginnjdadi"

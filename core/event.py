@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.timeutil import US_PER_S
+from timelygator.core.timeutil import US_PER_S
 
 
 @dataclass(slots=True)

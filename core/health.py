@@ -7,8 +7,8 @@ cheap enough for every health check.
 
 from __future__ import annotations
 
-from core.errors import DatabaseCorruptError, StorageError
-from core.services import Services
+from timelygator.core.errors import DatabaseCorruptError, StorageError
+from timelygator.core.services import Services
 
 OK = "ok"
 DAMAGED = "damaged"

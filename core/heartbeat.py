@@ -8,7 +8,7 @@ shared/API-COMPAT.md.)
 
 from __future__ import annotations
 
-from core.event import Event
+from timelygator.core.event import Event
 
 
 def merge_heartbeat(last: Event | None, heartbeat: Event, pulsetime_us: int) -> Event | None:

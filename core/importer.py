@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.errors import ValidationError
-from core.services import Services
-from core.transfer_format import parse_import
-from core.wire_format import DataLimits, loads
+from timelygator.core.errors import ValidationError
+from timelygator.core.services import Services
+from timelygator.core.transfer_format import parse_import
+from timelygator.core.wire_format import DataLimits, loads
 
 
 @dataclass(frozen=True, slots=True)

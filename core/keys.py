@@ -32,9 +32,8 @@ import keyring.errors
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-
-from core import files, steps
-from core.errors import (
+from timelygator.core import files, steps
+from timelygator.core.errors import (
     KeyMissingError,
     KeyringUnavailableError,
     PassphraseRequiredError,
@@ -42,7 +41,7 @@ from core.errors import (
     ValidationError,
     WrongKeyError,
 )
-from core.paths import AppDirs
+from timelygator.core.paths import AppDirs
 
 KEY_BYTES = 32
 KEYRING_SERVICE = "TimelyGator"

@@ -30,10 +30,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import filelock
-
-from core import files
-from core.errors import DatabaseLockedError, DiskFullError, ReadOnlyError, StorageError
-from core.paths import AppDirs
+from timelygator.core import files
+from timelygator.core.errors import DatabaseLockedError, DiskFullError, ReadOnlyError, StorageError
+from timelygator.core.paths import AppDirs
 
 log = logging.getLogger(__name__)
 

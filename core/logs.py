@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit
 
-from core import files
-from core.paths import AppDirs
+from timelygator.core import files
+from timelygator.core.paths import AppDirs
 
 MAX_BYTES = 1_000_000
 BACKUPS = 5

@@ -15,18 +15,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core import files, steps
-from core.errors import (
+from timelygator.core import files, steps
+from timelygator.core.errors import (
     DatabaseCorruptError,
     DatabaseLockedError,
     SchemaTooNewError,
     StorageError,
     ValidationError,
 )
-from core.keys import DataKey, KeyMode, KeyStore
-from core.locks import READER_BUSY, SWAPPER_BUSY, FolderLock, SwapLock
-from core.paths import AppDirs
-from core.recovery import (
+from timelygator.core.keys import DataKey, KeyMode, KeyStore
+from timelygator.core.locks import READER_BUSY, SWAPPER_BUSY, FolderLock, SwapLock
+from timelygator.core.paths import AppDirs
+from timelygator.core.recovery import (
     REKEY_OLD_SUFFIX,
     REKEY_SUFFIX,
     has_contents,
@@ -34,8 +34,8 @@ from core.recovery import (
     open_reader,
     sibling,
 )
-from core.schema import SCHEMA_VERSION
-from core.store import CURRENT_LAYOUT, Store, damaged_pages
+from timelygator.core.schema import SCHEMA_VERSION
+from timelygator.core.store import CURRENT_LAYOUT, Store, damaged_pages
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ def set_passphrase(dirs: AppDirs, new_passphrase: str, *, lock: FolderLock | Non
             keystore = KeyStore(dirs)
             if keystore.mode() is None and not has_contents(dirs.database):
                 # A fresh folder (say, on a machine without a keyring): key and database.
-                from core.services import Services
+                from timelygator.core.services import Services
 
                 Services.open(dirs, new_passphrase, create=True, lock=held).close()
                 return
@@ -314,7 +314,7 @@ def _rekey_backups(dirs: AppDirs, store: Store, new_key: DataKey) -> list[Path]:
     They replace the backups once the new key is saved (here, or after a crash by
     ``core.recovery``), so backups made before a rekey can still be restored afterwards.
     """
-    from core.backup import list_backups
+    from timelygator.core.backup import list_backups
 
     written = []
     old_key = store.key

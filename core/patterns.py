@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import re2
-
-from core.errors import ValidationError
+from timelygator.core.errors import ValidationError
 
 MAX_PATTERN_LENGTH = 10_000
 _MAX_MEMORY = 64 << 20  # bytes RE2 may use for one compiled pattern

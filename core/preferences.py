@@ -14,10 +14,9 @@ from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from typing import Any
 
 from sqlalchemy import Connection
-
-from core.settings_store import get_setting, set_setting
-from core.timeutil import DEFAULT_DAY_START_S
-from core.writer import Writer
+from timelygator.core.settings_store import get_setting, set_setting
+from timelygator.core.timeutil import DEFAULT_DAY_START_S
+from timelygator.core.writer import Writer
 
 SETTING_KEY = "timelygator.preferences"
 VERSION = 1

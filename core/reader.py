@@ -12,10 +12,9 @@ import json
 from typing import Any
 
 from sqlalchemy import Connection, func, select
-
-from core import jsoncodec, models
-from core.errors import NotFoundError
-from core.event import BucketInfo, Event
+from timelygator.core import jsoncodec, models
+from timelygator.core.errors import NotFoundError
+from timelygator.core.event import BucketInfo, Event
 
 # 0001-01-01T00:00:00 and 9999-12-31T23:59:59.999999 UTC: what ISO 8601 text can hold.
 _REPRESENTABLE = (-62_135_596_800_000_000, 253_402_300_799_999_999)

@@ -22,17 +22,23 @@ import os
 import time
 from pathlib import Path
 
-from core import files, steps
-from core.errors import (
+from timelygator.core import files, steps
+from timelygator.core.errors import (
     DatabaseCorruptError,
     KeyMissingError,
     StorageError,
     WrongKeyError,
 )
-from core.keys import OP_REMOVE_PASSPHRASE, OP_SET_PASSPHRASE, DataKey, KeyMode, KeyStore
-from core.locks import SWAPPER_BUSY, FolderLock, SwapLock
-from core.paths import AppDirs
-from core.store import Access, Store, key_fits_file
+from timelygator.core.keys import (
+    OP_REMOVE_PASSPHRASE,
+    OP_SET_PASSPHRASE,
+    DataKey,
+    KeyMode,
+    KeyStore,
+)
+from timelygator.core.locks import SWAPPER_BUSY, FolderLock, SwapLock
+from timelygator.core.paths import AppDirs
+from timelygator.core.store import Access, Store, key_fits_file
 
 log = logging.getLogger(__name__)
 

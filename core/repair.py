@@ -20,12 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Connection
-
-from core.backup import backup_now
-from core.errors import StorageError
-from core.paths import AppDirs
-from core.services import Services, open_store
-from core.timeutil import EARLIEST_US, LATEST_US, RANGE_TEXT
+from timelygator.core.backup import backup_now
+from timelygator.core.errors import StorageError
+from timelygator.core.paths import AppDirs
+from timelygator.core.services import Services, open_store
+from timelygator.core.timeutil import EARLIEST_US, LATEST_US, RANGE_TEXT
 
 _OUTSIDE = "(start_us < :lo OR start_us > :hi OR end_us > :hi OR end_us < :lo)"
 _BUCKET_OUTSIDE = "(created_us < :lo OR created_us > :hi)"

@@ -17,13 +17,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core import files, steps
-from core.errors import DatabaseCorruptError, KeyMissingError, StorageError, WrongKeyError
-from core.keys import DataKey, KeyStore
-from core.locks import SWAPPER_BUSY, SwapLock
-from core.maintenance import holding_folder
-from core.paths import AppDirs
-from core.recovery import (
+from timelygator.core import files, steps
+from timelygator.core.errors import (
+    DatabaseCorruptError,
+    KeyMissingError,
+    StorageError,
+    WrongKeyError,
+)
+from timelygator.core.keys import DataKey, KeyStore
+from timelygator.core.locks import SWAPPER_BUSY, SwapLock
+from timelygator.core.maintenance import holding_folder
+from timelygator.core.paths import AppDirs
+from timelygator.core.recovery import (
     SALVAGE_SUFFIX,
     finish_key_op,
     has_contents,
@@ -32,8 +37,8 @@ from core.recovery import (
     stamp,
     swap_in,
 )
-from core.schema import ensure_schema
-from core.store import CURRENT_LAYOUT, Store, key_fits_file
+from timelygator.core.schema import ensure_schema
+from timelygator.core.store import CURRENT_LAYOUT, Store, key_fits_file
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from core.errors import SchemaTooNewError, StorageError
-from core.store import Store, storage_error
+from timelygator.core.errors import SchemaTooNewError, StorageError
+from timelygator.core.store import Store, storage_error
 
 log = logging.getLogger(__name__)
 

@@ -17,23 +17,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, insert
-
-from core import files, models, reader
-from core.analytics.cache_rows import clear_days
-from core.errors import NotFoundError, SchemaTooNewError, StorageError
-from core.event import BucketInfo, Event
-from core.keys import KeyStore
-from core.locks import READER_BUSY, FolderLock, SwapLock, folder_error
-from core.logs import add_secret
-from core.paths import AppDirs
-from core.recovery import open_locked, open_reader
-from core.schema import SCHEMA_VERSION, ProgressCallback, ensure_schema
-from core.store import Store
-from core.timeutil import Clock, SystemClock
-from core.writer import Writer
+from timelygator.core import files, models, reader
+from timelygator.core.analytics.cache_rows import clear_days
+from timelygator.core.errors import NotFoundError, SchemaTooNewError, StorageError
+from timelygator.core.event import BucketInfo, Event
+from timelygator.core.keys import KeyStore
+from timelygator.core.locks import READER_BUSY, FolderLock, SwapLock, folder_error
+from timelygator.core.logs import add_secret
+from timelygator.core.paths import AppDirs
+from timelygator.core.recovery import open_locked, open_reader
+from timelygator.core.schema import SCHEMA_VERSION, ProgressCallback, ensure_schema
+from timelygator.core.store import Store
+from timelygator.core.timeutil import Clock, SystemClock
+from timelygator.core.writer import Writer
 
 if TYPE_CHECKING:
-    from core.analytics.service import AnalyticsService
+    from timelygator.core.analytics.service import AnalyticsService
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +110,7 @@ class Services:
         Built on first use: commands that never ask for figures do not load it."""
         with self._analytics_lock:
             if self._analytics is None:
-                from core.analytics.service import AnalyticsService
+                from timelygator.core.analytics.service import AnalyticsService
 
                 self._analytics = AnalyticsService(self.store, self.writer, self.clock)
             return self._analytics

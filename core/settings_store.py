@@ -12,9 +12,8 @@ from concurrent.futures import Future
 from typing import Any
 
 from sqlalchemy import Connection
-
-from core.errors import ValidationError
-from core.writer import Writer
+from timelygator.core.errors import ValidationError
+from timelygator.core.writer import Writer
 
 MAX_KEY_LENGTH = 200
 # Keys TimelyGator itself reads (e.g. the API's compatibility mode): only admin tokens may

@@ -31,9 +31,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import QueuePool
 from sqlcipher3 import dbapi2 as sqlcipher
-
-from core import files, steps
-from core.errors import (
+from timelygator.core import files, steps
+from timelygator.core.errors import (
     DatabaseCorruptError,
     DatabaseLockedError,
     DiskFullError,
@@ -41,7 +40,7 @@ from core.errors import (
     StorageError,
     WrongKeyError,
 )
-from core.keys import DataKey
+from timelygator.core.keys import DataKey
 
 log = logging.getLogger(__name__)
 

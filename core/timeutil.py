@@ -22,7 +22,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from core.errors import ValidationError
+from timelygator.core.errors import ValidationError
 
 US_PER_S = 1_000_000
 # Days begin at 04:00 unless the user chooses otherwise (General settings, ``--day-start``).

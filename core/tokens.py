@@ -25,9 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection
-
-from core.errors import NotFoundError, ValidationError
-from core.writer import Writer
+from timelygator.core.errors import NotFoundError, ValidationError
+from timelygator.core.writer import Writer
 
 TOKEN_PREFIX = "tg_"  # noqa: S105 - the public prefix, not a secret
 PREFIX_LENGTH = 10  # "tg_" + 7 random characters: shown in lists, used as the lookup key

@@ -17,12 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection
-
-from core import files, reader
-from core.errors import ValidationError
-from core.event import BucketInfo, Event
-from core.timeutil import US_PER_S, check_time_range, from_us, parse_iso
-from core.wire_format import DataLimits, bucket_out, check_data, dumps, parse_event, utc_iso
+from timelygator.core import files, reader
+from timelygator.core.errors import ValidationError
+from timelygator.core.event import BucketInfo, Event
+from timelygator.core.timeutil import US_PER_S, check_time_range, from_us, parse_iso
+from timelygator.core.wire_format import (
+    DataLimits,
+    bucket_out,
+    check_data,
+    dumps,
+    parse_event,
+    utc_iso,
+)
 
 
 def export_timestamp(event: Event) -> str:

@@ -18,10 +18,9 @@ from datetime import datetime
 from typing import Any, NoReturn
 
 import orjson
-
-from core.errors import ValidationError
-from core.event import BucketInfo, Event
-from core.timeutil import (
+from timelygator.core.errors import ValidationError
+from timelygator.core.event import BucketInfo, Event
+from timelygator.core.timeutil import (
     EARLIEST_US,
     LATEST_US,
     RANGE_TEXT,

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypedDict
 
 from sqlalchemy import Connection
-
-from core.event import Event
+from timelygator.core.event import Event
 
 # A JSON object as events and buckets carry it (``Event.data``, a bucket's ``data``).
 JsonObject = dict[str, Any]

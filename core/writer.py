@@ -36,21 +36,20 @@ from typing import Any, TypeVar, assert_never, cast
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
-
-from core import jsoncodec, models
-from core.checkpoint import WRITER_CHECKPOINT_PAGES, WalCheckpointer
-from core.errors import (
+from timelygator.core import jsoncodec, models
+from timelygator.core.checkpoint import WRITER_CHECKPOINT_PAGES, WalCheckpointer
+from timelygator.core.errors import (
     ChangeFailedError,
     NotFoundError,
     StorageError,
     TimelyGatorError,
     ValidationError,
 )
-from core.event import BucketInfo, Event
-from core.heartbeat import merge_heartbeat
-from core.reader import split_new_events
-from core.store import Store, storage_error, storage_failure
-from core.timeutil import (
+from timelygator.core.event import BucketInfo, Event
+from timelygator.core.heartbeat import merge_heartbeat
+from timelygator.core.reader import split_new_events
+from timelygator.core.store import Store, storage_error, storage_failure
+from timelygator.core.timeutil import (
     EARLIEST_US,
     EVERY_DAY,
     LATEST_US,
@@ -59,7 +58,7 @@ from core.timeutil import (
     check_time_range,
     touched_days,
 )
-from core.write_ops import (
+from timelygator.core.write_ops import (
     BUCKET_FIELDS,
     BucketFields,
     Call,

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import keyring
 import pytest
+from timelygator.core.logs import reset_logging
+from timelygator.core.paths import AppDirs, resolve_dirs
+from timelygator.core.services import Services
 
-from core.logs import reset_logging
-from core.paths import AppDirs, resolve_dirs
-from core.services import Services
 from tests.helpers.keyring import MemoryKeyring
 
 
@@ -29,7 +29,7 @@ def _isolated_environment(
         monkeypatch.setenv(var, str(home / var.lower()))
     monkeypatch.setenv("TIMELYGATOR_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("TIMELYGATOR_PASSPHRASE", raising=False)
-    monkeypatch.setattr("core.keys.SCRYPT_N", 2**14)
+    monkeypatch.setattr("timelygator.core.keys.SCRYPT_N", 2**14)
     previous = keyring.get_keyring()
     backend = MemoryKeyring()
     keyring.set_keyring(backend)

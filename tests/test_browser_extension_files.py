@@ -7,7 +7,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from core.cors import TIMELYGATOR_EXTENSION_ID
+from timelygator.core.cors import TIMELYGATOR_EXTENSION_ID
 
 EXTENSION = Path(__file__).resolve().parents[1] / "resources" / "browser-extension"
 

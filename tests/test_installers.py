@@ -9,8 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
-from timelygator_gui.main import main
+from timelygator.gui.main import main
 
 LINUX = Path(__file__).resolve().parents[1] / "installers" / "linux"
 APP_ID = "io.timelygator.TimelyGator"

@@ -45,7 +45,7 @@ def test_core_and_watchers_sources_never_import_qt() -> None:
 def test_importing_every_core_and_watchers_module_loads_no_qt() -> None:
     script = f"""
 import importlib, pkgutil, sys
-import core, watchers
+import timelygator.core, watchers
 for package in (core, watchers):
     for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
         if ".migrations" in info.name:
@@ -59,15 +59,15 @@ print(",".join(loaded))
 
 def test_cli_entry_point_module_is_qt_free() -> None:
     """``timelygator serve`` on a headless box must not need Qt."""
-    script = "import sys, timelygator_gui.main; print('PySide6' in sys.modules)"
+    script = "import sys, timelygator.gui.main; print('PySide6' in sys.modules)"
     assert _python(script) == "False"
 
 
 def test_cli_commands_load_heavy_stacks_only_when_used() -> None:
     """``timelygator watch`` or ``db check`` must not pay for FastAPI or numpy."""
     script = (
-        "import sys; from core.cli import build_parser; "
-        "from timelygator_gui.main import EXTRA_COMMAND_MODULES; "
+        "import sys; from timelygator.core.cli import build_parser; "
+        "from timelygator.gui.main import EXTRA_COMMAND_MODULES; "
         "build_parser(EXTRA_COMMAND_MODULES); "
         "heavy = {'fastapi', 'numpy', 'uvicorn', 'PySide6'}; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))"
@@ -79,9 +79,9 @@ def test_file_import_and_export_load_no_web_framework() -> None:
     """``timelygator import``/``export`` and the app's Data page validate and write export
     files with ``core.transfer_format``: FastAPI, Starlette and uvicorn stay unloaded."""
     script = (
-        "import sys, core.importer, core.awimport, core.transfer_format, core.cli.transfer, "
-        "timelygator_gui.settings.data_page; "
+        "import sys, timelygator.core.importer, timelygator.core.awimport, timelygator.core.transfer_format, timelygator.core.cli.transfer, "
+        "timelygator.gui.settings.data_page; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'fastapi', 'starlette', "
-        "'uvicorn'}), sorted(m for m in sys.modules if m.startswith('core.api')))"
+        "'uvicorn'}), sorted(m for m in sys.modules if m.startswith('timelygator.core.api')))"
     )
     assert _python(script) == "[] []"

@@ -28,7 +28,7 @@ def test_an_installed_wheel_carries_and_finds_the_resources(tmp_path: Path) -> N
     [wheel] = wheels.glob("timelygator-*.whl")
     subprocess.run([*pip, "install", "--no-deps", "--target", str(site), str(wheel)], check=True)
     probe = (
-        "import core, core.resources as r, core.categories.formats as f; "
+        "import timelygator.core, timelygator.core.resources as r, timelygator.core.categories.formats as f; "
         "print(core.__file__); print(r.resource_path('icons', 'timelygator.svg')); "
         "print(r.resource_path('browser-extension', 'manifest.json')); "
         "print(len(f.load_default_categories()))"

@@ -1,7 +1,7 @@
 import multiprocessing
 import sys
 
-from timelygator_gui.main import main
+from timelygator.gui.main import main
 
 if __name__ == "__main__":
     # A frozen app (PyInstaller) starting one of its worker processes (``timelygator serve``

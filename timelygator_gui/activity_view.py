@@ -12,11 +12,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from core.analytics.report import format_duration
-from core.categories.colors import category_color, stable_color
-from timelygator_gui.charts import Bar, BarList, HourHeatmap, ShareBar
-from timelygator_gui.range_data import RangeData
+from timelygator.core.analytics.report import format_duration
+from timelygator.core.categories.colors import category_color, stable_color
+from timelygator.gui.charts import Bar, BarList, HourHeatmap, ShareBar
+from timelygator.gui.range_data import RangeData
 
 
 class StatCard(QFrame):

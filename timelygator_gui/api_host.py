@@ -13,11 +13,10 @@ import threading
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
-
-from core.errors import TimelyGatorError
-from core.preferences import ApiPrefs
-from core.services import Services
-from timelygator_gui.tasks import TaskRunner
+from timelygator.core.errors import TimelyGatorError
+from timelygator.core.preferences import ApiPrefs
+from timelygator.core.services import Services
+from timelygator.gui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +55,7 @@ class ApiHost(QObject):
         if not prefs.enabled:
             return ApiStatus(False, OFF)
         try:
-            from core.api import ApiConfig, ApiServer
+            from timelygator.core.api import ApiConfig, ApiServer
         except ImportError as exc:  # the API's extras are not installed
             return ApiStatus(False, f"Not available: {exc}.")
         config = ApiConfig(

@@ -7,10 +7,10 @@ import logging
 import os
 import sys
 
-from core import __version__
-from core.cli.common import dirs_from, passphrase_from
-from core.errors import TimelyGatorError
-from core.logs import setup_logging
+from timelygator.core import __version__
+from timelygator.core.cli.common import dirs_from, passphrase_from
+from timelygator.core.errors import TimelyGatorError
+from timelygator.core.logs import setup_logging
 
 log = logging.getLogger(__name__)
 
@@ -18,12 +18,11 @@ log = logging.getLogger(__name__)
 def run_app(args: argparse.Namespace) -> int:
     """Start the GUI for the data directory in ``args``; returns the exit code."""
     from PySide6.QtWidgets import QApplication
-
-    from timelygator_gui.app_controller import AppController
-    from timelygator_gui.error_dialog import ErrorDialog
-    from timelygator_gui.icons import app_icon
-    from timelygator_gui.posix_signals import install_quit_on_signals
-    from timelygator_gui.single_instance import SingleInstance
+    from timelygator.gui.app_controller import AppController
+    from timelygator.gui.error_dialog import ErrorDialog
+    from timelygator.gui.icons import app_icon
+    from timelygator.gui.posix_signals import install_quit_on_signals
+    from timelygator.gui.single_instance import SingleInstance
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)

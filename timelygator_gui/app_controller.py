@@ -7,36 +7,35 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QDialog
-
-from core.analytics.localdays import AnalyticsSettings
-from core.errors import (
+from timelygator.core.analytics.localdays import AnalyticsSettings
+from timelygator.core.errors import (
     KeyringUnavailableError,
     PassphraseRequiredError,
     TimelyGatorError,
     WrongKeyError,
 )
-from core.keys import KeyStore
-from core.logs import add_secret, set_log_titles
-from core.paths import AppDirs
-from core.preferences import Preferences, save_preferences
-from core.services import Services
-from core.timeutil import Clock
-from core.writer import WriterState
-from timelygator_gui.api_host import ApiHost
-from timelygator_gui.autostart import Autostart, describe
-from timelygator_gui.away_dialog import AwayPrompt
-from timelygator_gui.crash_handler import CrashHandler
-from timelygator_gui.error_dialog import ErrorDialog
-from timelygator_gui.main_window import MainWindow
-from timelygator_gui.maintenance import Maintenance
-from timelygator_gui.open_progress import STEP_TEXT, TITLE, OpenProgress, OpenStep
-from timelygator_gui.session import Session
-from timelygator_gui.stats_warmer import StatsWarmer
-from timelygator_gui.tasks import TaskRunner
-from timelygator_gui.theme import ThemeManager
-from timelygator_gui.tray import TrackingState, Tray
-from timelygator_gui.unlock_dialogs import FirstRunDialog, UnlockDialog
-from timelygator_gui.watcher_host import WatcherHost
+from timelygator.core.keys import KeyStore
+from timelygator.core.logs import add_secret, set_log_titles
+from timelygator.core.paths import AppDirs
+from timelygator.core.preferences import Preferences, save_preferences
+from timelygator.core.services import Services
+from timelygator.core.timeutil import Clock
+from timelygator.core.writer import WriterState
+from timelygator.gui.api_host import ApiHost
+from timelygator.gui.autostart import Autostart, describe
+from timelygator.gui.away_dialog import AwayPrompt
+from timelygator.gui.crash_handler import CrashHandler
+from timelygator.gui.error_dialog import ErrorDialog
+from timelygator.gui.main_window import MainWindow
+from timelygator.gui.maintenance import Maintenance
+from timelygator.gui.open_progress import STEP_TEXT, TITLE, OpenProgress, OpenStep
+from timelygator.gui.session import Session
+from timelygator.gui.stats_warmer import StatsWarmer
+from timelygator.gui.tasks import TaskRunner
+from timelygator.gui.theme import ThemeManager
+from timelygator.gui.tray import TrackingState, Tray
+from timelygator.gui.unlock_dialogs import FirstRunDialog, UnlockDialog
+from timelygator.gui.watcher_host import WatcherHost
 
 log = logging.getLogger(__name__)
 
@@ -293,7 +292,7 @@ class AppController(QObject):
     def open_settings(self) -> None:
         if self.session is None:
             return
-        from timelygator_gui.settings.dialog import SettingsDialog
+        from timelygator.gui.settings.dialog import SettingsDialog
 
         dialog = SettingsDialog(
             self.session, self.runner, self.api_host, self.window, self.window.navigator.range,

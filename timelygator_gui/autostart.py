@@ -44,7 +44,7 @@ def launch_command() -> list[str]:
     script = shutil.which("timelygator")
     if script:
         return [script, "--minimized"]
-    return [sys.executable, "-m", "timelygator_gui", "--minimized"]
+    return [sys.executable, "-m", "timelygator", "--minimized"]
 
 
 def _desktop_exec(argv: list[str]) -> str:

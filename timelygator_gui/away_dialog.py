@@ -20,10 +20,9 @@ from PySide6.QtWidgets import (
     QPushButton,
     QWidget,
 )
-
-from core.event import Event
-from core.timeutil import US_PER_S
-from timelygator_gui.edit_dialogs import category_combo, manual_entry
+from timelygator.core.event import Event
+from timelygator.core.timeutil import US_PER_S
+from timelygator.gui.edit_dialogs import category_combo, manual_entry
 
 
 def _clock(us: int, other_day: bool) -> str:

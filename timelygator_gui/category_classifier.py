@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import threading
 
-from core.analytics.classifier import CategoryClassifier
-from core.categories.model import Category
+from timelygator.core.analytics.classifier import CategoryClassifier
+from timelygator.core.categories.model import Category
 
 _lock = threading.Lock()
 _cached: tuple[str, CategoryClassifier] | None = None

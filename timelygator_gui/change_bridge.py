@@ -12,8 +12,7 @@ from __future__ import annotations
 import threading
 
 from PySide6.QtCore import QObject, QTimer, Signal
-
-from core.writer import Change, Writer
+from timelygator.core.writer import Change, Writer
 
 
 class ChangeBridge(QObject):

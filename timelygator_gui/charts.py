@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
-
-from core.analytics.report import format_duration
+from timelygator.core.analytics.report import format_duration
 
 ROW_HEIGHT = 22
 

@@ -7,10 +7,9 @@ from datetime import date
 
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import QComboBox, QDateEdit, QHBoxLayout, QLabel, QToolButton, QWidget
-
-from core.analytics.localdays import local_today
-from core.timeutil import DEFAULT_DAY_START_S, Clock, SystemClock
-from timelygator_gui.date_range import DateRange, RangeMode
+from timelygator.core.analytics.localdays import local_today
+from timelygator.core.timeutil import DEFAULT_DAY_START_S, Clock, SystemClock
+from timelygator.gui.date_range import DateRange, RangeMode
 
 MODES = (
     ("Day", RangeMode.DAY),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
-from core.timeutil import to_us
+from timelygator.core.timeutil import to_us
 
 
 class RangeMode(StrEnum):

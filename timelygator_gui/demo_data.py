@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, time, timedelta
 
-from core.event import Event
-from core.services import Services
-from core.timeutil import to_us
+from timelygator.core.event import Event
+from timelygator.core.services import Services
+from timelygator.core.timeutil import to_us
 
 HOST = "demo-laptop"
 WINDOW_BUCKET = f"aw-watcher-window_{HOST}"

@@ -15,10 +15,9 @@ from dataclasses import replace
 from typing import Any
 
 from PySide6.QtGui import QUndoCommand
-
-from core.event import Event
-from core.services import Services
-from timelygator_gui.tasks import TaskRunner
+from timelygator.core.event import Event
+from timelygator.core.services import Services
+from timelygator.gui.tasks import TaskRunner
 
 MANUAL_TYPE = "currentwindow"
 

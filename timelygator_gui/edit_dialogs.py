@@ -16,12 +16,11 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QWidget,
 )
-
-from core.analytics.classifier import MANUAL_CATEGORY_KEY
-from core.errors import ValidationError
-from core.event import Event
-from core.timeutil import EARLIEST_US, LATEST_US, US_PER_S, check_time_range
-from timelygator_gui.dialog_size import fit_line, fit_width
+from timelygator.core.analytics.classifier import MANUAL_CATEGORY_KEY
+from timelygator.core.errors import ValidationError
+from timelygator.core.event import Event
+from timelygator.core.timeutil import EARLIEST_US, LATEST_US, US_PER_S, check_time_range
+from timelygator.gui.dialog_size import fit_line, fit_width
 
 AUTOMATIC = "(automatic, from the rules)"
 

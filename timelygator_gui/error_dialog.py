@@ -17,8 +17,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from core.errors import (
+from timelygator.core.errors import (
     DatabaseLockedError,
     DiskFullError,
     KeyringUnavailableError,

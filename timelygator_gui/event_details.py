@@ -15,9 +15,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from core.analytics.report import format_duration
-from core.event import Event
+from timelygator.core.analytics.report import format_duration
+from timelygator.core.event import Event
 
 
 def _clock(us: int) -> str:

@@ -6,9 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-
-from core.analytics.report import format_duration
-from core.event import Event
+from timelygator.core.analytics.report import format_duration
+from timelygator.core.event import Event
 
 COLUMNS = ("Start", "Duration", "Source", "App / status", "Title / URL")
 Index = QModelIndex | QPersistentModelIndex

@@ -6,8 +6,7 @@ from functools import cache
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
-
-from timelygator_gui.resources import resource_path
+from timelygator.gui.resources import resource_path
 
 STATUS_COLORS = {
     "tracking": "#2ecc71",

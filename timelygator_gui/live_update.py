@@ -22,17 +22,17 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
-from core.categories.model import Category
-from core.event import Event
-from core.services import Services
-from core.writer import Change
-from timelygator_gui.range_data import (
+from timelygator.core.categories.model import Category
+from timelygator.core.event import Event
+from timelygator.core.services import Services
+from timelygator.core.writer import Change
+from timelygator.gui.range_data import (
     RangeData,
     analytics_settings,
     bucket_kind,
     load_range,
 )
-from timelygator_gui.timeline_model import (
+from timelygator.gui.timeline_model import (
     Lane,
     bucket_specs,
     build_day_rows,

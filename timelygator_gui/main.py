@@ -12,11 +12,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from core.cli import add_common_options, build_parser, run
-from core.runtime import tune_gc
+from timelygator.core.cli import add_common_options, build_parser, run
+from timelygator.core.runtime import tune_gc
 
 # Subcommands that live outside core (they need the watchers package).
-EXTRA_COMMAND_MODULES: tuple[str, ...] = ("watchers.cli", "watchers.desktop_cli")
+EXTRA_COMMAND_MODULES: tuple[str, ...] = (
+    "timelygator.watchers.cli",
+    "timelygator.watchers.desktop_cli",
+)
 
 
 def app_args(argv: Sequence[str] | None) -> argparse.Namespace | None:
@@ -37,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args is None:
         args = build_parser(EXTRA_COMMAND_MODULES).parse_args(argv)
     if getattr(args, "command", None) is None:
-        from timelygator_gui.app import run_app
+        from timelygator.gui.app import run_app
 
         return run_app(args)
     return run(args)

@@ -23,22 +23,21 @@ from PySide6.QtWidgets import (
     QToolBar,
     QWidget,
 )
-
-from core.analytics.report import format_duration
-from core.analytics.trends import DailyTotals
-from core.categories.model import Category
-from core.errors import TimelyGatorError
-from core.event import Event
-from core.services import Services
-from core.timeutil import Clock
-from core.writer import Change
-from timelygator_gui import heap
-from timelygator_gui.activity_view import ActivityView
-from timelygator_gui.busy_panel import BusyPanel
-from timelygator_gui.change_bridge import ChangeBridge
-from timelygator_gui.date_navigator import DateNavigator
-from timelygator_gui.date_range import DateRange, RangeMode
-from timelygator_gui.edit_commands import (
+from timelygator.core.analytics.report import format_duration
+from timelygator.core.analytics.trends import DailyTotals
+from timelygator.core.categories.model import Category
+from timelygator.core.errors import TimelyGatorError
+from timelygator.core.event import Event
+from timelygator.core.services import Services
+from timelygator.core.timeutil import Clock
+from timelygator.core.writer import Change
+from timelygator.gui import heap
+from timelygator.gui.activity_view import ActivityView
+from timelygator.gui.busy_panel import BusyPanel
+from timelygator.gui.change_bridge import ChangeBridge
+from timelygator.gui.date_navigator import DateNavigator
+from timelygator.gui.date_range import DateRange, RangeMode
+from timelygator.gui.edit_commands import (
     MANUAL_TYPE,
     AddEventCommand,
     DeleteEventCommand,
@@ -46,9 +45,9 @@ from timelygator_gui.edit_commands import (
     UpdateEventCommand,
     manual_bucket_name,
 )
-from timelygator_gui.edit_dialogs import AddEntryDialog, EditEventDialog
-from timelygator_gui.live_update import PendingChanges, refresh_range
-from timelygator_gui.range_data import (
+from timelygator.gui.edit_dialogs import AddEntryDialog, EditEventDialog
+from timelygator.gui.live_update import PendingChanges, refresh_range
+from timelygator.gui.range_data import (
     RangeData,
     analytics_settings,
     load_range,
@@ -56,13 +55,13 @@ from timelygator_gui.range_data import (
     parts_to_work_out,
     work_out,
 )
-from timelygator_gui.search_task import exact, run_search
-from timelygator_gui.search_view import SearchView
-from timelygator_gui.session import Session
-from timelygator_gui.tasks import TaskRunner
-from timelygator_gui.timeline_model import event_label
-from timelygator_gui.timeline_view import TimelineView
-from timelygator_gui.trends_view import (
+from timelygator.gui.search_task import exact, run_search
+from timelygator.gui.search_view import SearchView
+from timelygator.gui.session import Session
+from timelygator.gui.tasks import TaskRunner
+from timelygator.gui.timeline_model import event_label
+from timelygator.gui.timeline_view import TimelineView
+from timelygator.gui.trends_view import (
     TrendsPlan,
     TrendsView,
     empty_totals,

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
-
-from core.backup import (
+from timelygator.core.backup import (
     BackupFile,
     backup_due,
     backup_now,
@@ -21,9 +20,9 @@ from core.backup import (
     purge_backups_older_than,
     purge_older_than,
 )
-from core.preferences import DataPrefs
-from core.services import Services
-from timelygator_gui.tasks import TaskRunner
+from timelygator.core.preferences import DataPrefs
+from timelygator.core.services import Services
+from timelygator.gui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 

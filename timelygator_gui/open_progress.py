@@ -10,8 +10,7 @@ from __future__ import annotations
 from enum import Enum
 
 from PySide6.QtCore import QObject, Signal
-
-from core.schema import STEP_BACKUP, STEP_UPGRADE
+from timelygator.core.schema import STEP_BACKUP, STEP_UPGRADE
 
 
 class OpenStep(Enum):

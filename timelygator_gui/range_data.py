@@ -16,18 +16,17 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import Connection
-
-from core import reader
-from core.analytics.classifier import CategoryClassifier
-from core.analytics.localdays import AnalyticsSettings, local_today
-from core.analytics.pieces import DayPieces
-from core.analytics.summary import Summary
-from core.categories.model import Category
-from core.event import BucketInfo, Event
-from core.services import Services
-from timelygator_gui.category_classifier import classifier_for
-from timelygator_gui.date_range import DateRange, RangeMode
-from timelygator_gui.timeline_model import (
+from timelygator.core import reader
+from timelygator.core.analytics.classifier import CategoryClassifier
+from timelygator.core.analytics.localdays import AnalyticsSettings, local_today
+from timelygator.core.analytics.pieces import DayPieces
+from timelygator.core.analytics.summary import Summary
+from timelygator.core.categories.model import Category
+from timelygator.core.event import BucketInfo, Event
+from timelygator.core.services import Services
+from timelygator.gui.category_classifier import classifier_for
+from timelygator.gui.date_range import DateRange, RangeMode
+from timelygator.gui.timeline_model import (
     MANUAL_PREFIX,
     Lane,
     build_day_rows,

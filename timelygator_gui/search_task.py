@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
-from core.analytics.search import SearchResult, compile_query, search_events
-from core.categories.categorizer import domain_of
-from core.categories.model import Category
-from core.event import Event
-from core.services import Services
-from timelygator_gui.category_classifier import classifier_for
-from timelygator_gui.range_data import read_range
+from timelygator.core.analytics.search import SearchResult, compile_query, search_events
+from timelygator.core.categories.categorizer import domain_of
+from timelygator.core.categories.model import Category
+from timelygator.core.event import Event
+from timelygator.core.services import Services
+from timelygator.gui.category_classifier import classifier_for
+from timelygator.gui.range_data import read_range
 
 
 def run_search(

@@ -17,10 +17,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from core.analytics.report import format_duration
-from core.analytics.search import SearchResult
-from timelygator_gui.event_table_model import EventTableModel
+from timelygator.core.analytics.report import format_duration
+from timelygator.core.analytics.search import SearchResult
+from timelygator.gui.event_table_model import EventTableModel
 
 FIELDS = (
     ("Any text", None),

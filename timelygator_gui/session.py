@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.categories.model import Category
-from core.categories.stored import load_stored_categories
-from core.preferences import Preferences, load_preferences
-from core.services import Services
+from timelygator.core.categories.model import Category
+from timelygator.core.categories.stored import load_stored_categories
+from timelygator.core.preferences import Preferences, load_preferences
+from timelygator.core.services import Services
 
 
 @dataclass

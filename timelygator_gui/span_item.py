@@ -12,8 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen
-
-from timelygator_gui.timeline_model import Lane, bin_lane
+from timelygator.gui.timeline_model import Lane, bin_lane
 
 LANE_HEIGHT = 0.76
 LANE_MARGIN = (1.0 - LANE_HEIGHT) / 2

@@ -14,11 +14,10 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from PySide6.QtCore import QObject, QThread, Signal
-
-from core import reader
-from core.analytics.localdays import AnalyticsSettings, day_date, local_day
-from core.categories.model import Category
-from core.services import Services
+from timelygator.core import reader
+from timelygator.core.analytics.localdays import AnalyticsSettings, day_date, local_day
+from timelygator.core.categories.model import Category
+from timelygator.core.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
-
-from timelygator_gui.resources import read_text
+from timelygator.gui.resources import read_text
 
 THEMES = ("system", "light", "dark")
 THEME_KEY = "appearance/theme"  # in ui.ini: the last theme the preferences held

@@ -14,15 +14,14 @@ from typing import Any, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
-
-from core.analytics.classifier import CategoryClassifier
-from core.analytics.localdays import day_date
-from core.analytics.pieces import DayPieces
-from core.analytics.report import hms
-from core.analytics.summary import Summary
-from core.categories.categorizer import domain_of
-from core.categories.colors import UNCATEGORIZED_COLOR, category_color, stable_color
-from core.event import BucketInfo, Event
+from timelygator.core.analytics.classifier import CategoryClassifier
+from timelygator.core.analytics.localdays import day_date
+from timelygator.core.analytics.pieces import DayPieces
+from timelygator.core.analytics.report import hms
+from timelygator.core.analytics.summary import Summary
+from timelygator.core.categories.categorizer import domain_of
+from timelygator.core.categories.colors import UNCATEGORIZED_COLOR, category_color, stable_color
+from timelygator.core.event import BucketInfo, Event
 
 T = TypeVar("T")
 FloatArray = npt.NDArray[np.float64]

@@ -16,14 +16,13 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from core.event import Event
-from timelygator_gui import heap
-from timelygator_gui.event_details import EventDetails, describe_event
-from timelygator_gui.range_data import RangeData
-from timelygator_gui.span_item import SpanItem
-from timelygator_gui.theme import is_palette_change, style_plot
-from timelygator_gui.timeline_model import Lane
+from timelygator.core.event import Event
+from timelygator.gui import heap
+from timelygator.gui.event_details import EventDetails, describe_event
+from timelygator.gui.range_data import RangeData
+from timelygator.gui.span_item import SpanItem
+from timelygator.gui.theme import is_palette_change, style_plot
+from timelygator.gui.timeline_model import Lane
 
 MIN_SPAN_S = 60.0
 

@@ -7,9 +7,8 @@ from enum import StrEnum
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
-
-from timelygator_gui.icons import status_icon
-from watchers.status import WatcherStatus, ordered_watchers, status_line
+from timelygator.gui.icons import status_icon
+from timelygator.watchers.status import WatcherStatus, ordered_watchers, status_line
 
 #: Menu lines are cut here (the tooltip and Settings → Watchers have the whole text).
 MENU_LINE_CHARS = 90

@@ -10,16 +10,15 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
-
-from core.analytics.report import format_duration
-from core.analytics.trends import DailyTotals
-from core.categories.colors import UNCATEGORIZED_COLOR, category_color
-from core.categories.model import Category
-from core.services import Services
-from timelygator_gui.category_classifier import classifier_for
-from timelygator_gui.date_range import DateRange, RangeMode
-from timelygator_gui.range_data import analytics_settings, parts_to_work_out
-from timelygator_gui.theme import is_palette_change, style_plot
+from timelygator.core.analytics.report import format_duration
+from timelygator.core.analytics.trends import DailyTotals
+from timelygator.core.categories.colors import UNCATEGORIZED_COLOR, category_color
+from timelygator.core.categories.model import Category
+from timelygator.core.services import Services
+from timelygator.gui.category_classifier import classifier_for
+from timelygator.gui.date_range import DateRange, RangeMode
+from timelygator.gui.range_data import analytics_settings, parts_to_work_out
+from timelygator.gui.theme import is_palette_change, style_plot
 
 MIN_DAYS = 28
 

@@ -15,9 +15,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from core.keys import MIN_PASSPHRASE_LENGTH
-from timelygator_gui.dialog_size import fit_width
+from timelygator.core.keys import MIN_PASSPHRASE_LENGTH
+from timelygator.gui.dialog_size import fit_width
 
 FIRST_RUN_TEXT = """
 <h2>Welcome to TimelyGator</h2>

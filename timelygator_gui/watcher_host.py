@@ -11,14 +11,13 @@ import threading
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
-
-from core.event import Event
-from core.preferences import Preferences
-from core.services import Services
-from watchers.config import config_from_preferences
-from watchers.headless import Probes, WatcherSet, build_watchers
-from watchers.sink import CallbackSink
-from watchers.status import WatcherStatus
+from timelygator.core.event import Event
+from timelygator.core.preferences import Preferences
+from timelygator.core.services import Services
+from timelygator.watchers.config import config_from_preferences
+from timelygator.watchers.headless import Probes, WatcherSet, build_watchers
+from timelygator.watchers.sink import CallbackSink
+from timelygator.watchers.status import WatcherStatus
 
 log = logging.getLogger(__name__)
 

@@ -46,19 +46,18 @@ def main(argv: list[str] | None = None) -> int:
 
     keyring.set_keyring(_MemoryKeyring())
     from PySide6.QtWidgets import QApplication
-
-    from core.paths import resolve_dirs
-    from core.services import Services
-    from core.timeutil import to_us
-    from timelygator_gui.away_dialog import AwayPrompt
-    from timelygator_gui.date_range import RangeMode
-    from timelygator_gui.demo_data import recent_days, store_days
-    from timelygator_gui.main_window import MainWindow
-    from timelygator_gui.open_progress import STEP_TEXT, TITLE, OpenStep
-    from timelygator_gui.session import Session
-    from timelygator_gui.settings.dialog import SettingsDialog
-    from timelygator_gui.tasks import TaskRunner
-    from timelygator_gui.theme import apply_theme
+    from timelygator.core.paths import resolve_dirs
+    from timelygator.core.services import Services
+    from timelygator.core.timeutil import to_us
+    from timelygator.gui.away_dialog import AwayPrompt
+    from timelygator.gui.date_range import RangeMode
+    from timelygator.gui.demo_data import recent_days, store_days
+    from timelygator.gui.main_window import MainWindow
+    from timelygator.gui.open_progress import STEP_TEXT, TITLE, OpenStep
+    from timelygator.gui.session import Session
+    from timelygator.gui.settings.dialog import SettingsDialog
+    from timelygator.gui.tasks import TaskRunner
+    from timelygator.gui.theme import apply_theme
 
     app = QApplication.instance() or QApplication([])
     apply_theme(app, args.theme)  # type: ignore[arg-type]

@@ -11,14 +11,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from core.event import Event
-from core.timeutil import US_PER_S, Clock
-from watchers.config import AFK_TYPE, CLIENT_PREFIX, afk_bucket
-from watchers.privacy import PrivacyFilter
-from watchers.probes import IdleProbe, backend_of
-from watchers.sink import Sink
-from watchers.status import StatusCallback, WatcherState
-from watchers.watcher import Watcher, local_utc_offset_s
+from timelygator.core.event import Event
+from timelygator.core.timeutil import US_PER_S, Clock
+from timelygator.watchers.config import AFK_TYPE, CLIENT_PREFIX, afk_bucket
+from timelygator.watchers.privacy import PrivacyFilter
+from timelygator.watchers.probes import IdleProbe, backend_of
+from timelygator.watchers.sink import Sink
+from timelygator.watchers.status import StatusCallback, WatcherState
+from timelygator.watchers.watcher import Watcher, local_utc_offset_s
 
 log = logging.getLogger(__name__)
 

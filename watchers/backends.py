@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from watchers.probes import (
+from timelygator.watchers.probes import (
     IdleProbe,
     ProbeUnsupported,
     WindowInfo,
@@ -29,7 +29,7 @@ from watchers.probes import (
     backend_of,
     close_probe,
 )
-from watchers.session import Desktop, DesktopSession, SessionKind, detect_session
+from timelygator.watchers.session import Desktop, DesktopSession, SessionKind, detect_session
 
 UNSUPPORTED = "unsupported: "
 
@@ -94,19 +94,19 @@ def window_probe_for(
 ) -> WindowProbe:
     """The window probe (or chain) for ``session``."""
     if session.kind is not SessionKind.WAYLAND:
-        from watchers.window_probe import PyWinCtlWindowProbe
+        from timelygator.watchers.window_probe import PyWinCtlWindowProbe
 
         return PyWinCtlWindowProbe(environ)
     if session.desktop is Desktop.GNOME:
-        from watchers.dbus_probes import GnomeShellWindowProbe
+        from timelygator.watchers.dbus_probes import GnomeShellWindowProbe
 
         return WindowProbeChain([GnomeShellWindowProbe(environ)])
     if session.desktop is Desktop.KDE:
-        from watchers.kwin_script import KWinScriptWindowProbe
+        from timelygator.watchers.kwin_script import KWinScriptWindowProbe
 
         return WindowProbeChain([KWinScriptWindowProbe(environ)])
-    from watchers.sway_ipc import SwayIpcWindowProbe
-    from watchers.wayland_probes import WlrToplevelWindowProbe
+    from timelygator.watchers.sway_ipc import SwayIpcWindowProbe
+    from timelygator.watchers.wayland_probes import WlrToplevelWindowProbe
 
     return WindowProbeChain([WlrToplevelWindowProbe(environ), SwayIpcWindowProbe(environ)])
 
@@ -116,7 +116,7 @@ PYNPUT_ON_WAYLAND = "pynput fallback (hears input to X11/XWayland apps only)"
 
 def idle_probe_for(session: DesktopSession, environ: Mapping[str, str] | None = None) -> IdleProbe:
     """The idle probe (with its fallbacks) for ``session``."""
-    from watchers.idle_probe import (
+    from timelygator.watchers.idle_probe import (
         FallbackIdleProbe,
         MacIdleProbe,
         PynputIdleProbe,
@@ -131,8 +131,8 @@ def idle_probe_for(session: DesktopSession, environ: Mapping[str, str] | None = 
     if session.kind is not SessionKind.WAYLAND:
         return FallbackIdleProbe(X11IdleProbe(environ), PynputIdleProbe())
 
-    from watchers.dbus_probes import MutterIdleProbe, ScreenSaverIdleProbe
-    from watchers.wayland_probes import WaylandIdleProbe
+    from timelygator.watchers.dbus_probes import MutterIdleProbe, ScreenSaverIdleProbe
+    from timelygator.watchers.wayland_probes import WaylandIdleProbe
 
     probes: list[IdleProbe] = []
     if session.desktop is Desktop.GNOME:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from watchers.probes import BrowserTab
+from timelygator.watchers.probes import BrowserTab
 
 log = logging.getLogger(__name__)
 

@@ -26,29 +26,28 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from sqlcipher3 import dbapi2 as sqlcipher
-
-from core import files
-from core.cli import subcommand
-from core.cli.common import dirs_from, open_services, passphrase_from
-from core.client.offline_queue import OfflineQueue
-from core.errors import TimelyGatorError, ValidationError
-from core.keys import DataKey, KeyStore
-from core.logs import set_log_titles
-from core.paths import AppDirs
-from core.preferences import Preferences, load_preferences
-from core.services import Services
-from watchers.config import (
+from timelygator.core import files
+from timelygator.core.cli import subcommand
+from timelygator.core.cli.common import dirs_from, open_services, passphrase_from
+from timelygator.core.client.offline_queue import OfflineQueue
+from timelygator.core.errors import TimelyGatorError, ValidationError
+from timelygator.core.keys import DataKey, KeyStore
+from timelygator.core.logs import set_log_titles
+from timelygator.core.paths import AppDirs
+from timelygator.core.preferences import Preferences, load_preferences
+from timelygator.core.services import Services
+from timelygator.watchers.config import (
     WatchersConfig,
     config_from_preferences,
     describe_privacy,
 )
-from watchers.headless import run_headless
-from watchers.local_sink import ServicesSink
-from watchers.sink import Sink
-from watchers.status import WatcherStatus
+from timelygator.watchers.headless import run_headless
+from timelygator.watchers.local_sink import ServicesSink
+from timelygator.watchers.sink import Sink
+from timelygator.watchers.status import WatcherStatus
 
 if TYPE_CHECKING:
-    from core.client import TgClient
+    from timelygator.core.client import TgClient
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +172,7 @@ def open_queue(dirs: AppDirs, passphrase: str | None) -> tuple[Path, DataKey]:
 
 def server_client(args: argparse.Namespace) -> TgClient:
     """The client ``watch --server`` sends through; its offline queue is encrypted."""
-    from core.client import TgClient
+    from timelygator.core.client import TgClient
 
     dirs = dirs_from(args)
     dirs.ensure()
@@ -203,7 +202,7 @@ def _report(name: str, status: WatcherStatus) -> None:
 
 
 def _watch(args: argparse.Namespace) -> int:
-    from watchers.session import detect_session
+    from timelygator.watchers.session import detect_session
 
     build_config(args)  # a wrong option is refused before anything is opened
     print(f"session: {detect_session().describe()}", flush=True)
@@ -216,7 +215,7 @@ def _watch(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     if args.server:
-        from watchers.sink import HttpSink
+        from timelygator.watchers.sink import HttpSink
 
         sink: Sink = HttpSink(server_client(args))
         try:

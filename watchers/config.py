@@ -10,8 +10,8 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass, field
 
-from core.preferences import Preferences
-from watchers.privacy import PrivacyConfig, RedactionRule
+from timelygator.core.preferences import Preferences
+from timelygator.watchers.privacy import PrivacyConfig, RedactionRule
 
 CLIENT_PREFIX = "timelygator-watcher"
 

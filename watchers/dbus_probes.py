@@ -21,10 +21,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from jeepney import DBusAddress
-
-from watchers.dbus_session import NOT_THERE, DBusError, SessionBus
-from watchers.probes import UNKNOWN, ProbeUnsupported, WindowInfo
-from watchers.window_probe import title_looks_private
+from timelygator.watchers.dbus_session import NOT_THERE, DBusError, SessionBus
+from timelygator.watchers.probes import UNKNOWN, ProbeUnsupported, WindowInfo
+from timelygator.watchers.window_probe import title_looks_private
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +116,7 @@ class GnomeShellWindowProbe(_BusProbe):
         self._checked = True
 
     def _missing_reason(self) -> str:
-        from watchers.desktop_integration import gnome_extension_missing_reason
+        from timelygator.watchers.desktop_integration import gnome_extension_missing_reason
 
         try:
             shell_there = self._connected().has_owner(GNOME_SHELL_BUS)

@@ -32,8 +32,7 @@ from jeepney import (
 )
 from jeepney.bus import get_bus
 from jeepney.io.blocking import prep_socket
-
-from watchers.probes import ProbeUnsupported
+from timelygator.watchers.probes import ProbeUnsupported
 
 DEFAULT_TIMEOUT_S = 0.5
 BUS = DBusAddress("/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from core.cli import subcommand
+from timelygator.core.cli import subcommand
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,9 +34,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _status(_args: argparse.Namespace) -> int:
-    from watchers.backends import describe_backends
-    from watchers.desktop_integration import gnome_extension_status
-    from watchers.session import Desktop, detect_session
+    from timelygator.watchers.backends import describe_backends
+    from timelygator.watchers.desktop_integration import gnome_extension_status
+    from timelygator.watchers.session import Desktop, detect_session
 
     print(describe_backends())
     if detect_session().desktop is Desktop.GNOME:
@@ -45,14 +45,14 @@ def _status(_args: argparse.Namespace) -> int:
 
 
 def _install(args: argparse.Namespace) -> int:
-    from watchers.desktop_integration import install_gnome_extension
+    from timelygator.watchers.desktop_integration import install_gnome_extension
 
     print(install_gnome_extension(shell_major=args.shell_version).message)
     return 0
 
 
 def _remove(_args: argparse.Namespace) -> int:
-    from watchers.desktop_integration import remove_gnome_extension
+    from timelygator.watchers.desktop_integration import remove_gnome_extension
 
     print(remove_gnome_extension())
     return 0

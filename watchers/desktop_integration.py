@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.resources import resource_path
-from watchers.session import Desktop, SessionKind, detect_session
+from timelygator.core.resources import resource_path
+from timelygator.watchers.session import Desktop, SessionKind, detect_session
 
 GNOME_EXTENSION_UUID = "timelygator@timelygator.io"
 #: GNOME Shell 45 changed extensions to ES modules; older shells need the legacy copy.

@@ -11,17 +11,17 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from core.timeutil import Clock
-from watchers.afk_watcher import AfkWatcher, ReturnedCallback
-from watchers.backends import default_idle_probe, default_window_probe
-from watchers.browser_history import BrowserHistoryResolver
-from watchers.config import WatchersConfig
-from watchers.privacy import PrivacyFilter
-from watchers.probes import BrowserHistoryProbe, IdleProbe, WindowProbe, close_probe
-from watchers.sink import Sink
-from watchers.status import StatusCallback
-from watchers.supervisor import Supervisor
-from watchers.watcher import Watcher
+from timelygator.core.timeutil import Clock
+from timelygator.watchers.afk_watcher import AfkWatcher, ReturnedCallback
+from timelygator.watchers.backends import default_idle_probe, default_window_probe
+from timelygator.watchers.browser_history import BrowserHistoryResolver
+from timelygator.watchers.config import WatchersConfig
+from timelygator.watchers.privacy import PrivacyFilter
+from timelygator.watchers.probes import BrowserHistoryProbe, IdleProbe, WindowProbe, close_probe
+from timelygator.watchers.sink import Sink
+from timelygator.watchers.status import StatusCallback
+from timelygator.watchers.supervisor import Supervisor
+from timelygator.watchers.watcher import Watcher
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def build_watchers(
         history = BrowserHistoryResolver(refresh_s=config.web.history_refresh_s)
 
     if config.window.enabled and window_probe is not None:
-        from watchers.window_watcher import WindowWatcher
+        from timelygator.watchers.window_watcher import WindowWatcher
 
         window = WindowWatcher(
             sink,
@@ -127,7 +127,7 @@ def build_watchers(
         )
         result.supervisors.append(Supervisor(afk))
     if config.web.enabled and window_probe is not None and history is not None:
-        from watchers.web_watcher import WebWatcher
+        from timelygator.watchers.web_watcher import WebWatcher
 
         web = WebWatcher(
             sink,

@@ -17,8 +17,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from watchers.probes import IdleProbe, ProbeUnsupported, close_probe
-from watchers.window_probe import x11_unsupported_reason
+from timelygator.watchers.probes import IdleProbe, ProbeUnsupported, close_probe
+from timelygator.watchers.window_probe import x11_unsupported_reason
 
 
 class X11IdleProbe:
@@ -205,6 +205,6 @@ class FallbackIdleProbe:
 
 def default_idle_probe(environ: Mapping[str, str] | None = None) -> IdleProbe:
     """The best idle source for this OS/session, with fallbacks (see watchers.backends)."""
-    from watchers.backends import default_idle_probe as for_session
+    from timelygator.watchers.backends import default_idle_probe as for_session
 
     return for_session(environ)

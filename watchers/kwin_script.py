@@ -20,11 +20,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from jeepney import DBusAddress, HeaderFields, Message
-
-from core.resources import resource_path
-from watchers.dbus_session import NOT_THERE, UNKNOWN_METHOD, DBusError, SessionBus
-from watchers.probes import UNKNOWN, ProbeUnsupported, WindowInfo
-from watchers.window_probe import title_looks_private
+from timelygator.core.resources import resource_path
+from timelygator.watchers.dbus_session import NOT_THERE, UNKNOWN_METHOD, DBusError, SessionBus
+from timelygator.watchers.probes import UNKNOWN, ProbeUnsupported, WindowInfo
+from timelygator.watchers.window_probe import title_looks_private
 
 log = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ import logging
 import threading
 from concurrent.futures import Future
 
-from core.event import Event
-from core.services import Services
-from watchers.sink import CallbackSink
+from timelygator.core.event import Event
+from timelygator.core.services import Services
+from timelygator.watchers.sink import CallbackSink
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from core.timeutil import US_PER_S
+from timelygator.core.timeutil import US_PER_S
 
 
 @dataclass(frozen=True, slots=True)

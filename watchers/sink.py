@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
-from core.event import Event
+from timelygator.core.event import Event
 
 if TYPE_CHECKING:
-    from core.client import TgClient
+    from timelygator.core.client import TgClient
 
 
 class Sink(Protocol):

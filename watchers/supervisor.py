@@ -7,8 +7,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from watchers.status import WatcherState
-from watchers.watcher import Watcher
+from timelygator.watchers.status import WatcherState
+from timelygator.watchers.watcher import Watcher
 
 log = logging.getLogger(__name__)
 

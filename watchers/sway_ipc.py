@@ -16,8 +16,8 @@ import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from watchers.probes import UNKNOWN, ProbeUnsupported, WindowInfo
-from watchers.window_probe import title_looks_private
+from timelygator.watchers.probes import UNKNOWN, ProbeUnsupported, WindowInfo
+from timelygator.watchers.window_probe import title_looks_private
 
 MAGIC = b"i3-ipc"
 _HEADER = struct.Struct("=6sII")

@@ -14,10 +14,10 @@ import threading
 from abc import ABC, abstractmethod
 from datetime import datetime
 
-from core.timeutil import US_PER_S, Clock, SystemClock
-from watchers.probes import ProbeUnsupported
-from watchers.sink import Sink
-from watchers.status import StatusCallback, WatcherState, WatcherStatus
+from timelygator.core.timeutil import US_PER_S, Clock, SystemClock
+from timelygator.watchers.probes import ProbeUnsupported
+from timelygator.watchers.sink import Sink
+from timelygator.watchers.status import StatusCallback, WatcherState, WatcherStatus
 
 log = logging.getLogger(__name__)
 

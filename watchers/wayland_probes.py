@@ -22,9 +22,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from watchers.probes import UNKNOWN, ProbeUnsupported, WindowInfo
-from watchers.wayland_wire import WL_SEAT, Interface, WaylandConnection, WaylandError
-from watchers.window_probe import title_looks_private
+from timelygator.watchers.probes import UNKNOWN, ProbeUnsupported, WindowInfo
+from timelygator.watchers.wayland_wire import WL_SEAT, Interface, WaylandConnection, WaylandError
+from timelygator.watchers.window_probe import title_looks_private
 
 log = logging.getLogger(__name__)
 

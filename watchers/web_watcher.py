@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import logging
 
-from core.event import Event
-from core.timeutil import Clock
-from watchers.config import CLIENT_PREFIX, WEB_PULSETIME_S, WEB_TYPE, web_bucket
-from watchers.privacy import PrivacyFilter
-from watchers.probes import UNKNOWN, BrowserHistoryProbe, WindowProbe
-from watchers.sink import Sink
-from watchers.status import StatusCallback, WatcherState
-from watchers.watcher import Watcher, local_utc_offset_s
+from timelygator.core.event import Event
+from timelygator.core.timeutil import Clock
+from timelygator.watchers.config import CLIENT_PREFIX, WEB_PULSETIME_S, WEB_TYPE, web_bucket
+from timelygator.watchers.privacy import PrivacyFilter
+from timelygator.watchers.probes import UNKNOWN, BrowserHistoryProbe, WindowProbe
+from timelygator.watchers.sink import Sink
+from timelygator.watchers.status import StatusCallback, WatcherState
+from timelygator.watchers.watcher import Watcher, local_utc_offset_s
 
 log = logging.getLogger(__name__)
 

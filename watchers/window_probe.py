@@ -18,7 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from watchers.probes import UNKNOWN, ProbeUnsupported, WindowInfo
+from timelygator.watchers.probes import UNKNOWN, ProbeUnsupported, WindowInfo
 
 _PRIVATE_TITLE = re.compile(
     r"(\(Incognito\)|\bIncognito\b$|Private Browsing|\bInPrivate\b|\(Private\)$)", re.IGNORECASE
@@ -164,6 +164,6 @@ def _window_pid(window: Any) -> int | None:
 
 def default_window_probe(environ: Mapping[str, str] | None = None) -> Any:
     """The window probe for this OS/session (see watchers.backends)."""
-    from watchers.backends import default_window_probe as for_session
+    from timelygator.watchers.backends import default_window_probe as for_session
 
     return for_session(environ)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from core.event import Event
-from core.timeutil import Clock
-from watchers.config import CLIENT_PREFIX, WINDOW_TYPE, window_bucket
-from watchers.privacy import PrivacyFilter
-from watchers.probes import BrowserHistoryProbe, WindowProbe, backend_of
-from watchers.sink import Sink
-from watchers.status import StatusCallback, WatcherState
-from watchers.watcher import Watcher, local_utc_offset_s
+from timelygator.core.event import Event
+from timelygator.core.timeutil import Clock
+from timelygator.watchers.config import CLIENT_PREFIX, WINDOW_TYPE, window_bucket
+from timelygator.watchers.privacy import PrivacyFilter
+from timelygator.watchers.probes import BrowserHistoryProbe, WindowProbe, backend_of
+from timelygator.watchers.sink import Sink
+from timelygator.watchers.status import StatusCallback, WatcherState
+from timelygator.watchers.watcher import Watcher, local_utc_offset_s
 
 log = logging.getLogger(__name__)
 

@@ -21,10 +21,9 @@ from dataclasses import replace
 from typing import cast
 
 from sqlalchemy import Connection, Table, delete, func, literal, select
-
-from core import models
-from core.analytics.localdays import AnalyticsSettings
-from core.sql_dialect import upsert
+from timelygator.core import models
+from timelygator.core.analytics.localdays import AnalyticsSettings
+from timelygator.core.sql_dialect import upsert
 
 # The format of every stored analytics row (digests and statistics; see the rule above).
 # 3: active time is a union over hosts, AFK filtered per host.

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from core.analytics.evidence import Signature, is_manual
-from core.categories.categorizer import Categorizer
-from core.categories.model import Category, CategoryTree
+from timelygator.core.analytics.evidence import Signature, is_manual
+from timelygator.core.categories.categorizer import Categorizer
+from timelygator.core.categories.model import Category, CategoryTree
 
 MANUAL_CATEGORY_KEY = "$category"
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from core.analytics.daystats import DayStats, DayTotals
-from core.analytics.localdays import (
+from timelygator.core.analytics.daystats import DayStats, DayTotals
+from timelygator.core.analytics.localdays import (
     US_PER_DAY,
     US_PER_HOUR,
     AnalyticsSettings,
@@ -16,9 +16,9 @@ from core.analytics.localdays import (
     day_date,
     day_number,
 )
-from core.analytics.summary import Summary
-from core.analytics.tree import category_tree, flatten
-from core.analytics.trends import DailyTotals
+from timelygator.core.analytics.summary import Summary
+from timelygator.core.analytics.tree import category_tree, flatten
+from timelygator.core.analytics.trends import DailyTotals
 
 
 def daily(days: Sequence[DayTotals], first: date) -> DailyTotals:

@@ -20,12 +20,11 @@ from typing import Any, Protocol
 
 import numpy as np
 import orjson
-
-from core.analytics.digest import DayDigest, Span
-from core.analytics.evidence import Carry, DayEvidence, Matcher, Path, Signature
-from core.analytics.localdays import US_PER_HOUR, US_PER_S, AnalyticsSettings
-from core.categories.categorizer import domain_of
-from core.categories.model import productivity_percent
+from timelygator.core.analytics.digest import DayDigest, Span
+from timelygator.core.analytics.evidence import Carry, DayEvidence, Matcher, Path, Signature
+from timelygator.core.analytics.localdays import US_PER_HOUR, US_PER_S, AnalyticsSettings
+from timelygator.core.categories.categorizer import domain_of
+from timelygator.core.categories.model import productivity_percent
 
 
 class Classifier(Matcher, Protocol):

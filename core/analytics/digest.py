@@ -35,9 +35,8 @@ from typing import Any
 
 import numpy as np
 import orjson
-
-from core.analytics import cache_rows
-from core.analytics.localdays import US_PER_DAY, US_PER_S
+from timelygator.core.analytics import cache_rows
+from timelygator.core.analytics.localdays import US_PER_DAY, US_PER_S
 
 BROWSER_APPS = re.compile(
     r"chrom|firefox|brave|edge|opera|vivaldi|safari|librewolf|waterfox|zen|floorp", re.IGNORECASE

@@ -24,11 +24,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
-
-from core.categories.categorizer import Categorizer, alternatives, content_of
-from core.categories.model import Rule
-from core.categories.prefilter import json_literals, required_literals, text_may_contain
-from core.errors import ValidationError
+from timelygator.core.categories.categorizer import Categorizer, alternatives, content_of
+from timelygator.core.categories.model import Rule
+from timelygator.core.categories.prefilter import json_literals, required_literals, text_may_contain
+from timelygator.core.errors import ValidationError
 
 Path = tuple[str, ...]
 # Ascending indices into the classifier's ``match_keys``, or a manual category's path.

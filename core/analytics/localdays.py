@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from core.timeutil import DEFAULT_DAY_START_S as DEFAULT_DAY_START_S  # re-exported
+from timelygator.core.timeutil import DEFAULT_DAY_START_S as DEFAULT_DAY_START_S  # re-exported
 
 US_PER_S = 1_000_000
 US_PER_HOUR = 3_600 * US_PER_S

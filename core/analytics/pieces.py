@@ -9,10 +9,9 @@ from typing import Any
 
 import numpy as np
 import orjson
-
-from core.analytics.digest import DayDigest
-from core.analytics.localdays import day_date
-from core.event import Event
+from timelygator.core.analytics.digest import DayDigest
+from timelygator.core.analytics.localdays import day_date
+from timelygator.core.event import Event
 
 
 @dataclass(slots=True)

@@ -13,10 +13,10 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from core.analytics.localdays import AnalyticsSettings
-from core.analytics.summary import Summary
-from core.analytics.tree import CategoryNode
-from core.categories.colors import category_color
+from timelygator.core.analytics.localdays import AnalyticsSettings
+from timelygator.core.analytics.summary import Summary
+from timelygator.core.analytics.tree import CategoryNode
+from timelygator.core.categories.colors import category_color
 
 ColorOf = Callable[[tuple[str, ...]], str | None]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from core.analytics.report import hms
-from core.categories.colors import category_color
+from timelygator.core.analytics.report import hms
+from timelygator.core.categories.colors import category_color
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;max-width:980px;

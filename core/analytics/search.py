@@ -6,8 +6,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from core.event import Event
-from core.patterns import UserPattern, compile_pattern, escape
+from timelygator.core.event import Event
+from timelygator.core.patterns import UserPattern, compile_pattern, escape
 
 
 @dataclass(slots=True)

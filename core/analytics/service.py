@@ -39,12 +39,11 @@ from typing import Any, TypeVar, cast
 
 import numpy as np
 from sqlalchemy import Connection
-
-from core import reader
-from core.analytics import cache_rows
-from core.analytics.classifier import CategoryClassifier
-from core.analytics.combine import combine, daily
-from core.analytics.daystats import (
+from timelygator.core import reader
+from timelygator.core.analytics import cache_rows
+from timelygator.core.analytics.classifier import CategoryClassifier
+from timelygator.core.analytics.combine import combine, daily
+from timelygator.core.analytics.daystats import (
     DayStats,
     DayTotals,
     ValueTable,
@@ -57,9 +56,15 @@ from core.analytics.daystats import (
     encode_totals,
     stored_evidence,
 )
-from core.analytics.digest import DataCache, DayDigest, Row, active_pieces, build_digests
-from core.analytics.evidence import DayEvidence
-from core.analytics.localdays import (
+from timelygator.core.analytics.digest import (
+    DataCache,
+    DayDigest,
+    Row,
+    active_pieces,
+    build_digests,
+)
+from timelygator.core.analytics.evidence import DayEvidence
+from timelygator.core.analytics.localdays import (
     MAX_OFFSET_US,
     US_PER_DAY,
     AnalyticsSettings,
@@ -68,16 +73,16 @@ from core.analytics.localdays import (
     day_number,
     local_day,
 )
-from core.analytics.pieces import DayPieces, day_pieces_of
-from core.analytics.summary import Summary
-from core.analytics.trends import DailyTotals
-from core.analytics.values import ValueDictionary, drop_unreferenced
-from core.categories.model import Category
-from core.categories.stored import categories_version, load_stored_categories
-from core.event import Event, bucket_host
-from core.store import Store
-from core.timeutil import Clock
-from core.writer import Change, Writer
+from timelygator.core.analytics.pieces import DayPieces, day_pieces_of
+from timelygator.core.analytics.summary import Summary
+from timelygator.core.analytics.trends import DailyTotals
+from timelygator.core.analytics.values import ValueDictionary, drop_unreferenced
+from timelygator.core.categories.model import Category
+from timelygator.core.categories.stored import categories_version, load_stored_categories
+from timelygator.core.event import Event, bucket_host
+from timelygator.core.store import Store
+from timelygator.core.timeutil import Clock
+from timelygator.core.writer import Change, Writer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

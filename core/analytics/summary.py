@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from core.analytics.daystats import FocusSession
-from core.event import Event
+from timelygator.core.analytics.daystats import FocusSession
+from timelygator.core.event import Event
 
 if TYPE_CHECKING:
-    from core.analytics.tree import CategoryNode
-    from core.analytics.trends import DailyTotals
+    from timelygator.core.analytics.tree import CategoryNode
+    from timelygator.core.analytics.trends import DailyTotals
 
 Path = tuple[str, ...]
 

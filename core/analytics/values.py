@@ -20,9 +20,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 from sqlalchemy import Connection
-
-from core.analytics.cache_rows import digest_totals
-from core.analytics.digest import digest_ids
+from timelygator.core.analytics.cache_rows import digest_totals
+from timelygator.core.analytics.digest import digest_ids
 
 log = logging.getLogger(__name__)
 

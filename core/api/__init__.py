@@ -4,8 +4,8 @@
 on a thread of its own (embedded in the desktop app or under ``timelygator serve``).
 """
 
-from core.api.app import create_app
-from core.api.config import ApiConfig
-from core.api.server import ApiServer
+from timelygator.core.api.app import create_app
+from timelygator.core.api.config import ApiConfig
+from timelygator.core.api.server import ApiServer
 
 __all__ = ["ApiConfig", "ApiServer", "create_app"]

@@ -15,15 +15,14 @@ from functools import partial
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
-
-from core import __version__
-from core.api.config import ApiConfig
-from core.api.context import ApiContext
-from core.api.errors import install_error_handlers
-from core.api.fastroutes import FastRoutes
-from core.api.guard import GuardMiddleware
-from core.api.metrics import MetricsMiddleware
-from core.api.routers import (
+from timelygator.core import __version__
+from timelygator.core.api.config import ApiConfig
+from timelygator.core.api.context import ApiContext
+from timelygator.core.api.errors import install_error_handlers
+from timelygator.core.api.fastroutes import FastRoutes
+from timelygator.core.api.guard import GuardMiddleware
+from timelygator.core.api.metrics import MetricsMiddleware
+from timelygator.core.api.routers import (
     buckets,
     categories,
     events,
@@ -35,7 +34,7 @@ from core.api.routers import (
     tokens,
     transfer,
 )
-from core.services import Services
+from timelygator.core.services import Services
 
 DESCRIPTION = """\
 TimelyGator's local REST API. `/api/0` speaks ActivityWatch's wire format (aw-client,

@@ -20,18 +20,17 @@ from typing import TypeVar
 
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
-
-from core import reader, settings_store, tokens
-from core.api.config import ApiConfig
-from core.api.errors import ApiError
-from core.api.metrics import ApiMetrics
-from core.api.query_worker import QueryWorkers
-from core.api.ratelimit import RateLimiter
-from core.api.stream import EventHub
-from core.api.wire import DataLimits
-from core.errors import NotFoundError
-from core.services import Services
-from core.writer import Change
+from timelygator.core import reader, settings_store, tokens
+from timelygator.core.api.config import ApiConfig
+from timelygator.core.api.errors import ApiError
+from timelygator.core.api.metrics import ApiMetrics
+from timelygator.core.api.query_worker import QueryWorkers
+from timelygator.core.api.ratelimit import RateLimiter
+from timelygator.core.api.stream import EventHub
+from timelygator.core.api.wire import DataLimits
+from timelygator.core.errors import NotFoundError
+from timelygator.core.services import Services
+from timelygator.core.writer import Change
 
 log = logging.getLogger(__name__)
 

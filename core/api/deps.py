@@ -14,11 +14,10 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-
-from core.api.config import is_loopback_host
-from core.api.context import ApiContext
-from core.api.errors import ApiError
-from core.api.guard import LOOPBACK_NAMES, host_name
+from timelygator.core.api.config import is_loopback_host
+from timelygator.core.api.context import ApiContext
+from timelygator.core.api.errors import ApiError
+from timelygator.core.api.guard import LOOPBACK_NAMES, host_name
 
 bearer_scheme = HTTPBearer(
     auto_error=False,

@@ -13,9 +13,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
-
-from core.api.wire import message
-from core.errors import (
+from timelygator.core.api.wire import message
+from timelygator.core.errors import (
     ConflictError,
     NotFoundError,
     StorageError,

@@ -31,16 +31,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
-
-from core import reader
-from core.api.context import ApiContext
-from core.api.deps import Principal, authorize
-from core.api.errors import (
+from timelygator.core import reader
+from timelygator.core.api.context import ApiContext
+from timelygator.core.api.deps import Principal, authorize
+from timelygator.core.api.errors import (
     core_error_response,
     http_error_response,
     unexpected_error_response,
 )
-from core.api.wire import (
+from timelygator.core.api.wire import (
     ParsedEvents,
     dumps_events,
     event_out,
@@ -50,8 +49,8 @@ from core.api.wire import (
     parse_insert_body,
     parse_time_param,
 )
-from core.errors import TimelyGatorError, ValidationError
-from core.event import Event
+from timelygator.core.errors import TimelyGatorError, ValidationError
+from timelygator.core.event import Event
 
 PREFIX = "/api/0/buckets/"
 MAX_BUCKET_ID = 500  # BucketId's max_length

@@ -22,11 +22,10 @@ import socket
 from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from core.api.config import ApiConfig
-from core.api.errors import ApiError
-from core.api.wire import dumps
-from core.cors import AW_WATCHER_WEB_CHROME, TIMELYGATOR_EXTENSION_CHROME
+from timelygator.core.api.config import ApiConfig
+from timelygator.core.api.errors import ApiError
+from timelygator.core.api.wire import dumps
+from timelygator.core.cors import AW_WATCHER_WEB_CHROME, TIMELYGATOR_EXTENSION_CHROME
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]"})
 _ALLOW_METHODS = b"GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"

@@ -28,10 +28,9 @@ from multiprocessing.connection import Connection as Pipe
 from typing import Any
 
 from sqlalchemy import Connection
-
-from core.errors import StorageError, TimelyGatorError, ValidationError
-from core.query.budget import QueryBudget, run_with_deadline
-from core.store import Store, StoreSpec
+from timelygator.core.errors import StorageError, TimelyGatorError, ValidationError
+from timelygator.core.query.budget import QueryBudget, run_with_deadline
+from timelygator.core.store import Store, StoreSpec
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +46,9 @@ def run_query_json(
     budget: QueryBudget,
 ) -> bytes:
     """The query's answer as JSON, within ``budget`` (ValidationError naming a limit)."""
-    from core.api.wire import dumps
-    from core.query import run_query
-    from core.query.store_source import StoreDataSource
+    from timelygator.core.api.wire import dumps
+    from timelygator.core.query import run_query
+    from timelygator.core.query.store_source import StoreDataSource
 
     source = StoreDataSource(conn, user_id)
 

@@ -9,10 +9,9 @@ from typing import Any, TypeVar
 from fastapi import APIRouter, Request, params
 from fastapi.routing import APIRoute
 from starlette.responses import Response
-
-from core.api.errors import ApiError
-from core.api.wire import loads
-from core.errors import ValidationError
+from timelygator.core.api.errors import ApiError
+from timelygator.core.api.wire import loads
+from timelygator.core.errors import ValidationError
 
 F = TypeVar("F", bound=Callable[..., Any])
 

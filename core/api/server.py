@@ -18,13 +18,12 @@ from collections.abc import Iterator
 
 import uvicorn
 from fastapi import FastAPI
-
-from core import tokens
-from core.api.app import create_app
-from core.api.config import ApiConfig
-from core.api.context import ApiContext
-from core.errors import TimelyGatorError
-from core.services import Services
+from timelygator.core import tokens
+from timelygator.core.api.app import create_app
+from timelygator.core.api.config import ApiConfig
+from timelygator.core.api.context import ApiContext
+from timelygator.core.errors import TimelyGatorError
+from timelygator.core.services import Services
 
 log = logging.getLogger(__name__)
 

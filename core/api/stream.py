@@ -12,7 +12,7 @@ import contextlib
 import threading
 from dataclasses import dataclass, field
 
-from core.writer import Change
+from timelygator.core.writer import Change
 
 QUEUE_SIZE = 1000
 _RELEVANT = frozenset({"event", "event_deleted", "bucket", "bucket_deleted"})

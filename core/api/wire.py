@@ -22,12 +22,11 @@ import msgspec
 import orjson
 from sqlalchemy import Connection
 from starlette.responses import Response
-
-from core import reader
-from core.errors import ValidationError
-from core.event import Event
-from core.timeutil import EARLIEST_US, LATEST_US, US_PER_S
-from core.wire_format import (
+from timelygator.core import reader
+from timelygator.core.errors import ValidationError
+from timelygator.core.event import Event
+from timelygator.core.timeutil import EARLIEST_US, LATEST_US, US_PER_S
+from timelygator.core.wire_format import (
     _MAX_ID,
     EVENT_KEYS,
     MAX_DURATION_S,

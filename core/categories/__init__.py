@@ -1,7 +1,7 @@
 """Hierarchical categories: model, matching engine, import/export, defaults (Qt-free)."""
 
-from core.categories.categorizer import Categorizer, Tagger, data_key, domain_of
-from core.categories.formats import (
+from timelygator.core.categories.categorizer import Categorizer, Tagger, data_key, domain_of
+from timelygator.core.categories.formats import (
     from_aw_classes,
     from_document,
     load_categories_file,
@@ -9,7 +9,7 @@ from core.categories.formats import (
     to_aw_classes,
     to_document,
 )
-from core.categories.model import (
+from timelygator.core.categories.model import (
     UNCATEGORIZED,
     Category,
     CategoryTree,
@@ -19,7 +19,7 @@ from core.categories.model import (
     productivity_level,
     productivity_percent,
 )
-from core.categories.preview import RulePreview, rule_preview
+from timelygator.core.categories.preview import RulePreview, rule_preview
 
 __all__ = [
     "UNCATEGORIZED",

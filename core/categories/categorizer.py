@@ -21,11 +21,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
-
-from core.categories.model import UNCATEGORIZED, Category, Rule
-from core.categories.prefilter import LiteralIndex
-from core.errors import ValidationError
-from core.patterns import UserPattern, compile_pattern
+from timelygator.core.categories.model import UNCATEGORIZED, Category, Rule
+from timelygator.core.categories.prefilter import LiteralIndex
+from timelygator.core.errors import ValidationError
+from timelygator.core.patterns import UserPattern, compile_pattern
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Protocol
 
-from core.categories.model import UNCATEGORIZED, CategoryTree
+from timelygator.core.categories.model import UNCATEGORIZED, CategoryTree
 
 # Tableau-like palette: distinguishable on light and dark backgrounds.
 PALETTE = (

@@ -19,14 +19,13 @@ import json
 from collections.abc import Sequence
 
 from sqlalchemy import Connection
-
-from core.categories.model import Category, Rule
-from core.categories.stored import (
+from timelygator.core.categories.model import Category, Rule
+from timelygator.core.categories.stored import (
     load_stored_categories,
     replace_stored_categories,
     row_paths,
 )
-from core.errors import ConflictError, NotFoundError, ValidationError
+from timelygator.core.errors import ConflictError, NotFoundError, ValidationError
 
 KEEP = object()  # "leave this field as it is" in ``update_category``
 

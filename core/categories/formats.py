@@ -15,9 +15,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from core.categories.model import Category, Productivity, Rule
-from core.errors import ValidationError
-from core.resources import resource_path
+from timelygator.core.categories.model import Category, Productivity, Rule
+from timelygator.core.errors import ValidationError
+from timelygator.core.resources import resource_path
 
 FORMAT = "timelygator-categories"
 VERSION = 1

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
-from core.errors import ValidationError
-from core.patterns import UserPattern, compile_pattern
+from timelygator.core.errors import ValidationError
+from timelygator.core.patterns import UserPattern, compile_pattern
 
 UNCATEGORIZED: tuple[str, ...] = ("Uncategorized",)
 MAX_PRIORITY = 1_000_000_000

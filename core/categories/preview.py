@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from core.categories.categorizer import Categorizer
-from core.categories.model import Category, Rule
-from core.event import Event
-from core.timeutil import US_PER_S
+from timelygator.core.categories.categorizer import Categorizer
+from timelygator.core.categories.model import Category, Rule
+from timelygator.core.event import Event
+from timelygator.core.timeutil import US_PER_S
 
 
 @dataclass(slots=True)

@@ -13,10 +13,9 @@ from collections.abc import Iterable, Mapping
 
 import orjson
 from sqlalchemy import Connection
-
-from core.categories.formats import load_default_categories, to_aw_classes
-from core.categories.model import Category, Rule
-from core.errors import ValidationError
+from timelygator.core.categories.formats import load_default_categories, to_aw_classes
+from timelygator.core.categories.model import Category, Rule
+from timelygator.core.errors import ValidationError
 
 
 def load_stored_categories(conn: Connection, user_id: int) -> list[Category]:

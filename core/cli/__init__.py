@@ -14,23 +14,23 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from core import __version__
-from core.errors import TimelyGatorError
-from core.logs import setup_logging
-from core.paths import resolve_dirs
-from core.runtime import tune_gc
+from timelygator.core import __version__
+from timelygator.core.errors import TimelyGatorError
+from timelygator.core.logs import setup_logging
+from timelygator.core.paths import resolve_dirs
+from timelygator.core.runtime import tune_gc
 
 log = logging.getLogger(__name__)
 
 # Modules whose ``register(subparsers)`` adds subcommands, in help order.
 COMMAND_MODULES: tuple[str, ...] = (
-    "core.cli.db",
-    "core.cli.serve",
-    "core.cli.token",
-    "core.cli.backup",
-    "core.cli.transfer",
-    "core.cli.report",
-    "core.cli.logs",
+    "timelygator.core.cli.db",
+    "timelygator.core.cli.serve",
+    "timelygator.core.cli.token",
+    "timelygator.core.cli.backup",
+    "timelygator.core.cli.transfer",
+    "timelygator.core.cli.report",
+    "timelygator.core.cli.logs",
 )
 
 Handler = Callable[[argparse.Namespace], int]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from core.backup import backup_now, list_backups, restore_backup
-from core.cli import subcommand
-from core.cli.common import dirs_from, open_reader_services, passphrase_from
+from timelygator.core.backup import backup_now, list_backups, restore_backup
+from timelygator.core.cli import subcommand
+from timelygator.core.cli.common import dirs_from, open_reader_services, passphrase_from
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

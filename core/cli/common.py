@@ -15,15 +15,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Connection
-
-from core.errors import DatabaseLockedError, StorageError
-from core.keys import KeyMode, KeyStore
-from core.locks import READER_BUSY, SwapLock
-from core.logs import add_secret
-from core.paths import AppDirs, resolve_dirs
-from core.recovery import open_reader
-from core.schema import SCHEMA_VERSION
-from core.services import Services, resolve_passphrase
+from timelygator.core.errors import DatabaseLockedError, StorageError
+from timelygator.core.keys import KeyMode, KeyStore
+from timelygator.core.locks import READER_BUSY, SwapLock
+from timelygator.core.logs import add_secret
+from timelygator.core.paths import AppDirs, resolve_dirs
+from timelygator.core.recovery import open_reader
+from timelygator.core.schema import SCHEMA_VERSION
+from timelygator.core.services import Services, resolve_passphrase
 
 
 def dirs_from(args: argparse.Namespace) -> AppDirs:
@@ -90,7 +89,7 @@ def admin_transaction(args: argparse.Namespace) -> Iterator[Connection]:
         reader = open_reader(dirs, passphrase)
         key = reader.key
         reader.engine.dispose()
-        from core.store import Store
+        from timelygator.core.store import Store
 
         store = Store(dirs.database, key, pool_size=1)
         try:

@@ -7,18 +7,18 @@ import getpass
 import json
 import sys
 
-from core.cli import subcommand
-from core.cli.common import dirs_from, passphrase_from
-from core.errors import ValidationError
-from core.keys import KeyMode, KeyStore
-from core.maintenance import (
+from timelygator.core.cli import subcommand
+from timelygator.core.cli.common import dirs_from, passphrase_from
+from timelygator.core.errors import ValidationError
+from timelygator.core.keys import KeyMode, KeyStore
+from timelygator.core.maintenance import (
     change_passphrase,
     check_database,
     rekey_database,
     remove_passphrase,
     set_passphrase,
 )
-from core.repair import repair_time_range, time_range_problems
+from timelygator.core.repair import repair_time_range, time_range_problems
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -160,7 +160,7 @@ def _rekey(args: argparse.Namespace) -> int:
 
 
 def _salvage(args: argparse.Namespace) -> int:
-    from core.salvage import salvage_database
+    from timelygator.core.salvage import salvage_database
 
     result = salvage_database(dirs_from(args), passphrase_from(args))
     if args.json:

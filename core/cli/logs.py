@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
-from core.cli import subcommand
-from core.cli.common import dirs_from
-from core.logs import log_files
+from timelygator.core.cli import subcommand
+from timelygator.core.cli.common import dirs_from
+from timelygator.core.logs import log_files
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

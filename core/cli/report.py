@@ -13,9 +13,9 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from core.cli import subcommand
-from core.cli.common import open_reader_services
-from core.errors import ValidationError
+from timelygator.core.cli import subcommand
+from timelygator.core.cli.common import open_reader_services
+from timelygator.core.errors import ValidationError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -69,7 +69,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _days(args: argparse.Namespace, week_start: int, today: date) -> tuple[date, date]:
-    from core.analytics.localdays import range_of
+    from timelygator.core.analytics.localdays import range_of
 
     def day(value: date | str | None) -> date | None:
         if value == "today":
@@ -95,10 +95,10 @@ def _days(args: argparse.Namespace, week_start: int, today: date) -> tuple[date,
 
 def _report(args: argparse.Namespace) -> int:
     # Imported here: other commands start without the analytics stack (numpy).
-    from core.analytics.localdays import AnalyticsSettings, local_today
-    from core.analytics.report import render_csv, render_text, report_document
-    from core.analytics.report_html import render_html
-    from core.preferences import stored_day_and_week_start
+    from timelygator.core.analytics.localdays import AnalyticsSettings, local_today
+    from timelygator.core.analytics.report import render_csv, render_text, report_document
+    from timelygator.core.analytics.report_html import render_html
+    from timelygator.core.preferences import stored_day_and_week_start
 
     started = time.perf_counter()
     with open_reader_services(args) as services:

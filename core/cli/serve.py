@@ -13,10 +13,10 @@ import threading
 from types import FrameType
 from typing import Any
 
-from core.cli import subcommand
-from core.cli.common import open_services
-from core.cors import extension_origin, web_origin
-from core.errors import ValidationError
+from timelygator.core.cli import subcommand
+from timelygator.core.cli.common import open_services
+from timelygator.core.cors import extension_origin, web_origin
+from timelygator.core.errors import ValidationError
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -83,7 +83,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _serve(args: argparse.Namespace) -> int:
     # Imported here: every other command (and the app) starts without FastAPI.
-    from core.api import ApiConfig, ApiServer
+    from timelygator.core.api import ApiConfig, ApiServer
 
     if args.compat and args.allow_remote:
         raise ValidationError(

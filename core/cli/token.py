@@ -8,13 +8,13 @@ import sys
 import time
 from typing import Any
 
-from core import tokens
-from core.aw_config import create_key
-from core.cli import subcommand
-from core.cli.common import admin_transaction, read_transaction
-from core.errors import NotFoundError, ValidationError
-from core.services import LOCAL_USER
-from core.timeutil import format_iso
+from timelygator.core import tokens
+from timelygator.core.aw_config import create_key
+from timelygator.core.cli import subcommand
+from timelygator.core.cli.common import admin_transaction, read_transaction
+from timelygator.core.errors import NotFoundError, ValidationError
+from timelygator.core.services import LOCAL_USER
+from timelygator.core.timeutil import format_iso
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -11,13 +11,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core import reader
-from core.cli import subcommand
-from core.cli.common import open_reader_services, open_services
-from core.errors import ValidationError
+from timelygator.core import reader
+from timelygator.core.cli import subcommand
+from timelygator.core.cli.common import open_reader_services, open_services
+from timelygator.core.errors import ValidationError
 
 if TYPE_CHECKING:
-    from core.importer import BucketImport
+    from timelygator.core.importer import BucketImport
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,12 +46,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _import(args: argparse.Namespace) -> int:
     # The API's validation, loaded only when used.
-    from core.awimport import (
+    from timelygator.core.awimport import (
         find_activitywatch_databases,
         import_activitywatch,
         is_sqlite_file,
     )
-    from core.importer import import_file
+    from timelygator.core.importer import import_file
 
     source: Path | None = args.file
     database = False
@@ -94,7 +94,7 @@ def print_import(results: list[BucketImport]) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from core.transfer_format import export_document
+    from timelygator.core.transfer_format import export_document
 
     with open_reader_services(args) as services, services.read() as conn:
         buckets = reader.list_buckets(conn, services.user_id)

@@ -1,9 +1,9 @@
 """tg-client: talk to a TimelyGator (or ActivityWatch) server over ``/api/0``."""
 
-from core.client.http_client import DEFAULT_URL, TgClient
-from core.client.offline_queue import OfflineQueue, QueuedRequest
-from core.client.premerge import HeartbeatPreMerger, OutgoingHeartbeat
-from core.client.wire import event_to_wire
+from timelygator.core.client.http_client import DEFAULT_URL, TgClient
+from timelygator.core.client.offline_queue import OfflineQueue, QueuedRequest
+from timelygator.core.client.premerge import HeartbeatPreMerger, OutgoingHeartbeat
+from timelygator.core.client.wire import event_to_wire
 
 __all__ = [
     "DEFAULT_URL",

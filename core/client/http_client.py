@@ -17,12 +17,11 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-
-from core.client.offline_queue import OfflineQueue, QueuedRequest
-from core.client.premerge import HeartbeatPreMerger, OutgoingHeartbeat
-from core.client.wire import event_to_wire
-from core.event import Event
-from core.keys import DataKey
+from timelygator.core.client.offline_queue import OfflineQueue, QueuedRequest
+from timelygator.core.client.premerge import HeartbeatPreMerger, OutgoingHeartbeat
+from timelygator.core.client.wire import event_to_wire
+from timelygator.core.event import Event
+from timelygator.core.keys import DataKey
 
 log = logging.getLogger(__name__)
 

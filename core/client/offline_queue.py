@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlcipher3 import dbapi2 as sqlcipher
-
-from core import files
-from core.keys import DataKey
+from timelygator.core import files
+from timelygator.core.keys import DataKey
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (

@@ -11,9 +11,9 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from core.event import Event
-from core.heartbeat import merge_heartbeat
-from core.timeutil import US_PER_S
+from timelygator.core.event import Event
+from timelygator.core.heartbeat import merge_heartbeat
+from timelygator.core.timeutil import US_PER_S
 
 
 @dataclass(frozen=True, slots=True)

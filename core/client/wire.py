@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta, timezone
 from typing import Any
 
-from core.event import Event
-from core.timeutil import from_us
+from timelygator.core.event import Event
+from timelygator.core.timeutil import from_us
 
 
 def event_to_wire(event: Event) -> dict[str, Any]:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-
-from core.models import Base
+from timelygator.core.models import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - we never run alembic from its own CLI

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from core.query.errors import QueryError
+from timelygator.core.query.errors import QueryError
 
 T = TypeVar("T")
 

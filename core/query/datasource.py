@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-from core.errors import NotFoundError
-from core.event import Event
+from timelygator.core.errors import NotFoundError
+from timelygator.core.event import Event
 
 
 class QueryDataSource(Protocol):

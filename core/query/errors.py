@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import ValidationError
+from timelygator.core.errors import ValidationError
 
 
 class QueryError(ValidationError):

@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from core.categories.categorizer import Categorizer, Tagger
-from core.errors import NotFoundError, ValidationError
-from core.event import Event
-from core.patterns import UserPattern, compile_pattern
-from core.query import transforms as tf
-from core.query.budget import QueryBudget
-from core.query.datasource import QueryDataSource
-from core.query.errors import QueryError
-from core.timeutil import seconds_to_us
+from timelygator.core.categories.categorizer import Categorizer, Tagger
+from timelygator.core.errors import NotFoundError, ValidationError
+from timelygator.core.event import Event
+from timelygator.core.patterns import UserPattern, compile_pattern
+from timelygator.core.query import transforms as tf
+from timelygator.core.query.budget import QueryBudget
+from timelygator.core.query.datasource import QueryDataSource
+from timelygator.core.query.errors import QueryError
+from timelygator.core.timeutil import seconds_to_us
 
 
 @dataclass(slots=True)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.errors import ValidationError
-from core.event import Event
-from core.query.budget import QueryBudget, QueryLimitError
-from core.query.datasource import QueryDataSource
-from core.query.errors import QueryError
-from core.query.functions import FUNCTIONS, QueryContext
-from core.query.parser import join_statements, parse
-from core.query.serialize import to_json
-from core.query.syntax import Call, DictExpr, Expr, ListExpr, Literal, Program, Var
-from core.timeutil import RANGE_TEXT, format_iso, in_time_range, parse_iso
+from timelygator.core.errors import ValidationError
+from timelygator.core.event import Event
+from timelygator.core.query.budget import QueryBudget, QueryLimitError
+from timelygator.core.query.datasource import QueryDataSource
+from timelygator.core.query.errors import QueryError
+from timelygator.core.query.functions import FUNCTIONS, QueryContext
+from timelygator.core.query.parser import join_statements, parse
+from timelygator.core.query.serialize import to_json
+from timelygator.core.query.syntax import Call, DictExpr, Expr, ListExpr, Literal, Program, Var
+from timelygator.core.timeutil import RANGE_TEXT, format_iso, in_time_range, parse_iso
 
 
 def parse_timeperiod(period: str) -> tuple[int, int]:

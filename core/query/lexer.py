@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from core.query.errors import QueryError
+from timelygator.core.query.errors import QueryError
 
 NAME = "name"
 STRING = "string"

@@ -15,9 +15,18 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from core.query.errors import QueryError
-from core.query.lexer import EOF_KIND, NAME, NUMBER, PUNCT, STRING, Token, tokenize
-from core.query.syntax import Assign, Call, DictExpr, Expr, ListExpr, Literal, Program, Var
+from timelygator.core.query.errors import QueryError
+from timelygator.core.query.lexer import EOF_KIND, NAME, NUMBER, PUNCT, STRING, Token, tokenize
+from timelygator.core.query.syntax import (
+    Assign,
+    Call,
+    DictExpr,
+    Expr,
+    ListExpr,
+    Literal,
+    Program,
+    Var,
+)
 
 _KEYWORDS: dict[str, object] = {
     "true": True,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.event import Event
-from core.timeutil import US_PER_S, format_iso
+from timelygator.core.event import Event
+from timelygator.core.timeutil import US_PER_S, format_iso
 
 _SCALARS = (str, int, float, bool, type(None))
 

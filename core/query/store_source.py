@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection
-
-from core import reader
-from core.event import Event
+from timelygator.core import reader
+from timelygator.core.event import Event
 
 # Half-open [start, end): events overlapping it, plus zero-length events inside it.
 _RANGE_SQL = (

@@ -13,10 +13,10 @@ from operator import attrgetter
 from typing import Any
 from urllib.parse import urlparse
 
-from core.categories.categorizer import Categorizer, Tagger
-from core.event import Event
-from core.patterns import UserPattern
-from core.timeutil import US_PER_S
+from timelygator.core.categories.categorizer import Categorizer, Tagger
+from timelygator.core.event import Event
+from timelygator.core.patterns import UserPattern
+from timelygator.core.timeutil import US_PER_S
 
 _by_start = attrgetter("start_us")
 _MISSING = object()

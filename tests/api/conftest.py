@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-
-from core import tokens
+from timelygator.core import tokens
 
 with warnings.catch_warnings():  # "use httpx2" notice of this Starlette version
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
-from core.api import ApiConfig, create_app
-from core.services import Services
+from timelygator.core.api import ApiConfig, create_app
+from timelygator.core.services import Services
+
 from tests.helpers.keyring import MemoryKeyring
 
 BASE_URL = "http://127.0.0.1:5600"

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from timelygator.core import aw_config, tokens
+from timelygator.core.paths import AppDirs
+from timelygator.core.services import Services
 
-from core import aw_config, tokens
-from core.paths import AppDirs
-from core.services import Services
 from tests.helpers.aw_client_key import local_server_api_key
 from tests.helpers.cdp import wait_for
 from tests.helpers.cli import run_cli

@@ -16,11 +16,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-from core import tokens
-from core.api import ApiConfig, ApiServer
-from core.paths import AppDirs
-from core.services import Services
+from timelygator.core import tokens
+from timelygator.core.api import ApiConfig, ApiServer
+from timelygator.core.paths import AppDirs
+from timelygator.core.services import Services
 
 PASS = "auth limits passphrase"
 EVENT = {"timestamp": "2024-01-01T00:00:00Z", "duration": 1, "data": {}}
@@ -129,7 +128,7 @@ def test_a_cli_revocation_reaches_the_running_server_within_a_second(
     try:
         stream.read_until(b": connected", 5)
         revoke = subprocess.run(
-            [sys.executable, "-m", "timelygator_gui", "token", "revoke", str(new.info.id),
+            [sys.executable, "-m", "timelygator", "token", "revoke", str(new.info.id),
              "--data-dir", str(dirs.data)],
             capture_output=True, text=True, timeout=60, check=False,
             env={**os.environ, "TIMELYGATOR_PASSPHRASE": PASS},
@@ -192,7 +191,7 @@ def test_rate_limit_sets_the_burst_too(
 
 
 def test_serve_rate_limit_option_sets_rate_and_burst(dirs: AppDirs) -> None:
-    from core.cli import build_parser
+    from timelygator.core.cli import build_parser
 
     args = build_parser().parse_args(["serve", "--rate-limit", "3"])
     assert (args.rate_limit, args.rate_burst) == (3.0, None)

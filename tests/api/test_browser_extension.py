@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from timelygator.core import tokens
+from timelygator.core.cors import TIMELYGATOR_EXTENSION_ID
+from timelygator.core.paths import AppDirs
+from timelygator.core.services import Services
 
-from core import tokens
-from core.cors import TIMELYGATOR_EXTENSION_ID
-from core.paths import AppDirs
-from core.services import Services
 from tests.helpers.cdp import Cdp, Chromium, find_chromium, wait_for
 from tests.helpers.serve import ServeProcess, free_port
 

@@ -7,11 +7,11 @@ import json
 from typing import Any
 
 from starlette.testclient import TestClient
+from timelygator.core import tokens
+from timelygator.core.api.routers.categories import AW_CLASSES_KEY
+from timelygator.core.categories.stored import load_stored_categories
+from timelygator.core.services import Services
 
-from core import tokens
-from core.api.routers.categories import AW_CLASSES_KEY
-from core.categories.stored import load_stored_categories
-from core.services import Services
 from tests.api.conftest import make_bucket
 
 DOC: dict[str, Any] = {
@@ -162,8 +162,8 @@ def test_exports_follow_later_changes(client: TestClient, services: Services) ->
     assert ours.json() == DOC
     # A change made elsewhere (the app's settings dialog) is exported, not the kept list.
     client.put("/api/0/categories", json=AW_CLASSES)
-    from core.categories.model import Category
-    from core.categories.stored import replace_stored_categories
+    from timelygator.core.categories.model import Category
+    from timelygator.core.categories.stored import replace_stored_categories
 
     uid = services.user_id
     services.writer.call(

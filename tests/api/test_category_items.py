@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.testclient import TestClient
+from timelygator.core import tokens
+from timelygator.core.api.routers.categories import AW_CLASSES_KEY
+from timelygator.core.services import Services
+from timelygator.core.settings_store import get_setting
 
-from core import tokens
-from core.api.routers.categories import AW_CLASSES_KEY
-from core.services import Services
-from core.settings_store import get_setting
 from tests.api.test_categories_api import DOC
 
 

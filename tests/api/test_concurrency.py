@@ -14,10 +14,10 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from timelygator.core import reader, tokens
+from timelygator.core.paths import AppDirs
+from timelygator.core.services import Services
 
-from core import reader, tokens
-from core.paths import AppDirs
-from core.services import Services
 from tests.helpers.load import (
     HOSTILE_KINDS,
     connect,

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
+from timelygator.core.services import Services
 
-from core.services import Services
 from tests.api.conftest import make_bucket
 
 T0 = "2024-05-01T10:00:00+00:00"

@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
+from timelygator.core import tokens
+from timelygator.core.api import ApiConfig, create_app
+from timelygator.core.api.fastroutes import FastRoutes
+from timelygator.core.paths import resolve_dirs
+from timelygator.core.services import Services
 
-from core import tokens
-from core.api import ApiConfig, create_app
-from core.api.fastroutes import FastRoutes
-from core.paths import resolve_dirs
-from core.services import Services
 from tests.api.conftest import BASE_URL, DictKeyring
 
 T0 = "2024-05-01T10:00:00+00:00"
@@ -440,7 +440,7 @@ def test_unexpected_errors_are_a_logged_500(
         writer = tc.app.state.ctx.services.writer  # type: ignore[attr-defined]
         monkeypatch.setattr(writer, "heartbeat", broken)
         monkeypatch.setattr(writer, "insert_events", broken)
-    with caplog.at_level("ERROR", logger="core.api.errors"):
+    with caplog.at_level("ERROR", logger="timelygator.core.api.errors"):
         resp = pair.post(f"{url}/heartbeat?pulsetime=1", json=ev())
         pair.post(f"{url}/events", json=[ev()])
     assert resp.status_code == 500

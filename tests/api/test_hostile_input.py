@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
+from timelygator.core.services import Services
 
-from core.services import Services
 from tests.api.conftest import make_bucket
 
 # Words that must never reach a client: exception classes, pydantic's vocabulary.

@@ -21,11 +21,11 @@ from urllib.parse import quote, urlencode
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from timelygator.core import reader, settings_store, tokens
+from timelygator.core.api import ApiConfig, ApiServer
+from timelygator.core.paths import AppDirs
+from timelygator.core.services import Services
 
-from core import reader, settings_store, tokens
-from core.api import ApiConfig, ApiServer
-from core.paths import AppDirs
-from core.services import Services
 from tests.api.test_security import all_routes
 from tests.helpers.cli import run_cli
 

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
+from timelygator.core import tokens
+from timelygator.core.api import ApiConfig, ApiServer
+from timelygator.core.event import Event
+from timelygator.core.paths import AppDirs
+from timelygator.core.services import Services
 
-from core import tokens
-from core.api import ApiConfig, ApiServer
-from core.event import Event
-from core.paths import AppDirs
-from core.services import Services
 from tests.helpers.marks import DEADLINE_IN_THREAD
 
 S = 1_000_000

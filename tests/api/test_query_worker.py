@@ -10,14 +10,14 @@ from dataclasses import asdict
 from typing import Any
 
 import pytest
+from timelygator.core import tokens
+from timelygator.core.api import ApiConfig, ApiServer
+from timelygator.core.api.query_worker import QueryWorkers
+from timelygator.core.event import Event
+from timelygator.core.paths import AppDirs
+from timelygator.core.query.budget import QueryBudget, QueryLimitError
+from timelygator.core.services import Services
 
-from core import tokens
-from core.api import ApiConfig, ApiServer
-from core.api.query_worker import QueryWorkers
-from core.event import Event
-from core.paths import AppDirs
-from core.query.budget import QueryBudget, QueryLimitError
-from core.services import Services
 from tests.helpers.marks import DEADLINE_IN_THREAD
 
 S = 1_000_000

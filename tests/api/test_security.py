@@ -11,9 +11,9 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.routing import Route
 from starlette.testclient import TestClient
+from timelygator.core import settings_store, tokens
+from timelygator.core.services import Services
 
-from core import settings_store, tokens
-from core.services import Services
 from tests.api.conftest import make_bucket
 
 PUBLIC = {"/api/0/info", "/api/0/info/", "/health", "/health/"}

@@ -17,12 +17,11 @@ from typing import Any
 import httpx
 import pytest
 import requests
-
-from core import tokens
-from core.api import ApiConfig, ApiServer
-from core.errors import TimelyGatorError
-from core.paths import resolve_dirs
-from core.services import Services
+from timelygator.core import tokens
+from timelygator.core.api import ApiConfig, ApiServer
+from timelygator.core.errors import TimelyGatorError
+from timelygator.core.paths import resolve_dirs
+from timelygator.core.services import Services
 
 
 @pytest.fixture
@@ -337,7 +336,7 @@ def test_serve_sigterm_loses_nothing(tmp_path: Path) -> None:
         "TIMELYGATOR_DATA_DIR": str(data_dir),
     }
     code = (
-        "import sys; from core.cli import build_parser, run; "
+        "import sys; from timelygator.core.cli import build_parser, run; "
         "sys.exit(run(build_parser().parse_args(sys.argv[1:])))"
     )
     proc = subprocess.Popen(
@@ -401,7 +400,7 @@ def test_start_up_heap_is_frozen_only_for_a_serving_process(
 ) -> None:
     import gc
 
-    from core.api import server as server_module
+    from timelygator.core.api import server as server_module
 
     calls: list[bool] = []
     monkeypatch.setattr(gc, "freeze", lambda: calls.append(True))  # as core.api.server calls it

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
+from timelygator.core import tokens
+from timelygator.core.analytics.localdays import AnalyticsSettings, local_today
+from timelygator.core.analytics.report import report_document
+from timelygator.core.api.routers import summaries
+from timelygator.core.services import Services
 
-from core import tokens
-from core.analytics.localdays import AnalyticsSettings, local_today
-from core.analytics.report import report_document
-from core.api.routers import summaries
-from core.services import Services
 from tests.api.conftest import make_bucket
 from tests.api.test_categories_api import DOC
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection
 from starlette.testclient import TestClient
+from timelygator.core.services import Services
+from timelygator.core.timeutil import parse_iso
 
-from core.services import Services
-from core.timeutil import parse_iso
 from tests.api.conftest import make_bucket
 
 RANGE = "(1970-01-01 to 2200-01-01 UTC)"

@@ -14,15 +14,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection
+from timelygator.core import reader, wire_format
+from timelygator.core.api import wire
+from timelygator.core.api.wire import DataLimits
+from timelygator.core.errors import ValidationError
+from timelygator.core.event import Event
+from timelygator.core.paths import resolve_dirs
+from timelygator.core.services import Services
+from timelygator.core.timeutil import format_iso, in_time_range, parse_iso
 
-from core import reader, wire_format
-from core.api import wire
-from core.api.wire import DataLimits
-from core.errors import ValidationError
-from core.event import Event
-from core.paths import resolve_dirs
-from core.services import Services
-from core.timeutil import format_iso, in_time_range, parse_iso
 from tests.api.conftest import DictKeyring
 
 MIN_US = -62_135_596_800_000_000  # 0001-01-01

@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKLOAD = ROOT.parent / "shared" / "bench" / "api_workload.py"
 PASSPHRASE = "benchmark passphrase"
 CLI = (
-    "import sys; from core.cli import build_parser, run; "
+    "import sys; from timelygator.core.cli import build_parser, run; "
     "sys.exit(run(build_parser().parse_args(sys.argv[1:])))"
 )
 
@@ -73,8 +73,8 @@ def timelygator(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
         [
             sys.executable,
             "-c",
-            "import sys, core.paths, core.services as s; s.Services.open("
-            "core.paths.resolve_dirs(sys.argv[1]), sys.argv[2], create=True).close()",
+            "import sys, timelygator.core.paths, timelygator.core.services as s; s.Services.open("
+            "timelygator.core.paths.resolve_dirs(sys.argv[1]), sys.argv[2], create=True).close()",
             str(tmp / "tg"),
             PASSPHRASE,
         ],

@@ -29,9 +29,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.event import Event
-from core.services import Services
-from core.timeutil import format_iso
+from timelygator.core.event import Event
+from timelygator.core.services import Services
+from timelygator.core.timeutil import format_iso
 
 S = 1_000_000
 HOST = "bench-host"
@@ -311,7 +311,7 @@ def main() -> int:
     started = time.perf_counter()
     result: dict[str, Any] = {"days": args.days, "seed": args.seed}
     if args.data_dir:
-        from core.paths import resolve_dirs
+        from timelygator.core.paths import resolve_dirs
 
         with Services.open(resolve_dirs(args.data_dir), args.passphrase) as services:
             result["events"] = write_to_services(

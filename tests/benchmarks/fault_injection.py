@@ -22,7 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import core.keys
+import timelygator.core.keys
+
 from tests.helpers.killruns import OPERATIONS, duration, prepare, run_once
 
 
@@ -33,7 +34,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--operations", nargs="*", default=list(OPERATIONS))
     args = parser.parse_args()
-    core.keys.SCRYPT_N = 2**14  # the subprocesses use the real cost; only preparing is faster
+    timelygator.core.keys.SCRYPT_N = (
+        2**14
+    )  # the subprocesses use the real cost; only preparing is faster
     rng = random.Random(args.seed)
     started = time.perf_counter()
     out: dict[str, object] = {"seed": args.seed, "events": args.events, "operations": {}}

@@ -48,10 +48,9 @@ def _pct(values: list[float], q: float) -> float:
 
 def launch_probe(data_dir: str) -> int:
     """Child process: start the app as a user would and report when the window is exposed."""
+    import timelygator.gui.app_controller as controller_module
     from PySide6.QtCore import QTimer  # noqa: TID251
     from PySide6.QtWidgets import QApplication  # noqa: TID251
-
-    import timelygator_gui.app_controller as controller_module
 
     shown: list[float] = []
 
@@ -73,15 +72,16 @@ def launch_probe(data_dir: str) -> int:
         timer.start(1)
 
     controller_module.AppController.start = start  # type: ignore[method-assign]
-    from timelygator_gui.main import main
+    from timelygator.gui.main import main
 
     return main(["--data-dir", data_dir])
 
 
 def build_dataset(days: int) -> tuple[Path, date, int, int]:
     """The cached data folder, its heavy day, that day's event count and the total."""
-    from core.paths import resolve_dirs
-    from core.services import Services
+    from timelygator.core.paths import resolve_dirs
+    from timelygator.core.services import Services
+
     from tests.benchmarks import dataset
 
     folder = Path(tempfile.gettempdir()) / f"timelygator-gui-bench-{days}d"
@@ -106,9 +106,9 @@ def build_dataset(days: int) -> tuple[Path, date, int, int]:
 
 
 def build_demo() -> tuple[Path, date, int, int]:
-    from core.paths import resolve_dirs
-    from core.services import Services
-    from timelygator_gui.demo_data import store_days
+    from timelygator.core.paths import resolve_dirs
+    from timelygator.core.services import Services
+    from timelygator.gui.demo_data import store_days
 
     folder = Path(tempfile.mkdtemp())
     heavy = date(2025, 3, 4)
@@ -150,10 +150,9 @@ def main() -> int:
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QPoint, QPointF, Qt, QTimer  # noqa: TID251
     from PySide6.QtGui import QMouseEvent, QWheelEvent  # noqa: TID251
     from PySide6.QtWidgets import QApplication  # noqa: TID251
-
-    from core.paths import resolve_dirs
-    from timelygator_gui.app_controller import AppController
-    from timelygator_gui.theme import apply_theme
+    from timelygator.core.paths import resolve_dirs
+    from timelygator.gui.app_controller import AppController
+    from timelygator.gui.theme import apply_theme
 
     app = QApplication.instance() or QApplication([])
     apply_theme(app, "light")
@@ -233,10 +232,10 @@ def main() -> int:
     switch_gaps = list(gaps)
 
     # 100k spans in view: synthetic lanes through the real TimelineView, driven by the mouse.
-    from core.categories.colors import stable_color
-    from core.event import Event
-    from timelygator_gui.range_data import RangeData
-    from timelygator_gui.timeline_model import make_lane
+    from timelygator.core.categories.colors import stable_color
+    from timelygator.core.event import Event
+    from timelygator.gui.range_data import RangeData
+    from timelygator.gui.timeline_model import make_lane
 
     base = 1_741_000_000_000_000
     events = [

@@ -44,7 +44,7 @@ from tests.helpers.load import (  # noqa: E402
 
 PASSPHRASE = "hostile load passphrase"
 CLI = (
-    "import sys; from core.cli import build_parser, run; "
+    "import sys; from timelygator.core.cli import build_parser, run; "
     "sys.exit(run(build_parser().parse_args(sys.argv[1:])))"
 )
 

@@ -56,24 +56,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import dataset  # noqa: E402
 from servers import free_port, wait_ready  # noqa: E402
-
-from core.analytics.localdays import AnalyticsSettings  # noqa: E402
-from core.analytics.service import AnalyticsService  # noqa: E402
-from core.categories import load_default_categories  # noqa: E402
-from core.categories.stored import (  # noqa: E402
+from timelygator.core.analytics.localdays import AnalyticsSettings  # noqa: E402
+from timelygator.core.analytics.service import AnalyticsService  # noqa: E402
+from timelygator.core.categories import load_default_categories  # noqa: E402
+from timelygator.core.categories.stored import (  # noqa: E402
     load_stored_categories,
     replace_stored_categories,
 )
-from core.paths import resolve_dirs  # noqa: E402
-from core.query import run_query  # noqa: E402
-from core.query.store_source import StoreDataSource  # noqa: E402
-from core.services import Services  # noqa: E402
+from timelygator.core.paths import resolve_dirs  # noqa: E402
+from timelygator.core.query import run_query  # noqa: E402
+from timelygator.core.query.store_source import StoreDataSource  # noqa: E402
+from timelygator.core.services import Services  # noqa: E402
+
 from tests.helpers.analytics import new_analytics  # noqa: E402
 
 PASSPHRASE = "benchmark-passphrase"
 FIRST = date(2024, 1, 1)
 CLI = (
-    "import sys; from core.cli import build_parser, run; "
+    "import sys; from timelygator.core.cli import build_parser, run; "
     "sys.exit(run(build_parser().parse_args(sys.argv[1:])))"
 )
 

@@ -35,14 +35,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from core import reader
-from core.analytics.cache_rows import clear_days
-from core.event import Event
-from core.keys import DataKey
-from core.runtime import tune_gc
-from core.schema import ensure_schema
-from core.store import CURRENT_LAYOUT, Store
-from core.writer import Writer
+from timelygator.core import reader
+from timelygator.core.analytics.cache_rows import clear_days
+from timelygator.core.event import Event
+from timelygator.core.keys import DataKey
+from timelygator.core.runtime import tune_gc
+from timelygator.core.schema import ensure_schema
+from timelygator.core.store import CURRENT_LAYOUT, Store
+from timelygator.core.writer import Writer
 
 S = 1_000_000
 T0 = 1_735_689_600 * S  # 2025-01-01

@@ -19,15 +19,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from core.client.premerge import HeartbeatPreMerger
-from core.event import Event
-from core.timeutil import US_PER_S
-from watchers.afk_watcher import AfkWatcher
-from watchers.privacy import PrivacyConfig, PrivacyFilter, RedactionRule
-from watchers.probes import BrowserTab, WindowInfo
-from watchers.sink import CallbackSink
-from watchers.web_watcher import WebWatcher
-from watchers.window_watcher import WindowWatcher
+from timelygator.core.client.premerge import HeartbeatPreMerger
+from timelygator.core.event import Event
+from timelygator.core.timeutil import US_PER_S
+from timelygator.watchers.afk_watcher import AfkWatcher
+from timelygator.watchers.privacy import PrivacyConfig, PrivacyFilter, RedactionRule
+from timelygator.watchers.probes import BrowserTab, WindowInfo
+from timelygator.watchers.sink import CallbackSink
+from timelygator.watchers.web_watcher import WebWatcher
+from timelygator.watchers.window_watcher import WindowWatcher
 
 T0 = 1_700_000_000 * US_PER_S
 
@@ -115,8 +115,8 @@ def simulated() -> dict[str, Any]:
 def real_probes() -> dict[str, Any]:
     if not os.environ.get("DISPLAY"):
         return {"skipped": "no DISPLAY"}
-    from watchers.idle_probe import X11IdleProbe
-    from watchers.window_probe import PyWinCtlWindowProbe
+    from timelygator.watchers.idle_probe import X11IdleProbe
+    from timelygator.watchers.window_probe import PyWinCtlWindowProbe
 
     out: dict[str, Any] = {}
     window = PyWinCtlWindowProbe()

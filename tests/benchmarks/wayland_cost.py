@@ -87,11 +87,11 @@ class X11Windows:
 
 
 def probe_costs(sway_env: dict[str, str], display: str, repeat: int) -> dict[str, float]:
-    from watchers.idle_probe import X11IdleProbe
-    from watchers.probes import close_probe
-    from watchers.sway_ipc import SwayIpcWindowProbe
-    from watchers.wayland_probes import WaylandIdleProbe, WlrToplevelWindowProbe
-    from watchers.window_probe import PyWinCtlWindowProbe
+    from timelygator.watchers.idle_probe import X11IdleProbe
+    from timelygator.watchers.probes import close_probe
+    from timelygator.watchers.sway_ipc import SwayIpcWindowProbe
+    from timelygator.watchers.wayland_probes import WaylandIdleProbe, WlrToplevelWindowProbe
+    from timelygator.watchers.window_probe import PyWinCtlWindowProbe
 
     x11_env = {"DISPLAY": display}
     os.environ["DISPLAY"] = display  # pywinctl opens the display named here at import

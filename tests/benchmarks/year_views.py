@@ -63,15 +63,14 @@ def main() -> int:
     folder, _heavy, _n, total = build_dataset(365)
     from PySide6.QtCore import QEventLoop  # noqa: TID251
     from PySide6.QtWidgets import QApplication, QDialogButtonBox  # noqa: TID251
-
-    from core.categories.model import Rule
-    from core.paths import resolve_dirs
-    from core.services import Services
-    from timelygator_gui.app_controller import AppController
-    from timelygator_gui.date_range import DateRange, RangeMode
-    from timelygator_gui.range_data import analytics_settings
-    from timelygator_gui.settings.dialog import SettingsDialog
-    from timelygator_gui.stats_warmer import StatsWarmer
+    from timelygator.core.categories.model import Rule
+    from timelygator.core.paths import resolve_dirs
+    from timelygator.core.services import Services
+    from timelygator.gui.app_controller import AppController
+    from timelygator.gui.date_range import DateRange, RangeMode
+    from timelygator.gui.range_data import analytics_settings
+    from timelygator.gui.settings.dialog import SettingsDialog
+    from timelygator.gui.stats_warmer import StatsWarmer
 
     app = QApplication.instance() or QApplication([])
     waits: list[float] = []

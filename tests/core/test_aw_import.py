@@ -11,11 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from timelygator.core.awimport import (
+    activitywatch_data_dir,
+    find_activitywatch_databases,
+    import_activitywatch,
+)
+from timelygator.core.errors import StorageError
+from timelygator.core.paths import AppDirs
+from timelygator.core.services import Services
 
-from core.awimport import activitywatch_data_dir, find_activitywatch_databases, import_activitywatch
-from core.errors import StorageError
-from core.paths import AppDirs
-from core.services import Services
 from tests.helpers.activitywatch import START, build_peewee, build_rust
 
 PASS = "aw import passphrase"
@@ -28,7 +32,7 @@ def sha(path: Path) -> str:
 
 def tg(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "timelygator_gui", *args],
+        [sys.executable, "-m", "timelygator", *args],
         capture_output=True,
         text=True,
         env={**os.environ, "TIMELYGATOR_PASSPHRASE": PASS, "PYTHONPATH": str(ROOT)},
@@ -112,7 +116,7 @@ def test_an_import_that_fails_half_way_writes_nothing(
 ) -> None:
     source = tmp_path / "aw" / "sqlite.db"
     build_rust(source, count=10)
-    from core.writer import Writer
+    from timelygator.core.writer import Writer
 
     original = Writer._insert
     calls = []

@@ -9,12 +9,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
-from core.backup import backup_due, backup_now, list_backups, purge_older_than, restore_backup
-from core.errors import DatabaseLockedError, ValidationError
-from core.event import Event
-from core.paths import AppDirs
-from core.services import Services
+from timelygator.core.backup import (
+    backup_due,
+    backup_now,
+    list_backups,
+    purge_older_than,
+    restore_backup,
+)
+from timelygator.core.errors import DatabaseLockedError, ValidationError
+from timelygator.core.event import Event
+from timelygator.core.paths import AppDirs
+from timelygator.core.services import Services
 
 PASS = "backup test passphrase"
 S = 1_000_000
@@ -108,19 +113,19 @@ def test_backup_cli(dirs: AppDirs) -> None:
         _fill(services, ["x"])
     env = {**os.environ, "TIMELYGATOR_PASSPHRASE": PASS}
     empty = subprocess.run(
-        [sys.executable, "-m", "timelygator_gui", "backup", "--list", "--data-dir", str(dirs.data)],
+        [sys.executable, "-m", "timelygator", "backup", "--list", "--data-dir", str(dirs.data)],
         capture_output=True, text=True, env=env, check=False, timeout=60,
     )  # fmt: skip
     assert empty.returncode == 0, empty.stderr
     assert empty.stdout == f"No backups in {dirs.backups} yet; 'timelygator backup' writes one.\n"
     made = subprocess.run(
-        [sys.executable, "-m", "timelygator_gui", "backup", "--data-dir", str(dirs.data)],
+        [sys.executable, "-m", "timelygator", "backup", "--data-dir", str(dirs.data)],
         capture_output=True, text=True, env=env, check=False, timeout=60,
     )  # fmt: skip
     assert made.returncode == 0, made.stderr
     assert "Backup written and verified" in made.stdout
     listed = subprocess.run(
-        [sys.executable, "-m", "timelygator_gui", "backup", "--list", "--data-dir", str(dirs.data)],
+        [sys.executable, "-m", "timelygator", "backup", "--list", "--data-dir", str(dirs.data)],
         capture_output=True, text=True, env=env, check=False, timeout=60,
     )  # fmt: skip
     assert str(list_backups(dirs.backups)[0].path) in listed.stdout

@@ -5,12 +5,12 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from core.checkpoint import WalCheckpointer
-from core.event import Event
-from core.keys import DataKey
-from core.schema import ensure_schema
-from core.store import Store
-from core.writer import Writer
+from timelygator.core.checkpoint import WalCheckpointer
+from timelygator.core.event import Event
+from timelygator.core.keys import DataKey
+from timelygator.core.schema import ensure_schema
+from timelygator.core.store import Store
+from timelygator.core.writer import Writer
 
 S = 1_000_000
 T = 1_700_000_000 * S

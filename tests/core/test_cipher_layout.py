@@ -13,16 +13,15 @@ from typing import Any
 
 import pytest
 from sqlcipher3 import dbapi2 as sqlcipher
-
-from core.errors import WrongKeyError
-from core.event import Event
-from core.keys import DataKey, KeyStore
-from core.maintenance import check_database, rekey_database
-from core.paths import AppDirs
-from core.schema import ensure_schema
-from core.services import Services
-from core.store import CURRENT_LAYOUT, LEGACY_LAYOUT, Store
-from core.writer import Writer
+from timelygator.core.errors import WrongKeyError
+from timelygator.core.event import Event
+from timelygator.core.keys import DataKey, KeyStore
+from timelygator.core.maintenance import check_database, rekey_database
+from timelygator.core.paths import AppDirs
+from timelygator.core.schema import ensure_schema
+from timelygator.core.services import Services
+from timelygator.core.store import CURRENT_LAYOUT, LEGACY_LAYOUT, Store
+from timelygator.core.writer import Writer
 
 PASS = "layout test passphrase"
 T = 1_700_000_000_000_000
@@ -150,7 +149,7 @@ def test_rekey_brings_an_older_database_to_the_current_layout(dirs: AppDirs) -> 
     assert before.layout == "SQLCipher 4, AES-256-CBC, HMAC-SHA512, 4 KB pages"
     assert not before.current_layout
     shown = subprocess.run(
-        [sys.executable, "-m", "timelygator_gui", "db", "check", "--data-dir", str(dirs.data)],
+        [sys.executable, "-m", "timelygator", "db", "check", "--data-dir", str(dirs.data)],
         capture_output=True,
         text=True,
         env={**os.environ, "TIMELYGATOR_PASSPHRASE": PASS},

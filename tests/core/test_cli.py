@@ -9,12 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from core import __version__
-from core.event import Event
-from core.keys import KeyMode, KeyStore
-from core.paths import AppDirs
-from core.services import Services
+from timelygator.core import __version__
+from timelygator.core.event import Event
+from timelygator.core.keys import KeyMode, KeyStore
+from timelygator.core.paths import AppDirs
+from timelygator.core.services import Services
 
 PASS = "cli test passphrase"
 
@@ -23,7 +22,7 @@ def tg(
     *args: str, env: dict[str, str] | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "timelygator_gui", *args],
+        [sys.executable, "-m", "timelygator", *args],
         capture_output=True,
         text=True,
         input=stdin,

@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from timelygator.core.event import Event
+from timelygator.core.paths import AppDirs
+from timelygator.core.services import Services
 
-from core.event import Event
-from core.paths import AppDirs
-from core.services import Services
 from tests.helpers.serve import ServeProcess, free_port
 
 PASS = "beside the app passphrase"
@@ -27,7 +27,7 @@ DAY_START = 1_767_261_600  # 2026-01-01 10:00 UTC
 
 def tg(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "timelygator_gui", *args],
+        [sys.executable, "-m", "timelygator", *args],
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT), "TIMELYGATOR_PASSPHRASE": PASS, **(env or {})},
@@ -124,7 +124,7 @@ def _run_on_terminal(args: list[str], answer: str) -> tuple[int, str]:
     main, secondary = pty.openpty()
     env = {k: v for k, v in os.environ.items() if k != "TIMELYGATOR_PASSPHRASE"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "timelygator_gui", *args],
+        [sys.executable, "-m", "timelygator", *args],
         stdin=secondary, stdout=secondary, stderr=secondary,
         env={**env, "PYTHONPATH": str(ROOT)}, start_new_session=True, close_fds=True,
     )  # fmt: skip

@@ -12,12 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
-from core.categories.model import Category, Rule
-from core.categories.stored import replace_stored_categories
-from core.event import Event
-from core.paths import AppDirs
-from core.services import Services
+from timelygator.core.categories.model import Category, Rule
+from timelygator.core.categories.stored import replace_stored_categories
+from timelygator.core.event import Event
+from timelygator.core.paths import AppDirs
+from timelygator.core.services import Services
 
 PASS = "report test passphrase"
 M = 60_000_000
@@ -73,7 +72,7 @@ def data_dir(dirs: AppDirs) -> Path:
 
 def report(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "timelygator_gui", "report", "--data-dir", str(data_dir),
+        [sys.executable, "-m", "timelygator", "report", "--data-dir", str(data_dir),
          "--day-start", "00:00", *args],
         capture_output=True,
         text=True,

@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from core.event import Event
-from core.paths import resolve_dirs
-from core.services import Services
+from timelygator.core.event import Event
+from timelygator.core.paths import resolve_dirs
+from timelygator.core.services import Services
 
 PASS = "transfer cli passphrase"
 S = 1_000_000
@@ -19,7 +19,7 @@ T = 1_700_000_000 * S
 
 def tg(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "timelygator_gui", *args],
+        [sys.executable, "-m", "timelygator", *args],
         capture_output=True, text=True, check=False, timeout=120,
         env={**os.environ, "TIMELYGATOR_PASSPHRASE": PASS},
     )  # fmt: skip

@@ -10,9 +10,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
-from core.paths import AppDirs
-from core.services import Services
+from timelygator.core.paths import AppDirs
+from timelygator.core.services import Services
 
 ROOT = Path(__file__).resolve().parents[2]
 PASS = "crash test passphrase"
@@ -20,9 +19,9 @@ PASS = "crash test passphrase"
 WRITER_SCRIPT = textwrap.dedent(
     """
     import sys, threading
-    from core.paths import resolve_dirs
-    from core.services import Services
-    from core.event import Event
+    from timelygator.core.paths import resolve_dirs
+    from timelygator.core.services import Services
+    from timelygator.core.event import Event
     S = 1_000_000
     T = 1_700_000_000 * S
     services = Services.open(resolve_dirs(sys.argv[1]), sys.argv[2])

@@ -12,30 +12,29 @@ import threading
 from pathlib import Path
 
 import pytest
-
-from core import steps
-from core.backup import (
+from timelygator.core import steps
+from timelygator.core.backup import (
     backup_now,
     list_backups,
     purge_backups_older_than,
     purge_older_than,
     restore_backup,
 )
-from core.errors import (
+from timelygator.core.errors import (
     DatabaseCorruptError,
     DatabaseLockedError,
     SchemaTooNewError,
     StorageError,
     ValidationError,
 )
-from core.event import Event
-from core.health import DAMAGED, OK, database_state
-from core.keys import DataKey, KeyMode, KeyStore
-from core.maintenance import change_passphrase, check_database, rekey_database
-from core.paths import AppDirs
-from core.recovery import MissingDatabaseError
-from core.services import Services
-from core.store import Store
+from timelygator.core.event import Event
+from timelygator.core.health import DAMAGED, OK, database_state
+from timelygator.core.keys import DataKey, KeyMode, KeyStore
+from timelygator.core.maintenance import change_passphrase, check_database, rekey_database
+from timelygator.core.paths import AppDirs
+from timelygator.core.recovery import MissingDatabaseError
+from timelygator.core.services import Services
+from timelygator.core.store import Store
 
 PASS = "data safety passphrase"
 S = 1_000_000
@@ -58,7 +57,7 @@ def fill(services: Services, n: int, start: int = T, title: str = "t") -> None:
 
 def tg(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "timelygator_gui", *args],
+        [sys.executable, "-m", "timelygator", *args],
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
@@ -103,14 +102,14 @@ def test_db_check_during_rekey_never_loses_the_key(dirs: AppDirs, memory_keyring
 
 
 def check_database_quick(dirs: AppDirs) -> object:
-    import core.locks
+    import timelygator.core.locks
 
-    saved = core.locks.SWAP_WAIT_S
-    core.locks.SWAP_WAIT_S = 0.3
+    saved = timelygator.core.locks.SWAP_WAIT_S
+    timelygator.core.locks.SWAP_WAIT_S = 0.3
     try:
         return check_database(dirs, None)
     finally:
-        core.locks.SWAP_WAIT_S = saved
+        timelygator.core.locks.SWAP_WAIT_S = saved
 
 
 def _try(fn: object) -> object:
@@ -405,7 +404,7 @@ def test_backup_needs_at_most_the_database_size(
     with Services.open(dirs, PASS) as services:
         fill(services, 20_000)
         size = services.store.size_on_disk()
-        monkeypatch.setattr("core.files.free_bytes", lambda _folder: size - 1)
+        monkeypatch.setattr("timelygator.core.files.free_bytes", lambda _folder: size - 1)
         with pytest.raises(StorageError, match="Not enough free space"):
             backup_now(services)
         monkeypatch.undo()
@@ -504,8 +503,8 @@ def test_restore_from_read_only_media(dirs: AppDirs, tmp_path: Path) -> None:
     copy.write_bytes(made.path.read_bytes())
     before = sha(copy)
     script = (
-        "import sys, pathlib; from core.paths import resolve_dirs; "
-        "from core.backup import restore_backup; "
+        "import sys, pathlib; from timelygator.core.paths import resolve_dirs; "
+        "from timelygator.core.backup import restore_backup; "
         "restore_backup(resolve_dirs(sys.argv[1]), pathlib.Path(sys.argv[2]), sys.argv[3]); "
         "print('restored')"
     )
@@ -533,7 +532,7 @@ def test_a_pending_key_left_under_an_older_passphrase_does_not_lock_the_user_out
     keystore = KeyStore(dirs)
     keystore.store_pending(DataKey.generate(), PASS)  # a rekey that never replaced the file
     key = keystore.load(PASS)[0]
-    from core.keys import wrap_key
+    from timelygator.core.keys import wrap_key
 
     dirs.key_file.write_text(json.dumps(wrap_key(key, "the newer passphrase")), encoding="utf-8")
     with Services.open(dirs, "the newer passphrase") as services:

@@ -6,10 +6,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
-from core.event import Event
-from core.paths import AppDirs
-from core.services import Services
+from timelygator.core.event import Event
+from timelygator.core.paths import AppDirs
+from timelygator.core.services import Services
 
 MARKER = "MARKER-3f9c-secret-window-title"
 T = 1_700_000_000_000_000
@@ -61,8 +60,8 @@ def test_backup_is_encrypted_verified_and_restorable(dirs: AppDirs, tmp_path: Pa
     assert MARKER.encode() not in raw
     assert not raw.startswith(b"SQLite format 3")
     # The backup opens with the same key and holds the same events.
-    from core.keys import KeyStore
-    from core.store import Store
+    from timelygator.core.keys import KeyStore
+    from timelygator.core.store import Store
 
     (key,) = KeyStore(dirs).load("a good passphrase")
     copy = Store(target, key)

@@ -8,10 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from core.event import Event
-from core.paths import AppDirs, resolve_dirs
-from core.services import Services
-from core.timeutil import parse_iso
+from timelygator.core.event import Event
+from timelygator.core.paths import AppDirs, resolve_dirs
+from timelygator.core.services import Services
+from timelygator.core.timeutil import parse_iso
 
 PASS = "fidelity passphrase"
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,7 +22,7 @@ T = 1_772_490_600 * S
 
 def tg(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "timelygator_gui", *args],
+        [sys.executable, "-m", "timelygator", *args],
         capture_output=True,
         text=True,
         input=stdin,

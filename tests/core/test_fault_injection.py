@@ -18,14 +18,13 @@ from typing import TYPE_CHECKING
 
 import keyring
 import pytest
-
-from core.backup import backup_now, list_backups, verify_file
-from core.errors import DatabaseLockedError, KeyMissingError, WrongKeyError
-from core.event import Event
-from core.keys import KeyStore
-from core.maintenance import check_database
-from core.paths import AppDirs, resolve_dirs
-from core.recovery import (
+from timelygator.core.backup import backup_now, list_backups, verify_file
+from timelygator.core.errors import DatabaseLockedError, KeyMissingError, WrongKeyError
+from timelygator.core.event import Event
+from timelygator.core.keys import KeyStore
+from timelygator.core.maintenance import check_database
+from timelygator.core.paths import AppDirs, resolve_dirs
+from timelygator.core.recovery import (
     REKEY_OLD_SUFFIX,
     REKEY_SUFFIX,
     RESTORE_PARTIAL_SUFFIX,
@@ -33,9 +32,10 @@ from core.recovery import (
     SALVAGE_SUFFIX,
     kept_copies,
 )
-from core.services import Services
-from core.store import Store
-from core.transfer_format import export_document
+from timelygator.core.services import Services
+from timelygator.core.store import Store
+from timelygator.core.transfer_format import export_document
+
 from tests.helpers import faults
 from tests.helpers.keyring import FileKeyring
 
@@ -73,7 +73,7 @@ def fill(services: Services, start: int, count: int, label: str) -> None:
 
 def export(dirs: AppDirs, passphrase: str | None) -> bytes:
     with Services.open_reader(dirs, passphrase) as services, services.read() as conn:
-        from core import reader
+        from timelygator.core import reader
 
         buckets = sorted(reader.list_buckets(conn, services.user_id), key=lambda b: b.name)
         return export_document(conn, buckets)
@@ -81,7 +81,7 @@ def export(dirs: AppDirs, passphrase: str | None) -> bytes:
 
 def export_file(path: Path, key_source: AppDirs, passphrase: str | None) -> bytes:
     """The export of a database file that is not the folder's (a kept copy), read-only."""
-    from core import reader
+    from timelygator.core import reader
 
     keys = KeyStore(key_source).load(passphrase)
     for key in keys:
@@ -140,17 +140,17 @@ def make_template(root: Path, passphrase: str | None) -> Template:
 @pytest.fixture(scope="module")
 def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Template]]:
     previous = keyring.get_keyring()
-    import core.keys
+    import timelygator.core.keys
 
-    saved_n = core.keys.SCRYPT_N
-    core.keys.SCRYPT_N = 2**14
+    saved_n = timelygator.core.keys.SCRYPT_N
+    timelygator.core.keys.SCRYPT_N = 2**14
     base = tmp_path_factory.mktemp("fault-templates")
     made = {
         "keyring": make_template(base / "keyring", None),
         "passphrase": make_template(base / "passphrase", PASS),
     }
     yield made
-    core.keys.SCRYPT_N = saved_n
+    timelygator.core.keys.SCRYPT_N = saved_n
     keyring.set_keyring(previous)
 
 
@@ -354,12 +354,12 @@ def _sigkill_template(factory: pytest.TempPathFactory) -> killruns.Prepared:
     from tests.helpers import killruns
 
     if not _SIGKILL_TEMPLATE:
-        import core.keys
+        import timelygator.core.keys
 
-        saved = core.keys.SCRYPT_N
-        core.keys.SCRYPT_N = 2**14
+        saved = timelygator.core.keys.SCRYPT_N
+        timelygator.core.keys.SCRYPT_N = 2**14
         try:
             _SIGKILL_TEMPLATE.append(killruns.prepare(factory.mktemp("sigkill"), events=20_000))
         finally:
-            core.keys.SCRYPT_N = saved
+            timelygator.core.keys.SCRYPT_N = saved
     return _SIGKILL_TEMPLATE[0]

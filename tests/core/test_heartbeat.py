@@ -6,10 +6,9 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from core.event import Event
-from core.heartbeat import merge_heartbeat
-from core.services import Services
+from timelygator.core.event import Event
+from timelygator.core.heartbeat import merge_heartbeat
+from timelygator.core.services import Services
 
 S = 1_000_000
 T = 1_700_000_000 * S
@@ -83,7 +82,7 @@ def test_writer_matches_the_reference_model(
             ).result()
             reference_apply(expected, (T + start * S, duration * S, app), pulsetime * S)
         with services.read() as conn:
-            from core.reader import get_events
+            from timelygator.core.reader import get_events
 
             stored = get_events(conn, key)
         got = sorted((e.start_us, e.end_us, e.data["app"]) for e in stored)

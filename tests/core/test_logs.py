@@ -12,8 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from core import logs
-from core.paths import AppDirs, resolve_dirs
+from timelygator.core import logs
+from timelygator.core.paths import AppDirs, resolve_dirs
+
 from tests.helpers.cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,8 +45,8 @@ def test_a_command_writes_its_log_file_without_the_token_or_passphrase(dirs: App
 
 
 def test_watch_logs_no_titles_unless_the_user_allows_it(dirs: AppDirs, tmp_path: Path) -> None:
-    from core.preferences import load_preferences, save_preferences
-    from core.services import Services
+    from timelygator.core.preferences import load_preferences, save_preferences
+    from timelygator.core.services import Services
 
     def watch() -> str:
         script = tmp_path / "windows.json"

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
-from core import reader
-from core.errors import NotFoundError
-from core.event import Event
-from core.paths import AppDirs
-from core.services import Services
+from timelygator.core import reader
+from timelygator.core.errors import NotFoundError
+from timelygator.core.event import Event
+from timelygator.core.paths import AppDirs
+from timelygator.core.services import Services
 
 S = 1_000_000
 T = 1_700_000_000 * S

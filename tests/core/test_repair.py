@@ -8,13 +8,13 @@ import subprocess
 
 import pytest
 from sqlalchemy import Connection
+from timelygator.core.errors import ValidationError
+from timelygator.core.event import Event
+from timelygator.core.paths import AppDirs
+from timelygator.core.repair import find_out_of_range, repair_time_range, time_range_problems
+from timelygator.core.services import Services
+from timelygator.core.timeutil import EARLIEST_US, LATEST_US, format_iso, parse_iso
 
-from core.errors import ValidationError
-from core.event import Event
-from core.paths import AppDirs
-from core.repair import find_out_of_range, repair_time_range, time_range_problems
-from core.services import Services
-from core.timeutil import EARLIEST_US, LATEST_US, format_iso, parse_iso
 from tests.helpers.cli import run_cli
 
 PASS = "repair test passphrase"

@@ -9,9 +9,8 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-
-from core.cli import run
-from core.runtime import GC_YOUNG_THRESHOLD, tune_gc
+from timelygator.core.cli import run
+from timelygator.core.runtime import GC_YOUNG_THRESHOLD, tune_gc
 
 
 @pytest.fixture
@@ -47,7 +46,7 @@ def test_every_cli_command_runs_tuned(capsys: pytest.CaptureFixture[str]) -> Non
 
 def test_the_timelygator_entry_point_tunes_its_process() -> None:
     probe = (
-        "import gc, sys; from timelygator_gui.main import main\n"
+        "import gc, sys; from timelygator.gui.main import main\n"
         "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
         "print(gc.get_threshold()[0], file=sys.stderr)"
     )

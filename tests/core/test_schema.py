@@ -8,13 +8,12 @@ from pathlib import Path
 import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-
-from core.errors import SchemaTooNewError
-from core.keys import KeyStore
-from core.paths import AppDirs
-from core.schema import MIGRATIONS_DIR, SCHEMA_VERSION, revision_for
-from core.services import Services
-from core.store import Store
+from timelygator.core.errors import SchemaTooNewError
+from timelygator.core.keys import KeyStore
+from timelygator.core.paths import AppDirs
+from timelygator.core.schema import MIGRATIONS_DIR, SCHEMA_VERSION, revision_for
+from timelygator.core.services import Services
+from timelygator.core.store import Store
 
 PASS = "schema test passphrase"
 
@@ -30,8 +29,7 @@ def test_models_match_the_migrations(dirs: AppDirs) -> None:
     """The ORM models and the migrated schema agree (no un-migrated model change)."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
-
-    from core.models import Base
+    from timelygator.core.models import Base
 
     with Services.open(dirs, PASS) as services, services.store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
@@ -61,8 +59,8 @@ def test_upgrade_backs_up_and_verifies_before_migrating(
         with store.engine.begin() as conn:
             conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
 
-    monkeypatch.setattr("core.schema.SCHEMA_VERSION", SCHEMA_VERSION + 1)
-    monkeypatch.setattr("core.schema._alembic_upgrade", fake_upgrade)
+    monkeypatch.setattr("timelygator.core.schema.SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr("timelygator.core.schema._alembic_upgrade", fake_upgrade)
     steps: list[str] = []
     with Services.open(dirs, PASS, progress=steps.append):
         pass

@@ -12,14 +12,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
-from core.errors import DatabaseCorruptError, DatabaseLockedError, ReadOnlyError
-from core.event import Event
-from core.keys import KeyStore
-from core.maintenance import check_database
-from core.paths import AppDirs
-from core.services import Services
-from core.writer import WriterState
+from timelygator.core.errors import DatabaseCorruptError, DatabaseLockedError, ReadOnlyError
+from timelygator.core.event import Event
+from timelygator.core.keys import KeyStore
+from timelygator.core.maintenance import check_database
+from timelygator.core.paths import AppDirs
+from timelygator.core.services import Services
+from timelygator.core.writer import WriterState
 
 S = 1_000_000
 T = 1_700_000_000 * S
@@ -48,13 +47,13 @@ def _state(services: Services) -> WriterState:
 def test_locked_database_is_a_clear_error_and_writing_resumes(
     dirs: AppDirs, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("core.store.BUSY_TIMEOUT_MS", 100)
+    monkeypatch.setattr("timelygator.core.store.BUSY_TIMEOUT_MS", 100)
     states: list[WriterState] = []
     with Services.open(dirs, PASS) as services:
         services.writer.add_state_listener(lambda state, _error: states.append(state))
         key = _fill(services, 3)
         (data_key,) = KeyStore(dirs).load(PASS)
-        from core.store import Store
+        from timelygator.core.store import Store
 
         other = Store(dirs.database, data_key, pool_size=1)
         raw = other.engine.raw_connection()
@@ -120,9 +119,9 @@ def test_read_only_directory_is_a_clear_error_and_touches_nothing(
     outcome = _run_child(
         f"""
         import json
-        from core.paths import resolve_dirs
-        from core.services import Services
-        from core.errors import StorageError
+        from timelygator.core.paths import resolve_dirs
+        from timelygator.core.services import Services
+        from timelygator.core.errors import StorageError
         try:
             Services.open(resolve_dirs({data!r}), {PASS!r}).close()
             print(json.dumps({{"error": None}}))
@@ -145,11 +144,11 @@ def test_disk_full_pauses_writing_and_keeps_acknowledged_data(tmp_path: Path) ->
     outcome = _run_child(
         f"""
         import json
-        from core.paths import resolve_dirs
-        from core.services import Services
-        from core.event import Event
-        from core.errors import StorageError
-        from core.writer import WriterState
+        from timelygator.core.paths import resolve_dirs
+        from timelygator.core.services import Services
+        from timelygator.core.event import Event
+        from timelygator.core.errors import StorageError
+        from timelygator.core.writer import WriterState
         dirs = resolve_dirs({str(mount / "data")!r})
         s = Services.open(dirs, {PASS!r})
         k = s.ensure_bucket("b", type="t", client="c", hostname="h")

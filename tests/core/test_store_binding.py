@@ -14,9 +14,8 @@ import sqlite3
 from pathlib import Path
 
 from sqlcipher3 import dbapi2 as sqlcipher
-
-from core.keys import DataKey
-from core.store import Store
+from timelygator.core.keys import DataKey
+from timelygator.core.store import Store
 
 ROWS = 1000
 

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 import pytest
-
-from core.errors import ValidationError
-from core.timeutil import format_iso, parse_iso
+from timelygator.core.errors import ValidationError
+from timelygator.core.timeutil import format_iso, parse_iso
 
 BASE = 1_700_000_000_000_000  # 2023-11-14T22:13:20Z
 

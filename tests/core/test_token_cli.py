@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from timelygator.core.paths import AppDirs
+from timelygator.core.services import Services
 
-from core.paths import AppDirs
-from core.services import Services
 from tests.helpers.serve import ServeProcess, free_port
 
 PASS = "token cli passphrase"
@@ -19,7 +19,7 @@ PASS = "token cli passphrase"
 
 def tg(dirs: AppDirs, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "timelygator_gui", *args, "--data-dir", str(dirs.data)],
+        [sys.executable, "-m", "timelygator", *args, "--data-dir", str(dirs.data)],
         capture_output=True, text=True, check=False, timeout=60,
         env={**os.environ, "TIMELYGATOR_PASSPHRASE": PASS},
     )  # fmt: skip

@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-
-from core import tokens
-from core.errors import NotFoundError, ValidationError
-from core.services import Services
+from timelygator.core import tokens
+from timelygator.core.errors import NotFoundError, ValidationError
+from timelygator.core.services import Services
 
 
 def test_created_token_is_shown_once_and_stored_only_as_hash(services: Services) -> None:

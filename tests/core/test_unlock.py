@@ -7,19 +7,18 @@ import logging
 from pathlib import Path
 
 import pytest
-
-from core.errors import (
+from timelygator.core.errors import (
     DatabaseLockedError,
     KeyMissingError,
     PassphraseRequiredError,
     ValidationError,
     WrongKeyError,
 )
-from core.event import Event
-from core.keys import KeyMode, KeyStore
-from core.maintenance import check_database, rekey_database, set_passphrase
-from core.paths import AppDirs
-from core.services import Services, resolve_passphrase
+from timelygator.core.event import Event
+from timelygator.core.keys import KeyMode, KeyStore
+from timelygator.core.maintenance import check_database, rekey_database, set_passphrase
+from timelygator.core.paths import AppDirs
+from timelygator.core.services import Services, resolve_passphrase
 
 T = 1_700_000_000_000_000
 PASS = "correct horse battery"
@@ -119,7 +118,7 @@ def test_rekey_changes_the_key_and_keeps_the_data(dirs: AppDirs) -> None:
     assert not KeyStore(dirs).pending_key_file.exists()
     report = check_database(dirs, PASS)
     assert report.ok and report.counts["events"] == 50
-    from core.store import Store
+    from timelygator.core.store import Store
 
     stale = Store(dirs.database, old_key)
     with pytest.raises(WrongKeyError):
@@ -132,8 +131,8 @@ def test_interrupted_rekey_is_completed_on_next_open(dirs: AppDirs) -> None:
     with Services.open(dirs, PASS) as services:
         _store_events(services, 3)
     keystore = KeyStore(dirs)
-    from core.keys import DataKey
-    from core.store import Store
+    from timelygator.core.keys import DataKey
+    from timelygator.core.store import Store
 
     store = Store(dirs.database, keystore.load(PASS)[0])
     new_key = DataKey.generate()

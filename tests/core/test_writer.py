@@ -7,13 +7,12 @@ from concurrent.futures import Future
 from typing import Any
 
 import pytest
-
-from core import reader
-from core.errors import ChangeFailedError, NotFoundError, ValidationError
-from core.event import Event
-from core.paths import AppDirs
-from core.services import Services
-from core.writer import Change
+from timelygator.core import reader
+from timelygator.core.errors import ChangeFailedError, NotFoundError, ValidationError
+from timelygator.core.event import Event
+from timelygator.core.paths import AppDirs
+from timelygator.core.services import Services
+from timelygator.core.writer import Change
 
 S = 1_000_000
 T = 1_700_000_000 * S

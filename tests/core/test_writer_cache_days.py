@@ -12,11 +12,10 @@ import threading
 
 import pytest
 from sqlalchemy import Connection
-
-from core.errors import ChangeFailedError
-from core.event import Event
-from core.services import Services
-from core.writer import Writer
+from timelygator.core.errors import ChangeFailedError
+from timelygator.core.event import Event
+from timelygator.core.services import Services
+from timelygator.core.writer import Writer
 
 S = 1_000_000
 DAY = 86_400 * S
@@ -166,7 +165,7 @@ def test_the_writer_reports_touched_days_to_its_hooks_and_knows_no_cache(
 ) -> None:
     """A bare writer's hook hears each transaction's touched days once (the days-touched rule
     of core.timeutil); days already reported are not reported again until a ``call``."""
-    from core.timeutil import touched_days
+    from timelygator.core.timeutil import touched_days
 
     heard: list[tuple[int, int]] = []
     writer = Writer(services.store, checkpoint_interval=None)

@@ -6,12 +6,11 @@ from datetime import date, timedelta
 from typing import Any
 
 from PySide6.QtWidgets import QDialogButtonBox, QPushButton, QWidget
-
-from core.services import Services
-from timelygator_gui.app_controller import AppController
-from timelygator_gui.main_window import MainWindow
-from timelygator_gui.session import Session
-from timelygator_gui.tasks import TaskRunner
+from timelygator.core.services import Services
+from timelygator.gui.app_controller import AppController
+from timelygator.gui.main_window import MainWindow
+from timelygator.gui.session import Session
+from timelygator.gui.tasks import TaskRunner
 
 
 def start_app(app: AppController, qtbot: Any) -> AppController:

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
+from timelygator.core.services import Services
+from timelygator.gui.tasks import TaskRunner
 
-from core.services import Services
 from tests.helpers.keyring import MemoryKeyring
-from timelygator_gui.tasks import TaskRunner
 
 DEMO_DAY = date(2025, 3, 4)  # a Tuesday
 
@@ -34,7 +34,7 @@ def runner() -> Iterator[TaskRunner]:
 
 @pytest.fixture
 def demo_services(services: Services) -> Services:
-    from timelygator_gui.demo_data import store_days
+    from timelygator.gui.demo_data import store_days
 
     store_days(services, [DEMO_DAY])
     return services

@@ -6,7 +6,7 @@ import configparser
 import plistlib
 from pathlib import Path
 
-from timelygator_gui.autostart import APP_ID, RUN_KEY, RUN_VALUE, Autostart
+from timelygator.gui.autostart import APP_ID, RUN_KEY, RUN_VALUE, Autostart
 
 COMMAND = ["/opt/Time Gator/timelygator", "--minimized"]
 

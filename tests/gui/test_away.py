@@ -7,19 +7,19 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from timelygator.core.analytics.classifier import MANUAL_CATEGORY_KEY
+from timelygator.core.paths import AppDirs
+from timelygator.core.preferences import Preferences
+from timelygator.core.services import Services
+from timelygator.core.timeutil import to_us
+from timelygator.gui.app_controller import AppController
+from timelygator.gui.autostart import Autostart
+from timelygator.gui.away_dialog import AwayDialog, away_question
+from timelygator.gui.edit_commands import AddEventCommand, manual_bucket_name
+from timelygator.gui.watcher_host import WatcherHost
+from timelygator.watchers.headless import Probes
 
-from core.analytics.classifier import MANUAL_CATEGORY_KEY
-from core.paths import AppDirs
-from core.preferences import Preferences
-from core.services import Services
-from core.timeutil import to_us
 from tests.gui.app_helpers import finish_app, start_app
-from timelygator_gui.app_controller import AppController
-from timelygator_gui.autostart import Autostart
-from timelygator_gui.away_dialog import AwayDialog, away_question
-from timelygator_gui.edit_commands import AddEventCommand, manual_bucket_name
-from timelygator_gui.watcher_host import WatcherHost
-from watchers.headless import Probes
 
 
 class SequenceIdleProbe:

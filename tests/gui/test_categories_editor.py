@@ -9,16 +9,16 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
+from timelygator.core.categories.formats import load_default_categories
+from timelygator.core.categories.model import Category, Rule
+from timelygator.core.event import Event
+from timelygator.core.services import Services
+from timelygator.core.timeutil import to_us
+from timelygator.gui.date_range import DateRange, RangeMode
+from timelygator.gui.settings.categories_page import CategoriesPage
+from timelygator.gui.tasks import TaskRunner
 
-from core.categories.formats import load_default_categories
-from core.categories.model import Category, Rule
-from core.event import Event
-from core.services import Services
-from core.timeutil import to_us
 from tests.gui.app_helpers import dialog_button
-from timelygator_gui.date_range import DateRange, RangeMode
-from timelygator_gui.settings.categories_page import CategoriesPage
-from timelygator_gui.tasks import TaskRunner
 
 DAY = date(2025, 3, 4)
 
@@ -160,9 +160,9 @@ def test_preview_explains_time_a_deeper_category_keeps(
 def test_ok_with_a_broken_rule_keeps_the_dialog_open(
     services: Services, runner: TaskRunner, qtbot: QtBot
 ) -> None:
-    from core.categories.stored import load_stored_categories
-    from timelygator_gui.session import Session
-    from timelygator_gui.settings.dialog import SettingsDialog
+    from timelygator.core.categories.stored import load_stored_categories
+    from timelygator.gui.session import Session
+    from timelygator.gui.settings.dialog import SettingsDialog
 
     session = Session.load(services)
     dialog = SettingsDialog(session, runner)

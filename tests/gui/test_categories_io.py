@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-
-from core.categories.formats import load_default_categories
-from timelygator_gui.settings.categories_page import CategoriesPage
-from timelygator_gui.tasks import TaskRunner
+from timelygator.core.categories.formats import load_default_categories
+from timelygator.gui.settings.categories_page import CategoriesPage
+from timelygator.gui.tasks import TaskRunner
 
 
 @pytest.fixture

@@ -18,20 +18,25 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
+from timelygator.core import tokens
+from timelygator.core.api import ApiConfig, create_app
+from timelygator.core.categories.colors import (
+    PALETTE,
+    UNCATEGORIZED_COLOR,
+    category_color,
+    stable_color,
+)
+from timelygator.core.categories.model import Category, CategoryTree, Rule
+from timelygator.core.categories.stored import replace_stored_categories
+from timelygator.core.event import Event
+from timelygator.core.paths import AppDirs
+from timelygator.core.services import Services
+from timelygator.core.timeutil import to_us
+from timelygator.gui.main_window import MainWindow
+from timelygator.gui.settings.categories_page import PATH_ROLE, CategoriesPage
+from timelygator.gui.tasks import TaskRunner
 
-from core import tokens
-from core.api import ApiConfig, create_app
-from core.categories.colors import PALETTE, UNCATEGORIZED_COLOR, category_color, stable_color
-from core.categories.model import Category, CategoryTree, Rule
-from core.categories.stored import replace_stored_categories
-from core.event import Event
-from core.paths import AppDirs
-from core.services import Services
-from core.timeutil import to_us
 from tests.gui.app_helpers import open_window
-from timelygator_gui.main_window import MainWindow
-from timelygator_gui.settings.categories_page import PATH_ROLE, CategoriesPage
-from timelygator_gui.tasks import TaskRunner
 
 with warnings.catch_warnings():  # "use httpx2" notice of this Starlette version
     warnings.simplefilter("ignore")
@@ -89,7 +94,7 @@ def _timeline_colors(window: MainWindow) -> dict[tuple[str, ...], str]:
 
 def _report_json(dirs: AppDirs, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "timelygator_gui", "report", "--data-dir", str(dirs.data),
+        [sys.executable, "-m", "timelygator", "report", "--data-dir", str(dirs.data),
          "--day", DAY.isoformat(), "--day-start", "00:00", *args],
         capture_output=True, text=True, cwd=ROOT, timeout=120, check=False,
         env={**os.environ, "TIMELYGATOR_PASSPHRASE": PASS, "PYTHONPATH": str(ROOT)},

@@ -9,14 +9,14 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
+from timelygator.core.paths import AppDirs
+from timelygator.core.services import Services
+from timelygator.gui.app_controller import AppController
+from timelygator.gui.autostart import Autostart
+from timelygator.gui.main_window import CLOSE_KEY
+from timelygator.gui.tray import Tray
 
-from core.paths import AppDirs
-from core.services import Services
 from tests.gui.app_helpers import finish_app, start_app
-from timelygator_gui.app_controller import AppController
-from timelygator_gui.autostart import Autostart
-from timelygator_gui.main_window import CLOSE_KEY
-from timelygator_gui.tray import Tray
 
 
 @pytest.fixture

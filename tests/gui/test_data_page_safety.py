@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, Qt
 from pytestqt.qtbot import QtBot
+from timelygator.core.awimport import activitywatch_data_dir
+from timelygator.core.keys import KeyMode, KeyStore
+from timelygator.core.services import Services
+from timelygator.gui.settings.data_page import DataPage
+from timelygator.gui.tasks import TaskRunner
 
-from core.awimport import activitywatch_data_dir
-from core.keys import KeyMode, KeyStore
-from core.services import Services
 from tests.helpers.activitywatch import build_rust
-from timelygator_gui.settings.data_page import DataPage
-from timelygator_gui.tasks import TaskRunner
 
 
 def test_activitywatch_folder_found_offers_an_import_that_a_click_runs(  # type: ignore[no-untyped-def]

@@ -10,14 +10,13 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
-
-from core import reader
-from core.event import Event
-from core.paths import resolve_dirs
-from core.services import Services
-from core.transfer_format import export_document
-from timelygator_gui.settings.data_page import DataPage
-from timelygator_gui.tasks import TaskRunner
+from timelygator.core import reader
+from timelygator.core.event import Event
+from timelygator.core.paths import resolve_dirs
+from timelygator.core.services import Services
+from timelygator.core.transfer_format import export_document
+from timelygator.gui.settings.data_page import DataPage
+from timelygator.gui.tasks import TaskRunner
 
 T0 = 1_741_075_200_000_000  # 2025-03-04T08:00:00Z
 
@@ -52,7 +51,7 @@ def test_export_from_the_data_page_keeps_offsets_and_imports_back(  # type: igno
         "2025-03-04T10:00:00.000000+02:00",
     ]
 
-    from core.importer import import_file
+    from timelygator.core.importer import import_file
 
     with Services.open(resolve_dirs(tmp_path / "other"), None, max_delay=0.05) as other:
         [result] = import_file(other, target)

@@ -11,12 +11,11 @@ import warnings
 from pathlib import Path
 
 import pytest
-
-from core import tokens
-from core.api import ApiConfig, create_app
-from core.paths import AppDirs
-from core.preferences import Preferences, load_preferences, save_preferences
-from core.services import Services
+from timelygator.core import tokens
+from timelygator.core.api import ApiConfig, create_app
+from timelygator.core.paths import AppDirs
+from timelygator.core.preferences import Preferences, load_preferences, save_preferences
+from timelygator.core.services import Services
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -28,7 +27,7 @@ PASS = "day start passphrase"
 
 def _cli_range(dirs: AppDirs, *args: str) -> dict[str, object]:
     result = subprocess.run(
-        [sys.executable, "-m", "timelygator_gui", "report", "--data-dir", str(dirs.data),
+        [sys.executable, "-m", "timelygator", "report", "--data-dir", str(dirs.data),
          "--format", "json", *args],
         capture_output=True, text=True, timeout=60, check=False,
         env={**os.environ, "TIMELYGATOR_PASSPHRASE": PASS, "PYTHONPATH": str(ROOT)},
@@ -50,7 +49,7 @@ def _api_range(services: Services, query: str) -> dict[str, object]:
 
 @pytest.mark.parametrize("hour", [None, 6])
 def test_cli_api_and_app_share_the_day_start(dirs: AppDirs, hour: int | None, qapp) -> None:  # type: ignore[no-untyped-def]
-    from timelygator_gui.date_navigator import DateNavigator
+    from timelygator.gui.date_navigator import DateNavigator
 
     expected = "04:00" if hour is None else f"{hour:02d}:00"
     with Services.open(dirs, PASS) as services:

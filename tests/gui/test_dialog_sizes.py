@@ -7,16 +7,16 @@ from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtWidgets import QLabel
+from timelygator.core.analytics.summary import Summary
+from timelygator.core.event import Event
+from timelygator.gui.activity_view import ActivityView
+from timelygator.gui.date_range import DateRange, RangeMode
+from timelygator.gui.edit_dialogs import AddEntryDialog, EditEventDialog
+from timelygator.gui.range_data import RangeData
+from timelygator.gui.settings.simple_pages import PrivacyPage
+from timelygator.gui.unlock_dialogs import UnlockDialog
 
-from core.analytics.summary import Summary
-from core.event import Event
 from tests.gui.conftest import DEMO_DAY
-from timelygator_gui.activity_view import ActivityView
-from timelygator_gui.date_range import DateRange, RangeMode
-from timelygator_gui.edit_dialogs import AddEntryDialog, EditEventDialog
-from timelygator_gui.range_data import RangeData
-from timelygator_gui.settings.simple_pages import PrivacyPage
-from timelygator_gui.unlock_dialogs import UnlockDialog
 
 LONG_TITLE = "Pull request #4821 · timelygator: live timeline merges - Mozilla Firefox"
 

@@ -23,16 +23,16 @@ from PySide6.QtWidgets import (
     QTabBar,
     QWidget,
 )
+from timelygator.core.analytics.localdays import DEFAULT_DAY_START_S, local_today
+from timelygator.core.paths import AppDirs
+from timelygator.core.services import Services
+from timelygator.gui.app_controller import AppController
+from timelygator.gui.autostart import Autostart
+from timelygator.gui.demo_data import store_days
+from timelygator.gui.error_dialog import ErrorDialog
+from timelygator.gui.settings.dialog import SettingsDialog
 
-from core.analytics.localdays import DEFAULT_DAY_START_S, local_today
-from core.paths import AppDirs
-from core.services import Services
 from tests.gui.app_helpers import start_app
-from timelygator_gui.app_controller import AppController
-from timelygator_gui.autostart import Autostart
-from timelygator_gui.demo_data import store_days
-from timelygator_gui.error_dialog import ErrorDialog
-from timelygator_gui.settings.dialog import SettingsDialog
 
 # Controls whose click ends the session under test: clicked last, on their own.
 ENDING = {"&Quit TimelyGator", "Quit TimelyGator"}

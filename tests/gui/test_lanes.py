@@ -9,15 +9,15 @@ from datetime import date, datetime, timedelta
 import pytest
 from PySide6.QtCore import QPointF, Qt
 from pytestqt.qtbot import QtBot
+from timelygator.core.event import Event
+from timelygator.core.services import Services
+from timelygator.core.timeutil import to_us
+from timelygator.gui.date_range import RangeMode
+from timelygator.gui.edit_commands import MANUAL_TYPE
+from timelygator.gui.main_window import MainWindow
+from timelygator.gui.tasks import TaskRunner
 
-from core.event import Event
-from core.services import Services
-from core.timeutil import to_us
 from tests.gui.app_helpers import open_window
-from timelygator_gui.date_range import RangeMode
-from timelygator_gui.edit_commands import MANUAL_TYPE
-from timelygator_gui.main_window import MainWindow
-from timelygator_gui.tasks import TaskRunner
 
 DAY = date(2025, 3, 4)  # a Tuesday
 
@@ -148,7 +148,7 @@ def test_a_host_that_appears_while_shown_joins_the_filter(
 
 
 def test_months_on_end_are_drawn_hour_by_hour(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
-    from timelygator_gui.date_range import DateRange
+    from timelygator.gui.date_range import DateRange
 
     first = DAY - timedelta(days=69)
     with qtbot.waitSignal(window.sig_range_loaded, timeout=20_000):

@@ -5,18 +5,17 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
-
-from core.categories.stored import load_stored_categories
-from core.errors import DatabaseLockedError
-from core.paths import AppDirs
-from core.preferences import load_preferences
-from core.services import Services
-from timelygator_gui.app_controller import AppController
-from timelygator_gui.error_dialog import ErrorDialog
-from timelygator_gui.settings.dialog import SettingsDialog
-from timelygator_gui.settings.watchers_page import WatchersPage
-from timelygator_gui.single_instance import SingleInstance
-from timelygator_gui.unlock_dialogs import FirstRunDialog, UnlockDialog
+from timelygator.core.categories.stored import load_stored_categories
+from timelygator.core.errors import DatabaseLockedError
+from timelygator.core.paths import AppDirs
+from timelygator.core.preferences import load_preferences
+from timelygator.core.services import Services
+from timelygator.gui.app_controller import AppController
+from timelygator.gui.error_dialog import ErrorDialog
+from timelygator.gui.settings.dialog import SettingsDialog
+from timelygator.gui.settings.watchers_page import WatchersPage
+from timelygator.gui.single_instance import SingleInstance
+from timelygator.gui.unlock_dialogs import FirstRunDialog, UnlockDialog
 
 
 def _ok(dialog) -> None:  # type: ignore[no-untyped-def]
@@ -80,7 +79,7 @@ def test_first_run_with_passphrase(dirs: AppDirs, qtbot) -> None:  # type: ignor
 def test_minimized_start_shows_only_the_tray(  # type: ignore[no-untyped-def]
     dirs: AppDirs, qtbot, monkeypatch
 ) -> None:
-    from timelygator_gui.tray import Tray
+    from timelygator.gui.tray import Tray
 
     monkeypatch.setattr(Tray, "available", staticmethod(lambda: True))
     Services.open(dirs, None).close()
@@ -96,8 +95,8 @@ def test_minimized_start_shows_only_the_tray(  # type: ignore[no-untyped-def]
 
 
 def test_settings_cancel_restores_ok_stores(services: Services, qtbot) -> None:  # type: ignore[no-untyped-def]
-    from timelygator_gui.session import Session
-    from timelygator_gui.tasks import TaskRunner
+    from timelygator.gui.session import Session
+    from timelygator.gui.tasks import TaskRunner
 
     runner = TaskRunner()
     session = Session.load(services)

@@ -14,21 +14,21 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QDialogButtonBox
+from timelygator.core.event import Event
+from timelygator.core.paths import AppDirs
+from timelygator.core.preferences import Preferences, save_preferences
+from timelygator.core.services import Services
+from timelygator.core.timeutil import to_us
+from timelygator.gui.app_controller import AppController
+from timelygator.gui.autostart import Autostart
+from timelygator.gui.edit_dialogs import EditEventDialog
+from timelygator.gui.main_window import MainWindow
+from timelygator.gui.timeline_model import Lane
+from timelygator.watchers.config import afk_bucket, default_hostname, window_bucket
+from timelygator.watchers.headless import Probes
+from timelygator.watchers.probes import WindowInfo
 
-from core.event import Event
-from core.paths import AppDirs
-from core.preferences import Preferences, save_preferences
-from core.services import Services
-from core.timeutil import to_us
 from tests.gui.app_helpers import dialog_button, finish_app, start_app
-from timelygator_gui.app_controller import AppController
-from timelygator_gui.autostart import Autostart
-from timelygator_gui.edit_dialogs import EditEventDialog
-from timelygator_gui.main_window import MainWindow
-from timelygator_gui.timeline_model import Lane
-from watchers.config import afk_bucket, default_hostname, window_bucket
-from watchers.headless import Probes
-from watchers.probes import WindowInfo
 
 TODAY = date(2025, 6, 10)  # a Tuesday; the fake clock says it is 12:00 on it
 HOST = default_hostname()

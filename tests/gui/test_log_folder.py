@@ -7,14 +7,14 @@ import pytest
 from PySide6.QtCore import QPoint, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QDialogButtonBox
+from timelygator.core.preferences import load_preferences
+from timelygator.core.services import Services
+from timelygator.gui.display_path import display_path
+from timelygator.gui.session import Session
+from timelygator.gui.settings.dialog import SettingsDialog
+from timelygator.gui.tasks import TaskRunner
 
-from core.preferences import load_preferences
-from core.services import Services
 from tests.gui.test_categories_editor import _click
-from timelygator_gui.display_path import display_path
-from timelygator_gui.session import Session
-from timelygator_gui.settings.dialog import SettingsDialog
-from timelygator_gui.tasks import TaskRunner
 
 
 def test_general_page_shows_and_opens_the_log_folder(  # type: ignore[no-untyped-def]

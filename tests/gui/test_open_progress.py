@@ -6,16 +6,16 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from timelygator.core.keys import KeyStore
+from timelygator.core.paths import AppDirs
+from timelygator.core.schema import MIGRATIONS_DIR, SCHEMA_VERSION
+from timelygator.core.services import Services
+from timelygator.core.store import Store
+from timelygator.gui.app_controller import AppController
+from timelygator.gui.autostart import Autostart
+from timelygator.gui.open_progress import STEP_TEXT, TITLE, OpenStep
 
-from core.keys import KeyStore
-from core.paths import AppDirs
-from core.schema import MIGRATIONS_DIR, SCHEMA_VERSION
-from core.services import Services
-from core.store import Store
 from tests.gui.app_helpers import finish_app
-from timelygator_gui.app_controller import AppController
-from timelygator_gui.autostart import Autostart
-from timelygator_gui.open_progress import STEP_TEXT, TITLE, OpenStep
 
 
 def _make_previous_schema(dirs: AppDirs) -> None:

@@ -10,10 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from core.event import Event
-from core.paths import resolve_dirs
-from core.services import Services
+from timelygator.core.event import Event
+from timelygator.core.paths import resolve_dirs
+from timelygator.core.services import Services
 
 ROOT = Path(__file__).resolve().parents[2]
 PASS = "signal test passphrase"
@@ -33,7 +32,7 @@ def test_sigterm_stops_the_app_in_order(tmp_path: Path) -> None:
     }
     env.pop("DISPLAY", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "timelygator_gui", "--data-dir", str(dirs.data)],
+        [sys.executable, "-m", "timelygator", "--data-dir", str(dirs.data)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )  # fmt: skip
     assert proc.stdout is not None

@@ -6,12 +6,12 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from timelygator.core.categories.formats import load_default_categories
+from timelygator.core.services import Services
+from timelygator.gui.date_range import DateRange, RangeMode
+from timelygator.gui.range_data import Superseded, load_range, load_summary
 
-from core.categories.formats import load_default_categories
-from core.services import Services
 from tests.gui.conftest import DEMO_DAY
-from timelygator_gui.date_range import DateRange, RangeMode
-from timelygator_gui.range_data import Superseded, load_range, load_summary
 
 
 def test_the_summary_load_gives_the_full_loads_totals_without_reading_events(
@@ -52,9 +52,9 @@ def test_a_superseded_load_stops_between_its_steps(demo_services: Services) -> N
 def test_history_is_worked_out_in_parts_only_when_showing_it_at_once_would_keep_people_waiting(
     services: Services,
 ) -> None:
-    from core.categories.model import Rule
-    from timelygator_gui.demo_data import recent_days, store_days
-    from timelygator_gui.range_data import analytics_settings, parts_to_work_out
+    from timelygator.core.categories.model import Rule
+    from timelygator.gui.demo_data import recent_days, store_days
+    from timelygator.gui.range_data import analytics_settings, parts_to_work_out
 
     store_days(services, recent_days(DEMO_DAY, 70), weekends=True)  # just imported
     month = DateRange(RangeMode.CUSTOM, DEMO_DAY - timedelta(days=30), DEMO_DAY, 4)
@@ -83,8 +83,8 @@ def test_history_is_worked_out_in_parts_only_when_showing_it_at_once_would_keep_
 
 
 def test_the_days_after_today_are_never_worked_out_in_parts(services: Services) -> None:
-    from core.analytics.localdays import local_today
-    from timelygator_gui.range_data import analytics_settings, parts_to_work_out
+    from timelygator.core.analytics.localdays import local_today
+    from timelygator.gui.range_data import analytics_settings, parts_to_work_out
 
     today = local_today(services.clock.now_us(), 4 * 3600)
     # This month, seen on its first day: the rest of it has nothing to work out yet.

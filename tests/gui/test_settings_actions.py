@@ -13,22 +13,22 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialogButtonBox
+from timelygator.core import tokens
+from timelygator.core.backup import list_backups
+from timelygator.core.event import Event
+from timelygator.core.paths import AppDirs
+from timelygator.core.preferences import DataPrefs
+from timelygator.core.services import Services
+from timelygator.core.store import Store
+from timelygator.gui.app_controller import AppController
+from timelygator.gui.autostart import APP_ID, Autostart
+from timelygator.gui.maintenance import Maintenance
+from timelygator.gui.settings.api_page import PAIRING_NAME, ApiPage
+from timelygator.gui.settings.data_page import DataPage
+from timelygator.gui.settings.dialog import SettingsDialog
+from timelygator.gui.tasks import TaskRunner
 
-from core import tokens
-from core.backup import list_backups
-from core.event import Event
-from core.paths import AppDirs
-from core.preferences import DataPrefs
-from core.services import Services
-from core.store import Store
 from tests.gui.app_helpers import finish_app, start_app
-from timelygator_gui.app_controller import AppController
-from timelygator_gui.autostart import APP_ID, Autostart
-from timelygator_gui.maintenance import Maintenance
-from timelygator_gui.settings.api_page import PAIRING_NAME, ApiPage
-from timelygator_gui.settings.data_page import DataPage
-from timelygator_gui.settings.dialog import SettingsDialog
-from timelygator_gui.tasks import TaskRunner
 
 DAY_US = 86_400 * 1_000_000
 
@@ -134,7 +134,7 @@ def test_pairing_token_shown_once_with_port_and_bucket(  # type: ignore[no-untyp
 ) -> None:
     page = ApiPage(services, runner)
     qtbot.addWidget(page)
-    from core.preferences import Preferences
+    from timelygator.core.preferences import Preferences
 
     prefs = Preferences()
     prefs.api.port = 5777
@@ -166,7 +166,7 @@ def test_pairing_token_shown_once_with_port_and_bucket(  # type: ignore[no-untyp
 def test_back_up_now_writes_a_verified_backup_and_shows_it(  # type: ignore[no-untyped-def]
     demo_services: Services, runner: TaskRunner, qtbot
 ) -> None:
-    from core.preferences import Preferences
+    from timelygator.core.preferences import Preferences
 
     page = DataPage(demo_services, runner)
     qtbot.addWidget(page)
@@ -270,9 +270,9 @@ def test_activitywatch_button_writes_the_key_and_asks_before_replacing(  # type:
     services: Services, runner: TaskRunner, qtbot, monkeypatch
 ) -> None:
     from PySide6.QtWidgets import QMessageBox
+    from timelygator.core import aw_config
+    from timelygator.core.preferences import Preferences
 
-    from core import aw_config
-    from core.preferences import Preferences
     from tests.helpers.aw_client_key import local_server_api_key
 
     page = ApiPage(services, runner)
@@ -315,8 +315,8 @@ def test_activitywatch_button_writes_the_key_and_asks_before_replacing(  # type:
 def test_pairing_shows_the_bucket_the_browser_really_writes(  # type: ignore[no-untyped-def]
     services: Services, runner: TaskRunner, qtbot
 ) -> None:
-    from core.preferences import Preferences
-    from timelygator_gui.settings.api_page import EXTENSION_CLIENT
+    from timelygator.core.preferences import Preferences
+    from timelygator.gui.settings.api_page import EXTENSION_CLIENT
 
     page = ApiPage(services, runner)
     qtbot.addWidget(page)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from core.analytics.localdays import AnalyticsSettings
-from core.services import Services
+from timelygator.core.analytics.localdays import AnalyticsSettings
+from timelygator.core.services import Services
+from timelygator.gui.stats_warmer import StatsWarmer, month_chunks
+
 from tests.gui.conftest import DEMO_DAY
 from tests.helpers.analytics import new_analytics
-from timelygator_gui.stats_warmer import StatsWarmer, month_chunks
 
 
 def test_month_chunks_most_recent_first() -> None:

@@ -6,8 +6,7 @@ import threading
 
 import shiboken6
 from PySide6.QtWidgets import QLabel
-
-from timelygator_gui.tasks import TaskRunner
+from timelygator.gui.tasks import TaskRunner
 
 
 def test_a_result_for_a_deleted_widget_is_dropped(qtbot) -> None:  # type: ignore[no-untyped-def]

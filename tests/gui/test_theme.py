@@ -10,16 +10,16 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from pytestqt.qtbot import QtBot
+from timelygator.core.paths import AppDirs
+from timelygator.core.services import Services
+from timelygator.gui.app_controller import AppController
+from timelygator.gui.autostart import Autostart
+from timelygator.gui.settings.dialog import SettingsDialog
+from timelygator.gui.theme import ThemeManager, apply_palette, is_dark_palette
+from timelygator.gui.timeline_view import TimelineView
+from timelygator.gui.trends_view import TrendsView
 
-from core.paths import AppDirs
-from core.services import Services
 from tests.gui.app_helpers import finish_app, start_app
-from timelygator_gui.app_controller import AppController
-from timelygator_gui.autostart import Autostart
-from timelygator_gui.settings.dialog import SettingsDialog
-from timelygator_gui.theme import ThemeManager, apply_palette, is_dark_palette
-from timelygator_gui.timeline_view import TimelineView
-from timelygator_gui.trends_view import TrendsView
 
 DARK_BASE = "#2a2b2e"  # the dark palette's base: plot backgrounds
 DARK_TEXT = "#e8eaed"

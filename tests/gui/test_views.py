@@ -10,14 +10,14 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetrics
 from pytestqt.qtbot import QtBot
+from timelygator.core.services import Services
+from timelygator.gui.date_range import DateRange, RangeMode
+from timelygator.gui.main_window import MainWindow
+from timelygator.gui.tasks import TaskRunner
+from timelygator.gui.timeline_model import Lane, bin_lane, make_lane
 
-from core.services import Services
 from tests.gui.app_helpers import open_window
 from tests.gui.conftest import DEMO_DAY
-from timelygator_gui.date_range import DateRange, RangeMode
-from timelygator_gui.main_window import MainWindow
-from timelygator_gui.tasks import TaskRunner
-from timelygator_gui.timeline_model import Lane, bin_lane, make_lane
 
 
 @pytest.fixture
@@ -74,7 +74,7 @@ def test_activity_totals_and_click_through(window: MainWindow, qtbot) -> None:  
     assert window.data is not None
     summary = window.data.summary
     assert activity.active_card.value.text() == _fmt(summary.active_us)
-    from timelygator_gui.demo_data import AFK_BUCKET, generate_day
+    from timelygator.gui.demo_data import AFK_BUCKET, generate_day
 
     breaks = [e for e in generate_day(DEMO_DAY)[AFK_BUCKET] if e.data["status"] == "afk"]
     assert breaks  # the demo day's lunch and short breaks
@@ -163,7 +163,7 @@ def test_delete_and_undo(window: MainWindow, qtbot) -> None:  # type: ignore[no-
 
 
 def test_lod_binning_bounds_rect_count() -> None:
-    from core.event import Event
+    from timelygator.core.event import Event
 
     events = [
         Event(i * 1_000_000, i * 1_000_000 + 900_000, {"app": str(i % 7)}) for i in range(100_000)
@@ -178,7 +178,7 @@ def test_lod_binning_bounds_rect_count() -> None:
 
 
 def _fmt(us: int) -> str:
-    from core.analytics.report import format_duration
+    from timelygator.core.analytics.report import format_duration
 
     return format_duration(us)
 
@@ -195,8 +195,8 @@ def test_date_range_labels_and_shift() -> None:
 
 def test_timeline_empty_states(qtbot) -> None:  # type: ignore[no-untyped-def]
     """Before data: "Loading…"; a range without activity: a sentence, not bare axes."""
-    from timelygator_gui.range_data import RangeData
-    from timelygator_gui.timeline_view import TimelineView
+    from timelygator.gui.range_data import RangeData
+    from timelygator.gui.timeline_view import TimelineView
 
     view = TimelineView()
     qtbot.addWidget(view)
@@ -235,8 +235,8 @@ def test_activity_totals_come_before_the_timeline_events(window: MainWindow, qtb
 def test_trends_of_history_never_looked_at_appear_in_parts(
     qtbot: QtBot, services: Services, runner: TaskRunner
 ) -> None:
-    from core.analytics.localdays import AnalyticsSettings
-    from timelygator_gui.demo_data import recent_days, store_days
+    from timelygator.core.analytics.localdays import AnalyticsSettings
+    from timelygator.gui.demo_data import recent_days, store_days
 
     store_days(services, recent_days(DEMO_DAY, 28), weekends=True)  # just imported
     window = open_window(qtbot, services, DEMO_DAY, runner)
@@ -263,11 +263,11 @@ def test_trends_of_history_never_looked_at_appear_in_parts(
 def test_a_month_never_looked_at_is_worked_out_in_parts(
     qtbot: QtBot, services: Services, runner: TaskRunner
 ) -> None:
-    from timelygator_gui.demo_data import recent_days, store_days
+    from timelygator.gui.demo_data import recent_days, store_days
 
     store_days(services, recent_days(DEMO_DAY, 31), weekends=True)  # just imported
     window = open_window(qtbot, services, DEMO_DAY, runner)
-    from timelygator_gui.range_data import load_summary
+    from timelygator.gui.range_data import load_summary
 
     with qtbot.waitSignal(window.sig_range_loaded, timeout=60_000):
         window.navigator.set_mode(RangeMode.MONTH)

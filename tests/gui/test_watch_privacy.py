@@ -13,17 +13,17 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
+from timelygator.core.client.offline_queue import OfflineQueue
+from timelygator.core.keys import KeyStore
+from timelygator.core.paths import AppDirs
+from timelygator.core.preferences import load_preferences
+from timelygator.core.services import Services
+from timelygator.gui.session import Session
+from timelygator.gui.settings.dialog import SettingsDialog
+from timelygator.gui.settings.simple_pages import PrivacyPage
+from timelygator.gui.tasks import TaskRunner
 
-from core.client.offline_queue import OfflineQueue
-from core.keys import KeyStore
-from core.paths import AppDirs
-from core.preferences import load_preferences
-from core.services import Services
 from tests.gui.test_categories_editor import _click
-from timelygator_gui.session import Session
-from timelygator_gui.settings.dialog import SettingsDialog
-from timelygator_gui.settings.simple_pages import PrivacyPage
-from timelygator_gui.tasks import TaskRunner
 
 ROOT = Path(__file__).resolve().parents[2]
 PASS = "watch privacy passphrase"
@@ -126,8 +126,8 @@ def test_watch_with_a_server_reads_the_local_folders_privacy_settings(
 
 
 def test_the_app_and_watch_map_preferences_through_one_function() -> None:
-    from timelygator_gui import watcher_host
-    from watchers import cli, config
+    from timelygator.gui import watcher_host
+    from timelygator.watchers import cli, config
 
     mapping = config.config_from_preferences
     assert vars(watcher_host)["config_from_preferences"] is mapping

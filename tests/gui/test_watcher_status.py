@@ -9,19 +9,19 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
+from timelygator.core.paths import AppDirs
+from timelygator.core.services import Services
+from timelygator.gui.app_controller import AppController
+from timelygator.gui.autostart import Autostart
+from timelygator.gui.settings.dialog import SettingsDialog
+from timelygator.gui.settings.watchers_page import CONSENT_TITLE, WatchersPage
+from timelygator.gui.tray import Tray
+from timelygator.watchers.desktop_integration import GNOME_EXTENSION_UUID
+from timelygator.watchers.headless import Probes
+from timelygator.watchers.probes import WindowInfo
+from timelygator.watchers.status import WatcherState, WatcherStatus
 
-from core.paths import AppDirs
-from core.services import Services
 from tests.gui.app_helpers import finish_app, start_app
-from timelygator_gui.app_controller import AppController
-from timelygator_gui.autostart import Autostart
-from timelygator_gui.settings.dialog import SettingsDialog
-from timelygator_gui.settings.watchers_page import CONSENT_TITLE, WatchersPage
-from timelygator_gui.tray import Tray
-from watchers.desktop_integration import GNOME_EXTENSION_UUID
-from watchers.headless import Probes
-from watchers.probes import WindowInfo
-from watchers.status import WatcherState, WatcherStatus
 
 GNOME_MISSING = WatcherStatus(
     WatcherState.UNSUPPORTED,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core.analytics.service import AnalyticsService
-from core.services import Services
+from timelygator.core.analytics.service import AnalyticsService
+from timelygator.core.services import Services
 
 
 def new_analytics(services: Services) -> AnalyticsService:

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from core.paths import AppDirs
+from timelygator.core.paths import AppDirs
 
 
 def run_cli(
@@ -14,7 +14,7 @@ def run_cli(
 ) -> subprocess.CompletedProcess[str]:
     """``timelygator ARGS --data-dir DIR`` with the passphrase in the environment."""
     return subprocess.run(
-        [sys.executable, "-m", "timelygator_gui", *args, "--data-dir", str(dirs.data)],
+        [sys.executable, "-m", "timelygator", *args, "--data-dir", str(dirs.data)],
         capture_output=True,
         text=True,
         env={**os.environ, "TIMELYGATOR_PASSPHRASE": passphrase},

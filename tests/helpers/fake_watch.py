@@ -16,7 +16,7 @@ import sys
 import threading
 from pathlib import Path
 
-from watchers.probes import WindowInfo
+from timelygator.watchers.probes import WindowInfo
 
 
 class ScriptedWindowProbe:
@@ -41,12 +41,12 @@ def main(argv: list[str]) -> int:
     raw = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     probe = ScriptedWindowProbe([(str(app), str(title), int(n)) for app, title, n in raw])
 
-    import watchers.headless
+    import timelygator.watchers.headless
 
     # The name build_watchers calls (it picks the OS/session's probe through it).
-    watchers.headless.default_window_probe = lambda *_a, **_k: probe  # type: ignore[attr-defined]
+    timelygator.watchers.headless.default_window_probe = lambda *_a, **_k: probe  # type: ignore[attr-defined]
 
-    from timelygator_gui.main import main as timelygator
+    from timelygator.gui.main import main as timelygator
 
     return timelygator(["watch", *argv[1:]])
 

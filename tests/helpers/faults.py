@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import keyring
+from timelygator.core import steps
+from timelygator.core.paths import AppDirs, resolve_dirs
 
-from core import steps
-from core.paths import AppDirs, resolve_dirs
 from tests.helpers.keyring import FileKeyring
 
 KILLED = 77
@@ -50,55 +50,55 @@ class Case:
 
 
 def _rekey(case: Case) -> None:
-    from core.maintenance import rekey_database
+    from timelygator.core.maintenance import rekey_database
 
     rekey_database(case.dirs, case.passphrase)
 
 
 def _restore(case: Case) -> None:
-    from core.backup import restore_backup
+    from timelygator.core.backup import restore_backup
 
     assert case.backup is not None
     restore_backup(case.dirs, case.backup, case.passphrase)
 
 
 def _backup(case: Case) -> None:
-    from core.backup import backup_now
-    from core.services import Services
+    from timelygator.core.backup import backup_now
+    from timelygator.core.services import Services
 
     with Services.open(case.dirs, case.passphrase, create=False) as services:
         backup_now(services, keep=2)
 
 
 def _passphrase_set(case: Case) -> None:
-    from core.maintenance import set_passphrase
+    from timelygator.core.maintenance import set_passphrase
 
     set_passphrase(case.dirs, case.new_passphrase)
 
 
 def _passphrase_change(case: Case) -> None:
-    from core.maintenance import change_passphrase
+    from timelygator.core.maintenance import change_passphrase
 
     assert case.passphrase is not None
     change_passphrase(case.dirs, case.passphrase, case.new_passphrase)
 
 
 def _passphrase_remove(case: Case) -> None:
-    from core.maintenance import remove_passphrase
+    from timelygator.core.maintenance import remove_passphrase
 
     assert case.passphrase is not None
     remove_passphrase(case.dirs, case.passphrase)
 
 
 def _salvage(case: Case) -> None:
-    from core.salvage import salvage_database
+    from timelygator.core.salvage import salvage_database
 
     salvage_database(case.dirs, case.passphrase)
 
 
 def _retention(case: Case) -> None:
-    from core.backup import purge_backups_older_than
-    from core.services import Services
+    from timelygator.core.backup import purge_backups_older_than
+    from timelygator.core.services import Services
 
     with Services.open(case.dirs, case.passphrase, create=False) as services:
         purge_backups_older_than(
@@ -121,9 +121,9 @@ OPERATIONS: dict[str, Callable[[Case], None]] = {
 def _child(
     operation: str, case: Case, fault_at: int, mode: str, record: str, then_kill: int
 ) -> None:
-    import core.keys
+    import timelygator.core.keys
 
-    core.keys.SCRYPT_N = 2**14  # as the suite's conftest
+    timelygator.core.keys.SCRYPT_N = 2**14  # as the suite's conftest
     keyring.set_keyring(FileKeyring(case.keyring_file))
     seen: list[str] = []
 
@@ -161,7 +161,12 @@ def _context() -> Any:
     if _CONTEXT is None:
         _CONTEXT = multiprocessing.get_context("forkserver")
         _CONTEXT.set_forkserver_preload(
-            ["core.maintenance", "core.backup", "core.salvage", "tests.helpers.faults"]
+            [
+                "timelygator.core.maintenance",
+                "timelygator.core.backup",
+                "timelygator.core.salvage",
+                "tests.helpers.faults",
+            ]
         )
     return _CONTEXT
 

@@ -22,15 +22,15 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core import reader
-from core.backup import backup_now, list_backups
-from core.errors import KeyMissingError, WrongKeyError
-from core.event import Event
-from core.keys import KeyStore
-from core.maintenance import check_database
-from core.paths import resolve_dirs
-from core.services import Services
-from core.transfer_format import export_document
+from timelygator.core import reader
+from timelygator.core.backup import backup_now, list_backups
+from timelygator.core.errors import KeyMissingError, WrongKeyError
+from timelygator.core.event import Event
+from timelygator.core.keys import KeyStore
+from timelygator.core.maintenance import check_database
+from timelygator.core.paths import resolve_dirs
+from timelygator.core.services import Services
+from timelygator.core.transfer_format import export_document
 
 ROOT = Path(__file__).resolve().parents[2]
 PASS = "sigkill passphrase"
@@ -53,7 +53,7 @@ def export_sha(data: Path, passphrase: str | None) -> str:
 
 
 def backup_sha(path: Path, data: Path, passphrase: str | None) -> str:
-    from core.store import Store
+    from timelygator.core.store import Store
 
     key = KeyStore(resolve_dirs(data)).load(passphrase)[0]
     store = Store(path, key, access="immutable")
@@ -99,7 +99,7 @@ def _env() -> dict[str, str]:
 
 
 def command(operation: str, data: Path, scratch: Path) -> list[str]:
-    base = [sys.executable, "-m", "timelygator_gui"]
+    base = [sys.executable, "-m", "timelygator"]
     if operation == "rekey":
         return [*base, "db", "rekey", "--data-dir", str(data)]
     if operation == "restore":

@@ -14,12 +14,12 @@ import sys
 import threading
 from pathlib import Path
 
-from core import reader
-from core.errors import DatabaseLockedError, TimelyGatorError
-from core.maintenance import check_database
-from core.paths import resolve_dirs
-from core.services import Services
-from core.transfer_format import export_document
+from timelygator.core import reader
+from timelygator.core.errors import DatabaseLockedError, TimelyGatorError
+from timelygator.core.maintenance import check_database
+from timelygator.core.paths import resolve_dirs
+from timelygator.core.services import Services
+from timelygator.core.transfer_format import export_document
 
 
 def export_sha(data: Path, passphrase: str | None) -> str:
@@ -45,7 +45,7 @@ def main(data: Path, stop: Path) -> None:
 
 
 if __name__ == "__main__":
-    import core.locks
+    import timelygator.core.locks
 
-    core.locks.SWAP_WAIT_S = 0.5  # say "busy" quickly instead of waiting
+    timelygator.core.locks.SWAP_WAIT_S = 0.5  # say "busy" quickly instead of waiting
     main(Path(sys.argv[1]), Path(sys.argv[2]))

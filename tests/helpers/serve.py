@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from core.paths import AppDirs
+from timelygator.core.paths import AppDirs
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,7 +32,7 @@ class ServeProcess:
     def start(self) -> None:
         env = {**os.environ, "TIMELYGATOR_PASSPHRASE": self.passphrase, "PYTHONPATH": str(ROOT)}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "timelygator_gui", "serve", "--data-dir", str(self.dirs.data),
+            [sys.executable, "-m", "timelygator", "serve", "--data-dir", str(self.dirs.data),
              "--port", str(self.port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
         )  # fmt: skip

@@ -27,8 +27,7 @@ from typing import Any
 
 import pytest
 from jeepney import DBusAddress, HeaderFields, Message
-
-from watchers.dbus_session import UNKNOWN_METHOD, UNKNOWN_OBJECT, DBusError, SessionBus
+from timelygator.watchers.dbus_session import UNKNOWN_METHOD, UNKNOWN_OBJECT, DBusError, SessionBus
 
 JS = Path(__file__).resolve().parent / "js"
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.event import Event
-from core.timeutil import US_PER_S
-from watchers.probes import BrowserTab, WindowInfo
+from timelygator.core.event import Event
+from timelygator.core.timeutil import US_PER_S
+from timelygator.watchers.probes import BrowserTab, WindowInfo
 
 T0 = 1_700_000_000 * US_PER_S  # 2023-11-14T22:13:20Z
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from watchers.wayland_wire import WL_SEAT, Interface, WaylandConnection
+from timelygator.watchers.wayland_wire import WL_SEAT, Interface, WaylandConnection
 
 T = TypeVar("T")
 NOBODY = 65534

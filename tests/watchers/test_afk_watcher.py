@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from core.timeutil import US_PER_S
+from timelygator.core.timeutil import US_PER_S
+from timelygator.watchers.afk_watcher import AfkWatcher
+from timelygator.watchers.privacy import PrivacyFilter
+
 from tests.watchers.fakes import T0, FakeClock, FakeIdleProbe, RecordingSink
-from watchers.afk_watcher import AfkWatcher
-from watchers.privacy import PrivacyFilter
 
 BUCKET = "aw-watcher-afk_host1"
 AFK = {"status": "afk"}

@@ -3,26 +3,30 @@
 from __future__ import annotations
 
 import pytest
-
-from tests.watchers.fakes import FakeClock, RecordingSink
-from watchers.afk_watcher import AfkWatcher
-from watchers.backends import (
+from timelygator.watchers.afk_watcher import AfkWatcher
+from timelygator.watchers.backends import (
     WindowProbeChain,
     check_backends,
     describe_backends,
     idle_probe_for,
     window_probe_for,
 )
-from watchers.dbus_probes import GnomeShellWindowProbe, MutterIdleProbe, ScreenSaverIdleProbe
-from watchers.idle_probe import FallbackIdleProbe, PynputIdleProbe, X11IdleProbe
-from watchers.kwin_script import KWinScriptWindowProbe
-from watchers.probes import ProbeUnsupported, WindowInfo
-from watchers.session import Desktop, DesktopSession, SessionKind, detect_session
-from watchers.status import WatcherState
-from watchers.sway_ipc import SwayIpcWindowProbe
-from watchers.wayland_probes import WaylandIdleProbe, WlrToplevelWindowProbe
-from watchers.window_probe import PyWinCtlWindowProbe
-from watchers.window_watcher import WindowWatcher
+from timelygator.watchers.dbus_probes import (
+    GnomeShellWindowProbe,
+    MutterIdleProbe,
+    ScreenSaverIdleProbe,
+)
+from timelygator.watchers.idle_probe import FallbackIdleProbe, PynputIdleProbe, X11IdleProbe
+from timelygator.watchers.kwin_script import KWinScriptWindowProbe
+from timelygator.watchers.probes import ProbeUnsupported, WindowInfo
+from timelygator.watchers.session import Desktop, DesktopSession, SessionKind, detect_session
+from timelygator.watchers.status import WatcherState
+from timelygator.watchers.sway_ipc import SwayIpcWindowProbe
+from timelygator.watchers.wayland_probes import WaylandIdleProbe, WlrToplevelWindowProbe
+from timelygator.watchers.window_probe import PyWinCtlWindowProbe
+from timelygator.watchers.window_watcher import WindowWatcher
+
+from tests.watchers.fakes import FakeClock, RecordingSink
 
 
 @pytest.mark.parametrize(

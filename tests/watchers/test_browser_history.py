@@ -10,17 +10,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from tests.watchers.fakes import FakeClock, RecordingSink
-from watchers.browser_history import (
+from timelygator.watchers.browser_history import (
     WEBKIT_EPOCH_OFFSET_US,
     BrowserHistoryResolver,
     browser_for_app,
     history_databases,
     page_title_candidates,
 )
-from watchers.probes import BrowserTab, WindowInfo
-from watchers.window_watcher import WindowWatcher
+from timelygator.watchers.probes import BrowserTab, WindowInfo
+from timelygator.watchers.window_watcher import WindowWatcher
+
+from tests.watchers.fakes import FakeClock, RecordingSink
 
 NOW_UNIX_US = 1_700_000_000_000_000
 

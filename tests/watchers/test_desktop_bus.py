@@ -13,14 +13,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from timelygator.watchers.dbus_probes import (
+    GnomeShellWindowProbe,
+    MutterIdleProbe,
+    ScreenSaverIdleProbe,
+)
+from timelygator.watchers.desktop_integration import install_gnome_extension
+from timelygator.watchers.kwin_script import SCRIPT_NAME, SERVICE, KWinScriptWindowProbe
+from timelygator.watchers.probes import ProbeUnsupported, WindowInfo
 
 from tests.watchers.dbus_helpers import FakeGnomeShell, FakeKWin, Service, bus_env, private_bus
 from tests.watchers.sway_helpers import wait_until
 from tests.watchers.watch_helpers import ROOT, StoredEvents, run_watch
-from watchers.dbus_probes import GnomeShellWindowProbe, MutterIdleProbe, ScreenSaverIdleProbe
-from watchers.desktop_integration import install_gnome_extension
-from watchers.kwin_script import SCRIPT_NAME, SERVICE, KWinScriptWindowProbe
-from watchers.probes import ProbeUnsupported, WindowInfo
 
 
 @pytest.fixture
@@ -288,7 +292,7 @@ def test_desktop_integration_status_on_gnome(bus: str, tmp_path: Path) -> None:
         shell.focus(FIREFOX)
         shell.idle_ms = 2_000
         out = subprocess.run(
-            [sys.executable, "-m", "timelygator_gui", "desktop-integration", "status"],
+            [sys.executable, "-m", "timelygator", "desktop-integration", "status"],
             env=env, capture_output=True, text=True, timeout=60, check=True,
         ).stdout.splitlines()  # fmt: skip
     finally:

@@ -17,12 +17,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
-from tests.watchers.dbus_helpers import GNOME_EXTENSIONS, KWIN_SCRIPT, out_signature
-from tests.watchers.watch_helpers import ROOT
-from watchers import kwin_script
-from watchers.dbus_probes import SHELL_WINDOW, SHELL_WINDOW_VERSION
-from watchers.desktop_integration import (
+from timelygator.watchers import kwin_script
+from timelygator.watchers.dbus_probes import SHELL_WINDOW, SHELL_WINDOW_VERSION
+from timelygator.watchers.desktop_integration import (
     FIRST_ESM_SHELL,
     GNOME_EXTENSION_UUID,
     gnome_extension_missing_reason,
@@ -30,6 +27,9 @@ from watchers.desktop_integration import (
     installed_gnome_extension,
     remove_gnome_extension,
 )
+
+from tests.watchers.dbus_helpers import GNOME_EXTENSIONS, KWIN_SCRIPT, out_signature
+from tests.watchers.watch_helpers import ROOT
 
 
 def _node() -> str:
@@ -221,7 +221,7 @@ def test_install_without_gsettings_says_to_turn_it_on(tmp_path: Path) -> None:
 def test_install_and_remove_from_the_command_line(desktop_env: dict[str, str]) -> None:
     def cli(*args: str) -> str:
         return subprocess.run(
-            [sys.executable, "-m", "timelygator_gui", "desktop-integration", *args],
+            [sys.executable, "-m", "timelygator", "desktop-integration", *args],
             env={**desktop_env, "PYTHONPATH": str(ROOT)},
             capture_output=True, text=True, timeout=60, check=True,
         ).stdout.strip()  # fmt: skip

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import threading
 
+from timelygator.watchers.config import AfkWatcherConfig, WatchersConfig, WindowWatcherConfig
+from timelygator.watchers.headless import Probes, build_watchers, run_headless
+from timelygator.watchers.sink import CallbackSink
+
 from tests.watchers.fakes import FakeHistory, FakeIdleProbe, FakeWindowProbe, RecordingSink
-from watchers.config import AfkWatcherConfig, WatchersConfig, WindowWatcherConfig
-from watchers.headless import Probes, build_watchers, run_headless
-from watchers.sink import CallbackSink
 
 
 def test_run_headless_until_stop_event() -> None:

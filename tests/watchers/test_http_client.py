@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from timelygator.core.client import TgClient
+from timelygator.core.event import Event
+from timelygator.core.timeutil import US_PER_S
+from timelygator.watchers.sink import HttpSink
+from timelygator.watchers.window_watcher import WindowWatcher
 
-from core.client import TgClient
-from core.event import Event
-from core.timeutil import US_PER_S
 from tests.watchers.aw_test_server import AwTestServer
 from tests.watchers.fakes import T0, FakeClock, FakeWindowProbe
-from watchers.sink import HttpSink
-from watchers.window_watcher import WindowWatcher
 
 BUCKET = "aw-watcher-window_host1"
 TOKEN = "s3cret-token-value"
@@ -41,7 +41,7 @@ def hb(second: int, data: dict[str, Any], duration_s: int = 0) -> Event:
 
 def summary(server: AwTestServer) -> list[tuple[float, Any, Any, float | None]]:
     """(timestamp seconds after T0, duration, data, pulsetime) of received heartbeats."""
-    from core.timeutil import parse_iso
+    from timelygator.core.timeutil import parse_iso
 
     out = []
     for r in server.state.heartbeats():

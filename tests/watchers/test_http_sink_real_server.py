@@ -7,14 +7,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from timelygator.core import tokens
+from timelygator.core.client import TgClient
+from timelygator.core.event import Event
+from timelygator.core.paths import AppDirs
+from timelygator.core.services import Services
+from timelygator.watchers.sink import HttpSink
 
-from core import tokens
-from core.client import TgClient
-from core.event import Event
-from core.paths import AppDirs
-from core.services import Services
 from tests.helpers.serve import ServeProcess, free_port
-from watchers.sink import HttpSink
 
 ROOT = Path(__file__).resolve().parents[2]
 PASS = "http sink server passphrase"

@@ -3,11 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from timelygator.watchers.privacy import PrivacyConfig, PrivacyFilter, RedactionRule, domain_of
+from timelygator.watchers.web_watcher import WebWatcher
+from timelygator.watchers.window_watcher import WindowWatcher
 
 from tests.watchers.fakes import FakeClock, FakeHistory, FakeWindowProbe, RecordingSink
-from watchers.privacy import PrivacyConfig, PrivacyFilter, RedactionRule, domain_of
-from watchers.web_watcher import WebWatcher
-from watchers.window_watcher import WindowWatcher
 
 PAGES = {
     "Inbox (3) - me@example.org": "https://mail.example.org/u/0/#inbox",

@@ -6,19 +6,23 @@ import sys
 import threading
 
 import pytest
-
-from tests.watchers.fakes import RecordingSink
-from watchers.idle_probe import (
+from timelygator.watchers.idle_probe import (
     FallbackIdleProbe,
     PynputIdleProbe,
     X11IdleProbe,
     default_idle_probe,
 )
-from watchers.probes import ProbeUnsupported
-from watchers.status import WatcherState, WatcherStatus
-from watchers.supervisor import Supervisor
-from watchers.window_probe import PyWinCtlWindowProbe, title_looks_private, x11_unsupported_reason
-from watchers.window_watcher import WindowWatcher
+from timelygator.watchers.probes import ProbeUnsupported
+from timelygator.watchers.status import WatcherState, WatcherStatus
+from timelygator.watchers.supervisor import Supervisor
+from timelygator.watchers.window_probe import (
+    PyWinCtlWindowProbe,
+    title_looks_private,
+    x11_unsupported_reason,
+)
+from timelygator.watchers.window_watcher import WindowWatcher
+
+from tests.watchers.fakes import RecordingSink
 
 linux_only = pytest.mark.skipif(sys.platform != "linux", reason="X11/Wayland checks are Linux's")
 
@@ -40,7 +44,7 @@ def test_wayland_with_xwayland_is_refused_rather_than_wrong() -> None:
 
 @linux_only
 def test_missing_xrandr_reports_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("watchers.window_probe.shutil.which", lambda tool: None)
+    monkeypatch.setattr("timelygator.watchers.window_probe.shutil.which", lambda tool: None)
     probe = PyWinCtlWindowProbe(environ={"DISPLAY": ":0"})
     with pytest.raises(ProbeUnsupported, match="install x11-xserver-utils"):
         probe.active_window()
@@ -58,7 +62,9 @@ def test_pywinctl_exiting_on_import_becomes_unsupported(monkeypatch: pytest.Monk
         return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(builtins, "__import__", fake_import)
-    monkeypatch.setattr("watchers.window_probe.shutil.which", lambda tool: "/usr/bin/" + tool)
+    monkeypatch.setattr(
+        "timelygator.watchers.window_probe.shutil.which", lambda tool: "/usr/bin/" + tool
+    )
     probe = PyWinCtlWindowProbe(environ={"DISPLAY": ":0"})
     with pytest.raises(ProbeUnsupported, match="install x11-xserver-utils"):
         probe.active_window()

@@ -6,11 +6,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
-from core.client.offline_queue import OfflineQueue
-from core.keys import DataKey, KeyStore
-from core.paths import resolve_dirs
-from watchers.cli import queue_key
+from timelygator.core.client.offline_queue import OfflineQueue
+from timelygator.core.keys import DataKey, KeyStore
+from timelygator.core.paths import resolve_dirs
+from timelygator.watchers.cli import queue_key
 
 SECRET_TITLE = "Quarterly salary review — confidential.xlsx"
 
@@ -47,8 +46,8 @@ def test_watch_server_queue_is_encrypted_with_the_folder_key(
     """``watch --server`` with the server down: the title waits in the queue, unreadable."""
     import argparse
 
-    from core.event import Event
-    from watchers.cli import QUEUE_FILENAME, server_client
+    from timelygator.core.event import Event
+    from timelygator.watchers.cli import QUEUE_FILENAME, server_client
 
     data = tmp_path / "watch-data"
     args = argparse.Namespace(

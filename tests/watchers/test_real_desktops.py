@@ -20,14 +20,14 @@ from pathlib import Path
 
 import pytest
 from jeepney import DBusAddress
+from timelygator.watchers.dbus_probes import SHELL_WINDOW
+from timelygator.watchers.dbus_session import DBusError, SessionBus
+from timelygator.watchers.desktop_integration import gnome_shell_major, install_gnome_extension
+from timelygator.watchers.kwin_script import SCRIPT_NAME, SCRIPTING
 
 from tests.watchers.dbus_helpers import need, private_bus
 from tests.watchers.sway_helpers import stop_process, wait_until
 from tests.watchers.watch_helpers import StoredEvents, run_watch
-from watchers.dbus_probes import SHELL_WINDOW
-from watchers.dbus_session import DBusError, SessionBus
-from watchers.desktop_integration import gnome_shell_major, install_gnome_extension
-from watchers.kwin_script import SCRIPT_NAME, SCRIPTING
 
 pytestmark = pytest.mark.wayland
 SHELL_PROPERTIES = DBusAddress(

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import threading
 
+from timelygator.watchers.afk_watcher import AfkWatcher
+from timelygator.watchers.probes import ProbeUnsupported
+from timelygator.watchers.status import WatcherState, WatcherStatus
+from timelygator.watchers.supervisor import Supervisor
+from timelygator.watchers.window_watcher import WindowWatcher
+
 from tests.watchers.fakes import FakeIdleProbe, FakeWindowProbe, RecordingSink
-from watchers.afk_watcher import AfkWatcher
-from watchers.probes import ProbeUnsupported
-from watchers.status import WatcherState, WatcherStatus
-from watchers.supervisor import Supervisor
-from watchers.window_watcher import WindowWatcher
 
 
 def test_crashing_probe_is_restarted_with_exponential_backoff() -> None:

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from timelygator.core.paths import resolve_dirs
+from timelygator.core.reader import get_events
+from timelygator.core.services import open_store
 
-from core.paths import resolve_dirs
-from core.reader import get_events
-from core.services import open_store
 from tests.watchers.x11_helpers import TITLE
 
 pytestmark = pytest.mark.x11
@@ -42,7 +42,7 @@ def test_watch_records_the_active_window_and_stops_cleanly_on_sigterm(
     data = tmp_path / "watch-data"
     env = {**os.environ, "TIMELYGATOR_PASSPHRASE": PASS, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "timelygator_gui", "watch", "--data-dir", str(data),
+        [sys.executable, "-m", "timelygator", "watch", "--data-dir", str(data),
          "--no-web", "--no-afk", "--poll", "0.2"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )  # fmt: skip

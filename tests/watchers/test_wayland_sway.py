@@ -14,13 +14,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from timelygator.watchers.backends import default_idle_probe, default_window_probe
+from timelygator.watchers.probes import WindowInfo
+from timelygator.watchers.sway_ipc import SwayIpcWindowProbe
+from timelygator.watchers.wayland_probes import WaylandIdleProbe, WlrToplevelWindowProbe
 
 from tests.watchers.sway_helpers import Sway, wait_until
 from tests.watchers.watch_helpers import ROOT, StoredEvents, Watch, run_watch
-from watchers.backends import default_idle_probe, default_window_probe
-from watchers.probes import WindowInfo
-from watchers.sway_ipc import SwayIpcWindowProbe
-from watchers.wayland_probes import WaylandIdleProbe, WlrToplevelWindowProbe
 
 pytestmark = pytest.mark.wayland
 POLL_S = 0.2
@@ -204,7 +204,7 @@ def test_desktop_integration_status_names_the_backends(sway: Sway) -> None:
     sway.open_terminal("tg-alpha", "Alpha notes")
     sway.focus("tg-alpha")
     out = subprocess.run(
-        [sys.executable, "-m", "timelygator_gui", "desktop-integration", "status"],
+        [sys.executable, "-m", "timelygator", "desktop-integration", "status"],
         env={**sway.env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=60,
         check=True,
     ).stdout.splitlines()  # fmt: skip

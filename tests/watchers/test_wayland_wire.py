@@ -8,9 +8,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
-from watchers.wayland_probes import INTERFACES
-from watchers.wayland_wire import (
+from timelygator.watchers.wayland_probes import INTERFACES
+from timelygator.watchers.wayland_wire import (
     WL_CALLBACK,
     WL_DISPLAY,
     WL_REGISTRY,

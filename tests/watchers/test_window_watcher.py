@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+from timelygator.watchers.privacy import PrivacyConfig, PrivacyFilter
+from timelygator.watchers.status import WatcherState
+from timelygator.watchers.web_watcher import WebWatcher
+from timelygator.watchers.window_watcher import WindowWatcher
+
 from tests.watchers.fakes import FakeClock, FakeHistory, FakeWindowProbe, RecordingSink
-from watchers.privacy import PrivacyConfig, PrivacyFilter
-from watchers.status import WatcherState
-from watchers.web_watcher import WebWatcher
-from watchers.window_watcher import WindowWatcher
 
 BUCKET = "aw-watcher-window_host1"
 

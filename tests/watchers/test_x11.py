@@ -8,15 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from timelygator.core.timeutil import US_PER_S
+from timelygator.watchers.afk_watcher import AfkWatcher
+from timelygator.watchers.idle_probe import X11IdleProbe
+from timelygator.watchers.supervisor import Supervisor
+from timelygator.watchers.window_probe import PyWinCtlWindowProbe
+from timelygator.watchers.window_watcher import WindowWatcher
 
-from core.timeutil import US_PER_S
 from tests.watchers.fakes import RecordingSink
 from tests.watchers.x11_helpers import TITLE, xdotool
-from watchers.afk_watcher import AfkWatcher
-from watchers.idle_probe import X11IdleProbe
-from watchers.supervisor import Supervisor
-from watchers.window_probe import PyWinCtlWindowProbe
-from watchers.window_watcher import WindowWatcher
 
 pytestmark = pytest.mark.x11
 

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from core.paths import resolve_dirs
-from core.reader import get_events
-from core.services import open_store
-from core.store import Store
+from timelygator.core.paths import resolve_dirs
+from timelygator.core.reader import get_events
+from timelygator.core.services import open_store
+from timelygator.core.store import Store
+
 from tests.watchers.sway_helpers import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,7 +75,7 @@ def run_watch(env: dict[str, str], data: Path, args: list[str]) -> Iterator[Watc
     """Run ``timelygator watch --data-dir data *args``; it must exit cleanly afterwards."""
     env = {**env, "TIMELYGATOR_PASSPHRASE": PASS, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "timelygator_gui", "watch", "--data-dir", str(data), *args],
+        [sys.executable, "-m", "timelygator", "watch", "--data-dir", str(data), *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )  # fmt: skip
     assert proc.stdout is not None

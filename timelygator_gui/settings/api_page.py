@@ -21,15 +21,14 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
 )
-
-from core import tokens
-from core.aw_config import ActivityWatchKey, create_key
-from core.cors import web_origin
-from core.errors import ConflictError, ValidationError
-from core.preferences import Preferences
-from core.services import Services
-from timelygator_gui.settings.page import SettingsPage, form_page
-from timelygator_gui.tasks import TaskRunner
+from timelygator.core import tokens
+from timelygator.core.aw_config import ActivityWatchKey, create_key
+from timelygator.core.cors import web_origin
+from timelygator.core.errors import ConflictError, ValidationError
+from timelygator.core.preferences import Preferences
+from timelygator.core.services import Services
+from timelygator.gui.settings.page import SettingsPage, form_page
+from timelygator.gui.tasks import TaskRunner
 
 PAIRING_NAME = "browser extension"
 TOKEN_ID_ROLE = 256

@@ -25,26 +25,25 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from core.analytics.classifier import MANUAL_CATEGORY_KEY
-from core.analytics.report import hms
-from core.categories.categorizer import Categorizer
-from core.categories.colors import category_color
-from core.categories.formats import (
+from timelygator.core.analytics.classifier import MANUAL_CATEGORY_KEY
+from timelygator.core.analytics.report import hms
+from timelygator.core.categories.categorizer import Categorizer
+from timelygator.core.categories.colors import category_color
+from timelygator.core.categories.formats import (
     from_aw_classes,
     load_categories_file,
     load_default_categories,
     to_aw_classes,
     to_document,
 )
-from core.categories.model import Category, CategoryTree, Productivity, Rule
-from core.categories.preview import RulePreview, rule_preview
-from core.errors import ValidationError
-from core.event import Event
-from core.services import Services
-from timelygator_gui.date_range import DateRange, RangeMode
-from timelygator_gui.range_data import bucket_kind, read_range
-from timelygator_gui.tasks import TaskRunner
+from timelygator.core.categories.model import Category, CategoryTree, Productivity, Rule
+from timelygator.core.categories.preview import RulePreview, rule_preview
+from timelygator.core.errors import ValidationError
+from timelygator.core.event import Event
+from timelygator.core.services import Services
+from timelygator.gui.date_range import DateRange, RangeMode
+from timelygator.gui.range_data import bucket_kind, read_range
+from timelygator.gui.tasks import TaskRunner
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
 FIELDS = (("All fields", None), ("App", ["app"]), ("Title", ["title"]), ("URL", ["url"]))

@@ -13,26 +13,25 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
 )
-
-from core import reader
-from core.awimport import (
+from timelygator.core import reader
+from timelygator.core.awimport import (
     AwDatabase,
     AwImport,
     find_activitywatch_databases,
     import_activitywatch,
     is_sqlite_file,
 )
-from core.backup import BackupFile, backup_now
-from core.importer import BucketImport, import_file
-from core.keys import KeyMode
-from core.maintenance import change_passphrase, set_passphrase
-from core.preferences import DataPrefs, Preferences
-from core.services import Services
-from core.transfer_format import write_export
-from timelygator_gui.display_path import display_path
-from timelygator_gui.maintenance import backup_folder, newest_backup
-from timelygator_gui.settings.page import SettingsPage, form_page
-from timelygator_gui.tasks import TaskRunner
+from timelygator.core.backup import BackupFile, backup_now
+from timelygator.core.importer import BucketImport, import_file
+from timelygator.core.keys import KeyMode
+from timelygator.core.maintenance import change_passphrase, set_passphrase
+from timelygator.core.preferences import DataPrefs, Preferences
+from timelygator.core.services import Services
+from timelygator.core.transfer_format import write_export
+from timelygator.gui.display_path import display_path
+from timelygator.gui.maintenance import backup_folder, newest_backup
+from timelygator.gui.settings.page import SettingsPage, form_page
+from timelygator.gui.tasks import TaskRunner
 
 
 def export_all(services: Services, path: Path) -> int:

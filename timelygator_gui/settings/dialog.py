@@ -12,21 +12,20 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from core.categories.model import Category
-from core.categories.stored import replace_stored_categories
-from core.preferences import Preferences, save_preferences
-from timelygator_gui.api_host import ApiHost
-from timelygator_gui.date_range import DateRange
-from timelygator_gui.session import Session
-from timelygator_gui.settings.api_page import ApiPage
-from timelygator_gui.settings.categories_page import CategoriesPage
-from timelygator_gui.settings.data_page import DataPage
-from timelygator_gui.settings.page import SettingsPage
-from timelygator_gui.settings.simple_pages import GeneralPage, PrivacyPage
-from timelygator_gui.settings.watchers_page import WatchersPage
-from timelygator_gui.tasks import TaskRunner
-from timelygator_gui.watcher_host import WatcherHost
+from timelygator.core.categories.model import Category
+from timelygator.core.categories.stored import replace_stored_categories
+from timelygator.core.preferences import Preferences, save_preferences
+from timelygator.gui.api_host import ApiHost
+from timelygator.gui.date_range import DateRange
+from timelygator.gui.session import Session
+from timelygator.gui.settings.api_page import ApiPage
+from timelygator.gui.settings.categories_page import CategoriesPage
+from timelygator.gui.settings.data_page import DataPage
+from timelygator.gui.settings.page import SettingsPage
+from timelygator.gui.settings.simple_pages import GeneralPage, PrivacyPage
+from timelygator.gui.settings.watchers_page import WatchersPage
+from timelygator.gui.tasks import TaskRunner
+from timelygator.gui.watcher_host import WatcherHost
 
 
 class SettingsDialog(QDialog):

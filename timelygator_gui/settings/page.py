@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
-
-from core.preferences import Preferences
+from timelygator.core.preferences import Preferences
 
 
 class SettingsPage(QWidget):

@@ -15,10 +15,9 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
 )
-
-from core.preferences import Preferences
-from timelygator_gui.display_path import display_path
-from timelygator_gui.settings.page import SettingsPage, form_page
+from timelygator.core.preferences import Preferences
+from timelygator.gui.display_path import display_path
+from timelygator.gui.settings.page import SettingsPage, form_page
 
 
 def _lines(edit: QPlainTextEdit) -> list[str]:

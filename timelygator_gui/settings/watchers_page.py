@@ -17,11 +17,10 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
 )
-
-from core.preferences import Preferences
-from timelygator_gui.settings.page import SettingsPage, form_page
-from timelygator_gui.tasks import TaskRunner
-from watchers.desktop_integration import (
+from timelygator.core.preferences import Preferences
+from timelygator.gui.settings.page import SettingsPage, form_page
+from timelygator.gui.tasks import TaskRunner
+from timelygator.watchers.desktop_integration import (
     InstallResult,
     gnome_extension_status,
     install_gnome_extension,
@@ -29,7 +28,7 @@ from watchers.desktop_integration import (
     is_gnome_wayland,
     user_extension_dir,
 )
-from watchers.status import WatcherStatus, ordered_watchers, status_line
+from timelygator.watchers.status import WatcherStatus, ordered_watchers, status_line
 
 CONSENT_TITLE = "Install the TimelyGator GNOME Shell extension?"
 

@@ -6,15 +6,14 @@ from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
-
-from core import reader
-from core.api.deps import Ctx, ReadAccess, WriteAccess
-from core.api.errors import ApiError
-from core.api.routing import route
-from core.api.schemas import BucketCreate, BucketOut, BucketUpdate, Message
-from core.api.wire import JSONBytes, bucket_out, check_data
-from core.timeutil import check_time_range, parse_iso
-from core.write_ops import BucketFields
+from timelygator.core import reader
+from timelygator.core.api.deps import Ctx, ReadAccess, WriteAccess
+from timelygator.core.api.errors import ApiError
+from timelygator.core.api.routing import route
+from timelygator.core.api.schemas import BucketCreate, BucketOut, BucketUpdate, Message
+from timelygator.core.api.wire import JSONBytes, bucket_out, check_data
+from timelygator.core.timeutil import check_time_range, parse_iso
+from timelygator.core.write_ops import BucketFields
 
 router = APIRouter(tags=["buckets"])
 

@@ -29,12 +29,11 @@ import orjson
 from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
-
-from core import reader, settings_store
-from core.analytics.service import WINDOW_TYPES
-from core.api.context import ApiContext
-from core.api.deps import Ctx, ReadAccess, WriteAccess
-from core.api.own_schemas import (
+from timelygator.core import reader, settings_store
+from timelygator.core.analytics.service import WINDOW_TYPES
+from timelygator.core.api.context import ApiContext
+from timelygator.core.api.deps import Ctx, ReadAccess, WriteAccess
+from timelygator.core.api.own_schemas import (
     AwCategory,
     CategoryDeleted,
     CategoryDocument,
@@ -45,13 +44,13 @@ from core.api.own_schemas import (
     RulePreviewIn,
     RulePreviewOut,
 )
-from core.api.routers.transfer import _read_document as read_document
-from core.api.routing import route
-from core.api.wire import JSONBytes, dumps, loads
-from core.categories import edits
-from core.categories.categorizer import Categorizer
-from core.categories.colors import category_color
-from core.categories.formats import (
+from timelygator.core.api.routers.transfer import _read_document as read_document
+from timelygator.core.api.routing import route
+from timelygator.core.api.wire import JSONBytes, dumps, loads
+from timelygator.core.categories import edits
+from timelygator.core.categories.categorizer import Categorizer
+from timelygator.core.categories.colors import category_color
+from timelygator.core.categories.formats import (
     FORMAT,
     VERSION,
     from_aw_classes,
@@ -59,11 +58,11 @@ from core.categories.formats import (
     to_aw_classes,
     to_document,
 )
-from core.categories.model import Category, CategoryTree, Rule
-from core.categories.preview import RulePreview, rule_preview
-from core.categories.stored import load_stored_categories, replace_stored_categories
-from core.errors import NotFoundError, ValidationError
-from core.timeutil import US_PER_S, check_time_range, parse_iso
+from timelygator.core.categories.model import Category, CategoryTree, Rule
+from timelygator.core.categories.preview import RulePreview, rule_preview
+from timelygator.core.categories.stored import load_stored_categories, replace_stored_categories
+from timelygator.core.errors import NotFoundError, ValidationError
+from timelygator.core.timeutil import US_PER_S, check_time_range, parse_iso
 
 router = APIRouter(tags=["categories"])
 

@@ -12,13 +12,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
-
-from core import reader
-from core.api.deps import Ctx, ReadAccess, WriteAccess
-from core.api.routers.buckets import NOT_FOUND, BucketId
-from core.api.routing import route
-from core.api.schemas import EventDeleted, EventIn, EventOut, Message
-from core.api.wire import (
+from timelygator.core import reader
+from timelygator.core.api.deps import Ctx, ReadAccess, WriteAccess
+from timelygator.core.api.routers.buckets import NOT_FOUND, BucketId
+from timelygator.core.api.routing import route
+from timelygator.core.api.schemas import EventDeleted, EventIn, EventOut, Message
+from timelygator.core.api.wire import (
     JSONBytes,
     dumps_events,
     event_out,
@@ -29,7 +28,7 @@ from core.api.wire import (
     parse_events,
     parse_time_param,
 )
-from core.errors import ValidationError
+from timelygator.core.errors import ValidationError
 
 router = APIRouter(tags=["events"])
 

@@ -16,13 +16,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import StreamingResponse
-
-from core.api.context import REVOCATION_CHECK_S, ApiContext
-from core.api.deps import Ctx, ReadAccess
-from core.api.guard import HEAD_KEY
-from core.api.routing import route
-from core.api.stream import Subscriber
-from core.api.wire import event_out
+from timelygator.core.api.context import REVOCATION_CHECK_S, ApiContext
+from timelygator.core.api.deps import Ctx, ReadAccess
+from timelygator.core.api.guard import HEAD_KEY
+from timelygator.core.api.routing import route
+from timelygator.core.api.stream import Subscriber
+from timelygator.core.api.wire import event_out
 
 router = APIRouter(tags=["live"])
 

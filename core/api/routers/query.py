@@ -6,13 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
-
-from core.api.deps import Ctx, ReadAccess
-from core.api.query_worker import run_query_json
-from core.api.routing import route
-from core.api.schemas import Message, QueryIn
-from core.api.wire import JSONBytes
-from core.query.budget import QueryBudget
+from timelygator.core.api.deps import Ctx, ReadAccess
+from timelygator.core.api.query_worker import run_query_json
+from timelygator.core.api.routing import route
+from timelygator.core.api.schemas import Message, QueryIn
+from timelygator.core.api.wire import JSONBytes
+from timelygator.core.query.budget import QueryBudget
 
 router = APIRouter(tags=["query"])
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
-
-from core import settings_store
-from core.api.context import ApiContext
-from core.api.deps import Ctx, Principal, ReadAccess, WriteAccess
-from core.api.errors import ApiError
-from core.api.routing import route
-from core.api.wire import JSONBytes, loads
-from core.errors import ValidationError
+from timelygator.core import settings_store
+from timelygator.core.api.context import ApiContext
+from timelygator.core.api.deps import Ctx, Principal, ReadAccess, WriteAccess
+from timelygator.core.api.errors import ApiError
+from timelygator.core.api.routing import route
+from timelygator.core.api.wire import JSONBytes, loads
+from timelygator.core.errors import ValidationError
 
 router = APIRouter(tags=["settings"])
 

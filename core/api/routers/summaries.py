@@ -18,26 +18,25 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
-
-from core.analytics.localdays import (
+from timelygator.core.analytics.localdays import (
     US_PER_DAY,
     AnalyticsSettings,
     day_number,
     local_today,
     range_of,
 )
-from core.analytics.report import report_document
-from core.analytics.service import days_of
-from core.analytics.summary import Summary
-from core.api.deps import Ctx, ReadAccess
-from core.api.own_schemas import SummaryOut, TrendOut
-from core.api.routing import route
-from core.api.wire import JSONBytes
-from core.categories.colors import category_color
-from core.errors import ValidationError
-from core.preferences import stored_day_and_week_start
-from core.services import Services
-from core.timeutil import EARLIEST_US, LATEST_US, from_us, parse_iso
+from timelygator.core.analytics.report import report_document
+from timelygator.core.analytics.service import days_of
+from timelygator.core.analytics.summary import Summary
+from timelygator.core.api.deps import Ctx, ReadAccess
+from timelygator.core.api.own_schemas import SummaryOut, TrendOut
+from timelygator.core.api.routing import route
+from timelygator.core.api.wire import JSONBytes
+from timelygator.core.categories.colors import category_color
+from timelygator.core.errors import ValidationError
+from timelygator.core.preferences import stored_day_and_week_start
+from timelygator.core.services import Services
+from timelygator.core.timeutil import EARLIEST_US, LATEST_US, from_us, parse_iso
 
 router = APIRouter(tags=["summaries"])
 

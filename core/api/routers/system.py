@@ -6,14 +6,13 @@ from fastapi import APIRouter
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
-
-from core import __version__
-from core.api.deps import Ctx, ReadAccess
-from core.api.routing import route
-from core.api.schemas import Health, Info
-from core.api.wire import JSONBytes
-from core.health import database_state
-from core.writer import WriterState
+from timelygator.core import __version__
+from timelygator.core.api.deps import Ctx, ReadAccess
+from timelygator.core.api.routing import route
+from timelygator.core.api.schemas import Health, Info
+from timelygator.core.api.wire import JSONBytes
+from timelygator.core.health import database_state
+from timelygator.core.writer import WriterState
 
 router = APIRouter(tags=["system"])
 

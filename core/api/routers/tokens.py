@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
-
-from core import tokens
-from core.api.deps import AdminAccess, Ctx
-from core.api.routing import route
-from core.api.schemas import Message, NewTokenOut, TokenCreate, TokenOut
-from core.api.wire import JSONBytes
-from core.timeutil import format_iso
+from timelygator.core import tokens
+from timelygator.core.api.deps import AdminAccess, Ctx
+from timelygator.core.api.routing import route
+from timelygator.core.api.schemas import Message, NewTokenOut, TokenCreate, TokenOut
+from timelygator.core.api.wire import JSONBytes
+from timelygator.core.timeutil import format_iso
 
 router = APIRouter(tags=["tokens"])
 

@@ -14,17 +14,16 @@ from typing import Any
 from fastapi import APIRouter, Request
 from sqlalchemy import Connection
 from starlette.datastructures import UploadFile
-
-from core import reader
-from core.api.context import ApiContext
-from core.api.deps import Ctx, ReadAccess, WriteAccess
-from core.api.routers.buckets import NOT_FOUND, BucketId
-from core.api.routing import route
-from core.api.schemas import Export, ImportResult
-from core.api.wire import JSONBytes, loads
-from core.errors import NotFoundError, ValidationError
-from core.event import Event
-from core.transfer_format import export_document, parse_import
+from timelygator.core import reader
+from timelygator.core.api.context import ApiContext
+from timelygator.core.api.deps import Ctx, ReadAccess, WriteAccess
+from timelygator.core.api.routers.buckets import NOT_FOUND, BucketId
+from timelygator.core.api.routing import route
+from timelygator.core.api.schemas import Export, ImportResult
+from timelygator.core.api.wire import JSONBytes, loads
+from timelygator.core.errors import NotFoundError, ValidationError
+from timelygator.core.event import Event
+from timelygator.core.transfer_format import export_document, parse_import
 
 router = APIRouter(tags=["export/import"])
 

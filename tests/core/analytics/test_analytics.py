@@ -6,12 +6,11 @@ test_service.py.)"""
 from __future__ import annotations
 
 import pytest
-
-from core.analytics.classifier import CategoryClassifier
-from core.analytics.search import compile_query, search_events
-from core.categories.model import Category, Rule
-from core.errors import ValidationError
-from core.event import Event
+from timelygator.core.analytics.classifier import CategoryClassifier
+from timelygator.core.analytics.search import compile_query, search_events
+from timelygator.core.categories.model import Category, Rule
+from timelygator.core.errors import ValidationError
+from timelygator.core.event import Event
 
 M = 60_000_000
 

@@ -23,13 +23,12 @@ import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from core.analytics.classifier import CategoryClassifier
-from core.analytics.daystats import ValueTable, carried_totals, day_stats, day_totals
-from core.analytics.digest import DayDigest
-from core.analytics.localdays import AnalyticsSettings
-from core.categories.categorizer import alternatives
-from core.categories.model import Category, Rule
+from timelygator.core.analytics.classifier import CategoryClassifier
+from timelygator.core.analytics.daystats import ValueTable, carried_totals, day_stats, day_totals
+from timelygator.core.analytics.digest import DayDigest
+from timelygator.core.analytics.localdays import AnalyticsSettings
+from timelygator.core.categories.categorizer import alternatives
+from timelygator.core.categories.model import Category, Rule
 
 WORDS = ["code", "Mail", "git", "hub", "tube", "news", "x", "Zoom"]
 NAMES = ["Work", "Fun", "Chat", "Dev"]

@@ -9,17 +9,17 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import orjson
 import pytest
+from timelygator.core.analytics import cache_rows
+from timelygator.core.analytics.localdays import AnalyticsSettings
+from timelygator.core.analytics.service import AnalyticsService
+from timelygator.core.analytics.summary import Summary
+from timelygator.core.analytics.trends import DailyTotals
+from timelygator.core.analytics.values import drop_unreferenced
+from timelygator.core.categories.model import Category, Rule
+from timelygator.core.categories.stored import replace_stored_categories
+from timelygator.core.event import Event
+from timelygator.core.services import Services
 
-from core.analytics import cache_rows
-from core.analytics.localdays import AnalyticsSettings
-from core.analytics.service import AnalyticsService
-from core.analytics.summary import Summary
-from core.analytics.trends import DailyTotals
-from core.analytics.values import drop_unreferenced
-from core.categories.model import Category, Rule
-from core.categories.stored import replace_stored_categories
-from core.event import Event
-from core.services import Services
 from tests.helpers.analytics import new_analytics
 
 M = 60_000_000

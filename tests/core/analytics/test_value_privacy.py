@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from core.services import Services
+from timelygator.core.services import Services
+
 from tests.core.analytics.test_service import CATEGORIES, DAY, UTC0, ev, fill_day
 from tests.helpers.analytics import new_analytics
 

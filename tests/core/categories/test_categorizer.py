@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from core.categories import Categorizer, Rule, Tagger, domain_of
-from core.errors import ValidationError
+from timelygator.core.categories import Categorizer, Rule, Tagger, domain_of
+from timelygator.core.errors import ValidationError
 
 
 def _categorizer(*rules: tuple[list[str], Rule]) -> Categorizer:

@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from core.categories import (
+from timelygator.core.categories import (
     Categorizer,
     CategoryTree,
     Productivity,
     load_default_categories,
     to_aw_classes,
 )
-from core.categories.formats import from_aw_classes
+from timelygator.core.categories.formats import from_aw_classes
 
 SAMPLES: list[tuple[dict[str, Any], tuple[str, ...]]] = [
     # window events (app, title)

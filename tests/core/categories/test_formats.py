@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from core.categories import (
+from timelygator.core.categories import (
     Category,
     Rule,
     from_aw_classes,
@@ -17,7 +16,7 @@ from core.categories import (
     to_aw_classes,
     to_document,
 )
-from core.errors import ValidationError
+from timelygator.core.errors import ValidationError
 
 AW_CLASSES: list[dict[str, Any]] = [
     {

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
-from core.categories import Category, CategoryTree, Productivity, Rule
-from core.categories.model import productivity_level, productivity_percent
-from core.errors import ValidationError
+from timelygator.core.categories import Category, CategoryTree, Productivity, Rule
+from timelygator.core.categories.model import productivity_level, productivity_percent
+from timelygator.core.errors import ValidationError
 
 
 def test_productivity_levels_and_percent() -> None:

@@ -6,9 +6,8 @@ import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from core.categories import Categorizer, Rule, load_default_categories
-from core.categories.prefilter import LiteralIndex, required_literals
+from timelygator.core.categories import Categorizer, Rule, load_default_categories
+from timelygator.core.categories.prefilter import LiteralIndex, required_literals
 
 RULES = [
     (r"Google (Docs|Sheets)|^code(\.exe)?$|^n?vim$", True),

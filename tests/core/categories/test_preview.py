@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core.categories import Categorizer, Category, Rule, rule_preview
-from core.event import Event
+from timelygator.core.categories import Categorizer, Category, Rule, rule_preview
+from timelygator.core.event import Event
 
 S = 1_000_000
 

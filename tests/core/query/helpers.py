@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.event import Event
+from timelygator.core.event import Event
 
 S = 1_000_000
 

@@ -7,11 +7,11 @@ import json
 from typing import Any
 
 import pytest
+from timelygator.core.event import Event
+from timelygator.core.patterns import compile_pattern
+from timelygator.core.query import MemoryDataSource, QueryError, run_query
+from timelygator.core.query.budget import QueryBudget, QueryLimitError, run_with_deadline
 
-from core.event import Event
-from core.patterns import compile_pattern
-from core.query import MemoryDataSource, QueryError, run_query
-from core.query.budget import QueryBudget, QueryLimitError, run_with_deadline
 from tests.helpers.marks import DEADLINE_IN_THREAD
 
 S = 1_000_000

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.event import Event
-from core.query import MemoryDataSource, run_query
+from timelygator.core.event import Event
+from timelygator.core.query import MemoryDataSource, run_query
+
 from tests.core.query.helpers import S
 
 T0 = 1_705_309_200  # 2024-01-15T09:00:00Z

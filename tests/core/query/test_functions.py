@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from timelygator.core.event import Event
+from timelygator.core.query import MemoryDataSource, QueryError, run_query
 
-from core.event import Event
-from core.query import MemoryDataSource, QueryError, run_query
 from tests.core.query.helpers import S, ev
 
 DAY = "1970-01-01T00:00:00+00:00/1970-01-02T00:00:00+00:00"

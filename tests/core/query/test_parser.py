@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
-from core.errors import ValidationError
-from core.query.errors import QueryError
-from core.query.parser import join_statements, parse
-from core.query.syntax import Assign, Call, DictExpr, ListExpr, Literal, Var
+from timelygator.core.errors import ValidationError
+from timelygator.core.query.errors import QueryError
+from timelygator.core.query.parser import join_statements, parse
+from timelygator.core.query.syntax import Assign, Call, DictExpr, ListExpr, Literal, Var
 
 
 def _value(text: str) -> object:

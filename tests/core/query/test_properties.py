@@ -6,9 +6,9 @@ from itertools import pairwise
 
 from hypothesis import given
 from hypothesis import strategies as st
+from timelygator.core.event import Event
+from timelygator.core.query import transforms as tf
 
-from core.event import Event
-from core.query import transforms as tf
 from tests.core.query.helpers import S
 
 _event = st.builds(

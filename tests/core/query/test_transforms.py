@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from core.categories.categorizer import Categorizer, Tagger
-from core.categories.model import Rule
-from core.patterns import compile_pattern
-from core.query import transforms as tf
+from timelygator.core.categories.categorizer import Categorizer, Tagger
+from timelygator.core.categories.model import Rule
+from timelygator.core.patterns import compile_pattern
+from timelygator.core.query import transforms as tf
+
 from tests.core.query.helpers import S, ev, spans, spans_data
 
 
