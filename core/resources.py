@@ -1,9 +1,9 @@
 """Where TimelyGator's bundled files live: default categories, icons, styles, the extension.
 
-They are kept in the repository's top-level ``resources/`` folder. A source checkout (also
-an editable install) and the PyInstaller bundle have that folder next to the ``core``
-package; a wheel installs the same files as the data-only package ``timelygator_resources``
-next to ``core`` in site-packages (see ``[tool.setuptools]`` in pyproject.toml).
+They are kept in the repository's top-level ``resources/`` folder, which installs as the
+data-only package ``timelygator.resources`` beside ``timelygator.core``. A checkout, an
+editable install, a wheel and the PyInstaller bundle all have that folder next to the
+``core`` package's folder (``[tool.setuptools.package-dir]`` in pyproject.toml).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 
 _ROOT = Path(__file__).resolve().parent.parent
-CANDIDATES = (_ROOT / "resources", _ROOT / "timelygator_resources")
+CANDIDATES = (_ROOT / "resources",)
 
 
 def resource_path(*parts: str) -> Path | None:

@@ -25,8 +25,8 @@ def test_ci_runs_the_checks_then_the_readme_test_command() -> None:
     checks = commands[: commands.index(test_command)]
     assert "python3 -m ruff check ." in checks
     assert "python3 -m ruff format --check ." in checks
-    assert "python3 -m mypy" in checks
-    assert any("lint_imports_command" in line for line in checks)
+    assert "python3 tools/namespace.py mypy" in checks
+    assert "python3 tools/namespace.py lint-imports" in checks
 
 
 def test_pre_commit_runs_the_same_checks_without_downloads() -> None:
@@ -43,5 +43,7 @@ def test_the_checkers_are_pinned_and_the_layers_declared() -> None:
     assert all("==" in p for p in lint)
     contracts = project["tool"]["importlinter"]["contracts"]
     assert {c["type"] for c in contracts} == {"layers", "forbidden"}
-    assert ["timelygator_gui", "watchers", "core"] in [c.get("layers") for c in contracts]
+    assert ["timelygator.gui", "timelygator.watchers", "timelygator.core"] in [
+        c.get("layers") for c in contracts
+    ]
     assert project["tool"]["pytest"]["ini_options"]["filterwarnings"][0] == "error"

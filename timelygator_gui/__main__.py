@@ -1,10 +1,8 @@
-import multiprocessing
+"""``python -m timelygator.gui``: the same as ``python -m timelygator``."""
+
 import sys
 
-from timelygator.gui.main import main
+from timelygator.__main__ import run
 
 if __name__ == "__main__":
-    # A frozen app (PyInstaller) starting one of its worker processes (``timelygator serve``
-    # runs queries in some) runs that worker here instead of the app.
-    multiprocessing.freeze_support()
-    sys.exit(main())
+    sys.exit(run())

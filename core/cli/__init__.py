@@ -1,6 +1,6 @@
 """The ``timelygator`` command line (Qt-free part).
 
-``timelygator`` alone starts the desktop app (``timelygator_gui.main``); each subcommand
+``timelygator`` alone starts the desktop app (``timelygator.gui.main``); each subcommand
 lives in its own module here (or in ``watchers.cli``) and registers itself with
 ``register(subparsers)``, setting ``handler`` to a function ``(args) -> exit code``.
 """

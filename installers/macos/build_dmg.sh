@@ -5,7 +5,7 @@ set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 pyinstaller --noconfirm installers/timelygator.spec
-version=$(python3 -c "import core; print(core.__version__)")
+version=$(python3 -c "import timelygator.core as c; print(c.__version__)")
 rm -f "dist/TimelyGator-$version.dmg"
 hdiutil create -volname TimelyGator -srcfolder dist/TimelyGator.app -ov -format UDZO "dist/TimelyGator-$version.dmg"
 echo "dist/TimelyGator-$version.dmg"

@@ -34,9 +34,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--operations", nargs="*", default=list(OPERATIONS))
     args = parser.parse_args()
-    timelygator.core.keys.SCRYPT_N = (
-        2**14
-    )  # the subprocesses use the real cost; only preparing is faster
+    # The subprocesses use the real cost; only preparing is faster.
+    timelygator.core.keys.SCRYPT_N = 2**14
     rng = random.Random(args.seed)
     started = time.perf_counter()
     out: dict[str, object] = {"seed": args.seed, "events": args.events, "operations": {}}

@@ -46,9 +46,9 @@ def main(argv: list[str]) -> int:
     # The name build_watchers calls (it picks the OS/session's probe through it).
     timelygator.watchers.headless.default_window_probe = lambda *_a, **_k: probe  # type: ignore[attr-defined]
 
-    from timelygator.gui.main import main as timelygator
+    from timelygator.gui.main import main as run_timelygator
 
-    return timelygator(["watch", *argv[1:]])
+    return run_timelygator(["watch", *argv[1:]])
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 Used by ``tests/core/test_fault_injection.py`` (a few runs) and
 ``tests/benchmarks/fault_injection.py`` (many). Each run copies a prepared data folder,
-starts the operation as a user would (``python -m timelygator_gui db rekey`` …) and a reader
+starts the operation as a user would (``python -m timelygator db rekey`` …) and a reader
 process (``tests.helpers.reader_loop``), kills the operation with SIGKILL after a random
 delay (or lets it finish when it is faster), stops the reader, and checks the folder: it opens
 with the right key, ``db check`` is ok, no temporary file or pending key is left, its export
