@@ -225,9 +225,11 @@ def main() -> int:
         # A year with the Trends tab open: the first thing on screen (progress or chart),
         # then the year's chart complete.
         window = controller.window
-        window.tabs.setCurrentWidget(window.trends)
         finished: list[bool] = []
         window.sig_trends_loaded.connect(lambda: finished.append(True))
+        window.tabs.setCurrentWidget(window.trends)
+        spin(lambda: bool(finished))  # the month's trends (opening the tab loads them)
+        finished.clear()
         t0 = time.perf_counter()
         seen: list[float] = []
         progress: set[str] = set()
