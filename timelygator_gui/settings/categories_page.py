@@ -498,6 +498,11 @@ class CategoriesPage(QWidget):
         if not isinstance(exc, Superseded):  # Superseded: the dialog closed meanwhile
             self.preview.setText(f"The events for the preview could not be read: {exc}")
 
+    @property
+    def sample_loaded(self) -> bool:
+        """The events the rule preview reads are at hand."""
+        return self._sample is not None
+
     def stop_sample(self) -> None:
         """The dialog closed: a sample still being read stops (it would only compete with
         the reload that the new rules start)."""
