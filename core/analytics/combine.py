@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 from timelygator.core.analytics.daystats import DayStats, DayTotals
@@ -37,12 +40,51 @@ def daily(days: Sequence[DayTotals], first: date) -> DailyTotals:
 
 
 def _ranked(totals: dict[Any, int]) -> list[tuple[Any, int]]:
-    return sorted(((k, v) for k, v in totals.items() if v > 0), key=lambda kv: (-kv[1], kv[0]))
+    """Largest first, ties by key (two sorts in C: by key, then stably by time)."""
+    out = sorted(kv for kv in totals.items() if kv[1] > 0)
+    out.sort(key=itemgetter(1), reverse=True)
+    return out
 
 
 def _add(into: dict[Any, int], more: dict[Any, int]) -> None:
+    if not into:
+        into.update(more)
+        return
+    get = into.get
     for key, us in more.items():
-        into[key] = into.get(key, 0) + us
+        into[key] = get(key, 0) + us
+
+
+Breakdowns = tuple[list[tuple[str, int]], ...]  # apps, titles, domains, urls: ranked
+
+# The ranked breakdowns of the last few ranges, by the identity of the days' dicts. After a
+# category rule change, each day's new statistics share their app, title, domain and URL
+# dicts with the earlier ones (they depend on no rule), so a month's ~40,000 titles are not
+# added up and sorted again. The entries hold the dicts, so an identity is never reused.
+_RECENT: OrderedDict[tuple[int, ...], tuple[list[dict[str, int]], Breakdowns]] = OrderedDict()
+_RECENT_SIZE = 4
+_RECENT_LOCK = threading.Lock()
+
+
+def _breakdowns(days: Sequence[DayStats]) -> Breakdowns:
+    """The days' app, title, domain and URL totals, each ranked."""
+    held = [b for d in days for b in (d.apps, d.titles, d.domains, d.urls)]
+    key = tuple(map(id, held))
+    with _RECENT_LOCK:
+        found = _RECENT.get(key)
+        if found is not None:
+            _RECENT.move_to_end(key)
+            return found[1]
+    sums: list[dict[str, int]] = [{}, {}, {}, {}]
+    for day in days:
+        for into, more in zip(sums, (day.apps, day.titles, day.domains, day.urls), strict=True):
+            _add(into, more)
+    ranked = tuple(_ranked(totals) for totals in sums)
+    with _RECENT_LOCK:
+        _RECENT[key] = (held, ranked)
+        while len(_RECENT) > _RECENT_SIZE:
+            _RECENT.popitem(last=False)
+    return ranked
 
 
 def combine(
@@ -54,10 +96,6 @@ def combine(
     start_us = day_bounds(d0, offsets(d0 * US_PER_DAY), settings.day_start_s)[0]
     end_us = day_bounds(d1, offsets(d1 * US_PER_DAY), settings.day_start_s)[1]
     out = Summary(start_us=start_us, end_us=end_us)
-    apps: dict[str, int] = {}
-    titles: dict[str, int] = {}
-    domains: dict[str, int] = {}
-    urls: dict[str, int] = {}
     leaves: dict[tuple[str, ...], int] = {}
     hourly: dict[str, list[int]] = {}
     weighted = 0.0
@@ -65,10 +103,6 @@ def combine(
         out.active_us += day.active_us
         out.afk_us += day.afk_us
         weighted += day.weighted
-        _add(apps, day.apps)
-        _add(titles, day.titles)
-        _add(domains, day.domains)
-        _add(urls, day.urls)
         _add(leaves, day.categories)
         for top, row in day.hourly.items():
             into = hourly.setdefault(top, [0] * 24)
@@ -77,10 +111,8 @@ def combine(
         out.focus_sessions.extend(day.focus)
         out.context_switches += day.switches
         out.gaps.extend(day.gaps)
-    out.apps = _ranked(apps)
-    out.titles = _ranked(titles)
-    out.domains = _ranked(domains)
-    out.urls = _ranked(urls)
+    # Lists shared with other summaries of the same days: read, never changed in place.
+    out.apps, out.titles, out.domains, out.urls = _breakdowns(days)
     out.category_tree = category_tree(leaves)
     out.categories = sorted(flatten(out.category_tree), key=lambda kv: (-kv[1], kv[0]))
     out.top_categories = [(node.name, node.total_us) for node in out.category_tree]
