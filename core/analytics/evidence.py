@@ -237,7 +237,13 @@ class Carry:
         """
         literals: set[str] = set()
         for plan in self._plans:
-            for searcher in (plan.whole, plan.added):
+            # The searches ``_Plan.matches_text`` can make: the whole new content unless it
+            # extends an earlier one, then its added alternatives (for values that did not
+            # match before) and, if it dropped some, the whole (for values that did).
+            searchers = [plan.whole] if plan.old < 0 else [plan.added]
+            if plan.old >= 0 and not plan.kept_all:
+                searchers.append(plan.whole)
+            for searcher in searchers:
                 if searcher is None:
                     continue
                 if searcher.literals is None:

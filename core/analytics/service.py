@@ -474,12 +474,20 @@ class AnalyticsService:
                     out[number] = found
                 else:
                     missing.append(number)
+            # Full statistics of these days under other rules, in memory: what they lend
+            # (app, title, domain, URL breakdowns; no rule changes them) need not be read.
+            wanted = set(missing) if full else set()
+            lent: dict[int, DayStats] = {}
+            for (owner, number, kind_, kept_settings, _version), kept in self._stats.items():
+                same = owner == user and kind_ == "full" and kept_settings == settings
+                if same and number in wanted and isinstance(kept, DayStats):
+                    lent[number] = kept
         now = self._clock.now_us()
         earlier: dict[int, tuple[int, DayEvidence]] = {}
         earlier_stats: dict[int, DayStats] = {}
         if missing and not settings.hosts:
             stored, earlier = self._load_stats(
-                user, missing, settings, cats, full=full, into=earlier_stats
+                user, missing, settings, cats, full=full, into=earlier_stats, lent=lent
             )
             self.stats["stats_table"] += len(stored)
             out.update(stored)
@@ -548,10 +556,12 @@ class AnalyticsService:
         *,
         full: bool,
         into: dict[int, DayStats],
+        lent: dict[int, DayStats],
     ) -> tuple[dict[int, DayTotals], dict[int, tuple[int, DayEvidence]]]:
         """Stored statistics of these rules and settings, and the (AFK time, evidence) of the
-        days stored under other rules or settings (and ``into`` their statistics). Rows of
-        another format are ignored (``cache_rows.current_format``)."""
+        days stored under other rules or settings (and ``into`` their statistics, or the
+        ``lent`` ones in memory instead of reading them). Rows of another format are
+        ignored (``cache_rows.current_format``)."""
         key = cache_rows.stats_key(cats.version, settings)
         with self._store.connect() as conn:
             rows = cache_rows.load_stats_rows(
@@ -568,7 +578,9 @@ class AnalyticsService:
                     found = stored_evidence(totals)
                     if found is not None:
                         earlier[number] = found
-                        if stats:
+                        if number in lent:
+                            into[number] = lent[number]
+                        elif stats:
                             into[number] = decode_stats(number, totals, stats)
                 elif full:
                     assert stats is not None

@@ -695,3 +695,24 @@ def test_a_new_row_format_needs_no_migration(
     services.writer.flush()
     digests, keys = stored_keys()
     assert digests == [old + 1] and len(keys) == 1 and keys[0].startswith(f"{old + 1}:")
+
+
+def test_a_rule_change_in_the_same_process_borrows_the_breakdowns_in_memory(
+    services: Services,
+) -> None:
+    """The app after OK on a rule: the day's statistics under the earlier rules are in
+    memory, and their app and title breakdowns (no rule changes them) are used as they are,
+    not read again; every figure equals a computation from scratch."""
+    fill_day(services)
+    user = services.user_id
+    analytics = services.analytics
+    before = analytics.stats_for_days(user, DAY, DAY, UTC0, categories=CATEGORIES)
+    analytics.last_persist.result()
+    services.writer.flush()
+    edited = [*CATEGORIES[:2], Category(["Media"], Rule.regex_rule("youtube"), None, -2)]
+    [after] = analytics.stats_for_days(user, DAY, DAY, UTC0, categories=edited)
+    assert after.titles is before[0].titles and after.apps is before[0].apps
+    scratch = new_analytics(services).stats_for_days(user, DAY, DAY, UTC0, categories=edited)
+    assert [after] == scratch
+    # vlc's film left Media with the edit: less Media, the rest uncategorized.
+    assert after.categories[("Media",)] < before[0].categories[("Media",)]
