@@ -55,6 +55,7 @@ class SettingsDialog(QDialog):
         self.prefs: Preferences = session.preferences.copy()
         services = session.services
         self.categories_page = CategoriesPage(session.categories, services, runner, sample)
+        self.finished.connect(self.categories_page.stop_sample)
         self.api_page = ApiPage(
             services, runner, api_host.status if api_host is not None else "Off"
         )
