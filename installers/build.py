@@ -73,7 +73,7 @@ def build_bundle(dist: Path, work: Path) -> Path:
             str(INSTALLERS / "timelygator.spec"),
         ],
         check=True,
-        cwd=ROOT,
+        cwd=ROOT / "build" / "namespace",  # first on the path: timelygator with all its parts
     )  # fmt: skip
     return dist / "TimelyGator"
 
