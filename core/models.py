@@ -130,8 +130,9 @@ class Setting(Base):
 class DayDigest(Base):
     """Pre-aggregated analytics of one local day (``core.analytics.digest``), per day start.
 
-    Category-independent; the writer deletes the rows of the days an event change touches in
-    the same transaction (``core.writer``), so a stored digest is never stale.
+    Category-independent; the rows of the days an event change touches are deleted in the
+    same transaction (``core.analytics.cache_rows.clear_days``, a writer hook), so a stored
+    digest is never stale.
     """
 
     __tablename__ = "day_digests"
@@ -148,7 +149,7 @@ class DayDigest(Base):
 class DayStats(Base):
     """Categorized analytics of one local day for one categories version and settings (``key``).
 
-    Dropped by the writer like ``day_digests`` when events of its day change.
+    Dropped like ``day_digests`` when events of its day change.
     """
 
     __tablename__ = "day_stats"

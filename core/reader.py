@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection
-from timelygator.core import jsoncodec
+from sqlalchemy import Connection, func, select
+from timelygator.core import jsoncodec, models
 from timelygator.core.errors import NotFoundError
 from timelygator.core.event import BucketInfo, Event
 
@@ -86,6 +86,56 @@ def bucket_key(conn: Connection, user_id: int, name: str) -> int:
     if row is None:
         raise NotFoundError(f"There is no bucket named {name!r}.")
     return int(row[0])
+
+
+_BUCKETS = models.Bucket.__table__.c
+_EVENTS = models.Event.__table__.c
+
+
+def user_id(conn: Connection, name: str) -> int | None:
+    """The id of the user named ``name``; None when there is none."""
+    found = conn.execute(select(models.User.id).where(models.User.name == name)).scalar()
+    return None if found is None else int(found)
+
+
+def bucket_owner(conn: Connection, key: int) -> tuple[int, str] | None:
+    """(user id, bucket name) of the bucket with internal key ``key``; None when gone."""
+    row = conn.execute(select(_BUCKETS.user_id, _BUCKETS.name).where(_BUCKETS.id == key)).first()
+    return None if row is None else (int(row[0]), str(row[1]))
+
+
+def bucket_names(conn: Connection, user_id: int) -> list[str]:
+    """The names of a user's buckets, sorted."""
+    query = select(_BUCKETS.name).where(_BUCKETS.user_id == user_id).order_by(_BUCKETS.name)
+    return [str(row[0]) for row in conn.execute(query)]
+
+
+def bucket_hostname(conn: Connection, key: int) -> str:
+    """The hostname of the bucket with internal key ``key``."""
+    return str(conn.execute(select(_BUCKETS.hostname).where(_BUCKETS.id == key)).scalar_one())
+
+
+def bucket_kinds(conn: Connection, user_id: int) -> list[tuple[int, str, str, str]]:
+    """(key, name, type, hostname) of each of a user's buckets (no event bounds: cheap)."""
+    query = select(_BUCKETS.id, _BUCKETS.name, _BUCKETS.type, _BUCKETS.hostname).where(
+        _BUCKETS.user_id == user_id
+    )
+    return [(int(k), str(n), str(t), str(h or "")) for k, n, t, h in conn.execute(query)]
+
+
+def first_event_start(conn: Connection, user_id: int) -> int | None:
+    """When a user's oldest event starts (UTC microseconds); None without events.
+
+    One index lookup per bucket (the minimum of (bucket_id, start_us)), not a scan."""
+    per_bucket = (
+        select(func.min(_EVENTS.start_us))
+        .where(_EVENTS.bucket_id == _BUCKETS.id)
+        .scalar_subquery()
+        .label("first")
+    )
+    firsts = select(per_bucket).where(_BUCKETS.user_id == user_id).subquery()
+    found = conn.execute(select(func.min(firsts.c.first))).scalar()
+    return None if found is None else int(found)
 
 
 def get_events(

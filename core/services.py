@@ -1,7 +1,8 @@
 """Opening a data directory: lock, key, store, schema, writer — and closing it in order.
 
 ``Services`` is what the GUI, the API server, the headless watcher and the CLI hold: one per
-process and data directory. Close order is fixed: writer flushed and stopped, WAL
+process and data directory, with the analytics engine of that store (``analytics``, built on
+first use; users are passed per call). Close order is fixed: writer flushed and stopped, WAL
 checkpointed, connections closed, directory lock released.
 """
 
@@ -9,13 +10,15 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection
-from timelygator.core import files, reader
+from sqlalchemy import Connection, insert
+from timelygator.core import files, models, reader
+from timelygator.core.analytics.cache_rows import clear_days
 from timelygator.core.errors import NotFoundError, SchemaTooNewError, StorageError
 from timelygator.core.event import BucketInfo, Event
 from timelygator.core.keys import KeyStore
@@ -27,6 +30,9 @@ from timelygator.core.schema import SCHEMA_VERSION, ProgressCallback, ensure_sch
 from timelygator.core.store import Store
 from timelygator.core.timeutil import Clock, SystemClock
 from timelygator.core.writer import Writer
+
+if TYPE_CHECKING:
+    from timelygator.core.analytics.service import AnalyticsService
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +100,20 @@ class Services:
         self._swap_lock = swap_lock
         self._owns_lock = True
         self._closed = False
+        self._analytics: AnalyticsService | None = None
+        self._analytics_lock = threading.Lock()
+
+    @property
+    def analytics(self) -> AnalyticsService:
+        """The analytics engine of this store (its caches live as long as this object).
+
+        Built on first use: commands that never ask for figures do not load it."""
+        with self._analytics_lock:
+            if self._analytics is None:
+                from timelygator.core.analytics.service import AnalyticsService
+
+                self._analytics = AnalyticsService(self.store, self.writer, self.clock)
+            return self._analytics
 
     @property
     def read_only(self) -> bool:
@@ -130,7 +150,7 @@ class Services:
                 ensure_schema(store, dirs.backups, progress)
                 clock = clock or SystemClock()
                 user_id = _ensure_user(store, LOCAL_USER, clock.now_us())
-                writer = Writer(store, clock=clock, max_delay=max_delay)
+                writer = new_writer(store, clock, max_delay=max_delay)
                 writer.start()
             except BaseException:
                 store.engine.dispose()
@@ -177,10 +197,8 @@ class Services:
                         "'timelygator serve') once, then retry. Nothing was changed."
                     )
                 with store.connect() as conn:
-                    row = conn.exec_driver_sql(
-                        "SELECT id FROM users WHERE name = ?", (LOCAL_USER,)
-                    ).first()
-                user_id = 1 if row is None else int(row[0])
+                    found = reader.user_id(conn, LOCAL_USER)
+                user_id = 1 if found is None else found
             except BaseException:
                 store.engine.dispose()
                 raise
@@ -188,7 +206,7 @@ class Services:
             swap.release()
             raise
         clock = clock or SystemClock()
-        writer = Writer(store, clock=clock, checkpoint_interval=None)
+        writer = new_writer(store, clock, checkpoint_interval=None)
         services = cls(dirs, store, writer, None, clock, swap_lock=swap)
         services.user_id = user_id
         return services
@@ -261,12 +279,25 @@ class Services:
         return self.bucket_key(name)
 
 
+def new_writer(
+    store: Store, clock: Clock, *, max_delay: float = 1.0, checkpoint_interval: float | None = 0.25
+) -> Writer:
+    """The writer of a store, with the hooks every writer needs: the stored analytics caches
+    lose the days an event change touches, in the same transaction, whoever changes the
+    events (the app, the API, an import, ``watch``)."""
+    writer = Writer(
+        store, clock=clock, max_delay=max_delay, checkpoint_interval=checkpoint_interval
+    )
+    writer.add_transaction_hook(clear_days)
+    return writer
+
+
 def _ensure_user(store: Store, name: str, now_us: int) -> int:
     with store.engine.begin() as conn:
-        row = conn.exec_driver_sql("SELECT id FROM users WHERE name = ?", (name,)).first()
-        if row is not None:
-            return int(row[0])
-        conn.exec_driver_sql("INSERT INTO users (name, created_us) VALUES (?, ?)", (name, now_us))
-        return int(
-            conn.exec_driver_sql("SELECT id FROM users WHERE name = ?", (name,)).scalar_one()
-        )
+        found = reader.user_id(conn, name)
+        if found is not None:
+            return found
+        conn.execute(insert(models.User).values(name=name, created_us=now_us))
+        created = reader.user_id(conn, name)
+        assert created is not None
+        return created

@@ -128,3 +128,19 @@ def clamp_to_range(us: int) -> int:
 def seconds_to_us(seconds: float) -> int:
     """A duration in (float) seconds -> integer microseconds, rounded to the nearest."""
     return round(seconds * US_PER_S)
+
+
+US_PER_DAY = 86_400 * US_PER_S
+EVERY_DAY = (-(2**62), 2**62)  # a day range that holds every day
+
+
+def touched_days(start_us: int, end_us: int) -> tuple[int, int]:
+    """The UTC day numbers (days since 1970-01-01, both ends included) whose figures a span
+    ``start_us..end_us`` can change: -2 .. +1 days around it.
+
+    A local day (of any UTC offset, -12..+14 h, and any day start, 0..24 h) is numbered after
+    its local date, so its moments lie within two UTC days before to one after it. The rule
+    the writer reports changes by (``Change.day_ranges``, the transaction hooks) and the
+    analytics caches are invalidated by: written once, here.
+    """
+    return start_us // US_PER_DAY - 2, end_us // US_PER_DAY + 1

@@ -1,6 +1,7 @@
 """The one writer: every database write goes through this thread.
 
-Callers submit operations and get a ``Future``; the writer applies them in order, many per
+Callers submit operations (``core.write_ops``: one typed dataclass per kind of change, applied
+by one ``match``) and get a ``Future``; the writer applies them in order, many per
 transaction (group commit: it commits as soon as its queue drains, or after ``max_delay``
 seconds of continuous load), and resolves each future only after the transaction holding
 it has committed. A caller that saw its result can rely on the data being on disk (WAL).
@@ -10,11 +11,12 @@ same window as a second ago) costs no read at all; consecutive merges into one e
 a transaction become a single UPDATE. The cache of a bucket is dropped by any other change
 in that bucket, and all caches are dropped when a transaction fails.
 
-The writer also keeps the stored analytics caches (``day_digests``, ``day_stats``) honest: in
-the transaction of any event change it deletes their rows for the UTC days the change may touch
-(-2 .. +1 days around it, which covers every UTC offset and day start), once per transaction
-for the union of those days. Days it has already cleared are skipped until a ``call``
-(the only way cache rows are written) runs, so a stream of heartbeats costs no extra statement.
+Transaction hooks (``add_transaction_hook``) hear, inside the transaction of any event change,
+which UTC days it may touch (``core.timeutil.touched_days``), once per transaction for the union
+of those days: the analytics caches delete their rows of those days there, so a stored figure is
+never older than the events (the writer itself knows no cache table). Days already reported
+since the last ``call`` (the only way cache rows are written) are not reported again, so a
+stream of heartbeats costs no extra statement.
 
 Copying the write-ahead log back into the database file (checkpointing) happens beside the
 writer, on ``core.checkpoint.WalCheckpointer``'s thread, not inside its commits.
@@ -30,9 +32,9 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar, assert_never, cast
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from timelygator.core import jsoncodec, models
 from timelygator.core.checkpoint import WRITER_CHECKPOINT_PAGES, WalCheckpointer
@@ -47,28 +49,51 @@ from timelygator.core.event import BucketInfo, Event
 from timelygator.core.heartbeat import merge_heartbeat
 from timelygator.core.reader import split_new_events
 from timelygator.core.store import Store, storage_error, storage_failure
-from timelygator.core.timeutil import EARLIEST_US, LATEST_US, Clock, SystemClock, check_time_range
+from timelygator.core.timeutil import (
+    EARLIEST_US,
+    EVERY_DAY,
+    LATEST_US,
+    Clock,
+    SystemClock,
+    check_time_range,
+    touched_days,
+)
+from timelygator.core.write_ops import (
+    BUCKET_FIELDS,
+    BucketFields,
+    Call,
+    CreateBucket,
+    DeleteBucket,
+    DeleteEvents,
+    Heartbeat,
+    ImportBuckets,
+    ImportDone,
+    ImportItem,
+    InsertEvents,
+    JsonObject,
+    Operation,
+    PurgeBefore,
+    UpdateBucket,
+)
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+# The hot path (every heartbeat): hand-written, run on the driver's connection, measured in
+# tests/benchmarks/storage.py; plain SQL that PostgreSQL's drivers accept with %s marks.
 _INSERT_SQL = (
     "INSERT INTO events (id, bucket_id, start_us, end_us, tz_offset_s, data) "
     "VALUES (?, ?, ?, ?, ?, ?)"
 )
 _UPDATE_END_SQL = "UPDATE events SET end_us = ? WHERE id = ?"
 _MIN_DURATION_BOUND_US = 600 * 1_000_000
-_DAY_US = 86_400_000_000
-_ALL_DAYS = (-(2**62), 2**62)
-_CLEAR_CACHE_SQL = tuple(
-    f"DELETE FROM {table} WHERE day BETWEEN ? AND ?"  # noqa: S608 - fixed table names
-    for table in ("day_digests", "day_stats")
-)
 _LAST_EVENT_SQL = (
     "SELECT id, start_us, end_us, tz_offset_s, data FROM events WHERE bucket_id = ? "
     "ORDER BY start_us DESC, id DESC LIMIT 1"
 )
+_MAX_EVENT_ID = select(func.max(models.Event.id))
+_DURATION_BOUNDS = select(models.Bucket.id, models.Bucket.max_duration_us)
 
 
 dump_data = jsoncodec.dumps
@@ -103,23 +128,41 @@ class Change:
     # (start_us, end_us); None when unknown.
     span: tuple[int, int] | None = None
 
+    def day_ranges(self) -> list[tuple[int, int]] | None:
+        """The UTC day ranges (``core.timeutil.touched_days``) whose figures this change
+        may alter: around the event and the time it vacated; none for "other" (no event
+        changed); None when any day may have (purges, buckets, an old span unknown)."""
+        if self.kind == "other":
+            return []
+        if self.kind not in ("event", "event_deleted"):
+            return None
+        if self.span is None and (self.replaced or self.kind == "event_deleted"):
+            return None
+        out = [] if self.event is None else [touched_days(self.event.start_us, self.event.end_us)]
+        if self.span is not None:
+            out.append(touched_days(*self.span))
+        return out
+
 
 ChangeListener = Callable[[list[Change]], None]
+# Called inside a write transaction with the UTC days (first, last, both included) its event
+# changes may touch; it may write on the connection (it joins the transaction).
+TransactionHook = Callable[[Connection, int, int], None]
 StateListener = Callable[[WriterState, StorageError | None], None]
 
 
-class _Op:
-    """One submitted change; ``outcome`` is "pending", "done" or "error" (``value`` holds the
-    result or the error). ``kind`` and ``args`` stay as submitted, so it can be applied again."""
+class _Job:
+    """One submitted operation and its caller's future; ``outcome`` is "pending", "done" or
+    "error" (``value`` holds the result or the error). ``op`` stays as submitted, so it can
+    be applied again."""
 
-    __slots__ = ("args", "future", "kind", "outcome", "value")
+    __slots__ = ("future", "op", "outcome", "value")
 
-    def __init__(self, kind: str, future: Future[Any], args: tuple[Any, ...]) -> None:
-        self.kind = kind
-        self.future = future
-        self.args = args
+    def __init__(self, op: Operation, future: Future[Any]) -> None:
+        self.op = op
+        self.future = future  # its type follows the operation (see the public methods)
         self.outcome = "pending"
-        self.value: Any = None
+        self.value: object = None
 
 
 _STOP = object()
@@ -127,29 +170,6 @@ _STOP = object()
 
 class _CallFailed(Exception):
     """A ``Writer.call`` function raised; its savepoint was rolled back (cause attached)."""
-
-
-class ImportItem(Protocol):
-    """One bucket of an import (``core.transfer_format.parse_import`` makes them)."""
-
-    name: str
-    type: str
-    client: str
-    hostname: str
-    data: dict[str, Any]
-    created_us: int | None
-    events: list[Event]
-
-
-@dataclass(frozen=True, slots=True)
-class ImportDone:
-    """What an import did to one bucket."""
-
-    name: str
-    created: bool
-    imported: int
-    present: int  # equal to stored events: skipped
-    repeated: int  # exact repeats of an event earlier in the import: stored once
 
 
 class Writer:
@@ -170,11 +190,12 @@ class Writer:
         self._clock = clock or SystemClock()
         self._max_delay = max_delay
         self._max_batch = max_batch
-        self._queue: queue.SimpleQueue[_Op | object] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._accepting = False
         self._lock = threading.Lock()
         self._change_listeners: list[ChangeListener] = []
+        self._transaction_hooks: list[TransactionHook] = []
         self._state_listeners: list[StateListener] = []
         self.state = WriterState.STOPPED
         self.last_error: StorageError | None = None
@@ -188,18 +209,18 @@ class Writer:
         )
         # Writer-thread state (touched only by the writer thread once started).
         self._conn: Connection | None = None
-        self._raw: Any = None
+        self._raw: Any = None  # the driver's connection (sqlcipher3 ships no types)
         self._next_id = 1
         self._buckets: dict[int, int] = {}  # bucket key -> max_duration_us as stored
         self._last: dict[int, Event | None] = {}
-        self._pending_inserts: dict[int, list[Any]] = {}
+        self._pending_inserts: dict[int, list[int | str | None]] = {}
         self._pending_ends: dict[int, int] = {}
         self._max_dur_dirty: dict[int, int] = {}
         self._changes: list[Change] = []
-        # Analytics cache days touched in this transaction and not yet cleared; days known
-        # to hold no cache rows (cleared, and no ``call`` since).
-        self._dirty_days: tuple[int, int] | None = None
-        self._cleared_days: tuple[int, int] | None = None
+        # Days touched in this transaction and not yet reported to the hooks; days reported
+        # in committed transactions with no ``call`` since.
+        self._touched_days: tuple[int, int] | None = None
+        self._reported_days: tuple[int, int] | None = None
 
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> None:
@@ -250,16 +271,26 @@ class Writer:
         """Call ``listener(changes)`` on the writer thread after each commit; keep it quick."""
         self._change_listeners.append(listener)
 
+    def add_transaction_hook(self, hook: TransactionHook) -> None:
+        """Call ``hook(connection, first_day, last_day)`` inside each transaction that changes
+        events, with the UTC days the changes may touch (``core.timeutil.touched_days``).
+
+        Register before ``start``. A hook that raises fails the transaction like a failing
+        statement. Days reported once are not reported again until a ``call`` runs (it may
+        have written rows of those days) or a transaction fails.
+        """
+        self._transaction_hooks.append(hook)
+
     def add_state_listener(self, listener: StateListener) -> None:
         """Call ``listener(state, error)`` whenever the writer starts, fails, recovers or stops."""
         self._state_listeners.append(listener)
 
     # -- submitting ---------------------------------------------------------------------
-    def _submit(self, kind: str, *args: Any) -> Future[Any]:
+    def _submit(self, op: Operation) -> Future[Any]:
         if not self._accepting:
             raise StorageError("The database is closed; nothing can be written now.")
         future: Future[Any] = Future()
-        self._queue.put(_Op(kind, future, args))
+        self._queue.put(_Job(op, future))
         return future
 
     def heartbeat(self, bucket_key: int, event: Event, pulsetime_s: float) -> Future[Event]:
@@ -267,7 +298,7 @@ class Writer:
         if pulsetime_s < 0:
             raise ValidationError("pulsetime must not be negative.")
         _check_event(event)
-        return self._submit("heartbeat", bucket_key, event, round(pulsetime_s * 1_000_000))
+        return self._submit(Heartbeat(bucket_key, event, round(pulsetime_s * 1_000_000)))
 
     def insert_events(
         self, bucket_key: int, events: Iterable[Event], *, adopt: bool = False
@@ -284,11 +315,11 @@ class Writer:
         # The ids as given: an adopted event gets its id set when applied, and a change
         # applied again (see _retry) must start from the ids its sender gave.
         given = [item.id for item in batch] if adopt else None
-        return self._submit("insert", bucket_key, batch, adopt, given)
+        return self._submit(InsertEvents(bucket_key, batch, adopt, given))
 
     def delete_events(self, bucket_key: int, event_ids: Iterable[int]) -> Future[int]:
         """Delete events of a bucket by id; returns how many existed."""
-        return self._submit("delete", bucket_key, list(event_ids))
+        return self._submit(DeleteEvents(bucket_key, list(event_ids)))
 
     def create_bucket(
         self,
@@ -298,33 +329,32 @@ class Writer:
         type: str,
         client: str,
         hostname: str,
-        data: dict[str, Any] | None = None,
+        data: JsonObject | None = None,
         created_us: int | None = None,
     ) -> Future[BucketInfo | None]:
         """Create a bucket; the future gives its info, or None when it already existed."""
         if created_us is not None:
             check_time_range(created_us, None, "A bucket's 'created' time")
         return self._submit(
-            "create_bucket", user_id, name, type, client, hostname, data or {}, created_us
+            CreateBucket(user_id, name, type, client, hostname, data or {}, created_us)
         )
 
-    def update_bucket(self, bucket_key: int, **fields: Any) -> Future[None]:
+    def update_bucket(self, bucket_key: int, fields: BucketFields) -> Future[None]:
         """Update type/client/hostname/data of a bucket (only the given fields)."""
-        allowed = {"type", "client", "hostname", "data"}
-        unknown = set(fields) - allowed
+        unknown = set(fields) - BUCKET_FIELDS
         if unknown:
             raise ValidationError(f"Unknown bucket fields: {', '.join(sorted(unknown))}.")
-        return self._submit("update_bucket", bucket_key, fields)
+        return self._submit(UpdateBucket(bucket_key, fields))
 
     def delete_bucket(self, bucket_key: int) -> Future[None]:
         """Delete a bucket and all its events."""
-        return self._submit("delete_bucket", bucket_key)
+        return self._submit(DeleteBucket(bucket_key))
 
     def import_buckets(
         self,
         user_id: int,
         buckets: list[ImportItem],
-        also: Callable[[Connection], Any] | None = None,
+        also: Callable[[Connection], object] | None = None,
     ) -> Future[list[ImportDone]]:
         """Create missing buckets and insert their new events, all in one transaction.
 
@@ -336,11 +366,11 @@ class Writer:
         for bucket in buckets:
             for item in bucket.events:
                 _check_event(item)
-        return self._submit("import", user_id, list(buckets), also)
+        return self._submit(ImportBuckets(user_id, list(buckets), also))
 
     def purge_before(self, cutoff_us: int) -> Future[int]:
         """Delete every event that ended before ``cutoff_us`` (retention); returns how many."""
-        return self._submit("purge", cutoff_us)
+        return self._submit(PurgeBefore(cutoff_us))
 
     def call(self, fn: Callable[[Connection], T], *, events: bool = False) -> Future[T]:
         """Run ``fn(connection)`` in the writer's transaction (inside a savepoint).
@@ -351,7 +381,7 @@ class Writer:
         id are read again after it, and listeners hear that events changed everywhere
         ("events_purged").
         """
-        return self._submit("call", fn, events)
+        return self._submit(Call(fn, events))
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until everything submitted so far is committed."""
@@ -361,13 +391,13 @@ class Writer:
     def _load_state(self) -> None:
         assert self._conn is not None
         with self._conn.begin():
-            max_id = self._conn.exec_driver_sql("SELECT max(id) FROM events").scalar()
-            rows = self._conn.exec_driver_sql("SELECT id, max_duration_us FROM buckets").all()
+            max_id = self._conn.execute(_MAX_EVENT_ID).scalar()
+            rows = self._conn.execute(_DURATION_BOUNDS).all()
         self._next_id = int(max_id or 0) + 1
         self._buckets = {int(r[0]): int(r[1]) for r in rows}
         self._last.clear()
-        self._dirty_days = None
-        self._cleared_days = None
+        self._touched_days = None
+        self._reported_days = None
 
     def _run(self) -> None:
         assert self._conn is not None
@@ -381,8 +411,8 @@ class Writer:
             first = self._queue.get()
             if first is _STOP:
                 break
-            assert isinstance(first, _Op)
-            batch: list[_Op] = [first]
+            assert isinstance(first, _Job)
+            batch: list[_Job] = [first]
             deadline = time.monotonic() + self._max_delay
             try:
                 raw.execute("BEGIN")
@@ -394,7 +424,7 @@ class Writer:
                     if op is _STOP:
                         stopping = True
                         break
-                    assert isinstance(op, _Op)
+                    assert isinstance(op, _Job)
                     batch.append(op)
                     self._apply(conn, op)
                 self._commit(conn)
@@ -415,7 +445,7 @@ class Writer:
             self._raw.execute("COMMIT")
 
     # -- a failed transaction -----------------------------------------------------------
-    def _recover(self, batch: list[_Op], exc: Exception) -> None:
+    def _recover(self, batch: list[_Job], exc: Exception) -> None:
         """After a failed transaction: fail every change if the database cannot be written,
         else find the failing change(s) and store all the others.
 
@@ -445,35 +475,35 @@ class Writer:
         self._max_dur_dirty.clear()
         self._changes.clear()
         try:
-            self._load_state()  # also forgets which cache days were cleared (rolled back)
+            self._load_state()  # also forgets which days were reported (rolled back)
         except SQLAlchemyError:
             self._last.clear()
             return True
         return storage_failure(exc, self._store.path)
 
-    def _retry(self, ops: list[_Op], exc: BaseException) -> None:
+    def _retry(self, ops: list[_Job], exc: BaseException) -> None:
         if len(ops) == 1:
-            op = ops[0]
             log.error("A change could not be saved (%s); the others were", type(exc).__name__,
                       exc_info=exc)  # fmt: skip
-            _resolve(op.future, None, ChangeFailedError())
+            _resolve(ops[0].future, None, ChangeFailedError())
             return
         middle = len(ops) // 2
         for part in (ops[:middle], ops[middle:]):
             self._attempt(part)
 
-    def _attempt(self, ops: list[_Op]) -> None:
+    def _attempt(self, ops: list[_Job]) -> None:
         """Apply ``ops`` again in a transaction of their own."""
         assert self._conn is not None
-        for op in ops:
-            op.outcome, op.value = "pending", None
-            if op.kind == "insert" and op.args[3] is not None:
-                for event, given in zip(op.args[1], op.args[3], strict=True):
+        for job in ops:
+            job.outcome, job.value = "pending", None
+            op = job.op
+            if isinstance(op, InsertEvents) and op.given is not None:
+                for event, given in zip(op.events, op.given, strict=True):
                     event.id = given
         try:
             self._raw.execute("BEGIN")
-            for op in ops:
-                self._apply(self._conn, op)
+            for job in ops:
+                self._apply(self._conn, job)
             self._commit(self._conn)
         except Exception as exc:
             if self._rollback(exc):
@@ -490,38 +520,55 @@ class Writer:
                 op = self._queue.get_nowait()
             except queue.Empty:
                 return
-            if isinstance(op, _Op):
+            if isinstance(op, _Job):
                 closed = StorageError("The database was closed before this change could be saved.")
                 _resolve(op.future, None, closed)
 
-    def _apply(self, conn: Connection, op: _Op) -> None:
+    def _apply(self, conn: Connection, job: _Job) -> None:
         """Apply one op inside the open transaction; its result waits for the commit.
 
         Validation errors fail only this op (they are raised before anything is written);
         a database error propagates and fails the whole batch.
         """
         try:
-            if op.kind == "heartbeat":
-                result: Any = self._do_heartbeat(conn, *op.args)
-            elif op.kind == "insert":
-                result = self._do_insert(conn, *op.args)
-            elif op.kind == "call":
-                self._flush_pending(conn)
-                result = self._do_call(conn, *op.args)
-            else:
-                self._flush_pending(conn)
-                result = getattr(self, f"_do_{op.kind}")(conn, *op.args)
-            op.outcome, op.value = "done", result
+            job.outcome, job.value = "done", self._dispatch(conn, job.op)
         except (TimelyGatorError, _CallFailed) as exc:
-            op.outcome = "error"
-            op.value = exc.__cause__ if isinstance(exc, _CallFailed) else exc
+            job.outcome = "error"
+            job.value = exc.__cause__ if isinstance(exc, _CallFailed) else exc
 
-    def _do_call(
-        self, conn: Connection, fn: Callable[[Connection], Any], events: bool = False
-    ) -> Any:
+    def _dispatch(self, conn: Connection, op: Operation) -> object:
+        """The handler of each kind of operation. Heartbeats and inserts work with buffered
+        rows; everything else first writes what is buffered."""
+        if not isinstance(op, Heartbeat | InsertEvents):
+            self._flush_pending(conn)
+        match op:
+            case Heartbeat():
+                return self._heartbeat(op)
+            case InsertEvents():
+                return self._insert(conn, op.bucket_key, op.events, adopt=op.adopt)
+            case Call():
+                return self._call(conn, op)
+            case DeleteEvents():
+                return self._delete(conn, op)
+            case CreateBucket():
+                return self._create_bucket(conn, op)
+            case UpdateBucket():
+                self._update_bucket(conn, op)
+                return None
+            case DeleteBucket():
+                self._delete_bucket(conn, op)
+                return None
+            case ImportBuckets():
+                return self._import(conn, op)
+            case PurgeBefore():
+                return self._purge(op)
+            case _:
+                assert_never(op)
+
+    def _call(self, conn: Connection, op: Call) -> object:
         savepoint = conn.begin_nested()
         try:
-            result = fn(conn)
+            result = op.fn(conn)
         except BaseException as exc:
             savepoint.rollback()
             if isinstance(exc, SQLAlchemyError):
@@ -530,19 +577,19 @@ class Writer:
                 raise _CallFailed() from exc
             raise
         savepoint.commit()
-        self._cleared_days = None  # ``fn`` may have stored analytics cache rows
-        if events:
+        self._reported_days = None  # ``fn`` may have stored cache rows of any day
+        if op.events:
             self._last.clear()
-            top = conn.exec_driver_sql("SELECT max(id) FROM events").scalar()
+            top = conn.execute(_MAX_EVENT_ID).scalar()
             self._next_id = max(self._next_id, int(top or 0) + 1)
-            for key, bound in conn.exec_driver_sql("SELECT id, max_duration_us FROM buckets"):
+            for key, bound in conn.execute(_DURATION_BOUNDS):
                 self._buckets[int(key)] = int(bound)
             self._changes.append(Change("events_purged", None))
         else:
             self._changes.append(Change("other", None))
         return result
 
-    def _finish_batch(self, batch: list[_Op]) -> None:
+    def _finish_batch(self, batch: list[_Job]) -> None:
         self.committed_transactions += 1
         changes, self._changes = self._changes, []
         if self.state is WriterState.FAILING:
@@ -555,20 +602,21 @@ class Writer:
                     listener(changes)
                 except Exception:
                     log.exception("A change listener failed")
-        for op in batch:
-            if op.outcome == "done":
-                _resolve(op.future, op.value, None)
+        for job in batch:
+            if job.outcome == "done":
+                _resolve(job.future, job.value, None)
             else:
-                _resolve(op.future, None, op.value)
+                _resolve(job.future, None, cast(BaseException, job.value))
 
-    def _fail_batch(self, batch: list[_Op], exc: BaseException) -> None:
+    def _fail_batch(self, batch: list[_Job], exc: BaseException) -> None:
         """The database cannot be written (disk full, read-only, locked, damaged): every
         change of the batch fails with that error; the app pauses tracking (FAILING)."""
         error = storage_error(exc, self._store.path)
         log.error("A write transaction failed: %s", error)
         self._set_state(WriterState.FAILING, error)
-        for op in batch:
-            _resolve(op.future, None, op.value if op.outcome == "error" else error)
+        for job in batch:
+            failure = cast(BaseException, job.value) if job.outcome == "error" else error
+            _resolve(job.future, None, failure)
 
     def _set_state(self, state: WriterState, error: StorageError | None) -> None:
         self.state = state
@@ -584,7 +632,7 @@ class Writer:
         if bucket_key not in self._buckets:
             raise NotFoundError(f"There is no bucket with key {bucket_key}.")
 
-    def _last_event(self, conn: Connection, bucket_key: int) -> Event | None:
+    def _last_event(self, bucket_key: int) -> Event | None:
         if bucket_key in self._last:
             return self._last[bucket_key]
         row = self._raw.execute(_LAST_EVENT_SQL, (bucket_key,)).fetchone()
@@ -595,30 +643,32 @@ class Writer:
         return last
 
     def _touch(self, start_us: int, end_us: int) -> None:
-        """Mark the analytics cache days an event spanning ``start_us..end_us`` may affect."""
-        low = start_us // _DAY_US - 2
-        high = end_us // _DAY_US + 1
-        cleared = self._cleared_days
-        if cleared is not None and cleared[0] <= low and high <= cleared[1]:
+        """Note the days an event spanning ``start_us..end_us`` may touch (for the hooks)."""
+        low, high = touched_days(start_us, end_us)
+        self._touch_days(low, high)
+
+    def _touch_days(self, low: int, high: int) -> None:
+        reported = self._reported_days
+        if reported is not None and reported[0] <= low and high <= reported[1]:
             return
-        dirty = self._dirty_days
-        self._dirty_days = (
-            (low, high) if dirty is None else (min(dirty[0], low), max(dirty[1], high))
+        touched = self._touched_days
+        self._touched_days = (
+            (low, high) if touched is None else (min(touched[0], low), max(touched[1], high))
         )
 
-    def _clear_cache_days(self) -> None:
-        """Delete the analytics cache rows of the touched days (inside the transaction)."""
-        if self._dirty_days is None:
+    def _report_days(self, conn: Connection) -> None:
+        """Tell the hooks the days touched since the last report (inside the transaction)."""
+        if self._touched_days is None:
             return
-        low, high = self._dirty_days
-        self._dirty_days = None
-        for sql in _CLEAR_CACHE_SQL:
-            self._raw.execute(sql, (low, high))
-        cleared = self._cleared_days
-        if cleared is None or high < cleared[0] - 1 or low > cleared[1] + 1:
-            self._cleared_days = (low, high)
+        low, high = self._touched_days
+        self._touched_days = None
+        for hook in self._transaction_hooks:
+            hook(conn, low, high)
+        reported = self._reported_days
+        if reported is None or high < reported[0] - 1 or low > reported[1] + 1:
+            self._reported_days = (low, high)
         else:
-            self._cleared_days = (min(cleared[0], low), max(cleared[1], high))
+            self._reported_days = (min(reported[0], low), max(reported[1], high))
 
     def _note_duration(self, bucket_key: int, duration_us: int) -> None:
         """Keep the bucket's stored duration bound above its longest event.
@@ -631,12 +681,11 @@ class Writer:
             self._buckets[bucket_key] = bound
             self._max_dur_dirty[bucket_key] = bound
 
-    def _do_heartbeat(
-        self, conn: Connection, bucket_key: int, event: Event, pulsetime_us: int
-    ) -> Event:
+    def _heartbeat(self, op: Heartbeat) -> Event:
+        bucket_key, event = op.bucket_key, op.event
         self._require_bucket(bucket_key)
-        last = self._last_event(conn, bucket_key)
-        merged = merge_heartbeat(last, event, pulsetime_us)
+        last = self._last_event(bucket_key)
+        merged = merge_heartbeat(last, event, op.pulsetime_us)
         if merged is not None and merged.id is not None:
             pending = self._pending_inserts.get(merged.id)
             if pending is not None:
@@ -668,13 +717,8 @@ class Writer:
             self._changes.append(Change("event", bucket_key, stored))
         return stored
 
-    def _do_insert(
-        self,
-        conn: Connection,
-        bucket_key: int,
-        events: list[Event],
-        adopt: bool,
-        _given: list[int | None] | None = None,
+    def _insert(
+        self, conn: Connection, bucket_key: int, events: list[Event], *, adopt: bool
     ) -> list[Event]:
         self._require_bucket(bucket_key)
         updates = [e for e in events if e.id is not None]
@@ -692,8 +736,8 @@ class Writer:
         else:
             found = {}
         stored: list[Event] = []
-        new_rows: list[tuple[Any, ...]] = []
-        changed_rows: list[tuple[Any, ...]] = []
+        new_rows: list[tuple[int | str | None, ...]] = []
+        changed_rows: list[tuple[int | str | None, ...]] = []
         next_id = self._next_id
         low = high = events[0].start_us if events else 0
         longest = 0
@@ -739,7 +783,8 @@ class Writer:
             )
         return stored
 
-    def _do_delete(self, conn: Connection, bucket_key: int, event_ids: list[int]) -> int:
+    def _delete(self, conn: Connection, op: DeleteEvents) -> int:
+        bucket_key, event_ids = op.bucket_key, op.event_ids
         self._require_bucket(bucket_key)
         if not event_ids:
             return 0
@@ -757,19 +802,13 @@ class Writer:
         )
         return len(spans)
 
-    def _do_import(
-        self,
-        conn: Connection,
-        user_id: int,
-        buckets: list[ImportItem],
-        also: Callable[[Connection], Any] | None,
-    ) -> list[ImportDone]:
+    def _import(self, conn: Connection, op: ImportBuckets) -> list[ImportDone]:
         # All or nothing: a savepoint, and the writer's own state restored if it fails.
         self._flush_pending(conn)
         snapshot = (dict(self._buckets), dict(self._last), self._next_id, len(self._changes))
         savepoint = conn.begin_nested()
         try:
-            done = self._import_all(conn, user_id, buckets, also)
+            done = self._import_all(conn, op.user_id, op.buckets, op.also)
         except BaseException as exc:
             savepoint.rollback()
             self._buckets, self._last, self._next_id, kept = snapshot
@@ -788,23 +827,25 @@ class Writer:
         conn: Connection,
         user_id: int,
         buckets: list[ImportItem],
-        also: Callable[[Connection], Any] | None,
+        also: Callable[[Connection], object] | None,
     ) -> list[ImportDone]:
         done = []
         if also is not None:
             also(conn)
-            self._cleared_days = None
+            self._reported_days = None
             self._changes.append(Change("other", None))
         for bucket in buckets:
-            created = self._do_create_bucket(
+            created = self._create_bucket(
                 conn,
-                user_id,
-                bucket.name,
-                bucket.type,
-                bucket.client,
-                bucket.hostname,
-                bucket.data,
-                bucket.created_us,
+                CreateBucket(
+                    user_id,
+                    bucket.name,
+                    bucket.type,
+                    bucket.client,
+                    bucket.hostname,
+                    bucket.data,
+                    bucket.created_us,
+                ),
             )
             if created is not None:
                 key = created.key
@@ -818,12 +859,13 @@ class Writer:
                 )
             fresh, present, repeated = split_new_events(conn, key=key, events=bucket.events)
             if fresh:
-                self._do_insert(conn, key, fresh, True)
+                self._insert(conn, key, fresh, adopt=True)
                 self._flush_pending(conn)
             done.append(ImportDone(bucket.name, created is not None, len(fresh), present, repeated))
         return done
 
-    def _do_purge(self, conn: Connection, cutoff_us: int) -> int:
+    def _purge(self, op: PurgeBefore) -> int:
+        cutoff_us = op.cutoff_us
         deleted = 0
         for key in list(self._buckets):
             cursor = self._raw.execute(
@@ -833,22 +875,13 @@ class Writer:
             deleted += int(cursor.rowcount)
         self._last.clear()
         if deleted:
-            self._touch(_ALL_DAYS[0], cutoff_us)
+            self._touch(EVERY_DAY[0], cutoff_us)
         if deleted:
             self._changes.append(Change("events_purged", None))
         return deleted
 
-    def _do_create_bucket(
-        self,
-        conn: Connection,
-        user_id: int,
-        name: str,
-        type_: str,
-        client: str,
-        hostname: str,
-        data: dict[str, Any],
-        created_us: int | None,
-    ) -> BucketInfo | None:
+    def _create_bucket(self, conn: Connection, op: CreateBucket) -> BucketInfo | None:
+        user_id, name, created_us = op.user_id, op.name, op.created_us
         if not name or len(name) > 500:
             raise ValidationError("A bucket id must be 1 to 500 characters long.")
         existing = conn.execute(
@@ -864,11 +897,11 @@ class Writer:
             .values(
                 user_id=user_id,
                 name=name,
-                type=type_,
-                client=client,
-                hostname=hostname,
+                type=op.type,
+                client=op.client,
+                hostname=op.hostname,
                 created_us=created,
-                data=dump_data(data),
+                data=dump_data(op.data),
                 max_duration_us=0,
             )
             .returning(models.Bucket.id)
@@ -876,26 +909,28 @@ class Writer:
         self._buckets[int(key)] = 0
         self._last[int(key)] = None
         self._changes.append(Change("bucket", int(key)))
-        return BucketInfo(int(key), name, type_, client, hostname, created, data)
+        return BucketInfo(int(key), name, op.type, op.client, op.hostname, created, op.data)
 
-    def _do_update_bucket(self, conn: Connection, bucket_key: int, fields: dict[str, Any]) -> None:
+    def _update_bucket(self, conn: Connection, op: UpdateBucket) -> None:
+        bucket_key = op.bucket_key
         self._require_bucket(bucket_key)
-        values = dict(fields)
+        values: dict[str, object] = dict(op.fields)
         if "data" in values:
-            values["data"] = dump_data(values["data"])
+            values["data"] = dump_data(op.fields["data"])
         if values:
             conn.execute(
                 update(models.Bucket).where(models.Bucket.id == bucket_key).values(**values)
             )
         if "type" in values:  # analytics pick buckets by type
-            self._touch(*_ALL_DAYS)
+            self._touch_days(*EVERY_DAY)
         self._changes.append(Change("bucket", bucket_key))
 
-    def _do_delete_bucket(self, conn: Connection, bucket_key: int) -> None:
+    def _delete_bucket(self, conn: Connection, op: DeleteBucket) -> None:
+        bucket_key = op.bucket_key
         self._require_bucket(bucket_key)
         conn.execute(delete(models.Event).where(models.Event.bucket_id == bucket_key))
         conn.execute(delete(models.Bucket).where(models.Bucket.id == bucket_key))
-        self._touch(*_ALL_DAYS)
+        self._touch_days(*EVERY_DAY)
         del self._buckets[bucket_key]
         self._last.pop(bucket_key, None)
         self._max_dur_dirty.pop(bucket_key, None)
@@ -903,7 +938,7 @@ class Writer:
 
     def _flush_pending(self, conn: Connection) -> None:
         """Write buffered heartbeat inserts/extensions (called before reads and commit)."""
-        self._clear_cache_days()
+        self._report_days(conn)
         if self._pending_inserts:
             rows = [tuple(r) for r in self._pending_inserts.values()]
             self._pending_inserts.clear()
@@ -924,7 +959,7 @@ class Writer:
             )
 
 
-def _resolve(future: Future[Any], result: Any, error: BaseException | None) -> None:
+def _resolve(future: Future[Any], result: object, error: BaseException | None) -> None:
     """Hand a result to its caller; a caller that cancelled its future no longer cares."""
     try:
         if error is None:

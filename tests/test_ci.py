@@ -15,13 +15,16 @@ def _commands(path: Path) -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
 
-def test_ci_runs_the_checks_then_the_readme_test_command() -> None:
+def test_ci_runs_the_checks_then_the_readme_test_command_then_the_installers() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = re.search(r"## Test it \(fresh machine\)\s+```sh\n(.+?)\n```", readme, re.S)
     assert block is not None
     test_command = block.group(1).strip()
     commands = _commands(ROOT / ".ci" / "run")
-    assert commands[-1] == test_command
+    assert test_command in commands
+    after = commands[commands.index(test_command) + 1 :]
+    assert after[0].startswith("python3 installers/build.py")
+    assert after[1].startswith("installers/linux/check_deb.sh dist/timelygator_")
     checks = commands[: commands.index(test_command)]
     assert "python3 -m ruff check ." in checks
     assert "python3 -m ruff format --check ." in checks

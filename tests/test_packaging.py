@@ -4,6 +4,7 @@ namespace with every package and the bundled resources, and nothing else in site
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -37,7 +38,13 @@ def test_a_wheel_installs_one_namespace_that_runs_beside_an_unrelated_core(
     ``core`` package: TimelyGator runs, and ``import core`` still finds the folder's own."""
     wheels = tmp_path / "wheels"
     pip = ["-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([sys.executable, *pip, "wheel", "--no-deps", "-w", str(wheels), str(ROOT)],
+    # From a copy of the sources: setuptools builds in the tree's build/, where an earlier
+    # build may have left files a wheel would then carry.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis",
+    ))  # fmt: skip
+    subprocess.run([sys.executable, *pip, "wheel", "--no-deps", "-w", str(wheels), str(source)],
                    check=True)  # fmt: skip
     [wheel] = wheels.glob("timelygator-*.whl")
     with zipfile.ZipFile(wheel) as archive:

@@ -19,6 +19,7 @@ def run_app(args: argparse.Namespace) -> int:
     """Start the GUI for the data directory in ``args``; returns the exit code."""
     from PySide6.QtWidgets import QApplication
     from timelygator.gui.app_controller import AppController
+    from timelygator.gui.desktop_entry import APP_ID
     from timelygator.gui.error_dialog import ErrorDialog
     from timelygator.gui.icons import app_icon
     from timelygator.gui.posix_signals import install_quit_on_signals
@@ -28,7 +29,8 @@ def run_app(args: argparse.Namespace) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("TimelyGator")
     app.setOrganizationName("TimelyGator")
-    app.setDesktopFileName("timelygator")
+    # The menu entry's name: Wayland desktops match the window to it (icon, name, pinning).
+    app.setDesktopFileName(APP_ID)
     app.setQuitOnLastWindowClosed(False)
     app.setWindowIcon(app_icon())
     dirs = dirs_from(args)
@@ -46,7 +48,12 @@ def run_app(args: argparse.Namespace) -> int:
         log.info("TimelyGator is already running for %s; showing its window", dirs.data)
         return 0
     instance.listen()
-    controller = AppController(dirs, passphrase, start_minimized=bool(args.minimized))
+    controller = AppController(
+        dirs,
+        passphrase,
+        start_minimized=bool(args.minimized),
+        from_terminal=sys.stdin is not None and sys.stdin.isatty(),
+    )
     controller.crash.install()
     instance.sig_show_requested.connect(controller.window.bring_to_front)
     controller.sig_finished.connect(app.exit)

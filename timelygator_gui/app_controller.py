@@ -25,6 +25,8 @@ from timelygator.gui.api_host import ApiHost
 from timelygator.gui.autostart import Autostart, describe
 from timelygator.gui.away_dialog import AwayPrompt
 from timelygator.gui.crash_handler import CrashHandler
+from timelygator.gui.desktop_entry import DesktopEntry
+from timelygator.gui.desktop_entry_offer import INSTALLED, DesktopEntryOffer, should_offer
 from timelygator.gui.error_dialog import ErrorDialog
 from timelygator.gui.main_window import MainWindow
 from timelygator.gui.maintenance import Maintenance
@@ -71,14 +73,21 @@ class AppController(QObject):
         autostart: Autostart | None = None,
         parent: QObject | None = None,
         clock: Clock | None = None,
+        from_terminal: bool = False,
+        desktop_entry: DesktopEntry | None = None,
     ) -> None:
         """``start_minimized``: only the tray at first (``--minimized``, start at login);
-        ``clock``: what "now" is for the watchers, the writer and "today" (tests fake it)."""
+        ``clock``: what "now" is for the watchers, the writer and "today" (tests fake it);
+        ``from_terminal``: started by typing ``timelygator`` (then a pip install without a
+        menu entry is offered one, once)."""
         super().__init__(parent)
         self.clock = clock
         self.dirs = dirs
         self.start_minimized = start_minimized
         self.autostart = autostart or Autostart()
+        self.from_terminal = from_terminal
+        self.desktop_entry = desktop_entry or DesktopEntry()
+        self.desktop_offer: DesktopEntryOffer | None = None
         self.maintenance: Maintenance | None = None
         self.passphrase = passphrase
         self.start_watchers = start_watchers
@@ -236,6 +245,23 @@ class AppController(QObject):
         self._set_tracking(TrackingState.TRACKING if self.start_watchers else TrackingState.PAUSED)
         self._warm_timer.start()
         self.sig_ready.emit()
+        self._offer_desktop_entry()
+
+    def _offer_desktop_entry(self) -> None:
+        """Once, on Linux, when started from a terminal without a menu entry anywhere."""
+        if self.start_minimized or not should_offer(
+            self.ui_settings, self.desktop_entry, from_terminal=self.from_terminal
+        ):
+            return
+        offer = DesktopEntryOffer(self.window, self.ui_settings, self.runner, self.desktop_entry)
+        offer.sig_answered.connect(self._desktop_entry_answered)
+        offer.sig_failed.connect(self.window.status_label.setText)
+        self.desktop_offer = offer
+        offer.ask()
+
+    def _desktop_entry_answered(self, answer: str) -> None:
+        if answer == INSTALLED:
+            self.window.status_label.setText("TimelyGator is now in your applications menu.")
 
     def _start_warmer(self) -> None:
         session = self.session

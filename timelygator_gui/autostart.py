@@ -1,12 +1,14 @@
 """Start at login: write or remove the OS's autostart entry (Qt-free, testable with a tmp HOME).
 
 - Linux (XDG): ``$XDG_CONFIG_HOME/autostart/io.timelygator.TimelyGator.desktop`` (default
-  ``~/.config``), from ``installers/linux/io.timelygator.TimelyGator-autostart.desktop``.
+  ``~/.config``), from ``resources/desktop/io.timelygator.TimelyGator-autostart.desktop``.
 - macOS: a LaunchAgent ``~/Library/LaunchAgents/io.timelygator.TimelyGator.plist``.
 - Windows: the value ``TimelyGator`` under HKCU
   ``Software\\Microsoft\\Windows\\CurrentVersion\\Run``.
 
-Every entry starts ``timelygator --minimized`` (into the tray, no window).
+Every entry starts this installation with ``--minimized`` (into the tray, no window): the
+bundle's executable (``/usr/bin/timelygator`` for the .deb), or pip's ``timelygator`` script
+(``desktop_entry.app_command``).
 """
 
 from __future__ import annotations
@@ -14,49 +16,20 @@ from __future__ import annotations
 import contextlib
 import os
 import plistlib
-import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-APP_ID = "io.timelygator.TimelyGator"
+from timelygator.gui.desktop_entry import APP_ID, app_command, entry_text, write_atomically
+
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
 RUN_VALUE = "TimelyGator"
-TEMPLATE = Path(__file__).resolve().parent.parent / "installers" / "linux"
-TEMPLATE_FILE = TEMPLATE / f"{APP_ID}-autostart.desktop"
-FALLBACK_DESKTOP = f"""[Desktop Entry]
-Type=Application
-Name=TimelyGator
-Comment=Start TimelyGator in the tray at login
-Exec=timelygator --minimized
-Icon={APP_ID}
-Terminal=false
-X-GNOME-Autostart-enabled=true
-NoDisplay=true
-"""
 
 
 def launch_command() -> list[str]:
-    """How to start this installation, minimized: the frozen app, the script, or python -m."""
-    if getattr(sys, "frozen", False):
-        return [sys.executable, "--minimized"]
-    script = shutil.which("timelygator")
-    if script:
-        return [script, "--minimized"]
-    return [sys.executable, "-m", "timelygator", "--minimized"]
-
-
-def _desktop_exec(argv: list[str]) -> str:
-    """An Exec= value (desktop entry spec: quote arguments with spaces or specials)."""
-
-    def quote(arg: str) -> str:
-        if arg and not any(c in arg for c in " \t\n\"'\\><~|&;$*?#()`"):
-            return arg
-        escaped = arg.replace("\\", "\\\\").replace('"', '\\"').replace("`", "\\`")
-        return '"' + escaped.replace("$", "\\$") + '"'
-
-    return " ".join(quote(a) for a in argv)
+    """How to start this installation, minimized."""
+    return [*app_command(), "--minimized"]
 
 
 class Autostart:
@@ -96,15 +69,7 @@ class Autostart:
 
     # -- what -------------------------------------------------------------------------------
     def desktop_entry(self) -> str:
-        try:
-            text = TEMPLATE_FILE.read_text(encoding="utf-8")
-        except OSError:
-            text = FALLBACK_DESKTOP
-        lines = [
-            f"Exec={_desktop_exec(self.command)}" if line.startswith("Exec=") else line
-            for line in text.splitlines()
-        ]
-        return "\n".join(lines) + "\n"
+        return entry_text(f"{APP_ID}-autostart.desktop", self.command)
 
     def launch_agent(self) -> bytes:
         return plistlib.dumps(
@@ -136,14 +101,10 @@ class Autostart:
             self._set_registry(on)
         elif not on:
             path.unlink(missing_ok=True)
+        elif self.platform == "darwin":
+            write_atomically(path, self.launch_agent())
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.name + ".tmp")
-            if self.platform == "darwin":
-                tmp.write_bytes(self.launch_agent())
-            else:
-                tmp.write_text(self.desktop_entry(), encoding="utf-8")
-            os.replace(tmp, path)
+            write_atomically(path, self.desktop_entry().encode("utf-8"))
 
     def _set_registry(self, on: bool) -> None:
         reg = self._winreg()

@@ -1,16 +1,16 @@
 """Wires Insights into the main window: the Activity view's line, the review panel, the
 unusual days under Trends. Work runs on the task pool (training takes seconds the first time
-in a session, then the model is kept in memory by ``core.analytics.insights.engine``)."""
+in a session, then the model is kept in memory by ``core.insights.engine``)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
-from timelygator.core.analytics.insights.engine import Insights, forget, insights, unusual_in
 from timelygator.core.analytics.localdays import AnalyticsSettings
 from timelygator.core.categories.model import Category
 from timelygator.core.errors import TimelyGatorError
+from timelygator.core.insights.engine import Insights, forget, insights, unusual_in
 from timelygator.gui.insights_panel import InsightsDialog
 from timelygator.gui.range_data import RangeData
 from timelygator.gui.trends_view import trends_range

@@ -1,7 +1,7 @@
 """Insights in the Activity view: "Uncategorized: 4h 30m — 6 suggestions", the day in words,
 and the review panel to accept, edit or dismiss each suggestion.
 
-Everything slow runs on the task pool: training (``core.analytics.insights.engine``, seconds
+Everything slow runs on the task pool: training (``core.insights.engine``, seconds
 on a year, kept in memory), checking a rule against the history (the rule preview) and
 saving. Accepting stores an ordinary category rule after the check; *Undo* stores the
 categories as they were before. Dismissed suggestions are stored in the encrypted database.
@@ -27,18 +27,18 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from timelygator.core.analytics.insights.engine import Insights, dismiss
-from timelygator.core.analytics.insights.rules import (
+from timelygator.core.analytics.report import format_duration
+from timelygator.core.categories.model import Category
+from timelygator.core.errors import TimelyGatorError
+from timelygator.core.insights.engine import Insights, dismiss
+from timelygator.core.insights.rules import (
     RuleCheck,
     accept,
     check_rule,
     describe_check,
     store_categories,
 )
-from timelygator.core.analytics.insights.suggest import Suggestion, path_label
-from timelygator.core.analytics.report import format_duration
-from timelygator.core.categories.model import Category
-from timelygator.core.errors import TimelyGatorError
+from timelygator.core.insights.suggest import Suggestion, path_label
 from timelygator.gui.session import Session
 from timelygator.gui.tasks import TaskRunner
 

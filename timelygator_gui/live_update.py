@@ -22,11 +22,6 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
-from timelygator.core.analytics.service import (
-    categorized_pieces,
-    day_pieces,
-    summary_for_days,
-)
 from timelygator.core.categories.model import Category
 from timelygator.core.event import Event
 from timelygator.core.services import Services
@@ -174,7 +169,9 @@ def refresh_range(
             cuts[name] = cut
     settings = analytics_settings(data.range, data.hosts)
     first, last = data.range.first, data.range.last
-    out.summary = summary_for_days(services, first, last, settings, categories=categories)
+    out.summary = services.analytics.summary_for_days(
+        services.user_id, first, last, settings, categories=categories
+    )
     out.summary_loaded = True
     touched = [
         i
@@ -192,7 +189,10 @@ def refresh_range(
         if touched:
             d0, d1 = data.days[touched[0]][0], data.days[touched[-1]][0]
             fresh = {
-                p.day: p for p in day_pieces(services, d0, d1, settings, categories=categories)
+                p.day: p
+                for p in services.analytics.day_pieces(
+                    services.user_id, d0, d1, settings, categories=categories
+                )
             }
             out.pieces = [fresh.get(p.day, p) for p in data.pieces]
             origin = data.days[0][1]
@@ -206,8 +206,8 @@ def refresh_range(
         lo = len(pairs)
         if touched:
             low, high = data.days[touched[0]], data.days[touched[-1]]
-            fresh_pairs = categorized_pieces(
-                services, low[0], high[0], settings, categories=categories
+            fresh_pairs = services.analytics.categorized_pieces(
+                services.user_id, low[0], high[0], settings, categories=categories
             )
             lo = bisect_left(pairs, low[1], key=lambda pair: pair[0].start_us)
             hi = bisect_left(pairs, high[2], key=lambda pair: pair[0].start_us)

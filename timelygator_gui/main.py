@@ -15,10 +15,12 @@ from collections.abc import Sequence
 from timelygator.core.cli import add_common_options, build_parser, run
 from timelygator.core.runtime import tune_gc
 
-# Subcommands that live outside core (they need the watchers package).
+# Subcommands that live outside core (they need the watchers package, or write the app's
+# menu entry).
 EXTRA_COMMAND_MODULES: tuple[str, ...] = (
     "timelygator.watchers.cli",
     "timelygator.watchers.desktop_cli",
+    "timelygator.gui.desktop_entry_cli",
 )
 
 
@@ -34,11 +36,29 @@ def app_args(argv: Sequence[str] | None) -> argparse.Namespace | None:
     return args
 
 
+def parser() -> argparse.ArgumentParser:
+    """Every command's parser, plus the options only this entry point has."""
+    full = build_parser(EXTRA_COMMAND_MODULES)
+    full.add_argument(
+        "--diagnose",
+        action="store_true",
+        help="print versions, the display server, the watchers' status and the folders "
+        "(for a bug report; no personal data) and exit",
+    )
+    return full
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     tune_gc()
     args = app_args(argv)
     if args is None:
-        args = build_parser(EXTRA_COMMAND_MODULES).parse_args(argv)
+        args = parser().parse_args(argv)
+    if getattr(args, "diagnose", False):
+        from timelygator.core.cli.common import dirs_from
+        from timelygator.gui.diagnostics import diagnostics
+
+        print(diagnostics(dirs_from(args)), end="")
+        return 0
     if getattr(args, "command", None) is None:
         from timelygator.gui.app import run_app
 

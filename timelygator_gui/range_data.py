@@ -19,14 +19,7 @@ from sqlalchemy import Connection
 from timelygator.core import reader
 from timelygator.core.analytics.classifier import CategoryClassifier
 from timelygator.core.analytics.localdays import AnalyticsSettings, local_today
-from timelygator.core.analytics.service import (
-    DayPieces,
-    categorized_pieces,
-    day_pieces,
-    stats_for_days,
-    summary_for_days,
-    uncomputed_days,
-)
+from timelygator.core.analytics.pieces import DayPieces
 from timelygator.core.analytics.summary import Summary
 from timelygator.core.categories.model import Category
 from timelygator.core.event import BucketInfo, Event
@@ -159,8 +152,8 @@ def load_summary(
     with services.read() as conn:
         _buckets(data, conn, services)
     data.classifier = classifier_for(categories)
-    data.summary = summary_for_days(
-        services,
+    data.summary = services.analytics.summary_for_days(
+        services.user_id,
         since or date_range.first,
         date_range.last,
         analytics_settings(date_range, hosts),
@@ -194,10 +187,11 @@ def parts_to_work_out(
     last = min(last, local_today(services.clock.now_us(), settings.day_start_s))
     if last < first:
         return []
-    unseen = uncomputed_days(services, first, last, settings)
+    uncomputed = services.analytics.uncomputed_days
+    unseen = uncomputed(services.user_id, first, last, settings)
     recategorized = 0
     if unseen < PROGRESSIVE_DAYS and categories is not None:
-        recategorized = uncomputed_days(services, first, last, settings, categories=categories)
+        recategorized = uncomputed(services.user_id, first, last, settings, categories=categories)
     if unseen < PROGRESSIVE_DAYS and recategorized < PROGRESSIVE_RECATEGORIZED_DAYS:
         return []
     parts: list[tuple[date, date]] = []
@@ -220,7 +214,9 @@ def work_out(
     """Work out the statistics of ``part`` of a range (parts come newest first), then the
     range's totals so far: from the part's first day to the range's last (worker thread)."""
     settings = analytics_settings(date_range, hosts)
-    stats_for_days(services, part[0], part[1], settings, categories=categories)
+    services.analytics.stats_for_days(
+        services.user_id, part[0], part[1], settings, categories=categories
+    )
     return load_summary(services, date_range, categories, hosts, since=part[0])
 
 
@@ -271,19 +267,25 @@ def load_range(
     if skip_summary:
         data.summary_loaded = False
     else:
-        data.summary = summary_for_days(services, first, last, settings, categories=categories)
+        data.summary = services.analytics.summary_for_days(
+            services.user_id, first, last, settings, categories=categories
+        )
     _check(still_wanted)
     if data.day_rows and date_range.days > PIECE_ROWS_DAYS:
         # Months on end: each day's row hour by hour, from its statistics.
-        stats = stats_for_days(services, first, last, settings, categories=categories)
+        stats = services.analytics.stats_for_days(
+            services.user_id, first, last, settings, categories=categories
+        )
         data.lanes = build_hour_rows(stats, data.days, data.classifier, date_range.day_start_hour)
     elif data.day_rows:
-        data.pieces = day_pieces(services, first, last, settings, categories=categories)
+        data.pieces = services.analytics.day_pieces(
+            services.user_id, first, last, settings, categories=categories
+        )
         _check(still_wanted)
         data.lanes = build_day_rows(data.pieces, data.days, data.classifier)
     else:
-        data.summary.active_events = categorized_pieces(
-            services, first, last, settings, categories=categories
+        data.summary.active_events = services.analytics.categorized_pieces(
+            services.user_id, first, last, settings, categories=categories
         )
         _check(still_wanted)
         data.lanes = build_lanes(

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from PySide6.QtCore import QObject, QThread, Signal
+from timelygator.core import reader
 from timelygator.core.analytics.localdays import AnalyticsSettings, day_date, local_day
-from timelygator.core.analytics.service import summary_for_days
 from timelygator.core.categories.model import Category
 from timelygator.core.services import Services
 
@@ -28,14 +28,9 @@ PAUSE_S = 0.02  # between months: the GUI thread gets the interpreter
 def first_day(services: Services, settings: AnalyticsSettings) -> date | None:
     """The local day of the oldest event, or None without events."""
     with services.read() as conn:
-        row = conn.exec_driver_sql(
-            "SELECT min(first) FROM (SELECT (SELECT min(start_us) FROM events "
-            "WHERE bucket_id = b.id) AS first FROM buckets b WHERE b.user_id = ?)",
-            (services.user_id,),
-        ).first()
-    if row is None or row[0] is None:
+        start_us = reader.first_event_start(conn, services.user_id)
+    if start_us is None:
         return None
-    start_us = int(row[0])
     # The earliest offset (-12 h) gives the earliest local day the event can fall on.
     return day_date(local_day(start_us, -12 * 3600, settings.day_start_s))
 
@@ -102,7 +97,9 @@ class StatsWarmer(QObject):
         for start, end in month_chunks(first, last):
             if self._stop.is_set():
                 break
-            summary_for_days(self.services, start, end, self.settings, categories=self.categories)
+            self.services.analytics.summary_for_days(
+                self.services.user_id, start, end, self.settings, categories=self.categories
+            )
             self.days_done += (end - start).days + 1
             if self._stop.wait(PAUSE_S):
                 break

@@ -16,8 +16,8 @@ import numpy as np
 import numpy.typing as npt
 from timelygator.core.analytics.classifier import CategoryClassifier
 from timelygator.core.analytics.localdays import day_date
+from timelygator.core.analytics.pieces import DayPieces
 from timelygator.core.analytics.report import hms
-from timelygator.core.analytics.service import DayPieces
 from timelygator.core.analytics.summary import Summary
 from timelygator.core.categories.categorizer import domain_of
 from timelygator.core.categories.colors import UNCATEGORIZED_COLOR, category_color, stable_color

@@ -11,7 +11,6 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from timelygator.core.analytics.report import format_duration
-from timelygator.core.analytics.service import daily_trend
 from timelygator.core.analytics.trends import DailyTotals
 from timelygator.core.categories.colors import UNCATEGORIZED_COLOR, category_color
 from timelygator.core.categories.model import Category
@@ -58,7 +57,9 @@ def load_part(
 ) -> DailyTotals:
     """Daily totals by top category of one part of a plan (worker thread)."""
     settings = analytics_settings(plan.range, plan.hosts)
-    return daily_trend(services, part[0], part[1], settings, categories=categories)
+    return services.analytics.daily_trend(
+        services.user_id, part[0], part[1], settings, categories=categories
+    )
 
 
 def merge_part(into: DailyTotals, part: DailyTotals) -> DailyTotals:

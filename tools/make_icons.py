@@ -1,6 +1,8 @@
-"""Render the app icon (resources/icons/timelygator.svg) for the Windows and macOS bundles.
+"""Render the app icon (resources/icons/timelygator.svg) for the bundles and Linux menus.
 
-PyInstaller wants ``.ico`` on Windows and ``.icns`` on macOS. Qt renders the SVG to PNGs;
+PyInstaller wants ``.ico`` on Windows and ``.icns`` on macOS; Linux menus want the hicolor
+theme's PNG sizes (``resources/icons/hicolor/``, copied with the SVG as the scalable size by
+the .deb and by ``timelygator desktop-entry install``). Qt renders the SVG to PNGs;
 both containers are then written here: they are simple lists of PNG images (an ICO
 directory with PNG entries, as Windows has read since Vista; ICNS ``ic07``-``ic10``
 entries), which Qt's own ICNS writer does not get right. Run after changing the SVG:
@@ -20,6 +22,8 @@ from PySide6.QtGui import QGuiApplication, QIcon
 ICONS = Path(__file__).resolve().parents[1] / "resources" / "icons"
 ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)
 ICNS_TYPES = {128: b"ic07", 256: b"ic08", 512: b"ic09", 1024: b"ic10"}
+HICOLOR_SIZES = (16, 24, 32, 48, 64, 128, 256)
+APP_ID = "io.timelygator.TimelyGator"
 
 
 def png(icon: QIcon, size: int) -> bytes:
@@ -54,7 +58,11 @@ def main() -> int:
     icon = QIcon(str(ICONS / "timelygator.svg"))
     (ICONS / "timelygator.ico").write_bytes(ico({s: png(icon, s) for s in ICO_SIZES}))
     (ICONS / "timelygator.icns").write_bytes(icns({s: png(icon, s) for s in ICNS_TYPES}))
-    print(f"wrote {ICONS / 'timelygator.ico'} and {ICONS / 'timelygator.icns'}")
+    for size in HICOLOR_SIZES:
+        path = ICONS / "hicolor" / f"{size}x{size}" / "apps" / f"{APP_ID}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(png(icon, size))
+    print(f"wrote timelygator.ico, timelygator.icns and hicolor/ in {ICONS}")
     del app
     return 0
 

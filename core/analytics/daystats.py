@@ -130,10 +130,16 @@ class ValueTable:
             assert positions is not None
             carry = self.carry(earlier.keys)
             signatures, index = earlier.signatures, earlier.index
-            for text, at in zip(texts, positions, strict=True):
+            # The values a new rule content may match, found in one pass: the others (most,
+            # after an edit) take their signature from the earlier one alone.
+            searched = carry.searched_positions(texts)
+            unsearched = carry.unsearched
+            for i, (text, at) in enumerate(zip(texts, positions, strict=True)):
                 info = known(text)
                 if info is not None:
                     out.append(info.signature_id)
+                elif searched is not None and i not in searched:
+                    out.append(self.signature_id(unsearched(signatures[index[at]])))
                 else:
                     found = carry.signature_of_text(signatures[index[at]], text, _data)
                     out.append(self.signature_id(found))

@@ -35,9 +35,9 @@ from typing import Any
 
 import numpy as np
 import orjson
+from timelygator.core.analytics import cache_rows
 from timelygator.core.analytics.localdays import US_PER_DAY, US_PER_S
 
-FORMAT = 3  # 3: active time is a union over hosts, AFK filtered per host
 BROWSER_APPS = re.compile(
     r"chrom|firefox|brave|edge|opera|vivaldi|safari|librewolf|waterfox|zen|floorp", re.IGNORECASE
 )
@@ -101,7 +101,7 @@ class DayDigest:
         if len(ids) != len(self.value_us):
             raise ValueError("one id per value")
         doc = {
-            "f": FORMAT,
+            "f": cache_rows.FORMAT,
             "b": [self.start_us, self.end_us, self.offset_s],
             "a": self.afk_us,
             "t": self.tracked,
@@ -121,7 +121,7 @@ class DayDigest:
     def decode(cls, day: int, totals: bytes, pieces: bytes | None) -> DayDigest:
         reader = zlib.decompressobj()
         doc = orjson.loads(reader.decompress(totals))
-        if doc.get("f") != FORMAT or not reader.unused_data:
+        if doc.get("f") != cache_rows.FORMAT or not reader.unused_data:
             raise ValueError("digest format")
         both = np.frombuffer(zlib.decompress(reader.unused_data), dtype="<i8")
         n = len(both) // 2

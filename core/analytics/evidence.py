@@ -19,14 +19,21 @@ reading its digest.
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any, Protocol
 
 import numpy as np
 from timelygator.core.categories.categorizer import Categorizer, alternatives, content_of
 from timelygator.core.categories.model import Rule
-from timelygator.core.categories.prefilter import json_literals, required_literals, text_may_contain
+from timelygator.core.categories.prefilter import (
+    json_literals,
+    may_fold_to_ascii,
+    required_literals,
+    text_may_contain,
+)
 from timelygator.core.errors import ValidationError
 
 Path = tuple[str, ...]
@@ -94,13 +101,13 @@ class _Searcher:
     def __init__(self, rule: Rule) -> None:
         self._categorizer = Categorizer([(("match",), rule)])
         found = required_literals(rule.regex or "", bool(rule.ignore_case))
-        self._literals = json_literals(found[0]) if found is not None else None
+        self.literals = json_literals(found[0]) if found is not None else None
 
     def __call__(self, data: Mapping[str, Any]) -> bool:
         return bool(self._categorizer.signature(data))
 
     def may_match(self, text: str) -> bool:
-        return self._literals is None or text_may_contain(text, self._literals)
+        return self.literals is None or text_may_contain(text, self.literals)
 
 
 def _searcher(regex: str, like: Rule) -> _Searcher | None:
@@ -192,6 +199,7 @@ class Carry:
         known = set(searched)
         self._plans = [_plan(i, k, searched) for i, k in enumerate(keys) if k not in known]
         self._kept: dict[Signature, Signature] = {}
+        self._unsearched: dict[Signature, Signature] = {}
 
     @property
     def complete(self) -> bool:
@@ -220,6 +228,52 @@ class Carry:
         if not extra:
             return kept
         return tuple(sorted({*kept, *extra}))
+
+    def searched_positions(self, texts: Sequence[str]) -> set[int] | None:
+        """The positions in ``texts`` of the values a new rule content may match, found in one
+        pass over all of them (a superset: each of them is then checked as
+        ``signature_of_text`` does); every other value's signature is ``unsearched``. None:
+        every value must be checked (a new content has no literal to look for).
+        """
+        literals: set[str] = set()
+        for plan in self._plans:
+            # The searches ``_Plan.matches_text`` can make: the whole new content unless it
+            # extends an earlier one, then its added alternatives (for values that did not
+            # match before) and, if it dropped some, the whole (for values that did).
+            searchers = [plan.whole] if plan.old < 0 else [plan.added]
+            if plan.old >= 0 and not plan.kept_all:
+                searchers.append(plan.whole)
+            for searcher in searchers:
+                if searcher is None:
+                    continue
+                if searcher.literals is None:
+                    return None
+                literals.update(searcher.literals)
+        lows = [text.lower() for text in texts]
+        starts = list(accumulate((len(low) + 1 for low in lows), initial=0))
+        joined = "\n".join(lows)  # JSON text holds no raw newline, nor does a literal
+        found: set[int] = set()
+        for needle in (*literals, "\\"):  # text with escapes is always checked
+            at = joined.find(needle)
+            while at >= 0:
+                position = bisect_right(starts, at) - 1
+                found.add(position)
+                at = joined.find(needle, starts[position + 1])  # the next value
+        if not joined.isascii():
+            found.update(i for i, text in enumerate(texts) if may_fold_to_ascii(text))
+        return found
+
+    def unsearched(self, signature: Signature) -> Signature:
+        """``signature_of_text``'s answer for a value no new rule content's literals are in:
+        the kept part, plus the contents that keep every alternative of one it matched."""
+        found = self._unsearched.get(signature)
+        if found is None:
+            kept = self.kept(signature)
+            extra = [] if is_manual(kept) else [
+                p.index for p in self._plans if p.kept_all and p.old >= 0 and p.old in signature
+            ]  # fmt: skip
+            found = self._unsearched[signature] = tuple(sorted({*kept, *extra})) if extra else kept
+        return found
 
     def signature_of_text(
         self, signature: Signature, text: str, load: Callable[[str], Mapping[str, Any]]

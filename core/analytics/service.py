@@ -1,14 +1,16 @@
 """Analytics on the store, fast on years of data: the entry point for GUI, CLI and API.
 
-``summary(services, start_us, end_us, settings)`` and ``daily_trend(...)`` work from day
-digests (``core.analytics.digest``), found in three places, fastest first:
+``Services.analytics`` is this store's ``AnalyticsService``; every question names its user:
+``summary_for_days(user, first, last, settings)``, ``daily_trend(...)``, ``day_pieces(...)``.
+They work from day digests (``core.analytics.digest``), found in three places, fastest first:
 
-1. memory (``AnalyticsService``, one per ``Services``; dropped by the writer's change listener
-   for the days an event change touches, before the writer acknowledges the change);
-2. the ``day_digests`` table (complete past days; the writer deletes the rows of touched days
-   in the same transaction as the change, so a stored digest is never stale). Stored digests
-   name their values by id in the value dictionary (``core.analytics.values``); the writer
-   assigns ids to new values when it stores the digests;
+1. memory (dropped by the writer's change listener for the days an event change touches,
+   before the writer acknowledges the change);
+2. the ``day_digests`` table (complete past days; ``core.analytics.cache_rows.clear_days``, a
+   writer hook, deletes the rows of touched days in the same transaction as the change, so a
+   stored digest is never stale). Stored digests name their values by id in the value
+   dictionary (``core.analytics.values``); the writer assigns ids to new values when it stores
+   the digests;
 3. the events themselves: one ranged SQL read per bucket for a run of missing days, clipped
    in SQL; Python works on tuples and decodes each distinct data text once.
 
@@ -26,22 +28,22 @@ re-reads events, and rarely searches more than the edited rule.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
-import weakref
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
-import orjson
 from sqlalchemy import Connection
+from timelygator.core import reader
+from timelygator.core.analytics import cache_rows
 from timelygator.core.analytics.classifier import CategoryClassifier
+from timelygator.core.analytics.combine import combine, daily
 from timelygator.core.analytics.daystats import (
     DayStats,
     DayTotals,
@@ -56,7 +58,6 @@ from timelygator.core.analytics.daystats import (
     stored_evidence,
     value_signature_ids,
 )
-from timelygator.core.analytics.digest import FORMAT as DIGEST_FORMAT
 from timelygator.core.analytics.digest import (
     DataCache,
     DayDigest,
@@ -68,25 +69,25 @@ from timelygator.core.analytics.evidence import DayEvidence
 from timelygator.core.analytics.localdays import (
     MAX_OFFSET_US,
     US_PER_DAY,
-    US_PER_HOUR,
     AnalyticsSettings,
     OffsetResolver,
-    day_bounds,
     day_date,
     day_number,
     local_day,
 )
+from timelygator.core.analytics.pieces import DayPieces, day_pieces_of
 from timelygator.core.analytics.summary import Summary
-from timelygator.core.analytics.tree import category_tree, flatten
 from timelygator.core.analytics.trends import DailyTotals
 from timelygator.core.analytics.values import ValueDictionary, drop_unreferenced
 from timelygator.core.categories.model import Category
 from timelygator.core.categories.stored import categories_version, load_stored_categories
 from timelygator.core.event import Event, bucket_host
-from timelygator.core.services import Services
-from timelygator.core.writer import Change
+from timelygator.core.store import Store
+from timelygator.core.timeutil import Clock
+from timelygator.core.writer import Change, Writer
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 WINDOW_TYPES = ("currentwindow",)
 AFK_TYPES = ("afkstatus",)
@@ -95,6 +96,8 @@ _STATS_DAYS = 2000  # per-day statistics kept in memory (small)
 
 # Events overlapping [lo, hi) (UTC, wide enough for any offset), clipped to it, keeping only
 # those whose *local* span (by their own offset) overlaps the days [llo, lhi).
+# Hand-written, run on the driver's cursor: the measured hot path of every uncached day
+# (tests/benchmarks/query.py, raw_cold); ``max(a, b)``/``min(a, b)`` are SQLite's spelling.
 _RANGE_SQL = (
     "SELECT max(start_us, :lo), min(end_us, :hi), tz_offset_s, data FROM events "
     "WHERE bucket_id = :b AND start_us < :hi "
@@ -118,14 +121,39 @@ class CategorySet:
 _REMOVALS = frozenset({"event_deleted", "events_purged", "bucket_deleted"})
 
 
-class AnalyticsService:
-    """Caches of digests and per-day statistics for one ``Services``; thread-safe."""
+@dataclass(slots=True)
+class ValueTotals:
+    """The distinct values (event data texts) of some local days: each one's active time,
+    on how many of the days it appears, and its category under the given categories."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
+    texts: list[str] = field(default_factory=list)
+    us: np.ndarray[Any, np.dtype[np.int64]] = field(
+        default_factory=lambda: np.zeros(0, dtype=np.int64)
+    )
+    days: np.ndarray[Any, np.dtype[np.int32]] = field(
+        default_factory=lambda: np.zeros(0, dtype=np.int32)
+    )
+    paths: list[tuple[str, ...]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+class AnalyticsService:
+    """Caches of digests and per-day statistics of one store, for any of its users (passed
+    per call); thread-safe. ``core.services.Services.analytics`` builds one per store."""
+
+    def __init__(self, store: Store, writer: Writer, clock: Clock) -> None:
+        self._store = store
+        self._writer = writer
+        self._clock = clock
         self._lock = threading.Lock()
-        self._digests: OrderedDict[tuple[int, int, tuple[str, ...]], DayDigest] = OrderedDict()
-        self._stats: OrderedDict[tuple[Any, ...], DayTotals] = OrderedDict()
+        # (day, day start, hosts, user) -> digest
+        self._digests: OrderedDict[tuple[int, int, tuple[str, ...], int], DayDigest] = OrderedDict()
+        # (user, day, kind, settings, categories version) -> figures
+        self._stats: OrderedDict[tuple[int, int, str, AnalyticsSettings, str], DayTotals] = (
+            OrderedDict()
+        )
         self._tables: OrderedDict[tuple[str, AnalyticsSettings], ValueTable] = OrderedDict()
         self._category_sets: dict[str, CategorySet] = {}
         self._generation = 0
@@ -134,10 +162,10 @@ class AnalyticsService:
         self._all_generation = 0
         self._offsets = OffsetResolver()
         self._data = DataCache()
-        self._values = ValueDictionary(services.user_id)
+        self._values = ValueDictionary()
         self.stats = {"memory": 0, "table": 0, "computed": 0, "persisted": 0, "stats_table": 0}
         self.value_cleanup: Future[int] | None = None
-        services.writer.add_change_listener(self._on_changes)
+        writer.add_change_listener(self._on_changes)
         # Events deleted while no analytics ran (another process, an import) may have left
         # value texts behind: look once now.
         self._drop_unreferenced_values()
@@ -153,11 +181,8 @@ class AnalyticsService:
         pending = self.value_cleanup
         if pending is not None and not pending.done():
             return
-        user = self.services.user_id
         try:
-            self.value_cleanup = self.services.writer.call(
-                lambda conn: drop_unreferenced(conn, user)
-            )
+            self.value_cleanup = self._writer.call(lambda conn: drop_unreferenced(conn))
         except Exception:  # the store is closing: the next start looks again
             log.debug("Not dropping unreferenced values now", exc_info=True)
 
@@ -169,22 +194,13 @@ class AnalyticsService:
             everything = False
             days: set[int] = set()
             for change in changes:
-                known = change.span is not None or not (
-                    change.replaced or change.kind == "event_deleted"
-                )
-                if change.kind in ("event", "event_deleted") and known:
-                    # The local days an event can touch (any offset, any day start): as the
-                    # writer clears stored rows (``Writer._touch``); a replaced or deleted
-                    # event's old span too.
-                    for start_us, end_us in (
-                        (e.start_us, e.end_us) for e in (change.event,) if e is not None
-                    ):
-                        days.update(_touchable_days(start_us, end_us))
-                    if change.span is not None:
-                        days.update(_touchable_days(*change.span))
-                elif change.kind != "other":
-                    # Purged events, buckets, or a change whose old times are unknown.
+                # The days the writer's hooks cleared of stored rows (the same rule).
+                ranges = change.day_ranges()
+                if ranges is None:
                     everything = True
+                    break
+                for low, high in ranges:
+                    days.update(range(low, high + 1))
             if any(c.replaced or c.kind in _REMOVALS for c in changes):
                 self._drop_unreferenced_values()
             if everything:
@@ -198,9 +214,8 @@ class AnalyticsService:
                 stale = [k for k in self._digests if k[0] in days]
                 for key in stale:
                     del self._digests[key]
-                stale_stats = [k for k in self._stats if k[0] in days]
-                for key in stale_stats:
-                    del self._stats[key]
+                for stats_key in [k for k in self._stats if k[1] in days]:
+                    del self._stats[stats_key]
 
     def _changed_since(self, numbers: Iterable[int], generation: int) -> bool:
         if self._all_generation > generation:
@@ -209,10 +224,11 @@ class AnalyticsService:
         return any(day_gen.get(n, 0) > generation for n in numbers)
 
     # -- categories --------------------------------------------------------------------------
-    def category_set(self, categories: Sequence[Category] | None = None) -> CategorySet:
+    def category_set(self, user: int, categories: Sequence[Category] | None = None) -> CategorySet:
+        """``categories``, or ``user``'s stored ones, with their version and classifier."""
         if categories is None:
-            with self.services.read() as conn:
-                categories = load_stored_categories(conn, self.services.user_id)
+            with self._store.connect() as conn:
+                categories = load_stored_categories(conn, user)
         version = categories_version(categories)
         with self._lock:
             found = self._category_sets.get(version)
@@ -236,6 +252,7 @@ class AnalyticsService:
     # -- digests -----------------------------------------------------------------------------
     def digests(
         self,
+        user: int,
         first: int,
         last: int,
         day_start_s: int,
@@ -249,33 +266,38 @@ class AnalyticsService:
         with self._lock:
             generation = self._generation
             for number in range(first, last + 1):
-                digest = self._digests.get((number, day_start_s, hosts))
+                digest = self._digests.get((number, day_start_s, hosts, user))
                 if digest is not None:
-                    self._digests.move_to_end((number, day_start_s, hosts))
+                    self._digests.move_to_end((number, day_start_s, hosts, user))
                     found[number] = digest
         self.stats["memory"] += len(found)
         missing = [n for n in range(first, last + 1) if n not in found]
         if missing:
-            with self.services.read() as conn:
+            with self._store.connect() as conn:
                 stored = (
-                    {} if hosts else self._load_stored(conn, missing, day_start_s, pieces=pieces)
+                    {}
+                    if hosts
+                    else self._load_stored(conn, user, missing, day_start_s, pieces=pieces)
                 )
                 self.stats["table"] += len(stored)
                 found.update(stored)
                 missing = [n for n in missing if n not in found]
                 computed: dict[int, DayDigest] = {}
                 for run in _runs(missing):
-                    computed.update(self._compute(conn, run[0], run[-1], day_start_s, hosts))
+                    computed.update(self._compute(conn, user, run[0], run[-1], day_start_s, hosts))
             self.stats["computed"] += len(computed)
             found.update(computed)
             if not hosts:
-                self._persist(computed, day_start_s, generation)
+                self._persist(user, computed, day_start_s, generation)
             if pieces:
-                self._remember({**stored, **computed}, (day_start_s, hosts), generation)
+                self._remember({**stored, **computed}, (day_start_s, hosts, user), generation)
         return [found[n] for n in range(first, last + 1)]
 
     def _remember(
-        self, digests: dict[int, DayDigest], key: tuple[int, tuple[str, ...]], generation: int
+        self,
+        digests: dict[int, DayDigest],
+        key: tuple[int, tuple[str, ...], int],
+        generation: int,
     ) -> None:
         with self._lock:
             for number, digest in digests.items():
@@ -286,14 +308,11 @@ class AnalyticsService:
                 self._digests.popitem(last=False)
 
     def _load_stored(
-        self, conn: Connection, numbers: list[int], day_start_s: int, *, pieces: bool
+        self, conn: Connection, user: int, numbers: list[int], day_start_s: int, *, pieces: bool
     ) -> dict[int, DayDigest]:
-        column = "pieces" if pieces else "NULL"
-        rows = conn.exec_driver_sql(
-            f"SELECT day, totals, {column} FROM day_digests "  # noqa: S608 - fixed names
-            "WHERE user_id = ? AND day_start_s = ? AND day BETWEEN ? AND ?",
-            (self.services.user_id, day_start_s, numbers[0], numbers[-1]),
-        ).all()
+        rows = cache_rows.load_digest_rows(
+            conn, user, day_start_s, numbers[0], numbers[-1], pieces=pieces
+        )
         wanted = set(numbers)
         out: dict[int, DayDigest] = {}
         for number, totals, blob in rows:
@@ -306,16 +325,13 @@ class AnalyticsService:
         return out
 
     def _buckets(
-        self, conn: Connection, hosts: tuple[str, ...] = ()
+        self, conn: Connection, user: int, hosts: tuple[str, ...] = ()
     ) -> tuple[list[tuple[str, int]], list[tuple[str, int]], list[tuple[str, int]]]:
         """Window and AFK buckets as (host, id), web buckets as (name, id); only those of
         ``hosts`` when given."""
         found = [
-            (int(r[0]), str(r[1]), str(r[2]), bucket_host(str(r[1]), str(r[3] or "")))
-            for r in conn.exec_driver_sql(
-                "SELECT id, name, type, hostname FROM buckets WHERE user_id = ?",
-                (self.services.user_id,),
-            )
+            (key, name, kind, bucket_host(name, hostname))
+            for key, name, kind, hostname in reader.bucket_kinds(conn, user)
         ]
         if hosts:
             found = [b for b in found if b[3] in hosts]
@@ -325,13 +341,19 @@ class AnalyticsService:
         return window, afk, web
 
     def _compute(
-        self, conn: Connection, first: int, last: int, day_start_s: int, hosts: tuple[str, ...]
+        self,
+        conn: Connection,
+        user: int,
+        first: int,
+        last: int,
+        day_start_s: int,
+        hosts: tuple[str, ...],
     ) -> dict[int, DayDigest]:
         """Digests of days ``first..last`` from the events (one ranged read per bucket)."""
         llo = first * US_PER_DAY + day_start_s * 1_000_000
         lhi = (last + 1) * US_PER_DAY + day_start_s * 1_000_000
         lo, hi = llo - MAX_OFFSET_US, lhi + MAX_OFFSET_US
-        window_ids, afk_ids, web_ids = self._buckets(conn, hosts)
+        window_ids, afk_ids, web_ids = self._buckets(conn, user, hosts)
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
 
@@ -350,35 +372,33 @@ class AnalyticsService:
             self._data = DataCache()
         return build_digests(pieces, away, tracked, first, last, day_start_s, self._offsets)
 
-    def _persist(self, computed: dict[int, DayDigest], day_start_s: int, generation: int) -> None:
+    def _persist(
+        self, user: int, computed: dict[int, DayDigest], day_start_s: int, generation: int
+    ) -> None:
         """Store the digests of complete past days (their values get dictionary ids in the
         writer's transaction)."""
-        user = self.services.user_id
         digests = [d for d in computed.values() if self._complete(d.day, day_start_s)]
         pieces = [d.encode_pieces() for d in digests]
         values = self._values
 
-        def rows(conn: Connection) -> tuple[list[tuple[Any, ...]], Any]:
-            ids = values.assign(conn, (text for d in digests for text in d.values))
-            out = [
-                (d.day, day_start_s, user, d.encode_totals([ids[t] for t in d.values]), p)
-                for d, p in zip(digests, pieces, strict=True)
-            ]
-            return out, ids
+        def write(conn: Connection) -> dict[str, int]:
+            ids = values.assign(conn, user, (text for d in digests for text in d.values))
+            cache_rows.store_digests(
+                conn,
+                [
+                    (d.day, day_start_s, user, d.encode_totals([ids[t] for t in d.values]), p)
+                    for d, p in zip(digests, pieces, strict=True)
+                ],
+            )
+            return ids
 
         self._write_rows(
-            "INSERT OR REPLACE INTO day_digests (day, day_start_s, user_id, totals, pieces) "
-            "VALUES (?, ?, ?, ?, ?)",
-            "day_digests",
-            [d.day for d in digests],
-            rows,
-            generation,
-            values.learn,
+            write, cache_rows.clear_digest_days, [d.day for d in digests], generation, values.learn
         )
 
     def _texts_of(self, ids: np.ndarray[Any, Any]) -> list[str]:
         """The texts of value dictionary ids (cached, else read)."""
-        return self._values.texts(ids, self.services.read)
+        return self._values.texts(ids, self._store.connect)
 
     def _prefetch(self, digests: Sequence[DayDigest], table: ValueTable) -> None:
         """Read in one go the texts of the stored digests' values ``table`` has not seen."""
@@ -389,245 +409,201 @@ class AnalyticsService:
 
     def _complete(self, number: int, day_start_s: int) -> bool:
         end = (number + 1) * US_PER_DAY + day_start_s * 1_000_000 + MAX_OFFSET_US
-        return end < self.services.clock.now_us()
+        return end < self._clock.now_us()
 
     def _write_rows(
         self,
-        sql: str,
-        table: str,
+        write: Callable[[Connection], T],
+        clear: Callable[[Connection, int, int], None],
         numbers: list[int],
-        rows: Callable[[Connection], tuple[list[tuple[Any, ...]], Any]],
         generation: int,
-        committed: Callable[[Any], None] | None = None,
+        committed: Callable[[T], None] | None = None,
     ) -> None:
-        """Write cache rows through the writer; undo them if an event change raced the write.
-
-        ``rows(conn)`` makes the rows (and something for ``committed``, called once they are
-        committed) in the writer's transaction."""
+        """Write cache rows of days ``numbers`` through the writer (``write(conn)``, in its
+        transaction); undo them (``clear``) if an event change raced the write. What
+        ``write`` returns goes to ``committed`` once it is committed."""
         if not numbers:
             return
 
-        def write(conn: Connection) -> Any:
+        def guarded(conn: Connection) -> tuple[T] | None:
             if self._changed_since(numbers, generation):
                 return None
-            made, extra = rows(conn)
-            conn.exec_driver_sql(sql, made)
-            return extra
+            return (write(conn),)
 
-        def check(future: Future[Any]) -> None:
+        def check(future: Future[tuple[T] | None]) -> None:
             if future.exception() is not None:
                 return
-            if committed is not None and future.result() is not None:
-                committed(future.result())
+            done = future.result()
+            if committed is not None and done is not None:
+                committed(done[0])
             # A change committed in the same transaction as the write would not have been
-            # seen by ``write``; its listener has run by now: drop what it may have touched.
+            # seen by ``guarded``; its listener has run by now: drop what it may have touched.
             if self._changed_since(numbers, generation):
-                self.services.writer.call(
-                    lambda conn: conn.exec_driver_sql(
-                        f"DELETE FROM {table} WHERE day BETWEEN ? AND ?",  # noqa: S608
-                        (min(numbers), max(numbers)),
-                    )
-                )
+                low, high = min(numbers), max(numbers)
+                self._writer.call(lambda conn: clear(conn, low, high))
             else:
                 self.stats["persisted"] += len(numbers)
 
         try:
-            future = self.services.writer.call(write)
+            future = self._writer.call(guarded)
         except Exception:  # the store is closing: these rows are only a cache
             log.debug("Not persisting analytics rows", exc_info=True)
             return
-        self.last_persist = future
+        self.last_persist: Future[Any] = future
         future.add_done_callback(check)
-
-    def _day_evidence(
-        self, first: int, last: int, settings: AnalyticsSettings, cats: CategorySet
-    ) -> tuple[dict[int, DayEvidence], dict[int, DayEvidence]]:
-        """The stored evidence of days ``first..last``: of these categories, and of others
-        (of the current digest format; carried over by ``_categorized``)."""
-        if settings.hosts:
-            return {}, {}
-        key = _table_key(settings, cats)
-        current_format = key.partition(":")[0] + ":"
-        with self.services.read() as conn:
-            rows = conn.exec_driver_sql(
-                "SELECT day, key, totals FROM day_stats WHERE user_id = ? AND day_start_s = ? "
-                "AND day BETWEEN ? AND ?",
-                (self.services.user_id, settings.day_start_s, first, last),
-            ).all()
-        current: dict[int, DayEvidence] = {}
-        earlier: dict[int, DayEvidence] = {}
-        for number, row_key, totals in rows:
-            if not str(row_key).startswith(current_format):
-                continue
-            try:
-                found = stored_evidence(totals)
-            except (ValueError, KeyError, TypeError, zlib.error):
-                continue
-            if found is not None:
-                (current if row_key == key else earlier)[int(number)] = found[1]
-        return current, earlier
 
     # -- per-day statistics ------------------------------------------------------------------
     def day_stats(
-        self, first: int, last: int, settings: AnalyticsSettings, cats: CategorySet
+        self, user: int, first: int, last: int, settings: AnalyticsSettings, cats: CategorySet
     ) -> list[DayStats]:
-        now = self.services.clock.now_us()
-        out: dict[int, DayStats] = {}
-        missing: list[int] = []
-        with self._lock:
-            generation = self._generation
-            for number in range(first, last + 1):
-                found = self._stats.get(_stats_key(number, settings, cats, "full"))
-                if isinstance(found, DayStats):
-                    out[number] = found
-                else:
-                    missing.append(number)
-        earlier: dict[int, tuple[int, DayEvidence]] = {}
-        earlier_stats: dict[int, DayStats] = {}
-        if missing and not settings.hosts:
-            stored, earlier = self._load_stats(
-                missing, settings, cats, full=True, into=earlier_stats
-            )
-            self.stats["stats_table"] += len(stored)
-            out.update(stored)
-            self._keep_stats(list(stored), out, settings, cats, "full", generation, now)
-            missing = [n for n in missing if n not in stored]
-        if missing:
-            table = self._value_table(cats, settings)
-            rows = []
-            key = _table_key(settings, cats)
-            for run in _runs(missing):
-                digests = self.digests(run[0], run[-1], settings.day_start_s, hosts=settings.hosts)
-                self._prefetch(digests, table)
-                for digest in digests:
-                    stats, evidence = day_stats(
-                        digest,
-                        table,
-                        settings,
-                        now,
-                        _evidence(earlier, digest.day),
-                        self._texts_of,
-                        earlier_stats.get(digest.day),
-                    )
-                    out[digest.day] = stats
-                    if self._complete(digest.day, settings.day_start_s):
-                        rows.append(
-                            (
-                                digest.day,
-                                settings.day_start_s,
-                                self.services.user_id,
-                                key,
-                                encode_totals(stats, evidence),
-                                encode_stats(stats),
-                            )
-                        )
-                self._keep_stats(run, out, settings, cats, "full", generation, now)
-            if not settings.hosts:
-                self._write_stats(_STATS_SQL, rows, generation)
-        return [out[n] for n in range(first, last + 1)]
+        """Each day's full statistics (what a summary adds up), days ``first..last``."""
+        found = self._figures(user, first, last, settings, cats, full=True)
+        return [cast(DayStats, found[n]) for n in range(first, last + 1)]
 
     def day_totals(
-        self, first: int, last: int, settings: AnalyticsSettings, cats: CategorySet
+        self, user: int, first: int, last: int, settings: AnalyticsSettings, cats: CategorySet
     ) -> list[DayTotals]:
+        """Each day's category totals (all a trend needs), days ``first..last``."""
+        found = self._figures(user, first, last, settings, cats, full=False)
+        return [found[n] for n in range(first, last + 1)]
+
+    def _figures(
+        self,
+        user: int,
+        first: int,
+        last: int,
+        settings: AnalyticsSettings,
+        cats: CategorySet,
+        *,
+        full: bool,
+    ) -> dict[int, DayTotals]:
+        """The one algorithm behind ``day_stats`` (``full``) and ``day_totals``: memory, then
+        stored rows of these rules, then carried over from the evidence stored under other
+        rules (totals: without a digest when no rule content is new), then from digests;
+        complete days are stored."""
+        kind = "full" if full else "totals"
         out: dict[int, DayTotals] = {}
         missing: list[int] = []
         with self._lock:
             generation = self._generation
             for number in range(first, last + 1):
-                found = self._stats.get(_stats_key(number, settings, cats, "full"))
-                found = found or self._stats.get(_stats_key(number, settings, cats, "totals"))
+                found = self._stats.get(_stats_key(user, number, settings, cats, "full"))
+                if found is None and not full:
+                    found = self._stats.get(_stats_key(user, number, settings, cats, "totals"))
                 if found is not None:
                     out[number] = found
                 else:
                     missing.append(number)
-        now = self.services.clock.now_us()
+            # Full statistics of these days under other rules, in memory: what they lend
+            # (app, title, domain, URL breakdowns; no rule changes them) need not be read.
+            wanted = set(missing) if full else set()
+            lent: dict[int, DayStats] = {}
+            for (owner, number, kind_, kept_settings, _version), kept in self._stats.items():
+                same = owner == user and kind_ == "full" and kept_settings == settings
+                if same and number in wanted and isinstance(kept, DayStats):
+                    lent[number] = kept
+        now = self._clock.now_us()
         earlier: dict[int, tuple[int, DayEvidence]] = {}
+        earlier_stats: dict[int, DayStats] = {}
         if missing and not settings.hosts:
-            stored, earlier = self._load_stats(missing, settings, cats, full=False)
+            stored, earlier = self._load_stats(
+                user, missing, settings, cats, full=full, into=earlier_stats, lent=lent
+            )
             self.stats["stats_table"] += len(stored)
             out.update(stored)
-            self._keep_stats(list(stored), out, settings, cats, "totals", generation, now)
+            self._keep_stats(user, list(stored), out, settings, cats, kind, generation, now)
             missing = [n for n in missing if n not in stored]
-        if missing:
-            table = self._value_table(cats, settings)
-            key = _table_key(settings, cats)
-            rows = []
+        if not missing:
+            return out
+        table = self._value_table(cats, settings)
+        key = cache_rows.stats_key(cats.version, settings)
+        rows: list[cache_rows.StatsRow] = []
 
-            def row(number: int, totals: DayTotals, evidence: DayEvidence) -> None:
-                out[number] = totals
-                if self._complete(number, settings.day_start_s):
-                    rows.append(
-                        (
-                            number,
-                            settings.day_start_s,
-                            self.services.user_id,
-                            key,
-                            encode_totals(totals, evidence),
-                            b"",
-                        )
-                    )
+        def keep(number: int, figures: DayTotals, evidence: DayEvidence) -> None:
+            out[number] = figures
+            if self._complete(number, settings.day_start_s):
+                blob = encode_stats(cast(DayStats, figures)) if full else b""
+                totals = encode_totals(figures, evidence)
+                rows.append((number, settings.day_start_s, user, key, totals, blob))
 
+        if not full:
             # Days whose evidence under earlier rules suffices: no digest needed.
             for number in [n for n in missing if n in earlier]:
                 carried = carried_totals(number, *earlier[number], table)
                 if carried is not None:
-                    row(number, *carried)
+                    keep(number, *carried)
             done = [n for n in missing if n in out]
-            self._keep_stats(done, out, settings, cats, "totals", generation, now)
+            self._keep_stats(user, done, out, settings, cats, kind, generation, now)
             missing = [n for n in missing if n not in out]
-            for run in _runs(missing):
-                digests = self.digests(
-                    run[0], run[-1], settings.day_start_s, pieces=False, hosts=settings.hosts
-                )
-                self._prefetch(digests, table)
-                for digest in digests:
-                    evidence = _evidence(earlier, digest.day)
-                    row(digest.day, *day_totals(digest, table, evidence, self._texts_of))
-                self._keep_stats(run, out, settings, cats, "totals", generation, now)
-            # Totals only (empty stats): never replaces a full row of the same key.
-            if not settings.hosts:
-                self._write_stats(_TOTALS_SQL, rows, generation)
-        return [out[n] for n in range(first, last + 1)]
-
-    def _write_stats(self, sql: str, rows: list[tuple[Any, ...]], generation: int) -> None:
-        """Store complete days' statistics (of all hosts: a host's are kept in memory)."""
-        numbers = [r[0] for r in rows]
-        self._write_rows(sql, "day_stats", numbers, lambda _conn: (rows, None), generation)
+        for run in _runs(missing):
+            digests = self.digests(
+                user, run[0], run[-1], settings.day_start_s, pieces=full, hosts=settings.hosts
+            )
+            self._prefetch(digests, table)
+            for digest in digests:
+                before = _evidence(earlier, digest.day)
+                if full:
+                    keep(
+                        digest.day,
+                        *day_stats(
+                            digest,
+                            table,
+                            settings,
+                            now,
+                            before,
+                            self._texts_of,
+                            earlier_stats.get(digest.day),
+                        ),
+                    )
+                else:
+                    keep(digest.day, *day_totals(digest, table, before, self._texts_of))
+            self._keep_stats(user, run, out, settings, cats, kind, generation, now)
+        if not settings.hosts:  # a host's figures are kept in memory only
+            self._write_rows(
+                lambda conn: cache_rows.store_stats(conn, rows, totals_only=not full),
+                cache_rows.clear_stats_days,
+                [r[0] for r in rows],
+                generation,
+            )
+        return out
 
     def _load_stats(
         self,
+        user: int,
         numbers: list[int],
         settings: AnalyticsSettings,
         cats: CategorySet,
         *,
         full: bool,
-        into: dict[int, DayStats] | None = None,
-    ) -> tuple[dict[int, Any], dict[int, tuple[int, DayEvidence]]]:
+        into: dict[int, DayStats],
+        lent: dict[int, DayStats],
+    ) -> tuple[dict[int, DayTotals], dict[int, tuple[int, DayEvidence]]]:
         """Stored statistics of these rules and settings, and the (AFK time, evidence) of the
-        days stored under other rules or settings (and ``into`` their statistics)."""
-        column = "stats" if full else "NULL"
-        key = _table_key(settings, cats)
-        with self.services.read() as conn:
-            rows = conn.exec_driver_sql(
-                f"SELECT day, key, totals, {column} "  # noqa: S608
-                "FROM day_stats WHERE user_id = ? AND day_start_s = ? AND day BETWEEN ? AND ?",
-                (self.services.user_id, settings.day_start_s, numbers[0], numbers[-1]),
-            ).all()
+        days stored under other rules or settings (and ``into`` their statistics, or the
+        ``lent`` ones in memory instead of reading them). Rows of another format are
+        ignored (``cache_rows.current_format``)."""
+        key = cache_rows.stats_key(cats.version, settings)
+        with self._store.connect() as conn:
+            rows = cache_rows.load_stats_rows(
+                conn, user, settings.day_start_s, numbers[0], numbers[-1], full=full
+            )
         wanted = set(numbers)
-        out: dict[int, Any] = {}
+        out: dict[int, DayTotals] = {}
         earlier: dict[int, tuple[int, DayEvidence]] = {}
-        current = key.partition(":")[0] + ":"
         for number, row_key, totals, stats in rows:
-            if number not in wanted or not str(row_key).startswith(current):
+            if number not in wanted or not cache_rows.current_format(row_key):
                 continue
             try:
                 if row_key != key or (full and not stats):
                     found = stored_evidence(totals)
                     if found is not None:
                         earlier[number] = found
-                        if stats and into is not None:
+                        if number in lent:
+                            into[number] = lent[number]
+                        elif stats:
                             into[number] = decode_stats(number, totals, stats)
                 elif full:
+                    assert stats is not None
                     out[number] = decode_stats(number, totals, stats)
                 else:
                     out[number] = decode_totals(number, totals)
@@ -637,8 +613,9 @@ class AnalyticsService:
 
     def _keep_stats(
         self,
+        user: int,
         run: list[int],
-        out: dict[int, Any],
+        out: dict[int, DayTotals],
         settings: AnalyticsSettings,
         cats: CategorySet,
         kind: str,
@@ -652,30 +629,353 @@ class AnalyticsService:
                     continue
                 if self._changed_since((number,), generation):
                     continue
-                self._stats[_stats_key(number, settings, cats, kind)] = out[number]
+                self._stats[_stats_key(user, number, settings, cats, kind)] = out[number]
             while len(self._stats) > _STATS_DAYS:
                 self._stats.popitem(last=False)
 
+    # -- what the app, the CLI and the API ask for --------------------------------------------
+    def _day_evidence(
+        self, user: int, first: int, last: int, settings: AnalyticsSettings, cats: CategorySet
+    ) -> tuple[dict[int, DayEvidence], dict[int, DayEvidence]]:
+        """The stored evidence of days ``first..last``: of these categories, and of others
+        (rows of the current format; carried over by ``_categorized``)."""
+        if settings.hosts:
+            return {}, {}
+        key = cache_rows.stats_key(cats.version, settings)
+        with self._store.connect() as conn:
+            rows = cache_rows.load_stats_rows(
+                conn, user, settings.day_start_s, first, last, full=False
+            )
+        current: dict[int, DayEvidence] = {}
+        earlier: dict[int, DayEvidence] = {}
+        for number, row_key, totals, _stats in rows:
+            if not cache_rows.current_format(row_key):
+                continue
+            try:
+                found = stored_evidence(totals)
+            except (ValueError, KeyError, TypeError, zlib.error):
+                continue
+            if found is not None:
+                (current if row_key == key else earlier)[int(number)] = found[1]
+        return current, earlier
 
-_STATS_SQL = (
-    "INSERT OR REPLACE INTO day_stats (day, day_start_s, user_id, key, totals, stats) "
-    "VALUES (?, ?, ?, ?, ?, ?)"
-)
-_TOTALS_SQL = (
-    "INSERT INTO day_stats (day, day_start_s, user_id, key, totals, stats) "
-    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (day, day_start_s, user_id) DO UPDATE SET "
-    "key = excluded.key, totals = excluded.totals, stats = excluded.stats "
-    "WHERE day_stats.key != excluded.key"
-)
+    def value_totals(
+        self,
+        user: int,
+        first: date,
+        last: date,
+        settings: AnalyticsSettings | None = None,
+        *,
+        categories: Sequence[Category] | None = None,
+    ) -> ValueTotals:
+        """Every distinct value of local days ``first..last`` with its time and category.
+
+        From the day digests (ids and time per value) and the categories each stored day's
+        statistics recorded for its values (their evidence): a year of a busy history (over
+        100,000 values) without reading an event or searching a rule, once the days'
+        statistics are stored. Days without them are categorized as a summary would.
+        """
+        settings, cats = self._prepare(user, settings, categories)
+        table = self._value_table(cats, settings)
+        d0, d1 = day_number(first), day_number(last)
+        digests = self.digests(
+            user, d0, d1, settings.day_start_s, pieces=False, hosts=settings.hosts
+        )
+        current, earlier = self._day_evidence(user, d0, d1, settings, cats)
+        keys = list(cats.classifier.match_keys)
+
+        def fits(digest: DayDigest) -> bool:
+            found = current.get(digest.day)
+            return found is not None and found.keys == keys and len(found.index) == digest.size
+
+        missing = [d.day for d in digests if d.ids is not None and not fits(d)]
+        if missing and not settings.hosts:
+            # Statistics not stored yet under these categories: work them out once (they are
+            # stored with their evidence, so the next call reads them).
+            for run in _runs(missing):
+                self.day_stats(user, run[0], run[-1], settings, cats)
+            current, earlier = self._day_evidence(user, d0, d1, settings, cats)
+        path_ids: dict[tuple[str, ...], int] = {}
+        path_list: list[tuple[str, ...]] = []
+
+        def path_id(path: tuple[str, ...]) -> int:
+            found = path_ids.get(path)
+            if found is None:
+                found = path_ids[path] = len(path_list)
+                path_list.append(path)
+            return found
+
+        path_for = cats.classifier.path_for
+        ids: list[np.ndarray[Any, Any]] = []
+        us: list[np.ndarray[Any, Any]] = []
+        of_path: list[np.ndarray[Any, Any]] = []
+        by_text: dict[str, list[int]] = {}  # days not stored: text -> [us, days, path id]
+        for digest in digests:
+            if digest.ids is None:
+                for text, text_us in zip(digest.values, digest.value_us, strict=True):
+                    info = table.info(text)
+                    row = by_text.setdefault(text, [0, 0, path_id(info.path)])
+                    row[0] += text_us
+                    row[1] += 1
+                continue
+            evidence = current.get(digest.day)
+            if evidence is not None and fits(digest):
+                paths = np.fromiter((path_id(path_for(s)) for s in evidence.signatures), np.int32)
+                of_path.append(paths[np.frombuffer(evidence.index, dtype=np.int32)])
+            else:
+                prior = earlier.get(digest.day)
+                signature_ids = value_signature_ids(digest, table, prior, self._texts_of)
+                paths = np.fromiter(
+                    (path_id(path_for(s)) for s in table.signatures),
+                    np.int32,
+                    len(table.signatures),
+                )
+                of_path.append(paths[signature_ids])
+            ids.append(digest.ids)
+            us.append(np.asarray(digest.value_us, dtype=np.int64))
+        out = ValueTotals()
+        texts: list[str] = []
+        value_us = np.zeros(0, dtype=np.int64)
+        value_days = np.zeros(0, dtype=np.int32)
+        value_path = np.zeros(0, dtype=np.int32)
+        if ids:
+            all_ids = np.concatenate(ids)
+            size = int(all_ids.max()) + 1
+            total = np.bincount(all_ids, weights=np.concatenate(us), minlength=size)
+            seen = np.bincount(all_ids, minlength=size)
+            path_of = np.zeros(size, dtype=np.int32)
+            path_of[all_ids] = np.concatenate(of_path)
+            present = np.flatnonzero(seen)
+            texts = self._texts_of(present)
+            value_us = np.rint(total[present]).astype(np.int64)
+            value_days = seen[present].astype(np.int32)
+            value_path = path_of[present]
+        if by_text:
+            position = {text: i for i, text in enumerate(texts)}
+            extra_us, extra_days, extra_path = [], [], []
+            for text, (t_us, t_days, t_path) in by_text.items():
+                at = position.get(text)
+                if at is None:
+                    texts.append(text)
+                    extra_us.append(t_us)
+                    extra_days.append(t_days)
+                    extra_path.append(t_path)
+                else:
+                    value_us[at] += t_us
+                    value_days[at] += t_days
+            value_us = np.concatenate((value_us, np.asarray(extra_us, dtype=np.int64)))
+            value_days = np.concatenate((value_days, np.asarray(extra_days, dtype=np.int32)))
+            value_path = np.concatenate((value_path, np.asarray(extra_path, dtype=np.int32)))
+        out.texts = texts
+        out.us = value_us
+        out.days = value_days
+        out.paths = [path_list[i] for i in value_path.tolist()]
+        return out
+
+    def _prepare(
+        self, user: int, settings: AnalyticsSettings | None, categories: Sequence[Category] | None
+    ) -> tuple[AnalyticsSettings, CategorySet]:
+        return settings or AnalyticsSettings(), self.category_set(user, categories)
+
+    def summary_for_days(
+        self,
+        user: int,
+        first: date,
+        last: date,
+        settings: AnalyticsSettings | None = None,
+        *,
+        categories: Sequence[Category] | None = None,
+    ) -> Summary:
+        """Everything the Activity view shows for local days ``first..last`` (inclusive),
+        with ``categories`` or else ``user``'s stored ones."""
+        settings, cats = self._prepare(user, settings, categories)
+        days = self.day_stats(user, day_number(first), day_number(last), settings, cats)
+        return combine(days, first, last, settings)
+
+    def stats_for_days(
+        self,
+        user: int,
+        first: date,
+        last: date,
+        settings: AnalyticsSettings | None = None,
+        *,
+        categories: Sequence[Category] | None = None,
+    ) -> list[DayStats]:
+        """Each local day's statistics (``first..last``, in order): what a summary adds up."""
+        settings, cats = self._prepare(user, settings, categories)
+        return self.day_stats(user, day_number(first), day_number(last), settings, cats)
+
+    def daily_trend(
+        self,
+        user: int,
+        first: date,
+        last: date,
+        settings: AnalyticsSettings | None = None,
+        *,
+        categories: Sequence[Category] | None = None,
+    ) -> DailyTotals:
+        """Active time per local day, stacked by top-level category (for trend charts)."""
+        settings, cats = self._prepare(user, settings, categories)
+        days = self.day_totals(user, day_number(first), day_number(last), settings, cats)
+        return daily(days, first)
+
+    def uncomputed_days(
+        self,
+        user: int,
+        first: date,
+        last: date,
+        settings: AnalyticsSettings | None = None,
+        *,
+        categories: Sequence[Category] | None = None,
+    ) -> int:
+        """How many of local days ``first..last`` have no statistics yet, or (with
+        ``categories``) none under these categories: nothing in memory, no row in the table.
+        Those are worked out when asked for, from the events (a fraction of a second a day)
+        or carried over from other rules (less). Views use it to show that work
+        progressively."""
+        settings = settings or AnalyticsSettings()
+        cats = None if categories is None else self.category_set(user, categories)
+        version = None if cats is None else cats.version
+        d0, d1 = day_number(first), day_number(last)
+        with self._lock:
+            known = {
+                k[1]
+                for k in self._stats
+                if k[0] == user and d0 <= k[1] <= d1 and k[3] == settings
+                and version in (None, k[4])
+            }  # fmt: skip
+        if not settings.hosts:
+            key = None if cats is None else cache_rows.stats_key(cats.version, settings)
+            with self._store.connect() as conn:
+                known |= cache_rows.days_with_stats(conn, user, settings.day_start_s, d0, d1, key)
+        return (d1 - d0 + 1) - len(known)
+
+    def day_pieces(
+        self,
+        user: int,
+        first: date,
+        last: date,
+        settings: AnalyticsSettings | None = None,
+        *,
+        categories: Sequence[Category] | None = None,
+    ) -> list[DayPieces]:
+        """The active pieces of local days ``first..last``, day by day, as arrays with their
+        values' category path: no Python object per piece, and for days whose statistics
+        were just worked out (a summary of them) no value searched again, so a month of a
+        busy year (~400k pieces) is ready in a fraction of a second."""
+        settings, cats = self._prepare(user, settings, categories)
+        table = self._value_table(cats, settings)
+        path_for = cats.classifier.path_for
+        by_signature: dict[int, tuple[str, ...]] = {}
+        out: list[DayPieces] = []
+        digests = self.digests(
+            user, day_number(first), day_number(last), settings.day_start_s, hosts=settings.hosts
+        )
+        stored: dict[int, list[tuple[str, ...]]] | None = None
+        for digest in digests:
+            ids = digest.ids
+            if ids is None:
+                texts: list[str] = digest.values
+                paths = [table.info(text).path for text in texts]
+                text_of: Callable[[int], str] = texts.__getitem__
+                out.append(day_pieces_of(digest, paths, text_of))
+                continue
+            signature_ids = table.signature_ids(ids).tolist()
+            if min(signature_ids, default=0) < 0:  # values this process has not categorized
+                if stored is None:  # the signatures the stored statistics found, read once
+                    stored = self._stored_paths(user, digests, settings, cats)
+                found = stored.get(digest.day)
+                if found is not None and len(found) == digest.size:
+                    out.append(day_pieces_of(digest, found, self._id_text(ids)))
+                    continue
+                texts = self._texts_of(ids)
+                paths = [table.info(text).path for text in texts]
+                text_of = texts.__getitem__
+            else:
+                for sid in set(signature_ids) - by_signature.keys():
+                    by_signature[sid] = path_for(table.signatures[sid])
+                paths = [by_signature[sid] for sid in signature_ids]
+                text_of = self._id_text(ids)
+            out.append(day_pieces_of(digest, paths, text_of))
+        return out
+
+    def _stored_paths(
+        self,
+        user: int,
+        digests: Sequence[DayDigest],
+        settings: AnalyticsSettings,
+        cats: CategorySet,
+    ) -> dict[int, list[tuple[str, ...]]]:
+        """Each value's category path from the evidence stored with the days' statistics
+        under these categories (value -> signature, in the digest's order): no value text is
+        read or searched. Days without such a row are left out."""
+        if settings.hosts or not digests:
+            return {}
+        key = cache_rows.stats_key(cats.version, settings)
+        keys = list(cats.classifier.match_keys)
+        path_for = cats.classifier.path_for
+        with self._store.connect() as conn:
+            rows = cache_rows.load_totals_of_key(
+                conn, user, settings.day_start_s, digests[0].day, digests[-1].day, key
+            )
+        out: dict[int, list[tuple[str, ...]]] = {}
+        for day, totals in rows:
+            found = stored_evidence(totals)
+            if found is None or found[1].keys != keys:
+                continue
+            evidence = found[1]
+            by_signature = [path_for(signature) for signature in evidence.signatures]
+            out[int(day)] = [by_signature[i] for i in evidence.index]
+        return out
+
+    def _id_text(self, ids: np.ndarray[Any, Any]) -> Callable[[int], str]:
+        """A day's value texts by position, read from the value dictionary (all of the day's
+        at once) the first time one is asked for."""
+        texts: list[str] = []
+
+        def text_of(value: int) -> str:
+            if not texts:
+                texts.extend(self._texts_of(ids))
+            return texts[value]
+
+        return text_of
+
+    def categorized_pieces(
+        self,
+        user: int,
+        first: date,
+        last: date,
+        settings: AnalyticsSettings | None = None,
+        *,
+        categories: Sequence[Category] | None = None,
+    ) -> list[tuple[Event, tuple[str, ...]]]:
+        """The active time of local days ``first..last`` as events with their category path.
+
+        The same pieces the summary of those days is computed from (window time while
+        present, browser windows split by tab, cut at day boundaries), oldest first: a
+        timeline's category lane drawn from them adds up to the summary's active time.
+        Events share their data dicts.
+        """
+        out: list[tuple[Event, tuple[str, ...]]] = []
+        for day in self.day_pieces(user, first, last, settings, categories=categories):
+            datas = [day.data(value) for value in range(len(day.paths))]
+            paths = day.paths
+            out.extend(
+                (Event(start, end, datas[index], tz_offset_s=offset), paths[index])
+                for start, end, index, offset in zip(
+                    day.starts.tolist(), day.ends.tolist(), day.value.tolist(),
+                    day.offsets.tolist(), strict=True,
+                )
+            )  # fmt: skip
+        return out
 
 
-def _table_key(settings: AnalyticsSettings, cats: CategorySet) -> str:
-    """What stored statistics depend on: the categories and the settings (not week start),
-    after the format of the digests they were computed from (rows of another format are
-    ignored, never carried over: a change of the rules needs no migration)."""
-    relevant = replace(settings, week_start=0)
-    raw = f"{cats.version}|{relevant!r}".encode()
-    return f"{DIGEST_FORMAT}:{hashlib.blake2b(raw, digest_size=12).hexdigest()}"
+def days_of(start_us: int, end_us: int, settings: AnalyticsSettings) -> tuple[date, date]:
+    """The local days a UTC range covers (system zone; days start at the configured hour)."""
+    offsets = OffsetResolver()
+    first = local_day(start_us, offsets(start_us), settings.day_start_s)
+    last = local_day(max(start_us, end_us - 1), offsets(end_us - 1), settings.day_start_s)
+    return day_date(first), day_date(last)
 
 
 def _evidence(earlier: dict[int, tuple[int, DayEvidence]], number: int) -> DayEvidence | None:
@@ -684,9 +984,9 @@ def _evidence(earlier: dict[int, tuple[int, DayEvidence]], number: int) -> DayEv
 
 
 def _stats_key(
-    number: int, settings: AnalyticsSettings, cats: CategorySet, kind: str
-) -> tuple[Any, ...]:
-    return (number, kind, settings, cats.version)
+    user: int, number: int, settings: AnalyticsSettings, cats: CategorySet, kind: str
+) -> tuple[int, int, str, AnalyticsSettings, str]:
+    return (user, number, kind, settings, cats.version)
 
 
 def _runs(numbers: Sequence[int]) -> list[list[int]]:
@@ -698,528 +998,3 @@ def _runs(numbers: Sequence[int]) -> list[list[int]]:
         else:
             runs.append([n])
     return runs
-
-
-_SERVICES: weakref.WeakKeyDictionary[Services, AnalyticsService] = weakref.WeakKeyDictionary()
-_SERVICES_LOCK = threading.Lock()
-
-
-def analytics_for(services: Services) -> AnalyticsService:
-    """The (cached) analytics service of an open ``Services``."""
-    with _SERVICES_LOCK:
-        found = _SERVICES.get(services)
-        if found is None:
-            found = _SERVICES[services] = AnalyticsService(services)
-        return found
-
-
-def _touchable_days(start_us: int, end_us: int) -> range:
-    """The day numbers a span can fall in under any UTC offset and day start."""
-    return range(start_us // US_PER_DAY - 2, end_us // US_PER_DAY + 2)
-
-
-# -- public entry points --------------------------------------------------------------------
-def days_of(start_us: int, end_us: int, settings: AnalyticsSettings) -> tuple[date, date]:
-    """The local days a UTC range covers (system zone; days start at the configured hour)."""
-    offsets = OffsetResolver()
-    first = local_day(start_us, offsets(start_us), settings.day_start_s)
-    last = local_day(max(start_us, end_us - 1), offsets(end_us - 1), settings.day_start_s)
-    return day_date(first), day_date(last)
-
-
-def summary(
-    services: Services,
-    start_us: int,
-    end_us: int,
-    settings: AnalyticsSettings | None = None,
-    *,
-    categories: Sequence[Category] | None = None,
-) -> Summary:
-    """Everything the Activity view shows for the local days covering [start_us, end_us)."""
-    settings = settings or AnalyticsSettings()
-    first, last = days_of(start_us, end_us, settings)
-    return summary_for_days(services, first, last, settings, categories=categories)
-
-
-def summary_for_days(
-    services: Services,
-    first: date,
-    last: date,
-    settings: AnalyticsSettings | None = None,
-    *,
-    categories: Sequence[Category] | None = None,
-) -> Summary:
-    """The summary of local days ``first..last`` (inclusive)."""
-    settings, service, cats = _prepare(services, settings, categories)
-    d0, d1 = day_number(first), day_number(last)
-    days = service.day_stats(d0, d1, settings, cats)
-    return _combine(days, first, last, settings, cats)
-
-
-def stats_for_days(
-    services: Services,
-    first: date,
-    last: date,
-    settings: AnalyticsSettings | None = None,
-    *,
-    categories: Sequence[Category] | None = None,
-) -> list[DayStats]:
-    """Each local day's statistics (``first..last``, in order): what a summary adds up."""
-    settings, service, cats = _prepare(services, settings, categories)
-    return service.day_stats(day_number(first), day_number(last), settings, cats)
-
-
-def daily_trend(
-    services: Services,
-    first: date,
-    last: date,
-    settings: AnalyticsSettings | None = None,
-    *,
-    categories: Sequence[Category] | None = None,
-) -> DailyTotals:
-    """Active time per local day, stacked by top-level category (for trend charts)."""
-    settings, service, cats = _prepare(services, settings, categories)
-    days = service.day_totals(day_number(first), day_number(last), settings, cats)
-    return _daily(days, first)
-
-
-def uncomputed_days(
-    services: Services,
-    first: date,
-    last: date,
-    settings: AnalyticsSettings | None = None,
-    *,
-    categories: Sequence[Category] | None = None,
-) -> int:
-    """How many of local days ``first..last`` have no statistics yet, or (with
-    ``categories``) none under these categories: nothing in memory, no row in the table.
-    Those are worked out when asked for, from the events (a fraction of a second a day) or
-    carried over from other rules (less). Views use it to show that work progressively."""
-    settings = settings or AnalyticsSettings()
-    service = analytics_for(services)
-    version = None if categories is None else service.category_set(categories).version
-    d0, d1 = day_number(first), day_number(last)
-    with service._lock:
-        known = {
-            k[0]
-            for k in service._stats
-            if d0 <= k[0] <= d1 and k[2] == settings and version in (None, k[3])
-        }
-    if not settings.hosts:
-        pattern = f"{DIGEST_FORMAT}:%"
-        if categories is not None:
-            pattern = _table_key(settings, service.category_set(categories))
-        with services.read() as conn:
-            known.update(
-                int(row[0])
-                for row in conn.exec_driver_sql(
-                    "SELECT day FROM day_stats WHERE user_id = ? AND day_start_s = ? "
-                    "AND day BETWEEN ? AND ? AND key LIKE ? AND length(stats) > 0",
-                    (services.user_id, settings.day_start_s, d0, d1, pattern),
-                )
-            )
-    return (d1 - d0 + 1) - len(known)
-
-
-@dataclass(slots=True)
-class ValueTotals:
-    """The distinct values (event data texts) of some local days: each one's active time,
-    on how many of the days it appears, and its category under the given categories."""
-
-    texts: list[str] = field(default_factory=list)
-    us: np.ndarray[Any, np.dtype[np.int64]] = field(
-        default_factory=lambda: np.zeros(0, dtype=np.int64)
-    )
-    days: np.ndarray[Any, np.dtype[np.int32]] = field(
-        default_factory=lambda: np.zeros(0, dtype=np.int32)
-    )
-    paths: list[tuple[str, ...]] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(self.texts)
-
-
-def value_totals(
-    services: Services,
-    first: date,
-    last: date,
-    settings: AnalyticsSettings | None = None,
-    *,
-    categories: Sequence[Category] | None = None,
-) -> ValueTotals:
-    """Every distinct value of local days ``first..last`` with its time and category.
-
-    From the day digests (ids and time per value) and the categories each stored day's
-    statistics recorded for its values (their evidence): a year of a busy history (over
-    100,000 values) without reading an event or searching a rule, once the days'
-    statistics are stored. Days without them are categorized as a summary would.
-    """
-    settings, service, cats = _prepare(services, settings, categories)
-    table = service._value_table(cats, settings)
-    d0, d1 = day_number(first), day_number(last)
-    digests = service.digests(d0, d1, settings.day_start_s, pieces=False, hosts=settings.hosts)
-    current, earlier = service._day_evidence(d0, d1, settings, cats)
-    keys = list(cats.classifier.match_keys)
-
-    def fits(digest: DayDigest) -> bool:
-        found = current.get(digest.day)
-        return found is not None and found.keys == keys and len(found.index) == digest.size
-
-    missing = [d.day for d in digests if d.ids is not None and not fits(d)]
-    if missing and not settings.hosts:
-        # Statistics not stored yet under these categories: work them out once (they are
-        # stored with their evidence, so the next call reads them).
-        for run in _runs(missing):
-            service.day_stats(run[0], run[-1], settings, cats)
-        current, earlier = service._day_evidence(d0, d1, settings, cats)
-    path_ids: dict[tuple[str, ...], int] = {}
-    path_list: list[tuple[str, ...]] = []
-
-    def path_id(path: tuple[str, ...]) -> int:
-        found = path_ids.get(path)
-        if found is None:
-            found = path_ids[path] = len(path_list)
-            path_list.append(path)
-        return found
-
-    path_for = cats.classifier.path_for
-    ids: list[np.ndarray[Any, Any]] = []
-    us: list[np.ndarray[Any, Any]] = []
-    of_path: list[np.ndarray[Any, Any]] = []
-    by_text: dict[str, list[int]] = {}  # days not stored: text -> [us, days, path id]
-    for digest in digests:
-        if digest.ids is None:
-            for text, text_us in zip(digest.values, digest.value_us, strict=True):
-                info = table.info(text)
-                row = by_text.setdefault(text, [0, 0, path_id(info.path)])
-                row[0] += text_us
-                row[1] += 1
-            continue
-        evidence = current.get(digest.day)
-        if evidence is not None and fits(digest):
-            paths = np.fromiter((path_id(path_for(s)) for s in evidence.signatures), np.int32)
-            of_path.append(paths[np.frombuffer(evidence.index, dtype=np.int32)])
-        else:
-            prior = earlier.get(digest.day)
-            signature_ids = value_signature_ids(digest, table, prior, service._texts_of)
-            paths = np.fromiter(
-                (path_id(path_for(s)) for s in table.signatures), np.int32, len(table.signatures)
-            )
-            of_path.append(paths[signature_ids])
-        ids.append(digest.ids)
-        us.append(np.asarray(digest.value_us, dtype=np.int64))
-    out = ValueTotals()
-    texts: list[str] = []
-    value_us = np.zeros(0, dtype=np.int64)
-    value_days = np.zeros(0, dtype=np.int32)
-    value_path = np.zeros(0, dtype=np.int32)
-    if ids:
-        all_ids = np.concatenate(ids)
-        size = int(all_ids.max()) + 1
-        total = np.bincount(all_ids, weights=np.concatenate(us), minlength=size)
-        seen = np.bincount(all_ids, minlength=size)
-        path_of = np.zeros(size, dtype=np.int32)
-        path_of[all_ids] = np.concatenate(of_path)
-        present = np.flatnonzero(seen)
-        texts = service._texts_of(present)
-        value_us = np.rint(total[present]).astype(np.int64)
-        value_days = seen[present].astype(np.int32)
-        value_path = path_of[present]
-    if by_text:
-        position = {text: i for i, text in enumerate(texts)}
-        extra_us, extra_days, extra_path = [], [], []
-        for text, (t_us, t_days, t_path) in by_text.items():
-            at = position.get(text)
-            if at is None:
-                texts.append(text)
-                extra_us.append(t_us)
-                extra_days.append(t_days)
-                extra_path.append(t_path)
-            else:
-                value_us[at] += t_us
-                value_days[at] += t_days
-        value_us = np.concatenate((value_us, np.asarray(extra_us, dtype=np.int64)))
-        value_days = np.concatenate((value_days, np.asarray(extra_days, dtype=np.int32)))
-        value_path = np.concatenate((value_path, np.asarray(extra_path, dtype=np.int32)))
-    out.texts = texts
-    out.us = value_us
-    out.days = value_days
-    out.paths = [path_list[i] for i in value_path.tolist()]
-    return out
-
-
-@dataclass(slots=True)
-class DayPieces:
-    """One local day's active pieces as arrays (what a day row of a timeline draws).
-
-    ``starts``/``ends`` (UTC microseconds, sorted by start) and ``offsets`` per piece;
-    ``value`` indexes the day's distinct values: ``paths`` (each value's category) and their
-    data, read and parsed only when a piece is asked for (``event``).
-    """
-
-    day: date
-    starts: np.ndarray[Any, np.dtype[np.int64]]
-    ends: np.ndarray[Any, np.dtype[np.int64]]
-    offsets: np.ndarray[Any, np.dtype[np.int32]]
-    value: np.ndarray[Any, np.dtype[np.int32]]
-    paths: list[tuple[str, ...]]
-    text_of: Callable[[int], str]
-    _datas: dict[int, dict[str, Any]] = field(default_factory=dict)
-
-    def __len__(self) -> int:
-        return int(self.starts.size)
-
-    def data(self, value: int) -> dict[str, Any]:
-        """The data of value ``value`` (parsed once; shared by the pieces holding it)."""
-        found = self._datas.get(value)
-        if found is None:
-            found = self._datas[value] = _data_of(self.text_of(value), {})
-        return found
-
-    def event(self, index: int) -> Event:
-        """Piece ``index`` as an event."""
-        return Event(
-            int(self.starts[index]),
-            int(self.ends[index]),
-            self.data(int(self.value[index])),
-            tz_offset_s=int(self.offsets[index]),
-        )
-
-    def path(self, index: int) -> tuple[str, ...]:
-        return self.paths[int(self.value[index])]
-
-
-def day_pieces(
-    services: Services,
-    first: date,
-    last: date,
-    settings: AnalyticsSettings | None = None,
-    *,
-    categories: Sequence[Category] | None = None,
-) -> list[DayPieces]:
-    """The active pieces of local days ``first..last``, day by day, as arrays with their
-    values' category path: no Python object per piece, and for days whose statistics were
-    just worked out (a summary of them) no value searched again, so a month of a busy year
-    (~400k pieces) is ready in a fraction of a second."""
-    settings, service, cats = _prepare(services, settings, categories)
-    table = service._value_table(cats, settings)
-    path_for = cats.classifier.path_for
-    by_signature: dict[int, tuple[str, ...]] = {}
-    out: list[DayPieces] = []
-    digests = service.digests(
-        day_number(first), day_number(last), settings.day_start_s, hosts=settings.hosts
-    )
-    stored: dict[int, list[tuple[str, ...]]] | None = None
-    for digest in digests:
-        ids = digest.ids
-        if ids is None:
-            texts: list[str] = digest.values
-            paths = [table.info(text).path for text in texts]
-            text_of: Callable[[int], str] = texts.__getitem__
-            out.append(_day_pieces(digest, paths, text_of))
-            continue
-        signature_ids = table.signature_ids(ids).tolist()
-        if min(signature_ids, default=0) < 0:  # values this process has not categorized
-            if stored is None:  # the signatures the stored statistics found, read once
-                stored = _stored_paths(service, digests, settings, cats)
-            found = stored.get(digest.day)
-            if found is not None and len(found) == digest.size:
-                out.append(_day_pieces(digest, found, _id_text(service, ids)))
-                continue
-            texts = service._texts_of(ids)
-            paths = [table.info(text).path for text in texts]
-            text_of = texts.__getitem__
-        else:
-            for sid in set(signature_ids) - by_signature.keys():
-                by_signature[sid] = path_for(table.signatures[sid])
-            paths = [by_signature[sid] for sid in signature_ids]
-            text_of = _id_text(service, ids)
-        out.append(_day_pieces(digest, paths, text_of))
-    return out
-
-
-def _day_pieces(
-    digest: DayDigest, paths: list[tuple[str, ...]], text_of: Callable[[int], str]
-) -> DayPieces:
-    return DayPieces(
-        day_date(digest.day),
-        np.frombuffer(digest.starts, dtype=np.int64),
-        np.frombuffer(digest.ends, dtype=np.int64),
-        np.asarray(digest.offsets, dtype=np.int32),
-        np.asarray(digest.vidx, dtype=np.int32),
-        paths,
-        text_of,
-    )
-
-
-def _stored_paths(
-    service: AnalyticsService,
-    digests: Sequence[DayDigest],
-    settings: AnalyticsSettings,
-    cats: CategorySet,
-) -> dict[int, list[tuple[str, ...]]]:
-    """Each value's category path from the evidence stored with the days' statistics under
-    these categories (value -> signature, in the digest's order): no value text is read or
-    searched. Days without such a row are left out."""
-    if settings.hosts or not digests:
-        return {}
-    key = _table_key(settings, cats)
-    keys = list(cats.classifier.match_keys)
-    path_for = cats.classifier.path_for
-    with service.services.read() as conn:
-        rows = conn.exec_driver_sql(
-            "SELECT day, totals FROM day_stats WHERE user_id = ? AND day_start_s = ? "
-            "AND day BETWEEN ? AND ? AND key = ?",
-            (service.services.user_id, settings.day_start_s, digests[0].day,
-             digests[-1].day, key),
-        ).all()  # fmt: skip
-    out: dict[int, list[tuple[str, ...]]] = {}
-    for day, totals in rows:
-        found = stored_evidence(totals)
-        if found is None or found[1].keys != keys:
-            continue
-        evidence = found[1]
-        by_signature = [path_for(signature) for signature in evidence.signatures]
-        out[int(day)] = [by_signature[i] for i in evidence.index]
-    return out
-
-
-def _id_text(service: AnalyticsService, ids: np.ndarray[Any, Any]) -> Callable[[int], str]:
-    """A day's value texts by position, read from the value dictionary (all of the day's
-    at once) the first time one is asked for."""
-    texts: list[str] = []
-
-    def text_of(value: int) -> str:
-        if not texts:
-            texts.extend(service._texts_of(ids))
-        return texts[value]
-
-    return text_of
-
-
-def categorized_pieces(
-    services: Services,
-    first: date,
-    last: date,
-    settings: AnalyticsSettings | None = None,
-    *,
-    categories: Sequence[Category] | None = None,
-) -> list[tuple[Event, tuple[str, ...]]]:
-    """The active time of local days ``first..last`` as events with their category path.
-
-    The same pieces the summary of those days is computed from (window time while present,
-    browser windows split by tab, cut at day boundaries), oldest first: a timeline's category
-    lane drawn from them adds up to the summary's active time. Events share their data dicts.
-    """
-    out: list[tuple[Event, tuple[str, ...]]] = []
-    for day in day_pieces(services, first, last, settings, categories=categories):
-        datas = [day.data(value) for value in range(len(day.paths))]
-        paths = day.paths
-        out.extend(
-            (Event(start, end, datas[index], tz_offset_s=offset), paths[index])
-            for start, end, index, offset in zip(
-                day.starts.tolist(), day.ends.tolist(), day.value.tolist(),
-                day.offsets.tolist(), strict=True,
-            )
-        )  # fmt: skip
-    return out
-
-
-def _prepare(
-    services: Services, settings: AnalyticsSettings | None, categories: Sequence[Category] | None
-) -> tuple[AnalyticsSettings, AnalyticsService, CategorySet]:
-    """Defaults filled in: the settings, this store's analytics service, the category set."""
-    service = analytics_for(services)
-    return settings or AnalyticsSettings(), service, service.category_set(categories)
-
-
-def _data_of(text: str, memo: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    data = memo.get(text)
-    if data is None:
-        try:
-            loaded = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            loaded = {}
-        data = memo[text] = loaded if isinstance(loaded, dict) else {}
-    return data
-
-
-def _daily(days: Sequence[DayTotals], first: date) -> DailyTotals:
-    out = DailyTotals(days=[day_date(d.day) for d in days])
-    sums: dict[str, list[int]] = {}
-    for index, day in enumerate(days):
-        for path, us in day.categories.items():
-            row = sums.get(path[0])
-            if row is None:
-                row = sums[path[0]] = [0] * len(days)
-            row[index] += us
-    out.categories = sorted(sums, key=lambda c: (-sum(sums[c]), c))
-    out.totals = {c: sums[c] for c in out.categories}
-    return out
-
-
-def _ranked(totals: dict[Any, int]) -> list[tuple[Any, int]]:
-    return sorted(((k, v) for k, v in totals.items() if v > 0), key=lambda kv: (-kv[1], kv[0]))
-
-
-def _add(into: dict[Any, int], more: dict[Any, int]) -> None:
-    for key, us in more.items():
-        into[key] = into.get(key, 0) + us
-
-
-def _combine(
-    days: Sequence[DayStats],
-    first: date,
-    last: date,
-    settings: AnalyticsSettings,
-    cats: CategorySet,
-) -> Summary:
-    offsets = OffsetResolver()
-    d0, d1 = day_number(first), day_number(last)
-    start_us = day_bounds(d0, offsets(d0 * US_PER_DAY), settings.day_start_s)[0]
-    end_us = day_bounds(d1, offsets(d1 * US_PER_DAY), settings.day_start_s)[1]
-    out = Summary(start_us=start_us, end_us=end_us)
-    apps: dict[str, int] = {}
-    titles: dict[str, int] = {}
-    domains: dict[str, int] = {}
-    urls: dict[str, int] = {}
-    leaves: dict[tuple[str, ...], int] = {}
-    hourly: dict[str, list[int]] = {}
-    weighted = 0.0
-    for day in days:
-        out.active_us += day.active_us
-        out.afk_us += day.afk_us
-        weighted += day.weighted
-        _add(apps, day.apps)
-        _add(titles, day.titles)
-        _add(domains, day.domains)
-        _add(urls, day.urls)
-        _add(leaves, day.categories)
-        for top, row in day.hourly.items():
-            into = hourly.setdefault(top, [0] * 24)
-            for hour in range(24):
-                into[hour] += row[hour]
-        out.focus_sessions.extend(day.focus)
-        out.context_switches += day.switches
-        out.gaps.extend(day.gaps)
-    out.apps = _ranked(apps)
-    out.titles = _ranked(titles)
-    out.domains = _ranked(domains)
-    out.urls = _ranked(urls)
-    out.category_tree = category_tree(leaves)
-    out.categories = sorted(flatten(out.category_tree), key=lambda kv: (-kv[1], kv[0]))
-    out.top_categories = [(node.name, node.total_us) for node in out.category_tree]
-    out.hourly = hourly
-    out.productivity = weighted / out.active_us if out.active_us else None
-    out.focus_us = sum(s.focus_us for s in out.focus_sessions)
-    out.switches_per_hour = (
-        out.context_switches / (out.active_us / US_PER_HOUR) if out.active_us else None
-    )
-    out.untracked_us = sum(e - s for s, e in out.gaps)
-    out.daily = _daily(days, first)
-    return out
-
-
-def with_settings(settings: AnalyticsSettings, **changes: Any) -> AnalyticsSettings:
-    """A copy of ``settings`` with some fields changed."""
-    return replace(settings, **changes)

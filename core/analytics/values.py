@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 from sqlalchemy import Connection
+from timelygator.core.analytics.cache_rows import digest_totals
 from timelygator.core.analytics.digest import digest_ids
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,7 @@ def _known(keys: Iterable[K], cache: dict[K, V]) -> tuple[dict[K, V], list[K]]:
 class ValueDictionary:
     """Ids for data texts (``assign``, writer thread) and texts for ids (cached); thread-safe."""
 
-    def __init__(self, user_id: int) -> None:
-        self.user_id = user_id
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._texts: dict[int, str] = {}
 
@@ -101,8 +101,9 @@ class ValueDictionary:
         self.learn({d: i for i, d in found.items()})
         return found
 
-    def assign(self, conn: Connection, texts: Iterable[str]) -> dict[str, int]:
-        """Ids of ``texts``, adding the new ones (writer thread, inside its transaction).
+    def assign(self, conn: Connection, user_id: int, texts: Iterable[str]) -> dict[str, int]:
+        """Ids of ``user_id``'s ``texts``, adding the new ones (writer thread, inside its
+        transaction). Ids are unique across users, so texts by id need no user.
 
         Looked up in the table, not the cache (``drop_unreferenced`` may have removed a
         value since). The caches are not updated: the caller passes the result to ``learn``
@@ -116,7 +117,7 @@ class ValueDictionary:
             rows = conn.exec_driver_sql(
                 "SELECT id, data FROM analytics_values "  # noqa: S608
                 f"WHERE user_id = ? AND data IN ({marks})",
-                (self.user_id, *chunk),
+                (user_id, *chunk),
             ).all()
             out.update((str(d), int(i)) for i, d in rows)
         new = [t for t in missing if t not in out]
@@ -127,7 +128,7 @@ class ValueDictionary:
                 "(SELECT seq FROM sqlite_sequence WHERE name = 'analytics_values'), 0))"
             ).scalar()
             first = int(top or 0) + 1
-            rows_new = [(first + n, self.user_id, t) for n, t in enumerate(new)]
+            rows_new = [(first + n, user_id, t) for n, t in enumerate(new)]
             conn.exec_driver_sql(
                 "INSERT INTO analytics_values (id, user_id, data) VALUES (?, ?, ?)", rows_new
             )
@@ -142,23 +143,26 @@ class ValueDictionary:
             self._texts.update((i, t) for t, i in ids.items())
 
 
-def drop_unreferenced(conn: Connection, user_id: int) -> int:
-    """Delete the values no stored digest of ``user_id`` refers to; returns how many.
+def drop_unreferenced(conn: Connection, user_id: int | None = None) -> int:
+    """Delete the values no stored digest refers to (of ``user_id``, or of every user);
+    returns how many.
 
     For the writer after events were deleted (privacy, retention): the texts of values
     that only the deleted events had are then gone from the file too. Ids are never given
     out again.
     """
     kept: list[np.ndarray[Any, Any]] = []
-    rows = conn.exec_driver_sql("SELECT totals FROM day_digests WHERE user_id = ?", (user_id,))
-    for (totals,) in rows:
+    for totals in digest_totals(conn, user_id):
         try:
             kept.append(digest_ids(totals))
         except (ValueError, KeyError, TypeError, zlib.error):
             continue  # unreadable: the reader recomputes that day
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute("SELECT id FROM analytics_values WHERE user_id = ?", (user_id,))
+        if user_id is None:
+            cursor.execute("SELECT id FROM analytics_values")
+        else:
+            cursor.execute("SELECT id FROM analytics_values WHERE user_id = ?", (user_id,))
         every = np.array([row[0] for row in cursor.fetchall()], dtype=np.int64)
     finally:
         cursor.close()

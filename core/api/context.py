@@ -174,13 +174,7 @@ class ApiContext:
         if owner is not None:
             return owner
 
-        def lookup(conn: Connection) -> tuple[int, str] | None:
-            row = conn.exec_driver_sql(
-                "SELECT user_id, name FROM buckets WHERE id = ?", (key,)
-            ).first()
-            return None if row is None else (int(row[0]), str(row[1]))
-
-        owner = await self.read(lookup)
+        owner = await self.read(lambda conn: reader.bucket_owner(conn, key))
         if owner is not None:
             self._bucket_owners[key] = owner
             self._bucket_keys[owner] = key

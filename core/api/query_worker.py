@@ -46,9 +46,9 @@ def run_query_json(
     budget: QueryBudget,
 ) -> bytes:
     """The query's answer as JSON, within ``budget`` (ValidationError naming a limit)."""
-    from timelygator.core.api.query_source import StoreDataSource
     from timelygator.core.api.wire import dumps
     from timelygator.core.query import run_query
+    from timelygator.core.query.store_source import StoreDataSource
 
     source = StoreDataSource(conn, user_id)
 

@@ -158,6 +158,12 @@ def json_literals(literals: Sequence[str]) -> list[str] | None:
     return [x.lower() for x in literals]
 
 
+def may_fold_to_ascii(text: str) -> bool:
+    """True if ``text`` holds a character that ignore-case matching folds to an ASCII letter
+    (a literal search on the lower-cased text cannot rule such a text out)."""
+    return not text.isascii() and not _FOLD_RISK.isdisjoint(text)
+
+
 def text_may_contain(text: str, literals: Sequence[str]) -> bool:
     """False only if no string in the JSON object ``text`` (nor a domain derived from its
     ``url``) can contain any of ``literals`` (from ``json_literals``), whatever the case.
@@ -166,7 +172,7 @@ def text_may_contain(text: str, literals: Sequence[str]) -> bool:
     domain is a lower-cased part of a URL. Text with escapes, or with characters that fold
     to ASCII letters, answers True.
     """
-    if "\\" in text or (not text.isascii() and not _FOLD_RISK.isdisjoint(text)):
+    if "\\" in text or may_fold_to_ascii(text):
         return True
     low = text.lower()
     return any(literal in low for literal in literals)

@@ -1,5 +1,5 @@
 """``timelygator insights``: suggestions for uncategorized time, the day or week in words,
-unusual days (``core.analytics.insights``), as text or JSON. It reads the database beside a
+unusual days (``core.insights``), as text or JSON. It reads the database beside a
 running app and writes nothing; the model is trained in this process and forgotten with it.
 """
 
@@ -66,8 +66,8 @@ def render_text(doc: dict[str, Any]) -> str:
 
 
 def _insights(args: argparse.Namespace) -> int:
-    from timelygator.core.analytics.insights.engine import OFF_MESSAGE, insights
     from timelygator.core.analytics.localdays import AnalyticsSettings, local_today, range_of
+    from timelygator.core.insights.engine import OFF_MESSAGE, insights
     from timelygator.core.preferences import load_preferences, stored_day_and_week_start
 
     with open_reader_services(args) as services:

@@ -98,7 +98,6 @@ def _report(args: argparse.Namespace) -> int:
     from timelygator.core.analytics.localdays import AnalyticsSettings, local_today
     from timelygator.core.analytics.report import render_csv, render_text, report_document
     from timelygator.core.analytics.report_html import render_html
-    from timelygator.core.analytics.service import analytics_for, summary_for_days
     from timelygator.core.preferences import stored_day_and_week_start
 
     started = time.perf_counter()
@@ -111,8 +110,9 @@ def _report(args: argparse.Namespace) -> int:
         )
         first, last = _days(args, week_start, local_today(services.clock.now_us(), day_start))
         settings = AnalyticsSettings(day_start_s=day_start, week_start=week_start)
-        summary = summary_for_days(services, first, last, settings)
-        classifier = analytics_for(services).category_set().classifier
+        analytics, user = services.analytics, services.user_id
+        summary = analytics.summary_for_days(user, first, last, settings)
+        classifier = analytics.category_set(user).classifier
         offset = time.localtime().tm_gmtoff
         doc = report_document(
             summary,

@@ -12,7 +12,6 @@ from starlette.testclient import TestClient
 from timelygator.core import tokens
 from timelygator.core.analytics.localdays import AnalyticsSettings, local_today
 from timelygator.core.analytics.report import report_document
-from timelygator.core.analytics.service import analytics_for, summary_for_days
 from timelygator.core.api.routers import summaries
 from timelygator.core.services import Services
 
@@ -91,13 +90,13 @@ def test_summary_is_what_the_report_command_prints(
     got = day_client.get(f"/api/0/summary/?day={DAY}&day_start=00:00&top=2").json()
     settings = AnalyticsSettings(day_start_s=0)
     day = date.fromisoformat(DAY)
-    summary = summary_for_days(services, day, day, settings)
+    summary = services.analytics.summary_for_days(services.user_id, day, day, settings)
     expected = report_document(
         summary,
         day,
         day,
         settings,
-        color_of=analytics_for(services).category_set().classifier.color,
+        color_of=services.analytics.category_set(services.user_id).classifier.color,
         limit=2,
         offset_s=time.localtime().tm_gmtoff,
     )

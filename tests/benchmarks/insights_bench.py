@@ -8,7 +8,7 @@ Quality, with a known labelling: ``dataset.py``'s apps and sites are named from 
 so every value gets a true category from its words (``truth`` below: an app's or a site's
 first themed word, else its title's; a few real apps and sites by hand). The labels of a
 random 30% of the values are hidden; the model is trained on the other 70% exactly as the app
-trains it (``core.analytics.insights.model.train_model``: at most 20,000 values, weighted by
+trains it (``core.insights.model.train_model``: at most 20,000 values, weighted by
 time) and asked about the hidden ones. Printed, for the hidden values: accuracy and macro-F1
 where it does not abstain, and coverage (the share it does not abstain on) at the default
 threshold; and the same for two baselines answering every value: the most frequent category,
@@ -107,10 +107,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     import numpy as np
-    from timelygator.core.analytics.insights.engine import insights, train
-    from timelygator.core.analytics.insights.features import fields_of_text
-    from timelygator.core.analytics.insights.model import DEFAULT_THRESHOLD, train_model, validate
-    from timelygator.core.analytics.service import value_totals
+    from timelygator.core.insights.engine import insights, train
+    from timelygator.core.insights.features import fields_of_text
+    from timelygator.core.insights.model import DEFAULT_THRESHOLD, train_model, validate
     from timelygator.core.paths import resolve_dirs
     from timelygator.core.services import Services
 
@@ -123,7 +122,7 @@ def main() -> int:
         with Services.open(resolve_dirs(work / "data"), PASSPHRASE) as services:
             log("first look at the year (digests, then statistics stored once; not timed)…")
             for _ in range(2):  # days whose digests the first pass stores get statistics next
-                value_totals(services, YEAR_FIRST, YEAR_LAST)
+                services.analytics.value_totals(services.user_id, YEAR_FIRST, YEAR_LAST)
                 services.writer.flush(120)
             # -- speed and memory on the app's path --------------------------------------
             started = time.perf_counter()
@@ -199,7 +198,7 @@ def main() -> int:
         )
 
         def row(v: object) -> dict[str, object]:
-            from timelygator.core.analytics.insights.model import Validation
+            from timelygator.core.insights.model import Validation
 
             assert isinstance(v, Validation)
             return {

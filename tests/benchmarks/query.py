@@ -57,13 +57,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import dataset  # noqa: E402
 from servers import free_port, wait_ready  # noqa: E402
 from timelygator.core.analytics.localdays import AnalyticsSettings  # noqa: E402
-from timelygator.core.analytics.service import (  # noqa: E402
-    _SERVICES,
-    AnalyticsService,
-    daily_trend,
-    summary_for_days,
-)
-from timelygator.core.api.query_source import StoreDataSource  # noqa: E402
+from timelygator.core.analytics.service import AnalyticsService  # noqa: E402
 from timelygator.core.categories import load_default_categories  # noqa: E402
 from timelygator.core.categories.stored import (  # noqa: E402
     load_stored_categories,
@@ -71,7 +65,10 @@ from timelygator.core.categories.stored import (  # noqa: E402
 )
 from timelygator.core.paths import resolve_dirs  # noqa: E402
 from timelygator.core.query import run_query  # noqa: E402
+from timelygator.core.query.store_source import StoreDataSource  # noqa: E402
 from timelygator.core.services import Services  # noqa: E402
+
+from tests.helpers.analytics import new_analytics  # noqa: E402
 
 PASSPHRASE = "benchmark-passphrase"
 FIRST = date(2024, 1, 1)
@@ -166,17 +163,22 @@ def restore_categories(services: Services) -> None:
 
 def fresh(services: Services) -> AnalyticsService:
     """A new analytics service (cold caches), as in a newly started process."""
-    _SERVICES.pop(services, None)
-    service = AnalyticsService(services)
-    _SERVICES[services] = service
-    return service
+    return new_analytics(services)
+
+
+def summary_of(services: Services, day: date, settings: AnalyticsSettings) -> Any:
+    return services.analytics.summary_for_days(services.user_id, day, day, settings)
+
+
+def trend_of(services: Services, first: date, last: date, settings: AnalyticsSettings) -> Any:
+    return services.analytics.daily_trend(services.user_id, first, last, settings)
 
 
 def wait_persisted(service: AnalyticsService) -> None:
     future = getattr(service, "last_persist", None)
     if future is not None:
         future.result()
-    service.services.writer.flush()
+    service._writer.flush()
 
 
 def weekdays(start: date, count: int, step: int) -> list[date]:
@@ -204,24 +206,24 @@ def bench_analytics(services: Services, days: int, quick: bool) -> dict[str, Any
     for i in range(reps):
         day, other = sample[2 * i], sample[2 * i + 1]
         fresh(services)
-        t, s = ms(lambda d=day: summary_for_days(services, d, d, settings))
+        t, s = ms(lambda d=day: summary_of(services, d, settings))
         raw_cold.append(t)
-        t, _ = ms(lambda d=other: summary_for_days(services, d, d, settings))
+        t, _ = ms(lambda d=other: summary_of(services, d, settings))
         raw_warm.append(t)
-        t, _ = ms(lambda d=day: summary_for_days(services, d, d, settings))
+        t, _ = ms(lambda d=day: summary_of(services, d, settings))
         cached.append(t)
         # "Today" after new events: the day is read from events again, its values are known.
-        wait_persisted(_SERVICES[services])
+        wait_persisted(services.analytics)
         drop_digests(services)
-        service = _SERVICES[services]
+        service = services.analytics
         with service._lock:
             service._digests.clear()
             service._stats.clear()
-        t, _ = ms(lambda d=day: summary_for_days(services, d, d, settings))
+        t, _ = ms(lambda d=day: summary_of(services, d, settings))
         refresh.append(t)
-        wait_persisted(_SERVICES[services])
+        wait_persisted(services.analytics)
         fresh(services)
-        t, _ = ms(lambda d=day: summary_for_days(services, d, d, settings))
+        t, _ = ms(lambda d=day: summary_of(services, d, settings))
         stored_cold.append(t)
         with services.read() as conn:
             lo, hi = s.start_us, s.end_us
@@ -247,22 +249,22 @@ def bench_analytics(services: Services, days: int, quick: bool) -> dict[str, Any
         month_last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
 
         def run(a: date = first, b: date = month_last) -> Any:
-            return summary_for_days(services, a, b, settings)
+            return services.analytics.summary_for_days(services.user_id, a, b, settings)
 
         fresh(services)
         t, s = ms(run)
         raw.append(t)
-        wait_persisted(_SERVICES[services])
+        wait_persisted(services.analytics)
         drop_stats(services)
         fresh(services)
         t, _ = ms(run)
         no_stats.append(t)
-        wait_persisted(_SERVICES[services])
+        wait_persisted(services.analytics)
         add_app_to_rule(services, index)
         fresh(services)
         t, _ = ms(run)
         rule_change.append(t)
-        wait_persisted(_SERVICES[services])
+        wait_persisted(services.analytics)
         fresh(services)
         t, _ = ms(run)
         stored.append(t)
@@ -281,26 +283,26 @@ def bench_analytics(services: Services, days: int, quick: bool) -> dict[str, Any
     # The year's daily trend.
     drop_digests(services)
     fresh(services)
-    t_raw, trend = ms(lambda: daily_trend(services, FIRST, last, settings))
-    wait_persisted(_SERVICES[services])
+    t_raw, trend = ms(lambda: trend_of(services, FIRST, last, settings))
+    wait_persisted(services.analytics)
     drop_stats(services)
     fresh(services)
-    t_no_stats, _ = ms(lambda: daily_trend(services, FIRST, last, settings))
-    wait_persisted(_SERVICES[services])
+    t_no_stats, _ = ms(lambda: trend_of(services, FIRST, last, settings))
+    wait_persisted(services.analytics)
     add_app_to_rule(services, len(months))
     fresh(services)
-    t_rules, _ = ms(lambda: daily_trend(services, FIRST, last, settings))
-    wait_persisted(_SERVICES[services])
+    t_rules, _ = ms(lambda: trend_of(services, FIRST, last, settings))
+    wait_persisted(services.analytics)
     change_score(services)
     fresh(services)
-    t_score, _ = ms(lambda: daily_trend(services, FIRST, last, settings))
-    wait_persisted(_SERVICES[services])
+    t_score, _ = ms(lambda: trend_of(services, FIRST, last, settings))
+    wait_persisted(services.analytics)
     stored = []
     for _ in range(3):
         fresh(services)
-        t, _ = ms(lambda: daily_trend(services, FIRST, last, settings))
+        t, _ = ms(lambda: trend_of(services, FIRST, last, settings))
         stored.append(t)
-    t_cached, _ = ms(lambda: daily_trend(services, FIRST, last, settings))
+    t_cached, _ = ms(lambda: trend_of(services, FIRST, last, settings))
     out["trend_year_ms"] = {
         "raw_first_run": round(t_raw, 1),
         "no_stats_cold": round(t_no_stats, 1),

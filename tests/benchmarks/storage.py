@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from timelygator.core import reader
+from timelygator.core.analytics.cache_rows import clear_days
 from timelygator.core.event import Event
 from timelygator.core.keys import DataKey
 from timelygator.core.runtime import tune_gc
@@ -55,6 +56,7 @@ def open_backend(path: Path, key: DataKey | None) -> tuple[Store, Writer, int]:
         if conn.exec_driver_sql("SELECT count(*) FROM users").scalar_one() == 0:
             conn.exec_driver_sql("INSERT INTO users (name, created_us) VALUES ('local', 0)")
     writer = Writer(store)
+    writer.add_transaction_hook(clear_days)  # as every writer the app opens (new_writer)
     writer.start()
     return store, writer, 1
 

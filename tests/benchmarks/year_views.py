@@ -9,7 +9,8 @@ window and workers, offscreen) on a copy of ``gui_bench.py``'s cached one-year s
   in Activity / its timeline (one row per day) drawn; the year's statistics stored (the
   app's warm-up has run).
 - rule_change_month_s: OK on a category rule change (a word added to Work > Programming's
-  regex in the Settings dialog) with a month shown -> the month's views redrawn.
+  regex in the Settings dialog, once the rule preview's events are read) with a month
+  shown -> the month's views redrawn.
 - rule_change_year_first_update_s / rule_change_year_trends_s / rule_change_year_totals_s:
   the same with a year shown (custom range, Trends tab open) -> the first totals reflecting
   the change on screen (newest days first, with the progress) / the whole year's chart /
@@ -145,6 +146,9 @@ def main() -> int:
         dialog = controller.dialog
         assert isinstance(dialog, SettingsDialog)
         page = dialog.categories_page
+        # A person edits a rule for seconds, while the preview's events are read: OK comes
+        # after that read (the figure is the reload the new rules start).
+        spin(lambda: page.sample_loaded)
         cats = page.categories()
         for category in cats:
             if category.path == ("Work", "Programming"):
@@ -225,9 +229,11 @@ def main() -> int:
         # A year with the Trends tab open: the first thing on screen (progress or chart),
         # then the year's chart complete.
         window = controller.window
-        window.tabs.setCurrentWidget(window.trends)
         finished: list[bool] = []
         window.sig_trends_loaded.connect(lambda: finished.append(True))
+        window.tabs.setCurrentWidget(window.trends)
+        spin(lambda: bool(finished))  # the month's trends (opening the tab loads them)
+        finished.clear()
         t0 = time.perf_counter()
         seen: list[float] = []
         progress: set[str] = set()

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from timelygator.core.awimport import (
@@ -117,20 +118,20 @@ def test_an_import_that_fails_half_way_writes_nothing(
     build_rust(source, count=10)
     from timelygator.core.writer import Writer
 
-    original = Writer._do_insert
+    original = Writer._insert
     calls = []
 
-    def failing(self: Writer, *args: object) -> object:
+    def failing(self: Writer, *args: Any, **kwargs: Any) -> object:
         calls.append(1)
         if len(calls) == 2:
             raise StorageError("the disk went away")
-        return original(self, *args)  # type: ignore[arg-type]
+        return original(self, *args, **kwargs)
 
     with Services.open(dirs, PASS) as services:
-        monkeypatch.setattr(Writer, "_do_insert", failing)
+        monkeypatch.setattr(Writer, "_insert", failing)
         with pytest.raises(StorageError):
             import_activitywatch(services, source)
-        monkeypatch.setattr(Writer, "_do_insert", original)
+        monkeypatch.setattr(Writer, "_insert", original)
         assert services.buckets() == []
         with services.read() as conn:
             assert conn.exec_driver_sql("SELECT count(*) FROM categories").scalar_one() == 0

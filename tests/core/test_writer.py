@@ -108,7 +108,7 @@ def test_bucket_lifecycle(services: Services) -> None:
     assert (
         w.create_bucket(services.user_id, "x", type="t", client="c", hostname="h").result() is None
     )
-    w.update_bucket(created.key, hostname="other", data={"k": "v"}).result()
+    w.update_bucket(created.key, {"hostname": "other", "data": {"k": "v"}}).result()
     w.insert_events(created.key, [Event(T, T + S, {})]).result()
     (info,) = services.buckets()
     assert (info.hostname, info.data, info.first_us, info.last_us) == (

@@ -1,7 +1,8 @@
-"""The writer deletes stale analytics cache rows (day digests and statistics) itself.
+"""Stale analytics cache rows (day digests and statistics) go in the change's transaction.
 
 A stored ``day_digests`` / ``day_stats`` row must never outlive a change to the events it
-summarizes: the writer deletes the rows of the UTC days a change may touch (-2 .. +1 days
+summarizes: the writer's transaction hook (``cache_rows.clear_days``, registered by every
+``Services``) deletes the rows of the UTC days a change may touch (-2 .. +1 days
 around it) in the same transaction, and leaves every other day's rows alone.
 """
 
@@ -14,6 +15,7 @@ from sqlalchemy import Connection
 from timelygator.core.errors import ChangeFailedError
 from timelygator.core.event import Event
 from timelygator.core.services import Services
+from timelygator.core.writer import Writer
 
 S = 1_000_000
 DAY = 86_400 * S
@@ -126,9 +128,9 @@ def test_deletes_and_purges_clear_the_days_of_the_removed_events(services: Servi
 def test_bucket_type_changes_and_deletes_clear_every_day(services: Services) -> None:
     key = services.ensure_bucket("w", type="currentwindow", client="t", hostname="h")
     store_rows(services, range(D0, D0 + 3))
-    services.writer.update_bucket(key, hostname="other").result()
+    services.writer.update_bucket(key, {"hostname": "other"}).result()
     assert stored_days(services) == days(range(D0, D0 + 3))  # not used by analytics
-    services.writer.update_bucket(key, type="afkstatus").result()
+    services.writer.update_bucket(key, {"type": "afkstatus"}).result()
     assert stored_days(services) == days()
     store_rows(services, range(D0, D0 + 3))
     services.writer.delete_bucket(key).result()
@@ -156,3 +158,32 @@ def test_a_failed_transaction_forgets_what_it_cleared(services: Services) -> Non
     assert stored_days(services) == days(D0 - 3, D0 + 2)
     w.heartbeat(key, Event(at(D0) + S, at(D0) + S, {"app": "a"}), 5).result()
     assert stored_days(services) == days(D0 - 3, D0 + 2)
+
+
+def test_the_writer_reports_touched_days_to_its_hooks_and_knows_no_cache(
+    services: Services,
+) -> None:
+    """A bare writer's hook hears each transaction's touched days once (the days-touched rule
+    of core.timeutil); days already reported are not reported again until a ``call``."""
+    from timelygator.core.timeutil import touched_days
+
+    heard: list[tuple[int, int]] = []
+    writer = Writer(services.store, checkpoint_interval=None)
+    writer.add_transaction_hook(lambda _conn, low, high: heard.append((low, high)))
+    writer.start()
+    try:
+        created = writer.create_bucket(
+            services.user_id, "hooked", type="currentwindow", client="t", hostname="h"
+        ).result()
+        assert created is not None and heard == []  # no event changed
+        beat = Event(at(D0), at(D0), {"app": "a"})
+        writer.heartbeat(created.key, beat, 5).result()
+        assert heard == [touched_days(at(D0), at(D0))] == [(D0 - 2, D0 + 1)]
+        writer.heartbeat(created.key, Event(at(D0) + S, at(D0) + S, {"app": "a"}), 5).result()
+        assert len(heard) == 1  # the same days: not reported again
+        writer.call(lambda _conn: None).result()  # may have written rows of any day
+        writer.heartbeat(created.key, Event(at(D0) + 2 * S, at(D0) + 2 * S, {"app": "a"}), 5)
+        writer.flush()
+        assert heard == [(D0 - 2, D0 + 1)] * 2
+    finally:
+        writer.stop()

@@ -181,3 +181,59 @@ def test_ok_with_a_broken_rule_keeps_the_dialog_open(
     with services.read() as conn:
         stored = {c.path: c.rule.regex for c in load_stored_categories(conn, services.user_id)}
     assert (stored[("Media", "Music")] or "").startswith("Spotify|")
+
+
+def test_the_preview_of_a_month_reads_its_last_week(
+    invoices: Services, runner: TaskRunner, qtbot: QtBot
+) -> None:
+    from datetime import timedelta
+
+    month = DateRange.around(DAY, RangeMode.MONTH)  # March 2025; the invoices are on the 4th
+    page = CategoriesPage(load_default_categories(), invoices, runner, month)
+    qtbot.addWidget(page)
+    page.show()
+    week = DateRange(RangeMode.CUSTOM, month.last - timedelta(days=6), month.last, 0)
+    assert page.sample_label == week.label()
+    with qtbot.waitSignal(page.sig_preview_shown, timeout=10_000):
+        _select(page, ("Work", "Docs"))
+    # The invoices are older than the last week of the month: not in the preview's sample.
+    assert page.preview.text() == f"The rule matches no events in {week.label()}."
+    first_week = DateRange(RangeMode.CUSTOM, DAY, DAY + timedelta(days=6), 0)
+    early = CategoriesPage(load_default_categories(), invoices, runner, first_week)
+    qtbot.addWidget(early)
+    early.show()
+    with qtbot.waitSignal(early.sig_preview_shown, timeout=10_000):
+        _select(early, ("Work", "Docs"))
+    assert early.preview.text().startswith("Matches 2 events (34s) in ")
+
+
+def test_closing_the_dialog_stops_reading_the_preview_sample(
+    invoices: Services, runner: TaskRunner, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from timelygator.gui.range_data import Superseded
+    from timelygator.gui.session import Session
+    from timelygator.gui.settings import categories_page
+    from timelygator.gui.settings.dialog import SettingsDialog
+
+    started, proceed = threading.Event(), threading.Event()
+    asked: list[bool] = []
+
+    def read_range(services, start_us, end_us, still_wanted):  # type: ignore[no-untyped-def]
+        started.set()
+        proceed.wait(10)  # the person closes the dialog while the events are being read
+        asked.append(still_wanted())
+        raise Superseded
+
+    monkeypatch.setattr(categories_page, "read_range", read_range)
+    dialog = SettingsDialog(Session.load(invoices), runner)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    page = dialog.categories_page
+    qtbot.waitUntil(started.is_set, timeout=10_000)
+    _click(qtbot, dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel))
+    with qtbot.waitSignal(runner.sig_idle, timeout=10_000):
+        proceed.set()
+    assert asked == [False]  # the read was told to stop
+    assert page._sample is None and "could not be read" not in page.preview.text()

@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QCheckBox
 from pytestqt.qtbot import QtBot
-from timelygator.core.analytics.insights.engine import load_dismissed
 from timelygator.core.categories.stored import load_stored_categories
+from timelygator.core.insights.engine import load_dismissed
 from timelygator.core.preferences import Preferences
 from timelygator.core.services import Services
 from timelygator.gui.insights_panel import InsightsDialog
@@ -18,7 +18,7 @@ from timelygator.gui.main_window import MainWindow
 from timelygator.gui.settings.simple_pages import GeneralPage
 from timelygator.gui.tasks import TaskRunner
 
-from tests.core.analytics.insights_data import DAY, fill
+from tests.core.insights_data import DAY, fill
 from tests.gui.app_helpers import open_window
 
 

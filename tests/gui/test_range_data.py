@@ -52,7 +52,6 @@ def test_a_superseded_load_stops_between_its_steps(demo_services: Services) -> N
 def test_history_is_worked_out_in_parts_only_when_showing_it_at_once_would_keep_people_waiting(
     services: Services,
 ) -> None:
-    from timelygator.core.analytics.service import stats_for_days
     from timelygator.core.categories.model import Rule
     from timelygator.gui.demo_data import recent_days, store_days
     from timelygator.gui.range_data import analytics_settings, parts_to_work_out
@@ -66,7 +65,9 @@ def test_history_is_worked_out_in_parts_only_when_showing_it_at_once_would_keep_
     parts = parts_to_work_out(services, month.first, month.last, settings, categories)
     assert parts[0] == (month.last - timedelta(days=1), month.last)
     assert parts[-1][0] == month.first
-    stats_for_days(services, wide.first, wide.last, settings, categories=categories)
+    services.analytics.stats_for_days(
+        services.user_id, wide.first, wide.last, settings, categories=categories
+    )
     assert parts_to_work_out(services, wide.first, wide.last, settings, categories) == []
     # A rule changed: the stored statistics are re-categorized, quick for a month (at once)
     # and in parts for more than two months of days.

@@ -5,17 +5,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from timelygator.core.analytics.localdays import AnalyticsSettings
-from timelygator.core.analytics.service import (
-    _SERVICES,
-    AnalyticsService,
-    analytics_for,
-    daily_trend,
-    summary_for_days,
-)
 from timelygator.core.services import Services
 from timelygator.gui.stats_warmer import StatsWarmer, month_chunks
 
 from tests.gui.conftest import DEMO_DAY
+from tests.helpers.analytics import new_analytics
 
 
 def test_month_chunks_most_recent_first() -> None:
@@ -38,17 +32,19 @@ def test_warm_up_stores_the_history(demo_services: Services, qtbot) -> None:  # 
         stored = conn.exec_driver_sql("SELECT count(*) FROM day_stats").scalar_one()
     assert stored >= 41
     # Everything the Trends view asks for is now answered without computing a digest.
-    service = analytics_for(demo_services)
+    service = demo_services.analytics
     computed = service.stats["computed"]
-    totals = daily_trend(
-        demo_services, DEMO_DAY - timedelta(days=1), today, settings, categories=[]
+    totals = demo_services.analytics.daily_trend(
+        demo_services.user_id, DEMO_DAY - timedelta(days=1), today, settings, categories=[]
     )
     assert service.stats["computed"] == computed
     assert totals.days[1] == DEMO_DAY and totals.day_total(1) > 0
     # ... and so is the Activity view of a month, in a new process: the full statistics
     # were stored, not only the daily totals.
-    _SERVICES[demo_services] = fresh = AnalyticsService(demo_services)
-    month = summary_for_days(demo_services, DEMO_DAY, today, settings, categories=[])
+    fresh = new_analytics(demo_services)
+    month = demo_services.analytics.summary_for_days(
+        demo_services.user_id, DEMO_DAY, today, settings, categories=[]
+    )
     assert fresh.stats["computed"] == 0 and fresh.stats["stats_table"] == 41
     assert month.active_us == sum(totals.day_total(i) for i in range(len(totals.days)))
 

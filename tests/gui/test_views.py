@@ -236,7 +236,6 @@ def test_trends_of_history_never_looked_at_appear_in_parts(
     qtbot: QtBot, services: Services, runner: TaskRunner
 ) -> None:
     from timelygator.core.analytics.localdays import AnalyticsSettings
-    from timelygator.core.analytics.service import daily_trend
     from timelygator.gui.demo_data import recent_days, store_days
 
     store_days(services, recent_days(DEMO_DAY, 28), weekends=True)  # just imported
@@ -250,10 +249,13 @@ def test_trends_of_history_never_looked_at_appear_in_parts(
     assert drawn[-1][0] == 28 and "Working out" not in drawn[-1][1]
     totals = window.trends.totals
     assert totals is not None and window.session is not None
-    expected = daily_trend(
-        services, totals.days[0], totals.days[-1], AnalyticsSettings(day_start_s=4 * 3600),
+    expected = services.analytics.daily_trend(
+        services.user_id,
+        totals.days[0],
+        totals.days[-1],
+        AnalyticsSettings(day_start_s=4 * 3600),
         categories=window.session.categories,
-    )  # fmt: skip
+    )
     assert [totals.day_total(i) for i in range(28)] == [expected.day_total(i) for i in range(28)]
     assert all(totals.day_total(i) > 0 for i in range(28))
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -42,7 +43,7 @@ from timelygator.core.errors import ValidationError
 from timelygator.core.event import Event
 from timelygator.core.services import Services
 from timelygator.gui.date_range import DateRange, RangeMode
-from timelygator.gui.range_data import bucket_kind, read_range
+from timelygator.gui.range_data import Superseded, bucket_kind, read_range
 from timelygator.gui.tasks import TaskRunner
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
@@ -83,6 +84,20 @@ def preview_rule(
         (c.name, (stored or Rule()) if c.path == path else c.rule) for c in categories
     )
     return rule_preview(before, Category(list(path), rule), events)
+
+
+# The rule preview reads the events of the range on screen, at most its last week: a busy
+# month is ~400,000 events (seconds to read), a week shows what a rule takes as well.
+SAMPLE_DAYS = 7
+
+
+def sample_range(shown: DateRange) -> DateRange:
+    """The days whose events the rule preview reads: the range on screen, at most its last
+    ``SAMPLE_DAYS`` days."""
+    if shown.days <= SAMPLE_DAYS:
+        return shown
+    first = shown.last - timedelta(days=SAMPLE_DAYS - 1)
+    return DateRange(RangeMode.CUSTOM, first, shown.last, shown.day_start_hour)
 
 
 def describe_preview(preview: RulePreview, sample: str) -> str:
@@ -131,6 +146,8 @@ class CategoriesPage(QWidget):
         self.services = services
         self.changed = False
         self._sample: list[Event] | None = None
+        self._sample_wanted = threading.Event()
+        self._sample_wanted.set()
         self._categories = [Category(list(c.name), c.rule, c.color, c.score) for c in categories]
         self._stored_rules = {c.path: c.rule for c in categories}  # previews compare to these
         self.tree = QTreeWidget()
@@ -462,10 +479,12 @@ class CategoriesPage(QWidget):
 
     # -- preview ---------------------------------------------------------------------------------
     def _load_sample(self, services: Services, rng: DateRange) -> None:
+        rng = sample_range(rng)
         start_us, end_us = rng.bounds_us()
+        wanted = self._sample_wanted
 
         def work() -> list[Event]:
-            buckets, by_bucket = read_range(services, start_us, end_us)
+            buckets, by_bucket = read_range(services, start_us, end_us, wanted.is_set)
             # Events with a manual category keep it whatever the rules say.
             return [
                 e for b in buckets if bucket_kind(b) in ("window", "web")
@@ -473,7 +492,21 @@ class CategoriesPage(QWidget):
             ]  # fmt: skip
 
         self.sample_label = rng.label()
-        self.runner.run("category-sample", work, self._sample_loaded)
+        self.runner.run("category-sample", work, self._sample_loaded, self._sample_failed)
+
+    def _sample_failed(self, exc: BaseException) -> None:
+        if not isinstance(exc, Superseded):  # Superseded: the dialog closed meanwhile
+            self.preview.setText(f"The events for the preview could not be read: {exc}")
+
+    @property
+    def sample_loaded(self) -> bool:
+        """The events the rule preview reads are at hand."""
+        return self._sample is not None
+
+    def stop_sample(self) -> None:
+        """The dialog closed: a sample still being read stops (it would only compete with
+        the reload that the new rules start)."""
+        self._sample_wanted.clear()
 
     def _sample_loaded(self, events: list[Event]) -> None:
         self._sample = events

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Signal, qVersion
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -17,6 +18,7 @@ from timelygator.core.categories.stored import replace_stored_categories
 from timelygator.core.preferences import Preferences, save_preferences
 from timelygator.gui.api_host import ApiHost
 from timelygator.gui.date_range import DateRange
+from timelygator.gui.diagnostics import diagnostics
 from timelygator.gui.session import Session
 from timelygator.gui.settings.api_page import ApiPage
 from timelygator.gui.settings.categories_page import CategoriesPage
@@ -26,6 +28,7 @@ from timelygator.gui.settings.simple_pages import GeneralPage, PrivacyPage
 from timelygator.gui.settings.watchers_page import WatchersPage
 from timelygator.gui.tasks import TaskRunner
 from timelygator.gui.watcher_host import WatcherHost
+from timelygator.watchers.status import ordered_watchers, status_line
 
 
 class SettingsDialog(QDialog):
@@ -52,11 +55,14 @@ class SettingsDialog(QDialog):
         self.prefs: Preferences = session.preferences.copy()
         services = session.services
         self.categories_page = CategoriesPage(session.categories, services, runner, sample)
+        self.finished.connect(self.categories_page.stop_sample)
         self.api_page = ApiPage(
             services, runner, api_host.status if api_host is not None else "Off"
         )
         self.data_page = DataPage(services, runner)
         self.general_page = GeneralPage(services.dirs.logs)
+        self.watcher_host = watcher_host
+        self.general_page.sig_copy_diagnostics_requested.connect(self._collect_diagnostics)
         self.watchers_page = WatchersPage(
             runner, watcher_host.statuses if watcher_host is not None else None
         )
@@ -93,6 +99,23 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(body, 1)
         layout.addWidget(self.buttons)
+
+    def _collect_diagnostics(self) -> None:
+        """The report of ``timelygator --diagnose`` plus what only the app knows (Qt, the
+        running watchers), collected on a worker: the backend check asks the desktop."""
+        app = QGuiApplication.instance()
+        platform = app.platformName() if isinstance(app, QGuiApplication) else "?"
+        extra = [f"Qt {qVersion()}, platform plugin '{platform}'"]
+        statuses = dict(self.watcher_host.statuses) if self.watcher_host is not None else {}
+        running = [status_line(name, statuses[name]) for name in ordered_watchers(statuses)]
+        dirs = self.session.services.dirs
+        page = self.general_page
+        self.runner.run(
+            "diagnostics",
+            lambda: diagnostics(dirs, extra=extra, watchers=running),
+            page.show_diagnostics,
+            lambda exc: page.show_diagnostics(None, str(exc)),
+        )
 
     def show_page(self, title: str) -> None:
         for row, page in enumerate(self.pages):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -74,9 +74,13 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 class GeneralPage(SettingsPage):
     title = "General"
 
+    sig_copy_diagnostics_requested = Signal()
+    """*Copy diagnostics* was pressed: the dialog collects the report off the GUI thread."""
+
     def __init__(self, logs: Path | None = None) -> None:
         super().__init__()
         self.logs = logs
+        self.diagnostics = ""  # the report last copied
         form = form_page(self, "How TimelyGator starts and looks.")
         self.start_at_login = QCheckBox("Start TimelyGator when I log in")
         self.theme = QComboBox()
@@ -135,11 +139,25 @@ class GeneralPage(SettingsPage):
         self.llm_url.textChanged.connect(lambda text: self._check_llm(text))
         form.addRow("Rephrase with:", self.llm_url)
         form.addRow(self.llm_note)
+        self.copy_diagnostics = QPushButton("Copy diagnostics")
+        self.copy_diagnostics.setObjectName("copyDiagnostics")
+        self.copy_diagnostics.setToolTip(
+            "Versions, desktop, watchers and folders for a bug report: no window titles, "
+            "URLs or other activity (the same as 'timelygator --diagnose')"
+        )
+        self.copy_diagnostics.clicked.connect(lambda: self._request_diagnostics())
+        self.diagnostics_note = QLabel("")
+        self.diagnostics_note.setObjectName("diagnosticsNote")
+        self.diagnostics_note.setWordWrap(True)
+        diagnostics_row = QHBoxLayout()
+        diagnostics_row.addWidget(self.copy_diagnostics)
+        diagnostics_row.addWidget(self.diagnostics_note, 1)
+        form.addRow("Bug report:", diagnostics_row)
 
     def _check_llm(self, text: str) -> bool:
         """Whether ``text`` may be used (empty, or an address on this computer); says why not."""
-        from timelygator.core.analytics.insights.rephrase import check_local
         from timelygator.core.errors import ValidationError
+        from timelygator.core.insights.rephrase import check_local
 
         if not text.strip():
             self.llm_note.setText("")
@@ -151,6 +169,21 @@ class GeneralPage(SettingsPage):
             return False
         self.llm_note.setText("")
         return True
+
+    def _request_diagnostics(self) -> None:
+        self.copy_diagnostics.setEnabled(False)
+        self.diagnostics_note.setText("Collecting…")
+        self.sig_copy_diagnostics_requested.emit()
+
+    def show_diagnostics(self, text: str | None, error: str = "") -> None:
+        """Put the report on the clipboard (``text``), or say why there is none."""
+        self.copy_diagnostics.setEnabled(True)
+        if text is None:
+            self.diagnostics_note.setText(f"Could not collect the diagnostics: {error}")
+            return
+        self.diagnostics = text
+        QGuiApplication.clipboard().setText(text)
+        self.diagnostics_note.setText("Copied: paste it into your bug report.")
 
     def open_log_folder(self) -> None:
         """Show the log folder in the file manager (created first, owner-only)."""

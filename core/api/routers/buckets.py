@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Path, Query
-from sqlalchemy import Connection
 from starlette.responses import Response
 from timelygator.core import reader
 from timelygator.core.api.deps import Ctx, ReadAccess, WriteAccess
@@ -14,6 +13,7 @@ from timelygator.core.api.routing import route
 from timelygator.core.api.schemas import BucketCreate, BucketOut, BucketUpdate, Message
 from timelygator.core.api.wire import JSONBytes, bucket_out, check_data
 from timelygator.core.timeutil import check_time_range, parse_iso
+from timelygator.core.write_ops import BucketFields
 
 router = APIRouter(tags=["buckets"])
 
@@ -78,7 +78,7 @@ async def update_bucket(
     if fields.get("hostname") == "!local":
         fields["hostname"] = ctx.config.hostname
     key = await ctx.bucket_key(who.user_id, bucket_id)
-    await ctx.wait(ctx.services.writer.update_bucket(key, **fields))
+    await ctx.wait(ctx.services.writer.update_bucket(key, cast(BucketFields, fields)))
     bucket = await ctx.read(lambda conn: reader.get_bucket(conn, who.user_id, bucket_id))
     return JSONBytes(bucket_out(bucket))
 
@@ -106,12 +106,3 @@ async def delete_bucket(
     await ctx.wait(ctx.services.writer.delete_bucket(key))
     ctx.forget_bucket(key)
     return JSONBytes({})
-
-
-def bucket_exists(conn: Connection, user_id: int, name: str) -> bool:
-    return (
-        conn.exec_driver_sql(
-            "SELECT 1 FROM buckets WHERE user_id = ? AND name = ?", (user_id, name)
-        ).first()
-        is not None
-    )

@@ -1,6 +1,6 @@
 """``/api/0/insights``: suggestions for uncategorized time, the range in words, unusual days.
 
-The same document as ``timelygator insights --format json`` (``core.analytics.insights``),
+The same document as ``timelygator insights --format json`` (``core.insights``),
 for one ``day`` or the ``week`` containing a date (today by default). Read scope. The model is
 trained on the first request of a day (seconds, on a worker thread, never on the event loop)
 and kept in memory. When the user turned Insights off (Settings → General) every route
@@ -14,7 +14,6 @@ from typing import Any
 
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
-from timelygator.core.analytics.insights.engine import OFF_MESSAGE, insights
 from timelygator.core.analytics.localdays import AnalyticsSettings
 from timelygator.core.api.deps import Ctx, ReadAccess
 from timelygator.core.api.routers.summaries import (
@@ -22,13 +21,13 @@ from timelygator.core.api.routers.summaries import (
     DayStart,
     WeekStart,
     parse_settings,
-    services_of,
     stored_settings,
     summary_days,
 )
 from timelygator.core.api.routing import route
 from timelygator.core.api.wire import JSONBytes
 from timelygator.core.errors import ConflictError
+from timelygator.core.insights.engine import OFF_MESSAGE, insights
 from timelygator.core.preferences import insights_enabled
 from timelygator.core.services import Services
 
@@ -36,18 +35,26 @@ router = APIRouter(tags=["insights"])
 
 
 def _document(
-    services: Services, first: date, last: date, settings: AnalyticsSettings, part: str
+    services: Services,
+    user: int,
+    first: date,
+    last: date,
+    settings: AnalyticsSettings,
+    part: str,
 ) -> dict[str, Any]:
-    """Worker thread: the insights document, or one part of it."""
+    """Worker thread: ``user``'s insights document, or one part of it."""
     with services.read() as conn:
-        if not insights_enabled(conn, services.user_id):
+        if not insights_enabled(conn, user):
             raise ConflictError(OFF_MESSAGE)
-    doc = insights(services, first, last, settings, words=part != "suggestions").as_json()
+    doc = insights(services, first, last, settings, words=part != "suggestions", user=user)
+    doc_json = doc.as_json()
     if part == "suggestions":
-        return {k: doc[k] for k in ("first", "last", "uncategorized_s", "suggestions", "model")}
+        return {
+            k: doc_json[k] for k in ("first", "last", "uncategorized_s", "suggestions", "model")
+        }
     if part == "digest":
-        return {"first": doc["first"], "last": doc["last"], **doc["digest"]}
-    return doc
+        return {"first": doc_json["first"], "last": doc_json["last"], **doc_json["digest"]}
+    return doc_json
 
 
 async def _answer(
@@ -59,13 +66,13 @@ async def _answer(
     day_start: str | None,
     week_start: str | None,
 ) -> JSONBytes:
-    services = services_of(ctx.services, user_id)
+    services = ctx.services
     settings = parse_settings(
-        day_start, week_start, await run_in_threadpool(stored_settings, services)
+        day_start, week_start, await run_in_threadpool(stored_settings, services, user_id)
     )
     first, last = summary_days(settings, day=day, week=week)
     async with ctx.query_slots:
-        doc = await run_in_threadpool(_document, services, first, last, settings, part)
+        doc = await run_in_threadpool(_document, services, user_id, first, last, settings, part)
     return JSONBytes(doc)
 
 

@@ -12,9 +12,7 @@ Ranges are local days (the app's day start, 04:00 unless ``day_start`` says othe
 
 from __future__ import annotations
 
-import threading
 import time
-import weakref
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
@@ -28,7 +26,7 @@ from timelygator.core.analytics.localdays import (
     range_of,
 )
 from timelygator.core.analytics.report import report_document
-from timelygator.core.analytics.service import analytics_for, daily_trend, days_of, summary_for_days
+from timelygator.core.analytics.service import days_of
 from timelygator.core.analytics.summary import Summary
 from timelygator.core.api.deps import Ctx, ReadAccess
 from timelygator.core.api.own_schemas import SummaryOut, TrendOut
@@ -108,10 +106,10 @@ def parse_settings(
     return AnalyticsSettings(day_start_s=day_start_s, week_start=week)
 
 
-def stored_settings(services: Services) -> tuple[int, int]:
+def stored_settings(services: Services, user: int) -> tuple[int, int]:
     """The user's day start (seconds) and week start from their preferences."""
     with services.read() as conn:
-        return stored_day_and_week_start(conn, services.user_id)
+        return stored_day_and_week_start(conn, user)
 
 
 def _timestamp(text: str, what: str) -> int:
@@ -158,35 +156,14 @@ def summary_days(
     return range_of("day", today(settings) if day is None else parse_date(day, "day", settings))
 
 
-# -- per-user analytics ----------------------------------------------------------------------
-_VIEWS: weakref.WeakKeyDictionary[Services, dict[int, Services]] = weakref.WeakKeyDictionary()
-_VIEWS_LOCK = threading.Lock()
-
-
-def services_of(services: Services, user_id: int) -> Services:
-    """``services`` as seen by ``user_id`` (the analytics work on ``services.user_id``).
-
-    Another user of the same store gets a view sharing the store and the writer, kept for the
-    life of ``services`` so that its analytics caches live as long; it is never closed.
-    """
-    if user_id == services.user_id:
-        return services
-    with _VIEWS_LOCK:
-        views = _VIEWS.setdefault(services, {})
-        view = views.get(user_id)
-        if view is None:
-            view = Services(services.dirs, services.store, services.writer, None, services.clock)
-            view.user_id = user_id
-            views[user_id] = view
-        return view
-
-
+# -- the documents (worker threads) ---------------------------------------------------------
 def summary_document(
-    services: Services, first: date, last: date, settings: AnalyticsSettings, top: int
+    services: Services, user: int, first: date, last: date, settings: AnalyticsSettings, top: int
 ) -> dict[str, Any]:
-    """Worker thread: the report document of local days ``first..last``."""
-    cats = analytics_for(services).category_set()
-    summary = summary_for_days(services, first, last, settings, categories=cats.categories)
+    """Worker thread: ``user``'s report document of local days ``first..last``."""
+    analytics = services.analytics
+    cats = analytics.category_set(user)
+    summary = analytics.summary_for_days(user, first, last, settings, categories=cats.categories)
     return report_document(
         summary,
         first,
@@ -199,11 +176,12 @@ def summary_document(
 
 
 def trend_document(
-    services: Services, first: date, last: date, settings: AnalyticsSettings
+    services: Services, user: int, first: date, last: date, settings: AnalyticsSettings
 ) -> dict[str, Any]:
-    """Worker thread: active time per local day by top-level category."""
-    cats = analytics_for(services).category_set()
-    trend = daily_trend(services, first, last, settings, categories=cats.categories)
+    """Worker thread: ``user``'s active time per local day by top-level category."""
+    analytics = services.analytics
+    cats = analytics.category_set(user)
+    trend = analytics.daily_trend(user, first, last, settings, categories=cats.categories)
     doc = report_document(Summary(daily=trend), first, last, settings)
     return {
         "range": doc["range"],
@@ -236,12 +214,12 @@ async def get_summary(
     """Where the time went (``timelygator report --format json``) for a day, week, month or
     the local days covering ``start``..``end``; today by default. Days and weeks start as
     the user's preferences say unless ``day_start``/``week_start`` are given."""
-    services = services_of(ctx.services, who.user_id)
-    stored = await run_in_threadpool(stored_settings, services)
+    services, user = ctx.services, who.user_id
+    stored = await run_in_threadpool(stored_settings, services, user)
     settings = parse_settings(day_start, week_start, stored)
     first, last = summary_days(settings, start=start, end=end, day=day, week=week, month=month)
     async with ctx.query_slots:
-        doc = await run_in_threadpool(summary_document, services, first, last, settings, top)
+        doc = await run_in_threadpool(summary_document, services, user, first, last, settings, top)
     return JSONBytes(doc)
 
 
@@ -256,9 +234,9 @@ async def get_trend(
 ) -> JSONBytes:
     """Daily active time by top-level category for local days ``first..last`` (default: the
     last 30 days up to today)."""
-    services = services_of(ctx.services, who.user_id)
+    services, user = ctx.services, who.user_id
     settings = parse_settings(
-        day_start, week_start, await run_in_threadpool(stored_settings, services)
+        day_start, week_start, await run_in_threadpool(stored_settings, services, user)
     )
     last_day = today(settings) if last is None else parse_date(last, "last", settings)
     first_day = (
@@ -268,5 +246,5 @@ async def get_trend(
     )
     _check_span(first_day, last_day)
     async with ctx.query_slots:
-        doc = await run_in_threadpool(trend_document, services, first_day, last_day, settings)
+        doc = await run_in_threadpool(trend_document, services, user, first_day, last_day, settings)
     return JSONBytes(doc)

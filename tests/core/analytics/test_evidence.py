@@ -261,3 +261,41 @@ def test_alternatives_match_where_the_whole_regex_does(regex: str, value: str) -
     except re.error:
         return
     assert bool(whole.search(value)) == any(re.search(p, value) for p in parts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    texts=st.lists(values(), min_size=1, max_size=25, unique=True),
+    before=categories(),
+    data=st.data(),
+)
+def test_values_left_out_of_the_search_get_the_signature_a_search_gives(
+    texts: list[str], before: list[Category], data: st.DataObject
+) -> None:
+    """After an edit, one pass over all values picks those a new rule may match; each value
+    it leaves out gets from its earlier signature alone what searching it would give."""
+    digest = digest_of(texts, [1] * len(texts))
+    _stats, evidence = day_stats(digest, table(before), SETTINGS)
+    after = data.draw(edited(before))
+    carry = table(after).carry(evidence.keys)
+    searched = carry.searched_positions(texts)
+    for position, text in enumerate(texts):
+        earlier = evidence.signatures[evidence.index[position]]
+        found = carry.signature_of_text(earlier, text, orjson.loads)
+        if searched is not None and position not in searched:
+            assert carry.unsearched(earlier) == found
+
+
+def test_the_search_pass_keeps_text_it_cannot_rule_out() -> None:
+    before = [Category(["Work"], Rule.regex_rule("code"))]
+    after = [Category(["Work"], Rule.regex_rule("code|news", ignore_case=True))]
+    _stats, evidence = day_stats(digest_of(["{}"], [1]), table(before), SETTINGS)
+    carry = table(after).carry(evidence.keys)
+    texts = [
+        '{"app":"reader","title":"NEWS today"}',  # a literal, whatever its case
+        '{"app":"reader","title":"weather"}',  # nothing to find
+        '{"app":"reader","title":"Ne\\"ws"}',  # escapes: always searched
+        '{"app":"reader","title":"new\u017f"}',  # the long s folds to s: always searched
+        '{"app":"g\u00e9nial","title":"caf\u00e9"}',  # not ASCII, nothing folds: left out
+    ]
+    assert carry.searched_positions(texts) == {0, 2, 3}

@@ -8,17 +8,16 @@ from datetime import timedelta
 
 import pytest
 from timelygator.core.analytics.daystats import DayStats
-from timelygator.core.analytics.insights.engine import dismiss, insights, load_dismissed, train
-from timelygator.core.analytics.insights.rules import accept, check_rule, store_categories
-from timelygator.core.analytics.insights.unusual import unusual_days
 from timelygator.core.analytics.localdays import AnalyticsSettings, day_number
 from timelygator.core.analytics.report import format_duration
-from timelygator.core.analytics.service import summary_for_days
 from timelygator.core.categories.stored import load_stored_categories
 from timelygator.core.errors import ValidationError
+from timelygator.core.insights.engine import dismiss, insights, load_dismissed, train
+from timelygator.core.insights.rules import accept, check_rule, store_categories
+from timelygator.core.insights.unusual import unusual_days
 from timelygator.core.services import Services
 
-from tests.core.analytics.insights_data import CATEGORIES, DAY, M, fill
+from tests.core.insights_data import CATEGORIES, DAY, M, fill
 
 UTC0 = AnalyticsSettings(day_start_s=0)
 
@@ -66,11 +65,11 @@ def test_accepted_rule_moves_only_uncategorized_time_and_can_be_undone(
     assert check.preview.gained_seconds == 30 * 60
     assert check.preview.moved_from == {("Uncategorized",): 30 * 60}
     accept(filled.writer, filled.user_id, check, allow_taking=False).result()
-    after = summary_for_days(filled, DAY, DAY, UTC0)
+    after = filled.analytics.summary_for_days(filled.user_id, DAY, DAY, UTC0)
     assert dict(after.top_categories)["Finance"] == 30 * M
     assert dict(after.top_categories)["Uncategorized"] == 25 * M
     store_categories(filled.writer, filled.user_id, before).result()  # undo
-    undone = summary_for_days(filled, DAY, DAY, UTC0)
+    undone = filled.analytics.summary_for_days(filled.user_id, DAY, DAY, UTC0)
     assert "Finance" not in dict(undone.top_categories)
     assert dict(undone.top_categories)["Uncategorized"] == 55 * M
 
@@ -90,7 +89,7 @@ def test_a_rule_taking_time_from_another_category_needs_a_yes(filled: Services) 
     assert [c.path for c in stored] == [c.path for c in CATEGORIES]  # nothing saved
     accept(filled.writer, filled.user_id, check, allow_taking=True).result()
     last = DAY - timedelta(days=1)
-    after = summary_for_days(filled, last, last, UTC0)
+    after = filled.analytics.summary_for_days(filled.user_id, last, last, UTC0)
     assert dict(after.categories)[path] == 30 * M
 
 
@@ -121,9 +120,9 @@ def _numbers(text: str) -> list[str]:
 
 def test_every_number_in_the_digest_comes_from_the_analytics(filled: Services) -> None:
     found = insights(filled, DAY, DAY, UTC0)
-    now = summary_for_days(filled, DAY, DAY, UTC0)
+    now = filled.analytics.summary_for_days(filled.user_id, DAY, DAY, UTC0)
     history = [DAY - timedelta(days=i) for i in range(14, 0, -1)]
-    usual = summary_for_days(filled, history[0], history[-1], UTC0)
+    usual = filled.analytics.summary_for_days(filled.user_id, history[0], history[-1], UTC0)
     per_day = 1 / len(history)
     top_now, top_usual = dict(now.top_categories), dict(usual.top_categories)
     allowed_durations = {

@@ -10,7 +10,7 @@ import sys
 def test_starting_the_app_or_the_api_loads_no_scikit_learn() -> None:
     code = (
         "import sys, timelygator.gui.main_window, timelygator.core.api.app, "
-        "timelygator.core.cli.insights, timelygator.core.analytics.insights.engine; "
+        "timelygator.core.cli.insights, timelygator.core.insights.engine; "
         "print(any(m.startswith('sklearn') for m in sys.modules))"
     )
     result = subprocess.run(

@@ -6,8 +6,8 @@ import json
 
 import httpx
 import pytest
-from timelygator.core.analytics.insights.rephrase import check_local, rephrase
 from timelygator.core.errors import ValidationError
+from timelygator.core.insights.rephrase import check_local, rephrase
 
 TEXT = "Thu 14 Mar 2024: 1h 25m active, 20m 00s less than your usual 1h 45m."
 FIGURES = {"current": {"active_s": 5100}}

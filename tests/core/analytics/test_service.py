@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import itertools
+import zlib
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
+import orjson
 import pytest
+from timelygator.core.analytics import cache_rows
 from timelygator.core.analytics.localdays import AnalyticsSettings
-from timelygator.core.analytics.service import (
-    _SERVICES,
-    AnalyticsService,
-    analytics_for,
-    categorized_pieces,
-    daily_trend,
-    summary_for_days,
-)
+from timelygator.core.analytics.service import AnalyticsService
 from timelygator.core.analytics.summary import Summary
 from timelygator.core.analytics.trends import DailyTotals
 from timelygator.core.analytics.values import drop_unreferenced
@@ -23,6 +19,8 @@ from timelygator.core.categories.model import Category, Rule
 from timelygator.core.categories.stored import replace_stored_categories
 from timelygator.core.event import Event
 from timelygator.core.services import Services
+
+from tests.helpers.analytics import new_analytics
 
 M = 60_000_000
 H = 60 * M
@@ -79,7 +77,7 @@ def fill_day(services: Services) -> tuple[int, int, int]:
 
 def test_one_day_by_hand(services: Services) -> None:
     fill_day(services)
-    s = summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES)
+    s = services.analytics.summary_for_days(services.user_id, DAY, DAY, UTC0, categories=CATEGORIES)
     # Present 09:00-10:40: code 60 min, firefox 30 min (split by tabs), vlc 10 min.
     assert s.active_us == 100 * M
     assert s.afk_us == 20 * M
@@ -126,13 +124,15 @@ def test_focus_grace_and_minimum(services: Services) -> None:
             ev(9.75, 10, app="code", title="c"),  # 15 min: too short alone
         ],
     ).result()
-    s = summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES)
+    s = services.analytics.summary_for_days(services.user_id, DAY, DAY, UTC0, categories=CATEGORIES)
     assert [(f.start_us, f.end_us, f.focus_us) for f in s.focus_sessions] == [
         (at(9), at(9.5), 29 * M)
     ]
     assert s.context_switches == 4
     relaxed = AnalyticsSettings(day_start_s=0, focus_min_s=10 * 60)
-    s = summary_for_days(services, DAY, DAY, relaxed, categories=CATEGORIES)
+    s = services.analytics.summary_for_days(
+        services.user_id, DAY, DAY, relaxed, categories=CATEGORIES
+    )
     assert [f.focus_us for f in s.focus_sessions] == [29 * M, 15 * M]
 
 
@@ -151,12 +151,16 @@ def test_day_start_and_offsets(services: Services) -> None:
         ],
     ).result()
     settings = AnalyticsSettings()  # 04:00
-    prev = summary_for_days(services, date(2024, 3, 3), date(2024, 3, 3), settings, categories=[])
-    this = summary_for_days(services, DAY, DAY, settings, categories=[])
+    prev = services.analytics.summary_for_days(
+        services.user_id, date(2024, 3, 3), date(2024, 3, 3), settings, categories=[]
+    )
+    this = services.analytics.summary_for_days(services.user_id, DAY, DAY, settings, categories=[])
     assert dict(prev.apps) == {"late": H, "across": H, "trip": H}
     assert dict(this.apps) == {"across": H}
     assert this.hourly["Uncategorized"][4] == H  # local hour of the +2 h event
-    trend = daily_trend(services, date(2024, 3, 3), DAY, settings, categories=[])
+    trend = services.analytics.daily_trend(
+        services.user_id, date(2024, 3, 3), DAY, settings, categories=[]
+    )
     assert trend.days == [date(2024, 3, 3), DAY]
     assert trend.totals == {"Uncategorized": [3 * H, H]}
 
@@ -172,15 +176,19 @@ def test_dst_day_hours(services: Services) -> None:
             Event(base + 1 * H, base + 2 * H, {"app": "b"}, None, 7200),  # 03:00-04:00 CEST
         ],
     ).result()
-    s = summary_for_days(services, date(2024, 3, 31), date(2024, 3, 31), UTC0, categories=[])
+    s = services.analytics.summary_for_days(
+        services.user_id, date(2024, 3, 31), date(2024, 3, 31), UTC0, categories=[]
+    )
     row = s.hourly["Uncategorized"]
     assert (row[1], row[2], row[3]) == (H, 0, H)
 
 
 def test_event_change_invalidates_memory_and_table(services: Services) -> None:
     window, afk, _web = fill_day(services)
-    service = analytics_for(services)
-    first = summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES)
+    service = services.analytics
+    first = services.analytics.summary_for_days(
+        services.user_id, DAY, DAY, UTC0, categories=CATEGORIES
+    )
     assert first.active_us == 100 * M
     service.last_persist.result()
     with services.read() as conn:
@@ -188,7 +196,7 @@ def test_event_change_invalidates_memory_and_table(services: Services) -> None:
     assert stored == 1
     # Cached: a second summary computes nothing.
     computed = service.stats["computed"]
-    summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES)
+    services.analytics.summary_for_days(services.user_id, DAY, DAY, UTC0, categories=CATEGORIES)
     assert service.stats["computed"] == computed
     # A new present stretch with code: +30 min, in memory and for a fresh process.
     services.writer.insert_events(window, [ev(12, 12.5, app="code", title="x")]).result()
@@ -196,24 +204,33 @@ def test_event_change_invalidates_memory_and_table(services: Services) -> None:
     with services.read() as conn:
         stored = conn.exec_driver_sql("SELECT count(*) FROM day_digests").scalar_one()
     assert stored == 0  # the trigger dropped the stale digest in the same transaction
-    after = summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES)
+    after = services.analytics.summary_for_days(
+        services.user_id, DAY, DAY, UTC0, categories=CATEGORIES
+    )
     assert after.active_us == 130 * M
-    fresh = AnalyticsService(services)
-    assert fresh.digests(19786, 19786, 0)[0].active_us == 130 * M
+    fresh = AnalyticsService(services.store, services.writer, services.clock)
+    assert fresh.digests(services.user_id, 19786, 19786, 0)[0].active_us == 130 * M
     # Deleting an event (the change carries no times) drops the caches too.
     code = [e for e in services.events("w") if e.data["title"] == "x"]
     services.writer.delete_events(window, [code[0].id or 0]).result()
-    assert summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES).active_us == 100 * M
+    assert (
+        services.analytics.summary_for_days(
+            services.user_id, DAY, DAY, UTC0, categories=CATEGORIES
+        ).active_us
+        == 100 * M
+    )
 
 
 def test_digest_from_table_matches_computed(services: Services) -> None:
     fill_day(services)
-    service = analytics_for(services)
-    computed = summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES)
+    service = services.analytics
+    computed = services.analytics.summary_for_days(
+        services.user_id, DAY, DAY, UTC0, categories=CATEGORIES
+    )
     service.last_persist.result()
-    fresh = AnalyticsService(services)
+    fresh = AnalyticsService(services.store, services.writer, services.clock)
     number = computed.start_us // (24 * H)
-    digest = fresh.digests(number, number, 0)[0]
+    digest = fresh.digests(services.user_id, number, number, 0)[0]
     assert fresh.stats["table"] == 1 and fresh.stats["computed"] == 0
     assert digest.active_us == 100 * M
     assert digest.afk_us == 20 * M
@@ -225,12 +242,12 @@ def test_stored_rule_change_is_reflected(services: Services) -> None:
     fill_day(services)
     services.writer.call(lambda c: replace_stored_categories(c, services.user_id, CATEGORIES))
     services.writer.flush()
-    s = summary_for_days(services, DAY, DAY, UTC0)
+    s = services.analytics.summary_for_days(services.user_id, DAY, DAY, UTC0)
     assert dict(s.top_categories) == {"Work": 80 * M, "Media": 20 * M}
     changed = [*CATEGORIES[:2], Category(["Media"], Rule.regex_rule("vlc"), "#f00", -2)]
     services.writer.call(lambda c: replace_stored_categories(c, services.user_id, changed))
     services.writer.flush()
-    s = summary_for_days(services, DAY, DAY, UTC0)
+    s = services.analytics.summary_for_days(services.user_id, DAY, DAY, UTC0)
     # YouTube is no longer Media: its 10 minutes are uncategorized now.
     assert dict(s.top_categories) == {"Work": 80 * M, "Media": 10 * M, "Uncategorized": 10 * M}
     assert s.productivity == pytest.approx((80 * 100 + 10 * 0 + 10 * 50) / 100)
@@ -239,14 +256,14 @@ def test_stored_rule_change_is_reflected(services: Services) -> None:
 def test_no_afk_data_counts_all_window_time_and_manual_entries(services: Services) -> None:
     window = services.ensure_bucket("w", type="currentwindow", client="t", hostname="h")
     services.writer.insert_events(window, [ev(9, 10, app="code", title="a")]).result()
-    s = summary_for_days(services, DAY, DAY, UTC0, categories=[])
+    s = services.analytics.summary_for_days(services.user_id, DAY, DAY, UTC0, categories=[])
     assert s.active_us == H
     afk = services.ensure_bucket("a", type="afkstatus", client="t", hostname="h")
     services.writer.insert_events(afk, [ev(9, 10, status="afk")]).result()
     services.writer.insert_events(
         window, [ev(11, 12, app="Meeting", title="call", **{"$manual": True})]
     ).result()
-    s = summary_for_days(services, DAY, DAY, UTC0, categories=[])
+    s = services.analytics.summary_for_days(services.user_id, DAY, DAY, UTC0, categories=[])
     assert s.active_us == H  # the manual hour counts though nobody typed
     assert s.apps == [("Meeting", H)]
 
@@ -255,13 +272,15 @@ def test_day_stats_table_serves_a_new_process_until_rules_or_events_change(
     services: Services,
 ) -> None:
     window, _afk, _web = fill_day(services)
-    first = summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES)
-    analytics_for(services).last_persist.result()
+    first = services.analytics.summary_for_days(
+        services.user_id, DAY, DAY, UTC0, categories=CATEGORIES
+    )
+    services.analytics.last_persist.result()
     services.writer.flush()
-    fresh = AnalyticsService(services)
-    cats = fresh.category_set(CATEGORIES)
+    fresh = AnalyticsService(services.store, services.writer, services.clock)
+    cats = fresh.category_set(services.user_id, CATEGORIES)
     number = first.start_us // (24 * H)
-    [stats] = fresh.day_stats(number, number, UTC0, cats)
+    [stats] = fresh.day_stats(services.user_id, number, number, UTC0, cats)
     # From the table: nothing categorized, nothing read from events.
     assert fresh.stats["stats_table"] == 1 and fresh.stats["computed"] == 0
     assert len(fresh._value_table(cats, UTC0)) == 0
@@ -273,17 +292,21 @@ def test_day_stats_table_serves_a_new_process_until_rules_or_events_change(
     assert [f.focus_us for f in stats.focus] == [80 * M]
     assert stats.hourly["Work"][9] == 60 * M
     # Other rules: another key, so the stored row is not used.
-    other = fresh.category_set([Category(["Video"], Rule.regex_rule("vlc|youtube"))])
-    [changed] = fresh.day_stats(number, number, UTC0, other)
+    other = fresh.category_set(
+        services.user_id, [Category(["Video"], Rule.regex_rule("vlc|youtube"))]
+    )
+    [changed] = fresh.day_stats(services.user_id, number, number, UTC0, other)
     assert changed.categories == {("Video",): 20 * M, ("Uncategorized",): 80 * M}
     # An event change drops the stored statistics of its day in the same transaction.
     services.writer.insert_events(window, [ev(20, 21, app="code", title="late")]).result()
     with services.read() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM day_stats").scalar_one() == 0
-    assert AnalyticsService(services).day_stats(number, number, UTC0, cats)[0].active_us == (
+    assert AnalyticsService(services.store, services.writer, services.clock).day_stats(
+        services.user_id, number, number, UTC0, cats
+    )[0].active_us == (
         first.active_us
     )  # no AFK data at 20:00 -> that hour is not active; the day was recomputed
-    trend = daily_trend(services, DAY, DAY, UTC0, categories=CATEGORIES)
+    trend = services.analytics.daily_trend(services.user_id, DAY, DAY, UTC0, categories=CATEGORIES)
     assert trend.totals == {"Work": [80 * M], "Media": [20 * M]}
 
 
@@ -291,13 +314,33 @@ def test_moving_an_event_to_another_day_updates_both_days(services: Services) ->
     window, _afk, _web = buckets(services)
     [stored] = services.writer.insert_events(window, [ev(9, 10, app="code", title="a")]).result()
     later = date(2024, 3, 11)
-    assert summary_for_days(services, DAY, DAY, UTC0, categories=[]).active_us == H
-    assert summary_for_days(services, later, later, UTC0, categories=[]).active_us == 0
+    assert (
+        services.analytics.summary_for_days(
+            services.user_id, DAY, DAY, UTC0, categories=[]
+        ).active_us
+        == H
+    )
+    assert (
+        services.analytics.summary_for_days(
+            services.user_id, later, later, UTC0, categories=[]
+        ).active_us
+        == 0
+    )
     week = 7 * 24 * H
     moved = Event(stored.start_us + week, stored.end_us + week, stored.data, stored.id, 0)
     services.writer.insert_events(window, [moved]).result()  # an edit through the API
-    assert summary_for_days(services, DAY, DAY, UTC0, categories=[]).active_us == 0
-    assert summary_for_days(services, later, later, UTC0, categories=[]).active_us == H
+    assert (
+        services.analytics.summary_for_days(
+            services.user_id, DAY, DAY, UTC0, categories=[]
+        ).active_us
+        == 0
+    )
+    assert (
+        services.analytics.summary_for_days(
+            services.user_id, later, later, UTC0, categories=[]
+        ).active_us
+        == H
+    )
 
 
 def test_rule_changes_carry_stored_statistics_over(services: Services) -> None:
@@ -311,10 +354,10 @@ def test_rule_changes_carry_stored_statistics_over(services: Services) -> None:
     def figures(categories: list[Category]) -> tuple[Summary, DailyTotals, int]:
         """Summary, trend, and digests the trend read, in a new analytics service."""
         services.writer.call(lambda c: replace_stored_categories(c, user, categories)).result()
-        _SERVICES[services] = fresh = AnalyticsService(services)  # as in a new process
-        trend = daily_trend(services, DAY, DAY, UTC0)
+        fresh = new_analytics(services)  # as in a new process
+        trend = services.analytics.daily_trend(services.user_id, DAY, DAY, UTC0)
         digests = fresh.stats["table"] + fresh.stats["computed"]
-        summary = summary_for_days(services, DAY, DAY, UTC0)
+        summary = services.analytics.summary_for_days(services.user_id, DAY, DAY, UTC0)
         fresh.last_persist.result()
         services.writer.flush()
         return summary, trend, digests
@@ -350,24 +393,38 @@ def test_stored_digests_share_one_value_dictionary(services: Services) -> None:
             rows = conn.exec_driver_sql("SELECT data FROM analytics_values ORDER BY id").all()
         return [r[0] for r in rows]
 
-    computed = summary_for_days(services, DAY, nxt, UTC0, categories=CATEGORIES)
-    pieces = categorized_pieces(services, DAY, nxt, UTC0, categories=CATEGORIES)
-    analytics_for(services).last_persist.result()
+    computed = services.analytics.summary_for_days(
+        services.user_id, DAY, nxt, UTC0, categories=CATEGORIES
+    )
+    pieces = services.analytics.categorized_pieces(
+        services.user_id, DAY, nxt, UTC0, categories=CATEGORIES
+    )
+    services.analytics.last_persist.result()
     stored = values()
     # Five distinct values over the two days (code/main.py is on both), each once.
     assert len(stored) == len(set(stored)) == 5
     services.writer.call(lambda c: c.exec_driver_sql("DELETE FROM day_stats")).result()
-    _SERVICES[services] = fresh = AnalyticsService(services)
-    assert categorized_pieces(services, DAY, nxt, UTC0, categories=CATEGORIES) == pieces
+    fresh = new_analytics(services)
+    assert (
+        services.analytics.categorized_pieces(
+            services.user_id, DAY, nxt, UTC0, categories=CATEGORIES
+        )
+        == pieces
+    )
     assert fresh.stats["table"] == 2 and fresh.stats["computed"] == 0
-    assert summary_for_days(services, DAY, nxt, UTC0, categories=CATEGORIES) == computed
+    assert (
+        services.analytics.summary_for_days(services.user_id, DAY, nxt, UTC0, categories=CATEGORIES)
+        == computed
+    )
     # An event change recomputes the day. The change also dropped the stored digests within
     # its reach (both days), and the clean-up their values (``test_value_privacy``): the
     # recomputed day stores its values again, each once.
     services.writer.insert_events(window, [ev(12 + 24, 13 + 24, app="other")]).result()
     services.writer.insert_events(afk, [ev(12 + 24, 13 + 24, status="not-afk")]).result()
-    _SERVICES[services] = fresh = AnalyticsService(services)
-    later = summary_for_days(services, nxt, nxt, UTC0, categories=CATEGORIES)
+    fresh = new_analytics(services)
+    later = services.analytics.summary_for_days(
+        services.user_id, nxt, nxt, UTC0, categories=CATEGORIES
+    )
     assert later.active_us == 3 * H and fresh.stats["computed"] == 1
     fresh.last_persist.result()
     after = values()
@@ -390,8 +447,10 @@ def test_values_no_digest_refers_to_can_be_dropped_for_good(services: Services) 
     def drop() -> int:
         return services.writer.call(lambda c: drop_unreferenced(c, services.user_id)).result()
 
-    first = summary_for_days(services, DAY, nxt, UTC0, categories=CATEGORIES)
-    analytics_for(services).last_persist.result()
+    first = services.analytics.summary_for_days(
+        services.user_id, DAY, nxt, UTC0, categories=CATEGORIES
+    )
+    services.analytics.last_persist.result()
     before = values()
     assert len(before) == 4 and drop() == 0
     # The first day's digest goes (as when its events change): its own values go with it,
@@ -404,8 +463,11 @@ def test_values_no_digest_refers_to_can_be_dropped_for_good(services: Services) 
     assert list(kept.values()) == ['{"app":"code","title":"main.py"}']
     # Computed again: the dropped values come back under new ids.
     services.writer.call(lambda c: c.exec_driver_sql("DELETE FROM day_stats")).result()
-    _SERVICES[services] = fresh = AnalyticsService(services)
-    assert summary_for_days(services, DAY, nxt, UTC0, categories=CATEGORIES) == first
+    fresh = new_analytics(services)
+    assert (
+        services.analytics.summary_for_days(services.user_id, DAY, nxt, UTC0, categories=CATEGORIES)
+        == first
+    )
     fresh.last_persist.result()
     after = values()
     assert sorted(after.values()) == sorted(before.values())
@@ -425,8 +487,10 @@ def test_deleting_or_editing_an_event_recomputes_only_its_days(services: Service
     services.writer.insert_events(
         afk, [Event(at(9) + shift, at(10) + shift, {"status": "not-afk"}, None, 0)]
     ).result()
-    service = analytics_for(services)
-    before = summary_for_days(services, DAY, later, UTC0, categories=CATEGORIES)
+    service = services.analytics
+    before = services.analytics.summary_for_days(
+        services.user_id, DAY, later, UTC0, categories=CATEGORIES
+    )
     assert before.active_us == 100 * M + H
 
     def not_from_memory() -> int:
@@ -437,12 +501,16 @@ def test_deleting_or_editing_an_event_recomputes_only_its_days(services: Service
     # An edit 10 days later: only the days it can touch are read again, not all eleven.
     edited = Event(stored[0].start_us, stored[0].end_us - 30 * M, {"app": "vlc"}, stored[0].id, 0)
     services.writer.insert_events(window, [edited]).result()
-    after_edit = summary_for_days(services, DAY, later, UTC0, categories=CATEGORIES)
+    after_edit = services.analytics.summary_for_days(
+        services.user_id, DAY, later, UTC0, categories=CATEGORIES
+    )
     assert after_edit.active_us == 100 * M + 30 * M
     assert not_from_memory() - loaded <= 4
     loaded = not_from_memory()
     services.writer.delete_events(window, [stored[0].id]).result()  # type: ignore[list-item]
-    after_delete = summary_for_days(services, DAY, later, UTC0, categories=CATEGORIES)
+    after_delete = services.analytics.summary_for_days(
+        services.user_id, DAY, later, UTC0, categories=CATEGORIES
+    )
     assert after_delete.active_us == 100 * M
     vlc = dict(before.apps)["vlc"]
     assert dict(after_edit.apps)["vlc"] == vlc + 30 * M
@@ -472,14 +540,16 @@ def test_time_on_two_hosts_at_once_is_counted_once(services: Services) -> None:
     ).result()
     services.writer.insert_events(laptop, [ev(10, 12, app="vlc", title="b")]).result()
     services.writer.insert_events(laptop_afk, [ev(10, 12, status="not-afk")]).result()  # type: ignore[arg-type]
-    s = summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES)
+    s = services.analytics.summary_for_days(services.user_id, DAY, DAY, UTC0, categories=CATEGORIES)
     # 09-12 once (not 2 h + 2 h); from 10:00 the laptop, where the person turned to, counts.
     assert s.active_us == 3 * H
     assert dict(s.apps) == {"code": H, "vlc": 2 * H}
     # The desk's "afk" 11-12 was time active on the laptop: not away.
     assert s.afk_us == 0
     assert s.active_us + s.afk_us + s.untracked_us == 24 * H
-    pieces = categorized_pieces(services, DAY, DAY, UTC0, categories=CATEGORIES)
+    pieces = services.analytics.categorized_pieces(
+        services.user_id, DAY, DAY, UTC0, categories=CATEGORIES
+    )
     spans = sorted((e.start_us, e.end_us) for e, _path in pieces)
     assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))  # no overlap
 
@@ -492,7 +562,7 @@ def test_an_event_imported_twice_counts_once(services: Services) -> None:
     services.writer.insert_events(window, [ev(9, 10, app="code", title="a")]).result()
     services.writer.insert_events(copy, [ev(9, 10, app="code", title="a")]).result()
     services.writer.insert_events(afk, [ev(9, 10, status="not-afk")]).result()  # type: ignore[arg-type]
-    s = summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES)
+    s = services.analytics.summary_for_days(services.user_id, DAY, DAY, UTC0, categories=CATEGORIES)
     assert s.active_us == H and dict(s.apps) == {"code": H}
 
 
@@ -502,7 +572,7 @@ def test_a_host_without_an_afk_watcher_counts_its_window_time(services: Services
     services.writer.insert_events(desk, [ev(9, 10, app="code", title="a")]).result()
     services.writer.insert_events(desk_afk, [ev(9, 9.5, status="not-afk")]).result()  # type: ignore[arg-type]
     services.writer.insert_events(imported, [ev(13, 14, app="vlc", title="b")]).result()
-    s = summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES)
+    s = services.analytics.summary_for_days(services.user_id, DAY, DAY, UTC0, categories=CATEGORIES)
     # The desk counts where its AFK watcher saw the person; the old laptop, which had none,
     # counts as recorded.
     assert dict(s.apps) == {"code": 30 * M, "vlc": H}
@@ -510,8 +580,10 @@ def test_a_host_without_an_afk_watcher_counts_its_window_time(services: Services
 
 def test_cached_rows_of_an_older_format_are_recomputed_not_used(services: Services) -> None:
     fill_day(services)
-    first = summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES)
-    analytics_for(services).last_persist.result()
+    first = services.analytics.summary_for_days(
+        services.user_id, DAY, DAY, UTC0, categories=CATEGORIES
+    )
+    services.analytics.last_persist.result()
     services.writer.flush()
     number = first.start_us // (24 * H)
 
@@ -522,8 +594,10 @@ def test_cached_rows_of_an_older_format_are_recomputed_not_used(services: Servic
         )
 
     services.writer.call(old_format).result()
-    fresh = AnalyticsService(services)
-    [stats] = fresh.day_stats(number, number, UTC0, fresh.category_set(CATEGORIES))
+    fresh = AnalyticsService(services.store, services.writer, services.clock)
+    [stats] = fresh.day_stats(
+        services.user_id, number, number, UTC0, fresh.category_set(services.user_id, CATEGORIES)
+    )
     assert fresh.stats["stats_table"] == 0  # the old row was not served...
     assert stats.active_us == first.active_us  # ...the day was worked out again
 
@@ -536,13 +610,19 @@ def test_one_host_alone(services: Services) -> None:
     services.writer.insert_events(laptop, [ev(10, 12, app="vlc", title="b")]).result()
     services.writer.insert_events(laptop_afk, [ev(10, 12, status="not-afk")]).result()  # type: ignore[arg-type]
     desk_only = AnalyticsSettings(day_start_s=0, hosts=("desk",))
-    s = summary_for_days(services, DAY, DAY, desk_only, categories=CATEGORIES)
+    s = services.analytics.summary_for_days(
+        services.user_id, DAY, DAY, desk_only, categories=CATEGORIES
+    )
     assert s.active_us == 2 * H and dict(s.apps) == {"code": 2 * H}
-    pieces = categorized_pieces(services, DAY, DAY, desk_only, categories=CATEGORIES)
+    pieces = services.analytics.categorized_pieces(
+        services.user_id, DAY, DAY, desk_only, categories=CATEGORIES
+    )
     assert {e.data["app"] for e, _path in pieces} == {"code"}
-    both = summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES)
+    both = services.analytics.summary_for_days(
+        services.user_id, DAY, DAY, UTC0, categories=CATEGORIES
+    )
     assert both.active_us == 3 * H  # the merged view is not disturbed by the filtered one
-    analytics_for(services).last_persist.result()
+    services.analytics.last_persist.result()
     services.writer.flush()
     with services.read() as conn:
         keys = [r[0] for r in conn.exec_driver_sql("SELECT key FROM day_stats").all()]
@@ -552,23 +632,87 @@ def test_one_host_alone(services: Services) -> None:
 def test_a_new_process_draws_stored_days_without_searching_a_value(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from timelygator.core.analytics.service import day_pieces
 
     fill_day(services)
-    first = day_pieces(services, DAY, DAY, UTC0, categories=CATEGORIES)
-    summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES)  # stores the day
-    analytics_for(services).last_persist.result()
+    first = services.analytics.day_pieces(services.user_id, DAY, DAY, UTC0, categories=CATEGORIES)
+    services.analytics.summary_for_days(
+        services.user_id, DAY, DAY, UTC0, categories=CATEGORIES
+    )  # stores the day
+    services.analytics.last_persist.result()
     services.writer.flush()
-    fresh = AnalyticsService(services)
-    _SERVICES[services] = fresh  # a new process: nothing in memory
-    summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES)  # from the table
+    fresh = new_analytics(services)  # a new process: nothing in memory
+    services.analytics.summary_for_days(
+        services.user_id, DAY, DAY, UTC0, categories=CATEGORIES
+    )  # from the table
 
     def no_text(_ids: object) -> list[str]:
         raise AssertionError("a value text was read")
 
     monkeypatch.setattr(fresh, "_texts_of", no_text)
-    [day] = day_pieces(services, DAY, DAY, UTC0, categories=CATEGORIES)
+    [day] = services.analytics.day_pieces(services.user_id, DAY, DAY, UTC0, categories=CATEGORIES)
     assert [day.path(i) for i in range(len(day))] == [
         first[0].path(i) for i in range(len(first[0]))
     ]
     assert ("Work", "Programming") in day.paths
+
+
+def test_a_new_row_format_needs_no_migration(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The format rule (core.analytics.cache_rows): raising FORMAT is all a change of the
+    stored figures needs. Rows of the old format stay in the file but are never served or
+    carried over; the days are worked out again, the same, and stored in the new format."""
+    fill_day(services)
+    before = services.analytics.summary_for_days(
+        services.user_id, DAY, DAY, UTC0, categories=CATEGORIES
+    )
+    services.analytics.last_persist.result()
+    services.writer.flush()
+
+    def stored_keys() -> tuple[list[int], list[str]]:
+        with services.read() as conn:
+            digests = [
+                orjson.loads(zlib.decompressobj().decompress(totals))["f"]
+                for (totals,) in conn.exec_driver_sql("SELECT totals FROM day_digests")
+            ]
+            keys = [k for (k,) in conn.exec_driver_sql("SELECT key FROM day_stats")]
+        return digests, keys
+
+    old = cache_rows.FORMAT
+    digests, keys = stored_keys()
+    assert digests == [old] and len(keys) == 1 and keys[0].startswith(f"{old}:")
+    monkeypatch.setattr(cache_rows, "FORMAT", old + 1)  # a new TimelyGator
+    fresh = new_analytics(services)
+    after = fresh.summary_for_days(services.user_id, DAY, DAY, UTC0, categories=CATEGORIES)
+    assert fresh.stats["table"] == 0 and fresh.stats["stats_table"] == 0
+    assert fresh.stats["computed"] == 1  # from the events, not from the old rows
+    assert (after.active_us, after.apps, after.categories) == (
+        before.active_us,
+        before.apps,
+        before.categories,
+    )
+    fresh.last_persist.result()
+    services.writer.flush()
+    digests, keys = stored_keys()
+    assert digests == [old + 1] and len(keys) == 1 and keys[0].startswith(f"{old + 1}:")
+
+
+def test_a_rule_change_in_the_same_process_borrows_the_breakdowns_in_memory(
+    services: Services,
+) -> None:
+    """The app after OK on a rule: the day's statistics under the earlier rules are in
+    memory, and their app and title breakdowns (no rule changes them) are used as they are,
+    not read again; every figure equals a computation from scratch."""
+    fill_day(services)
+    user = services.user_id
+    analytics = services.analytics
+    before = analytics.stats_for_days(user, DAY, DAY, UTC0, categories=CATEGORIES)
+    analytics.last_persist.result()
+    services.writer.flush()
+    edited = [*CATEGORIES[:2], Category(["Media"], Rule.regex_rule("youtube"), None, -2)]
+    [after] = analytics.stats_for_days(user, DAY, DAY, UTC0, categories=edited)
+    assert after.titles is before[0].titles and after.apps is before[0].apps
+    scratch = new_analytics(services).stats_for_days(user, DAY, DAY, UTC0, categories=edited)
+    assert [after] == scratch
+    # vlc's film left Media with the edit: less Media, the rest uncategorized.
+    assert after.categories[("Media",)] < before[0].categories[("Media",)]

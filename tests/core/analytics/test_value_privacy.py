@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from timelygator.core.analytics.service import (
-    _SERVICES,
-    AnalyticsService,
-    analytics_for,
-    summary_for_days,
-)
 from timelygator.core.services import Services
 
 from tests.core.analytics.test_service import CATEGORIES, DAY, UTC0, ev, fill_day
+from tests.helpers.analytics import new_analytics
 
 
 def stored_texts(services: Services) -> list[str]:
@@ -23,7 +18,7 @@ def stored_texts(services: Services) -> list[str]:
 
 def settle(services: Services) -> None:
     """Wait for the analytics' own writes (persisting, clean-ups) to be committed."""
-    service = analytics_for(services)
+    service = services.analytics
     persisted = getattr(service, "last_persist", None)
     if persisted is not None:
         persisted.result()
@@ -40,7 +35,7 @@ def test_deleting_an_event_removes_its_text_from_the_value_dictionary(
         window, [ev(11, 12, app="notes", title="diagnosis.txt")]
     ).result()
     services.writer.insert_events(afk, [ev(11, 12, status="not-afk")]).result()
-    summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES)
+    services.analytics.summary_for_days(services.user_id, DAY, DAY, UTC0, categories=CATEGORIES)
     settle(services)
     assert any("diagnosis.txt" in text for text in stored_texts(services))
     assert secret.id is not None
@@ -49,7 +44,9 @@ def test_deleting_an_event_removes_its_text_from_the_value_dictionary(
     texts = stored_texts(services)
     assert not any("diagnosis.txt" in text for text in texts)
     # The day's other values are either still there or computed again on demand.
-    again = summary_for_days(services, DAY, DAY, UTC0, categories=CATEGORIES)
+    again = services.analytics.summary_for_days(
+        services.user_id, DAY, DAY, UTC0, categories=CATEGORIES
+    )
     assert again.active_us > 0
 
 
@@ -58,7 +55,7 @@ def test_a_new_process_drops_texts_an_earlier_one_left_behind(services: Services
     nxt = DAY + timedelta(days=1)
     services.writer.insert_events(window, [ev(33, 34, app="gone", title="private")]).result()
     services.writer.insert_events(afk, [ev(33, 34, status="not-afk")]).result()
-    summary_for_days(services, DAY, nxt, UTC0, categories=CATEGORIES)
+    services.analytics.summary_for_days(services.user_id, DAY, nxt, UTC0, categories=CATEGORIES)
     settle(services)
     assert any("private" in text for text in stored_texts(services))
     # Another process (no analytics running) deleted the day's digest with its events.
@@ -67,6 +64,6 @@ def test_a_new_process_drops_texts_an_earlier_one_left_behind(services: Services
             "DELETE FROM day_digests WHERE day = ?", (nxt.toordinal() - 719163,)
         )
     ).result()
-    _SERVICES[services] = AnalyticsService(services)
+    new_analytics(services)
     settle(services)
     assert not any("private" in text for text in stored_texts(services))

@@ -8,7 +8,7 @@ first word its titles start with ("Invoice 2291 - Thunderbird" and "Invoice 2292
 together), and each such title group is judged the same way. A group is only suggested whole
 when values holding 90% of its time are each confident on their own. Below the threshold the model
 abstains: no suggestion rather than a guess. Each suggestion carries the regex that would
-make it a rule (``core.analytics.insights.rules``) and the evidence behind it: the words,
+make it a rule (``core.insights.rules``) and the evidence behind it: the words,
 app or site of the group that pushed it toward the category most, with how often the user's
 own categorized values holding them had that category ("titles with “invoice” were Finance
 14 of 15 times").
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from timelygator.core.analytics.insights.features import (
+from timelygator.core.insights.features import (
     APP,
     SITE,
     WORD,
@@ -31,7 +31,7 @@ from timelygator.core.analytics.insights.features import (
     token_text,
     tokens_of,
 )
-from timelygator.core.analytics.insights.model import DEFAULT_THRESHOLD, CategoryModel
+from timelygator.core.insights.model import DEFAULT_THRESHOLD, CategoryModel
 
 Path = tuple[str, ...]
 MIN_GROUP_US = 60 * 1_000_000  # groups under a minute are not worth a rule

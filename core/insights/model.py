@@ -1,7 +1,7 @@
 """The category model: which category a value's app, site and title words point to.
 
 A linear model (scikit-learn's ``SGDClassifier`` with the logistic loss, one-vs-rest) over the
-TF-IDF features of ``core.analytics.insights.features``, trained on the user's own
+TF-IDF features of ``core.insights.features``, trained on the user's own
 categorized values, each weighted by ``1 + log(1 + minutes)`` so that what fills the days
 counts more than a title seen for a second, without one long value drowning the rest.
 
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
-from timelygator.core.analytics.insights.features import Features, Fields
+from timelygator.core.insights.features import Features, Fields
 
 if TYPE_CHECKING:
     from sklearn.linear_model import SGDClassifier

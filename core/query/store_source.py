@@ -1,4 +1,9 @@
-"""The query engine's data source backed by the store (one user's buckets, one connection)."""
+"""The query engine's data source backed by the store (one user's buckets, one connection).
+
+The range read is hand-written and runs on the driver's cursor: it is the measured hot path
+of every query (tests/benchmarks/query.py, query_ours_*), and ``max(a, b)``/``min(a, b)`` are
+SQLite's spelling (PostgreSQL: greatest/least). The rest goes through ``core.reader``.
+"""
 
 from __future__ import annotations
 
@@ -42,10 +47,7 @@ class StoreDataSource:
         return key
 
     def bucket_names(self) -> list[str]:
-        rows = self._conn.exec_driver_sql(
-            "SELECT name FROM buckets WHERE user_id = ? ORDER BY name", (self._user_id,)
-        ).all()
-        return [str(r[0]) for r in rows]
+        return reader.bucket_names(self._conn, self._user_id)
 
     def bucket_events(
         self, name: str, start_us: int, end_us: int, limit: int | None = None
@@ -76,7 +78,4 @@ class StoreDataSource:
         return int(self._conn.exec_driver_sql(_COUNT_SQL, params).scalar_one())
 
     def bucket_hostname(self, name: str) -> str:
-        row = self._conn.exec_driver_sql(
-            "SELECT hostname FROM buckets WHERE id = ?", (self._key(name),)
-        ).one()
-        return str(row[0])
+        return reader.bucket_hostname(self._conn, self._key(name))

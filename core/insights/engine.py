@@ -21,21 +21,16 @@ from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
-from timelygator.core.analytics.insights.features import fields_of_text
-from timelygator.core.analytics.insights.model import DEFAULT_THRESHOLD, CategoryModel, train_model
-from timelygator.core.analytics.insights.rephrase import rephrase
-from timelygator.core.analytics.insights.suggest import Suggestion, suggest
-from timelygator.core.analytics.insights.unusual import WINDOW_DAYS, UnusualDay, unusual_days
-from timelygator.core.analytics.insights.words import Figures, baseline_range, digest_text, figures
 from timelygator.core.analytics.localdays import AnalyticsSettings, day_number
-from timelygator.core.analytics.service import (
-    ValueTotals,
-    analytics_for,
-    stats_for_days,
-    value_totals,
-)
+from timelygator.core.analytics.service import ValueTotals
 from timelygator.core.categories.model import UNCATEGORIZED, Category
 from timelygator.core.errors import ValidationError
+from timelygator.core.insights.features import fields_of_text
+from timelygator.core.insights.model import DEFAULT_THRESHOLD, CategoryModel, train_model
+from timelygator.core.insights.rephrase import rephrase
+from timelygator.core.insights.suggest import Suggestion, suggest
+from timelygator.core.insights.unusual import WINDOW_DAYS, UnusualDay, unusual_days
+from timelygator.core.insights.words import Figures, baseline_range, digest_text, figures
 from timelygator.core.services import Services
 from timelygator.core.settings_store import get_setting, put_setting
 from timelygator.core.writer import Writer
@@ -100,15 +95,17 @@ def train(
     last: date,
     settings: AnalyticsSettings | None = None,
     *,
+    user: int | None = None,
     categories: Sequence[Category] | None = None,
     days: int = HISTORY_DAYS,
 ) -> Trained:
     """The category model of the ``days`` up to ``last`` (a few seconds on a year)."""
+    user = services.user_id if user is None else user
     settings = settings or AnalyticsSettings()
     started = time.perf_counter()
-    cats = analytics_for(services).category_set(categories)
-    history = value_totals(
-        services, last - timedelta(days=days - 1), last, settings, categories=categories
+    cats = services.analytics.category_set(user, categories)
+    history = services.analytics.value_totals(
+        user, last - timedelta(days=days - 1), last, settings, categories=categories
     )
     read = time.perf_counter() - started
     labelled = [i for i, path in enumerate(history.paths) if path != UNCATEGORIZED]
@@ -121,7 +118,7 @@ def train(
     return Trained(model, history, cats.version, last, settings, seconds, read)
 
 
-_TRAINED: weakref.WeakKeyDictionary[Services, Trained] = weakref.WeakKeyDictionary()
+_TRAINED: weakref.WeakKeyDictionary[Services, dict[int, Trained]] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 _TRAINING = threading.Lock()
 
@@ -131,16 +128,18 @@ def trained_for(
     last: date,
     settings: AnalyticsSettings | None = None,
     *,
+    user: int | None = None,
     categories: Sequence[Category] | None = None,
 ) -> Trained:
     """``train``, remembered per store while the categories, settings and day stay the same."""
+    user = services.user_id if user is None else user
     settings = settings or AnalyticsSettings()
-    version = analytics_for(services).category_set(categories).version
+    version = services.analytics.category_set(user, categories).version
     # One training at a time: a second caller (the view moved on meanwhile) waits for the
     # first one's model instead of training the same model beside it.
     with _TRAINING:
         with _LOCK:
-            found = _TRAINED.get(services)
+            found = _TRAINED.get(services, {}).get(user)
         if (
             found is not None
             and found.version == version
@@ -148,9 +147,9 @@ def trained_for(
             and found.last >= last
         ):
             return found
-        trained = train(services, last, settings, categories=categories)
+        trained = train(services, last, settings, categories=categories, user=user)
         with _LOCK:
-            _TRAINED[services] = trained
+            _TRAINED.setdefault(services, {})[user] = trained
         return trained
 
 
@@ -166,6 +165,7 @@ def insights(
     last: date,
     settings: AnalyticsSettings | None = None,
     *,
+    user: int | None = None,
     categories: Sequence[Category] | None = None,
     trained: Trained | None = None,
     threshold: float = DEFAULT_THRESHOLD,
@@ -174,13 +174,14 @@ def insights(
     llm_model: str = "",
 ) -> Insights:
     """Suggestions, digest and unusual days of local days ``first..last``."""
+    user = services.user_id if user is None else user
     settings = settings or AnalyticsSettings()
     if last < first:
         raise ValidationError("The last day of the range is before its first day.")
-    trained = trained or trained_for(services, last, settings, categories=categories)
+    trained = trained or trained_for(services, last, settings, categories=categories, user=user)
     with services.read() as conn:
-        dismissed = load_dismissed(conn, services.user_id)
-    totals = value_totals(services, first, last, settings, categories=categories)
+        dismissed = load_dismissed(conn, user)
+    totals = services.analytics.value_totals(user, first, last, settings, categories=categories)
     unlabelled = [i for i, path in enumerate(totals.paths) if path == UNCATEGORIZED]
     unlabelled_us = totals.us[unlabelled] if unlabelled else np.zeros(0, dtype=np.int64)
     found: list[Suggestion] = []
@@ -199,7 +200,9 @@ def insights(
     if words:
         b0, _ = baseline_range(first)
         earliest = min(b0, first - timedelta(days=WINDOW_DAYS))
-        days = stats_for_days(services, earliest, last, settings, categories=categories)
+        days = services.analytics.stats_for_days(
+            user, earliest, last, settings, categories=categories
+        )
         number = day_number(first)
         shown = [d for d in days if d.day >= number]
         before = [d for d in days if day_number(b0) <= d.day < number]
@@ -217,13 +220,15 @@ def unusual_in(
     last: date,
     settings: AnalyticsSettings | None = None,
     *,
+    user: int | None = None,
     categories: Sequence[Category] | None = None,
 ) -> list[UnusualDay]:
     """The unusual days among local days ``first..last`` (against the four weeks before
     each)."""
+    user = services.user_id if user is None else user
     settings = settings or AnalyticsSettings()
-    days = stats_for_days(
-        services, first - timedelta(days=WINDOW_DAYS), last, settings, categories=categories
+    days = services.analytics.stats_for_days(
+        user, first - timedelta(days=WINDOW_DAYS), last, settings, categories=categories
     )
     return unusual_days(days, day_number(first), settings.day_start_s // 3600)
 
