@@ -738,8 +738,8 @@ class AnalyticsService:
         value_us = np.zeros(0, dtype=np.int64)
         value_days = np.zeros(0, dtype=np.int32)
         value_path = np.zeros(0, dtype=np.int32)
-        if ids:
-            all_ids = np.concatenate(ids)
+        all_ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
+        if all_ids.size:  # days with values (a day of AFK time alone has none)
             size = int(all_ids.max()) + 1
             total = np.bincount(all_ids, weights=np.concatenate(us), minlength=size)
             seen = np.bincount(all_ids, minlength=size)

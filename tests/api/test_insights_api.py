@@ -9,7 +9,7 @@ from typing import Any
 from timelygator.core.preferences import load_preferences, save_preferences
 from timelygator.core.services import Services
 
-from tests.core.insights_data import DAY, fill
+from tests.core.analytics.insights_data import DAY, fill
 
 
 def test_a_read_token_gets_the_suggestions_and_the_digest(

@@ -13,7 +13,7 @@ from timelygator.core.paths import AppDirs
 from timelygator.core.preferences import load_preferences, save_preferences
 from timelygator.core.services import Services
 
-from tests.core.insights_data import DAY, fill
+from tests.core.analytics.insights_data import DAY, fill
 
 PASS = "insights test passphrase"
 

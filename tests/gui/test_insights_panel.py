@@ -18,7 +18,7 @@ from timelygator.gui.main_window import MainWindow
 from timelygator.gui.settings.simple_pages import GeneralPage
 from timelygator.gui.tasks import TaskRunner
 
-from tests.core.insights_data import DAY, fill
+from tests.core.analytics.insights_data import DAY, fill
 from tests.gui.app_helpers import open_window
 
 

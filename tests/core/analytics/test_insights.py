@@ -17,7 +17,7 @@ from timelygator.core.insights.rules import accept, check_rule, store_categories
 from timelygator.core.insights.unusual import unusual_days
 from timelygator.core.services import Services
 
-from tests.core.insights_data import CATEGORIES, DAY, M, fill
+from tests.core.analytics.insights_data import CATEGORIES, DAY, M, fill
 
 UTC0 = AnalyticsSettings(day_start_s=0)
 

@@ -716,3 +716,11 @@ def test_a_rule_change_in_the_same_process_borrows_the_breakdowns_in_memory(
     assert [after] == scratch
     # vlc's film left Media with the edit: less Media, the rest uncategorized.
     assert after.categories[("Media",)] < before[0].categories[("Media",)]
+
+
+def test_value_totals_of_days_with_away_time_only(services: Services) -> None:
+    """A day of AFK events alone has no values: the totals are empty, not an error."""
+    _window, afk, _web = buckets(services)
+    services.writer.insert_events(afk, [ev(9, 10, status="afk")]).result()
+    totals = services.analytics.value_totals(services.user_id, DAY, DAY, UTC0)
+    assert len(totals) == 0 and totals.paths == []
