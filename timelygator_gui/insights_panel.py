@@ -45,6 +45,8 @@ from timelygator.gui.tasks import TaskRunner
 
 def headline(found: Insights) -> str:
     count = len(found.suggestions)
+    if found.uncategorized_us == 0:
+        return "Everything is categorized"
     return (
         f"Uncategorized: {format_duration(found.uncategorized_us)} — "
         f"{count} suggestion{'s' if count != 1 else ''}"

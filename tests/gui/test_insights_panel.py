@@ -171,3 +171,14 @@ def test_unusual_days_under_trends(window: MainWindow, qtbot: QtBot) -> None:
         window.tabs.setCurrentWidget(window.trends)
     assert blocker.args == [[]]
     assert not window.trends.unusual.isVisible()
+
+
+def test_the_headline_says_when_nothing_is_left_to_categorize() -> None:
+    from types import SimpleNamespace
+
+    from timelygator.gui.insights_panel import headline
+
+    nothing = SimpleNamespace(suggestions=[], uncategorized_us=0)
+    assert headline(nothing) == "Everything is categorized"  # type: ignore[arg-type]
+    some = SimpleNamespace(suggestions=[object()], uncategorized_us=90 * 60_000_000)
+    assert headline(some) == "Uncategorized: 1h 30m — 1 suggestion"  # type: ignore[arg-type]
