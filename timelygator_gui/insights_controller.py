@@ -4,6 +4,7 @@ in a session, then the model is kept in memory by ``core.insights.engine``)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
@@ -17,6 +18,13 @@ from timelygator.gui.trends_view import trends_range
 
 if TYPE_CHECKING:
     from timelygator.gui.main_window import MainWindow
+
+# Insights describe a day, a week or a month; longer ranges would retrain and re-read a year
+# beside the views' own work (after a rule edit, seconds taken from the timeline and trends).
+INSIGHTS_MAX_DAYS = 31
+LONG_RANGE = "Insights cover a day, a week or a month: choose one to see them."
+# Unusual days are looked for among the last three months a Trends chart shows.
+UNUSUAL_MAX_DAYS = 92
 
 
 class InsightsController(QObject):
@@ -53,9 +61,12 @@ class InsightsController(QObject):
                 forget(session.services)
             return
         bar.setVisible(True)
+        rng = data.range
+        if rng.days > INSIGHTS_MAX_DAYS:
+            bar.set_unavailable(LONG_RANGE)
+            return
         bar.set_busy()
         services, categories = session.services, list(session.categories)
-        rng = data.range
         settings = self._settings(rng.day_start_hour)
 
         prefs = session.preferences.insights
@@ -108,9 +119,10 @@ class InsightsController(QObject):
         rng = trends_range(self.window.navigator.range)
         services, categories = session.services, list(session.categories)
         settings = self._settings(rng.day_start_hour)
+        first = max(rng.first, rng.last - timedelta(days=UNUSUAL_MAX_DAYS - 1))
 
         def work() -> list[str]:
-            found = unusual_in(services, rng.first, rng.last, settings, categories=categories)
+            found = unusual_in(services, first, rng.last, settings, categories=categories)
             return [u.text for u in found]
 
         def shown(lines: list[str]) -> None:

@@ -101,6 +101,12 @@ class InsightsBar(QFrame):
         self.button.setEnabled(bool(found.suggestions))
         self.digest.setText(found.digest)
 
+    def set_unavailable(self, message: str) -> None:
+        """Nothing to work out for this range; ``message`` says what would show them."""
+        self.button.setText("Insights")
+        self.button.setEnabled(False)
+        self.digest.setText(message)
+
     def set_failed(self, message: str) -> None:
         self.button.setText("Insights could not be worked out")
         self.button.setEnabled(False)

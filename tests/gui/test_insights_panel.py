@@ -182,3 +182,26 @@ def test_the_headline_says_when_nothing_is_left_to_categorize() -> None:
     assert headline(nothing) == "Everything is categorized"  # type: ignore[arg-type]
     some = SimpleNamespace(suggestions=[object()], uncategorized_us=90 * 60_000_000)
     assert headline(some) == "Uncategorized: 1h 30m — 1 suggestion"  # type: ignore[arg-type]
+
+
+def test_a_range_longer_than_a_month_works_out_no_insights(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    """A year shown: the views' own work is not shared with a year's training."""
+    from timelygator.gui.date_range import DateRange, RangeMode
+    from timelygator.gui.insights_controller import LONG_RANGE
+
+    asked: list[str] = []
+    original = window.runner.run
+
+    def run(channel, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        asked.append(channel)
+        return original(channel, fn, *args, **kwargs)
+
+    window.runner.run = run  # type: ignore[method-assign]
+    year = DateRange(RangeMode.CUSTOM, DAY - timedelta(days=364), DAY, 4)
+    with qtbot.waitSignal(window.sig_range_loaded, timeout=60_000):
+        window.navigator.set_range(year)
+    bar = window.activity.insights
+    assert bar.digest.text() == LONG_RANGE and not bar.button.isEnabled()
+    assert "insights" not in asked
