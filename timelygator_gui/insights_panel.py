@@ -31,6 +31,7 @@ from timelygator.core.analytics.report import format_duration
 from timelygator.core.categories.model import Category
 from timelygator.core.errors import TimelyGatorError
 from timelygator.core.insights.engine import Insights, dismiss
+from timelygator.core.insights.engine import headline as summary_line
 from timelygator.core.insights.rules import (
     RuleCheck,
     accept,
@@ -44,13 +45,7 @@ from timelygator.gui.tasks import TaskRunner
 
 
 def headline(found: Insights) -> str:
-    count = len(found.suggestions)
-    if found.uncategorized_us == 0:
-        return "Everything is categorized"
-    return (
-        f"Uncategorized: {format_duration(found.uncategorized_us)} — "
-        f"{count} suggestion{'s' if count != 1 else ''}"
-    )
+    return summary_line(found.uncategorized_us, len(found.suggestions))
 
 
 def validation_text(found: Insights) -> str:

@@ -37,13 +37,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def render_text(doc: dict[str, Any]) -> str:
     from timelygator.core.analytics.report import format_duration
+    from timelygator.core.insights.engine import headline
 
     lines = [doc["digest"]["text"], ""]
-    count = len(doc["suggestions"])
-    lines.append(
-        f"Uncategorized: {format_duration(doc['uncategorized_s'] * 1e6)} — "
-        f"{count} suggestion{'s' if count != 1 else ''}"
-    )
+    lines.append(headline(round(doc["uncategorized_s"] * 1e6), len(doc["suggestions"])))
     for s in doc["suggestions"]:
         lines.append(
             f"  {s['group']} → {' › '.join(s['category'])}  "  # noqa: RUF001

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 from timelygator.core.analytics.localdays import AnalyticsSettings, day_number
+from timelygator.core.analytics.report import format_duration
 from timelygator.core.analytics.service import ValueTotals
 from timelygator.core.categories.model import UNCATEGORIZED, Category
 from timelygator.core.errors import ValidationError
@@ -258,3 +259,13 @@ def undismiss(writer: Writer, user_id: int, ids: Sequence[str]) -> Future[None]:
         put_setting(conn, user_id, DISMISSED_KEY, sorted(known - wanted))
 
     return writer.call(write)
+
+
+def headline(uncategorized_us: int, suggestions: int) -> str:
+    """The one-line summary of the suggestions (the app's Insights button, the CLI)."""
+    if uncategorized_us == 0:
+        return "Everything is categorized"
+    return (
+        f"Uncategorized: {format_duration(uncategorized_us)} — "
+        f"{suggestions} suggestion{'s' if suggestions != 1 else ''}"
+    )
