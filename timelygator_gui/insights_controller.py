@@ -4,6 +4,8 @@ in a session, then the model is kept in memory by ``core.insights.engine``)."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -25,6 +27,8 @@ INSIGHTS_MAX_DAYS = 31
 LONG_RANGE = "Insights cover a day, a week or a month: choose one to see them."
 # Unusual days are looked for among the last three months a Trends chart shows.
 UNUSUAL_MAX_DAYS = 92
+# Today with tracking running: the insights follow the live refreshes, at most this often.
+LIVE_EVERY_S = 60.0
 
 
 class InsightsController(QObject):
@@ -42,6 +46,14 @@ class InsightsController(QObject):
         self.dialog: InsightsDialog | None = None
         window.activity.insights.sig_review_requested.connect(lambda: self.open_review())
         window.sig_trends_loaded.connect(lambda: self.load_unusual())
+        window.sig_range_refreshed.connect(lambda data: self.range_refreshed(data))
+        self._worked_out_at = float("-inf")
+        self.clock: Callable[[], float] = time.monotonic
+
+    def range_refreshed(self, data: RangeData) -> None:
+        """New live data in the range shown: work the insights out again, once a minute."""
+        if self.clock() - self._worked_out_at >= LIVE_EVERY_S:
+            self.range_loaded(data)
 
     def enabled(self) -> bool:
         session = self.window.session
@@ -66,6 +78,7 @@ class InsightsController(QObject):
             bar.set_unavailable(LONG_RANGE)
             return
         bar.set_busy()
+        self._worked_out_at = self.clock()
         services, categories = session.services, list(session.categories)
         settings = self._settings(rng.day_start_hour)
 

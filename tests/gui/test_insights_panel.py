@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -205,3 +206,31 @@ def test_a_range_longer_than_a_month_works_out_no_insights(
     bar = window.activity.insights
     assert bar.digest.text() == LONG_RANGE and not bar.button.isEnabled()
     assert "insights" not in asked
+
+
+def test_live_refreshes_work_the_insights_out_again_once_a_minute(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    """Today with tracking running: new data reaches the insights, but not every second."""
+    controller = window.insights
+    now = [time.monotonic() + 3600]  # an hour after the first insights
+    controller.clock = lambda: now[0]
+    asked: list[str] = []
+    original = window.runner.run
+
+    def run(channel, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        asked.append(channel)
+        return original(channel, fn, *args, **kwargs)
+
+    window.runner.run = run  # type: ignore[method-assign]
+    data = window.data
+    assert data is not None
+    with qtbot.waitSignal(controller.sig_loaded, timeout=30_000):
+        window.sig_range_refreshed.emit(data)  # the first refresh: worked out again
+    now[0] += 30
+    window.sig_range_refreshed.emit(data)  # half a minute later: kept
+    assert asked.count("insights") == 1
+    now[0] += 31
+    with qtbot.waitSignal(controller.sig_loaded, timeout=30_000):
+        window.sig_range_refreshed.emit(data)
+    assert asked.count("insights") == 2
