@@ -27,7 +27,7 @@ from timelygator.gui.away_dialog import AwayPrompt
 from timelygator.gui.crash_handler import CrashHandler
 from timelygator.gui.desktop_entry import DesktopEntry
 from timelygator.gui.desktop_entry_offer import INSTALLED, DesktopEntryOffer, should_offer
-from timelygator.gui.error_dialog import ErrorDialog
+from timelygator.gui.error_dialog import ErrorDialog, explain
 from timelygator.gui.main_window import MainWindow
 from timelygator.gui.maintenance import Maintenance
 from timelygator.gui.open_progress import STEP_TEXT, TITLE, OpenProgress, OpenStep
@@ -326,6 +326,7 @@ class AppController(QObject):
         )  # fmt: skip
         self.dialog = dialog
         dialog.sig_applied.connect(self.apply_preferences)
+        dialog.sig_save_failed.connect(self.settings_not_saved)
         dialog.data_page.sig_imported.connect(self.window.reload)
         dialog.open()
 
@@ -367,6 +368,17 @@ class AppController(QObject):
         dialog = ErrorDialog.for_exception(exc, context, self.window)
         self.dialog = dialog
         dialog.open()
+
+    def settings_not_saved(self, exc: BaseException) -> None:
+        """OK'd settings are in use but could not be stored: say so, and until when."""
+        self.show_error(exc, "saving the settings")
+        dialog = self.dialog
+        assert isinstance(dialog, ErrorDialog)
+        dialog.what.setText("<b>Your settings could not be saved.</b>")
+        dialog.todo.setText(
+            f"{explain(exc)[0]} They apply until TimelyGator is closed; "
+            "press OK in Settings again to save them."
+        )
 
     # -- shutdown -----------------------------------------------------------------------------
     def quit(self, code: int = 0) -> None:

@@ -123,7 +123,10 @@ def test_settings_cancel_restores_ok_stores(services: Services, qtbot) -> None: 
         page.regex.setText("review")
         page._edited()
     assert page.preview.text().startswith("The rule matches no events")
-    with qtbot.waitSignal(dialog.sig_applied, timeout=10_000) as blocker:
+    with (
+        qtbot.waitSignal(dialog.sig_saved, timeout=10_000),
+        qtbot.waitSignal(dialog.sig_applied, timeout=10_000) as blocker,
+    ):
         qtbot.mouseClick(
             dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton
         )

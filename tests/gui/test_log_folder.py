@@ -38,7 +38,7 @@ def test_general_page_shows_and_opens_the_log_folder(  # type: ignore[no-untyped
     box = page.log_titles  # its indicator, where a person clicks
     qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
     assert box.isChecked()
-    with qtbot.waitSignal(dialog.sig_applied, timeout=20_000):
+    with qtbot.waitSignal(dialog.sig_saved, timeout=20_000):
         _click(qtbot, dialog.buttons.button(QDialogButtonBox.StandardButton.Ok))
     runner.wait()
     with services.read() as conn:

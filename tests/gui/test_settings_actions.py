@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -15,13 +16,15 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialogButtonBox
 from timelygator.core import tokens
 from timelygator.core.backup import list_backups
+from timelygator.core.errors import StorageError
 from timelygator.core.event import Event
 from timelygator.core.paths import AppDirs
-from timelygator.core.preferences import DataPrefs
+from timelygator.core.preferences import DataPrefs, load_preferences
 from timelygator.core.services import Services
 from timelygator.core.store import Store
 from timelygator.gui.app_controller import AppController
 from timelygator.gui.autostart import APP_ID, Autostart
+from timelygator.gui.error_dialog import ErrorDialog
 from timelygator.gui.maintenance import Maintenance
 from timelygator.gui.settings.api_page import PAIRING_NAME, ApiPage
 from timelygator.gui.settings.data_page import DataPage
@@ -57,10 +60,71 @@ def _settings(app: AppController, qtbot) -> SettingsDialog:  # type: ignore[no-u
 
 
 def _ok(dialog: SettingsDialog, qtbot) -> None:  # type: ignore[no-untyped-def]
-    with qtbot.waitSignal(dialog.sig_applied, timeout=10_000):
+    with (
+        qtbot.waitSignal(dialog.sig_saved, timeout=10_000),
+        qtbot.waitSignal(dialog.sig_applied, timeout=10_000),
+    ):
         qtbot.mouseClick(
             dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton
         )
+
+
+def _stored_week_start(services: Services) -> int:
+    with services.read() as conn:
+        return load_preferences(conn, services.user_id).general.week_start
+
+
+def test_ok_applies_at_once_while_the_writer_is_busy(controller: AppController, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The views take new settings on OK even when the save waits behind other writes (a
+    year's statistics being stored): the reload does not wait for the commit."""
+    services = controller.services
+    session = controller.session
+    assert services is not None and session is not None
+    gate = threading.Event()
+    busy = services.writer.call(lambda _conn: gate.wait(20))
+    dialog = _settings(controller, qtbot)
+    dialog.general_page.week_start.setCurrentIndex(6)
+    saved: list[bool] = []
+    dialog.sig_saved.connect(lambda: saved.append(True))
+    with qtbot.waitSignal(controller.window.sig_range_loaded, timeout=20_000):
+        qtbot.mouseClick(
+            dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton
+        )
+    assert session.preferences.general.week_start == 6  # in use, and the views reloaded
+    assert saved == [] and _stored_week_start(services) == 0  # still waiting for the writer
+    with qtbot.waitSignal(dialog.sig_saved, timeout=20_000):
+        gate.set()
+    assert busy.result(10) is True
+    assert _stored_week_start(services) == 6
+    finish_app(controller, qtbot)
+
+
+def test_a_settings_save_that_fails_says_so(  # type: ignore[no-untyped-def]
+    controller: AppController, qtbot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = controller.services
+    assert services is not None
+
+    def failing_save(writer, _user_id, _prefs):  # type: ignore[no-untyped-def]
+        def fail(_conn: object) -> None:
+            raise StorageError("The disk said no.")
+
+        return writer.call(fail)
+
+    monkeypatch.setattr("timelygator.gui.settings.dialog.save_preferences", failing_save)
+    dialog = _settings(controller, qtbot)
+    dialog.general_page.week_start.setCurrentIndex(6)
+    with qtbot.waitSignal(dialog.sig_save_failed, timeout=10_000):
+        qtbot.mouseClick(
+            dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton
+        )
+    error = controller.dialog
+    assert isinstance(error, ErrorDialog)
+    assert error.what.text() == "<b>Your settings could not be saved.</b>"
+    assert error.todo.text().startswith("The disk said no. They apply until TimelyGator is closed")
+    assert _stored_week_start(services) == 0
+    error.reject()
+    finish_app(controller, qtbot)
 
 
 def test_api_starts_stops_and_reports_port_in_use(controller: AppController, qtbot) -> None:  # type: ignore[no-untyped-def]

@@ -39,7 +39,7 @@ def _set_privacy_in_settings(qtbot, services: Services, runner: TaskRunner) -> N
     page = next(p for p in dialog.pages if isinstance(p, PrivacyPage))
     qtbot.keyClicks(page.apps, "keepass*")
     qtbot.keyClicks(page.redactions, r"invoice \d+")
-    with qtbot.waitSignal(dialog.sig_applied, timeout=20_000):
+    with qtbot.waitSignal(dialog.sig_saved, timeout=20_000):
         _click(qtbot, dialog.buttons.button(QDialogButtonBox.StandardButton.Ok))
     runner.wait()
 

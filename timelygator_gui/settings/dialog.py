@@ -35,7 +35,12 @@ class SettingsDialog(QDialog):
     """Every page edits ``self.prefs`` (a copy); OK stores it through the writer."""
 
     sig_applied = Signal(object, bool)
-    """OK was pressed and stored: the new Preferences, and whether categories changed."""
+    """OK was pressed: the new Preferences, and whether categories changed. The session has
+    them already; they are being stored (``sig_saved`` follows, or ``sig_save_failed``)."""
+    sig_saved = Signal()
+    """What OK applied is stored (committed)."""
+    sig_save_failed = Signal(object)
+    """Storing what OK applied failed (the exception): it applies until the app closes."""
 
     def __init__(
         self,
@@ -123,9 +128,11 @@ class SettingsDialog(QDialog):
                 self.page_list.setCurrentRow(row)
 
     def apply(self) -> None:
-        """Store the edited copies, then close; the session changes only now.
+        """Apply the edited copies to the session, store them, and close.
 
-        A rule that does not compile keeps the dialog open on it: nothing is stored.
+        The views reload with the new settings at once: they do not wait for the store,
+        which may sit behind other writes (a year's statistics being stored). A rule that
+        does not compile keeps the dialog open on it: nothing is applied or stored.
         """
         if self.categories_page.rule_error is not None:
             self.show_page(self.categories_page.title)
@@ -147,15 +154,20 @@ class SettingsDialog(QDialog):
                 )
             )
             self.session.categories = categories
-        prefs = self.prefs.copy()
         remaining = [len(futures)]
 
         def stored(_r: object) -> None:
             remaining[0] -= 1
             if remaining[0] == 0:
-                self.sig_applied.emit(prefs, changed)
+                self.sig_saved.emit()
+
+        def failed(exc: object) -> None:
+            if remaining[0] >= 0:  # one report, however many of the saves failed
+                remaining[0] = -1
+                self.sig_save_failed.emit(exc)
 
         self.buttons.setEnabled(False)
         for future in futures:
-            self.runner.when_done("settings-save", future, stored, owner=self)
+            self.runner.when_done("settings-save", future, stored, failed, owner=self)
         self.accept()
+        self.sig_applied.emit(self.prefs.copy(), changed)
