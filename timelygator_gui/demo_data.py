@@ -79,10 +79,21 @@ def _schedule(rng: random.Random, day: date) -> tuple[list[tuple[int, int]], lis
     return sessions, breaks
 
 
-def generate_day(day: date, *, seed: int = 7, speedup: float = 1.0) -> dict[str, list[Event]]:
+Switch = tuple[str, str, str]
+"""An app used in place of another: ``(new app, text in the old app's titles, replacement)``."""
+
+
+def generate_day(
+    day: date,
+    *,
+    seed: int = 7,
+    speedup: float = 1.0,
+    switched: dict[str, Switch] | None = None,
+) -> dict[str, list[Event]]:
     """Events of one day as a person spends it: the start, end, breaks and mix of apps vary
     from day to day (a meeting Monday, coding mid-week, mail on Friday, short weekend
-    sessions); ``speedup`` > 1 makes switches that much more frequent."""
+    sessions); ``speedup`` > 1 makes switches that much more frequent. ``switched`` maps an
+    app to the one used in its place that day (an app no category rule names yet)."""
     rng = random.Random(seed + day.toordinal())
     tz = datetime.combine(day, time()).astimezone().utcoffset()
     offset = int(tz.total_seconds()) if tz else 0
@@ -109,6 +120,12 @@ def generate_day(day: date, *, seed: int = 7, speedup: float = 1.0) -> dict[str,
     weights = [a[1] * mix.get(a[0], 1.0) for a in APPS]
     for start, end in stretches:
         _fill(rng, start, end, weights, speedup, offset, window, web, editor)
+    for event in window:
+        switch = (switched or {}).get(event.data["app"])
+        if switch is not None:
+            app, old, new = switch
+            title = event.data["title"].replace(old, new) if old else event.data["title"]
+            event.data = {"app": app, "title": title}
     return {WINDOW_BUCKET: window, AFK_BUCKET: afk, WEB_BUCKET: web, EDITOR_BUCKET: editor}
 
 
@@ -157,9 +174,15 @@ BUCKET_TYPES = {
 
 
 def store_days(
-    services: Services, days: list[date], *, speedup: float = 1.0, weekends: bool = False
+    services: Services,
+    days: list[date],
+    *,
+    speedup: float = 1.0,
+    weekends: bool = False,
+    switched: dict[str, Switch] | None = None,
 ) -> int:
-    """Generate and store ``days`` (weekends skipped unless asked); returns the event count."""
+    """Generate and store ``days`` (weekends skipped unless asked); returns the event count.
+    ``switched``: apps used in place of others on these days (see ``generate_day``)."""
     keys = {
         name: services.ensure_bucket(name, type=kind, client=client, hostname=HOST)
         for name, (kind, client) in BUCKET_TYPES.items()
@@ -169,7 +192,7 @@ def store_days(
     for day in days:
         if day.weekday() >= 5 and not weekends:
             continue
-        for name, events in generate_day(day, speedup=speedup).items():
+        for name, events in generate_day(day, speedup=speedup, switched=switched).items():
             futures.append(services.writer.insert_events(keys[name], events))
             count += len(events)
     for future in futures:

@@ -143,6 +143,7 @@ class InsightsDialog(QDialog):
         self.table.horizontalHeader().setSectionResizeMode(
             len(self.COLUMNS) - 1, QHeaderView.ResizeMode.Stretch
         )
+        self.table.setWordWrap(True)  # the evidence wraps in its column
         self.table.verticalHeader().setVisible(False)
         self.category = QComboBox()
         self.category.setObjectName("suggestionCategory")
@@ -195,6 +196,18 @@ class InsightsDialog(QDialog):
         self.resize(900, 560)
 
     # -- rows -------------------------------------------------------------------------------
+    MAX_COLUMN_PX = 320
+
+    def _fit_columns(self) -> None:
+        """Time, group, category and certainty as wide as they need (a long group at most
+        ``MAX_COLUMN_PX``, its whole text in the tooltip); the evidence takes the rest and
+        wraps."""
+        self.table.resizeColumnsToContents()
+        for column in range(len(self.COLUMNS) - 1):
+            width = self.table.columnWidth(column)
+            self.table.setColumnWidth(column, min(width, self.MAX_COLUMN_PX))
+        self.table.resizeRowsToContents()
+
     def _fill(self) -> None:
         self.table.setRowCount(len(self.suggestions))
         for row, s in enumerate(self.suggestions):
@@ -209,6 +222,7 @@ class InsightsDialog(QDialog):
                 item = QTableWidgetItem(text)
                 item.setToolTip("\n".join([text, *s.examples]) if column == 1 else text)
                 self.table.setItem(row, column, item)
+        self._fit_columns()
         self.heading.setText(
             f"Uncategorized: {format_duration(self.found.uncategorized_us)} — "
             f"{len(self.suggestions)} suggestion{'s' if len(self.suggestions) != 1 else ''}"
@@ -278,13 +292,13 @@ class InsightsDialog(QDialog):
             self.preview.setText("Choose or type a category.")
             return
         categories = list(self.session.categories)
-        history = self.found.trained.history
+        found = self.found
         self.preview.setText("Checking the rule against your history…")
         self.check = None
         self._update_buttons()
 
         def work() -> RuleCheck:
-            return check_rule(categories, path, regex, history.texts, history.us.tolist())
+            return check_rule(categories, path, regex, *found.check_values())
 
         self.runner.run("insights-check", work, self._checked, self._failed, owner=self)
 

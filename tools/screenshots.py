@@ -20,6 +20,14 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
+SWITCHED = {
+    "gnome-terminal": ("foot", "", ""),
+    "Thunderbird": ("Betterbird", "Thunderbird", "Betterbird"),
+    "libreoffice-writer": ("abiword", "LibreOffice Writer", "AbiWord"),
+}
+"""Apps used in place of others on the Insights shot's day (no category rule names them)."""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", default="docs/screenshots")
@@ -153,6 +161,23 @@ def main(argv: list[str] | None = None) -> int:
             wait(lambda: True)
             shown_away.grab().save(str(out / "away.png"))
             away.close()
+            # Insights: the next day the person used apps no rule names yet (a new terminal,
+            # mail client and word processor); the review panel proposes categories for them.
+            store_days(services, [day + timedelta(days=1)], switched=SWITCHED)
+            loaded.clear()
+            window.navigator.show_day(day + timedelta(days=1))
+            wait(lambda: loaded)
+            window.tabs.setCurrentWidget(window.activity)
+            insights = window.insights
+            wait(lambda: insights.found is not None and runner.pending == 0)
+            window.activity.insights.button.click()
+            review = insights.dialog
+            assert review is not None
+            review.resize(1100, 560)
+            wait(lambda: "It would move" in review.preview.text())
+            review.grab().save(str(out / "insights-review.png"))
+            review.close()
+            shot(window, "activity-insights")
             # A schema upgrade while opening (what the window shows in place of the views).
             window.show_busy(TITLE, STEP_TEXT[OpenStep.BACKUP])
             wait(lambda: True)

@@ -217,6 +217,17 @@ class AnalyticsService:
                 for stats_key in [k for k in self._stats if k[1] in days]:
                     del self._stats[stats_key]
 
+    @property
+    def generation(self) -> int:
+        """Grows with every committed change of events (compare with ``changed_since``)."""
+        return self._generation
+
+    def changed_since(self, first: int, last: int, generation: int) -> bool:
+        """Whether events of local days ``first..last`` (day numbers) may have changed since
+        ``generation`` was read."""
+        with self._lock:
+            return self._changed_since(range(first, last + 1), generation)
+
     def _changed_since(self, numbers: Iterable[int], generation: int) -> bool:
         if self._all_generation > generation:
             return True

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
-from timelygator.core.analytics.localdays import AnalyticsSettings, day_number
+from timelygator.core.analytics.localdays import AnalyticsSettings, day_number, local_today
 from timelygator.core.analytics.report import format_duration
 from timelygator.core.analytics.service import ValueTotals
 from timelygator.core.categories.model import UNCATEGORIZED, Category
@@ -43,7 +43,11 @@ OFF_MESSAGE = "Insights are turned off. Turn them on in Settings → General →
 
 @dataclass(slots=True)
 class Trained:
-    """A model and the history it was trained on (kept to check rules against)."""
+    """A model and the values it was trained on: ``history``, the days through ``settled``
+    (see ``settled_day``), and ``recent``, the days after it as they were then (today so
+    far). Rules are checked against ``history`` with the recent days as they are now
+    (``Insights.check_values``); a change of the history's days (an import, an edit of a
+    past day) trains the model again (``trained_for``, by ``generation``)."""
 
     model: CategoryModel | None
     history: ValueTotals
@@ -51,7 +55,11 @@ class Trained:
     last: date
     settings: AnalyticsSettings
     seconds: float  # in all
+    settled: date
+    recent: ValueTotals = field(default_factory=ValueTotals)
     read_seconds: float = 0.0  # of which reading the values and their categories
+    generation: int = 0  # the analytics' generation the history was read at
+    first: date | None = None  # the history's first day
 
 
 @dataclass(slots=True)
@@ -65,6 +73,14 @@ class Insights:
     figures: Figures | None = None
     digest: str = ""
     unusual: list[UnusualDay] = field(default_factory=list)
+    recent: ValueTotals = field(default_factory=ValueTotals)
+    """The values of the days after ``trained.settled`` through ``last``, read now."""
+
+    def check_values(self) -> tuple[list[str], list[int]]:
+        """The values (texts) and times a rule is checked against: the trained history and
+        the recent days as they are now (a value first seen today is there)."""
+        values = joined(self.trained.history, self.recent)
+        return values.texts, values.us.tolist()
 
     def as_json(self) -> dict[str, Any]:
         model = self.trained.model
@@ -104,19 +120,85 @@ def train(
     user = services.user_id if user is None else user
     settings = settings or AnalyticsSettings()
     started = time.perf_counter()
-    cats = services.analytics.category_set(user, categories)
-    history = services.analytics.value_totals(
-        user, last - timedelta(days=days - 1), last, settings, categories=categories
+    analytics = services.analytics
+    generation = analytics.generation
+    cats = analytics.category_set(user, categories)
+    first = last - timedelta(days=days - 1)
+    settled = min(last, settled_day(services, settings))
+    history = (
+        analytics.value_totals(user, first, settled, settings, categories=categories)
+        if settled >= first
+        else ValueTotals()
+    )
+    recent = (
+        analytics.value_totals(
+            user, max(first, _after(settled)), last, settings, categories=categories
+        )
+        if last > settled
+        else ValueTotals()
     )
     read = time.perf_counter() - started
-    labelled = [i for i, path in enumerate(history.paths) if path != UNCATEGORIZED]
+    values = joined(history, recent)
+    labelled = [i for i, path in enumerate(values.paths) if path != UNCATEGORIZED]
     model = train_model(
-        [fields_of_text(history.texts[i]) for i in labelled],
-        [history.paths[i] for i in labelled],
-        history.us[labelled] if labelled else np.zeros(0, dtype=np.int64),
+        [fields_of_text(values.texts[i]) for i in labelled],
+        [values.paths[i] for i in labelled],
+        values.us[labelled] if labelled else np.zeros(0, dtype=np.int64),
     )
     seconds = time.perf_counter() - started
-    return Trained(model, history, cats.version, last, settings, seconds, read)
+    return Trained(
+        model, history, cats.version, last, settings, seconds, settled, recent,
+        read_seconds=read, generation=generation, first=first,
+    )  # fmt: skip
+
+
+SETTLED_AFTER_DAYS = 4
+"""Tracking today changes the figures of days up to 3 days back (``touched_days``' margin
+for any UTC offset and day start); the days before those are settled."""
+
+
+def settled_day(services: Services, settings: AnalyticsSettings) -> date:
+    """The last local day that tracking today cannot change (see ``SETTLED_AFTER_DAYS``)."""
+    today = local_today(services.clock.now_us(), settings.day_start_s)
+    return today - timedelta(days=SETTLED_AFTER_DAYS)
+
+
+def history_changed(services: Services, trained: Trained) -> bool:
+    """Whether events of the days ``trained.history`` holds changed since it was read."""
+    first = trained.first
+    if first is None or trained.settled < first:
+        return False
+    return services.analytics.changed_since(
+        day_number(first), day_number(trained.settled), trained.generation
+    )
+
+
+def _after(day: date) -> date:
+    return day + timedelta(days=1)
+
+
+def joined(a: ValueTotals, b: ValueTotals) -> ValueTotals:
+    """The values of ``a`` and ``b`` as one: a value in both has their times and days
+    added, and ``b``'s category (the later days')."""
+    if not len(b):
+        return a
+    if not len(a):
+        return b
+    at = {text: i for i, text in enumerate(a.texts)}
+    us, days, paths = a.us.copy(), a.days.copy(), list(a.paths)
+    new = [j for j, text in enumerate(b.texts) if text not in at]
+    for j, text in enumerate(b.texts):
+        i = at.get(text)
+        if i is not None:
+            us[i] += b.us[j]
+            days[i] += b.days[j]
+            paths[i] = b.paths[j]
+    return ValueTotals(
+        a.texts + [b.texts[j] for j in new],
+        np.concatenate([us, b.us[new]]),
+        np.concatenate([days, b.days[new]]),
+        paths + [b.paths[j] for j in new],
+    )
 
 
 _TRAINED: weakref.WeakKeyDictionary[Services, dict[int, Trained]] = weakref.WeakKeyDictionary()
@@ -146,6 +228,7 @@ def trained_for(
             and found.version == version
             and found.settings == settings
             and found.last >= last
+            and not history_changed(services, found)
         ):
             return found
         trained = train(services, last, settings, categories=categories, user=user)
@@ -183,6 +266,13 @@ def insights(
     with services.read() as conn:
         dismissed = load_dismissed(conn, user)
     totals = services.analytics.value_totals(user, first, last, settings, categories=categories)
+    after = _after(trained.settled)
+    if last < after:
+        recent = ValueTotals()
+    elif first == after:
+        recent = totals
+    else:  # at most a day or two: the model is trained again when the range moves on
+        recent = services.analytics.value_totals(user, after, last, settings, categories=categories)
     unlabelled = [i for i, path in enumerate(totals.paths) if path == UNCATEGORIZED]
     unlabelled_us = totals.us[unlabelled] if unlabelled else np.zeros(0, dtype=np.int64)
     found: list[Suggestion] = []
@@ -196,7 +286,7 @@ def insights(
         )
     out = Insights(
         first, last, int(totals.us.sum()) if len(totals) else 0, int(unlabelled_us.sum()),
-        found, trained,
+        found, trained, recent=recent,
     )  # fmt: skip
     if words:
         b0, _ = baseline_range(first)

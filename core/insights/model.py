@@ -205,6 +205,14 @@ def train_model(
     classes = sorted(set(paths))
     if len(classes) < 2 or not values:
         return None
+    # In one order whatever order the values were read in (a set's order changes from one
+    # run to the next): the same values give the same model.
+    order = sorted(
+        range(len(values)), key=lambda i: (values[i].title, values[i].app, values[i].url)
+    )
+    values = [values[i] for i in order]
+    paths = [paths[i] for i in order]
+    time_us = np.asarray(time_us)[order]
     index = {path: i for i, path in enumerate(classes)}
     y = np.fromiter((index[p] for p in paths), np.int64, len(paths))
     weights = sample_weights(time_us)

@@ -115,8 +115,8 @@ def describe_check(check: RuleCheck) -> str:
     p = check.preview
     lines = [
         f"{name(check.path)} would match {check.rule.regex}",
-        f"It would move {format_duration(p.gained_seconds * 1e6)} ({p.gained_events} values) "
-        f"of your history to {name(check.path)}.",
+        f"It would move {format_duration(p.gained_seconds * 1e6)} ({p.gained_events} "
+        f"value{'' if p.gained_events == 1 else 's'}) of your history to {name(check.path)}.",
     ]
     for path, seconds in sorted(check.taken.items(), key=lambda kv: -kv[1]):
         lines.append(

@@ -7,8 +7,9 @@ points to, when that probability reaches the threshold. An app group below it is
 first word its titles start with ("Invoice 2291 - Thunderbird" and "Invoice 2292 - …" go
 together), and each such title group is judged the same way. A group is only suggested whole
 when values holding 90% of its time are each confident on their own. Below the threshold the model
-abstains: no suggestion rather than a guess. Each suggestion carries the regex that would
-make it a rule (``core.insights.rules``) and the evidence behind it: the words,
+abstains: no suggestion rather than a guess; it abstains too when the group's words, apps and
+sites were mostly other categories in training (``words_disagree``). Each suggestion carries
+the regex that would make it a rule (``core.insights.rules``) and the evidence behind it: the words,
 app or site of the group that pushed it toward the category most, with how often the user's
 own categorized values holding them had that category ("titles with “invoice” were Finance
 14 of 15 times").
@@ -179,6 +180,8 @@ def suggest(
         sure = float(weights[rows][probabilities[rows, best] >= threshold].sum()) / total
         if mean[best] < threshold or sure < MIN_SURE_SHARE:
             return None
+        if words_disagree(model, [values[i] for i in group.members], weights[rows], best):
+            return None
         path = model.classes[best]
         return Suggestion(
             suggestion_id(group.kind, group.key, path), group.kind, group.key, group.label,
@@ -195,6 +198,36 @@ def suggest(
             out.append(found)
     kept = [s for s in out if s.id not in dismissed]
     return sorted(kept, key=lambda s: (-s.time_us, s.label))
+
+
+def words_disagree(
+    model: CategoryModel,
+    values: Sequence[Fields],
+    weights: np.ndarray[Any, Any],
+    category: int,
+) -> bool:
+    """Whether the words, apps and sites of ``values`` that the training values held were
+    mostly in other categories than ``category`` (the time each value has weighing in).
+
+    A linear model that learned from a few values can be sure of a category that only the
+    pieces of an app's name point to, while the titles' words were another category every
+    time ("Inbox - Betterbird" put in Docs because "Betterbird" shares letters with a
+    Docs app, although "inbox" was always Email). The evidence shown would contradict
+    the suggestion: the model abstains instead.
+    """
+    total = float(weights.sum()) or 1.0
+    support = against = 0.0
+    for value, weight in zip(values, weights.tolist(), strict=True):
+        for token in tokens_of(value):
+            counts = model.counts(token)
+            if counts is None:
+                continue
+            held = float(counts.sum())
+            if held:
+                share = weight / total
+                support += share * float(counts[category]) / held
+                against += share * (1.0 - float(counts[category]) / held)
+    return against > support
 
 
 def examples(

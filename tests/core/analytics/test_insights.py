@@ -4,20 +4,34 @@ dismissals kept, the digest's numbers, unusual days."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 
+import numpy as np
 import pytest
 from timelygator.core.analytics.daystats import DayStats
 from timelygator.core.analytics.localdays import AnalyticsSettings, day_number
 from timelygator.core.analytics.report import format_duration
 from timelygator.core.categories.stored import load_stored_categories
 from timelygator.core.errors import ValidationError
-from timelygator.core.insights.engine import dismiss, insights, load_dismissed, train
+from timelygator.core.event import Event
+from timelygator.core.insights.engine import (
+    SETTLED_AFTER_DAYS,
+    dismiss,
+    insights,
+    load_dismissed,
+    train,
+)
+from timelygator.core.insights.features import Fields
+from timelygator.core.insights.model import train_model
 from timelygator.core.insights.rules import accept, check_rule, store_categories
+from timelygator.core.insights.suggest import words_disagree
 from timelygator.core.insights.unusual import unusual_days
+from timelygator.core.paths import AppDirs
 from timelygator.core.services import Services
 
-from tests.core.analytics.insights_data import CATEGORIES, DAY, M, fill
+from tests.core.analytics.insights_data import CATEGORIES, DAY, HISTORY, M, day_start_us, fill
+from tests.watchers.fakes import FakeClock
 
 UTC0 = AnalyticsSettings(day_start_s=0)
 
@@ -184,3 +198,85 @@ def test_a_new_user_with_nothing_recorded_gets_a_plain_answer(services: Services
     assert found.digest == "Thu 14 Mar 2024: no active time recorded."
     assert found.unusual == []
     assert found.as_json()["model"]["validation"] is None
+
+
+@pytest.fixture
+def today_services(dirs: AppDirs) -> Iterator[tuple[Services, FakeClock]]:
+    """The insights history with ``DAY`` being today, 20:00 UTC by the store's clock."""
+    clock = FakeClock(day_start_us(DAY) + 12 * 60 * M)
+    with Services.open(dirs, None, max_delay=0.05, clock=clock) as opened:
+        fill(opened)
+        yield opened, clock
+
+
+def test_a_rule_check_sees_values_first_tracked_after_the_training(
+    today_services: tuple[Services, FakeClock],
+) -> None:
+    """Trained this morning, the model stays in use all day; a value tracked since then
+    is in what a rule is checked against (it said 'It would move 0s' for it)."""
+    services, clock = today_services
+    first = insights(services, DAY, DAY, UTC0, words=False)
+    assert first.trained.settled == DAY - timedelta(days=SETTLED_AFTER_DAYS)
+    window = services.ensure_bucket("w", type="currentwindow", client="t", hostname="h")
+    start = day_start_us(DAY) + 10 * 60 * M  # 18:00, after the test day's events
+    services.writer.insert_events(
+        window, [Event(start, start + 25 * M, {"app": "bookkeeper", "title": "Invoice 7 ACME"})]
+    ).result()
+    clock.us = start + 26 * M
+    again = insights(services, DAY, DAY, UTC0, words=False)
+    assert again.trained is first.trained  # no second training for today's new values
+    texts, _time = first.check_values()
+    assert not any("bookkeeper" in text for text in texts)
+    check = check_rule(CATEGORIES, ("Finance",), "^bookkeeper$", *again.check_values())
+    assert check.preview.gained_seconds == 25 * 60
+
+
+def test_a_change_of_a_past_day_trains_the_model_again(
+    today_services: tuple[Services, FakeClock],
+) -> None:
+    services, _clock = today_services
+    first = insights(services, DAY, DAY, UTC0, words=False)
+    assert insights(services, DAY, DAY, UTC0, words=False).trained is first.trained
+    past = HISTORY[0]  # settled: more than four days ago
+    window = services.ensure_bucket("w", type="currentwindow", client="t", hostname="h")
+    start = day_start_us(past) + 10 * 60 * M
+    services.writer.insert_events(
+        window, [Event(start, start + 40 * M, {"app": "bookkeeper", "title": "Invoice 8 ACME"})]
+    ).result()
+    again = insights(services, DAY, DAY, UTC0, words=False)
+    assert again.trained is not first.trained
+    assert any("bookkeeper" in text for text in again.trained.history.texts)
+    check = check_rule(CATEGORIES, ("Finance",), "^bookkeeper$", *again.check_values())
+    assert check.preview.gained_seconds == 40 * 60
+
+
+def test_the_model_abstains_where_the_words_say_another_category() -> None:
+    def value(app: str, title: str) -> Fields:
+        return Fields(app, title, "", "")
+
+    docs, mail = ("Docs",), ("Email",)
+    values = [
+        *(value("libreoffice-writer", f"Design notes {n}.odt - LibreOffice Writer") for n in "ab"),
+        *(value("thunderbird", f"Inbox ({n}) - Thunderbird") for n in "abc"),
+        value("thunderbird", "Re: release notes - Thunderbird"),
+    ]
+    paths = [docs, docs, mail, mail, mail, mail]
+    model = train_model(values, paths, np.full(len(values), 10 * M), holdout=0)
+    assert model is not None
+    inbox = [value("betterbird", "Inbox - Betterbird")]
+    weights = np.array([5.0 * M])
+    assert words_disagree(model, inbox, weights, model.class_index[docs])
+    assert not words_disagree(model, inbox, weights, model.class_index[mail])
+
+
+def test_the_same_values_in_another_order_give_the_same_model() -> None:
+    values = [Fields("code", f"{n}.py - project", "", "") for n in ("a", "b", "c")] + [
+        Fields("vlc", f"{n}.mkv - VLC", "", "") for n in ("x", "y", "z")
+    ]
+    paths = [("Work",)] * 3 + [("Media",)] * 3
+    weights = np.arange(1, 7) * M
+    one = train_model(values, paths, weights, holdout=0)
+    other = train_model(values[::-1], paths[::-1], weights[::-1], holdout=0)
+    assert one is not None and other is not None
+    probe = [Fields("code", "d.py - project", "", ""), Fields("vlc", "w.mkv - VLC", "", "")]
+    assert np.array_equal(one.probabilities(probe), other.probabilities(probe))
