@@ -8,6 +8,10 @@ the reading, the next readable row is searched for and the skipped rowid range i
 the new file is checked, fsynced and swapped in, the damaged one kept as
 ``timelygator.db.before-salvage-<stamp>``. The analytics caches are not copied (they are
 rebuilt from the events).
+
+Page-level salvage is about the SQLite file (it walks each table's b-tree by ``rowid``): it
+runs only on a SQLite store; the SQLite-only parts are ``core.sql_dialect``'s
+(``row_position``, ``insert_or_ignore``, ``foreign_keys``).
 """
 
 from __future__ import annotations
@@ -15,9 +19,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from timelygator.core import files, steps
+from sqlalchemy import Connection, Integer, Table, bindparam, column, inspect, select
+from sqlalchemy import table as table_clause
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.elements import ColumnElement
+from timelygator.core import files, sql_dialect, steps
 from timelygator.core.errors import (
     DatabaseCorruptError,
     KeyMissingError,
@@ -27,6 +35,7 @@ from timelygator.core.errors import (
 from timelygator.core.keys import DataKey, KeyStore
 from timelygator.core.locks import SWAPPER_BUSY, SwapLock
 from timelygator.core.maintenance import holding_folder
+from timelygator.core.models import ApiToken, Bucket, Category, Event, Setting, User
 from timelygator.core.paths import AppDirs
 from timelygator.core.recovery import (
     SALVAGE_SUFFIX,
@@ -43,7 +52,9 @@ from timelygator.core.store import CURRENT_LAYOUT, Store, key_fits_file
 log = logging.getLogger(__name__)
 
 # Copied in this order (parents before children); the analytics caches are rebuilt instead.
-TABLES = ("users", "buckets", "events", "api_tokens", "categories", "settings")
+TABLES: tuple[Table, ...] = tuple(
+    cast(Table, model.__table__) for model in (User, Bucket, Event, ApiToken, Category, Setting)
+)
 _BATCH = 2000
 _MAX_ROWID = 2**62
 
@@ -88,55 +99,73 @@ def _source_store(dirs: AppDirs, keys: list[DataKey]) -> Store:
     )
 
 
-def _read(store: Store, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]] | None:
+def _read(
+    store: Store, query: Executable, params: dict[str, Any] | None = None
+) -> list[tuple[Any, ...]] | None:
     """Rows of one query on a connection of its own; None when a damaged page stops it."""
     try:
-        with store.fresh_connection() as raw:
-            return [tuple(r) for r in raw.execute(sql, params).fetchall()]
+        with store.connect_fresh() as conn:
+            return [tuple(r) for r in conn.execute(query, params)]
     except Exception:  # a damaged page: SQLITE_CORRUPT, a MAC failure, "not a database"
         return None
 
 
-def _next_readable(store: Store, table: str, after: int) -> int | None:
+def _source_columns(store: Store, table: Table) -> set[str] | None:
+    """The columns ``table`` has in the damaged file (None: its definition cannot be read)."""
+    try:
+        with store.connect_fresh() as conn:
+            return {str(c["name"]) for c in inspect(conn).get_columns(table.name)}
+    except Exception:  # damaged, or no such table (an older schema)
+        return None
+
+
+def _next_readable(store: Store, table: Table, rowid: ColumnElement[int], after: int) -> int | None:
     """The first rowid after ``after`` that can be reached again (None: none to the end).
 
     Seeks to ever farther rowids (doubling the distance) until the b-tree can be walked
     past the damaged page; the rows in between cannot be read.
     """
-    sql = f"SELECT rowid FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT 1"  # noqa: S608
+    query = (
+        (select(rowid).select_from(table).where(rowid > bindparam("after", type_=Integer)))
+        .order_by(rowid)
+        .limit(1)
+    )
     step = 1
     while after + step < _MAX_ROWID:
-        rows = _read(store, sql, (after + step,))
+        rows = _read(store, query, {"after": after + step})
         if rows is not None:
             return int(rows[0][0]) if rows else None
         step *= 2
     return None
 
 
-def _copy_table(source: Store, target: Any, table: str) -> tuple[int, list[str]]:
-    columns = [str(r[1]) for r in target.execute(f"PRAGMA table_info({table})")]
-    source_columns = _read(source, f"PRAGMA table_info({table})", ())
-    if not source_columns:
+def _copy_table(source: Store, target: Connection, table: Table) -> tuple[int, list[str]]:
+    present = _source_columns(source, table)
+    if not present:
         return 0, ["the whole table (its definition cannot be read)"]
-    present = {str(r[1]) for r in source_columns}
-    wanted = [c for c in columns if c in present]
-    names = ", ".join(wanted)
-    select = f"SELECT rowid, {names} FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?"  # noqa: S608
-    insert = (
-        f"INSERT OR IGNORE INTO {table} ({names}) "  # noqa: S608 - fixed names
-        f"VALUES ({', '.join('?' for _ in wanted)})"
+    wanted = [c.name for c in table.columns if c.name in present]
+    # Values are copied as the file holds them, without SQLAlchemy's type conversion (a
+    # damaged file may hold a value its column's type would refuse): untyped columns.
+    plain = table_clause(table.name, *(column(name) for name in wanted))
+    rowid = sql_dialect.row_position(target)  # both files are SQLite files
+    rows_after = (
+        select(rowid, *plain.c)
+        .where(rowid > bindparam("after", type_=Integer))
+        .order_by(rowid)
+        .limit(bindparam("limit", type_=Integer))
     )
+    insert = sql_dialect.insert_or_ignore(target, plain)
     copied = 0
     lost: list[str] = []
     last = -_MAX_ROWID
     batch = _BATCH
     while True:
-        rows = _read(source, select, (last, batch))
+        rows = _read(source, rows_after, {"after": last, "limit": batch})
         if rows is None:
             if batch > 1:
                 batch = 1  # go row by row up to the damaged place
                 continue
-            resumed = _next_readable(source, table, last)
+            resumed = _next_readable(source, table, rowid, last)
             start = "the first row" if last == -_MAX_ROWID else f"rowid {last + 1}"
             if resumed is None:
                 lost.append(f"{start} to the end")
@@ -146,7 +175,7 @@ def _copy_table(source: Store, target: Any, table: str) -> tuple[int, list[str]]
             continue
         if not rows:
             break
-        target.executemany(insert, [row[1:] for row in rows])
+        target.execute(insert, [dict(zip(wanted, row[1:], strict=True)) for row in rows])
         copied += len(rows)
         last = int(rows[-1][0])
         batch = _BATCH
@@ -181,15 +210,14 @@ def salvage_database(dirs: AppDirs, passphrase: str | None) -> SalvageResult:
             result = SalvageResult(backup=backup, kept=None)
             try:
                 ensure_schema(target)
-                with target.fresh_connection() as raw:
-                    raw.execute("PRAGMA foreign_keys = OFF")
-                    raw.execute("BEGIN")
-                    for table in TABLES:
-                        copied, lost = _copy_table(source, raw, table)
-                        result.copied[table] = copied
-                        if lost:
-                            result.lost[table] = lost
-                    raw.execute("COMMIT")
+                with target.connect_fresh() as conn:
+                    sql_dialect.foreign_keys(conn, enforced=False)
+                    with conn.begin():
+                        for table in TABLES:
+                            copied, lost = _copy_table(source, conn, table)
+                            result.copied[table.name] = copied
+                            if lost:
+                                result.lost[table.name] = lost
                 problems = target.integrity_check()
                 if problems:
                     raise StorageError(
