@@ -47,12 +47,14 @@ from timelygator.core.services import Services
 from timelygator.core.timeutil import format_iso, parse_iso
 
 AW_APP = "activitywatch"
+RUST_DB = ("aw-server-rust", "sqlite.db")
+PEEWEE_DB = ("aw-server", "peewee-sqlite.v2.db")
+
 _CATEGORIES = cast(Table, Category.__table__)
+# How many categories of their own a user has stored (ActivityWatch's replace only none).
 _OWN_CATEGORIES = (
     select(func.count()).select_from(_CATEGORIES).where(_CATEGORIES.c.user_id == bindparam("user"))
 )
-RUST_DB = ("aw-server-rust", "sqlite.db")
-PEEWEE_DB = ("aw-server", "peewee-sqlite.v2.db")
 
 
 @dataclass(frozen=True, slots=True)
