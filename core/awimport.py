@@ -18,6 +18,10 @@ Both schemas, as ActivityWatch writes them:
 * aw-server (peewee): ``bucketmodel(key, id, created, name, type, client, hostname)``,
   ``eventmodel(id, bucket_id, timestamp, duration, datastr)`` with ``timestamp`` as
   ``str(datetime)`` (``YYYY-MM-DD HH:MM:SS[.ffffff]+00:00``) and ``duration`` in seconds.
+
+Those files are read with the standard library's ``sqlite3`` and plain SQL: another program's
+schema (not ``core.models``'), in a SQLite file whatever engine TimelyGator's own data is in.
+Statements on TimelyGator's own tables are SQLAlchemy Core on ``core.models``.
 """
 
 from __future__ import annotations
@@ -31,18 +35,26 @@ from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import platformdirs
+from sqlalchemy import Table, bindparam, func, select
 from timelygator.core import files
 from timelygator.core.errors import ValidationError
 from timelygator.core.importer import BucketImport
+from timelygator.core.models import Category
 from timelygator.core.services import Services
 from timelygator.core.timeutil import format_iso, parse_iso
 
 AW_APP = "activitywatch"
 RUST_DB = ("aw-server-rust", "sqlite.db")
 PEEWEE_DB = ("aw-server", "peewee-sqlite.v2.db")
+
+_CATEGORIES = cast(Table, Category.__table__)
+# How many categories of their own a user has stored (ActivityWatch's replace only none).
+_OWN_CATEGORIES = (
+    select(func.count()).select_from(_CATEGORIES).where(_CATEGORIES.c.user_id == bindparam("user"))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +99,7 @@ def _private_copy(path: Path) -> Iterator[Path]:
         yield copy
 
 
+# The readers below run plain SQL on ActivityWatch's file: its schema, not ours (see the module).
 def _kind(conn: sqlite3.Connection, path: Path) -> str:
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     if {"buckets", "events"} <= tables:
@@ -245,9 +258,7 @@ def import_activitywatch(
             categories = None
         if categories is not None:
             with services.read() as conn:
-                own = conn.exec_driver_sql(
-                    "SELECT count(*) FROM categories WHERE user_id = ?", (services.user_id,)
-                ).scalar_one()
+                own = conn.execute(_OWN_CATEGORIES, {"user": services.user_id}).scalar_one()
                 stored = load_stored_categories(conn, services.user_id) if own else []
             if own and _same_tree(stored, categories):
                 note = "ActivityWatch's categories are in place already."

@@ -25,8 +25,11 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
-from timelygator.core import files, steps
+from sqlalchemy import Table, and_, delete, func, inspect, select
+from sqlalchemy.sql.elements import ColumnElement
+from timelygator.core import files, sql_dialect, steps
 from timelygator.core.errors import (
     DatabaseCorruptError,
     DatabaseLockedError,
@@ -37,6 +40,15 @@ from timelygator.core.errors import (
 )
 from timelygator.core.keys import DataKey, KeyMode, KeyStore
 from timelygator.core.locks import SWAPPER_BUSY, FolderLock, SwapLock
+from timelygator.core.models import (
+    AnalyticsValue,
+    Bucket,
+    DayDigest,
+    DayStats,
+    Event,
+    Setting,
+    User,
+)
 from timelygator.core.paths import AppDirs
 from timelygator.core.recovery import (
     RESTORE_PARTIAL_SUFFIX,
@@ -54,8 +66,17 @@ log = logging.getLogger(__name__)
 BACKUP_PREFIX = "timelygator-"
 _NAME = re.compile(r"^timelygator-(\d{8}-\d{6})\.db$")
 # Tables every TimelyGator database has; a file without them is not one of our backups.
-_OUR_TABLES = {"users", "buckets", "events", "settings"}
-_CACHE_TABLES = ("day_digests", "day_stats", "analytics_values")
+_OUR_TABLES = {model.__tablename__ for model in (User, Bucket, Event, Setting)}
+# The analytics caches: emptied in a purged backup (rebuilt from its events when restored).
+_CACHE_TABLES: tuple[Table, ...] = tuple(
+    cast(Table, model.__table__) for model in (DayDigest, DayStats, AnalyticsValue)
+)
+_EVENTS = cast(Table, Event.__table__)
+
+
+def _ended_before(cutoff_us: int) -> ColumnElement[bool]:
+    """Events that ended before ``cutoff_us`` (and so also started before it)."""
+    return and_(_EVENTS.c.start_us < cutoff_us, _EVENTS.c.end_us < cutoff_us)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +150,8 @@ def verify_file(path: Path, keys: list[DataKey]) -> Verified:
         try:
             with store.fresh_connection() as raw:
                 version = int(raw.execute("PRAGMA user_version").fetchone()[0])
-                tables = {str(r[0]) for r in raw.execute("SELECT name FROM sqlite_master")}
+            with store.connect_fresh() as conn:
+                tables = set(inspect(conn).get_table_names())
             problems = store.integrity_check()
         except WrongKeyError:
             continue
@@ -240,13 +262,10 @@ def purge_backup(path: Path, key: DataKey, cutoff_us: int) -> int:
     """
     probe = Store(path, key, pool_size=1, access="immutable")
     try:
-        with probe.fresh_connection() as raw:
-            stale = int(
-                raw.execute(
-                    "SELECT count(*) FROM events WHERE start_us < ? AND end_us < ?",
-                    (cutoff_us, cutoff_us),
-                ).fetchone()[0]
-            )
+        with probe.connect_fresh() as conn:
+            stale = conn.execute(
+                select(func.count()).select_from(_EVENTS).where(_ended_before(cutoff_us))
+            ).scalar_one()
         layout = probe.layout
     finally:
         probe.engine.dispose()
@@ -258,18 +277,15 @@ def purge_backup(path: Path, key: DataKey, cutoff_us: int) -> int:
     steps.step("retention", "backup-copied")
     store = Store(work, key, pool_size=1, layout=layout, wal=False)
     try:
-        with store.fresh_connection() as raw:
-            raw.execute("PRAGMA secure_delete = ON")
-            raw.execute("BEGIN")
-            deleted = raw.execute(
-                "DELETE FROM events WHERE start_us < ? AND end_us < ?", (cutoff_us, cutoff_us)
-            ).rowcount
-            tables = {str(r[0]) for r in raw.execute("SELECT name FROM sqlite_master")}
-            for table in _CACHE_TABLES:
-                if table in tables:
-                    raw.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
-            raw.execute("COMMIT")
-            raw.execute("VACUUM")
+        with store.connect_fresh() as conn:
+            sql_dialect.secure_delete(conn)
+            with conn.begin():
+                deleted = conn.execute(delete(_EVENTS).where(_ended_before(cutoff_us))).rowcount
+                tables = set(inspect(conn).get_table_names())
+                for table in _CACHE_TABLES:
+                    if table.name in tables:  # an older backup may not have them yet
+                        conn.execute(delete(table))
+            sql_dialect.vacuum(conn)
         problems = store.integrity_check()
     except BaseException:
         store.engine.dispose()

@@ -14,8 +14,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
-from timelygator.core import files, steps
+from sqlalchemy import Table, func, select
+from timelygator.core import files, sql_dialect, steps
 from timelygator.core.errors import (
     DatabaseCorruptError,
     DatabaseLockedError,
@@ -25,6 +27,7 @@ from timelygator.core.errors import (
 )
 from timelygator.core.keys import DataKey, KeyMode, KeyStore
 from timelygator.core.locks import READER_BUSY, SWAPPER_BUSY, FolderLock, SwapLock
+from timelygator.core.models import ApiToken, Bucket, Category, Event, Setting, User
 from timelygator.core.paths import AppDirs
 from timelygator.core.recovery import (
     REKEY_OLD_SUFFIX,
@@ -39,7 +42,12 @@ from timelygator.core.store import CURRENT_LAYOUT, Store, damaged_pages
 
 log = logging.getLogger(__name__)
 
-TABLES = ("users", "buckets", "events", "api_tokens", "categories", "settings")
+# The tables ``db check`` counts, in the order it lists them (every table of ours but the
+# analytics caches, which are rebuilt from the events; a test checks none is missing).
+TABLES: tuple[Table, ...] = tuple(
+    cast(Table, model.__table__) for model in (User, Bucket, Event, ApiToken, Category, Setting)
+)
+_COUNTS = {table.name: select(func.count()).select_from(table) for table in TABLES}
 
 
 @dataclass
@@ -79,14 +87,13 @@ def check_database(dirs: AppDirs, passphrase: str | None) -> CheckReport:
                 problems = [str(exc)]
             counts: dict[str, int] = {}
             unreadable: list[str] = []
-            for table in TABLES:
+            for name, count in _COUNTS.items():
                 # A connection of its own per table: one that met a damaged page may fail on.
                 try:
-                    with store.fresh_connection() as raw:
-                        sql = f"SELECT count(*) FROM {table}"  # noqa: S608 - fixed table names
-                        counts[table] = int(raw.execute(sql).fetchone()[0])
+                    with store.connect_fresh() as conn:
+                        counts[name] = int(conn.execute(count).scalar_one())
                 except Exception:
-                    unreadable.append(table)
+                    unreadable.append(name)
             with store.fresh_connection() as raw:
                 version = int(raw.execute("PRAGMA user_version").fetchone()[0])
             layout = store.layout
@@ -339,9 +346,9 @@ def _rekey_backups(dirs: AppDirs, store: Store, new_key: DataKey) -> list[Path]:
 
 def _checkpoint_all(store: Store) -> None:
     """Copy the whole WAL into the file and empty it (no readers: the swap lock is held)."""
-    with store.fresh_connection() as raw:
-        busy, _log, _done = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    if busy:
+    with store.connect_fresh() as conn:
+        emptied = sql_dialect.checkpoint_truncate(conn)
+    if not emptied:
         raise StorageError(
             "The database's write-ahead log could not be emptied (another program has it "
             "open); retry. Nothing was changed."

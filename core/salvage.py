@@ -8,6 +8,10 @@ the reading, the next readable row is searched for and the skipped rowid range i
 the new file is checked, fsynced and swapped in, the damaged one kept as
 ``timelygator.db.before-salvage-<stamp>``. The analytics caches are not copied (they are
 rebuilt from the events).
+
+Page-level salvage is about the SQLite file (it walks each table's b-tree by ``rowid``): it
+runs only on a SQLite store; the SQLite-only parts are ``core.sql_dialect``'s
+(``row_position``, ``insert_or_ignore``, ``foreign_keys``).
 """
 
 from __future__ import annotations
@@ -15,9 +19,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from timelygator.core import files, steps
+from sqlalchemy import Connection, Integer, Table, bindparam, column, inspect, select
+from sqlalchemy import table as table_clause
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
+from timelygator.core import files, sql_dialect, steps
 from timelygator.core.errors import (
     DatabaseCorruptError,
     KeyMissingError,
@@ -27,6 +35,7 @@ from timelygator.core.errors import (
 from timelygator.core.keys import DataKey, KeyStore
 from timelygator.core.locks import SWAPPER_BUSY, SwapLock
 from timelygator.core.maintenance import holding_folder
+from timelygator.core.models import ApiToken, Bucket, Category, Event, Setting, User
 from timelygator.core.paths import AppDirs
 from timelygator.core.recovery import (
     SALVAGE_SUFFIX,
@@ -43,7 +52,9 @@ from timelygator.core.store import CURRENT_LAYOUT, Store, key_fits_file
 log = logging.getLogger(__name__)
 
 # Copied in this order (parents before children); the analytics caches are rebuilt instead.
-TABLES = ("users", "buckets", "events", "api_tokens", "categories", "settings")
+TABLES: tuple[Table, ...] = tuple(
+    cast(Table, model.__table__) for model in (User, Bucket, Event, ApiToken, Category, Setting)
+)
 _BATCH = 2000
 _MAX_ROWID = 2**62
 
@@ -88,55 +99,99 @@ def _source_store(dirs: AppDirs, keys: list[DataKey]) -> Store:
     )
 
 
-def _read(store: Store, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]] | None:
+# The statements are built with Core (names from ``core.models``, the SQLite spellings from
+# ``core.sql_dialect``) and run on DB-API connections. Through SQLAlchemy's execution (a Row
+# per row read, parameters processed per row written), salvaging 100,000 events took 1.4x
+# the CPU time (1.37 s against 0.97 s; wall 1.9 s against 1.5 s): measured with
+# ``python tests/benchmarks/maintenance.py --old ad8dde3`` (that version, branch
+# issue-16e). The copied columns are untyped: values go from file to file exactly as the
+# damaged one holds them.
+@dataclass(frozen=True)
+class _DriverStatement:
+    """A Core statement compiled once for the DB-API connection of ``conn``'s dialect."""
+
+    sql: str
+    order: tuple[str, ...]
+    compiled: SQLCompiler
+
+    @classmethod
+    def of(
+        cls, conn: Connection, statement: ClauseElement, keys: list[str] | None = None
+    ) -> _DriverStatement:
+        compiled = cast(SQLCompiler, statement.compile(dialect=conn.dialect, column_keys=keys))
+        return cls(str(compiled), tuple(compiled.positiontup or ()), compiled)
+
+    def params(self, **values: Any) -> tuple[Any, ...]:
+        bound = self.compiled.construct_params(values)
+        return tuple(bound[name] for name in self.order)
+
+
+def _read(store: Store, query: _DriverStatement, **values: Any) -> list[tuple[Any, ...]] | None:
     """Rows of one query on a connection of its own; None when a damaged page stops it."""
     try:
         with store.fresh_connection() as raw:
-            return [tuple(r) for r in raw.execute(sql, params).fetchall()]
+            return [tuple(r) for r in raw.execute(query.sql, query.params(**values)).fetchall()]
     except Exception:  # a damaged page: SQLITE_CORRUPT, a MAC failure, "not a database"
         return None
 
 
-def _next_readable(store: Store, table: str, after: int) -> int | None:
+def _source_columns(store: Store, table: Table) -> set[str] | None:
+    """The columns ``table`` has in the damaged file (None: its definition cannot be read)."""
+    try:
+        with store.connect_fresh() as conn:
+            return {str(c["name"]) for c in inspect(conn).get_columns(table.name)}
+    except Exception:  # damaged, or no such table (an older schema)
+        return None
+
+
+def _next_readable(store: Store, first_after: _DriverStatement, after: int) -> int | None:
     """The first rowid after ``after`` that can be reached again (None: none to the end).
 
     Seeks to ever farther rowids (doubling the distance) until the b-tree can be walked
     past the damaged page; the rows in between cannot be read.
     """
-    sql = f"SELECT rowid FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT 1"  # noqa: S608
     step = 1
     while after + step < _MAX_ROWID:
-        rows = _read(store, sql, (after + step,))
+        rows = _read(store, first_after, after=after + step)
         if rows is not None:
             return int(rows[0][0]) if rows else None
         step *= 2
     return None
 
 
-def _copy_table(source: Store, target: Any, table: str) -> tuple[int, list[str]]:
-    columns = [str(r[1]) for r in target.execute(f"PRAGMA table_info({table})")]
-    source_columns = _read(source, f"PRAGMA table_info({table})", ())
-    if not source_columns:
+def _copy_table(source: Store, target: Connection, table: Table) -> tuple[int, list[str]]:
+    present = _source_columns(source, table)
+    if not present:
         return 0, ["the whole table (its definition cannot be read)"]
-    present = {str(r[1]) for r in source_columns}
-    wanted = [c for c in columns if c in present]
-    names = ", ".join(wanted)
-    select = f"SELECT rowid, {names} FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?"  # noqa: S608
-    insert = (
-        f"INSERT OR IGNORE INTO {table} ({names}) "  # noqa: S608 - fixed names
-        f"VALUES ({', '.join('?' for _ in wanted)})"
+    wanted = [c.name for c in table.columns if c.name in present]
+    plain = table_clause(table.name, *(column(name) for name in wanted))
+    rowid = sql_dialect.row_position(target)  # both files are SQLite files
+    after = bindparam("after", type_=Integer)
+    rows_after = _DriverStatement.of(
+        target,
+        select(rowid, *plain.c)
+        .where(rowid > after)
+        .order_by(rowid)
+        .limit(bindparam("limit", type_=Integer)),
     )
+    first_after = _DriverStatement.of(
+        target, select(rowid).select_from(plain).where(rowid > after).order_by(rowid).limit(1)
+    )
+    insert = _DriverStatement.of(target, sql_dialect.insert_or_ignore(target, plain), wanted)
+    assert list(insert.order) == wanted
+    target_raw = target.connection.driver_connection
+    assert target_raw is not None
     copied = 0
     lost: list[str] = []
     last = -_MAX_ROWID
     batch = _BATCH
     while True:
-        rows = _read(source, select, (last, batch))
+        rows = _read(source, rows_after, after=last, limit=batch)
         if rows is None:
             if batch > 1:
                 batch = 1  # go row by row up to the damaged place
                 continue
-            resumed = _next_readable(source, table, last)
+            resumed = _next_readable(source, first_after, last)
             start = "the first row" if last == -_MAX_ROWID else f"rowid {last + 1}"
             if resumed is None:
                 lost.append(f"{start} to the end")
@@ -146,7 +201,7 @@ def _copy_table(source: Store, target: Any, table: str) -> tuple[int, list[str]]
             continue
         if not rows:
             break
-        target.executemany(insert, [row[1:] for row in rows])
+        target_raw.executemany(insert.sql, [row[1:] for row in rows])
         copied += len(rows)
         last = int(rows[-1][0])
         batch = _BATCH
@@ -181,15 +236,14 @@ def salvage_database(dirs: AppDirs, passphrase: str | None) -> SalvageResult:
             result = SalvageResult(backup=backup, kept=None)
             try:
                 ensure_schema(target)
-                with target.fresh_connection() as raw:
-                    raw.execute("PRAGMA foreign_keys = OFF")
-                    raw.execute("BEGIN")
-                    for table in TABLES:
-                        copied, lost = _copy_table(source, raw, table)
-                        result.copied[table] = copied
-                        if lost:
-                            result.lost[table] = lost
-                    raw.execute("COMMIT")
+                with target.connect_fresh() as conn:
+                    sql_dialect.foreign_keys(conn, enforced=False)
+                    with conn.begin():
+                        for table in TABLES:
+                            copied, lost = _copy_table(source, conn, table)
+                            result.copied[table.name] = copied
+                            if lost:
+                                result.lost[table.name] = lost
                 problems = target.integrity_check()
                 if problems:
                     raise StorageError(

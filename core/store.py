@@ -11,6 +11,13 @@ encryption on the same workload; the application never opens one.
 New databases use 2 KB pages authenticated with HMAC-SHA256 (``CURRENT_LAYOUT``); databases
 made before that keep SQLCipher 4's defaults, 4 KB pages and HMAC-SHA512 (``LEGACY_LAYOUT``),
 and are recognised when opened. ``CipherLayout`` explains the choice.
+
+This module is the SQLite file's: it runs only on a SQLite (SQLCipher) file, and its
+SQLCipher statements (the key and page layout, ``cipher_integrity_check``, the rekey export),
+``PRAGMA integrity_check`` and SQLite's online backup API stay written against the DB-API
+connection here. The rest of a connection's set-up, the checkpoint on closing and the
+transaction start are ``core.sql_dialect``'s (``sqlite_prepare_connection``,
+``checkpoint_truncate``, ``begin_deferred``).
 """
 
 from __future__ import annotations
@@ -27,11 +34,11 @@ from types import ModuleType
 from typing import Any, Literal, cast
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, select
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.pool import NullPool, QueuePool
 from sqlcipher3 import dbapi2 as sqlcipher
-from timelygator.core import files, steps
+from timelygator.core import files, sql_dialect, steps
 from timelygator.core.errors import (
     DatabaseCorruptError,
     DatabaseLockedError,
@@ -45,6 +52,7 @@ from timelygator.core.keys import DataKey
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 3000
+_PROBE = select(1)
 
 # SQLite primary result codes (https://sqlite.org/rescode.html).
 _SQLITE_BUSY = 5
@@ -245,7 +253,8 @@ class Store:
             max_overflow=8,
             pool_pre_ping=False,
         )
-        event.listen(self.engine, "begin", _begin_deferred)
+        event.listen(self.engine, "begin", sql_dialect.begin_deferred)
+        self._fresh_engine: Engine | None = None
 
     # -- connections --------------------------------------------------------------------
     def reader_spec(self) -> StoreSpec:
@@ -332,16 +341,12 @@ class Store:
                 conn.execute(f"PRAGMA key = {self._key.sqlcipher_literal()}")
                 for pragma in (layout or CURRENT_LAYOUT).pragmas():
                     conn.execute(pragma)
-            conn.execute("PRAGMA temp_store = MEMORY")
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            if self.access == "write":
-                mode = str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
-                wanted = "wal" if self._wal else "delete"
-                if mode != wanted:
-                    conn.execute(f"PRAGMA journal_mode = {wanted.upper()}")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            sql_dialect.sqlite_prepare_connection(
+                conn,
+                write=self.access == "write",
+                wal=self._wal,
+                busy_timeout_ms=BUSY_TIMEOUT_MS,
+            )
         except Exception as exc:
             conn.close()
             raise storage_error(exc, self.path) from None
@@ -351,7 +356,7 @@ class Store:
         """Open one connection now so a wrong key or damaged file fails here, clearly."""
         try:
             with self.engine.connect() as conn:
-                conn.exec_driver_sql("SELECT 1").fetchone()
+                conn.execute(_PROBE).fetchone()
         except StorageError:
             raise
         except SQLAlchemyError as exc:
@@ -398,8 +403,8 @@ class Store:
             return
         try:
             with self.engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        except (SQLAlchemyError, StorageError):
+                sql_dialect.checkpoint_truncate(conn)
+        except (SQLAlchemyError, StorageError, self.dbapi.Error):
             log.warning("WAL checkpoint on close failed", exc_info=False)
         self.engine.dispose()
 
@@ -420,6 +425,33 @@ class Store:
             yield raw
         finally:
             raw.close()
+
+    @contextmanager
+    def connect_fresh(self) -> Iterator[Connection]:
+        """``fresh_connection`` for SQLAlchemy statements: a Connection on a DB-API
+        connection of its own, opened for it and closed afterwards (never pooled).
+
+        Errors are the driver's own, as from ``fresh_connection`` (not SQLAlchemy's
+        wrappers), so callers that tell a damaged page from other failures see the same
+        ones; opening fails with a ``StorageError`` as before.
+        """
+        engine = self._fresh_engine
+        if engine is None:
+            engine = create_engine(
+                "sqlite://", module=self.dbapi, creator=self._connect, poolclass=NullPool
+            )
+            event.listen(engine, "begin", sql_dialect.begin_deferred)
+            self._fresh_engine = engine
+        try:
+            conn = engine.connect()
+        except DBAPIError as exc:
+            raise _driver_error(exc) from None
+        try:
+            yield conn
+        except DBAPIError as exc:
+            raise _driver_error(exc) from None
+        finally:
+            conn.close()
 
     def integrity_check(self) -> list[str]:
         """SQLCipher's MAC check of every page, then ``PRAGMA integrity_check``: [] when healthy.
@@ -478,7 +510,7 @@ class Store:
             with self.engine.connect() as conn, target.fresh_connection() as target_raw:
                 source_raw = cast(Any, conn.connection.driver_connection)
                 source_raw.backup(target_raw)
-                target_raw.execute("PRAGMA journal_mode = DELETE")
+                sql_dialect.sqlite_set_journal_mode(target_raw, "delete")
             steps.step("backup", "copied")
             files.fsync_file(tmp)
             check = Store(tmp, self._key, pool_size=1, layout=self.layout, access="immutable")
@@ -534,14 +566,9 @@ class Store:
                 raw.execute("DETACH DATABASE rekeyed")
 
 
-def _begin_deferred(conn: Connection) -> None:
-    """Start transactions explicitly (the driver runs in autocommit mode).
-
-    The writer may already have opened one on the driver connection (its hot path issues
-    BEGIN itself); SQLAlchemy then simply joins it.
-    """
-    if not conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
-        conn.exec_driver_sql("BEGIN")
+def _driver_error(exc: DBAPIError) -> BaseException:
+    """The driver's exception SQLAlchemy wrapped in ``exc``."""
+    return exc if exc.orig is None else exc.orig
 
 
 # SQLCipher keeps an IV and the page's MAC at the end of every page (rounded up to the AES
