@@ -31,7 +31,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import QueuePool
 from sqlcipher3 import dbapi2 as sqlcipher
-from timelygator.core import files, steps
+from timelygator.core import files, sql_dialect, steps
 from timelygator.core.errors import (
     DatabaseCorruptError,
     DatabaseLockedError,
@@ -406,7 +406,7 @@ class Store:
     # -- maintenance --------------------------------------------------------------------
     def user_version(self) -> int:
         with self.connect() as conn:
-            return int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
+            return sql_dialect.user_version(conn)
 
     @contextmanager
     def fresh_connection(self) -> Iterator[Any]:
