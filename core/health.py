@@ -7,12 +7,16 @@ cheap enough for every health check.
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
 from timelygator.core.errors import DatabaseCorruptError, StorageError
+from timelygator.core.models import buckets_table
 from timelygator.core.services import Services
 
 OK = "ok"
 DAMAGED = "damaged"
 UNAVAILABLE = "unavailable"
+
+_PROBE = select(func.count()).select_from(buckets_table)
 
 
 def database_state(services: Services) -> str:
@@ -21,7 +25,7 @@ def database_state(services: Services) -> str:
         return DAMAGED
     try:
         with services.read() as conn:
-            conn.exec_driver_sql("SELECT count(*) FROM buckets").scalar_one()
+            conn.execute(_PROBE).scalar_one()
     except DatabaseCorruptError:
         return DAMAGED
     except (StorageError, Exception):

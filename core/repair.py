@@ -18,17 +18,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table, delete, func, or_, select, update
+from timelygator.core import models
 from timelygator.core.backup import backup_now
 from timelygator.core.errors import StorageError
 from timelygator.core.paths import AppDirs
 from timelygator.core.services import Services, open_store
 from timelygator.core.timeutil import EARLIEST_US, LATEST_US, RANGE_TEXT
 
-_OUTSIDE = "(start_us < :lo OR start_us > :hi OR end_us > :hi OR end_us < :lo)"
-_BUCKET_OUTSIDE = "(created_us < :lo OR created_us > :hi)"
-_RANGE = {"lo": EARLIEST_US, "hi": LATEST_US}
+_EVENTS = cast(Table, models.events_table)
+_BUCKETS = cast(Table, models.buckets_table)
+_E = _EVENTS.c
+_B = _BUCKETS.c
+_LO, _HI = EARLIEST_US, LATEST_US
+_EVENT_OUTSIDE = or_(_E.start_us < _LO, _E.start_us > _HI, _E.end_us > _HI, _E.end_us < _LO)
+_BUCKET_OUTSIDE = or_(_B.created_us < _LO, _B.created_us > _HI)
+# The stored per-day analytics (computed again on demand).
+_CACHES = (cast(Table, models.DayDigest.__table__), cast(Table, models.DayStats.__table__))
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,16 +71,13 @@ class OutOfRange:
 
 def find_out_of_range(conn: Connection) -> OutOfRange:
     """Every row outside the time range (a full scan of the events table)."""
-    rows = conn.exec_driver_sql(
-        "SELECT b.name, count(*) FROM events e JOIN buckets b ON b.id = e.bucket_id "  # noqa: S608
-        f"WHERE {_OUTSIDE.replace('start_us', 'e.start_us').replace('end_us', 'e.end_us')} "
-        "GROUP BY b.name",
-        _RANGE,
+    rows = conn.execute(
+        select(_B.name, func.count())
+        .select_from(_EVENTS.join(_BUCKETS, _B.id == _E.bucket_id))
+        .where(_EVENT_OUTSIDE)
+        .group_by(_B.name)
     ).all()
-    created = conn.exec_driver_sql(
-        f"SELECT name FROM buckets WHERE {_BUCKET_OUTSIDE} ORDER BY name",  # noqa: S608
-        _RANGE,
-    ).all()
+    created = conn.execute(select(_B.name).where(_BUCKET_OUTSIDE).order_by(_B.name)).all()
     return OutOfRange({str(r[0]): int(r[1]) for r in rows}, [str(r[0]) for r in created])
 
 
@@ -81,16 +86,16 @@ def fix_out_of_range(conn: Connection, now_us: int) -> OutOfRange:
     found = find_out_of_range(conn)
     if found.empty:
         return found
-    conn.exec_driver_sql("DELETE FROM events WHERE start_us < :lo OR start_us > :hi", _RANGE)
-    conn.exec_driver_sql("UPDATE events SET end_us = :hi WHERE end_us > :hi", _RANGE)
-    conn.exec_driver_sql(
-        "UPDATE buckets SET created_us = coalesce("  # noqa: S608
-        "(SELECT min(start_us) FROM events WHERE bucket_id = buckets.id), :now) "
-        f"WHERE {_BUCKET_OUTSIDE}",
-        {**_RANGE, "now": now_us},
+    conn.execute(delete(_EVENTS).where(or_(_E.start_us < _LO, _E.start_us > _HI)))
+    conn.execute(update(_EVENTS).where(_E.end_us > _HI).values(end_us=_HI))
+    first_start = select(func.min(_E.start_us)).where(_E.bucket_id == _B.id).scalar_subquery()
+    conn.execute(
+        update(_BUCKETS)
+        .where(_BUCKET_OUTSIDE)
+        .values(created_us=func.coalesce(first_start, now_us))
     )
-    for table in ("day_digests", "day_stats"):
-        conn.exec_driver_sql(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+    for table in _CACHES:
+        conn.execute(delete(table))
     return found
 
 

@@ -1,8 +1,10 @@
 """Schema versions: create, upgrade (after a backup) or refuse a newer database.
 
-``PRAGMA user_version`` mirrors the Alembic revision number, so the usual case (database
-already at our version) costs one pragma and never loads Alembic. Upgrades run Alembic on the
-open, keyed connection after an encrypted backup of the file has been written and verified.
+On SQLite, ``PRAGMA user_version`` mirrors the Alembic revision number, so the usual case
+(database already at our version) costs one pragma and never loads Alembic (reading and
+writing that number: ``core.sql_dialect.user_version``/``set_user_version``). Upgrades run
+Alembic on the open, keyed connection after an encrypted backup of the file has been written
+and verified.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from timelygator.core.errors import SchemaTooNewError, StorageError
+from timelygator.core.sql_dialect import set_user_version
 from timelygator.core.store import Store, storage_error
 
 log = logging.getLogger(__name__)
@@ -40,7 +43,7 @@ def _alembic_upgrade(store: Store, target: str) -> None:
     with store.engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, target)
-        conn.exec_driver_sql(f"PRAGMA user_version = {int(target)}")
+        set_user_version(conn, int(target))
 
 
 def ensure_schema(

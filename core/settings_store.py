@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table, bindparam, delete, select
+from timelygator.core import models
 from timelygator.core.errors import ValidationError
+from timelygator.core.sql_dialect import upsert
 from timelygator.core.writer import Writer
 
 MAX_KEY_LENGTH = 200
@@ -20,6 +22,12 @@ MAX_KEY_LENGTH = 200
 # change them through the API.
 RESERVED_PREFIX = "timelygator."
 COMPAT_MODE_KEY = "timelygator.api.compat_mode"
+
+SETTINGS = cast(Table, models.Setting.__table__)
+_S = SETTINGS.c
+_ONE = select(_S.value).where(_S.user_id == bindparam("user_id"), _S.key == bindparam("key"))
+_ALL = select(_S.key, _S.value).where(_S.user_id == bindparam("user_id")).order_by(_S.key)
+_DELETE = delete(SETTINGS).where(_S.user_id == bindparam("user_id"), _S.key == bindparam("key"))
 
 
 def check_key(key: str) -> str:
@@ -37,34 +45,25 @@ def _dump(value: Any) -> str:
 
 def get_setting(conn: Connection, user_id: int, key: str) -> Any:
     """The value of ``key`` for this user, or None when it was never set."""
-    row = conn.exec_driver_sql(
-        "SELECT value FROM settings WHERE user_id = ? AND key = ?", (user_id, key)
-    ).first()
+    row = conn.execute(_ONE, {"user_id": user_id, "key": key}).first()
     return None if row is None else json.loads(row[0])
 
 
 def get_settings(conn: Connection, user_id: int) -> dict[str, Any]:
     """All settings of a user as ``{key: value}``."""
-    rows = conn.exec_driver_sql(
-        "SELECT key, value FROM settings WHERE user_id = ? ORDER BY key", (user_id,)
-    ).all()
+    rows = conn.execute(_ALL, {"user_id": user_id}).all()
     return {str(r[0]): json.loads(r[1]) for r in rows}
 
 
 def put_setting(conn: Connection, user_id: int, key: str, value: Any) -> None:
     """Insert or replace one setting (writer thread)."""
-    conn.exec_driver_sql(
-        "INSERT INTO settings (user_id, key, value) VALUES (?, ?, ?) "
-        "ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value",
-        (user_id, check_key(key), _dump(value)),
-    )
+    row = {"user_id": user_id, "key": check_key(key), "value": _dump(value)}
+    conn.execute(upsert(conn, SETTINGS, ("user_id", "key"), ("value",)), row)
 
 
 def remove_setting(conn: Connection, user_id: int, key: str) -> bool:
     """Delete one setting (writer thread); True when it existed."""
-    result = conn.exec_driver_sql(
-        "DELETE FROM settings WHERE user_id = ? AND key = ?", (user_id, key)
-    )
+    result = conn.execute(_DELETE, {"user_id": user_id, "key": key})
     return bool(result.rowcount)
 
 

@@ -11,7 +11,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal, cast
 
-from sqlalchemy import Connection, Integer, Table, insert, literal_column
+from sqlalchemy import (
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    insert,
+    inspect,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import ColumnElement
@@ -194,3 +205,48 @@ def insert_or_ignore(conn: Connection, table: TableClause) -> Insert:
     if conn.dialect.name != "sqlite":
         raise NotImplementedError(f"No INSERT that skips refused rows for {conn.dialect.name}.")
     return insert(table).prefix_with("OR IGNORE")
+
+
+# -- schema version (schema, store) ----------------------------------------------------------
+# Alembic's own record of the revision it last ran (every engine has it; revisions are named
+# "0001", "0002", ...). Declared here, not in core.models: it is Alembic's table, not ours.
+_ALEMBIC_VERSION = Table(
+    "alembic_version", MetaData(), Column("version_num", String(32), primary_key=True)
+)
+
+
+def user_version(conn: Connection) -> int:
+    """The schema version of the database ``conn`` is on (0 for an empty database).
+
+    SQLite: ``PRAGMA user_version``, which ``set_user_version`` keeps equal to the Alembic
+    revision, so the usual check at start (database already current) costs one pragma and
+    never loads Alembic. PostgreSQL has no such header field: there Alembic's version table
+    is the source (``alembic_version_of``).
+    """
+    name = conn.dialect.name
+    if name == "sqlite":
+        return int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
+    if name == "postgresql":
+        return alembic_version_of(conn)
+    raise NotImplementedError(f"No schema version lookup for the {name!r} database engine.")
+
+
+def set_user_version(conn: Connection, version: int) -> None:
+    """Record ``version`` as the schema version (after Alembic upgraded to it).
+
+    SQLite: writes ``PRAGMA user_version``. PostgreSQL: nothing to do, the upgrade itself
+    wrote Alembic's version table, which is what ``user_version`` reads there.
+    """
+    name = conn.dialect.name
+    if name == "sqlite":
+        conn.exec_driver_sql(f"PRAGMA user_version = {int(version)}")
+    elif name != "postgresql":
+        raise NotImplementedError(f"No schema version record for the {name!r} database engine.")
+
+
+def alembic_version_of(conn: Connection) -> int:
+    """The revision number in Alembic's version table (0 when Alembic never ran)."""
+    if not inspect(conn).has_table(_ALEMBIC_VERSION.name):
+        return 0
+    found = conn.execute(select(_ALEMBIC_VERSION.c.version_num)).scalar_one_or_none()
+    return 0 if found is None else int(found)

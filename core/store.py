@@ -411,7 +411,7 @@ class Store:
     # -- maintenance --------------------------------------------------------------------
     def user_version(self) -> int:
         with self.connect() as conn:
-            return int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
+            return sql_dialect.user_version(conn)
 
     @contextmanager
     def fresh_connection(self) -> Iterator[Any]:

@@ -22,9 +22,10 @@ import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table, bindparam, false, insert, or_, select, update
+from timelygator.core import models
 from timelygator.core.errors import NotFoundError, ValidationError
 from timelygator.core.writer import Writer
 
@@ -93,13 +94,45 @@ def _info(r: Sequence[Any]) -> TokenInfo:
     )
 
 
-_COLUMNS = "id, user_id, name, prefix, scopes, created_us, last_used_us, revoked"
+USERS = cast(Table, models.User.__table__)
+TOKENS = cast(Table, models.ApiToken.__table__)
+_T = TOKENS.c
+# A token's columns in ``_info``'s order. Statements are built once (SQLAlchemy caches their
+# compiled form); verification runs for every API request the token cache does not answer.
+_COLUMNS = (
+    _T.id,
+    _T.user_id,
+    _T.name,
+    _T.prefix,
+    _T.scopes,
+    _T.created_us,
+    _T.last_used_us,
+    _T.revoked,
+)
+_USER_BY_NAME = select(USERS.c.id).where(USERS.c.name == bindparam("name"))
+_USER_BY_ID = select(USERS.c.id).where(USERS.c.id == bindparam("user_id"))
+_TOKEN_BY_ID = select(*_COLUMNS).where(_T.id == bindparam("token_id"))
+_TOKEN_BY_HASH = select(*_COLUMNS).where(_T.token_hash == bindparam("token_hash"))
+_TOKENS_BY_PREFIX = select(*_COLUMNS, _T.token_hash).where(_T.prefix == bindparam("prefix"))
+_ALL_TOKENS = select(*_COLUMNS).order_by(_T.id)
+_USER_TOKENS = select(*_COLUMNS).where(_T.user_id == bindparam("user_id")).order_by(_T.id)
+_TOKEN_STATES = select(_T.id, _T.prefix, _T.revoked)
+_ANY_ACTIVE = select(_T.id).where(_T.revoked == false()).limit(1)
+_REVOKE = update(TOKENS).where(_T.id == bindparam("token_id")).values(revoked=True)
+_TOUCH = (
+    update(TOKENS)
+    .where(
+        _T.id == bindparam("token_id"),
+        or_(_T.last_used_us.is_(None), _T.last_used_us < bindparam("when")),
+    )
+    .values(last_used_us=bindparam("when"))
+)
 
 
 # -- users ---------------------------------------------------------------------------------
 def user_id_for(conn: Connection, name: str) -> int | None:
     """The id of the user called ``name``, or None."""
-    row = conn.exec_driver_sql("SELECT id FROM users WHERE name = ?", (name,)).first()
+    row = conn.execute(_USER_BY_NAME, {"name": name}).first()
     return None if row is None else int(row[0])
 
 
@@ -110,7 +143,7 @@ def ensure_user(conn: Connection, name: str, now_us: int) -> int:
     existing = user_id_for(conn, name)
     if existing is not None:
         return existing
-    conn.exec_driver_sql("INSERT INTO users (name, created_us) VALUES (?, ?)", (name, now_us))
+    conn.execute(insert(USERS).values(name=name, created_us=now_us))
     created = user_id_for(conn, name)
     assert created is not None
     return created
@@ -123,38 +156,39 @@ def insert_token(conn: Connection, user_id: int, scope: str, name: str, now_us: 
     name = name.strip() or f"{scope} token"
     if len(name) > MAX_NAME_LENGTH:
         raise ValidationError(f"A token name must be at most {MAX_NAME_LENGTH} characters.")
-    if conn.exec_driver_sql("SELECT 1 FROM users WHERE id = ?", (user_id,)).first() is None:
+    if conn.execute(_USER_BY_ID, {"user_id": user_id}).first() is None:
         raise NotFoundError(f"There is no user {user_id}.")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     prefix = secret[:PREFIX_LENGTH]
-    conn.exec_driver_sql(
-        "INSERT INTO api_tokens (user_id, name, prefix, token_hash, scopes, created_us, "
-        "last_used_us, revoked) VALUES (?, ?, ?, ?, ?, ?, NULL, 0)",
-        (user_id, name, prefix, hash_token(secret), scope, now_us),
+    conn.execute(
+        insert(TOKENS).values(
+            user_id=user_id,
+            name=name,
+            prefix=prefix,
+            token_hash=hash_token(secret),
+            scopes=scope,
+            created_us=now_us,
+            last_used_us=None,
+            revoked=False,
+        )
     )
-    row = conn.exec_driver_sql(
-        f"SELECT {_COLUMNS} FROM api_tokens WHERE token_hash = ?",  # noqa: S608
-        (hash_token(secret),),
-    ).one()
+    row = conn.execute(_TOKEN_BY_HASH, {"token_hash": hash_token(secret)}).one()
     return NewToken(_info(row), secret)
 
 
 def list_tokens(conn: Connection, user_id: int | None = None) -> list[TokenInfo]:
     """Tokens of one user (or of everyone), oldest first, revoked ones included."""
     if user_id is None:
-        rows = conn.exec_driver_sql(f"SELECT {_COLUMNS} FROM api_tokens ORDER BY id").all()  # noqa: S608
+        rows = conn.execute(_ALL_TOKENS).all()
     else:
-        rows = conn.exec_driver_sql(
-            f"SELECT {_COLUMNS} FROM api_tokens WHERE user_id = ? ORDER BY id",  # noqa: S608
-            (user_id,),
-        ).all()
+        rows = conn.execute(_USER_TOKENS, {"user_id": user_id}).all()
     return [_info(r) for r in rows]
 
 
 def revoke_token(conn: Connection, token_id: int, user_id: int | None = None) -> TokenInfo:
     """Mark a token revoked (writer thread); NotFoundError when it is not this user's."""
     token = get_token(conn, token_id, user_id)
-    conn.exec_driver_sql("UPDATE api_tokens SET revoked = 1 WHERE id = ?", (token_id,))
+    conn.execute(_REVOKE, {"token_id": token_id})
     _bump_generation()
     return TokenInfo(
         token.id,
@@ -169,10 +203,7 @@ def revoke_token(conn: Connection, token_id: int, user_id: int | None = None) ->
 
 
 def get_token(conn: Connection, token_id: int, user_id: int | None = None) -> TokenInfo:
-    row = conn.exec_driver_sql(
-        f"SELECT {_COLUMNS} FROM api_tokens WHERE id = ?",  # noqa: S608
-        (token_id,),
-    ).first()
+    row = conn.execute(_TOKEN_BY_ID, {"token_id": token_id}).first()
     if row is None or (user_id is not None and int(row[1]) != user_id):
         raise NotFoundError(f"There is no token {token_id}.")
     return _info(row)
@@ -183,10 +214,7 @@ def verify_token(conn: Connection, secret: str) -> TokenInfo | None:
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
     digest = hash_token(secret)
-    rows = conn.exec_driver_sql(
-        f"SELECT {_COLUMNS}, token_hash FROM api_tokens WHERE prefix = ?",  # noqa: S608
-        (secret[:PREFIX_LENGTH],),
-    ).all()
+    rows = conn.execute(_TOKENS_BY_PREFIX, {"prefix": secret[:PREFIX_LENGTH]}).all()
     found: TokenInfo | None = None
     for row in rows:
         if hmac.compare_digest(str(row[8]), digest):
@@ -205,7 +233,7 @@ class TokenStates:
 
 
 def token_states(conn: Connection) -> TokenStates:
-    rows = conn.exec_driver_sql("SELECT id, prefix, revoked FROM api_tokens").all()
+    rows = conn.execute(_TOKEN_STATES).all()
     return TokenStates(
         frozenset(int(r[0]) for r in rows if r[2]),
         frozenset(str(r[1]) for r in rows if not r[2]),
@@ -213,19 +241,15 @@ def token_states(conn: Connection) -> TokenStates:
 
 
 def has_active_tokens(conn: Connection) -> bool:
-    row = conn.exec_driver_sql("SELECT 1 FROM api_tokens WHERE revoked = 0 LIMIT 1").first()
+    row = conn.execute(_ANY_ACTIVE).first()
     return row is not None
 
 
 def touch_tokens(conn: Connection, used: Iterable[tuple[int, int]]) -> None:
     """Record last use: ``(token_id, when_us)`` pairs (writer thread)."""
-    rows = [(when, token_id, when) for token_id, when in used]
+    rows = [{"token_id": token_id, "when": when} for token_id, when in used]
     if rows:
-        conn.exec_driver_sql(
-            "UPDATE api_tokens SET last_used_us = ? WHERE id = ? "
-            "AND (last_used_us IS NULL OR last_used_us < ?)",
-            rows,
-        )
+        conn.execute(_TOUCH, rows)
 
 
 # -- through the writer -----------------------------------------------------------------------

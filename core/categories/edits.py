@@ -18,9 +18,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from timelygator.core.categories.model import Category, Rule
 from timelygator.core.categories.stored import (
+    CATEGORIES,
     load_stored_categories,
     replace_stored_categories,
     row_paths,
@@ -32,11 +33,15 @@ KEEP = object()  # "leave this field as it is" in ``update_category``
 
 Rows = dict[int, tuple[int | None, str]]  # id -> (parent id, name)
 
+_C = CATEGORIES.c
+_ROWS = select(_C.id, _C.parent_id, _C.name).where(_C.user_id == bindparam("user_id"))
+_COUNT = select(func.count()).select_from(CATEGORIES).where(_C.user_id == bindparam("user_id"))
+_TOP = select(func.max(_C.position)).where(_C.user_id == bindparam("user_id"))
+_INSERT = insert(CATEGORIES)
+
 
 def _rows(conn: Connection, user_id: int) -> Rows:
-    found = conn.exec_driver_sql(
-        "SELECT id, parent_id, name FROM categories WHERE user_id = ?", (user_id,)
-    ).all()
+    found = conn.execute(_ROWS, {"user_id": user_id}).all()
     return {int(r[0]): (None if r[1] is None else int(r[1]), str(r[2])) for r in found}
 
 
@@ -47,17 +52,13 @@ def _paths(rows: Rows) -> dict[tuple[str, ...], int]:
 
 def _ensure_stored(conn: Connection, user_id: int) -> None:
     """Store the defaults when the user has no stored tree yet (edits start from them)."""
-    empty = conn.exec_driver_sql(
-        "SELECT count(*) FROM categories WHERE user_id = ?", (user_id,)
-    ).scalar_one()
+    empty = conn.execute(_COUNT, {"user_id": user_id}).scalar_one()
     if empty == 0:
         replace_stored_categories(conn, user_id, load_stored_categories(conn, user_id))
 
 
 def _next_position(conn: Connection, user_id: int) -> int:
-    top = conn.exec_driver_sql(
-        "SELECT max(position) FROM categories WHERE user_id = ?", (user_id,)
-    ).scalar_one()
+    top = conn.execute(_TOP, {"user_id": user_id}).scalar_one()
     return 0 if top is None else int(top) + 1
 
 
@@ -82,20 +83,21 @@ def _insert(
     color: str | None,
     score: float | None,
 ) -> int:
-    result = conn.exec_driver_sql(
-        "INSERT INTO categories (user_id, parent_id, name, position, color, score, rule) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (
-            user_id,
-            parent,
-            name,
-            _next_position(conn, user_id),
-            color,
-            score,
-            json.dumps(rule.to_dict()),
-        ),
+    result = conn.execute(
+        _INSERT,
+        {
+            "user_id": user_id,
+            "parent_id": parent,
+            "name": name,
+            "position": _next_position(conn, user_id),
+            "color": color,
+            "score": score,
+            "rule": json.dumps(rule.to_dict()),
+        },
     )
-    return int(result.lastrowid or 0)
+    key = result.inserted_primary_key
+    assert key is not None  # a single-row insert
+    return int(key[0])
 
 
 def get_category(conn: Connection, user_id: int, category_id: int) -> Category:
@@ -151,10 +153,10 @@ def update_category(
     if score is not KEEP:
         assignments["score"] = score
     if assignments:
-        columns = ", ".join(f"{column} = ?" for column in assignments)
-        conn.exec_driver_sql(
-            f"UPDATE categories SET {columns} WHERE id = ? AND user_id = ?",  # noqa: S608
-            (*assignments.values(), category_id, user_id),
+        conn.execute(
+            update(CATEGORIES)
+            .where(_C.id == category_id, _C.user_id == user_id)
+            .values({_C[column]: value for column, value in assignments.items()})
         )
     return get_category(conn, user_id, category_id)
 
@@ -179,9 +181,5 @@ def delete_category(conn: Connection, user_id: int, category_id: int) -> int:
             "This would delete every category, which brings back the default ones; "
             "replace the whole tree instead (PUT /api/0/categories)."
         )
-    marks = ", ".join("?" * len(doomed))
-    conn.exec_driver_sql(
-        f"DELETE FROM categories WHERE user_id = ? AND id IN ({marks})",  # noqa: S608
-        (user_id, *sorted(doomed)),
-    )
+    conn.execute(delete(CATEGORIES).where(_C.user_id == user_id, _C.id.in_(sorted(doomed))))
     return len(doomed)

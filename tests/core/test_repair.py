@@ -7,7 +7,8 @@ import json
 import subprocess
 
 import pytest
-from sqlalchemy import Connection
+from sqlalchemy import Connection, func, select
+from timelygator.core.analytics.cache_rows import DIGESTS, STATS, store_digests, store_stats
 from timelygator.core.errors import ValidationError
 from timelygator.core.event import Event
 from timelygator.core.paths import AppDirs
@@ -123,3 +124,17 @@ def test_check_reports_and_repair_fixes_after_a_backup(dirs: AppDirs) -> None:
     again = repair_time_range(dirs, PASS)
     assert again.backup is None
     assert again.describe().startswith("Nothing to repair")
+
+
+def test_repair_drops_the_stored_analytics(dirs: AppDirs) -> None:
+    _populate(dirs)
+    digest = (20_000, 0, 1, b"totals", b"pieces")
+    with Services.open(dirs, PASS) as services:
+        services.writer.call(lambda conn: store_digests(conn, [digest])).result()
+        services.writer.call(
+            lambda conn: store_stats(conn, [(20_000, 0, 1, "k", b"t", b"s")], totals_only=False)
+        ).result()
+    assert repair_time_range(dirs, PASS).backup is not None
+    with Services.open(dirs, PASS) as services, services.read() as conn:
+        for table in (DIGESTS, STATS):
+            assert conn.execute(select(func.count()).select_from(table)).scalar_one() == 0

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from timelygator.core import sql_dialect
 from timelygator.core.errors import SchemaTooNewError
-from timelygator.core.keys import KeyStore
+from timelygator.core.keys import DataKey, KeyStore
 from timelygator.core.paths import AppDirs
-from timelygator.core.schema import MIGRATIONS_DIR, SCHEMA_VERSION, revision_for
+from timelygator.core.schema import MIGRATIONS_DIR, SCHEMA_VERSION, ensure_schema, revision_for
 from timelygator.core.services import Services
 from timelygator.core.store import Store
 
@@ -77,3 +79,22 @@ def test_upgrade_backs_up_and_verifies_before_migrating(
             assert conn.exec_driver_sql("SELECT name FROM buckets").scalars().all() == ["kept"]
     finally:
         copy.engine.dispose()
+
+
+def test_the_version_is_recorded_where_each_engine_keeps_it(tmp_path: Path) -> None:
+    """SQLite's header field follows Alembic's own record (PostgreSQL reads the latter)."""
+    store = Store(tmp_path / "fresh.db", DataKey.generate())
+    try:
+        with store.connect() as conn:
+            assert (sql_dialect.user_version(conn), sql_dialect.alembic_version_of(conn)) == (0, 0)
+        assert ensure_schema(store) == 0
+        assert store.user_version() == SCHEMA_VERSION
+        with store.connect() as conn:
+            assert sql_dialect.alembic_version_of(conn) == SCHEMA_VERSION
+    finally:
+        store.engine.dispose()
+    unknown = SimpleNamespace(dialect=SimpleNamespace(name="mysql"))
+    with pytest.raises(NotImplementedError, match="'mysql'"):
+        sql_dialect.user_version(unknown)  # type: ignore[arg-type]
+    with pytest.raises(NotImplementedError, match="'mysql'"):
+        sql_dialect.set_user_version(unknown, 1)  # type: ignore[arg-type]

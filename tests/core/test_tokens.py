@@ -94,3 +94,32 @@ def test_last_used_is_recorded(services: Services) -> None:
     services.writer.call(lambda c: tokens.touch_tokens(c, [(new.info.id, 123)])).result()
     with services.read() as conn:
         assert tokens.get_token(conn, new.info.id).last_used_us == 123
+
+
+def test_token_rows_read_back_as_stored(services: Services) -> None:
+    other = services.writer.call(lambda c: tokens.ensure_user(c, "bob", 1)).result()
+    first = tokens.create(services.writer, services.user_id, "read", "  ", now_us=111).result()
+    second = tokens.create(services.writer, other, "admin", "ops", now_us=222).result()
+    with services.read() as conn:
+        assert tokens.list_tokens(conn) == [first.info, second.info]
+    assert first.info == tokens.TokenInfo(
+        first.info.id, services.user_id, "read token", first.secret[:10], "read", 111, None, False
+    )
+    # Last use only moves forward (uses are recorded late, in batches, out of order).
+    touch = [(first.info.id, 500), (second.info.id, 300)]
+    services.writer.call(lambda c: tokens.touch_tokens(c, touch)).result()
+    services.writer.call(lambda c: tokens.touch_tokens(c, [(first.info.id, 400)])).result()
+    tokens.revoke(services.writer, second.info.id).result()
+    with services.read() as conn:
+        assert [(t.last_used_us, t.revoked) for t in tokens.list_tokens(conn)] == [
+            (500, False),
+            (300, True),
+        ]
+        states = tokens.token_states(conn)
+        assert states.revoked == {second.info.id}
+        assert states.active_prefixes == {first.info.prefix}
+        assert tokens.has_active_tokens(conn)
+        assert tokens.verify_token(conn, second.secret) is None
+    tokens.revoke(services.writer, first.info.id).result()
+    with services.read() as conn:
+        assert not tokens.has_active_tokens(conn)
