@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import cast
 
 import pytest
+from sqlalchemy import ClauseElement, Connection
+from sqlalchemy.sql.compiler import SQLCompiler
 from timelygator.core import reader
 from timelygator.core.errors import NotFoundError
 from timelygator.core.event import Event
@@ -70,13 +73,20 @@ def test_get_event_by_id_is_scoped_to_its_bucket(filled: tuple[Services, int]) -
             reader.get_bucket(conn, services.user_id, "missing")
 
 
-def test_one_day_read_uses_the_start_index(filled: tuple[Services, int]) -> None:
+def query_plan(conn: Connection, statement: ClauseElement, params: dict[str, int]) -> str:
+    """SQLite's plan for a Core statement with these parameters, as one line."""
+    compiled = cast(SQLCompiler, statement.compile(conn))
+    values = compiled.construct_params(params)
+    args = tuple(values[name] for name in compiled.positiontup or ())
+    rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", args)
+    return " ".join(str(r[-1]) for r in rows)
+
+
+@pytest.mark.parametrize("limited", [False, True])
+def test_one_day_read_uses_the_start_index(filled: tuple[Services, int], limited: bool) -> None:
     services, key = filled
+    params = {"b": key, "s": T, "e": T + S, "limit": 5}
     with services.read() as conn:
-        plan = " ".join(
-            str(r[-1])
-            for r in conn.exec_driver_sql(
-                "EXPLAIN QUERY PLAN " + reader._RANGE_SQL, {"b": key, "s": T, "e": T + S}
-            )
-        )
-    assert "ix_events_bucket_start" in plan and "start_us>" in plan.replace(" ", "")
+        for prepared in (reader._RANGE_READS[limited], reader._EVENTS_JSON[limited]):
+            plan = query_plan(conn, prepared.statement, params)
+            assert "ix_events_bucket_start" in plan and "start_us>" in plan.replace(" ", "")
