@@ -9,6 +9,7 @@ search through the code. Hand-written SQL elsewhere (measured hot paths) says so
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
@@ -23,6 +24,8 @@ from sqlalchemy import (
     literal,
     select,
 )
+from sqlalchemy import column as sql_column
+from sqlalchemy import table as sql_table
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
@@ -172,8 +175,9 @@ class Prepared:
     insert), ``most`` at a time. With ``pad`` (``IN`` lists) the list is made a power of two
     long by repeating its last value, which changes nothing; without (inserts), the values
     go in statements of power-of-two lengths (500: 256 + 128 + 64 + 32 + 16 + 4). Either way
-    at most ~10 forms are compiled. Parameters, and the values of literals in the statement,
-    go to the driver as they are: integers and text only.
+    at most ~10 forms are compiled. ``execute_many`` runs a statement once per row of
+    parameters (the driver's executemany). Parameters, and the values of literals in the
+    statement, go to the driver as they are: integers and text only.
     """
 
     def __init__(
@@ -258,6 +262,27 @@ class Prepared:
                 out.extend(self._run(conn, compiled, part, named, driver_cursor))
         return out
 
+    def execute_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run the statement once for each row of parameters (the driver's executemany,
+        in SQLAlchemy's transaction)."""
+        if not rows:
+            return
+        compiled = self._compile(conn.dialect, 0)
+        args: list[Any]
+        if compiled.positional:
+            slots = compiled.slots
+            if len(slots) > 1 and all(kind == _PARAM for kind, _item in slots):
+                get = itemgetter(*(item for _kind, item in slots))  # tuples, made in C
+                args = [get(row) for row in rows]
+            else:
+                args = [
+                    tuple(row[item] if kind == _PARAM else item for kind, item in slots)
+                    for row in rows
+                ]
+        else:
+            args = [{**compiled.fixed, **row} for row in rows]
+        conn.exec_driver_sql(compiled.sql, args)
+
     @staticmethod
     def _run(
         conn: Connection,
@@ -296,6 +321,31 @@ class Prepared:
 
 
 _PARAM, _FIXED, _VALUES = range(3)
+
+
+def first_new_id(conn: Connection, table: Table) -> int | None:
+    """The id ``table`` (an AUTOINCREMENT table: ids never given twice) gives its next row,
+    so that many rows can be inserted at once with their ids known; None on engines whose
+    sequences give the ids (PostgreSQL: insert with RETURNING there).
+
+    SQLite: above every id the table ever held, which ``sqlite_sequence`` remembers (the
+    rows inserted with explicit ids move it on as AUTOINCREMENT's own would).
+    """
+    if conn.dialect.name != "sqlite":
+        return None
+    query = _LAST_IDS.get(table.name)
+    if query is None:
+        (key,) = table.primary_key.columns
+        sequence = sql_table("sqlite_sequence", sql_column("name"), sql_column("seq"))
+        ever = select(sequence.c.seq).where(sequence.c.name == table.name).scalar_subquery()
+        top = greatest(
+            func.coalesce(select(func.max(key)).scalar_subquery(), 0), func.coalesce(ever, 0)
+        )
+        query = _LAST_IDS[table.name] = select(top)
+    return int(conn.execute(query).scalar_one()) + 1
+
+
+_LAST_IDS: dict[str, Select[Any]] = {}  # first_new_id's statements, by table
 
 
 class _Compiled(NamedTuple):

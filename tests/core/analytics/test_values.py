@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pytest
 from sqlalchemy import Connection
+from timelygator.core.analytics import values as values_module
 from timelygator.core.analytics.values import ValueDictionary, drop_unreferenced
+from timelygator.core.paths import resolve_dirs
 from timelygator.core.services import Services
 
 
@@ -62,3 +67,21 @@ def test_dropped_values_go_and_their_ids_are_never_given_again(services: Service
         assert ValueDictionary().load(conn, list(ids.values())) == {}
     again = assign(services, user, ['{"a":1}'])
     assert again['{"a":1}'] > max(ids.values())
+
+
+def test_engines_that_return_new_ids_get_the_same_ids(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """New values inserted with RETURNING (engines other than SQLite) get the ids SQLite's
+    worked-out ids are: AUTOINCREMENT's."""
+    texts = [f'{{"n":{i}}}' for i in range(700)]
+    given = {}
+    for returning in (False, True):
+        if returning:
+            monkeypatch.setattr(values_module, "first_new_id", lambda _conn, _table: None)
+        with Services.open(resolve_dirs(tmp_path / f"data-{returning}"), "values pass") as s:
+            first = assign(s, s.user_id, texts[:300])
+            assert s.writer.call(lambda c: drop_unreferenced(c, s.user_id)).result() == 300
+            given[returning] = (first, assign(s, s.user_id, texts))
+    assert given[True] == given[False]
+    assert min(given[True][1].values()) > max(given[True][0].values())
