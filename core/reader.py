@@ -35,6 +35,7 @@ from timelygator.core.event import BucketInfo, Event
 from timelygator.core.sql_dialect import (
     Prepared,
     builds_event_json,
+    constant,
     event_json_array,
     greatest,
     least,
@@ -231,7 +232,7 @@ def _wire_rows(limited: bool) -> Subquery:
         rows = rows.limit(_LIMIT)
     inner = rows.subquery("clipped")
     c = inner.c
-    representable = least(greatest(c.s, _REPRESENTABLE[0]), _REPRESENTABLE[1])
+    representable = least(greatest(c.s, constant(_REPRESENTABLE[0])), constant(_REPRESENTABLE[1]))
     return select(c.id, representable.label("s"), c.d, c.data).subquery("wire")
 
 

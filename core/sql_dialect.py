@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -109,11 +109,17 @@ def builds_event_json(conn: Connection) -> bool:
     return conn.dialect.name == "sqlite"
 
 
+def constant(value: Any) -> ColumnElement[Any]:
+    """``value`` written into the SQL, not bound (``Prepared`` compiles it in once; SQLite
+    reads a constant in an expression faster than a bound parameter, row after row)."""
+    return literal(value, literal_execute=True)
+
+
 def _cat(*parts: ColumnElement[Any] | str) -> ColumnElement[str]:
     """``a || b || …`` (SQLite's ``||`` binds tighter than any arithmetic in ``parts``)."""
-    out: ColumnElement[Any] = literal(parts[0]) if isinstance(parts[0], str) else parts[0]
+    out: ColumnElement[Any] = constant(parts[0]) if isinstance(parts[0], str) else parts[0]
     for part in parts[1:]:
-        out = out.op("||", precedence=100)(literal(part) if isinstance(part, str) else part)
+        out = out.op("||", precedence=100)(constant(part) if isinstance(part, str) else part)
     return out
 
 
@@ -128,18 +134,21 @@ def event_json_array(rows: Subquery) -> Select[Any]:
     same numbers as ``d / 1e6``). The aggregate keeps the order of ``rows`` (SQLite drops a
     subquery's ORDER BY only under an outer ORDER BY or a join; tests check the order).
     """
-    us = 1_000_000
+    us = constant(1_000_000)
     split = select(
         rows.c.id, rows.c.s, (((rows.c.s % us) + us) % us).label("f"), rows.c.d, rows.c.data
     ).subquery("split")
     c = split.c
-    fraction = func.coalesce(func.nullif(func.rtrim(func.printf("%06d", c.d % us), "0"), ""), "0")
+    padded = func.printf(constant("%06d"), c.d % us)
+    fraction = func.coalesce(
+        func.nullif(func.rtrim(padded, constant("0")), constant("")), constant("0")
+    )
     one = _cat(
         '{"id":',
         c.id,
         ',"timestamp":"',
-        func.strftime("%Y-%m-%dT%H:%M:%S", (c.s - c.f) // us, "unixepoch"),
-        func.printf(".%06d+00:00", c.f),
+        func.strftime(constant("%Y-%m-%dT%H:%M:%S"), (c.s - c.f) // us, constant("unixepoch")),
+        func.printf(constant(".%06d+00:00"), c.f),
         '","duration":',
         c.d // us,  # SQLite's integer division
         ".",
@@ -148,7 +157,7 @@ def event_json_array(rows: Subquery) -> Select[Any]:
         c.data,
         "}",
     )
-    listed = func.coalesce(func.group_concat(one, ","), "")
+    listed = func.coalesce(func.group_concat(one, constant(",")), constant(""))
     return select(_cat("[", listed, "]")).select_from(split)
 
 
@@ -211,13 +220,26 @@ class Prepared:
             statement = self._statement([bindparam(name) for name in names])
         compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
         sql = str(compiled)
+        # Constants (literal(..., literal_execute=True)) are written into the SQL.
+        inline = set()
+        for bind in compiled.literal_execute_params:
+            name = compiled.bind_names[bind]
+            text = compiled.render_literal_value(bind.effective_value, bind.type)
+            sql = sql.replace(f"__[POSTCOMPILE_{name}]", text)
+            inline.add(name)
         if "__[POSTCOMPILE" in sql or compiled.escaped_bind_names:
-            raise ValueError("Prepared takes plain bound parameters only")
-        fixed = {n: b.effective_value for n, b in compiled.binds.items() if not b.required}
+            raise ValueError("Prepared takes plain bound parameters and constants only")
+        fixed = {
+            n: b.effective_value
+            for n, b in compiled.binds.items()
+            if not b.required and n not in inline
+        }
         index = {name: n for n, name in enumerate(names)}
         slots: list[tuple[int, Any]] = []
         order = (compiled.positiontup or ()) if compiled.positional else ()
         for name in order:
+            if name in inline:
+                continue
             if name in index:
                 last = slots[-1] if slots else None
                 if last is not None and last[0] == _VALUES and last[1][1] == index[name]:
@@ -228,8 +250,15 @@ class Prepared:
                 slots.append((_FIXED, fixed[name]))
             else:
                 slots.append((_PARAM, name))
-        found = self._compiled[key] = _Compiled(sql, compiled.positional, names, fixed, slots)
+        found = _Compiled(sql, compiled.positional, names, fixed, slots)
+        self._compiled[key] = found
         return found
+
+    def sql(self, conn: Connection, params: Mapping[str, Any] | None = None) -> tuple[str, Any]:
+        """The SQL this runs on ``conn`` and the driver's parameters for ``params`` (a
+        statement without a list of values)."""
+        compiled = self._compile(conn.dialect, 0)
+        return compiled.sql, compiled.args((), params or {})
 
     def rows(
         self,
@@ -268,19 +297,13 @@ class Prepared:
         if not rows:
             return
         compiled = self._compile(conn.dialect, 0)
+        slots = compiled.slots
         args: list[Any]
-        if compiled.positional:
-            slots = compiled.slots
-            if len(slots) > 1 and all(kind == _PARAM for kind, _item in slots):
-                get = itemgetter(*(item for _kind, item in slots))  # tuples, made in C
-                args = [get(row) for row in rows]
-            else:
-                args = [
-                    tuple(row[item] if kind == _PARAM else item for kind, item in slots)
-                    for row in rows
-                ]
+        if compiled.positional and len(slots) > 1 and all(k == _PARAM for k, _i in slots):
+            get = itemgetter(*(item for _kind, item in slots))  # tuples, made in C
+            args = [get(row) for row in rows]
         else:
-            args = [{**compiled.fixed, **row} for row in rows]
+            args = [compiled.args((), row) for row in rows]
         conn.exec_driver_sql(compiled.sql, args)
 
     @staticmethod
@@ -291,33 +314,65 @@ class Prepared:
         params: Mapping[str, Any],
         driver_cursor: bool,
     ) -> list[Any]:
-        args: Any
-        if compiled.positional:
-            args = []
-            for kind, item in compiled.slots:
-                if kind == _PARAM:
-                    args.append(params[item])
-                elif kind == _FIXED:
-                    args.append(item)
-                else:
-                    args.extend(values[item[0] : item[1]])
-            args = tuple(args)
-        else:
-            args = dict(compiled.fixed)
-            args.update(zip(compiled.names, values, strict=True))
-            args.update(params)
+        args = compiled.args(values, params)
         if driver_cursor:
             cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
             try:
                 cursor.execute(compiled.sql, args)
-                return list(cursor.fetchall())
+                return cast(list[Any], cursor.fetchall())
             finally:
                 cursor.close()
         result = conn.exec_driver_sql(compiled.sql, args)
         try:
-            return list(result.cursor.fetchall()) if result.returns_rows else []
+            return cast(list[Any], result.cursor.fetchall()) if result.returns_rows else []
         finally:
             result.close()
+
+
+class _Compiled:
+    """A statement compiled for one kind of engine, and how its parameters are given."""
+
+    def __init__(
+        self,
+        sql: str,
+        positional: bool,
+        names: tuple[str, ...],
+        fixed: dict[str, Any],
+        slots: list[tuple[int, Any]],
+    ) -> None:
+        self.sql = sql
+        self.positional = positional
+        self.names = names  # of the statement's list of values
+        self.fixed = fixed  # the values of the statement's literals, by name
+        # Positional drivers, each parameter in order: (_PARAM, its name), (_FIXED, its
+        # value) or (_VALUES, (first, end)): a run of the list's values.
+        self.slots = slots
+        # Without values: every parameter's value or name, to fill in by position.
+        self._template = [item if kind == _FIXED else None for kind, item in slots]
+        self._params = [(at, item) for at, (kind, item) in enumerate(slots) if kind == _PARAM]
+        self._plain = all(kind != _VALUES for kind, _item in slots)
+
+    def args(self, values: Sequence[Any], params: Mapping[str, Any]) -> Any:
+        """The driver's parameters: a tuple (positional) or a dict (named)."""
+        if not self.positional:
+            named = dict(self.fixed)
+            named.update(zip(self.names, values, strict=True))
+            named.update(params)
+            return named
+        if self._plain:
+            args = self._template.copy()
+            for at, name in self._params:
+                args[at] = params[name]
+            return tuple(args)
+        out: list[Any] = []
+        for kind, item in self.slots:
+            if kind == _PARAM:
+                out.append(params[item])
+            elif kind == _FIXED:
+                out.append(item)
+            else:
+                out.extend(values[item[0] : item[1]])
+        return tuple(out)
 
 
 _PARAM, _FIXED, _VALUES = range(3)
@@ -346,13 +401,3 @@ def first_new_id(conn: Connection, table: Table) -> int | None:
 
 
 _LAST_IDS: dict[str, Select[Any]] = {}  # first_new_id's statements, by table
-
-
-class _Compiled(NamedTuple):
-    sql: str
-    positional: bool
-    names: tuple[str, ...]  # of the statement's list of values
-    fixed: dict[str, Any]  # the values of the statement's literals, by name
-    # Positional drivers, each parameter in order: (_PARAM, its name), (_FIXED, its value)
-    # or (_VALUES, (first, end)): a run of the list's values.
-    slots: list[tuple[int, Any]]

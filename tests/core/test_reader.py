@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import cast
 
 import pytest
-from sqlalchemy import ClauseElement, Connection
-from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy import Connection
 from timelygator.core import reader
 from timelygator.core.errors import NotFoundError
 from timelygator.core.event import Event
 from timelygator.core.paths import AppDirs
 from timelygator.core.services import Services
+from timelygator.core.sql_dialect import Prepared
 
 S = 1_000_000
 T = 1_700_000_000 * S
@@ -73,12 +72,10 @@ def test_get_event_by_id_is_scoped_to_its_bucket(filled: tuple[Services, int]) -
             reader.get_bucket(conn, services.user_id, "missing")
 
 
-def query_plan(conn: Connection, statement: ClauseElement, params: dict[str, int]) -> str:
-    """SQLite's plan for a Core statement with these parameters, as one line."""
-    compiled = cast(SQLCompiler, statement.compile(conn))
-    values = compiled.construct_params(params)
-    args = tuple(values[name] for name in compiled.positiontup or ())
-    rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", args)
+def query_plan(conn: Connection, prepared: Prepared, params: dict[str, int]) -> str:
+    """SQLite's plan for a prepared statement with these parameters, as one line."""
+    sql, args = prepared.sql(conn, params)
+    rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", args)
     return " ".join(str(r[-1]) for r in rows)
 
 
@@ -88,5 +85,5 @@ def test_one_day_read_uses_the_start_index(filled: tuple[Services, int], limited
     params = {"b": key, "s": T, "e": T + S, "limit": 5}
     with services.read() as conn:
         for prepared in (reader._RANGE_READS[limited], reader._EVENTS_JSON[limited]):
-            plan = query_plan(conn, prepared.statement, params)
+            plan = query_plan(conn, prepared, params)
             assert "ix_events_bucket_start" in plan and "start_us>" in plan.replace(" ", "")
