@@ -18,7 +18,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from timelygator.core.sql_dialect import Prepared, greatest, least
+from timelygator.core.sql_dialect import Prepared, constant, greatest, least
 
 SPANS = Table("spans", MetaData(), Column("a", Integer), Column("b", Integer))
 
@@ -55,8 +55,8 @@ ADD = Prepared(
     pad=False,
 )
 ABOVE = Prepared(
-    select(ITEMS.c.id, literal("x") + ITEMS.c.name)
-    .where(ITEMS.c.id > bindparam("above"))
+    select(ITEMS.c.id, literal("x") + ITEMS.c.name + constant("'%?"))
+    .where(ITEMS.c.id > bindparam("above") + constant(0))
     .order_by(ITEMS.c.id)
     .limit(bindparam("limit"))
 )
@@ -64,8 +64,9 @@ ABOVE = Prepared(
 
 @pytest.mark.parametrize("paramstyle", ["qmark", "named"])
 def test_prepared_statements_give_what_sqlalchemy_gives(paramstyle: str) -> None:
-    """Lists of values of any length (padded or split), literals, limits; the driver's
-    positional parameters and named ones (PostgreSQL's drivers take names)."""
+    """Lists of values of any length (padded or split), literals bound and constants written
+    into the SQL, limits; the driver's positional parameters and named ones (PostgreSQL's
+    drivers take names)."""
     engine = create_engine("sqlite://", module=sqlite3, paramstyle=paramstyle)
     ITEMS.metadata.create_all(engine)
     with engine.begin() as conn:
@@ -78,7 +79,9 @@ def test_prepared_statements_give_what_sqlalchemy_gives(paramstyle: str) -> None
             expected = conn.execute(select(ITEMS).where(ITEMS.c.id.in_(wanted))).all()
             assert sorted(rows) == sorted(tuple(r) for r in expected)
         assert ABOVE.rows(conn, {"above": 1297, "limit": 2}) == [
-            (1298, "xn1297 é'\""),
-            (1299, "xn1298 é'\""),
+            (1298, "xn1297 é'\"'%?"),
+            (1299, "xn1298 é'\"'%?"),
         ]
+        sql, _args = ABOVE.sql(conn, {"above": 1297, "limit": 2})
+        assert "''%?'" in sql and "+ 0" in sql  # the constants written into the SQL
     engine.dispose()
