@@ -47,9 +47,9 @@ _IDS_OF = Prepared(
 )
 # AUTOINCREMENT (SQLite; a sequence elsewhere): ids of deleted values are never given out
 # again. SQLite: the ids are worked out first and the rows inserted with them, as fast as the
-# hand-written SQL this replaces; INSERT … RETURNING measured 1.1x-1.2x that on a day's
-# values with 500 new ones (tests/benchmarks/sql_paths.py, values.assign_with_500_new,
-# "returning"). Other engines return them.
+# hand-written SQL this replaces; INSERT … RETURNING measured up to 1.2x that (1.05x-1.2x
+# in most runs) on a day's values with 500 new ones (tests/benchmarks/sql_paths.py,
+# values.assign_with_500_new, "returning"). Other engines return them.
 _ADD = Prepared(insert(VALUES).values(id=bindparam("id"), user_id=_USER, data=bindparam("data")))
 _ADD_RETURNING = Prepared(
     lambda texts: (

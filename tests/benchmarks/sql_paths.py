@@ -522,9 +522,13 @@ def value_cases(services: Services, repeats: int) -> dict[str, Any]:
     for label, chunk in {"known_2000": day, "with_500_new": mixed}.items():
         old_fn, new_fn = rolled_back(old_values_assign, chunk), rolled_back(new_assign, chunk)
         core_fn = rolled_back(core_values_assign, chunk)
+        returning_fn = rolled_back(returning_values_assign, chunk)
         same(old_fn()[2], new_fn()[2], f"assign {label}")
         same(old_fn()[2], core_fn()[2], f"assign {label}")
-        out[f"assign_{label}"] = interleaved(old_fn, new_fn, repeats, core=core_fn, self_timed=True)
+        same(old_fn()[2], returning_fn()[2], f"assign {label}")
+        extra = {"returning": returning_fn}
+        timed = interleaved(old_fn, new_fn, repeats, core=core_fn, extra=extra, self_timed=True)
+        out[f"assign_{label}"] = timed
     # As ``ValueDictionary.texts`` reads: a connection of its own for each load.
     for label, wanted in {
         "dense_all": every,
