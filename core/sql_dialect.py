@@ -169,11 +169,11 @@ class Prepared:
     compiled form up by the statement's cache key and processes every bound parameter, and
     renders an expanding ``IN`` list's values into the SQL. On the small reads the API and
     the views make most, that made the Core statements measurably slower than the
-    hand-written SQL they replace (tests/benchmarks/sql_paths.py, 100k events, CPU medians,
-    "core" vs "old"): the API's newest 100 events as JSON 1.14x, the value dictionary's
-    lookups of 100 to 2,000 ids 1.3x to 2.2x, a day's 2,000 values assigned ids 1.4x.
-    Prepared, the same statements run as fast as the hand-written SQL ("new": 0.95x to
-    1.06x). The statement is still built with Core on the ORM's tables; it is compiled once
+    hand-written SQL they replace (tests/benchmarks/sql_paths.py, 100k events, CPU medians
+    of three runs, "core" vs "old"): the API's newest 100 events as JSON 1.38x, the value
+    dictionary's lookups of 100 to 2,000 ids 1.3x to 2.3x, a day's 2,000 values assigned ids
+    1.36x. Prepared, the same statements run as fast as the hand-written SQL ("new": 0.83x
+    to 1.04x). The statement is still built with Core on the ORM's tables; it is compiled once
     per kind of engine (and per number of values, see below), and run with
     ``Connection.exec_driver_sql`` (in SQLAlchemy's transaction, as the hand-written SQL
     was) or on the driver's own cursor (``driver_cursor``: outside it, as the value
@@ -185,8 +185,9 @@ class Prepared:
     long by repeating its last value, which changes nothing; without (inserts), the values
     go in statements of power-of-two lengths (500: 256 + 128 + 64 + 32 + 16 + 4). Either way
     at most ~10 forms are compiled. ``execute_many`` runs a statement once per row of
-    parameters (the driver's executemany). Parameters, and the values of literals in the
-    statement, go to the driver as they are: integers and text only.
+    parameters (the driver's executemany). Constants (``constant``) are written into the SQL;
+    parameters, and the values of other literals, go to the driver as they are: integers and
+    text only.
     """
 
     def __init__(
