@@ -160,6 +160,20 @@ def checkpoint_truncate(conn: Connection) -> bool:
     return not busy
 
 
+def checkpoint_passive(conn: Connection) -> None:
+    """Copy what the write-ahead log holds into the database file as far as no reader needs
+    it (the writer's background checkpoints); never waits for readers. The driver's own
+    error when the file is busy or failing.
+
+    SQLite file maintenance. A PostgreSQL server checkpoints its own log: nothing to do.
+    """
+    if conn.dialect.name == "postgresql":
+        return
+    if conn.dialect.name != "sqlite":
+        raise _file_only(conn, "A write-ahead log checkpoint")
+    _driver(conn).execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+
 def vacuum(conn: Connection) -> None:
     """Rewrite the database compactly, leaving no free pages with deleted data behind.
 
