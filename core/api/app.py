@@ -34,6 +34,7 @@ from timelygator.core.api.routers import (
     system,
     tokens,
     transfer,
+    users,
 )
 from timelygator.core.services import Services
 
@@ -68,7 +69,7 @@ def create_app(services: Services, config: ApiConfig | None = None) -> FastAPI:
     )
     app.state.ctx = ctx
     install_error_handlers(app)
-    for module in (system, buckets, events, transfer, query, settings, tokens, live):
+    for module in (system, buckets, events, transfer, query, settings, tokens, users, live):
         app.include_router(module.router)
     for module in (categories, summaries, insights):
         app.include_router(module.router)
