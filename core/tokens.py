@@ -169,9 +169,9 @@ def insert_token(conn: Connection, user_id: int, scope: str, name: str, now_us: 
     if owner is None:
         raise NotFoundError(f"There is no user {user_id}.")
     if owner[1] is not None:
-        name = str(owner[0])
+        user = str(owner[0])
         raise ValidationError(
-            f"The user {name!r} is disabled: enable it first ('timelygator user enable {name}')."
+            f"The user {user!r} is disabled: enable it first ('timelygator user enable {user}')."
         )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     prefix = secret[:PREFIX_LENGTH]

@@ -41,7 +41,9 @@ from timelygator.core.services import Services
 DESCRIPTION = """\
 TimelyGator's local REST API. `/api/0` speaks ActivityWatch's wire format (aw-client,
 aw-watcher-web and editor watchers work unchanged). Every route except `/api/0/info` and
-`/health` needs `Authorization: Bearer <token>` (scopes read / write / admin).
+`/health` needs `Authorization: Bearer <token>` (scopes read / write / admin). Each token
+belongs to one user and reaches only that user's data; the admin scope also manages the
+server's users (`/api/0/users`) and their tokens.
 """
 
 
