@@ -217,16 +217,18 @@ def words_disagree(
     """
     total = float(weights.sum()) or 1.0
     support = against = 0.0
+    shares: dict[str, float] = {}  # each token once: a group's values repeat their words
     for value, weight in zip(values, weights.tolist(), strict=True):
         for token in tokens_of(value):
-            counts = model.counts(token)
-            if counts is None:
-                continue
-            held = float(counts.sum())
-            if held:
-                share = weight / total
-                support += share * float(counts[category]) / held
-                against += share * (1.0 - float(counts[category]) / held)
+            shares[token] = shares.get(token, 0.0) + weight / total
+    for token, share in shares.items():
+        counts = model.counts(token)
+        if counts is None:
+            continue
+        held = float(counts.sum())
+        if held:
+            support += share * float(counts[category]) / held
+            against += share * (1.0 - float(counts[category]) / held)
     return against > support
 
 
