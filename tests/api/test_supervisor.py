@@ -11,8 +11,6 @@ command as the single worker of a supervisor, on a SQLite data folder.
 from __future__ import annotations
 
 import os
-import re
-import select
 import signal
 import subprocess
 import sys
@@ -27,6 +25,13 @@ from timelygator.core.paths import resolve_dirs
 from timelygator.core.services import Services
 
 from tests.helpers.fake_worker import FAIL_ENV, FIFOS_ENV
+from tests.helpers.processes import (
+    Supervised,
+    children,
+    holds_socket,
+    listening_inode,
+    wait_for_exit,
+)
 
 pytestmark = [
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc's process tree"),
@@ -34,67 +39,6 @@ pytestmark = [
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
-LISTENING = re.compile(r"listening on (http://\S+) \((\d+) worker processes: ([\d, ]+)\)")
-
-
-def _children(pid: int) -> set[int]:
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        text = (task / "children").read_text(encoding="ascii")
-        found.update(int(p) for p in text.split())
-    return found
-
-
-def _listening_inode(port: int) -> str:
-    """The inode of the socket listening on 127.0.0.1:port (/proc/net/tcp, state 0A)."""
-    for line in Path("/proc/net/tcp").read_text(encoding="ascii").splitlines()[1:]:
-        fields = line.split()
-        local, state, inode = fields[1], fields[3], fields[9]
-        if state == "0A" and int(local.split(":")[1], 16) == port:
-            return inode
-    raise AssertionError(f"nothing listens on port {port}")
-
-
-def _holds_socket(pid: int, inode: str) -> bool:
-    fds = Path(f"/proc/{pid}/fd")
-    return any(os.readlink(fd) == f"socket:[{inode}]" for fd in fds.iterdir())
-
-
-def _wait_for_exit(pid: int, timeout: float) -> bool:
-    """True once ``pid`` (not our child) has exited; waits on a pidfd, not in a loop."""
-    try:
-        fd = os.pidfd_open(pid)
-    except ProcessLookupError:
-        return True
-    try:
-        ready, _, _ = select.select([fd], [], [], timeout)
-        return bool(ready)
-    finally:
-        os.close(fd)
-
-
-class Supervised:
-    """A fake-worker supervisor in a subprocess, and its stderr read line by line."""
-
-    def __init__(self, proc: subprocess.Popen[str]) -> None:
-        self.proc = proc
-        assert proc.stderr is not None
-        self.stderr = proc.stderr
-        self.seen: list[str] = []
-
-    def read_until(self, pattern: str) -> re.Match[str]:
-        for line in self.stderr:
-            self.seen.append(line)
-            found = re.search(pattern, line)
-            if found:
-                return found
-        raise AssertionError(f"no {pattern!r} in {self.seen}")
-
-    def listening(self) -> tuple[str, list[int]]:
-        found = self.read_until(LISTENING.pattern)
-        pids = [int(p) for p in found.group(3).split(", ")]
-        assert int(found.group(2)) == len(pids)
-        return found.group(1), pids
 
 
 @contextmanager
@@ -124,9 +68,9 @@ def test_two_workers_share_one_port_are_replaced_and_stop_together(tmp_path: Pat
         url, pids = sup.listening()
         # The process tree: the two workers, each holding the one listening socket.
         assert len(set(pids)) == 2
-        assert _children(sup.proc.pid) >= set(pids)
-        inode = _listening_inode(int(url.rsplit(":", 1)[1]))
-        assert all(_holds_socket(pid, inode) for pid in pids)
+        assert children(sup.proc.pid) >= set(pids)
+        inode = listening_inode(int(url.rsplit(":", 1)[1]))
+        assert all(holds_socket(pid, inode) for pid in pids)
         # Hold one worker's event loop: the next connection must be taken by the other.
         answers: list[int] = []
         holder = threading.Thread(
@@ -146,8 +90,8 @@ def test_two_workers_share_one_port_are_replaced_and_stop_together(tmp_path: Pat
         sup.read_until(r"API worker 2 exited \(code -9\); starting another")
         new_pid = int(sup.read_until(r"API worker 2 is listening again \(pid (\d+)\)").group(1))
         assert new_pid not in pids
-        assert _children(sup.proc.pid) >= {pids[0], new_pid}
-        assert _holds_socket(new_pid, inode)
+        assert children(sup.proc.pid) >= {pids[0], new_pid}
+        assert holds_socket(new_pid, inode)
         assert httpx.get(f"{url}/pid", timeout=30).json()["pid"] in {pids[0], new_pid}
         # SIGTERM: every worker stops, then the supervisor, cleanly.
         sup.proc.send_signal(signal.SIGTERM)
@@ -170,7 +114,7 @@ def test_workers_stop_when_their_supervisor_is_killed(tmp_path: Path) -> None:
         _url, pids = sup.listening()
         sup.proc.kill()
         sup.proc.wait()
-        assert all(_wait_for_exit(pid, 60) for pid in pids)
+        assert all(wait_for_exit(pid, 60) for pid in pids)
 
 
 def test_the_serve_command_runs_as_a_supervised_worker(tmp_path: Path) -> None:
@@ -198,7 +142,7 @@ def test_the_serve_command_runs_as_a_supervised_worker(tmp_path: Path) -> None:
     sup = Supervised(proc)
     try:
         url, [pid] = sup.listening()
-        assert _children(proc.pid) >= {pid}
+        assert children(proc.pid) >= {pid}
         with httpx.Client(base_url=url, timeout=30) as http:
             assert http.get("/health").json()["status"] == "ok"
             bucket = {"type": "t", "client": "c", "hostname": "h"}
