@@ -23,8 +23,9 @@ More than one worker needs PostgreSQL: a SQLite data folder has exactly one writ
 process holding the folder's lock (``core.services``), so several processes cannot share it.
 ``resolve`` refuses that combination; ``core.api.supervisor`` runs the workers.
 
-This module only reads: ``resolve`` is a pure function of the parsed options and an
-environment mapping (tested without a process), ``apply_log_level`` is the one side effect.
+``resolve`` is a pure function of the parsed options and an environment mapping (tested
+without a process); ``configure`` (what ``serve`` calls) adds the console's log level, and
+``announce`` the "listening" line.
 """
 
 from __future__ import annotations
