@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable
 
 from sqlalchemy.exc import SQLAlchemyError
+from timelygator.core import sql_dialect
 from timelygator.core.store import Store
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,8 @@ WRITER_CHECKPOINT_PAGES = 10_000
 
 
 class WalCheckpointer:
-    """Runs ``PRAGMA wal_checkpoint(PASSIVE)`` on its own thread after new commits.
+    """Runs passive WAL checkpoints (``sql_dialect.checkpoint_passive``) on its own thread
+    after new commits.
 
     ``commits`` returns how many transactions the writer has committed so far; a checkpoint
     runs at most every ``interval`` seconds, and only when that number changed.
@@ -71,8 +73,6 @@ class WalCheckpointer:
         except (SQLAlchemyError, OSError) as exc:
             log.warning("No background checkpoints (%s); SQLite's own ones remain", exc)
             return
-        raw = conn.connection.driver_connection
-        assert raw is not None
         seen = 0
         try:
             while not self._stop.wait(self._interval):
@@ -80,7 +80,7 @@ class WalCheckpointer:
                 if commits == seen:
                     continue
                 try:
-                    raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    sql_dialect.checkpoint_passive(conn)
                 except self._store.dbapi.Error as exc:
                     # Busy or a failing disk: the next round (or the writer's backstop) retries.
                     log.debug("Background checkpoint skipped: %s", type(exc).__name__)

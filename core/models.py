@@ -35,13 +35,18 @@ class Base(DeclarativeBase):
 
 
 class User(Base):
-    """A person whose data lives in this store. The desktop app has exactly one (id 1)."""
+    """A person whose data lives in this store. The desktop app has exactly one (id 1).
+
+    A server's administrator adds more (``core.users``). ``disabled_us`` is when the user was
+    disabled (None: active): a disabled user's tokens are refused, their data stays.
+    """
 
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_us: Mapped[int] = mapped_column(BigInteger)
+    disabled_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class Bucket(Base):

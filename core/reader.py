@@ -4,17 +4,43 @@ Functions take a SQLAlchemy ``Connection`` (the caller owns it: one per request 
 return plain ``core.event`` objects. Range reads use the (bucket_id, start_us) index bounded
 below by the bucket's longest event, so a one-day read touches one day of rows however long
 the history is.
+
+Every statement is SQLAlchemy Core on the ORM's tables. The range reads and their wire form
+are measured hot paths (tests/benchmarks/sql_paths.py): prepared (``sql_dialect.Prepared``);
+what only SQLite spells its way (clipping with scalar ``max``/``min``, the JSON text built by
+SQLite) is in ``core.sql_dialect``.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    Integer,
+    String,
+    Subquery,
+    Table,
+    and_,
+    bindparam,
+    func,
+    select,
+)
 from timelygator.core import jsoncodec, models
 from timelygator.core.errors import NotFoundError
 from timelygator.core.event import BucketInfo, Event
+from timelygator.core.sql_dialect import (
+    Prepared,
+    builds_event_json,
+    constant,
+    event_json_array,
+    greatest,
+    least,
+)
+from timelygator.core.timeutil import format_iso
 
 # 0001-01-01T00:00:00 and 9999-12-31T23:59:59.999999 UTC: what ISO 8601 text can hold.
 _REPRESENTABLE = (-62_135_596_800_000_000, 253_402_300_799_999_999)
@@ -22,26 +48,71 @@ _REPRESENTABLE = (-62_135_596_800_000_000, 253_402_300_799_999_999)
 FAR_PAST_US = -(2**62)
 FAR_FUTURE_US = 2**62
 
-_BUCKET_COLUMNS = (
-    "b.id, b.name, b.type, b.client, b.hostname, b.created_us, b.data, "
-    "(SELECT min(start_us) FROM events WHERE bucket_id = b.id), "
-    # The latest end is among the events starting within the bucket's longest event of its
-    # latest start: an index range, not a scan of every event (there is no end_us index).
-    "(SELECT max(end_us) FROM events WHERE bucket_id = b.id AND start_us >= "
-    "(SELECT max(start_us) FROM events WHERE bucket_id = b.id) - b.max_duration_us)"
+_BUCKET_TABLE = cast(Table, models.Bucket.__table__)
+_BUCKETS = _BUCKET_TABLE.c
+_EVENT_TABLE = cast(Table, models.Event.__table__)
+_EVENTS = _EVENT_TABLE.c
+_BUCKET = bindparam("b", type_=Integer)
+_START = bindparam("s", type_=BigInteger)
+_END = bindparam("e", type_=BigInteger)
+_LIMIT = bindparam("limit", type_=Integer)
+
+
+def _of_bucket() -> ColumnElement[bool]:
+    return _EVENTS.bucket_id == _BUCKETS.id
+
+
+# The time span of each bucket's events. The latest end is among the events starting within
+# the bucket's longest event of its latest start: an index range, not a scan of every event
+# (there is no end_us index).
+_LATEST_START = select(func.max(_EVENTS.start_us)).where(_of_bucket()).correlate(_BUCKET_TABLE)
+_BUCKET_ROWS = select(
+    _BUCKETS.id,
+    _BUCKETS.name,
+    _BUCKETS.type,
+    _BUCKETS.client,
+    _BUCKETS.hostname,
+    _BUCKETS.created_us,
+    _BUCKETS.data,
+    select(func.min(_EVENTS.start_us))
+    .where(_of_bucket())
+    .correlate(_BUCKET_TABLE)
+    .scalar_subquery(),
+    select(func.max(_EVENTS.end_us))
+    .where(
+        _of_bucket(),
+        _EVENTS.start_us >= _LATEST_START.scalar_subquery() - _BUCKETS.max_duration_us,
+    )
+    .correlate(_BUCKET_TABLE)
+    .scalar_subquery(),
+).where(_BUCKETS.user_id == bindparam("u", type_=Integer))
+_BUCKET_LIST = _BUCKET_ROWS.order_by(_BUCKETS.name)
+_BUCKET_NAMED = _BUCKET_ROWS.where(_BUCKETS.name == bindparam("name", type_=String))
+_BUCKET_KEY = select(_BUCKETS.id).where(
+    _BUCKETS.user_id == bindparam("u", type_=Integer),
+    _BUCKETS.name == bindparam("name", type_=String),
 )
 
 # Events of bucket :b overlapping [:s, :e]. The lower bound on start_us (the bucket's longest
 # event) keeps the scan on the (bucket_id, start_us) index: one day reads one day of rows.
-_OVERLAPS = (
-    "bucket_id = :b AND start_us <= :e "
-    "AND start_us >= :s - (SELECT max_duration_us FROM buckets WHERE id = :b) "
-    "AND end_us >= :s"
+_LONGEST = select(_BUCKETS.max_duration_us).where(_BUCKETS.id == _BUCKET).scalar_subquery()
+_OVERLAPS = and_(
+    _EVENTS.bucket_id == _BUCKET,
+    _EVENTS.start_us <= _END,
+    _EVENTS.start_us >= _START - _LONGEST,
+    _EVENTS.end_us >= _START,
 )
-_RANGE_SQL = (
-    "SELECT id, max(start_us, :s), min(end_us, :e), tz_offset_s, data FROM events "  # noqa: S608
-    f"WHERE {_OVERLAPS} ORDER BY start_us DESC, id DESC"
+_NEWEST_FIRST = (_EVENTS.start_us.desc(), _EVENTS.id.desc())
+_CLIPPED_START = greatest(_EVENTS.start_us, _START)
+_CLIPPED_END = least(_EVENTS.end_us, _END)
+_RANGE = (
+    select(_EVENTS.id, _CLIPPED_START, _CLIPPED_END, _EVENTS.tz_offset_s, _EVENTS.data)
+    .where(_OVERLAPS)
+    .order_by(*_NEWEST_FIRST)
 )
+# By whether the read has a limit. The range reads are measured hot paths (the API's GET
+# events, the views): prepared (``sql_dialect.Prepared``, figures there).
+_RANGE_READS = {False: Prepared(_RANGE), True: Prepared(_RANGE.limit(_LIMIT))}
 
 
 def _bucket_from_row(row: Any) -> BucketInfo:
@@ -60,19 +131,13 @@ def _bucket_from_row(row: Any) -> BucketInfo:
 
 def list_buckets(conn: Connection, user_id: int) -> list[BucketInfo]:
     """All buckets of a user, with the time span of their events."""
-    rows = conn.exec_driver_sql(
-        f"SELECT {_BUCKET_COLUMNS} FROM buckets b WHERE b.user_id = ? ORDER BY b.name",  # noqa: S608
-        (user_id,),
-    ).all()
+    rows = conn.execute(_BUCKET_LIST, {"u": user_id}).all()
     return [_bucket_from_row(r) for r in rows]
 
 
 def get_bucket(conn: Connection, user_id: int, name: str) -> BucketInfo:
     """One bucket by its id (name); NotFoundError when this user has no such bucket."""
-    row = conn.exec_driver_sql(
-        f"SELECT {_BUCKET_COLUMNS} FROM buckets b WHERE b.user_id = ? AND b.name = ?",  # noqa: S608
-        (user_id, name),
-    ).first()
+    row = conn.execute(_BUCKET_NAMED, {"u": user_id, "name": name}).first()
     if row is None:
         raise NotFoundError(f"There is no bucket named {name!r}.")
     return _bucket_from_row(row)
@@ -80,16 +145,10 @@ def get_bucket(conn: Connection, user_id: int, name: str) -> BucketInfo:
 
 def bucket_key(conn: Connection, user_id: int, name: str) -> int:
     """The internal key of a bucket; NotFoundError when this user has no such bucket."""
-    row = conn.exec_driver_sql(
-        "SELECT id FROM buckets WHERE user_id = ? AND name = ?", (user_id, name)
-    ).first()
+    row = conn.execute(_BUCKET_KEY, {"u": user_id, "name": name}).first()
     if row is None:
         raise NotFoundError(f"There is no bucket named {name!r}.")
     return int(row[0])
-
-
-_BUCKETS = models.Bucket.__table__.c
-_EVENTS = models.Event.__table__.c
 
 
 def user_id(conn: Connection, name: str) -> int | None:
@@ -151,31 +210,35 @@ def get_events(
     """
     if limit == 0:
         return []
-    params, tail = _range_params(bucket, start_us, end_us, limit)
-    rows = conn.exec_driver_sql(_RANGE_SQL + tail, params).all()
+    params, limited = _range_params(bucket, start_us, end_us, limit)
+    rows = _RANGE_READS[limited].rows(conn, params)
     loads = jsoncodec.loads
     return [Event(r[1], r[2], loads(r[4]), r[0], r[3]) for r in rows]
 
 
-# The wire form of a range read, built by SQLite: one text, no Python object per event, and
-# the stored ``data`` text spliced in as it is. Timestamps as ``timeutil.format_iso`` writes
-# them (UTC, microseconds, "+00:00"; seconds floored, also before 1970); durations as exact
-# decimals with trailing zeros dropped (the same numbers as ``(end - start) / 1e6``).
-_EVENTS_JSON_SQL = (
-    "SELECT '[' || coalesce(group_concat("  # noqa: S608 - constant text only
-    '\'{"id":\' || id || \',"timestamp":"\' '
-    "|| strftime('%Y-%m-%dT%H:%M:%S', (s - f) / 1000000, 'unixepoch') "
-    "|| printf('.%06d+00:00', f) "
-    "|| '\",\"duration\":' || (d / 1000000) || '.' "
-    "|| coalesce(nullif(rtrim(printf('%06d', d % 1000000), '0'), ''), '0') "
-    "|| ',\"data\":' || data || '}', ','), '') || ']' "
-    "FROM (SELECT id, s, ((s % 1000000) + 1000000) % 1000000 AS f, d, data FROM ("
-    # Rows stored before the time range check may lie beyond what ISO 8601 text can say:
-    # their timestamps are written at the nearest representable time, as format_iso does.
-    f"SELECT id, min(max(s, {_REPRESENTABLE[0]}), {_REPRESENTABLE[1]}) AS s, d, data FROM ("
-    "SELECT id, max(start_us, :s) AS s, min(end_us, :e) - max(start_us, :s) AS d, data "
-    f"FROM events WHERE {_OVERLAPS} ORDER BY start_us DESC, id DESC"
-)
+# The wire form of a range read: (id, start, duration, data) of the same rows in the same
+# order, the start within what ISO 8601 text can hold (rows stored before the time range check
+# may lie beyond it: their timestamps are written at the nearest representable time, as
+# format_iso does). SQLite assembles the JSON text itself (``sql_dialect.event_json_array``).
+def _wire_rows(limited: bool) -> Subquery:
+    rows = select(
+        _EVENTS.id,
+        _CLIPPED_START.label("s"),
+        (_CLIPPED_END - _CLIPPED_START).label("d"),
+        _EVENTS.data,
+    ).where(_OVERLAPS)
+    rows = rows.order_by(*_NEWEST_FIRST)
+    if limited:
+        rows = rows.limit(_LIMIT)
+    inner = rows.subquery("clipped")
+    c = inner.c
+    representable = least(greatest(c.s, constant(_REPRESENTABLE[0])), constant(_REPRESENTABLE[1]))
+    return select(c.id, representable.label("s"), c.d, c.data).subquery("wire")
+
+
+_EVENTS_JSON = {
+    limited: Prepared(event_json_array(_wire_rows(limited))) for limited in (False, True)
+}
 
 
 def events_json(
@@ -188,13 +251,54 @@ def events_json(
     """``get_events`` as the API's JSON array text (id, timestamp, duration, data per event).
 
     Same rows in the same order as ``get_events``; ``data`` is the stored text, never parsed.
+    SQLite builds the text (one string, no Python object per event); other engines give the
+    rows to ``events_json_encoded``.
     """
+    if not builds_event_json(conn):
+        return events_json_encoded(conn, bucket, start_us, end_us, limit)
     if limit == 0:
         return "[]"
-    params, tail = _range_params(bucket, start_us, end_us, limit)
-    # The outer aggregate keeps the subquery's order (SQLite drops a subquery's ORDER BY
-    # only under an outer ORDER BY or a join; tests check the order).
-    return str(conn.exec_driver_sql(_EVENTS_JSON_SQL + tail + ")))", params).scalar_one())
+    params, limited = _range_params(bucket, start_us, end_us, limit)
+    return str(_EVENTS_JSON[limited].rows(conn, params)[0][0])
+
+
+def _decimal_seconds(us: int) -> str:
+    """``us`` as SQLite's ``event_json_array`` writes a duration (exact, trailing zeros
+    dropped; integer division and remainder truncated toward zero, as SQLite's)."""
+    whole, part = divmod(abs(us), 1_000_000)
+    if us < 0:
+        whole, part = -whole, -part
+    fraction = f"{part:06d}".rstrip("0") or "0"  # as printf('%06d'), also below zero
+    return f"{whole}.{fraction}"
+
+
+def events_json_encoded(
+    conn: Connection,
+    bucket: int,
+    start_us: int | None = None,
+    end_us: int | None = None,
+    limit: int | None = None,
+) -> str:
+    """``events_json`` on any engine: the rows read with ``get_events``'s statement and
+    encoded here, the same text byte for byte."""
+    if limit == 0:
+        return "[]"
+    params, limited = _range_params(bucket, start_us, end_us, limit)
+    rows = _RANGE_READS[limited].rows(conn, params)
+    return (
+        "["
+        + ",".join(
+            f'{{"id":{i},"timestamp":"{format_iso(s)}",'
+            f'"duration":{_decimal_seconds(e - s)},"data":{d}}}'
+            for i, s, e, _tz, d in rows
+        )
+        + "]"
+    )
+
+
+_COUNT = select(func.count()).select_from(_EVENT_TABLE)
+_COUNT_BUCKET = _COUNT.where(_EVENTS.bucket_id == _BUCKET)
+_COUNT_OVERLAPS = _COUNT.where(_OVERLAPS)
 
 
 def count_events(
@@ -202,34 +306,35 @@ def count_events(
 ) -> int:
     """How many events overlap [start, end]."""
     if start_us is None and end_us is None:
-        sql = "SELECT count(*) FROM events WHERE bucket_id = ?"
-        return int(conn.exec_driver_sql(sql, (bucket,)).scalar_one())
+        return int(conn.execute(_COUNT_BUCKET, {"b": bucket}).scalar_one())
     params, _ = _range_params(bucket, start_us, end_us, None)
-    sql = f"SELECT count(*) FROM events WHERE {_OVERLAPS}"  # noqa: S608 - constant text
-    return int(conn.exec_driver_sql(sql, params).scalar_one())
+    return int(conn.execute(_COUNT_OVERLAPS, params).scalar_one())
 
 
 def _range_params(
     bucket: int, start_us: int | None, end_us: int | None, limit: int | None
-) -> tuple[dict[str, int], str]:
-    """Parameters for ``_OVERLAPS`` (open ends widened) and the LIMIT clause, if any."""
+) -> tuple[dict[str, int], bool]:
+    """Parameters for ``_OVERLAPS`` (open ends widened) and the limit, if any (and whether
+    there is one)."""
     params = {
         "b": bucket,
         "s": FAR_PAST_US if start_us is None else start_us,
         "e": FAR_FUTURE_US if end_us is None else end_us,
     }
     if limit is None or limit < 0:
-        return params, ""
+        return params, False
     params["limit"] = limit
-    return params, " LIMIT :limit"
+    return params, True
+
+
+_ONE_EVENT = select(
+    _EVENTS.id, _EVENTS.start_us, _EVENTS.end_us, _EVENTS.tz_offset_s, _EVENTS.data
+).where(_EVENTS.id == bindparam("id", type_=Integer), _EVENTS.bucket_id == _BUCKET)
 
 
 def get_event(conn: Connection, bucket: int, event_id: int) -> Event:
     """One event of a bucket; NotFoundError for a missing id or one of another bucket."""
-    row = conn.exec_driver_sql(
-        "SELECT id, start_us, end_us, tz_offset_s, data FROM events WHERE id = ? AND bucket_id = ?",
-        (event_id, bucket),
-    ).first()
+    row = conn.execute(_ONE_EVENT, {"id": event_id, "b": bucket}).first()
     if row is None:
         raise NotFoundError(f"There is no event {event_id} in this bucket.")
     return Event(row[1], row[2], jsoncodec.loads(row[4]), row[0], row[3])
@@ -237,11 +342,16 @@ def get_event(conn: Connection, bucket: int, event_id: int) -> Event:
 
 def total_events(conn: Connection) -> int:
     """Events in the whole store (all users)."""
-    return int(conn.exec_driver_sql("SELECT count(*) FROM events").scalar_one())
+    return int(conn.execute(_COUNT).scalar_one())
 
 
 def _fingerprint(start_us: int, end_us: int, data: dict[str, Any]) -> tuple[int, int, str]:
     return start_us, end_us, json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
+_STARTING_WITHIN = select(_EVENTS.start_us, _EVENTS.end_us, _EVENTS.data).where(
+    _EVENTS.bucket_id == _BUCKET, _EVENTS.start_us >= _START, _EVENTS.start_us <= _END
+)
 
 
 def split_new_events(
@@ -256,11 +366,7 @@ def split_new_events(
         return [], 0, 0
     low = min(e.start_us for e in events)
     high = max(e.start_us for e in events)
-    rows = conn.exec_driver_sql(
-        "SELECT start_us, end_us, data FROM events "
-        "WHERE bucket_id = ? AND start_us >= ? AND start_us <= ?",
-        (key, low, high),
-    ).all()
+    rows = conn.execute(_STARTING_WITHIN, {"b": key, "s": low, "e": high}).all()
     stored = {_fingerprint(int(r[0]), int(r[1]), json.loads(r[2])) for r in rows}
     seen: set[tuple[int, int, str]] = set()
     fresh = []

@@ -21,7 +21,7 @@ from timelygator.core.store import Store, storage_error
 log = logging.getLogger(__name__)
 
 # Bump together with a new revision in core/migrations/versions (tests check they agree).
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 # Steps reported to ``progress`` while an older database is upgraded.

@@ -6,7 +6,9 @@ presented token and compares hashes with ``hmac.compare_digest``. The secret is 
 exactly once, by ``create_token``, and never appears in a repr, a log line or an exception.
 
 Scopes nest: ``admin`` includes ``write``, which includes ``read``. Every token belongs to a
-user; the API shows it only that user's data.
+user; the API shows it only that user's data. ``admin`` is the server administrator's scope:
+it manages users and their tokens (``core.users``), never reads another user's data. The
+tokens of a disabled user are refused like revoked ones until the user is enabled again.
 
 Data functions take a ``Connection`` (the caller owns it); writes run on the writer thread
 through ``Writer.call`` (see ``create``/``revoke`` helpers at the bottom).
@@ -110,13 +112,20 @@ _COLUMNS = (
     _T.revoked,
 )
 _USER_BY_NAME = select(USERS.c.id).where(USERS.c.name == bindparam("name"))
-_USER_BY_ID = select(USERS.c.id).where(USERS.c.id == bindparam("user_id"))
+_USER_BY_ID = select(USERS.c.name, USERS.c.disabled_us).where(USERS.c.id == bindparam("user_id"))
 _TOKEN_BY_ID = select(*_COLUMNS).where(_T.id == bindparam("token_id"))
 _TOKEN_BY_HASH = select(*_COLUMNS).where(_T.token_hash == bindparam("token_hash"))
-_TOKENS_BY_PREFIX = select(*_COLUMNS, _T.token_hash).where(_T.prefix == bindparam("prefix"))
+# Verification reads the owner's state with the token (one indexed join, no second query).
+_TOKENS_BY_PREFIX = (
+    select(*_COLUMNS, _T.token_hash, USERS.c.disabled_us, USERS.c.name)
+    .join_from(TOKENS, USERS, USERS.c.id == _T.user_id)
+    .where(_T.prefix == bindparam("prefix"))
+)
 _ALL_TOKENS = select(*_COLUMNS).order_by(_T.id)
 _USER_TOKENS = select(*_COLUMNS).where(_T.user_id == bindparam("user_id")).order_by(_T.id)
-_TOKEN_STATES = select(_T.id, _T.prefix, _T.revoked)
+_TOKEN_STATES = select(_T.id, _T.prefix, _T.revoked, USERS.c.disabled_us).join_from(
+    TOKENS, USERS, USERS.c.id == _T.user_id
+)
 _ANY_ACTIVE = select(_T.id).where(_T.revoked == false()).limit(1)
 _REVOKE = update(TOKENS).where(_T.id == bindparam("token_id")).values(revoked=True)
 _TOUCH = (
@@ -156,8 +165,14 @@ def insert_token(conn: Connection, user_id: int, scope: str, name: str, now_us: 
     name = name.strip() or f"{scope} token"
     if len(name) > MAX_NAME_LENGTH:
         raise ValidationError(f"A token name must be at most {MAX_NAME_LENGTH} characters.")
-    if conn.execute(_USER_BY_ID, {"user_id": user_id}).first() is None:
+    owner = conn.execute(_USER_BY_ID, {"user_id": user_id}).first()
+    if owner is None:
         raise NotFoundError(f"There is no user {user_id}.")
+    if owner[1] is not None:
+        user = str(owner[0])
+        raise ValidationError(
+            f"The user {user!r} is disabled: enable it first ('timelygator user enable {user}')."
+        )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     prefix = secret[:PREFIX_LENGTH]
     conn.execute(
@@ -209,34 +224,55 @@ def get_token(conn: Connection, token_id: int, user_id: int | None = None) -> To
     return _info(row)
 
 
-def verify_token(conn: Connection, secret: str) -> TokenInfo | None:
-    """The active token matching ``secret``, or None (unknown, malformed or revoked)."""
+def _lookup(conn: Connection, secret: str) -> Sequence[Any] | None:
+    """The row of the token ``secret`` (any state) with its owner's state and name."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
     digest = hash_token(secret)
     rows = conn.execute(_TOKENS_BY_PREFIX, {"prefix": secret[:PREFIX_LENGTH]}).all()
-    found: TokenInfo | None = None
+    found: Sequence[Any] | None = None
     for row in rows:
         if hmac.compare_digest(str(row[8]), digest):
-            found = _info(row)
-    if found is None or found.revoked:
-        return None
+            found = row
     return found
+
+
+def verify_token(conn: Connection, secret: str) -> TokenInfo | None:
+    """The active token matching ``secret``, or None (unknown, malformed, revoked, or its
+    user is disabled)."""
+    row = _lookup(conn, secret)
+    if row is None or row[9] is not None:
+        return None
+    found = _info(row)
+    return None if found.revoked else found
+
+
+def disabled_owner(conn: Connection, secret: str) -> str | None:
+    """The name of the disabled user whose unrevoked token ``secret`` is, else None.
+
+    Only asked after ``verify_token`` refused ``secret``, to tell a device why.
+    """
+    row = _lookup(conn, secret)
+    if row is None or row[9] is None or bool(row[7]):
+        return None
+    return str(row[10])
 
 
 @dataclass(frozen=True, slots=True)
 class TokenStates:
-    """Ids of revoked tokens and the (non-secret) prefixes of active ones."""
+    """Ids of refused tokens (revoked, or their user is disabled) and the (non-secret)
+    prefixes of the others."""
 
     revoked: frozenset[int]
     active_prefixes: frozenset[str]
 
 
 def token_states(conn: Connection) -> TokenStates:
+    """What a running server polls to notice revocations and disabled users made elsewhere."""
     rows = conn.execute(_TOKEN_STATES).all()
     return TokenStates(
-        frozenset(int(r[0]) for r in rows if r[2]),
-        frozenset(str(r[1]) for r in rows if not r[2]),
+        frozenset(int(r[0]) for r in rows if r[2] or r[3] is not None),
+        frozenset(str(r[1]) for r in rows if not r[2] and r[3] is None),
     )
 
 
@@ -280,6 +316,11 @@ def _bump_generation() -> None:
         _generation += 1
 
 
+def drop_cached_tokens() -> None:
+    """Make every ``TokenCache`` of this process forget its tokens (a user was disabled)."""
+    _bump_generation()
+
+
 def current_generation() -> int:
     return _generation
 
@@ -288,7 +329,8 @@ class TokenCache:
     """Remembers verified tokens (by hash) so a request costs no database read.
 
     Entries expire after ``ttl_s`` and all of them are dropped whenever a token is revoked
-    in this process. Unknown tokens are not cached (so creating one takes effect at once).
+    or a user disabled in this process. Unknown tokens are not cached (so creating one takes
+    effect at once).
     """
 
     def __init__(self, ttl_s: float = 30.0, max_entries: int = 1024) -> None:

@@ -34,13 +34,16 @@ from timelygator.core.api.routers import (
     system,
     tokens,
     transfer,
+    users,
 )
 from timelygator.core.services import Services
 
 DESCRIPTION = """\
 TimelyGator's local REST API. `/api/0` speaks ActivityWatch's wire format (aw-client,
 aw-watcher-web and editor watchers work unchanged). Every route except `/api/0/info` and
-`/health` needs `Authorization: Bearer <token>` (scopes read / write / admin).
+`/health` needs `Authorization: Bearer <token>` (scopes read / write / admin). Each token
+belongs to one user and reaches only that user's data; the admin scope also manages the
+server's users (`/api/0/users`) and their tokens.
 """
 
 
@@ -68,7 +71,7 @@ def create_app(services: Services, config: ApiConfig | None = None) -> FastAPI:
     )
     app.state.ctx = ctx
     install_error_handlers(app)
-    for module in (system, buckets, events, transfer, query, settings, tokens, live):
+    for module in (system, buckets, events, transfer, query, settings, tokens, users, live):
         app.include_router(module.router)
     for module in (categories, summaries, insights):
         app.include_router(module.router)

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from timelygator.core import tokens
 from timelygator.core.api.config import is_loopback_host
 from timelygator.core.api.context import ApiContext
 from timelygator.core.api.errors import ApiError
@@ -61,12 +62,30 @@ TOKEN_INVALID = (
 )
 
 
-def _failed(ctx: ApiContext, address: str | None, text: str) -> ApiError:
-    """A 401 for ``address``, or a 429 once it failed more often than the limit allows."""
+def user_disabled(name: str) -> str:
+    """Why the token of a disabled user is refused, and what to do."""
+    return (
+        f"The user {name!r} of this API token is disabled; their data is kept. An "
+        f"administrator can enable the user again ('timelygator user enable {name}')."
+    )
+
+
+def _failed(ctx: ApiContext, address: str | None, text: str, status: int = 401) -> ApiError:
+    """A 401 (or ``status``) for ``address``, or a 429 once it failed more often than the
+    limit allows."""
     wait = ctx.auth_failures.hit(("auth", address))
     if wait:
         return _too_many_failures(wait)
-    return ApiError(401, text, _UNAUTHORIZED_HEADERS)
+    return ApiError(status, text, _UNAUTHORIZED_HEADERS if status == 401 else None)
+
+
+async def _refused(ctx: ApiContext, address: str | None, secret: str) -> ApiError:
+    """The answer to a token ``verify_token`` refused: 403 naming the user when the user is
+    disabled (the token itself is fine: asking again with it will not help), else 401."""
+    owner = await ctx.read(lambda conn: tokens.disabled_owner(conn, secret))
+    if owner is not None:
+        return _failed(ctx, address, user_disabled(owner), 403)
+    return _failed(ctx, address, TOKEN_INVALID)
 
 
 def _too_many_failures(wait: float) -> ApiError:
@@ -89,9 +108,12 @@ async def authorize(
     ``host`` (the Host header), with ``scope`` checked and one request taken from their rate
     limit; 401/403/429 otherwise.
 
-    A valid token costs no database read (cached; revocations are noticed within a second,
-    see ``ApiContext.token_revoked``). Failed attempts are limited per client address: past
-    the limit they are refused (429) without a database read.
+    A valid token costs no database read (cached; revocations and disabled users are
+    noticed within a second, see ``ApiContext.token_revoked``). A cached token found refused
+    there is verified again before it is refused, so the refusal is always the database's
+    word (a user enabled again is let in at once, not after the next check). Failed attempts
+    are limited per client address: past the limit they are refused (429) without a
+    database read.
     """
     address = None if client is None else str(client[0])
     if header:
@@ -100,6 +122,9 @@ async def authorize(
         if scheme.lower() != "bearer" or not secret:
             raise _failed(ctx, address, "Use 'Authorization: Bearer <token>'.")
         info = ctx.cached_token(secret)
+        if info is not None and ctx.token_revoked(info.id):
+            ctx.token_cache.clear()
+            info = None
         if info is None:
             # Past the failure limit only a token that could be real is looked up (one whose
             # public prefix is an active token's): a flood of guesses costs no database read
@@ -109,10 +134,7 @@ async def authorize(
                 raise _too_many_failures(wait)
             info = await ctx.verify_token(secret)
             if info is None:
-                raise _failed(ctx, address, TOKEN_INVALID)
-        elif ctx.token_revoked(info.id):
-            ctx.token_cache.clear()
-            raise _failed(ctx, address, TOKEN_INVALID)
+                raise await _refused(ctx, address, secret)
         principal = Principal(info.user_id, info.id, info.scopes)
         limit_key: object = info.id
     else:

@@ -47,7 +47,7 @@ from timelygator.core.api.wire import (
     inserted_out,
     parse_event_body,
     parse_insert_body,
-    parse_time_param,
+    parse_time_range,
 )
 from timelygator.core.errors import TimelyGatorError, ValidationError
 from timelygator.core.event import Event
@@ -277,15 +277,13 @@ class FastRoutes:
         self, scope: Scope, name: str, start: str | None, end: str | None, limit: int | None
     ) -> bytes:
         who = await self._who(scope, "read")
-        start_us = parse_time_param(start, "start")
-        end_us = parse_time_param(end, "end")
+        start_us, end_us = parse_time_range(start, end)
         key = await self._bucket(who, name)
         return await self.ctx.read(lambda conn: events_json(conn, key, start_us, end_us, limit))
 
     async def _count(self, scope: Scope, name: str, start: str | None, end: str | None) -> bytes:
         who = await self._who(scope, "read")
-        start_us = parse_time_param(start, "start")
-        end_us = parse_time_param(end, "end")
+        start_us, end_us = parse_time_range(start, end)
         key = await self._bucket(who, name)
         count = await self.ctx.read(lambda conn: reader.count_events(conn, key, start_us, end_us))
         return str(count).encode()

@@ -66,6 +66,7 @@ __all__ = [
     "parse_insert",
     "parse_insert_body",
     "parse_time_param",
+    "parse_time_range",
     "parse_timestamp",
     "utc_iso",
     "valid_text",
@@ -262,6 +263,15 @@ def inserted_out(parsed: ParsedEvents, stored: list[Event]) -> list[dict[str, An
             }
         )
     return out
+
+
+def parse_time_range(start: str | None, end: str | None) -> tuple[int | None, int | None]:
+    """The ``start`` and ``end`` query parameters -> UTC microseconds (None when absent);
+    ValidationError when the range ends before it starts."""
+    start_us, end_us = parse_time_param(start, "start"), parse_time_param(end, "end")
+    if start_us is not None and end_us is not None and start_us > end_us:
+        raise ValidationError("'start' is after 'end': the range ends before it begins.")
+    return start_us, end_us
 
 
 def parse_time_param(value: str | None, name: str) -> int | None:

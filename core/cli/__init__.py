@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "timelygator.core.cli.db",
     "timelygator.core.cli.serve",
     "timelygator.core.cli.token",
+    "timelygator.core.cli.user",
     "timelygator.core.cli.backup",
     "timelygator.core.cli.transfer",
     "timelygator.core.cli.report",

@@ -1,4 +1,8 @@
-"""``timelygator token create|list|revoke``: API tokens (the secret is shown once)."""
+"""``timelygator token create|list|revoke``: API tokens (the secret is shown once).
+
+Tokens act for the store's own user by default; ``--user NAME`` makes one for a user an
+administrator created with ``timelygator user create`` (one token per device).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ import sys
 import time
 from typing import Any
 
-from timelygator.core import tokens
+from sqlalchemy import Connection
+from timelygator.core import tokens, users
 from timelygator.core.aw_config import create_key
 from timelygator.core.cli import subcommand
 from timelygator.core.cli.common import admin_transaction, read_transaction
@@ -37,7 +42,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="with --for-activitywatch: replace an ActivityWatch server config already there",
     )
     create.add_argument("--name", default="", help="what the token is for")
-    create.add_argument("--user", default=LOCAL_USER, help="the user it acts for (created if new)")
+    create.add_argument(
+        "--user",
+        default=LOCAL_USER,
+        help=f"the user it acts for (default {LOCAL_USER!r}, this store's own; others are "
+        "made with 'timelygator user create')",
+    )
     listing = subcommand(sub, "list", _list, "list tokens (never their secrets)")
     listing.add_argument("--user", default=None, help="only this user's tokens")
     listing.add_argument("--json", action="store_true", help="print JSON")
@@ -51,14 +61,14 @@ def _create(args: argparse.Namespace) -> int:
         if args.scope not in (None, "write"):
             raise ValidationError("--for-activitywatch makes a write-scope token (watchers write).")
         with admin_transaction(args) as conn:
-            user_id = tokens.ensure_user(conn, args.user, now)
+            user_id = _user_for(conn, args.user, now)
             made = create_key(conn, user_id, args.port, now, overwrite=args.yes)
         print(made.describe())
         return 0
     if args.scope is None:
         raise ValidationError("Say which scope the token has: --scope read, write or admin.")
     with admin_transaction(args) as conn:
-        user_id = tokens.ensure_user(conn, args.user, now)
+        user_id = _user_for(conn, args.user, now)
         new = tokens.insert_token(conn, user_id, tokens.check_scope(args.scope), args.name, now)
     print(new.secret)
     print(
@@ -69,6 +79,14 @@ def _create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _user_for(conn: Connection, name: str, now_us: int) -> int:
+    """The id of the user a new token acts for: the store's own (made if the store is new)
+    or one created before (a typo must not make a new, empty account)."""
+    if name == LOCAL_USER:
+        return tokens.ensure_user(conn, name, now_us)
+    return users.get_user(conn, name).id
+
+
 def _list(args: argparse.Namespace) -> int:
     with read_transaction(args) as conn:
         user_id = None
@@ -77,10 +95,13 @@ def _list(args: argparse.Namespace) -> int:
             if user_id is None:
                 raise NotFoundError(f"There is no user {args.user!r}.")
         found = tokens.list_tokens(conn, user_id)
+        owners = {u.id: u for u in users.list_users(conn)}
     rows: list[dict[str, Any]] = [
         {
             "id": t.id,
             "user_id": t.user_id,
+            "user": owners[t.user_id].name if t.user_id in owners else "",
+            "user_disabled": t.user_id in owners and owners[t.user_id].disabled,
             "name": t.name,
             "prefix": t.prefix,
             "scope": t.scope,
@@ -96,11 +117,16 @@ def _list(args: argparse.Namespace) -> int:
     if not rows:
         print("No tokens. Create one with 'timelygator token create --scope read'.")
         return 0
-    print(f"{'ID':>4}  {'PREFIX':<11} {'SCOPE':<6} {'STATE':<8} {'LAST USED':<20} NAME")
+    print(
+        f"{'ID':>4}  {'PREFIX':<11} {'SCOPE':<6} {'STATE':<8} {'LAST USED':<20} {'USER':<12} NAME"
+    )
     for r in rows:
-        state = "revoked" if r["revoked"] else "active"
+        state = "revoked" if r["revoked"] else "disabled" if r["user_disabled"] else "active"
         last = (r["last_used"] or "never")[:19]
-        print(f"{r['id']:>4}  {r['prefix']:<11} {r['scope']:<6} {state:<8} {last:<20} {r['name']}")
+        print(
+            f"{r['id']:>4}  {r['prefix']:<11} {r['scope']:<6} {state:<8} {last:<20} "
+            f"{r['user']:<12} {r['name']}"
+        )
     return 0
 
 

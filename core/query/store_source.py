@@ -1,34 +1,55 @@
 """The query engine's data source backed by the store (one user's buckets, one connection).
 
-The range read is hand-written and runs on the driver's cursor: it is the measured hot path
-of every query (tests/benchmarks/query.py, query_ours_*), and ``max(a, b)``/``min(a, b)`` are
-SQLite's spelling (PostgreSQL: greatest/least). The rest goes through ``core.reader``.
+The range read is the measured hot path of every query (tests/benchmarks/query.py,
+query_ours_*; tests/benchmarks/sql_paths.py compares it with the hand-written SQL it
+replaced): SQLAlchemy Core, prepared (``sql_dialect.Prepared``), its rows the driver's
+tuples. The rest goes through ``core.reader``.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection
-from timelygator.core import reader
+from sqlalchemy import BigInteger, Connection, Integer, Table, and_, bindparam, func, or_, select
+from timelygator.core import models, reader
 from timelygator.core.event import Event
+from timelygator.core.sql_dialect import Prepared, greatest, least
 
-# Half-open [start, end): events overlapping it, plus zero-length events inside it.
-_RANGE_SQL = (
-    "SELECT id, max(start_us, :s), min(end_us, :e), tz_offset_s, data FROM events "
-    "WHERE bucket_id = :b AND start_us < :e "
-    "AND start_us >= :s - (SELECT max_duration_us FROM buckets WHERE id = :b) "
-    "AND (end_us > :s OR (end_us = start_us AND start_us >= :s)) "
-    "ORDER BY start_us DESC, id DESC"
+_BUCKETS = cast(Table, models.Bucket.__table__).c
+_EVENT_TABLE = cast(Table, models.Event.__table__)
+_EVENTS = _EVENT_TABLE.c
+_B = bindparam("b", type_=Integer)
+_S = bindparam("s", type_=BigInteger)
+_E = bindparam("e", type_=BigInteger)
+# Half-open [start, end): events overlapping it, plus zero-length events inside it. The
+# lower bound on start_us (the bucket's longest event) keeps the scan on the
+# (bucket_id, start_us) index.
+_WITHIN = and_(
+    _EVENTS.bucket_id == _B,
+    _EVENTS.start_us < _E,
+    _EVENTS.start_us
+    >= _S - select(_BUCKETS.max_duration_us).where(_BUCKETS.id == _B).scalar_subquery(),
+    or_(
+        _EVENTS.end_us > _S,
+        and_(_EVENTS.end_us == _EVENTS.start_us, _EVENTS.start_us >= _S),
+    ),
 )
-_COUNT_SQL = (
-    "SELECT count(*) FROM events "
-    "WHERE bucket_id = :b AND start_us < :e "
-    "AND start_us >= :s - (SELECT max_duration_us FROM buckets WHERE id = :b) "
-    "AND (end_us > :s OR (end_us = start_us AND start_us >= :s))"
+_RANGE = (
+    select(
+        _EVENTS.id,
+        greatest(_EVENTS.start_us, _S),
+        least(_EVENTS.end_us, _E),
+        _EVENTS.tz_offset_s,
+        _EVENTS.data,
+    )
+    .where(_WITHIN)
+    .order_by(_EVENTS.start_us.desc(), _EVENTS.id.desc())
 )
+_RANGE_LIMITED = Prepared(_RANGE.limit(bindparam("limit", type_=Integer)))
+_RANGE_ALL = Prepared(_RANGE)
+_COUNT = select(func.count()).select_from(_EVENT_TABLE).where(_WITHIN)
 
 
 class StoreDataSource:
@@ -55,16 +76,12 @@ class StoreDataSource:
         if limit == 0:
             return []
         params = {"b": self._key(name), "s": start_us, "e": end_us}
-        sql = _RANGE_SQL
+        statement = _RANGE_ALL
         if limit is not None and limit > 0:
-            sql += " LIMIT :limit"
+            statement = _RANGE_LIMITED
             params["limit"] = limit
-        result = self._conn.exec_driver_sql(sql, params)
-        try:
-            # The driver's plain tuples: SQLAlchemy's Row objects cost as much as the read.
-            rows: Sequence[Any] = result.cursor.fetchall()
-        finally:
-            result.close()
+        # The driver's plain tuples: SQLAlchemy's Row objects cost as much as the read.
+        rows: Sequence[Any] = statement.rows(self._conn, params)
         # Equal data text -> one shared dict (watchers repeat the same data a lot; the query
         # engine never mutates event data).
         parsed = self._parsed
@@ -75,7 +92,7 @@ class StoreDataSource:
 
     def bucket_event_count(self, name: str, start_us: int, end_us: int) -> int:
         params = {"b": self._key(name), "s": start_us, "e": end_us}
-        return int(self._conn.exec_driver_sql(_COUNT_SQL, params).scalar_one())
+        return int(self._conn.execute(_COUNT, params).scalar_one())
 
     def bucket_hostname(self, name: str) -> str:
         return reader.bucket_hostname(self._conn, self._key(name))

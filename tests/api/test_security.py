@@ -19,7 +19,7 @@ from tests.api.conftest import make_bucket
 PUBLIC = {"/api/0/info", "/api/0/info/", "/health", "/health/"}
 # Interactive documentation (no user data); browsers cannot send a bearer token to it.
 DOCS = {"/docs", "/docs/oauth2-redirect", "/openapi.json"}
-ADMIN_ROUTES = re.compile(r"^/api/0/tokens")
+ADMIN_ROUTES = re.compile(r"^/api/0/(tokens|users)")
 WRITE_METHODS = {"POST", "PUT", "DELETE"}
 # POSTs that only read (the body is a question, nothing is stored).
 READ_POSTS = {
@@ -36,6 +36,7 @@ def _concrete(path: str) -> str:
         .replace("{event_id}", "1")
         .replace("{key}", "k")
         .replace("{token_id}", "1")
+        .replace("{user_name}", "u")
     )
 
 
@@ -90,6 +91,8 @@ def test_every_route_is_either_public_or_needs_a_token(
         "/api/0/query/",
         "/api/0/settings/{key}",
         "/api/0/tokens",
+        "/api/0/users",
+        "/api/0/users/{user_name}/disable",
         "/api/0/events/stream",
         "/metrics",
         "/api/0/categories",

@@ -141,3 +141,24 @@ def test_every_read_survives_rows_stored_outside_the_range(
     assert summary.status_code == 200, summary.text
     trend = client.get("/api/0/summary/trend?first=2024-04-30&last=2024-05-02")
     assert trend.status_code == 200, trend.text
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_read_range_that_ends_before_it_begins_is_400(
+    make_client: Any, make_token: Any, fast: bool
+) -> None:
+    """It answered 200 with invalid JSON (a duration of ``0.-00002``) over an event spanning
+    both ends."""
+    client = make_client(make_token("write"), fast_routes=fast)
+    make_bucket(client, "b")
+    long = {"timestamp": "2024-05-01T10:00:00Z", "duration": 3600, "data": {"app": "a"}}
+    assert client.post("/api/0/buckets/b/events", json=long).status_code == 200
+    backwards = "start=2024-05-01T10:30:00Z&end=2024-05-01T10:10:00Z"
+    for path in ("/api/0/buckets/b/events", "/api/0/buckets/b/events/count"):
+        resp = client.get(f"{path}?{backwards}")
+        assert resp.status_code == 400, resp.text
+        assert resp.json()["message"] == "'start' is after 'end': the range ends before it begins."
+    forwards = "start=2024-05-01T10:10:00Z&end=2024-05-01T10:30:00Z"
+    events = client.get(f"/api/0/buckets/b/events?{forwards}").json()
+    assert [e["duration"] for e in events] == [1200.0]
+    assert client.get(f"/api/0/buckets/b/events/count?{forwards}").json() == 1

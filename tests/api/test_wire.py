@@ -379,9 +379,14 @@ def expected_json(events: list[Event]) -> list[dict[str, Any]]:
     ]
 
 
-def test_events_json_is_get_events_on_the_wire(store: Services) -> None:
+EDGE_BASE = 1_714_557_600_000_000
+
+
+@pytest.fixture
+def edge_events(store: Services) -> int:
+    """A bucket of events at the edges of what the wire form writes; its key."""
     key = store.ensure_bucket("b", type="t", client="c", hostname="h")
-    base = 1_714_557_600_000_000
+    base = EDGE_BASE
     spans = [
         (base, base + 1),
         (base, base + 1_500_000),  # the same start: newest id first
@@ -412,21 +417,41 @@ def test_events_json_is_get_events_on_the_wire(store: Services) -> None:
             )
 
     store.writer.call(store_raw, events=True).result()
+    return key
+
+
+EDGE_READS = [
+    (None, None, None),
+    (None, None, -1),
+    (None, None, 0),
+    (None, None, 3),
+    (EDGE_BASE, None, None),
+    (None, EDGE_BASE + 3, None),
+    (EDGE_BASE + 1, EDGE_BASE + 1_000_000, None),
+    (-500_000, 3, 2),
+    (EDGE_BASE + 10**6 + 5, EDGE_BASE + 10**6 + 3_000_000_000_000_000, None),
+    (MAX_US + 1, None, None),
+]
+
+
+def test_events_json_is_get_events_on_the_wire(store: Services, edge_events: int) -> None:
+    key = edge_events
     with store.read() as conn:
-        for start, end, limit in [
-            (None, None, None),
-            (None, None, -1),
-            (None, None, 0),
-            (None, None, 3),
-            (base, None, None),
-            (None, base + 3, None),
-            (base + 1, base + 1_000_000, None),
-            (-500_000, 3, 2),
-            (base + 10**6 + 5, base + 10**6 + 3_000_000_000_000_000, None),
-            (MAX_US + 1, None, None),
-        ]:
+        for start, end, limit in EDGE_READS:
             text = reader.events_json(conn, key, start, end, limit)
             rows = reader.get_events(conn, key, start, end, limit)
             assert json.loads(text) == expected_json(rows), (start, end, limit)
             assert text == wire.events_json(conn, key, start, end, limit).decode()
         assert reader.events_json(conn, key + 1) == "[]"
+
+
+def test_events_json_built_in_python_is_the_same_text(store: Services, edge_events: int) -> None:
+    """The text other engines than SQLite get (rows encoded in Python) is SQLite's byte for
+    byte, on the same rows."""
+    key = edge_events
+    with store.read() as conn:
+        for start, end, limit in [*EDGE_READS, (None, None, 1), (EDGE_BASE, EDGE_BASE, None)]:
+            text = reader.events_json(conn, key, start, end, limit)
+            assert reader.events_json_encoded(conn, key, start, end, limit) == text
+            assert len(json.loads(text)) == len(reader.get_events(conn, key, start, end, limit))
+        assert reader.events_json_encoded(conn, key + 1) == "[]"

@@ -79,7 +79,7 @@ def test_a_backup_is_in_rollback_journal_mode_and_holds_the_rows(tmp_path: Path)
     try:
         with copy.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "delete"
-            assert rows_of(conn, "users") == [(1, 1, "local", 0)]
+            assert rows_of(conn, "users") == [(1, 1, "local", 0, None)]
     finally:
         copy.engine.dispose()
 

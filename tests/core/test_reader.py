@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import Connection
 from timelygator.core import reader
 from timelygator.core.errors import NotFoundError
 from timelygator.core.event import Event
 from timelygator.core.paths import AppDirs
 from timelygator.core.services import Services
+from timelygator.core.sql_dialect import Prepared
 
 S = 1_000_000
 T = 1_700_000_000 * S
@@ -70,13 +72,18 @@ def test_get_event_by_id_is_scoped_to_its_bucket(filled: tuple[Services, int]) -
             reader.get_bucket(conn, services.user_id, "missing")
 
 
-def test_one_day_read_uses_the_start_index(filled: tuple[Services, int]) -> None:
+def query_plan(conn: Connection, prepared: Prepared, params: dict[str, int]) -> str:
+    """SQLite's plan for a prepared statement with these parameters, as one line."""
+    sql, args = prepared.sql(conn, params)
+    rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", args)
+    return " ".join(str(r[-1]) for r in rows)
+
+
+@pytest.mark.parametrize("limited", [False, True])
+def test_one_day_read_uses_the_start_index(filled: tuple[Services, int], limited: bool) -> None:
     services, key = filled
+    params = {"b": key, "s": T, "e": T + S, "limit": 5}
     with services.read() as conn:
-        plan = " ".join(
-            str(r[-1])
-            for r in conn.exec_driver_sql(
-                "EXPLAIN QUERY PLAN " + reader._RANGE_SQL, {"b": key, "s": T, "e": T + S}
-            )
-        )
-    assert "ix_events_bucket_start" in plan and "start_us>" in plan.replace(" ", "")
+        for prepared in (reader._RANGE_READS[limited], reader._EVENTS_JSON[limited]):
+            plan = query_plan(conn, prepared, params)
+            assert "ix_events_bucket_start" in plan and "start_us>" in plan.replace(" ", "")

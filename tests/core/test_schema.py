@@ -98,3 +98,56 @@ def test_the_version_is_recorded_where_each_engine_keeps_it(tmp_path: Path) -> N
         sql_dialect.user_version(unknown)  # type: ignore[arg-type]
     with pytest.raises(NotImplementedError, match="'mysql'"):
         sql_dialect.set_user_version(unknown, 1)  # type: ignore[arg-type]
+
+
+def _migrate(store: Store, action: str, target: str) -> None:
+    """Run Alembic's ``upgrade``/``downgrade`` to ``target`` on ``store`` (as core.schema does)."""
+    from alembic import command
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        getattr(command, action)(config, target)
+        sql_dialect.set_user_version(conn, int(target))
+
+
+def test_users_disabled_migrates_down_and_up_keeping_every_row(dirs: AppDirs) -> None:
+    """0006 adds ``users.disabled_us`` and its downgrade drops it in place: no user, bucket,
+    event or token is lost (a table copy of ``users`` would cascade-delete them all)."""
+    from timelygator.core import tokens, users
+    from timelygator.core.event import Event
+
+    with Services.open(dirs, PASS) as services:
+        bob = users.create(services.writer, "bob").result()
+        tokens.create(services.writer, bob.id, "write", "laptop").result()
+        made = services.writer.create_bucket(bob.id, "w", type="t", client="c", hostname="h")
+        bucket = made.result()
+        assert bucket is not None
+        services.writer.insert_events(bucket.key, [Event(0, 10, {"a": 1})]).result()
+        users.disable(services.writer, "bob", owner_id=services.user_id).result()
+    counts = "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM buckets), " + (
+        "(SELECT count(*) FROM events), (SELECT count(*) FROM api_tokens)"
+    )
+    store = Store(dirs.database, KeyStore(dirs).load(PASS)[0])
+    try:
+        with store.connect() as conn:
+            before = conn.exec_driver_sql(counts).one()
+        assert tuple(before) == (2, 1, 1, 1)
+        _migrate(store, "downgrade", "0005")
+        with store.connect() as conn:
+            columns = [r[1] for r in conn.exec_driver_sql("PRAGMA table_info(users)")]
+            assert columns == ["id", "name", "created_us"]
+            assert conn.exec_driver_sql(counts).one() == before
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+        assert store.user_version() == 5
+        _migrate(store, "upgrade", "0006")
+        with store.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT name, disabled_us FROM users ORDER BY id").all()
+            assert [tuple(r) for r in rows] == [("local", None), ("bob", None)]  # active again
+            assert conn.exec_driver_sql(counts).one() == before
+        assert store.integrity_check() == []
+    finally:
+        store.engine.dispose()
+    with Services.open(dirs, PASS) as services:  # the code opens the round-tripped file
+        assert services.store.user_version() == SCHEMA_VERSION

@@ -26,7 +26,7 @@ from timelygator.core.api.wire import (
     loads,
     parse_event,
     parse_events,
-    parse_time_param,
+    parse_time_range,
 )
 from timelygator.core.errors import ValidationError
 
@@ -78,8 +78,7 @@ async def get_events(
     limit: Annotated[int | None, Query(ge=-1, le=MAX_LIMIT)] = None,
 ) -> JSONBytes:
     """Events overlapping [start, end], clipped to it, newest first; limit -1/absent = all."""
-    start_us = parse_time_param(start, "start")
-    end_us = parse_time_param(end, "end")
+    start_us, end_us = parse_time_range(start, end)
     key = await ctx.bucket_key(who.user_id, bucket_id)
 
     def load(conn: Connection) -> bytes:
@@ -103,8 +102,7 @@ async def count_events(
     end: TimeParam = None,
 ) -> JSONBytes:
     """How many events overlap [start, end] (a bare integer)."""
-    start_us = parse_time_param(start, "start")
-    end_us = parse_time_param(end, "end")
+    start_us, end_us = parse_time_range(start, end)
     key = await ctx.bucket_key(who.user_id, bucket_id)
     count = await ctx.read(lambda conn: reader.count_events(conn, key, start_us, end_us))
     return JSONBytes(count)
