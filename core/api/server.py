@@ -3,6 +3,8 @@
 Used by the desktop app (embedded) and by ``timelygator serve``. Signal handling stays with
 the caller (uvicorn's is disabled). The socket is bound before the thread starts, so a port
 in use is a clear ``TimelyGatorError`` from ``start()``, never a crash on another thread.
+Under ``serve --workers N`` each worker process runs one ``ApiServer`` on the socket its
+supervisor bound (``listen``; see ``core.api.supervisor``).
 """
 
 from __future__ import annotations
@@ -63,6 +65,32 @@ def freeze_heap(config: ApiConfig) -> bool:
     return wanted
 
 
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket listening on ``host:port`` (0: any free port), inheritable by worker
+    processes; a port in use or an address this machine lacks is a clear
+    ``TimelyGatorError``."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose
+    # proto says TCP (with proto 0 every response waits ~40 ms for a delayed ACK).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        if hasattr(socket, "SO_REUSEADDR") and not hasattr(socket, "SO_EXCLUSIVEADDRUSE"):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
+            raise TimelyGatorError(
+                f"Port {port} on {host} is already in use (is ActivityWatch or "
+                "another TimelyGator running?). Stop it, or choose another port."
+            ) from None
+        raise TimelyGatorError(f"Cannot listen on {host}:{port} ({exc.strerror or exc}).") from None
+    sock.set_inheritable(True)
+    return sock
+
+
 class ApiServer:
     """The REST API on ``config.host:config.port``.
 
@@ -72,11 +100,22 @@ class ApiServer:
     """
 
     def __init__(
-        self, services: Services, config: ApiConfig | None = None, app: FastAPI | None = None
+        self,
+        services: Services,
+        config: ApiConfig | None = None,
+        app: FastAPI | None = None,
+        *,
+        listen: socket.socket | None = None,
+        log_level: str = "warning",
     ) -> None:
+        """``listen``: a socket already bound and listening (a worker of ``serve --workers``
+        shares its supervisor's); used by the first ``start()``, closed by ``stop()``.
+        ``log_level``: uvicorn's own loggers (``serve --log-level``)."""
         self.services = services
         self.config = config or ApiConfig()
         self.app = app
+        self.log_level = log_level
+        self._listen = listen
         self._server: _ThreadServer | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
@@ -114,46 +153,24 @@ class ApiServer:
                     "with 'timelygator token create --scope read' first."
                 )
 
-    def _bind(self) -> socket.socket:
-        host = self.config.host
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose
-        # proto says TCP (with proto 0 every response waits ~40 ms for a delayed ACK).
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        try:
-            if hasattr(socket, "SO_REUSEADDR") and not hasattr(socket, "SO_EXCLUSIVEADDRUSE"):
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.bind((host, self.config.port))
-            sock.listen(2048)
-        except OSError as exc:
-            sock.close()
-            if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
-                raise TimelyGatorError(
-                    f"Port {self.config.port} on {host} is already in use (is ActivityWatch or "
-                    "another TimelyGator running?). Stop it, or choose another port."
-                ) from None
-            raise TimelyGatorError(
-                f"Cannot listen on {host}:{self.config.port} ({exc.strerror or exc})."
-            ) from None
-        sock.set_inheritable(True)
-        return sock
-
     def start(self, timeout: float = 15.0) -> None:
-        """Bind, start the server thread and wait until it is listening."""
+        """Bind (or take ``listen``), start the server thread and wait until it listens."""
         if self.running:
             return
         self._check_exposure()
         if self.app is None:
             self.app = create_app(self.services, self.config)
-        sock = self._bind()
+        if self._listen is not None:
+            sock, self._listen = self._listen, None
+        else:
+            sock = bind_socket(self.config.host, self.config.port)
         freeze_heap(self.config)
         if isinstance(self.app, FastAPI) and self.app.state.ctx.query_workers is not None:
             self.app.state.ctx.query_workers.start()
         self.port = int(sock.getsockname()[1])
         uv_config = uvicorn.Config(
             self.app,
-            log_level="warning",
+            log_level=self.log_level,
             access_log=self.config.access_log,
             lifespan="off",
             ws="none",  # no websocket routes: do not load a websocket library

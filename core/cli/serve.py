@@ -14,7 +14,7 @@ from types import FrameType
 from typing import Any
 
 from timelygator.core.cli import subcommand
-from timelygator.core.cli.common import open_services
+from timelygator.core.cli.common import open_services, passphrase_from
 from timelygator.core.cors import extension_origin, web_origin
 from timelygator.core.errors import ValidationError
 
@@ -23,10 +23,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve = subcommand(
         subparsers, "serve", _serve, "run the local REST API (ActivityWatch-compatible)"
     )
+    # Defaults None: the environment, then the built-in default (core.api.server_config).
     serve.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+        "--host", help="address to listen on (env TIMELYGATOR_HOST; default 127.0.0.1)"
     )
-    serve.add_argument("--port", type=int, default=5600, help="port (default 5600; 0 = any free)")
+    serve.add_argument("--port", help="port (env TIMELYGATOR_PORT; default 5600; 0 = any free)")
+    serve.add_argument(
+        "--workers",
+        metavar="N",
+        help="API processes on one port (env TIMELYGATOR_WORKERS; default 1; more need a "
+        "PostgreSQL database)",
+    )
+    serve.add_argument(
+        "--log-level",
+        metavar="LEVEL",
+        help="what the console shows: debug, info, warning, error or critical (env "
+        "TIMELYGATOR_LOG_LEVEL; default warning)",
+    )
     serve.add_argument(
         "--allow-remote",
         action="store_true",
@@ -83,7 +96,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _serve(args: argparse.Namespace) -> int:
     # Imported here: every other command (and the app) starts without FastAPI.
-    from timelygator.core.api import ApiConfig, ApiServer
+    from timelygator.core.api import ApiConfig, ApiServer, server_config, supervisor
+    from timelygator.core.cli import run
+
+    settings = server_config.configure(args)  # options, else environment; checked
 
     if args.compat and args.allow_remote:
         raise ValidationError(
@@ -102,8 +118,8 @@ def _serve(args: argparse.Namespace) -> int:
             raise ValidationError("--rate-burst must be at least 1.")
         limits["rate_limit_burst"] = args.rate_burst
     config = ApiConfig(
-        host=args.host,
-        port=args.port,
+        host=settings.host,
+        port=settings.port,
         allow_remote=args.allow_remote,
         compat_mode=True if args.compat else None,
         testing=args.testing,
@@ -114,6 +130,9 @@ def _serve(args: argparse.Namespace) -> int:
         heavy_reads=max(args.query_processes, 2),
         **limits,
     )
+    if settings.workers > 1:
+        passphrase_from(args)  # asked here if at all: the workers have no terminal
+        return supervisor.run_workers(args, settings, run)
     stop = threading.Event()
 
     def request_stop(_signum: int, _frame: FrameType | None) -> None:
@@ -123,10 +142,12 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         services = open_services(args, create=True)
         try:
-            server = ApiServer(services, config)
+            server = ApiServer(
+                services, config, listen=settings.listen_socket, log_level=settings.log_level
+            )
             server.start()
             try:
-                print(f"TimelyGator API listening on {server.url}", file=sys.stderr, flush=True)
+                server_config.announce(settings, server.url)
                 while not stop.wait(1.0):
                     pass
                 print("Stopping…", file=sys.stderr, flush=True)
