@@ -217,7 +217,8 @@ def test_visits_are_recorded_with_their_durations_across_a_server_restart(
                 "{populate: true})]).then(([s, w]) => JSON.stringify({storage: s, windows: "
                 "w.map(x => [x.focused, x.tabs.map(t => [t.url, t.status, t.active])])}))",
             )
-            raise AssertionError(f"no visit recorded; the extension: {state}") from None
+            shown = str(state).replace(secret, "<token>")  # secrets never in test output
+            raise AssertionError(f"no visit recorded; the extension: {shown}") from None
         serve.stop()  # TimelyGator goes away while the browser goes on
         wait_for(lambda: pages.has_served("c"), 30, "the browser at page C")
         status = cdp.evaluate(page, "chrome.storage.local.get('status').then(s => s.status)")
