@@ -86,3 +86,15 @@ class ReadOnlyError(StorageError):
 
 class SchemaTooNewError(StorageError):
     """The database was written by a newer TimelyGator."""
+
+
+class ServerUnreachableError(StorageError):
+    """The database server (server mode, PostgreSQL) cannot be reached or dropped the link."""
+
+
+class AccessDeniedError(StorageError):
+    """The database server refused the user name or password of the database URL."""
+
+
+class NoSuchDatabaseError(StorageError):
+    """The database URL names a database the server does not have."""

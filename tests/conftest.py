@@ -6,6 +6,7 @@ directories under its tmp_path, an in-memory keyring, and cheap scrypt parameter
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from timelygator.core.logs import reset_logging
 from timelygator.core.paths import AppDirs, resolve_dirs
 from timelygator.core.services import Services
 
+from tests.helpers import postgres
 from tests.helpers.keyring import MemoryKeyring
 
 
@@ -56,3 +58,33 @@ def services(dirs: AppDirs) -> Iterator[Services]:
     grouped for at most 50 ms, so a test waiting for one waits little."""
     with Services.open(dirs, None, max_delay=0.05) as opened:
         yield opened
+
+
+# -- PostgreSQL (server mode) ---------------------------------------------------------------
+PG_TEMPLATE = "timelygator_template"
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[postgres.Cluster]:
+    """One throwaway PostgreSQL cluster for the whole session (started when first asked
+    for); skips the test, saying why, where PostgreSQL is not installed."""
+    if postgres.server_bin() is None:
+        pytest.skip("PostgreSQL is not installed (Debian: postgresql)")
+    with postgres.temporary_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_cluster: postgres.Cluster, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The name of a database migrated to the current schema with its local user, which
+    nobody stays connected to (a template for ``pg_url``)."""
+    pg_cluster.create_database(PG_TEMPLATE)
+    dirs = resolve_dirs(tmp_path_factory.mktemp("pg-template"))
+    Services.open_server(pg_cluster.url(PG_TEMPLATE), dirs).close()
+    return PG_TEMPLATE
+
+
+@pytest.fixture
+def pg_url(pg_cluster: postgres.Cluster, pg_template: str) -> str:
+    """The URL of a database of this test's own, migrated (a copy of ``pg_template``)."""
+    return pg_cluster.create_database(f"t{uuid.uuid4().hex}", template=pg_template)
