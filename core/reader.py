@@ -20,7 +20,6 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Connection,
-    Integer,
     String,
     Subquery,
     Table,
@@ -52,10 +51,10 @@ _BUCKET_TABLE = cast(Table, models.Bucket.__table__)
 _BUCKETS = _BUCKET_TABLE.c
 _EVENT_TABLE = cast(Table, models.Event.__table__)
 _EVENTS = _EVENT_TABLE.c
-_BUCKET = bindparam("b", type_=Integer)
+_BUCKET = bindparam("b", type_=BigInteger)
 _START = bindparam("s", type_=BigInteger)
 _END = bindparam("e", type_=BigInteger)
-_LIMIT = bindparam("limit", type_=Integer)
+_LIMIT = bindparam("limit", type_=BigInteger)
 
 
 def _of_bucket() -> ColumnElement[bool]:
@@ -85,11 +84,11 @@ _BUCKET_ROWS = select(
     )
     .correlate(_BUCKET_TABLE)
     .scalar_subquery(),
-).where(_BUCKETS.user_id == bindparam("u", type_=Integer))
+).where(_BUCKETS.user_id == bindparam("u", type_=BigInteger))
 _BUCKET_LIST = _BUCKET_ROWS.order_by(_BUCKETS.name)
 _BUCKET_NAMED = _BUCKET_ROWS.where(_BUCKETS.name == bindparam("name", type_=String))
 _BUCKET_KEY = select(_BUCKETS.id).where(
-    _BUCKETS.user_id == bindparam("u", type_=Integer),
+    _BUCKETS.user_id == bindparam("u", type_=BigInteger),
     _BUCKETS.name == bindparam("name", type_=String),
 )
 
@@ -329,7 +328,7 @@ def _range_params(
 
 _ONE_EVENT = select(
     _EVENTS.id, _EVENTS.start_us, _EVENTS.end_us, _EVENTS.tz_offset_s, _EVENTS.data
-).where(_EVENTS.id == bindparam("id", type_=Integer), _EVENTS.bucket_id == _BUCKET)
+).where(_EVENTS.id == bindparam("id", type_=BigInteger), _EVENTS.bucket_id == _BUCKET)
 
 
 def get_event(conn: Connection, bucket: int, event_id: int) -> Event:

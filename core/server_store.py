@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -134,6 +135,8 @@ class ServerStore:
     def __init__(self, url: str, *, pool_size: int = 4, read_only: bool = False) -> None:
         self._url = parse_url(url)
         self.read_only = read_only
+        self._closed = False
+        self._closing = threading.Lock()
         import psycopg  # only server mode needs the driver
 
         self.dbapi: ModuleType = psycopg
@@ -264,7 +267,10 @@ class ServerStore:
         except (SQLAlchemyError, self.dbapi.Error) as exc:
             raise self.error(exc) from None
         finally:
-            conn.close()
+            with self._closing:
+                if self._closed:  # in use while the store closed: closed, not pooled
+                    conn.invalidate()
+                conn.close()
 
     def user_version(self) -> int:
         """The schema version (Alembic's revision; 0 for an empty database)."""
@@ -272,5 +278,8 @@ class ServerStore:
             return sql_dialect.user_version(conn)
 
     def close(self) -> None:
-        """Close every pooled connection (the server keeps the data)."""
-        self.engine.dispose()
+        """Close every pooled connection (the server keeps the data); one in use now is
+        closed when its user is done with it."""
+        with self._closing:  # a connection is given back before or after, not during
+            self._closed = True
+            self.engine.dispose()

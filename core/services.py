@@ -20,6 +20,7 @@ from sqlalchemy import Connection, insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from timelygator.core import files, models, reader
 from timelygator.core.analytics.cache_rows import clear_days
+from timelygator.core.change_feed import ChangeFeed
 from timelygator.core.errors import NotFoundError, SchemaTooNewError, StorageError
 from timelygator.core.event import BucketInfo, Event
 from timelygator.core.keys import KeyStore
@@ -104,6 +105,8 @@ class Services:
         self._closed = False
         self._analytics: AnalyticsService | None = None
         self._analytics_lock = threading.Lock()
+        # Server mode: what the other processes on the database change (see open_server).
+        self.feed: ChangeFeed | None = None
 
     @property
     def analytics(self) -> AnalyticsService:
@@ -114,7 +117,7 @@ class Services:
             if self._analytics is None:
                 from timelygator.core.analytics.service import AnalyticsService
 
-                self._analytics = AnalyticsService(self.store, self.writer, self.clock)
+                self._analytics = AnalyticsService(self.store, self.writer, self.clock, self.feed)
             return self._analytics
 
     @property
@@ -198,7 +201,8 @@ class Services:
 
         No folder lock and no data key: several processes share one server (``serve
         --workers N``), and the server keeps the data. ``dirs`` is still this process's
-        folder for its log and the API's device id.
+        folder for its log and the API's device id. What the other processes change is
+        heard through ``feed`` (``core.change_feed``), which the analytics engine uses.
         """
         try:
             dirs.ensure()
@@ -206,18 +210,23 @@ class Services:
         except OSError as exc:
             raise folder_error(dirs.data, exc) from None
         store = ServerStore(url)
+        feed = ChangeFeed(store)
         try:
             store.check_open()
             ensure_schema(store, None, progress)
             clock = clock or SystemClock()
             user_id = _ensure_user(store, LOCAL_USER, clock.now_us())
+            feed.start()
             writer = new_writer(store, clock, max_delay=max_delay, checkpoint_interval=None)
+            writer.add_transaction_hook(feed.announce)
             writer.start()
         except BaseException:
+            feed.stop()
             store.close()
             raise
         services = cls(dirs, store, writer, None, clock)
         services.user_id = user_id
+        services.feed = feed
         return services
 
     @classmethod
@@ -275,6 +284,8 @@ class Services:
         try:
             self.writer.stop()
         finally:
+            if self.feed is not None:
+                self.feed.stop()
             self.store.close()
             if self.lock is not None and self._owns_lock:
                 with suppress(Exception):

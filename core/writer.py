@@ -20,6 +20,12 @@ stream of heartbeats costs no extra statement.
 
 Copying the write-ahead log back into the database file (checkpointing) happens beside the
 writer, on ``core.checkpoint.WalCheckpointer``'s thread, not inside its commits.
+
+On a server database (server mode) other processes' writers change the same database, so
+this writer trusts nothing it remembers beyond one transaction: a transaction first locks
+the buckets its operations write (``_begin``), its heartbeats merge against last events read
+under that lock, new ids come from the database's sequences, and every transaction reports
+its days to the hooks (another process may have stored cache rows of them meanwhile).
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ from timelygator.core.errors import (
 from timelygator.core.event import BucketInfo, Event
 from timelygator.core.heartbeat import merge_heartbeat
 from timelygator.core.reader import split_new_events
+from timelygator.core.sql_dialect import insert_or_ignore
 from timelygator.core.store import DataStore
 from timelygator.core.timeutil import (
     EARLIEST_US,
@@ -88,11 +95,16 @@ _INSERT_SQL = (
 )
 _UPDATE_END_SQL = "UPDATE events SET end_us = ? WHERE id = ?"
 _MIN_DURATION_BOUND_US = 600 * 1_000_000
+# How often a batch is tried again as it was after failing only because of another
+# process's transaction (shared database); then it is split as any failed batch.
+_TRANSIENT_TRIES = 3
+_IN_ONE_BUCKET = (Heartbeat, InsertEvents, DeleteEvents, UpdateBucket, DeleteBucket)
 _LAST_EVENT_SQL = (
     "SELECT id, start_us, end_us, tz_offset_s, data FROM events WHERE bucket_id = ? "
     "ORDER BY start_us DESC, id DESC LIMIT 1"
 )
 _EVENTS = cast(Table, models.Event.__table__)
+_BUCKETS = cast(Table, models.Bucket.__table__)
 _BUCKET_BOUND_SQL = "SELECT max_duration_us FROM buckets WHERE id = ?"
 _MAX_EVENT_ID = select(func.max(models.Event.id))
 _DURATION_BOUNDS = select(models.Bucket.id, models.Bucket.max_duration_us)
@@ -421,18 +433,24 @@ class Writer:
             batch: list[_Job] = [first]
             deadline = time.monotonic() + self._max_delay
             try:
-                sql_dialect.begin_writer(conn, raw)
-                self._apply(conn, first)
-                while len(batch) < self._max_batch and time.monotonic() < deadline:
-                    if self._queue.empty():  # this thread is the only consumer
-                        break
-                    op = self._queue.get_nowait()
-                    if op is _STOP:
-                        stopping = True
-                        break
-                    assert isinstance(op, _Job)
-                    batch.append(op)
-                    self._apply(conn, op)
+                if self._shared:
+                    stopping = self._take_waiting(batch)
+                    self._begin(conn, batch)
+                    for job in batch:
+                        self._apply(conn, job)
+                else:
+                    sql_dialect.begin_writer(conn, raw)
+                    self._apply(conn, first)
+                    while len(batch) < self._max_batch and time.monotonic() < deadline:
+                        if self._queue.empty():  # this thread is the only consumer
+                            break
+                        op = self._queue.get_nowait()
+                        if op is _STOP:
+                            stopping = True
+                            break
+                        assert isinstance(op, _Job)
+                        batch.append(op)
+                        self._apply(conn, op)
                 self._commit(conn)
             except Exception as exc:
                 # Nothing of this transaction is kept. Whatever failed (a statement, the
@@ -442,6 +460,50 @@ class Writer:
                 continue
             self._finish_batch(batch)
         self._fail_leftovers()
+
+    # -- several writers on one database (server mode) -----------------------------------
+    def _take_waiting(self, batch: list[_Job]) -> bool:
+        """Add what is already queued to ``batch`` (up to ``max_batch``); True when a stop
+        was among it. On a shared database the whole batch is known before its transaction
+        begins, so it can lock every bucket it writes at once (``_begin``)."""
+        while len(batch) < self._max_batch and not self._queue.empty():
+            op = self._queue.get_nowait()
+            if op is _STOP:
+                return True
+            assert isinstance(op, _Job)
+            batch.append(op)
+        return False
+
+    def _begin(self, conn: Connection, jobs: list[_Job]) -> None:
+        """Begin a transaction; on a shared database, lock the buckets ``jobs`` write.
+
+        Another process's writer may change a bucket's events at the same time: merging a
+        heartbeat into the last event it read, two writers would both extend it (one
+        extension lost) or both start a new event. So each transaction first locks the
+        buckets it writes, all at once and in order of their keys (no two writers wait for
+        each other), reads their last events under the lock, and commits before another
+        writer can (``sql_dialect.lock_buckets``; how it was chosen: in its docstring).
+        """
+        sql_dialect.begin_writer(conn, self._raw)
+        if not self._shared:
+            return
+        every = False  # an operation that may write in any bucket
+        keys: set[int] = set()
+        for job in jobs:
+            op = job.op
+            if isinstance(op, PurgeBefore | ImportBuckets) or (isinstance(op, Call) and op.events):
+                every = True
+                break
+            if isinstance(op, _IN_ONE_BUCKET):
+                keys.add(op.bucket_key)
+        if not every and not keys:
+            return
+        bounds = sql_dialect.lock_buckets(conn, None if every else sorted(keys))
+        assert bounds is not None
+        for key in self._buckets.keys() - bounds.keys():
+            if every or key in keys:
+                del self._buckets[key]  # deleted by another process
+        self._buckets.update(bounds)
 
     def _commit(self, conn: Connection) -> None:
         self._flush_pending(conn)
@@ -456,7 +518,7 @@ class Writer:
             self._reported_days = None
 
     # -- a failed transaction -----------------------------------------------------------
-    def _recover(self, batch: list[_Job], exc: Exception) -> None:
+    def _recover(self, batch: list[_Job], exc: Exception, tries: int = 0) -> None:
         """After a failed transaction: fail every change if the database cannot be written,
         else find the failing change(s) and store all the others.
 
@@ -467,6 +529,9 @@ class Writer:
         """
         if self._rollback(exc):
             self._fail_batch(batch, exc)
+        elif self._shared and sql_dialect.transient(exc) and tries < _TRANSIENT_TRIES:
+            # Met another process's transaction (a deadlock the server broke): as it was.
+            self._attempt(batch, tries + 1)
         else:
             self._retry(batch, exc)
 
@@ -502,8 +567,9 @@ class Writer:
         for part in (ops[:middle], ops[middle:]):
             self._attempt(part)
 
-    def _attempt(self, ops: list[_Job]) -> None:
-        """Apply ``ops`` again in a transaction of their own."""
+    def _attempt(self, ops: list[_Job], tries: int = 0) -> None:
+        """Apply ``ops`` again in a transaction of their own (``tries``: how often they
+        failed for another transaction's sake, see ``_recover``)."""
         assert self._conn is not None
         for job in ops:
             job.outcome, job.value = "pending", None
@@ -512,15 +578,12 @@ class Writer:
                 for event, given in zip(op.events, op.given, strict=True):
                     event.id = given
         try:
-            sql_dialect.begin_writer(self._conn, self._raw)
+            self._begin(self._conn, ops)
             for job in ops:
                 self._apply(self._conn, job)
             self._commit(self._conn)
         except Exception as exc:
-            if self._rollback(exc):
-                self._fail_batch(ops, exc)
-            else:
-                self._retry(ops, exc)
+            self._recover(ops, exc, tries)
             return
         self._finish_batch(ops)
 
@@ -922,9 +985,10 @@ class Writer:
         if existing is not None:
             return None
         created = created_us if created_us is not None else self._clock.now_us()
-        key = conn.execute(
-            insert(models.Bucket)
-            .values(
+        # On a server, another process may create the same bucket at the same time.
+        adding = insert_or_ignore(conn, _BUCKETS) if self._shared else insert(models.Bucket)
+        found = conn.execute(
+            adding.values(
                 user_id=user_id,
                 name=name,
                 type=op.type,
@@ -933,9 +997,11 @@ class Writer:
                 created_us=created,
                 data=dump_data(op.data),
                 max_duration_us=0,
-            )
-            .returning(models.Bucket.id)
-        ).scalar_one()
+            ).returning(models.Bucket.id)
+        ).scalar_one_or_none()
+        if found is None:
+            return None  # made by another process meanwhile
+        key = int(found)
         self._buckets[int(key)] = 0
         self._last[int(key)] = None
         self._changes.append(Change("bucket", int(key)))

@@ -53,11 +53,51 @@ def dirs(tmp_path: Path) -> AppDirs:
 
 
 @pytest.fixture
-def services(dirs: AppDirs) -> Iterator[Services]:
-    """This test's data directory, opened (its key in the in-memory keyring); commits are
-    grouped for at most 50 ms, so a test waiting for one waits little."""
+def engine(request: pytest.FixtureRequest) -> str:
+    """The database engine ``services`` opens: ``sqlite`` (this test's data folder) unless
+    the test is in one of ``BOTH_ENGINES``, which run once on each (``pytest_generate_tests``)."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def services(dirs: AppDirs, engine: str, request: pytest.FixtureRequest) -> Iterator[Services]:
+    """This test's data directory, opened (its key in the in-memory keyring), or on
+    PostgreSQL a database of its own (``pg_url``); commits are grouped for at most 50 ms, so
+    a test waiting for one waits little."""
+    if engine == "postgresql":
+        url = request.getfixturevalue("pg_url")
+        with Services.open_server(url, dirs, max_delay=0.05) as opened:
+            yield opened
+        return
     with Services.open(dirs, None, max_delay=0.05) as opened:
         yield opened
+
+
+# The tests that run on SQLite and on PostgreSQL (server mode): every test in these files or
+# folders that uses ``services``, except those marked ``sqlite_only`` (about SQLite itself:
+# its file's encryption, rekey, backup, salvage, write-ahead log; its driver). Chosen so the
+# suite stays within CI's 20 minutes (CONTRIBUTING.md says what they add).
+BOTH_ENGINES = (
+    "core/test_writer.py",
+    "core/test_writer_cache_days.py",
+    "core/test_reader.py",
+    "core/test_heartbeat.py",
+    "core/query",
+    "core/analytics",
+    "core/categories/test_stored.py",
+    "api",
+)
+_TESTS = Path(__file__).parent
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "engine" not in metafunc.fixturenames:
+        return
+    if metafunc.definition.get_closest_marker("sqlite_only") is not None:
+        return
+    where = metafunc.definition.path.relative_to(_TESTS).as_posix()
+    if any(where == p or where.startswith(f"{p}/") for p in BOTH_ENGINES):
+        metafunc.parametrize("engine", ["sqlite", "postgresql"], indirect=True)
 
 
 # -- PostgreSQL (server mode) ---------------------------------------------------------------

@@ -20,10 +20,10 @@ import hashlib
 from dataclasses import replace
 from typing import cast
 
-from sqlalchemy import Connection, Table, delete, func, literal, select
+from sqlalchemy import ColumnElement, Connection, Table, delete, func, literal, select
 from timelygator.core import models
 from timelygator.core.analytics.localdays import AnalyticsSettings
-from timelygator.core.sql_dialect import upsert
+from timelygator.core.sql_dialect import lock_days_changing, upsert
 
 # The format of every stored analytics row (digests and statistics; see the rule above).
 # 3: active time is a union over hosts, AFK filtered per host.
@@ -47,19 +47,31 @@ def current_format(key: str) -> bool:
     return key.startswith(f"{FORMAT}:")
 
 
+# The range of the INTEGER ``day`` columns: a change of every day (``timeutil.EVERY_DAY``)
+# is clipped to it (PostgreSQL refuses a 32-bit comparison with a value outside).
+_DAYS = (-(2**31), 2**31 - 1)
+
+
+def _days(table: Table, low: int, high: int) -> ColumnElement[bool]:
+    return table.c.day.between(max(low, _DAYS[0]), min(high, _DAYS[1]))
+
+
 def clear_days(conn: Connection, low: int, high: int) -> None:
     """Delete the rows of UTC-numbered days ``low..high`` (inclusive), every user's and
-    every day start's (the writer's in-transaction hook)."""
-    conn.execute(delete(DIGESTS).where(DIGESTS.c.day.between(low, high)))
-    conn.execute(delete(STATS).where(STATS.c.day.between(low, high)))
+    every day start's (the writer's in-transaction hook). On a server, first make sure no
+    other process stores rows of those days until this transaction ends (rows it computed
+    before this change: ``sql_dialect.lock_days_changing``)."""
+    lock_days_changing(conn, low, high)
+    conn.execute(delete(DIGESTS).where(_days(DIGESTS, low, high)))
+    conn.execute(delete(STATS).where(_days(STATS, low, high)))
 
 
 def clear_digest_days(conn: Connection, low: int, high: int) -> None:
-    conn.execute(delete(DIGESTS).where(DIGESTS.c.day.between(low, high)))
+    conn.execute(delete(DIGESTS).where(_days(DIGESTS, low, high)))
 
 
 def clear_stats_days(conn: Connection, low: int, high: int) -> None:
-    conn.execute(delete(STATS).where(STATS.c.day.between(low, high)))
+    conn.execute(delete(STATS).where(_days(STATS, low, high)))
 
 
 # -- digests ---------------------------------------------------------------------------------

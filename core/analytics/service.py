@@ -81,8 +81,9 @@ from timelygator.core.analytics.trends import DailyTotals
 from timelygator.core.analytics.values import ValueDictionary, drop_unreferenced
 from timelygator.core.categories.model import Category
 from timelygator.core.categories.stored import categories_version, load_stored_categories
+from timelygator.core.change_feed import ChangeFeed, DayRanges
 from timelygator.core.event import Event, bucket_host
-from timelygator.core.sql_dialect import analytics_range_sql
+from timelygator.core.sql_dialect import analytics_range_sql, try_lock_days_storing
 from timelygator.core.store import DataStore
 from timelygator.core.timeutil import Clock
 from timelygator.core.writer import Change, Writer
@@ -94,6 +95,8 @@ WINDOW_TYPES = ("currentwindow",)
 AFK_TYPES = ("afkstatus",)
 _MEMORY_DAYS = 120  # digests with pieces kept in memory
 _STATS_DAYS = 2000  # per-day statistics kept in memory (small)
+_FORGET_ALL_DAYS = 10_000  # a change over more days than this forgets every day
+_STORE_SYNC_S = 1.0  # how long storing rows may wait to hear other processes (else: not)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,9 +134,14 @@ class AnalyticsService:
     """Caches of digests and per-day statistics of one store, for any of its users (passed
     per call); thread-safe. ``core.services.Services.analytics`` builds one per store."""
 
-    def __init__(self, store: DataStore, writer: Writer, clock: Clock) -> None:
+    def __init__(
+        self, store: DataStore, writer: Writer, clock: Clock, feed: ChangeFeed | None = None
+    ) -> None:
+        """``feed``: on a server, the changes other processes make (its listener is added
+        here); without one, this process's writer is the only one."""
         self._store = store
         self._writer = writer
+        self._feed = feed
         self._clock = clock
         self._lock = threading.Lock()
         # (day, day start, hosts, user) -> digest
@@ -154,6 +162,8 @@ class AnalyticsService:
         self.stats = {"memory": 0, "table": 0, "computed": 0, "persisted": 0, "stats_table": 0}
         self.value_cleanup: Future[int] | None = None
         writer.add_change_listener(self._on_changes)
+        if feed is not None:
+            feed.add_listener(self.forget)
         # Events deleted while no analytics ran (another process, an import) may have left
         # value texts behind: look once now.
         self._drop_unreferenced_values()
@@ -176,22 +186,33 @@ class AnalyticsService:
 
     # -- invalidation ------------------------------------------------------------------------
     def _on_changes(self, changes: list[Change]) -> None:
+        ranges: list[tuple[int, int]] = []
+        everything = False
+        for change in changes:
+            # The days the writer's hooks cleared of stored rows (the same rule).
+            touched = change.day_ranges()
+            if touched is None:
+                everything = True
+                break
+            ranges.extend(touched)
+        if any(c.replaced or c.kind in _REMOVALS for c in changes):
+            self._drop_unreferenced_values()
+        self.forget(None if everything else ranges)
+
+    def forget(self, ranges: DayRanges) -> None:
+        """Forget what is remembered of the UTC day ranges ``ranges`` (None: of every day)
+        and count them changed (``changed_since``): after this process's own changes, and
+        on a server another process's (``core.change_feed``, on its thread)."""
         with self._lock:
             self._generation += 1
             gen = self._generation
-            everything = False
             days: set[int] = set()
-            for change in changes:
-                # The days the writer's hooks cleared of stored rows (the same rule).
-                ranges = change.day_ranges()
-                if ranges is None:
-                    everything = True
+            for low, high in ranges or ():
+                if high - low > _FORGET_ALL_DAYS:
+                    ranges = None
                     break
-                for low, high in ranges:
-                    days.update(range(low, high + 1))
-            if any(c.replaced or c.kind in _REMOVALS for c in changes):
-                self._drop_unreferenced_values()
-            if everything:
+                days.update(range(low, high + 1))
+            if ranges is None:
                 self._all_generation = gen
                 self._digests.clear()
                 self._stats.clear()
@@ -204,6 +225,12 @@ class AnalyticsService:
                     del self._digests[key]
                 for stats_key in [k for k in self._stats if k[1] in days]:
                     del self._stats[stats_key]
+
+    def _catch_up(self) -> None:
+        """On a server, hear what the other processes changed until now before anything
+        remembered is used (``ChangeFeed.sync``); when that cannot be known, forget it all."""
+        if self._feed is not None and not self._feed.sync():
+            self.forget(None)
 
     @property
     def generation(self) -> int:
@@ -261,6 +288,19 @@ class AnalyticsService:
     ) -> list[DayDigest]:
         """Digests of local days ``first..last`` (day numbers), in order; of the buckets of
         ``hosts`` only when given (those are kept in memory, never stored)."""
+        self._catch_up()
+        return self._digests_of(user, first, last, day_start_s, pieces=pieces, hosts=hosts)
+
+    def _digests_of(
+        self,
+        user: int,
+        first: int,
+        last: int,
+        day_start_s: int,
+        *,
+        pieces: bool,
+        hosts: tuple[str, ...],
+    ) -> list[DayDigest]:
         found: dict[int, DayDigest] = {}
         with self._lock:
             generation = self._generation
@@ -426,6 +466,13 @@ class AnalyticsService:
             return
 
         def guarded(conn: Connection) -> tuple[T] | None:
+            # On a server: no other process's change of these days is under way or can
+            # start before this is committed, and every one committed so far was heard.
+            if not try_lock_days_storing(conn, numbers):
+                return None
+            # (Briefly: the day locks are held meanwhile, and writers of those days wait.)
+            if self._feed is not None and not self._feed.sync(_STORE_SYNC_S):
+                return None
             if self._changed_since(numbers, generation):
                 return None
             return (write(conn),)
@@ -481,6 +528,7 @@ class AnalyticsService:
         stored rows of these rules, then carried over from the evidence stored under other
         rules (totals: without a digest when no rule content is new), then from digests;
         complete days are stored."""
+        self._catch_up()
         kind = "full" if full else "totals"
         out: dict[int, DayTotals] = {}
         missing: list[int] = []
@@ -536,7 +584,7 @@ class AnalyticsService:
             self._keep_stats(user, done, out, settings, cats, kind, generation, now)
             missing = [n for n in missing if n not in out]
         for run in _runs(missing):
-            digests = self.digests(
+            digests = self._digests_of(
                 user, run[0], run[-1], settings.day_start_s, pieces=full, hosts=settings.hosts
             )
             self._prefetch(digests, table)

@@ -19,11 +19,11 @@ from contextlib import AbstractContextManager
 from typing import Any, TypeVar, cast
 
 import numpy as np
-from sqlalchemy import Connection, Integer, Table, bindparam, delete, insert, select
+from sqlalchemy import BigInteger, Connection, Table, bindparam, delete, insert, select
 from timelygator.core import models
 from timelygator.core.analytics.cache_rows import digest_totals
 from timelygator.core.analytics.digest import digest_ids
-from timelygator.core.sql_dialect import Prepared, first_new_id
+from timelygator.core.sql_dialect import Prepared, first_new_id, lock_all_days
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ V = TypeVar("V")
 
 VALUES = cast(Table, models.AnalyticsValue.__table__)
 _C = VALUES.c
-_USER = bindparam("user", type_=Integer)
+_USER = bindparam("user", type_=BigInteger)
 # Lookups are measured hot paths (each digest write, each cold range of the views):
 # prepared (``sql_dialect.Prepared``, figures there).
 _TEXTS_IN_RANGE = Prepared(
@@ -159,8 +159,10 @@ def drop_unreferenced(conn: Connection, user_id: int | None = None) -> int:
 
     For the writer after events were deleted (privacy, retention): the texts of values
     that only the deleted events had are then gone from the file too. Ids are never given
-    out again.
+    out again. On a server, no other process stores digests meanwhile (they may refer to
+    values this would otherwise take for unused: ``sql_dialect.lock_all_days``).
     """
+    lock_all_days(conn)
     kept: list[np.ndarray[Any, Any]] = []
     for totals in digest_totals(conn, user_id):
         try:

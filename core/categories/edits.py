@@ -27,6 +27,7 @@ from timelygator.core.categories.stored import (
     row_paths,
 )
 from timelygator.core.errors import ConflictError, NotFoundError, ValidationError
+from timelygator.core.sql_dialect import row_ids
 
 KEEP = object()  # "leave this field as it is" in ``update_category``
 
@@ -83,18 +84,19 @@ def _insert(
     color: str | None,
     score: float | None,
 ) -> int:
-    result = conn.execute(
-        _INSERT,
-        {
-            "user_id": user_id,
-            "parent_id": parent,
-            "name": name,
-            "position": _next_position(conn, user_id),
-            "color": color,
-            "score": score,
-            "rule": json.dumps(rule.to_dict()),
-        },
-    )
+    row: dict[str, object] = {
+        "user_id": user_id,
+        "parent_id": parent,
+        "name": name,
+        "position": _next_position(conn, user_id),
+        "color": color,
+        "score": score,
+        "rule": json.dumps(rule.to_dict()),
+    }
+    given = row_ids(conn, CATEGORIES, 1)  # the same ids on every engine
+    if given is not None:
+        row["id"] = given[0]
+    result = conn.execute(_INSERT, row)
     key = result.inserted_primary_key
     assert key is not None  # a single-row insert
     return int(key[0])

@@ -18,6 +18,7 @@ from timelygator.core import models
 from timelygator.core.categories.formats import load_default_categories, to_aw_classes
 from timelygator.core.categories.model import Category, Rule
 from timelygator.core.errors import ValidationError
+from timelygator.core.sql_dialect import lock_rows_of, row_ids
 
 CATEGORIES = cast(Table, models.Category.__table__)
 _C = CATEGORIES.c
@@ -75,6 +76,7 @@ def replace_stored_categories(
 ) -> None:
     """Replace the stored tree (run on the writer: ``writer.call``); parents get rows too."""
     items = list(categories)
+    lock_rows_of(conn, CATEGORIES)  # another process replacing it waits (a server)
     conn.execute(_DELETE, {"user_id": user_id})
     by_path = {c.path: c for c in items}
     ordered: list[tuple[str, ...]] = []
@@ -98,6 +100,10 @@ def replace_stored_categories(
                 "rule": json.dumps(category.rule.to_dict()),
             }
         )
+    given = row_ids(conn, CATEGORIES, len(rows))  # the same ids on every engine
+    if given is not None:
+        for row, row_id in zip(rows, given, strict=True):
+            row["id"] = row_id
     # Every row in one statement (in tree order, so the ids follow it as before), then the
     # parents in another: one statement per row took twice as long as the hand-written
     # inserts did (tests/benchmarks/small_stores.py).

@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Connection, Integer, Table, and_, bindparam, func, or_, select
+from sqlalchemy import BigInteger, Connection, Table, and_, bindparam, func, or_, select
 from timelygator.core import models, reader
 from timelygator.core.event import Event
 from timelygator.core.sql_dialect import Prepared, greatest, least
@@ -20,7 +20,7 @@ from timelygator.core.sql_dialect import Prepared, greatest, least
 _BUCKETS = cast(Table, models.Bucket.__table__).c
 _EVENT_TABLE = cast(Table, models.Event.__table__)
 _EVENTS = _EVENT_TABLE.c
-_B = bindparam("b", type_=Integer)
+_B = bindparam("b", type_=BigInteger)
 _S = bindparam("s", type_=BigInteger)
 _E = bindparam("e", type_=BigInteger)
 # Half-open [start, end): events overlapping it, plus zero-length events inside it. The
@@ -47,7 +47,7 @@ _RANGE = (
     .where(_WITHIN)
     .order_by(_EVENTS.start_us.desc(), _EVENTS.id.desc())
 )
-_RANGE_LIMITED = Prepared(_RANGE.limit(bindparam("limit", type_=Integer)))
+_RANGE_LIMITED = Prepared(_RANGE.limit(bindparam("limit", type_=BigInteger)))
 _RANGE_ALL = Prepared(_RANGE)
 _COUNT = select(func.count()).select_from(_EVENT_TABLE).where(_WITHIN)
 

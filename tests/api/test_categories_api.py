@@ -6,8 +6,9 @@ import copy
 import json
 from typing import Any
 
+from sqlalchemy import func, select
 from starlette.testclient import TestClient
-from timelygator.core import tokens
+from timelygator.core import models, tokens
 from timelygator.core.api.routers.categories import AW_CLASSES_KEY
 from timelygator.core.categories.stored import load_stored_categories
 from timelygator.core.services import Services
@@ -149,12 +150,8 @@ def test_exports_follow_later_changes(client: TestClient, services: Services) ->
     assert [c["name"] for c in exported] == [c["name"] for c in DOC["categories"]]
     assert exported[0]["data"] == {"color": "#0000ff", "score": 1.0}
     with services.read() as conn:
-        assert (
-            conn.exec_driver_sql(
-                "SELECT count(*) FROM settings WHERE key = ?", (AW_CLASSES_KEY,)
-            ).scalar_one()
-            == 0
-        )
+        kept = select(func.count()).where(models.Setting.key == AW_CLASSES_KEY)
+        assert conn.execute(kept).scalar_one() == 0
     ours = client.get("/api/0/categories/export")
     assert ours.headers["content-disposition"] == (
         'attachment; filename="timelygator-categories.json"'

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection
+from sqlalchemy import Connection, insert, update
 from starlette.testclient import TestClient
+from timelygator.core import models
 from timelygator.core.services import Services
 from timelygator.core.timeutil import parse_iso
 
@@ -88,14 +89,16 @@ def _old_rows(conn: Connection, bucket: int) -> None:
         ("0001-01-01T00:00:00+01:00", "0001-01-01T00:00:00+01:00"),
         ("2024-05-01T10:00:00Z", "2024-05-01T10:00:01Z"),
     ):
-        conn.exec_driver_sql(
-            "INSERT INTO events (bucket_id, start_us, end_us, data) VALUES (?, ?, ?, ?)",
-            (bucket, parse_iso(start)[0], parse_iso(end)[0] + 10_000_000, '{"app":"x"}'),
+        conn.execute(
+            insert(models.Event).values(
+                bucket_id=bucket,
+                start_us=parse_iso(start)[0],
+                end_us=parse_iso(end)[0] + 10_000_000,
+                data='{"app":"x"}',
+            )
         )
-    conn.exec_driver_sql(
-        "UPDATE buckets SET created_us = ? WHERE id = ?",
-        (parse_iso("0001-01-01T00:00:00+01:00")[0], bucket),
-    )
+    created = parse_iso("0001-01-01T00:00:00+01:00")[0]
+    conn.execute(update(models.Bucket).where(models.Bucket.id == bucket).values(created_us=created))
 
 
 @pytest.mark.parametrize("fast", [True, False])

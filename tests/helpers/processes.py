@@ -3,12 +3,17 @@ stderr read line by line (tests/api/test_supervisor.py, test_workers_postgres.py
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import select
+import signal
 import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[2]
 LISTENING = re.compile(r"listening on (http://\S+) \((\d+) worker processes: ([\d, ]+)\)")
 
 
@@ -71,3 +76,42 @@ class Supervised:
         pids = [int(p) for p in found.group(3).split(", ")]
         assert int(found.group(2)) == len(pids)
         return found.group(1), pids
+
+
+@contextlib.contextmanager
+def serve_workers(
+    url: str, workers: int, data_dir: Path
+) -> Iterator[tuple[str, list[int], Supervised]]:
+    """The real ``timelygator serve --workers N --compat`` on the PostgreSQL database ``url``
+    and a free loopback port (queries on the workers' threads: no query processes to
+    start); yields its base URL, the workers' process ids and the
+    supervisor. Stopped with SIGTERM when the context ends (it must exit with 0; killed if
+    it does not stop); what it printed is in the supervisor's ``seen`` afterwards."""
+    code = (
+        "import sys; from timelygator.core.cli import build_parser, run; "
+        "sys.exit(run(build_parser().parse_args(sys.argv[1:])))"
+    )
+    env = {
+        **os.environ,
+        "TIMELYGATOR_DATA_DIR": str(data_dir),
+        "TIMELYGATOR_DATABASE_URL": url,
+        "TIMELYGATOR_WORKERS": str(workers),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "serve", "--port", "0", "--compat", "--query-processes", "0"],
+        cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    sup = Supervised(proc)
+    try:
+        base, pids = sup.listening()
+        assert len(set(pids)) == workers
+        yield base, pids, sup
+        proc.send_signal(signal.SIGTERM)
+        code_at_exit = proc.wait(90)
+        sup.seen.append(sup.stderr.read())
+        assert code_at_exit == 0, "".join(sup.seen)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        sup.stderr.close()

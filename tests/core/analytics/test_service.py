@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import orjson
 import pytest
+from sqlalchemy import Connection, delete, select
 from timelygator.core.analytics import cache_rows
 from timelygator.core.analytics.localdays import AnalyticsSettings
 from timelygator.core.analytics.service import AnalyticsService
@@ -455,8 +456,9 @@ def test_values_no_digest_refers_to_can_be_dropped_for_good(services: Services) 
     assert len(before) == 4 and drop() == 0
     # The first day's digest goes (as when its events change): its own values go with it,
     # the one the second day shares stays.
+    digests = cache_rows.DIGESTS
     services.writer.call(
-        lambda c: c.exec_driver_sql("DELETE FROM day_digests WHERE day = ?", (19786,))
+        lambda c: c.execute(delete(digests).where(digests.c.day == 19786))
     ).result()
     assert drop() == 3
     kept = values()
@@ -587,11 +589,12 @@ def test_cached_rows_of_an_older_format_are_recomputed_not_used(services: Servic
     services.writer.flush()
     number = first.start_us // (24 * H)
 
-    def old_format(conn: object) -> None:
+    def old_format(conn: Connection) -> None:
         # Rows an earlier TimelyGator wrote: no format in the key, figures that are now wrong.
-        conn.exec_driver_sql(  # type: ignore[attr-defined]
-            "UPDATE day_stats SET key = substr(key, instr(key, ':') + 1)"
-        )
+        table = cache_rows.STATS
+        for day, key in conn.execute(select(table.c.day, table.c.key)).all():
+            unformatted = table.update().where(table.c.day == day)
+            conn.execute(unformatted.values(key=key.partition(":")[2]))
 
     services.writer.call(old_format).result()
     fresh = AnalyticsService(services.store, services.writer, services.clock)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import delete
+from timelygator.core.analytics import cache_rows
 from timelygator.core.services import Services
 
 from tests.core.analytics.test_service import CATEGORIES, DAY, UTC0, ev, fill_day
@@ -59,10 +61,9 @@ def test_a_new_process_drops_texts_an_earlier_one_left_behind(services: Services
     settle(services)
     assert any("private" in text for text in stored_texts(services))
     # Another process (no analytics running) deleted the day's digest with its events.
+    digests, number = cache_rows.DIGESTS, nxt.toordinal() - 719163
     services.writer.call(
-        lambda c: c.exec_driver_sql(
-            "DELETE FROM day_digests WHERE day = ?", (nxt.toordinal() - 719163,)
-        )
+        lambda c: c.execute(delete(digests).where(digests.c.day == number))
     ).result()
     new_analytics(services)
     settle(services)
