@@ -394,6 +394,8 @@ class AppController(QObject):
         warmer = self.warmer
         if warmer is not None:
             warmer.request_stop()  # waited for on the lifecycle thread, before closing
+        insights = self.window.insights
+        insights.request_stop()  # a training stops at its next pause; waited for below
         if self.maintenance is not None:
             self.maintenance.stop()
         if self.watcher_host is not None:
@@ -405,6 +407,7 @@ class AppController(QObject):
 
         def flush_and_stop_api() -> None:
             runner.wait(60_000)  # a backup or import in progress finishes first
+            insights.wait()
             if warmer is not None:
                 warmer.wait()
             if services is not None:

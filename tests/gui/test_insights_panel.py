@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
@@ -51,6 +52,19 @@ def cell(dialog: InsightsDialog, row: int, column: int) -> str:
 def click_box(qtbot: QtBot, box: QCheckBox) -> None:
     """Click a check box on its box (a wide one's middle may be empty space)."""
     qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
+
+
+def record_channels(runner: TaskRunner) -> list[str]:
+    """The channels of the jobs ``runner`` starts from now on."""
+    asked: list[str] = []
+    original = runner.run
+
+    def run(channel, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        asked.append(channel)
+        return original(channel, fn, *args, **kwargs)
+
+    runner.run = run  # type: ignore[method-assign]
+    return asked
 
 
 def finance_time(window: MainWindow) -> int:
@@ -192,14 +206,7 @@ def test_a_range_longer_than_a_month_works_out_no_insights(
     from timelygator.gui.date_range import DateRange, RangeMode
     from timelygator.gui.insights_controller import LONG_RANGE
 
-    asked: list[str] = []
-    original = window.runner.run
-
-    def run(channel, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
-        asked.append(channel)
-        return original(channel, fn, *args, **kwargs)
-
-    window.runner.run = run  # type: ignore[method-assign]
+    asked = record_channels(window.insights.runner)
     year = DateRange(RangeMode.CUSTOM, DAY - timedelta(days=364), DAY, 4)
     with qtbot.waitSignal(window.sig_range_loaded, timeout=60_000):
         window.navigator.set_range(year)
@@ -215,14 +222,7 @@ def test_live_refreshes_work_the_insights_out_again_once_a_minute(
     controller = window.insights
     now = [time.monotonic() + 3600]  # an hour after the first insights
     controller.clock = lambda: now[0]
-    asked: list[str] = []
-    original = window.runner.run
-
-    def run(channel, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
-        asked.append(channel)
-        return original(channel, fn, *args, **kwargs)
-
-    window.runner.run = run  # type: ignore[method-assign]
+    asked = record_channels(window.insights.runner)
     data = window.data
     assert data is not None
     with qtbot.waitSignal(controller.sig_loaded, timeout=30_000):
@@ -234,3 +234,37 @@ def test_live_refreshes_work_the_insights_out_again_once_a_minute(
     with qtbot.waitSignal(controller.sig_loaded, timeout=30_000):
         window.sig_range_refreshed.emit(data)
     assert asked.count("insights") == 2
+
+
+def test_day_switches_do_not_wait_for_the_insights_and_only_the_newest_day_follows(
+    window: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Insights have a thread of their own: while one is worked out (a first training can
+    take a minute on a year just imported), the user goes back three days and each day is
+    drawn at once; then the insights of the day on screen follow, not one per day passed."""
+    import timelygator.gui.insights_controller as controller_module
+
+    release = threading.Event()
+    asked: list[date] = []
+    from timelygator.core.insights.engine import insights as real
+
+    def slow(services, first, last, *args, **kwargs):  # type: ignore[no-untyped-def]
+        asked.append(first)
+        release.wait(30)  # a long training
+        return real(services, first, last, *args, **kwargs)
+
+    monkeypatch.setattr(controller_module, "insights", slow)
+    drawn: list[date] = []
+    for _ in range(3):
+        with qtbot.waitSignal(window.sig_range_loaded, timeout=10_000) as loaded:
+            qtbot.mouseClick(window.navigator.prev_button, Qt.MouseButton.LeftButton)
+        drawn.append(loaded.args[0].range.first)
+    back = [DAY - timedelta(days=n) for n in (1, 2, 3)]
+    assert drawn == back  # every day drawn while the first insights were still working
+    assert asked == [back[0]]
+    bar = window.activity.insights
+    assert not bar.button.isEnabled()  # busy: no suggestions of another day to open
+    with qtbot.waitSignal(window.insights.sig_loaded, timeout=30_000) as shown:
+        release.set()
+    assert asked == [back[0], back[2]]  # the day in between was never worked out
+    assert shown.args[0].first == back[2] and window.insights.found is shown.args[0]
