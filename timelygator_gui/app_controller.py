@@ -273,6 +273,7 @@ class AppController(QObject):
             parent=self,
         )  # fmt: skip
         self.warmer.sig_finished.connect(lambda days: log.info("Statistics warm: %d days", days))
+        self.window.insights.warmer = self.warmer  # a training waits for the warm-up
         self.warmer.start()
 
     def _data_prefs(self) -> Any:

@@ -5,8 +5,10 @@ Insights work on a thread of their own (``InsightsController.runner``), never on
 pool: training takes seconds the first time in a session (then the model is kept in memory
 by ``core.insights.engine``), and a minute on a year whose statistics were never worked out
 (a history just imported). While it trains it pauses whenever the views have work queued
-(``TaskRunner.wait_idle``), so a day switch is not slowed by it, and only the newest range
-asked for is worked out (switching through ten days trains once and answers the tenth).
+(``TaskRunner.wait_idle``), so a day switch is not slowed by it, and while the app's warm-up
+of the statistics runs (``StatsWarmer``: the same days' work, which the training then only
+reads); only the newest range asked for is worked out (switching through ten days trains
+once and answers the tenth).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from timelygator.gui.trends_view import trends_range
 
 if TYPE_CHECKING:
     from timelygator.gui.main_window import MainWindow
+    from timelygator.gui.stats_warmer import StatsWarmer
 
 # Insights describe a day, a week or a month; longer ranges would retrain and re-read a year
 # beside the views' own work (after a rule edit, seconds taken from the timeline and trends).
@@ -69,6 +72,9 @@ class InsightsController(QObject):
         self._working: RangeData | None = None  # the range being worked out
         self._asked: RangeData | None = None  # the range shown, when it has insights
         self._stopping = threading.Event()
+        self.warmer: StatsWarmer | None = None
+        """The app's warm-up of the history's statistics, while it runs: a training waits for
+        it (it works out the same days, which the training then reads)."""
 
     def range_refreshed(self, data: RangeData) -> None:
         """New live data in the range shown: work the insights out again, once a minute."""
@@ -123,6 +129,10 @@ class InsightsController(QObject):
 
     def _pause(self) -> None:
         """Between steps of a training (on the Insights thread): the views' work first."""
+        warmer = self.warmer
+        while warmer is not None and not warmer.wait_finished(0.5):
+            if self._stopping.is_set():
+                raise _Stopped
         if self._stopping.is_set():
             raise _Stopped
         self.window.runner.wait_idle(PAUSE_AT_MOST_S)

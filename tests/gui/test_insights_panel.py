@@ -268,3 +268,35 @@ def test_day_switches_do_not_wait_for_the_insights_and_only_the_newest_day_follo
         release.set()
     assert asked == [back[0], back[2]]  # the day in between was never worked out
     assert shown.args[0].first == back[2] and window.insights.found is shown.args[0]
+
+
+class _Warmer:
+    """The app's warm-up of the statistics, as the Insights controller sees it."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.asked = 0
+
+    def wait_finished(self, timeout_s: float) -> bool:
+        self.asked += 1
+        return self.done.wait(min(timeout_s, 0.05))
+
+
+def test_a_training_waits_for_the_statistics_warm_up(
+    window: MainWindow, qtbot: QtBot, services: Services
+) -> None:
+    """While the app works out the history's statistics (a year just imported: a minute),
+    the training waits for them instead of working the same days out beside it."""
+    from timelygator.core.insights.engine import forget
+
+    warmer = _Warmer()
+    window.insights.warmer = warmer  # type: ignore[assignment]
+    forget(services)  # the next insights train the model again
+    before = window.insights.found
+    with qtbot.waitSignal(window.sig_range_loaded, timeout=10_000):
+        qtbot.mouseClick(window.navigator.prev_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: warmer.asked >= 3, timeout=10_000)  # waiting, not training
+    assert window.insights.found is before
+    with qtbot.waitSignal(window.insights.sig_loaded, timeout=30_000) as shown:
+        warmer.done.set()
+    assert shown.args[0].first == DAY - timedelta(days=1)
