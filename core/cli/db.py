@@ -261,7 +261,7 @@ def _move(args: argparse.Namespace, target: int, *, downgrade: bool) -> int:
     if change.backup is not None:
         print(f"Backup (verified): {change.backup}")
     verb = "Downgraded" if downgrade else "Upgraded"
-    title = {r.version: r.title for r in revisions()}.get(change.after, "")
+    title = {r.version: r.title.rstrip(".") for r in revisions()}.get(change.after, "")
     print(f"{verb} {change.where} from schema {change.before} to {change.after} ({title})")
     if change.revoked_for:
         print(

@@ -20,7 +20,7 @@ from timelygator.core.services import Services
 from timelygator.core.store import Store
 
 from tests.helpers import postgres
-from tests.helpers.cli import run_cli
+from tests.helpers.cli import run_cli, run_on_terminal
 from tests.helpers.schema_walk import project, stamp_newest, user_rows
 
 PASS = "schema cli passphrase"
@@ -212,4 +212,25 @@ def test_postgresql_downgrade_prints_the_pg_dump_command_and_asks_first(
     assert up.returncode == 0, up.stderr
     assert version() == SCHEMA_VERSION
     assert not dirs.database.exists()  # the data folder was never touched
+    engine.dispose()
+
+
+@pytest.mark.parametrize(("answer", "version"), [("n", SCHEMA_VERSION), ("y", 5)])
+def test_postgresql_change_asks_on_a_terminal(
+    pg_cluster: postgres.Cluster, dirs: AppDirs, answer: str, version: int
+) -> None:
+    url = pg_cluster.create_database(f"t{uuid.uuid4().hex}")
+    engine = create_engine(url)
+    stamp_newest(engine)
+    args = ["db", "downgrade", "5", "--database-url", url, "--data-dir", str(dirs.data)]
+    code, output = run_on_terminal(args, "[y/N] ", answer)
+    assert f"Move {url} from schema 6 to 5? [y/N]" in output
+    if answer == "n":
+        assert code == 2 and "Not confirmed. Nothing was changed." in output
+    else:
+        assert code == 0 and "Downgraded" in output
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == (
+            f"{version:04d}"
+        )
     engine.dispose()
