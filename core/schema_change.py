@@ -232,7 +232,8 @@ class ServerDatabase:
         self.close()
 
     def _unreachable(self, exc: DBAPIError) -> StorageError:
-        reason = str(exc.orig or exc).strip().splitlines()[0][:300] if str(exc.orig) else ""
+        said = str(exc.orig if exc.orig is not None else exc).strip()
+        reason = said.splitlines()[0][:300] if said else type(exc).__name__
         if self._password:
             reason = reason.replace(str(self._password), "***")
         return StorageError(f"The PostgreSQL database {self.shown} cannot be used: {reason}")

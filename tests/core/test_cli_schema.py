@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from timelygator.core import schema_change
+from timelygator.core.errors import DatabaseLockedError
 from timelygator.core.event import Event
 from timelygator.core.keys import KeyStore
 from timelygator.core.locks import FolderLock
@@ -234,3 +235,26 @@ def test_postgresql_change_asks_on_a_terminal(
             f"{version:04d}"
         )
     engine.dispose()
+
+
+def test_postgresql_change_behind_a_table_in_use_is_refused_and_changes_nothing(
+    pg_cluster: postgres.Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A session holding ``users`` (a running server's open transaction) makes the downgrade
+    give up after ``LOCK_WAIT_S`` with a clear message, instead of waiting for as long."""
+    monkeypatch.setattr(schema_change, "LOCK_WAIT_S", 1)
+    url = pg_cluster.create_database(f"t{uuid.uuid4().hex}")
+    engine = create_engine(url)
+    stamp_newest(engine)
+    try:
+        with engine.connect() as holder, holder.begin():
+            holder.execute(text("SELECT count(*) FROM users")).scalar_one()  # holds it
+            with (
+                schema_change.ServerDatabase(url) as server,
+                pytest.raises(DatabaseLockedError, match="is in use: another session held"),
+            ):
+                server.change(5, downgrade=True)
+        with schema_change.ServerDatabase(url) as server:
+            assert server.version() == SCHEMA_VERSION
+    finally:
+        engine.dispose()
