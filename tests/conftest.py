@@ -15,6 +15,7 @@ from timelygator.core.logs import reset_logging
 from timelygator.core.paths import AppDirs, resolve_dirs
 from timelygator.core.services import Services
 
+from tests.helpers import postgres
 from tests.helpers.keyring import MemoryKeyring
 
 
@@ -56,3 +57,13 @@ def services(dirs: AppDirs) -> Iterator[Services]:
     grouped for at most 50 ms, so a test waiting for one waits little."""
     with Services.open(dirs, None, max_delay=0.05) as opened:
         yield opened
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[postgres.Cluster]:
+    """A throwaway PostgreSQL cluster for the session's tests (each makes its own database:
+    ``create_database``); the test is skipped, saying why, without PostgreSQL."""
+    if postgres.server_bin() is None:
+        pytest.skip("PostgreSQL is not installed (Debian: postgresql)")
+    with postgres.temporary_cluster() as running:
+        yield running
