@@ -116,7 +116,10 @@ class SyncHost(QObject):
     # -- the sync thread --------------------------------------------------------------------
     def _emit(self, status: SyncStatus) -> None:
         self.status = status
-        self.sig_status.emit(status)
+        try:
+            self.sig_status.emit(status)
+        except RuntimeError:  # the app is gone (a request outlived its shutdown)
+            log.debug("sync status after the app closed: %s", status.state)
 
     def _run(self) -> None:
         prefs: SyncPrefs | None = None

@@ -34,7 +34,7 @@ from timelygator.core.preferences import PrivacyPrefs, load_preferences
 from timelygator.core.privacy import PrivacyFilter, fingerprint, privacy_from_preferences
 from timelygator.core.services import Services
 from timelygator.core.sync import protocol
-from timelygator.core.sync.ranges import Range, RangePlan, next_page, plan_replace
+from timelygator.core.sync.ranges import Range, RangePlan, data_text, fit, next_page, plan_replace
 from timelygator.core.sync.state import (
     PullState,
     PushState,
@@ -49,6 +49,8 @@ from timelygator.core.writer import Change
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 1000
+# What one push may carry (the server takes 8 MB bodies); a page of large events is cut.
+PUSH_BUDGET_BYTES = 4 * 1024 * 1024
 WRITE_TIMEOUT_S = 120.0
 
 
@@ -108,11 +110,15 @@ class SyncEngine:
         *,
         pull: bool = True,
         page_size: int = PAGE_SIZE,
+        budget: int = PUSH_BUDGET_BYTES,
     ) -> None:
+        """``page_size``: events per request at most; ``budget``: bytes of event data per
+        push at most (one start's events go together whatever their size)."""
         self.services = services
         self.client = client
         self.pull_enabled = pull
         self.page_size = page_size
+        self.budget = budget
         self.device_id = load_device_id(services.dirs.data)
         self._lock = threading.Lock()
         self._dirty: dict[str, int] = {}  # local bucket -> earliest change behind its watermark
@@ -273,6 +279,7 @@ class SyncEngine:
         while True:
             since = entry.since_us
             events, until = next_page(read, since, self.page_size)
+            events, until = fit(events, until, _wire_size, self.budget)
             final = until is None
             tail = _tail(since, events)
             if final and entry.pending is None and self._sent_tails.get(name) == tail:
@@ -448,6 +455,11 @@ class SyncEngine:
         for future in futures:
             future.result(WRITE_TIMEOUT_S)
         return plan
+
+
+def _wire_size(event: Event) -> int:
+    """About what an event weighs in a push (its data, its timestamp and duration)."""
+    return len(data_text(event.data).encode("utf-8")) + 80
 
 
 def _data(wire: dict[str, Any]) -> dict[str, Any]:

@@ -134,3 +134,23 @@ def next_page(read: ReadStarting, since: int | None, limit: int) -> tuple[list[E
     if page:
         return page, until
     return read(until, until + 1, None), until + 1
+
+
+def fit(
+    events: list[Event], until: int | None, size: Callable[[Event], int], budget: int
+) -> tuple[list[Event], int | None]:
+    """A page cut down to ``budget`` (by ``size``), and where the rest starts: the first
+    events whose sizes add up to at most the budget (at least one start's events), never
+    splitting the events of one start."""
+    total = 0
+    for index, event in enumerate(events):
+        total += size(event)
+        if total <= budget or index == 0:
+            continue
+        cut = index
+        while cut > 0 and events[cut - 1].start_us == events[cut].start_us:
+            cut -= 1
+        if cut == 0:
+            return events, until  # one start's events: they travel together
+        return events[:cut], events[cut].start_us
+    return events, until

@@ -230,6 +230,16 @@ def test_an_interrupted_sync_resumes_and_stores_nothing_twice(
     assert sorted(r[1:] for r in server.rows()) == expected  # each event once
 
 
+def test_large_events_travel_in_requests_the_server_takes(server: Server, laptop: Device) -> None:
+    """60 events of 200 KB (12 MB) cannot go in one request (the server takes 8 MB)."""
+    big = "x" * 200_000
+    for minute in range(60):
+        laptop.window(minute, 1, "editor", f"{minute} {big}")
+    report = laptop.engine(server.url, server.token).sync_once()
+    assert sum(c.inserted for c in report.pushed.values()) == 60
+    assert sorted(r[1:] for r in server.rows()) == sorted(r[1:] for r in laptop.rows())
+
+
 def test_hostnames_two_devices_share_are_told_apart(server: Server, tmp_path: Path) -> None:
     first, second = Device.open(tmp_path / "a", "laptop"), Device.open(tmp_path / "b", "laptop")
     try:

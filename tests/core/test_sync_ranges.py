@@ -13,6 +13,7 @@ from timelygator.core.sync.ranges import (
     Range,
     check_in_range,
     data_text,
+    fit,
     next_page,
     plan_replace,
 )
@@ -136,3 +137,12 @@ def test_pages_cover_every_event_once_and_never_split_a_start(
             break
         since = until
     assert [e.id for e in seen] == [e.id for e in events]
+
+
+def test_a_page_of_large_events_is_cut_to_the_budget_between_starts() -> None:
+    page = sent((0, 1, "a"), (1, 2, "b"), (1, 3, "c"), (2, 3, "d"))
+    assert fit(page, None, lambda e: 10, 100) == (page, None)
+    kept, rest = fit(page, 9, lambda e: 10, 25)  # the third would pass it: cut before start 1
+    assert (kept, rest) == (page[:1], 1)
+    alone, rest = fit(page[1:3], None, lambda e: 10, 5)  # one start's events stay together
+    assert (alone, rest) == (page[1:3], None)
