@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -15,8 +14,6 @@ from timelygator.core import tokens
 from timelygator.core.api import ApiConfig, ApiServer
 from timelygator.core.errors import SyncError
 from timelygator.core.event import Event
-from timelygator.core.paths import resolve_dirs
-from timelygator.core.services import Services
 from timelygator.core.sync.protocol import SYNC_KEY, device_suffix
 from timelygator.core.sync.state import load_state
 
@@ -25,39 +22,18 @@ from tests.helpers.sync import (
     MINUTE_US,
     Device,
     FailingTransport,
+    Server,
     afk_bucket,
     ids_of,
-    rows_of,
     window_bucket,
 )
 
 
-@dataclass
-class Server:
-    services: Services
-    api: ApiServer
-    token: str
-
-    @property
-    def url(self) -> str:
-        return self.api.url
-
-    def rows(self) -> list[tuple[str, int, int, int | None, str]]:
-        return rows_of(self.services)
-
-    def text(self) -> str:
-        return json.dumps(self.rows())
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
-    services = Services.open(resolve_dirs(tmp_path / "server"), None, max_delay=0.02)
-    token = tokens.create(services.writer, services.user_id, "write", "devices").result().secret
-    api = ApiServer(services, ApiConfig(port=0, hostname="server", freeze_heap=False))
-    api.start()
-    yield Server(services, api, token)
-    api.stop()
-    services.close()
+    made = Server(tmp_path)
+    yield made
+    made.close()
 
 
 @pytest.fixture

@@ -13,10 +13,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
-from timelygator.core import tokens
-from timelygator.core.api import ApiConfig, ApiServer
 from timelygator.core.event import Event
-from timelygator.core.paths import AppDirs, resolve_dirs
+from timelygator.core.paths import AppDirs
 from timelygator.core.preferences import load_preferences, save_preferences
 from timelygator.core.services import Services
 from timelygator.core.settings_store import get_settings
@@ -29,22 +27,9 @@ from timelygator.gui.settings.sync_page import KEPT_HINT, SyncPage
 
 from tests.gui.app_helpers import click_box, finish_app, start_app
 from tests.helpers.keyring import MemoryKeyring
-from tests.helpers.sync import Device, rows_of
+from tests.helpers.sync import Device, Server, rows_of
 
 MINUTE_US = 60_000_000
-
-
-class Server:
-    def __init__(self, root: Path) -> None:
-        self.services = Services.open(resolve_dirs(root / "server"), None, max_delay=0.02)
-        uid = self.services.user_id
-        self.token = tokens.create(self.services.writer, uid, "write", "devices").result().secret
-        self.api = ApiServer(self.services, ApiConfig(port=0, hostname="server", freeze_heap=False))
-        self.api.start()
-
-    def close(self) -> None:
-        self.api.stop()
-        self.services.close()
 
 
 @pytest.fixture
@@ -100,7 +85,7 @@ def test_turning_the_sync_on_sends_this_computers_activity(  # type: ignore[no-u
     assert page.state.text() == "Off" and page.last_sync.text() == "never"
     click_box(qtbot, page.enabled)
     assert page.enabled.isChecked()
-    qtbot.keyClicks(page.server, server.api.url)
+    qtbot.keyClicks(page.server, server.url)
     qtbot.keyClicks(page.token, server.token)
     assert server.token not in page.token.displayText()  # shown as dots
     press_ok(dialog, qtbot)
@@ -121,7 +106,7 @@ def test_turning_the_sync_on_sends_this_computers_activity(  # type: ignore[no-u
     assert server.token not in stored
     assert (prefs.sync.enabled, prefs.sync.server_url, prefs.sync.pull) == (
         True,
-        server.api.url,
+        server.url,
         True,
     )
 
@@ -162,14 +147,14 @@ def test_the_other_computer_appears_in_the_host_filter(  # type: ignore[no-untyp
             "aw-watcher-window_desktop",
             [Event(now - 5 * MINUTE_US, now - MINUTE_US, {"app": "cad", "title": "gear"}, None, 0)],
         )
-        desktop.engine(server.api.url, server.token).sync_once()
+        desktop.engine(server.url, server.token).sync_once()
     finally:
         desktop.close()
     with Services.open(dirs, None) as services:
         own_event(services, "notes.md")
         with services.read() as conn:
             prefs = load_preferences(conn, services.user_id)
-        prefs.sync.enabled, prefs.sync.server_url = True, server.api.url
+        prefs.sync.enabled, prefs.sync.server_url = True, server.url
         save_preferences(services.writer, services.user_id, prefs).result(10)
         store_token(dirs, server.token)
     app = open_app(dirs, tmp_path, qtbot)
@@ -190,7 +175,7 @@ def test_a_refused_token_is_shown_on_the_page_not_in_a_dialog(  # type: ignore[n
     app = open_app(dirs, tmp_path, qtbot)
     dialog, page = sync_page(app, qtbot)
     click_box(qtbot, page.enabled)
-    qtbot.keyClicks(page.server, server.api.url)
+    qtbot.keyClicks(page.server, server.url)
     qtbot.keyClicks(page.token, wrong)
     press_ok(dialog, qtbot)
     host = app.sync_host

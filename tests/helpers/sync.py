@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from timelygator.core import reader
+from timelygator.core import reader, tokens
+from timelygator.core.api import ApiConfig, ApiServer
 from timelygator.core.client.sync_client import SyncClient
 from timelygator.core.event import Event
 from timelygator.core.paths import resolve_dirs
@@ -34,6 +35,40 @@ def window_bucket(host: str) -> str:
 
 def afk_bucket(host: str) -> str:
     return f"aw-watcher-afk_{host}"
+
+
+class Server:
+    """A TimelyGator server in this process (its own data folder, a free port) and a
+    write token for the devices; ``restart`` brings it back on the same port."""
+
+    def __init__(self, root: Path) -> None:
+        self.services = Services.open(resolve_dirs(root / "server"), None, max_delay=0.02)
+        writer, user = self.services.writer, self.services.user_id
+        self.token = tokens.create(writer, user, "write", "devices").result().secret
+        self.api = self._serve(0)
+
+    def _serve(self, port: int) -> ApiServer:
+        config = ApiConfig(port=port, hostname="server", freeze_heap=False)
+        api = ApiServer(self.services, config)
+        api.start()
+        return api
+
+    @property
+    def url(self) -> str:
+        return self.api.url
+
+    def restart(self) -> None:
+        self.api = self._serve(self.api.port)
+
+    def close(self) -> None:
+        self.api.stop()
+        self.services.close()
+
+    def rows(self) -> list[Row]:
+        return rows_of(self.services)
+
+    def text(self) -> str:
+        return json.dumps(self.rows())
 
 
 @dataclass
