@@ -8,8 +8,7 @@ import time
 from datetime import date, timedelta
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QCheckBox
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from timelygator.core.categories.stored import load_stored_categories
 from timelygator.core.insights.engine import load_dismissed
@@ -21,7 +20,7 @@ from timelygator.gui.settings.simple_pages import GeneralPage
 from timelygator.gui.tasks import TaskRunner
 
 from tests.core.analytics.insights_data import DAY, fill
-from tests.gui.app_helpers import open_window
+from tests.gui.app_helpers import click_box, open_window
 
 
 @pytest.fixture
@@ -47,11 +46,6 @@ def cell(dialog: InsightsDialog, row: int, column: int) -> str:
     item = dialog.table.item(row, column)
     assert item is not None
     return item.text()
-
-
-def click_box(qtbot: QtBot, box: QCheckBox) -> None:
-    """Click a check box on its box (a wide one's middle may be empty space)."""
-    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
 
 
 def record_channels(runner: TaskRunner) -> list[str]:
