@@ -103,3 +103,15 @@ class SyncError(TimelyGatorError):
     ) -> None:
         super().__init__(message, details=details)
         self.retry = retry
+
+
+class ServerUnreachableError(StorageError):
+    """The database server (server mode, PostgreSQL) cannot be reached or dropped the link."""
+
+
+class AccessDeniedError(StorageError):
+    """The database server refused the user name or password of the database URL."""
+
+
+class NoSuchDatabaseError(StorageError):
+    """The database URL names a database the server does not have."""
