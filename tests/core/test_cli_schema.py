@@ -213,6 +213,8 @@ def test_postgresql_downgrade_prints_the_pg_dump_command_and_asks_first(
     assert up.returncode == 0, up.stderr
     assert version() == SCHEMA_VERSION
     assert not dirs.database.exists()  # the data folder was never touched
+    logs = [p.read_text(encoding="utf-8") for p in dirs.data.rglob("*.log")]
+    assert logs and all(SECRET not in log for log in logs)
     engine.dispose()
 
 

@@ -5,7 +5,9 @@ PostgreSQL (a throwaway cluster; skipped, saying why, where PostgreSQL is not in
 After each step: the tables and columns are the ones that revision defines
 (``tests.helpers.schema_walk.COLUMNS``), and the user's rows (users, buckets, events, tokens,
 categories, settings) are all there, as that revision holds them. Back at the newest schema,
-TimelyGator opens the folder and shows the same figures as before the walk.
+TimelyGator opens the folder and shows the same figures as before the walk. On PostgreSQL every
+downgrade runs down to the base; the way up starts at ``revisions.POSTGRES_OLDEST`` (the
+upgrades below it create triggers in SQLite's syntax).
 """
 
 from __future__ import annotations
