@@ -117,7 +117,7 @@ def backup_now(services: Services, folder: Path | None = None, keep: int = 5) ->
     target = folder / f"{BACKUP_PREFIX}{stamp}.db"
     if not services.read_only:
         services.writer.flush()
-    services.store.backup(target)
+    services.file_store.backup(target)
     backups = list_backups(folder)
     for old in backups[max(keep, 1) :]:
         files.remove(old.path)
@@ -314,7 +314,7 @@ def purge_backups_older_than(
         return 0
     now_us = now_us if now_us is not None else services.clock.now_us()
     cutoff = now_us - days * 86_400 * 1_000_000
-    key = services.store.key
+    key = services.file_store.key
     if key is None:
         return 0
     total = 0

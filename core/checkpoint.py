@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 from timelygator.core import sql_dialect
-from timelygator.core.store import Store
+from timelygator.core.store import DataStore
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class WalCheckpointer:
     runs at most every ``interval`` seconds, and only when that number changed.
     """
 
-    def __init__(self, store: Store, commits: Callable[[], int], *, interval: float = 0.25):
+    def __init__(self, store: DataStore, commits: Callable[[], int], *, interval: float = 0.25):
         self._store = store
         self._commits = commits
         self._interval = interval

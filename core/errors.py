@@ -86,3 +86,32 @@ class ReadOnlyError(StorageError):
 
 class SchemaTooNewError(StorageError):
     """The database was written by a newer TimelyGator."""
+
+
+class SyncError(TimelyGatorError):
+    """The sync server cannot be reached, or refused what was asked (never naming the token).
+    Nothing local changed; the next sync resumes where this one stopped.
+
+    ``retry``: trying again later may help (the server is down or busy), unlike a refused
+    token or an address that is no TimelyGator server.
+    """
+
+    exit_code = 4
+
+    def __init__(
+        self, message: str = "", *, retry: bool = True, details: tuple[str, ...] | list[str] = ()
+    ) -> None:
+        super().__init__(message, details=details)
+        self.retry = retry
+
+
+class ServerUnreachableError(StorageError):
+    """The database server (server mode, PostgreSQL) cannot be reached or dropped the link."""
+
+
+class AccessDeniedError(StorageError):
+    """The database server refused the user name or password of the database URL."""
+
+
+class NoSuchDatabaseError(StorageError):
+    """The database URL names a database the server does not have."""

@@ -1,7 +1,9 @@
 """Database schema: SQLAlchemy 2.0 typed ORM models.
 
-Times are integer UTC microseconds. ``data``/``value`` columns hold JSON text; hot paths use
-SQLAlchemy Core on these tables (``Event.__table__``) rather than ORM objects.
+Times are integer UTC microseconds (BIGINT). Ids and the columns referring to them are ``ID``:
+BIGINT on PostgreSQL (server mode), INTEGER on SQLite, where an ``INTEGER PRIMARY KEY`` is the
+row's own 64-bit key (a BIGINT one would not be). ``data``/``value`` columns hold JSON text;
+hot paths use SQLAlchemy Core on these tables (``Event.__table__``) rather than ORM objects.
 Any change here needs an Alembic revision in ``core/migrations/versions``.
 """
 
@@ -21,6 +23,9 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Ids: 64-bit everywhere; spelled INTEGER on SQLite (its rowid alias), BIGINT elsewhere.
+ID = BigInteger().with_variant(Integer(), "sqlite")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -43,7 +48,7 @@ class User(Base):
 
     __tablename__ = "users"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_us: Mapped[int] = mapped_column(BigInteger)
     disabled_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
@@ -55,8 +60,8 @@ class Bucket(Base):
     __tablename__ = "buckets"
     __table_args__ = (UniqueConstraint("user_id", "name", name="uq_buckets_user_name"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ID, ForeignKey("users.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(500))
     type: Mapped[str] = mapped_column(String(200), default="")
     client: Mapped[str] = mapped_column(String(200), default="")
@@ -79,8 +84,8 @@ class Event(Base):
     __tablename__ = "events"
     __table_args__ = (Index("ix_events_bucket_start", "bucket_id", "start_us"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    bucket_id: Mapped[int] = mapped_column(ForeignKey("buckets.id", ondelete="CASCADE"))
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    bucket_id: Mapped[int] = mapped_column(ID, ForeignKey("buckets.id", ondelete="CASCADE"))
     start_us: Mapped[int] = mapped_column(BigInteger)
     end_us: Mapped[int] = mapped_column(BigInteger)
     tz_offset_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -92,8 +97,8 @@ class ApiToken(Base):
 
     __tablename__ = "api_tokens"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ID, ForeignKey("users.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
     prefix: Mapped[str] = mapped_column(String(16), index=True)
     token_hash: Mapped[str] = mapped_column(String(128), unique=True)
@@ -108,10 +113,10 @@ class Category(Base):
 
     __tablename__ = "categories"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ID, ForeignKey("users.id", ondelete="CASCADE"))
     parent_id: Mapped[int | None] = mapped_column(
-        ForeignKey("categories.id", ondelete="CASCADE"), nullable=True
+        ID, ForeignKey("categories.id", ondelete="CASCADE"), nullable=True
     )
     name: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(Integer, default=0)
@@ -126,7 +131,7 @@ class Setting(Base):
     __tablename__ = "settings"
 
     user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+        ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
@@ -145,7 +150,7 @@ class DayDigest(Base):
     day: Mapped[int] = mapped_column(Integer, primary_key=True)  # days since 1970-01-01, local
     day_start_s: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+        ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     totals: Mapped[bytes] = mapped_column(LargeBinary)
     pieces: Mapped[bytes] = mapped_column(LargeBinary)
@@ -162,7 +167,7 @@ class DayStats(Base):
     day: Mapped[int] = mapped_column(Integer, primary_key=True)
     day_start_s: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+        ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     key: Mapped[str] = mapped_column(String(64))
     totals: Mapped[bytes] = mapped_column(LargeBinary)
@@ -179,8 +184,8 @@ class AnalyticsValue(Base):
     __tablename__ = "analytics_values"
     __table_args__ = (UniqueConstraint("user_id", "data"), {"sqlite_autoincrement": True})
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ID, ForeignKey("users.id", ondelete="CASCADE"))
     data: Mapped[str] = mapped_column(Text)
 
 

@@ -48,10 +48,6 @@ log = logging.getLogger(__name__)
 # The first schema that can mark a user disabled (revision 0006): going below it revokes the
 # tokens of disabled users instead.
 DISABLED_USERS_SINCE = 6
-# The variable 'serve' reads its PostgreSQL URL from, too (core.api.server_config; a test
-# keeps them equal). Not imported from there: that loads the whole web API, seconds of a
-# 'db' command's start.
-DATABASE_URL_ENV = "TIMELYGATOR_DATABASE_URL"
 # How long a schema change on PostgreSQL waits for a table another session is using.
 LOCK_WAIT_S = 10
 _PG_LOCK_NOT_AVAILABLE = "55P03"  # SQLSTATE of a lock_timeout

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, insert
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from timelygator.core import files, models, reader
 from timelygator.core.analytics.cache_rows import clear_days
 from timelygator.core.errors import NotFoundError, SchemaTooNewError, StorageError
@@ -27,7 +28,8 @@ from timelygator.core.logs import add_secret
 from timelygator.core.paths import AppDirs
 from timelygator.core.recovery import open_locked, open_reader
 from timelygator.core.schema import SCHEMA_VERSION, ProgressCallback, ensure_schema
-from timelygator.core.store import Store
+from timelygator.core.server_store import ServerStore
+from timelygator.core.store import DataStore, Store
 from timelygator.core.timeutil import Clock, SystemClock
 from timelygator.core.writer import Writer
 
@@ -83,7 +85,7 @@ class Services:
     def __init__(
         self,
         dirs: AppDirs,
-        store: Store,
+        store: DataStore,
         writer: Writer,
         lock: FolderLock | None,
         clock: Clock,
@@ -118,7 +120,23 @@ class Services:
     @property
     def read_only(self) -> bool:
         """True for a reader beside the folder's holder (``open_reader``): nothing is written."""
-        return self.lock is None
+        return self._swap_lock is not None
+
+    @property
+    def file_store(self) -> Store:
+        """The SQLite file (what backups, rekeys and file checks work on); StorageError in
+        server mode, where the server keeps the files."""
+        if not isinstance(self.store, Store):
+            raise StorageError(
+                f"This is {self.store.description}, not a file of this computer: back it up "
+                "with pg_dump and check it with PostgreSQL's own tools."
+            )
+        return self.store
+
+    @property
+    def server(self) -> bool:
+        """True in server mode: the store is a PostgreSQL database (``open_server``)."""
+        return isinstance(self.store, ServerStore)
 
     @classmethod
     def open(
@@ -162,6 +180,44 @@ class Services:
         services = cls(dirs, store, writer, lock, clock)
         services.user_id = user_id
         services._owns_lock = owned
+        return services
+
+    @classmethod
+    def open_server(
+        cls,
+        url: str,
+        dirs: AppDirs,
+        *,
+        clock: Clock | None = None,
+        max_delay: float = 1.0,
+        progress: ProgressCallback | None = None,
+    ) -> Services:
+        """Server mode: open the PostgreSQL database at ``url``, bring its schema to this
+        version (Alembic, once however many processes start at the same time), ensure the
+        local user, start the writer.
+
+        No folder lock and no data key: several processes share one server (``serve
+        --workers N``), and the server keeps the data. ``dirs`` is still this process's
+        folder for its log and the API's device id.
+        """
+        try:
+            dirs.ensure()
+            files.private_dir(dirs.data)
+        except OSError as exc:
+            raise folder_error(dirs.data, exc) from None
+        store = ServerStore(url)
+        try:
+            store.check_open()
+            ensure_schema(store, None, progress)
+            clock = clock or SystemClock()
+            user_id = _ensure_user(store, LOCAL_USER, clock.now_us())
+            writer = new_writer(store, clock, max_delay=max_delay, checkpoint_interval=None)
+            writer.start()
+        except BaseException:
+            store.close()
+            raise
+        services = cls(dirs, store, writer, None, clock)
+        services.user_id = user_id
         return services
 
     @classmethod
@@ -280,7 +336,11 @@ class Services:
 
 
 def new_writer(
-    store: Store, clock: Clock, *, max_delay: float = 1.0, checkpoint_interval: float | None = 0.25
+    store: DataStore,
+    clock: Clock,
+    *,
+    max_delay: float = 1.0,
+    checkpoint_interval: float | None = 0.25,
 ) -> Writer:
     """The writer of a store, with the hooks every writer needs: the stored analytics caches
     lose the days an event change touches, in the same transaction, whoever changes the
@@ -292,12 +352,20 @@ def new_writer(
     return writer
 
 
-def _ensure_user(store: Store, name: str, now_us: int) -> int:
-    with store.engine.begin() as conn:
-        found = reader.user_id(conn, name)
-        if found is not None:
-            return found
-        conn.execute(insert(models.User).values(name=name, created_us=now_us))
+def _ensure_user(store: DataStore, name: str, now_us: int) -> int:
+    """The id of the user ``name``, created first if missing (by whichever of several
+    processes starting on one server gets there first)."""
+    try:
+        with store.engine.begin() as conn:
+            found = reader.user_id(conn, name)
+            if found is not None:
+                return found
+            conn.execute(insert(models.User).values(name=name, created_us=now_us))
+    except IntegrityError:
+        pass  # another process created it meanwhile
+    except SQLAlchemyError as exc:
+        raise store.error(exc) from None
+    with store.connect() as conn:
         created = reader.user_id(conn, name)
-        assert created is not None
-        return created
+    assert created is not None
+    return created

@@ -247,6 +247,83 @@ def insert_or_ignore(conn: Connection, table: TableClause) -> Insert:
     return insert(table).prefix_with("OR IGNORE")
 
 
+# -- several processes on one database (server mode) ----------------------------------------
+# A SQLite file has one writer, the process holding its folder (core.services); a PostgreSQL
+# database is shared by every process of ``serve --workers N``. What they must agree on is
+# serialized by the server's transaction-scoped advisory locks, in TimelyGator's own
+# namespace (the first of the two keys), so other users of the database are not disturbed.
+LOCK_NAMESPACE = 0x7467  # "tg"
+_SCHEMA_LOCK = 0
+
+
+def shared_database(conn: Connection) -> bool:
+    """Whether other processes may write this database at the same time (a server), so a
+    writer must not trust what it remembers of it between transactions."""
+    return conn.dialect.name != "sqlite"
+
+
+def schema_lock(conn: Connection) -> None:
+    """Until this transaction ends, be the only process upgrading the schema (PostgreSQL:
+    an advisory lock; a SQLite file is upgraded by its folder lock's holder only)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(LOCK_NAMESPACE, _SCHEMA_LOCK)))
+
+
+class _ServerDriver:
+    """The writer's hand-written statements on a server connection: the DB-API calls the
+    writer makes on SQLite's connection (``execute``, ``executemany``), with the ``?``
+    marks written as PostgreSQL's drivers want them (``%s``), in SQLAlchemy's transaction."""
+
+    in_transaction = False  # the writer's transactions are SQLAlchemy's here (``begin``)
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._texts: dict[str, str] = {}
+
+    def _text(self, sql: str) -> str:
+        found = self._texts.get(sql)
+        if found is None:
+            found = self._texts[sql] = sql.replace("?", "%s")
+        return found
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._conn.exec_driver_sql(self._text(sql), tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._conn.exec_driver_sql(self._text(sql), [tuple(row) for row in rows])
+
+
+def writer_driver(conn: Connection) -> Any:
+    """What the writer runs its hand-written statements on (``execute``, ``executemany``
+    with ``?`` marks, ``in_transaction``): SQLite's own DB-API connection, or an
+    equivalent on a server connection."""
+    if conn.dialect.name == "sqlite":
+        return _driver(conn)
+    return _ServerDriver(conn)
+
+
+def begin_writer(conn: Connection, driver: Any) -> None:
+    """Start the writer's transaction: SQLite's BEGIN on its DB-API connection (the hot
+    path; SQLAlchemy joins it, see ``begin_deferred``), SQLAlchemy's begin elsewhere."""
+    if conn.dialect.name == "sqlite":
+        driver.execute("BEGIN")
+    else:
+        conn.begin()
+
+
+def new_ids(conn: Connection, table: Table, count: int) -> list[int]:
+    """``count`` ids from the sequence of ``table``'s key, never given to anyone else (a
+    server's processes insert at the same time). Not for SQLite, where the one writer
+    counts them itself."""
+    if conn.dialect.name != "postgresql":
+        raise NotImplementedError(f"No id sequence to draw from on {conn.dialect.name}.")
+    (key,) = table.primary_key.columns
+    sequence = func.pg_get_serial_sequence(table.name, key.name)
+    query = select(func.nextval(sequence)).select_from(func.generate_series(1, count))
+    return [int(i) for i in conn.execute(query).scalars()]
+
+
 # -- schema version (schema, store) ----------------------------------------------------------
 # Alembic's own record of the revision it last ran (every engine has it; revisions are named
 # "0001", "0002", ...). Declared here, not in core.models: it is Alembic's table, not ours.
@@ -327,6 +404,41 @@ def _sqlite_extreme(element: FunctionElement[int], compiler: SQLCompiler, **kw: 
     # SQLite's max()/min() with two or more arguments are scalar (one argument: aggregate).
     scalar = "max" if isinstance(element, _Greatest) else "min"
     return f"{scalar}({compiler.process(element.clauses, **kw)})"
+
+
+# The analytics' range read: events overlapping [lo, hi) (UTC, wide enough for any offset),
+# clipped to it, keeping only those whose *local* span (by their own offset) overlaps the days
+# [llo, lhi). Hand-written, run on the driver's cursor: the measured hot path of every
+# uncached day (tests/benchmarks/query.py, raw_cold). SQLite spells GREATEST/LEAST max/min;
+# PostgreSQL multiplies the INTEGER offset as BIGINT (seconds * 10^6 overflows 32 bits).
+_RANGE_SQL = {
+    "sqlite": (
+        "SELECT max(start_us, :lo), min(end_us, :hi), tz_offset_s, data FROM events "
+        "WHERE bucket_id = :b AND start_us < :hi "
+        "AND start_us >= :lo - (SELECT max_duration_us FROM buckets WHERE id = :b) "
+        "AND end_us > :lo AND (tz_offset_s IS NULL OR "
+        "(start_us + tz_offset_s * 1000000 < :lhi AND end_us + tz_offset_s * 1000000 > :llo)) "
+        "ORDER BY start_us"
+    ),
+    "postgresql": (
+        "SELECT GREATEST(start_us, %(lo)s), LEAST(end_us, %(hi)s), tz_offset_s, data "
+        "FROM events WHERE bucket_id = %(b)s AND start_us < %(hi)s "
+        "AND start_us >= %(lo)s - (SELECT max_duration_us FROM buckets WHERE id = %(b)s) "
+        "AND end_us > %(lo)s AND (tz_offset_s IS NULL OR "
+        "(start_us + tz_offset_s * 1000000::bigint < %(lhi)s "
+        "AND end_us + tz_offset_s * 1000000::bigint > %(llo)s)) "
+        "ORDER BY start_us"
+    ),
+}
+
+
+def analytics_range_sql(conn: Connection) -> str:
+    """The analytics' range read for this connection's driver (parameters ``lo``, ``hi``,
+    ``llo``, ``lhi``, ``b`` by name), to run on its DB-API cursor."""
+    found = _RANGE_SQL.get(conn.dialect.name)
+    if found is None:
+        raise NotImplementedError(f"No analytics range read for {conn.dialect.name}.")
+    return found
 
 
 def builds_event_json(conn: Connection) -> bool:

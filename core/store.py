@@ -27,11 +27,11 @@ import os
 import re
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Literal, cast
+from typing import Any, Literal, Protocol, cast
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from sqlalchemy import Connection, Engine, create_engine, event, select
@@ -205,8 +205,50 @@ class StoreSpec:
     def __repr__(self) -> str:
         return f"StoreSpec({self.path})"
 
+    def open_reader(self) -> Store:
+        """A reader of this store in this process (nothing is written)."""
+        return Store.from_spec(self)
+
 
 Access = Literal["write", "read", "immutable"]
+
+
+class ReaderSpec(Protocol):
+    """What another process needs to open a store for reading (``open_reader``)."""
+
+    def open_reader(self) -> DataStore: ...
+
+
+class DataStore(Protocol):
+    """What the writer, the readers and the analytics use of a store: a SQLCipher file
+    (``Store``) or a PostgreSQL database (``core.server_store.ServerStore``, server mode).
+
+    ``description`` names it in messages (a path, or a server and database name: never a
+    password); ``error`` turns a driver or SQLAlchemy error into a ``StorageError`` that
+    says what to do, and ``failure`` tells an error about the whole database (it cannot be
+    written now) from one about a statement's values.
+    """
+
+    engine: Engine
+    dbapi: ModuleType
+    damaged: bool
+
+    @property
+    def description(self) -> str: ...
+
+    def connect(self) -> AbstractContextManager[Connection]: ...
+
+    def check_open(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def user_version(self) -> int: ...
+
+    def error(self, exc: BaseException) -> StorageError: ...
+
+    def failure(self, exc: BaseException) -> bool: ...
+
+    def reader_spec(self) -> ReaderSpec: ...
 
 
 class Store:
@@ -255,6 +297,19 @@ class Store:
         )
         event.listen(self.engine, "begin", sql_dialect.begin_deferred)
         self._fresh_engine: Engine | None = None
+
+    @property
+    def description(self) -> str:
+        """The file, for messages."""
+        return str(self.path)
+
+    def error(self, exc: BaseException) -> StorageError:
+        """``exc`` as a ``StorageError`` about this file (``storage_error``)."""
+        return storage_error(exc, self.path)
+
+    def failure(self, exc: BaseException) -> bool:
+        """Whether ``exc`` says the file cannot be written at all (``storage_failure``)."""
+        return storage_failure(exc, self.path)
 
     # -- connections --------------------------------------------------------------------
     def reader_spec(self) -> StoreSpec:

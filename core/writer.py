@@ -28,15 +28,15 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar, assert_never, cast
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, delete, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
-from timelygator.core import jsoncodec, models
+from timelygator.core import jsoncodec, models, sql_dialect
 from timelygator.core.checkpoint import WRITER_CHECKPOINT_PAGES, WalCheckpointer
 from timelygator.core.errors import (
     ChangeFailedError,
@@ -48,7 +48,7 @@ from timelygator.core.errors import (
 from timelygator.core.event import BucketInfo, Event
 from timelygator.core.heartbeat import merge_heartbeat
 from timelygator.core.reader import split_new_events
-from timelygator.core.store import Store, storage_error, storage_failure
+from timelygator.core.store import DataStore
 from timelygator.core.timeutil import (
     EARLIEST_US,
     EVERY_DAY,
@@ -92,6 +92,8 @@ _LAST_EVENT_SQL = (
     "SELECT id, start_us, end_us, tz_offset_s, data FROM events WHERE bucket_id = ? "
     "ORDER BY start_us DESC, id DESC LIMIT 1"
 )
+_EVENTS = cast(Table, models.Event.__table__)
+_BUCKET_BOUND_SQL = "SELECT max_duration_us FROM buckets WHERE id = ?"
 _MAX_EVENT_ID = select(func.max(models.Event.id))
 _DURATION_BOUNDS = select(models.Bucket.id, models.Bucket.max_duration_us)
 
@@ -177,7 +179,7 @@ class Writer:
 
     def __init__(
         self,
-        store: Store,
+        store: DataStore,
         *,
         clock: Clock | None = None,
         max_delay: float = 1.0,
@@ -211,6 +213,9 @@ class Writer:
         self._conn: Connection | None = None
         self._raw: Any = None  # the driver's connection (sqlcipher3 ships no types)
         self._next_id = 1
+        # Other processes write the same database (a server): nothing remembered of it is
+        # trusted beyond the transaction it was read in, and ids come from its sequences.
+        self._shared = False
         self._buckets: dict[int, int] = {}  # bucket key -> max_duration_us as stored
         self._last: dict[int, Event | None] = {}
         self._pending_inserts: dict[int, list[int | str | None]] = {}
@@ -229,13 +234,14 @@ class Writer:
             return
         try:
             self._conn = self._store.engine.connect()
+            self._shared = sql_dialect.shared_database(self._conn)
             if self.checkpointer is not None:
                 raw = self._conn.connection.driver_connection
                 assert raw is not None
                 raw.execute(f"PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES}")
             self._load_state()
         except SQLAlchemyError as exc:
-            raise storage_error(exc, self._store.path) from None
+            raise self._store.error(exc) from None
         if self.checkpointer is not None:
             self.checkpointer.start()
         self._accepting = True
@@ -391,7 +397,7 @@ class Writer:
     def _load_state(self) -> None:
         assert self._conn is not None
         with self._conn.begin():
-            max_id = self._conn.execute(_MAX_EVENT_ID).scalar()
+            max_id = None if self._shared else self._conn.execute(_MAX_EVENT_ID).scalar()
             rows = self._conn.execute(_DURATION_BOUNDS).all()
         self._next_id = int(max_id or 0) + 1
         self._buckets = {int(r[0]): int(r[1]) for r in rows}
@@ -404,7 +410,7 @@ class Writer:
         conn = self._conn
         # The hot path talks to the driver directly (BEGIN/COMMIT, executemany); the
         # occasional Core statement joins the same transaction (see store._begin).
-        raw: Any = conn.connection.driver_connection
+        raw: Any = sql_dialect.writer_driver(conn)
         self._raw = raw
         stopping = False
         while not stopping:
@@ -415,7 +421,7 @@ class Writer:
             batch: list[_Job] = [first]
             deadline = time.monotonic() + self._max_delay
             try:
-                raw.execute("BEGIN")
+                sql_dialect.begin_writer(conn, raw)
                 self._apply(conn, first)
                 while len(batch) < self._max_batch and time.monotonic() < deadline:
                     if self._queue.empty():  # this thread is the only consumer
@@ -443,6 +449,11 @@ class Writer:
             conn.commit()
         else:
             self._raw.execute("COMMIT")
+        if self._shared:
+            # Another process may change a bucket's last event or store cache rows of the
+            # days reported here before this writer's next transaction.
+            self._last.clear()
+            self._reported_days = None
 
     # -- a failed transaction -----------------------------------------------------------
     def _recover(self, batch: list[_Job], exc: Exception) -> None:
@@ -479,7 +490,7 @@ class Writer:
         except SQLAlchemyError:
             self._last.clear()
             return True
-        return storage_failure(exc, self._store.path)
+        return self._store.failure(exc)
 
     def _retry(self, ops: list[_Job], exc: BaseException) -> None:
         if len(ops) == 1:
@@ -501,7 +512,7 @@ class Writer:
                 for event, given in zip(op.events, op.given, strict=True):
                     event.id = given
         try:
-            self._raw.execute("BEGIN")
+            sql_dialect.begin_writer(self._conn, self._raw)
             for job in ops:
                 self._apply(self._conn, job)
             self._commit(self._conn)
@@ -572,7 +583,7 @@ class Writer:
         except BaseException as exc:
             savepoint.rollback()
             if isinstance(exc, SQLAlchemyError):
-                raise _CallFailed() from storage_error(exc, self._store.path)
+                raise _CallFailed() from self._store.error(exc)
             if isinstance(exc, Exception):
                 raise _CallFailed() from exc
             raise
@@ -580,8 +591,9 @@ class Writer:
         self._reported_days = None  # ``fn`` may have stored cache rows of any day
         if op.events:
             self._last.clear()
-            top = conn.execute(_MAX_EVENT_ID).scalar()
-            self._next_id = max(self._next_id, int(top or 0) + 1)
+            if not self._shared:
+                top = conn.execute(_MAX_EVENT_ID).scalar()
+                self._next_id = max(self._next_id, int(top or 0) + 1)
             for key, bound in conn.execute(_DURATION_BOUNDS):
                 self._buckets[int(key)] = int(bound)
             self._changes.append(Change("events_purged", None))
@@ -611,7 +623,7 @@ class Writer:
     def _fail_batch(self, batch: list[_Job], exc: BaseException) -> None:
         """The database cannot be written (disk full, read-only, locked, damaged): every
         change of the batch fails with that error; the app pauses tracking (FAILING)."""
-        error = storage_error(exc, self._store.path)
+        error = self._store.error(exc)
         log.error("A write transaction failed: %s", error)
         self._set_state(WriterState.FAILING, error)
         for job in batch:
@@ -629,8 +641,14 @@ class Writer:
 
     # -- operations (writer thread) -----------------------------------------------------
     def _require_bucket(self, bucket_key: int) -> None:
-        if bucket_key not in self._buckets:
-            raise NotFoundError(f"There is no bucket with key {bucket_key}.")
+        if bucket_key in self._buckets:
+            return
+        if self._shared:  # made by another process?
+            bound = self._raw.execute(_BUCKET_BOUND_SQL, (bucket_key,)).fetchone()
+            if bound is not None:
+                self._buckets[bucket_key] = int(bound[0])
+                return
+        raise NotFoundError(f"There is no bucket with key {bucket_key}.")
 
     def _last_event(self, bucket_key: int) -> Event | None:
         if bucket_key in self._last:
@@ -698,8 +716,12 @@ class Writer:
             if self._change_listeners:
                 self._changes.append(Change("event", bucket_key, merged))
             return merged
-        new_id = self._next_id
-        self._next_id += 1
+        if self._shared:
+            assert self._conn is not None
+            (new_id,) = sql_dialect.new_ids(self._conn, _EVENTS, 1)
+        else:
+            new_id = self._next_id
+            self._next_id += 1
         stored = Event(event.start_us, event.end_us, event.data, new_id, event.tz_offset_s)
         self._pending_inserts[new_id] = [
             new_id,
@@ -739,6 +761,11 @@ class Writer:
         new_rows: list[tuple[int | str | None, ...]] = []
         changed_rows: list[tuple[int | str | None, ...]] = []
         next_id = self._next_id
+        fresh_ids: Iterator[int] | None = None
+        if self._shared:
+            wanted = sum(1 for item in events if item.id is None or item.id not in found)
+            if wanted:
+                fresh_ids = iter(sql_dialect.new_ids(conn, _EVENTS, wanted))
         low = high = events[0].start_us if events else 0
         longest = 0
         for item in events:
@@ -748,8 +775,11 @@ class Writer:
                 event_id = item.id
                 changed_rows.append((start, end, offset, text, event_id))
             else:
-                event_id = next_id
-                next_id += 1
+                if fresh_ids is None:
+                    event_id = next_id
+                    next_id += 1
+                else:
+                    event_id = next(fresh_ids)
                 new_rows.append((event_id, bucket_key, start, end, offset, text))
             if adopt:
                 item.id = event_id
@@ -817,7 +847,7 @@ class Writer:
             self._pending_ends.clear()
             self._max_dur_dirty.clear()
             if isinstance(exc, SQLAlchemyError):
-                raise storage_error(exc, self._store.path) from None
+                raise self._store.error(exc) from None
             raise
         savepoint.commit()
         return done

@@ -6,6 +6,7 @@ directories under its tmp_path, an in-memory keyring, and cheap scrypt parameter
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,11 +60,31 @@ def services(dirs: AppDirs) -> Iterator[Services]:
         yield opened
 
 
+# -- PostgreSQL (server mode) ---------------------------------------------------------------
+PG_TEMPLATE = "timelygator_template"
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[postgres.Cluster]:
-    """A throwaway PostgreSQL cluster for the session's tests (each makes its own database:
-    ``create_database``); the test is skipped, saying why, without PostgreSQL."""
+    """One throwaway PostgreSQL cluster for the whole session (started when first asked
+    for); skips the test, saying why, where PostgreSQL is not installed."""
     if postgres.server_bin() is None:
         pytest.skip("PostgreSQL is not installed (Debian: postgresql)")
-    with postgres.temporary_cluster() as running:
-        yield running
+    with postgres.temporary_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_cluster: postgres.Cluster, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The name of a database migrated to the current schema with its local user, which
+    nobody stays connected to (a template for ``pg_url``)."""
+    pg_cluster.create_database(PG_TEMPLATE)
+    dirs = resolve_dirs(tmp_path_factory.mktemp("pg-template"))
+    Services.open_server(pg_cluster.url(PG_TEMPLATE), dirs).close()
+    return PG_TEMPLATE
+
+
+@pytest.fixture
+def pg_url(pg_cluster: postgres.Cluster, pg_template: str) -> str:
+    """The URL of a database of this test's own, migrated (a copy of ``pg_template``)."""
+    return pg_cluster.create_database(f"t{uuid.uuid4().hex}", template=pg_template)

@@ -82,7 +82,8 @@ from timelygator.core.analytics.values import ValueDictionary, drop_unreferenced
 from timelygator.core.categories.model import Category
 from timelygator.core.categories.stored import categories_version, load_stored_categories
 from timelygator.core.event import Event, bucket_host
-from timelygator.core.store import Store
+from timelygator.core.sql_dialect import analytics_range_sql
+from timelygator.core.store import DataStore
 from timelygator.core.timeutil import Clock
 from timelygator.core.writer import Change, Writer
 
@@ -93,19 +94,6 @@ WINDOW_TYPES = ("currentwindow",)
 AFK_TYPES = ("afkstatus",)
 _MEMORY_DAYS = 120  # digests with pieces kept in memory
 _STATS_DAYS = 2000  # per-day statistics kept in memory (small)
-
-# Events overlapping [lo, hi) (UTC, wide enough for any offset), clipped to it, keeping only
-# those whose *local* span (by their own offset) overlaps the days [llo, lhi).
-# Hand-written, run on the driver's cursor: the measured hot path of every uncached day
-# (tests/benchmarks/query.py, raw_cold); ``max(a, b)``/``min(a, b)`` are SQLite's spelling.
-_RANGE_SQL = (
-    "SELECT max(start_us, :lo), min(end_us, :hi), tz_offset_s, data FROM events "
-    "WHERE bucket_id = :b AND start_us < :hi "
-    "AND start_us >= :lo - (SELECT max_duration_us FROM buckets WHERE id = :b) "
-    "AND end_us > :lo AND (tz_offset_s IS NULL OR "
-    "(start_us + tz_offset_s * 1000000 < :lhi AND end_us + tz_offset_s * 1000000 > :llo)) "
-    "ORDER BY start_us"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +131,7 @@ class AnalyticsService:
     """Caches of digests and per-day statistics of one store, for any of its users (passed
     per call); thread-safe. ``core.services.Services.analytics`` builds one per store."""
 
-    def __init__(self, store: Store, writer: Writer, clock: Clock) -> None:
+    def __init__(self, store: DataStore, writer: Writer, clock: Clock) -> None:
         self._store = store
         self._writer = writer
         self._clock = clock
@@ -365,12 +353,13 @@ class AnalyticsService:
         lhi = (last + 1) * US_PER_DAY + day_start_s * 1_000_000
         lo, hi = llo - MAX_OFFSET_US, lhi + MAX_OFFSET_US
         window_ids, afk_ids, web_ids = self._buckets(conn, user, hosts)
+        range_sql = analytics_range_sql(conn)
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
 
             def read(bucket: int) -> list[Row]:
                 params = {"lo": lo, "hi": hi, "llo": llo, "lhi": lhi, "b": bucket}
-                cursor.execute(_RANGE_SQL, params)
+                cursor.execute(range_sql, params)
                 return list(cursor.fetchall())
 
             window = [(host, read(b)) for host, b in window_ids]

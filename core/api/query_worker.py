@@ -10,10 +10,10 @@ answer on a thread. The budgets of ``core.query.budget`` apply in the worker as 
 deadline is also kept from outside: a worker that has not answered a second after it is
 ended and replaced.
 
-Workers open the database read-only with the server's key (handed over a pipe, never on a
-command line or in a log) and start with the server, so the first query does not wait for
-one. ``timelygator serve`` uses them (``ApiConfig.query_processes``); the desktop app keeps
-queries on threads.
+Workers open the database read-only with the server's key, or in server mode its URL
+(handed over a pipe, never on a command line or in a log), and start with the server, so the
+first query does not wait for one. ``timelygator serve`` uses them
+(``ApiConfig.query_processes``); the desktop app keeps queries on threads.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import Connection
 from timelygator.core.errors import StorageError, TimelyGatorError, ValidationError
 from timelygator.core.query.budget import QueryBudget, run_with_deadline
-from timelygator.core.store import Store, StoreSpec
+from timelygator.core.store import DataStore, ReaderSpec
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +74,8 @@ def run_query_json(
 
 def _serve(pipe: Pipe) -> None:
     """A worker process: open the store, answer queries until the pipe closes."""
-    spec: StoreSpec = pipe.recv()
-    store = Store.from_spec(spec)
+    spec: ReaderSpec = pipe.recv()
+    store = spec.open_reader()
     pipe.send(("ready", None))
     while True:
         try:
@@ -99,7 +99,7 @@ def _serve(pipe: Pipe) -> None:
 
 
 class _Worker:
-    def __init__(self, spec: StoreSpec) -> None:
+    def __init__(self, spec: ReaderSpec) -> None:
         self.spec = spec
         self.process: Any = None
         self.pipe: Pipe | None = None
@@ -162,7 +162,7 @@ class _Worker:
 class QueryWorkers:
     """``count`` worker processes over ``store``; ``run`` blocks (call it on a thread)."""
 
-    def __init__(self, store: Store, count: int) -> None:
+    def __init__(self, store: DataStore, count: int) -> None:
         spec = store.reader_spec()
         self._free: list[_Worker] = [_Worker(spec) for _ in range(count)]
         self._all = list(self._free)

@@ -41,6 +41,7 @@ from logging.handlers import RotatingFileHandler
 from typing import TYPE_CHECKING, Any
 
 from timelygator.core.errors import ValidationError
+from timelygator.core.server_store import DATABASE_URL_ENV, database_url
 
 if TYPE_CHECKING:
     from timelygator.core.api.supervisor import WorkerLink
@@ -49,7 +50,6 @@ HOST_ENV = "TIMELYGATOR_HOST"
 PORT_ENV = "TIMELYGATOR_PORT"
 WORKERS_ENV = "TIMELYGATOR_WORKERS"
 LOG_LEVEL_ENV = "TIMELYGATOR_LOG_LEVEL"
-DATABASE_URL_ENV = "TIMELYGATOR_DATABASE_URL"
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5600
@@ -115,15 +115,6 @@ def _pick(
     if option is not None:
         return str(option), option_name
     return _from_env(environ, env_name), env_name
-
-
-def database_url(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> str | None:
-    """``--database-url`` if given, else ``TIMELYGATOR_DATABASE_URL``, else None (SQLite)."""
-    env = os.environ if environ is None else environ
-    given = getattr(args, "database_url", None)
-    if given is not None and str(given).strip():
-        return str(given).strip()
-    return _from_env(env, DATABASE_URL_ENV)
 
 
 def database_engine(url: str | None) -> str:

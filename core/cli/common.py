@@ -22,6 +22,7 @@ from timelygator.core.logs import add_secret
 from timelygator.core.paths import AppDirs, resolve_dirs
 from timelygator.core.recovery import open_reader
 from timelygator.core.schema import SCHEMA_VERSION
+from timelygator.core.server_store import ServerStore, database_url
 from timelygator.core.services import Services, resolve_passphrase
 
 
@@ -70,6 +71,29 @@ def open_reader_services(args: argparse.Namespace) -> Services:
     return Services.open_reader(dirs_from(args), passphrase_from(args))
 
 
+def server_url(args: argparse.Namespace) -> str | None:
+    """Server mode's PostgreSQL database when one is given (``--database-url`` where the
+    command has it, else ``TIMELYGATOR_DATABASE_URL``), else None: the data folder's file."""
+    return database_url(args)
+
+
+@contextmanager
+def _server_store(url: str, dirs: AppDirs, *, write: bool) -> Iterator[ServerStore]:
+    """A server database for one small command; a writer creates its schema if missing."""
+    store = ServerStore(url, pool_size=1, read_only=not write)
+    try:
+        if store.user_version() != SCHEMA_VERSION:
+            if not write:
+                raise StorageError(
+                    f"There is no current TimelyGator schema in {store.description}: run "
+                    "'timelygator serve' on it once, then retry."
+                )
+            Services.open_server(url, dirs).close()  # the schema, or SchemaTooNewError
+        yield store
+    finally:
+        store.close()
+
+
 @contextmanager
 def admin_transaction(args: argparse.Namespace) -> Iterator[Connection]:
     """One transaction for a small administrative write (API tokens).
@@ -78,9 +102,19 @@ def admin_transaction(args: argparse.Namespace) -> Iterator[Connection]:
     while the app or ``timelygator serve`` is running: SQLite serialises the write with the
     running writer. It holds the swap lock shared, so it never writes into a file that a
     rekey or restore is replacing, and changes no key. A folder without any database or key
-    gets one first.
+    gets one first. In server mode (``server_url``) the transaction is on the server's
+    database, which gets its schema first if it has none.
     """
     dirs = dirs_from(args)
+    url = server_url(args)
+    if url is not None:
+        with (
+            _server_store(url, dirs, write=True) as server,
+            server.connect() as conn,
+            conn.begin(),
+        ):
+            yield conn
+        return
     passphrase = passphrase_from(args)
     if not dirs.database.exists() and KeyStore(dirs).mode() is None:
         Services.open(dirs, passphrase, create=True).close()
@@ -106,7 +140,13 @@ def admin_transaction(args: argparse.Namespace) -> Iterator[Connection]:
 
 @contextmanager
 def read_transaction(args: argparse.Namespace) -> Iterator[Connection]:
-    """A read-only connection for a small administrative read (``token list``)."""
+    """A read-only connection for a small administrative read (``token list``); on the
+    server's database in server mode (``server_url``)."""
+    url = server_url(args)
+    if url is not None:
+        with _server_store(url, dirs_from(args), write=False) as server, server.connect() as conn:
+            yield conn
+        return
     services = open_reader_services(args)
     try:
         with services.read() as conn:

@@ -228,7 +228,7 @@ def _salvage(args: argparse.Namespace) -> int:
 # core.schema_change is imported by these commands only (the others start faster).
 def _server_url(args: argparse.Namespace) -> str | None:
     """``--database-url``, else the environment's, else None (the data folder)."""
-    from timelygator.core.schema_change import DATABASE_URL_ENV
+    from timelygator.core.server_store import DATABASE_URL_ENV
 
     given = (getattr(args, "database_url", None) or os.environ.get(DATABASE_URL_ENV, "")).strip()
     return given or None

@@ -14,9 +14,10 @@ from types import FrameType
 from typing import Any
 
 from timelygator.core.cli import subcommand
-from timelygator.core.cli.common import open_services, passphrase_from
+from timelygator.core.cli.common import dirs_from, open_services, passphrase_from
 from timelygator.core.cors import extension_origin, web_origin
 from timelygator.core.errors import ValidationError
+from timelygator.core.services import Services
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,6 +34,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="N",
         help="API processes on one port (env TIMELYGATOR_WORKERS; default 1; more need a "
         "PostgreSQL database)",
+    )
+    serve.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="serve a PostgreSQL database instead of the data folder's file: "
+        "postgresql+psycopg://USER:PASSWORD@HOST:5432/DATABASE (env TIMELYGATOR_DATABASE_URL)",
     )
     serve.add_argument(
         "--log-level",
@@ -131,7 +138,8 @@ def _serve(args: argparse.Namespace) -> int:
         **limits,
     )
     if settings.workers > 1:
-        passphrase_from(args)  # asked here if at all: the workers have no terminal
+        if settings.database_url is None:
+            passphrase_from(args)  # asked here if at all: the workers have no terminal
         return supervisor.run_workers(args, settings, run)
     stop = threading.Event()
 
@@ -140,7 +148,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        services = open_services(args, create=True)
+        if settings.database_url is not None:
+            services = Services.open_server(settings.database_url, dirs_from(args))
+        else:
+            services = open_services(args, create=True)
         try:
             server = ApiServer(
                 services, config, listen=settings.listen_socket, log_level=settings.log_level

@@ -140,12 +140,6 @@ def test_downgrade_names_revisions_as_users_see_them_and_never_goes_up(folder: A
     assert rows_and_version(folder)[0] == 5
 
 
-def test_db_commands_read_the_database_url_from_the_variable_serve_reads() -> None:
-    from timelygator.core.api.server_config import DATABASE_URL_ENV
-
-    assert schema_change.DATABASE_URL_ENV == DATABASE_URL_ENV
-
-
 # -- PostgreSQL ------------------------------------------------------------------------------------
 SECRET = "pw-never-shown-31415"
 

@@ -75,7 +75,7 @@ def test_sigkill_loses_nothing_acknowledged(dirs: AppDirs) -> None:
 
     with Services.open(dirs, PASS) as services:
         stored = {e.id: (e.start_us, e.end_us) for e in services.events("w")}
-        assert services.store.integrity_check() == []
+        assert services.file_store.integrity_check() == []
     missing = [i for i in acked if i not in stored]
     assert missing == []
     shrunk = [i for i, (s, e) in acked.items() if stored[i][0] != s or stored[i][1] < e]

@@ -403,7 +403,7 @@ def test_backup_needs_at_most_the_database_size(
 ) -> None:
     with Services.open(dirs, PASS) as services:
         fill(services, 20_000)
-        size = services.store.size_on_disk()
+        size = services.file_store.size_on_disk()
         monkeypatch.setattr("timelygator.core.files.free_bytes", lambda _folder: size - 1)
         with pytest.raises(StorageError, match="Not enough free space"):
             backup_now(services)
@@ -453,7 +453,7 @@ def test_retention_reaches_the_backups(dirs: AppDirs) -> None:
         made = backup_now(services)
         assert purge_older_than(services, 30, now_us=T) == 10
         assert purge_backups_older_than(services, [dirs.backups], 30, now_us=T) == 10
-        key = services.store.key
+        key = services.file_store.key
     assert key is not None
     copy = Store(made.path, key, access="immutable")
     try:

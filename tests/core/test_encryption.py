@@ -55,7 +55,7 @@ def test_backup_is_encrypted_verified_and_restorable(dirs: AppDirs, tmp_path: Pa
     target = tmp_path / "backups" / "copy.db"
     with Services.open(dirs, "a good passphrase") as services:
         _write_marker(services)
-        services.store.backup(target)
+        services.file_store.backup(target)
     raw = target.read_bytes()
     assert MARKER.encode() not in raw
     assert not raw.startswith(b"SQLite format 3")

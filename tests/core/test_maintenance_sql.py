@@ -170,7 +170,7 @@ def test_a_purged_backup_keeps_the_recent_rows_and_drops_the_caches(dirs: AppDir
             lambda conn: conn.execute(insert(AnalyticsValue), {"user_id": 1, "data": "{}"})
         ).result()
         made = backup.backup_now(services)
-        key = services.store.key
+        key = services.file_store.key
     assert key is not None
     before = Store(made.path, key, access="immutable")
     try:

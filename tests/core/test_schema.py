@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -99,6 +100,22 @@ def test_the_version_is_recorded_where_each_engine_keeps_it(tmp_path: Path) -> N
         sql_dialect.user_version(unknown)  # type: ignore[arg-type]
     with pytest.raises(NotImplementedError, match="'mysql'"):
         sql_dialect.set_user_version(unknown, 1)  # type: ignore[arg-type]
+
+
+def test_the_sqlite_schema_is_byte_for_byte_what_it_was(tmp_path: Path) -> None:
+    """Server mode's 64-bit ids (BIGINT on PostgreSQL, ``core.models.ID``) leave a new
+    SQLite file's schema exactly as before: ``data/sqlite_schema.json`` holds every entry of
+    ``sqlite_master`` as the migrations wrote it before that change."""
+    expected = json.loads((Path(__file__).parent / "data" / "sqlite_schema.json").read_text())
+    store = Store(tmp_path / "fresh.db", DataKey.generate())
+    try:
+        ensure_schema(store)
+        with store.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT type, name, sql FROM sqlite_master").all()
+    finally:
+        store.close()
+    assert {f"{kind} {name}": sql for kind, name, sql in rows} == expected
+    assert "INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT" in expected["table analytics_values"]
 
 
 def _migrate(store: Store, version: int) -> None:

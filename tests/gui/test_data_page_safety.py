@@ -73,4 +73,4 @@ def test_protect_with_passphrase_from_the_running_app(  # type: ignore[no-untype
     assert KeyStore(services.dirs).mode() is KeyMode.PASSPHRASE
     assert not KeyStore(services.dirs).has_pending()
     assert KeyStore(services.dirs).pending_op() is None
-    assert KeyStore(services.dirs).load("a new app passphrase")[0] == services.store.key
+    assert KeyStore(services.dirs).load("a new app passphrase")[0] == services.file_store.key

@@ -244,7 +244,7 @@ def test_back_up_now_writes_a_verified_backup_and_shows_it(  # type: ignore[no-u
     when = backups[0].created.astimezone().strftime("%Y-%m-%d %H:%M")
     assert page.backup_status.text().startswith(f"Last backup: {when} (")
     assert backups[0].path.name in page.backup_status.text()
-    copy = Store(backups[0].path, demo_services.store._key, pool_size=1)
+    copy = Store(backups[0].path, demo_services.file_store._key, pool_size=1)
     try:
         assert copy.integrity_check() == []
         with copy.connect() as conn:

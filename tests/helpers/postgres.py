@@ -53,15 +53,22 @@ class Cluster:
         """A SQLAlchemy URL of ``database`` for the psycopg driver."""
         return f"postgresql+psycopg://{USER}@127.0.0.1:{self.port}/{database}"
 
-    def create_database(self, name: str) -> str:
-        """A new empty database; its URL."""
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """A new database, empty or a copy of ``template`` (a database nobody is connected
+        to: copying is a file copy, much faster than migrating again); its URL."""
+        copy = f' TEMPLATE "{template}"' if template else ""
+        self.execute(f'CREATE DATABASE "{name}"{copy}')  # a test's own names, quoted
+        return self.url(name)
+
+    def execute(self, sql: str, database: str = "postgres") -> list[tuple[object, ...]]:
+        """Run ``sql`` as the cluster's superuser (autocommit); its rows, if any."""
         import psycopg
 
         with psycopg.connect(
-            host="127.0.0.1", port=self.port, user=USER, dbname="postgres", autocommit=True
+            host="127.0.0.1", port=self.port, user=USER, dbname=database, autocommit=True
         ) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')  # a test's own name, quoted
-        return self.url(name)
+            cursor = conn.execute(sql.encode())
+            return cursor.fetchall() if cursor.description is not None else []
 
 
 @contextlib.contextmanager

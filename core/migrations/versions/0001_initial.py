@@ -7,6 +7,9 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
+# Ids: BIGINT, spelled INTEGER on SQLite (its 64-bit rowid alias; core.models.ID).
+ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -16,7 +19,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "users",
-        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("id", ID, nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("created_us", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
@@ -24,8 +27,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "buckets",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("id", ID, nullable=False),
+        sa.Column("user_id", ID, nullable=False),
         sa.Column("name", sa.String(length=500), nullable=False),
         sa.Column("type", sa.String(length=200), nullable=False),
         sa.Column("client", sa.String(length=200), nullable=False),
@@ -41,8 +44,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "events",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("bucket_id", sa.Integer(), nullable=False),
+        sa.Column("id", ID, nullable=False),
+        sa.Column("bucket_id", ID, nullable=False),
         sa.Column("start_us", sa.BigInteger(), nullable=False),
         sa.Column("end_us", sa.BigInteger(), nullable=False),
         sa.Column("tz_offset_s", sa.Integer(), nullable=True),
@@ -58,8 +61,8 @@ def upgrade() -> None:
     op.create_index("ix_events_bucket_start", "events", ["bucket_id", "start_us"])
     op.create_table(
         "api_tokens",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("id", ID, nullable=False),
+        sa.Column("user_id", ID, nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("prefix", sa.String(length=16), nullable=False),
         sa.Column("token_hash", sa.String(length=128), nullable=False),
@@ -76,9 +79,9 @@ def upgrade() -> None:
     op.create_index(op.f("ix_api_tokens_prefix"), "api_tokens", ["prefix"])
     op.create_table(
         "categories",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("parent_id", sa.Integer(), nullable=True),
+        sa.Column("id", ID, nullable=False),
+        sa.Column("user_id", ID, nullable=False),
+        sa.Column("parent_id", ID, nullable=True),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("color", sa.String(length=32), nullable=True),
@@ -97,7 +100,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "settings",
-        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", ID, nullable=False),
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("value", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(

@@ -12,6 +12,9 @@ the days a change may touch, in the same transaction.
 import sqlalchemy as sa
 from alembic import op
 
+# Ids: BIGINT, spelled INTEGER on SQLite (its 64-bit rowid alias; core.models.ID).
+ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
@@ -39,7 +42,7 @@ def upgrade() -> None:
         "day_stats",
         sa.Column("day", sa.Integer(), nullable=False),
         sa.Column("day_start_s", sa.Integer(), nullable=False),
-        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", ID, nullable=False),
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("totals", sa.LargeBinary(), nullable=False),
         sa.Column("stats", sa.LargeBinary(), nullable=False),
@@ -48,6 +51,8 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("day", "day_start_s", "user_id", name=op.f("pk_day_stats")),
     )
+    if op.get_bind().dialect.name != "sqlite":
+        return  # SQLite's trigger syntax; revision 0004 drops them again (the writer's hook)
     for name, (when, days) in TRIGGERS.items():
         op.execute(
             f"CREATE TRIGGER {name} {when} BEGIN "

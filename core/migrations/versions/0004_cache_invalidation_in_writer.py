@@ -36,6 +36,8 @@ EVENT_TRIGGERS = {
 
 
 def upgrade() -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        return  # only SQLite ever had the triggers (0002, 0003)
     for table in TABLES:
         for suffix in (*EVENT_TRIGGERS, "bucket_type"):
             op.execute(f"DROP TRIGGER IF EXISTS trg_{table}_{suffix}")

@@ -14,6 +14,9 @@ here and rebuilt on demand.
 import sqlalchemy as sa
 from alembic import op
 
+# Ids: BIGINT, spelled INTEGER on SQLite (its 64-bit rowid alias; core.models.ID).
+ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 revision = "0005"
 down_revision = "0004"
 branch_labels = None
@@ -23,8 +26,8 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "analytics_values",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("id", ID, nullable=False),
+        sa.Column("user_id", ID, nullable=False),
         sa.Column("data", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"],
