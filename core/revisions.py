@@ -36,11 +36,6 @@ SCHEMA_RELEASES: dict[int, str] = {
     6: "0.1.0",
 }
 
-# The oldest schema a PostgreSQL database can be moved to and back from. The upgrades 0002
-# to 0004 create and drop triggers in SQLite's own syntax, so on PostgreSQL the chain runs
-# from 0004 on; a database taken below it could not be upgraded again.
-POSTGRES_OLDEST = 4
-
 # Hears each schema version a migration reached (inside its transaction).
 StepCallback = Callable[[int], None]
 

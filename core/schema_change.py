@@ -19,13 +19,12 @@ from __future__ import annotations
 import logging
 import shlex
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Connection, func, select
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 from timelygator.core import __version__, files, sql_dialect, steps, users
 from timelygator.core.errors import (
     DatabaseLockedError,
@@ -35,12 +34,12 @@ from timelygator.core.errors import (
     ValidationError,
 )
 from timelygator.core.locks import READER_BUSY, SWAPPER_BUSY, SwapLock
-from timelygator.core.logs import add_secret
 from timelygator.core.maintenance import TABLES, holding_folder, opened
 from timelygator.core.paths import AppDirs
 from timelygator.core.recovery import open_reader
-from timelygator.core.revisions import POSTGRES_OLDEST, backup_path, migrate, readers_of
+from timelygator.core.revisions import backup_path, migrate, readers_of
 from timelygator.core.schema import SCHEMA_VERSION, revision_for
+from timelygator.core.server_store import ServerStore, parse_url, sqlstate
 from timelygator.core.store import Store, storage_error
 
 log = logging.getLogger(__name__)
@@ -186,40 +185,16 @@ def change_folder(
 
 # -- a PostgreSQL database -------------------------------------------------------------------------
 class ServerDatabase:
-    """A PostgreSQL database named by a SQLAlchemy URL (``postgresql+psycopg://…``).
-
-    ``postgresql://`` alone means psycopg (3), the driver TimelyGator installs. The password
-    is kept out of every message (``shown``) and log line.
-    """
+    """A PostgreSQL database named by a URL (``core.server_store``: its connections, and its
+    errors and name in words that never hold the password)."""
 
     def __init__(self, url: str) -> None:
-        from sqlalchemy import create_engine
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.pool import NullPool
-
-        try:
-            parsed = make_url(url)
-        except (ArgumentError, ValueError):
-            raise ValidationError(
-                "The database URL (--database-url or TIMELYGATOR_DATABASE_URL) cannot be "
-                "read: write it as postgresql+psycopg://USER:PASSWORD@HOST:5432/DATABASE."
-            ) from None
-        add_secret(parsed.password if isinstance(parsed.password, str) else None)
-        self._password = parsed.password
-        if parsed.get_backend_name() != "postgresql":
-            raise ValidationError(
-                f"'db upgrade' and 'db downgrade' with a database URL work on PostgreSQL; "
-                f"this URL is for {parsed.get_backend_name()}. Without a URL they work on "
-                "the data folder's database."
-            )
-        if parsed.drivername == "postgresql":
-            parsed = parsed.set(drivername="postgresql+psycopg")
-        self.url = parsed
-        self.shown = parsed.render_as_string(hide_password=True)
-        self.engine = create_engine(parsed, poolclass=NullPool)
+        self.url = parse_url(url)
+        self.store = ServerStore(url, pool_size=1)
+        self.shown = self.store.description
 
     def close(self) -> None:
-        self.engine.dispose()
+        self.store.close()
 
     def __enter__(self) -> ServerDatabase:
         return self
@@ -227,25 +202,9 @@ class ServerDatabase:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _unreachable(self, exc: DBAPIError) -> StorageError:
-        said = str(exc.orig if exc.orig is not None else exc).strip()
-        reason = said.splitlines()[0][:300] if said else type(exc).__name__
-        if self._password:
-            reason = reason.replace(str(self._password), "***")
-        return StorageError(f"The PostgreSQL database {self.shown} cannot be used: {reason}")
-
-    @contextmanager
-    def _connect(self) -> Iterator[Connection]:
-        try:
-            with self.engine.connect() as conn:
-                yield conn
-        except DBAPIError as exc:
-            raise self._unreachable(exc) from None
-
     def version(self) -> int:
         """The schema the database is at (0: no TimelyGator tables yet)."""
-        with self._connect() as conn:
-            return sql_dialect.user_version(conn)
+        return self.store.user_version()
 
     def check(self, target: int, *, downgrade: bool) -> int:
         """The schema the database is at, when moving it to ``target`` is possible (else
@@ -257,8 +216,6 @@ class ServerDatabase:
     def dump_command(self, version: int) -> str:
         """The ``pg_dump`` command that backs this database up into a file of its own (the
         password left out: pg_dump asks for it, or reads ``~/.pgpass`` or ``PGPASSWORD``)."""
-        from sqlalchemy.engine import URL
-
         url = self.url
         plain = URL.create(  # (URL.set cannot remove a password: None there means "keep")
             "postgresql", url.username, None, url.host, url.port, url.database, url.query
@@ -269,30 +226,31 @@ class ServerDatabase:
         return shlex.join(["pg_dump", "--format=custom", f"--file={dump}", f"--dbname={conninfo}"])
 
     def change(self, target: int, *, downgrade: bool) -> SchemaChange:
-        """Move the database to schema ``target`` in one transaction."""
+        """Move the database to schema ``target`` in one transaction, as the only process
+        changing its schema (``sql_dialect.schema_lock``, as a starting server takes)."""
         operation = "downgrade" if downgrade else "upgrade"
         before = -1
-        with self._connect() as conn:
+        with self.store.connect() as conn:
             try:
                 with conn.begin():
+                    sql_dialect.limit_lock_wait(conn, LOCK_WAIT_S)
+                    sql_dialect.schema_lock(conn)
                     before = sql_dialect.user_version(conn)
                     self._check(before, target, downgrade)
                     if before == target:
                         return SchemaChange(self.shown, before, before)
-                    sql_dialect.limit_lock_wait(conn, LOCK_WAIT_S)
                     revoked = _disabled_users(conn, before, target)
                     migrate(conn, target, lambda at: steps.step(operation, revision_for(at)))
             except TimelyGatorError:
                 raise
             except DBAPIError as exc:
-                if getattr(exc.orig, "sqlstate", None) == _PG_LOCK_NOT_AVAILABLE:
+                if sqlstate(exc) == _PG_LOCK_NOT_AVAILABLE:
                     raise DatabaseLockedError(
-                        f"The PostgreSQL database {self.shown} is in use: another session "
-                        f"held a table the {operation} needs for {LOCK_WAIT_S} s (a running "
-                        "'timelygator serve'?). Stop it, then run the command again. "
-                        "Nothing was changed."
+                        f"{self.shown.capitalize()} is in use: another session held what the "
+                        f"{operation} needs for {LOCK_WAIT_S} s (a running 'timelygator "
+                        "serve'?). Stop it, then run the command again. Nothing was changed."
                     ) from None
-                raise self._unreachable(exc) from None
+                raise self.store.error(exc) from None
             except Exception as exc:
                 raise _failed(exc, self.shown, before, target) from None
         log.info("%s of a PostgreSQL database: schema %d -> %d", operation, before, target)
@@ -301,23 +259,19 @@ class ServerDatabase:
     def _check(self, before: int, target: int, downgrade: bool) -> None:
         if before == 0:
             raise ValidationError(
-                f"The PostgreSQL database {self.shown} holds no TimelyGator schema: there is "
-                "nothing to move. Nothing was changed."
+                f"{self.shown.capitalize()} holds no TimelyGator schema: there is nothing to "
+                "move. Nothing was changed."
             )
-        if before < POSTGRES_OLDEST:
-            raise ValidationError(
-                f"Schema {before} on PostgreSQL cannot be moved by this version (a PostgreSQL "
-                f"database starts at {revision_for(POSTGRES_OLDEST)}). Nothing was changed."
-            )
-        check_target(before, target, downgrade=downgrade, oldest=POSTGRES_OLDEST)
+        check_target(before, target, downgrade=downgrade)
 
 
 def afterwards(change: SchemaChange, *, server: bool) -> str:
     """What a user needs to know after a downgrade: which TimelyGator reads the schema now,
     and how this version takes it back."""
     again = (
-        f"'timelygator db upgrade --database-url …' with this TimelyGator ({__version__}) "
-        f"brings it back to schema {SCHEMA_VERSION}."
+        f"Starting this TimelyGator ({__version__}) on it ('timelygator serve --database-url "
+        f"…', or 'timelygator db upgrade --database-url …') upgrades it to schema "
+        f"{SCHEMA_VERSION} again."
         if server
         else f"Starting this TimelyGator ({__version__}) on the folder (the app, 'timelygator "
         f"serve' or 'watch', or 'timelygator db upgrade') upgrades it to schema "

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import shlex
 import subprocess
-import uuid
 from pathlib import Path
+from typing import cast
 
 import pytest
-from sqlalchemy import create_engine, text
-from timelygator.core import schema_change
+from sqlalchemy import Engine, Table, create_engine, insert, text
+from sqlalchemy.engine import make_url
+from timelygator.core import models, schema_change
 from timelygator.core.errors import DatabaseLockedError
 from timelygator.core.event import Event
 from timelygator.core.keys import KeyStore
@@ -18,11 +19,12 @@ from timelygator.core.locks import FolderLock
 from timelygator.core.paths import AppDirs
 from timelygator.core.schema import SCHEMA_VERSION
 from timelygator.core.services import Services
+from timelygator.core.sql_dialect import user_version
 from timelygator.core.store import Store
 
 from tests.helpers import postgres
 from tests.helpers.cli import run_cli, run_on_terminal
-from tests.helpers.schema_walk import project, stamp_newest, user_rows
+from tests.helpers.schema_walk import project, user_rows
 
 PASS = "schema cli passphrase"
 S = 1_000_000
@@ -144,102 +146,102 @@ def test_downgrade_names_revisions_as_users_see_them_and_never_goes_up(folder: A
 SECRET = "pw-never-shown-31415"
 
 
-def test_postgresql_downgrade_prints_the_pg_dump_command_and_asks_first(
-    pg_cluster: postgres.Cluster, dirs: AppDirs, tmp_path: Path
-) -> None:
-    url = pg_cluster.create_database(f"t{uuid.uuid4().hex}")
-    engine = create_engine(url)
-    stamp_newest(engine)
-    with engine.begin() as conn:
-        conn.execute(text("INSERT INTO users (id, name, created_us) VALUES (1, 'local', 1)"))
-        conn.execute(
-            text(
-                "INSERT INTO buckets (id, user_id, name, type, client, hostname, created_us, data,"
-                " max_duration_us) VALUES (1, 1, 'w', 't', 'c', 'h', 1, '{}', 0)"
-            )
-        )
-    # The throwaway cluster trusts local connections: the password is only there to be hidden.
-    with_password = url.replace("timelygator@", f"timelygator:{SECRET}@")
+BUCKETS = cast(Table, models.Bucket.__table__)
 
-    def version() -> int:
-        with engine.connect() as conn:
-            return int(conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one())
 
-    refused = run_cli(dirs, PASS, "db", "downgrade", "5", "--database-url", with_password)
-    assert refused.returncode == 2
-    assert "No terminal to confirm the change: add --yes" in refused.stderr
-    assert version() == SCHEMA_VERSION
-    dump = line_starting(refused.stdout, "  pg_dump ").strip()
-    assert SECRET not in refused.stdout + refused.stderr
-    # The command is printed exactly as it runs: run it (pg_dump from the server's folder).
-    bindir = postgres.server_bin()
-    assert bindir is not None
-    argv = shlex.split(dump)
-    made = subprocess.run(
-        [str(bindir / "pg_dump"), *argv[1:]],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert made.returncode == 0, made.stderr
-    dumped = [p for p in tmp_path.iterdir() if p.name.startswith("timelygator-schema6-")]
-    assert len(dumped) == 1 and dumped[0].stat().st_size > 0
-
-    env = {"TIMELYGATOR_DATABASE_URL": with_password}
-    done = run_cli(dirs, PASS, "db", "downgrade", "5", "--yes", env=env)
-    assert done.returncode == 0, done.stderr
-    shown = with_password.replace(SECRET, "***")
-    assert f"Downgraded {shown} from schema 6 to 5" in done.stdout
-    assert "'timelygator db upgrade --database-url …' with this TimelyGator" in done.stdout
-    assert SECRET not in done.stdout + done.stderr
-    assert version() == 5
+def pg_version(engine: Engine) -> int:
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT name FROM buckets")).scalars().all() == ["w"]
+        return user_version(conn)
 
-    history = run_cli(dirs, PASS, "db", "history", env=env)
-    assert history.returncode == 0, history.stderr
-    assert line_starting(history.stdout, "  0005  ").endswith("<- the database")
-    too_old = run_cli(dirs, PASS, "db", "downgrade", "3", "--yes", env=env)
-    assert too_old.returncode == 2
-    assert "The oldest schema this database can go back to is 0004" in too_old.stderr
-    up = run_cli(dirs, PASS, "db", "upgrade", "--yes", env=env)
-    assert up.returncode == 0, up.stderr
-    assert version() == SCHEMA_VERSION
-    assert not dirs.database.exists()  # the data folder was never touched
-    engine.dispose()
+
+def shown(url: str) -> str:
+    """How the commands name a PostgreSQL database (no user, no password)."""
+    parsed = make_url(url)
+    return f"the PostgreSQL database {parsed.database!r} on {parsed.host}:{parsed.port}"
+
+
+def test_postgresql_downgrade_prints_the_pg_dump_command_and_asks_first(
+    pg_url: str, dirs: AppDirs, tmp_path: Path
+) -> None:
+    url = pg_url  # a server's database, made by Services.open_server
+    engine = create_engine(url)
+    dirs.data.mkdir(parents=True)  # so the command writes its log file there
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(BUCKETS).values(user_id=1, name="w", created_us=1))
+        # The throwaway cluster trusts local connections: the password is only there to be hidden.
+        with_password = url.replace("timelygator@", f"timelygator:{SECRET}@")
+
+        refused = run_cli(dirs, PASS, "db", "downgrade", "5", "--database-url", with_password)
+        assert refused.returncode == 2
+        assert "No terminal to confirm the change: add --yes" in refused.stderr
+        assert pg_version(engine) == SCHEMA_VERSION
+        dump = line_starting(refused.stdout, "  pg_dump ").strip()
+        assert SECRET not in refused.stdout + refused.stderr
+        # The command is printed exactly as it runs: run it (pg_dump from the server's folder).
+        bindir = postgres.server_bin()
+        assert bindir is not None
+        argv = shlex.split(dump)
+        made = subprocess.run(
+            [str(bindir / "pg_dump"), *argv[1:]],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert made.returncode == 0, made.stderr
+        dumped = [p for p in tmp_path.iterdir() if p.name.startswith("timelygator-schema6-")]
+        assert len(dumped) == 1 and dumped[0].stat().st_size > 0
+
+        env = {"TIMELYGATOR_DATABASE_URL": with_password}
+        done = run_cli(dirs, PASS, "db", "downgrade", "5", "--yes", env=env)
+        assert done.returncode == 0, done.stderr
+        assert f"Downgraded {shown(url)} from schema 6 to 5" in done.stdout
+        assert "on it ('timelygator serve --database-url …', or 'timelygator db upgrade" in (
+            done.stdout
+        )
+        assert SECRET not in done.stdout + done.stderr
+        assert pg_version(engine) == 5
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT name FROM buckets")).scalars().all() == ["w"]
+
+        history = run_cli(dirs, PASS, "db", "history", env=env)
+        assert history.returncode == 0, history.stderr
+        assert line_starting(history.stdout, "  0005  ").endswith("<- the database")
+        up = run_cli(dirs, PASS, "db", "upgrade", "--yes", env=env)
+        assert up.returncode == 0, up.stderr
+        assert pg_version(engine) == SCHEMA_VERSION
+        assert not dirs.database.exists()  # the data folder was never touched
+        logs = [p.read_text(encoding="utf-8") for p in dirs.data.rglob("*.log")]
+        assert logs and all(SECRET not in log for log in logs)
+    finally:
+        engine.dispose()
 
 
 @pytest.mark.parametrize(("answer", "version"), [("n", SCHEMA_VERSION), ("y", 5)])
 def test_postgresql_change_asks_on_a_terminal(
-    pg_cluster: postgres.Cluster, dirs: AppDirs, answer: str, version: int
+    pg_url: str, dirs: AppDirs, answer: str, version: int
 ) -> None:
-    url = pg_cluster.create_database(f"t{uuid.uuid4().hex}")
-    engine = create_engine(url)
-    stamp_newest(engine)
-    args = ["db", "downgrade", "5", "--database-url", url, "--data-dir", str(dirs.data)]
+    engine = create_engine(pg_url)
+    args = ["db", "downgrade", "5", "--database-url", pg_url, "--data-dir", str(dirs.data)]
     code, output = run_on_terminal(args, "[y/N] ", answer)
-    assert f"Move {url} from schema 6 to 5? [y/N]" in output
+    assert f"Move {shown(pg_url)} from schema 6 to 5? [y/N]" in output
     if answer == "n":
         assert code == 2 and "Not confirmed. Nothing was changed." in output
     else:
         assert code == 0 and "Downgraded" in output
-    with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == (
-            f"{version:04d}"
-        )
+    assert pg_version(engine) == version
     engine.dispose()
 
 
 def test_postgresql_change_behind_a_table_in_use_is_refused_and_changes_nothing(
-    pg_cluster: postgres.Cluster, monkeypatch: pytest.MonkeyPatch
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A session holding ``users`` (a running server's open transaction) makes the downgrade
     give up after ``LOCK_WAIT_S`` with a clear message, instead of waiting for as long."""
     monkeypatch.setattr(schema_change, "LOCK_WAIT_S", 1)
-    url = pg_cluster.create_database(f"t{uuid.uuid4().hex}")
+    url = pg_url
     engine = create_engine(url)
-    stamp_newest(engine)
     try:
         with engine.connect() as holder, holder.begin():
             holder.execute(text("SELECT count(*) FROM users")).scalar_one()  # holds it

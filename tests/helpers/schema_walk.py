@@ -13,15 +13,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, cast
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, Engine, Table, inspect, select, text
+from sqlalchemy import Connection, Table, inspect, select, text
 from timelygator.core import models, settings_store, tokens, users
 from timelygator.core.analytics.localdays import AnalyticsSettings
 from timelygator.core.analytics.summary import Summary
 from timelygator.core.categories.stored import replace_stored_categories
 from timelygator.core.event import Event
-from timelygator.core.schema import MIGRATIONS_DIR
 from timelygator.core.services import Services
 
 from tests.core.analytics.insights_data import CATEGORIES, HISTORY, HISTORY_DAY, events_of
@@ -161,14 +158,3 @@ def fill(services: Services) -> dict[str, Any]:
 
 def summary_of(services: Services, first: date = FIRST, last: date = LAST) -> Summary:
     return services.analytics.summary_for_days(services.user_id, first, last, UTC0)
-
-
-def stamp_newest(engine: Engine) -> None:
-    """A database at the newest schema made from scratch as Alembic advises: the models'
-    tables, stamped with the newest revision (how the tests make a PostgreSQL one)."""
-    models.Base.metadata.create_all(engine)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.stamp(config, "head")
