@@ -127,6 +127,7 @@ class SyncEngine:
         self._checked: set[int] = set()  # bucket keys whose count was checked this session
         self._pulled_keys: set[int] = set()  # local keys of the other devices' copies
         self._resend_all = False
+        self._purged = False  # retention deleted old events: count them again, send nothing
 
     # -- any thread ---------------------------------------------------------------------------
     def note_changes(self, changes: Iterable[Change]) -> bool:
@@ -134,11 +135,15 @@ class SyncEngine:
         watermark (an edit, a deletion, an import into the past) makes the next sync send
         the bucket again from there. True when a change concerns this device's own data
         (a reason to sync soon); the sync's own writes (pulled copies, its state) are not.
-        Heartbeats at the end of a bucket cost a dictionary lookup."""
+        Heartbeats at the end of a bucket cost a dictionary lookup. Retention's purges stay
+        on this computer: the server keeps those events."""
         concerns = False
         with self._lock:
             marks = self._watermarks
             for change in changes:
+                if change.kind == "events_purged":
+                    self._purged = True
+                    continue
                 key = change.bucket_key
                 if key is None or key in self._pulled_keys:
                     continue
@@ -196,6 +201,13 @@ class SyncEngine:
         rules = PrivacyFilter(privacy_from_preferences(privacy or prefs.privacy))
         self._prepare(state, info["device_id"], fingerprint(rules.config))
         own = [b for b in buckets if protocol.marker_of(b.data) is None]
+        with self._lock:
+            purged, self._purged = self._purged, False
+        if purged:
+            for bucket in own:
+                entry = state.push.get(bucket.name)
+                if entry is not None:
+                    entry.count = self._count_before(bucket.key, entry.since_us)
         with self._lock:
             self._pulled_keys = {b.key for b in buckets if protocol.marker_of(b.data) is not None}
             self._watermarks = {

@@ -81,6 +81,12 @@ def with_marker(data: dict[str, Any], device_id: str, name: str, epoch: str) -> 
     return {**data, SYNC_KEY: {"device": device_id, "bucket": name, "epoch": epoch}}
 
 
+def is_pulled(data: dict[str, Any]) -> bool:
+    """Whether a bucket is a copy of another device's, pulled here (read-only)."""
+    marker = marker_of(data)
+    return marker is not None and marker.get("pulled") is True
+
+
 def pulled_data(data: dict[str, Any]) -> dict[str, Any]:
     """A pulled copy's data: the server's, its marker saying it was pulled."""
     return {**data, SYNC_KEY: {**(marker_of(data) or {}), "pulled": True}}
