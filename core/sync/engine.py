@@ -34,8 +34,9 @@ from timelygator.core.preferences import PrivacyPrefs, load_preferences
 from timelygator.core.privacy import PrivacyFilter, fingerprint, privacy_from_preferences
 from timelygator.core.services import Services
 from timelygator.core.sync import protocol
-from timelygator.core.sync.ranges import Range, RangePlan, data_text, fit, next_page, plan_replace
+from timelygator.core.sync.ranges import Range, RangePlan, fit, next_page, plan_replace
 from timelygator.core.sync.state import (
+    UNCOUNTED,
     PullState,
     PushState,
     SyncState,
@@ -283,10 +284,16 @@ class SyncEngine:
         if entry is None:
             server_id = protocol.server_bucket_id(name, self.device_id)
             entry = state.push[name] = PushState(server_id, pending=new_epoch())
-        elif key not in self._checked and entry.count != self._count_before(key, entry.since_us):
+        elif (
+            key not in self._checked
+            and entry.count != UNCOUNTED
+            and entry.count != self._count_before(key, entry.since_us)
+        ):
             log.info("events of %s changed outside the sync: it is sent again", name)
             entry.rewrite(None)
         self._checked.add(key)
+        if entry.count == UNCOUNTED:
+            entry.count = self._count_before(key, entry.since_us)
         read = self._read(key)
         while True:
             since = entry.since_us
@@ -324,14 +331,11 @@ class SyncEngine:
             counts.add(
                 *(int(answer.get(k, 0)) for k in ("inserted", "updated", "deleted", "unchanged"))
             )
-            if final:
-                if events:
-                    entry.since_us = events[-1].start_us
-                if entry.pending is not None:
-                    entry.epoch, entry.pending = entry.pending, None
-            else:
-                entry.since_us = until
-            entry.count = self._count_before(key, entry.since_us)
+            moved_to = until if not final else events[-1].start_us if events else since
+            entry.count += sum(1 for e in events if moved_to is not None and e.start_us < moved_to)
+            entry.since_us = moved_to
+            if final and entry.pending is not None:
+                entry.epoch, entry.pending = entry.pending, None
             self._save(state)
             with self._lock:
                 self._watermarks[key] = (name, entry.since_us)
@@ -471,7 +475,7 @@ class SyncEngine:
 
 def _wire_size(event: Event) -> int:
     """About what an event weighs in a push (its data, its timestamp and duration)."""
-    return len(data_text(event.data).encode("utf-8")) + 80
+    return len(protocol.encode(event.data)) + 80
 
 
 def _data(wire: dict[str, Any]) -> dict[str, Any]:
