@@ -117,11 +117,13 @@ class PrivacyFilter:
             (_compile(r.pattern, "A title redaction rule"), r.replacement)
             for r in config.redactions
         )
+        sites = bool(config.excluded_sites or config.domain_only or config.domain_only_sites)
         with self._lock:
             self.config = config
             self._apps = apps
             self._titles = titles
             self._redactions = reds
+            self._sites = sites  # whether a URL needs looking at
 
     # -- pause ---------------------------------------------------------------------------
     def pause(self, now_us: int, duration_s: float | None = None) -> None:
@@ -216,12 +218,14 @@ class PrivacyFilter:
         if data.get("incognito") is True and not self.config.record_private_windows:
             return None
         app, title, url = data.get("app"), data.get("title"), data.get("url")
-        if isinstance(app, str) and self.app_excluded(app):
+        if isinstance(app, str) and self._apps and self.app_excluded(app):
             return None
-        if isinstance(title, str) and self.title_excluded(title):
+        if isinstance(title, str) and self._titles and self.title_excluded(title):
             return None
+        if not (self._sites or self._redactions):
+            return data  # no rule changes anything here
         out = dict(data)
-        if isinstance(url, str):
+        if isinstance(url, str) and self._sites:
             if self.site_excluded(url):
                 return None
             if self._domain_only(url):

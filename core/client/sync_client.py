@@ -111,7 +111,7 @@ class SyncClient:
         answer = self._call(
             "POST",
             path,
-            json=protocol.push_body(push),
+            content=protocol.encode(protocol.push_body(push)),
             what=f"sending {bucket_id}",
             route_check=True,
         )
@@ -144,14 +144,17 @@ class SyncClient:
         path: str,
         *,
         what: str,
-        json: Any = None,
+        content: bytes | None = None,
         params: dict[str, Any] | None = None,
         route_check: bool = False,
     ) -> Any:
         """The answer's JSON; SyncError for anything else. ``route_check``: a 404 or 405 that
         is not about a bucket means the server lacks the route (not TimelyGator, or older)."""
         try:
-            response = self._http.request(method, path, json=json, params=params)
+            headers = None if content is None else {"Content-Type": "application/json"}
+            response = self._http.request(
+                method, path, content=content, params=params, headers=headers
+            )
         except httpx.TimeoutException:
             raise SyncError(
                 f"The sync server {self.base_url} did not answer in time ({what}); the sync "

@@ -34,8 +34,9 @@ from timelygator.core.preferences import PrivacyPrefs, load_preferences
 from timelygator.core.privacy import PrivacyFilter, fingerprint, privacy_from_preferences
 from timelygator.core.services import Services
 from timelygator.core.sync import protocol
-from timelygator.core.sync.ranges import Range, RangePlan, data_text, fit, next_page, plan_replace
+from timelygator.core.sync.ranges import Range, RangePlan, fit, next_page, plan_replace
 from timelygator.core.sync.state import (
+    UNCOUNTED,
     PullState,
     PushState,
     SyncState,
@@ -127,6 +128,7 @@ class SyncEngine:
         self._checked: set[int] = set()  # bucket keys whose count was checked this session
         self._pulled_keys: set[int] = set()  # local keys of the other devices' copies
         self._resend_all = False
+        self._purged = False  # retention deleted old events: count them again, send nothing
 
     # -- any thread ---------------------------------------------------------------------------
     def note_changes(self, changes: Iterable[Change]) -> bool:
@@ -134,11 +136,15 @@ class SyncEngine:
         watermark (an edit, a deletion, an import into the past) makes the next sync send
         the bucket again from there. True when a change concerns this device's own data
         (a reason to sync soon); the sync's own writes (pulled copies, its state) are not.
-        Heartbeats at the end of a bucket cost a dictionary lookup."""
+        Heartbeats at the end of a bucket cost a dictionary lookup. Retention's purges stay
+        on this computer: the server keeps those events."""
         concerns = False
         with self._lock:
             marks = self._watermarks
             for change in changes:
+                if change.kind == "events_purged":
+                    self._purged = True
+                    continue
                 key = change.bucket_key
                 if key is None or key in self._pulled_keys:
                     continue
@@ -196,6 +202,13 @@ class SyncEngine:
         rules = PrivacyFilter(privacy_from_preferences(privacy or prefs.privacy))
         self._prepare(state, info["device_id"], fingerprint(rules.config))
         own = [b for b in buckets if protocol.marker_of(b.data) is None]
+        with self._lock:
+            purged, self._purged = self._purged, False
+        if purged:
+            for bucket in own:
+                entry = state.push.get(bucket.name)
+                if entry is not None:
+                    entry.count = self._count_before(bucket.key, entry.since_us)
         with self._lock:
             self._pulled_keys = {b.key for b in buckets if protocol.marker_of(b.data) is not None}
             self._watermarks = {
@@ -271,10 +284,16 @@ class SyncEngine:
         if entry is None:
             server_id = protocol.server_bucket_id(name, self.device_id)
             entry = state.push[name] = PushState(server_id, pending=new_epoch())
-        elif key not in self._checked and entry.count != self._count_before(key, entry.since_us):
+        elif (
+            key not in self._checked
+            and entry.count != UNCOUNTED
+            and entry.count != self._count_before(key, entry.since_us)
+        ):
             log.info("events of %s changed outside the sync: it is sent again", name)
             entry.rewrite(None)
         self._checked.add(key)
+        if entry.count == UNCOUNTED:
+            entry.count = self._count_before(key, entry.since_us)
         read = self._read(key)
         while True:
             since = entry.since_us
@@ -312,14 +331,11 @@ class SyncEngine:
             counts.add(
                 *(int(answer.get(k, 0)) for k in ("inserted", "updated", "deleted", "unchanged"))
             )
-            if final:
-                if events:
-                    entry.since_us = events[-1].start_us
-                if entry.pending is not None:
-                    entry.epoch, entry.pending = entry.pending, None
-            else:
-                entry.since_us = until
-            entry.count = self._count_before(key, entry.since_us)
+            moved_to = until if not final else events[-1].start_us if events else since
+            entry.count += sum(1 for e in events if moved_to is not None and e.start_us < moved_to)
+            entry.since_us = moved_to
+            if final and entry.pending is not None:
+                entry.epoch, entry.pending = entry.pending, None
             self._save(state)
             with self._lock:
                 self._watermarks[key] = (name, entry.since_us)
@@ -459,7 +475,7 @@ class SyncEngine:
 
 def _wire_size(event: Event) -> int:
     """About what an event weighs in a push (its data, its timestamp and duration)."""
-    return len(data_text(event.data).encode("utf-8")) + 80
+    return len(protocol.encode(event.data)) + 80
 
 
 def _data(wire: dict[str, Any]) -> dict[str, Any]:

@@ -27,12 +27,19 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from timelygator.core.errors import ValidationError
 from timelygator.core.event import Event
 from timelygator.core.sync.ranges import Range, check_in_range
 from timelygator.core.timeutil import US_PER_S, format_iso
 from timelygator.core.transfer_format import export_timestamp
-from timelygator.core.wire_format import DataLimits, check_data, parse_event, parse_timestamp
+from timelygator.core.wire_format import (
+    DataLimits,
+    check_data,
+    dumps,
+    parse_event,
+    parse_timestamp,
+)
 
 SYNC_KEY = "timelygator.sync"
 PUSH_PATH = "/api/0/sync/buckets/{bucket}"
@@ -79,6 +86,12 @@ def epoch_of(data: dict[str, Any]) -> str | None:
 def with_marker(data: dict[str, Any], device_id: str, name: str, epoch: str) -> dict[str, Any]:
     """A pushed bucket's data: its own, plus the marker."""
     return {**data, SYNC_KEY: {"device": device_id, "bucket": name, "epoch": epoch}}
+
+
+def is_pulled(data: dict[str, Any]) -> bool:
+    """Whether a bucket is a copy of another device's, pulled here (read-only)."""
+    marker = marker_of(data)
+    return marker is not None and marker.get("pulled") is True
 
 
 def pulled_data(data: dict[str, Any]) -> dict[str, Any]:
@@ -129,6 +142,15 @@ def event_wire(event: Event) -> dict[str, Any]:
 def time_param(us: int | None) -> str | None:
     """A range end as an ISO 8601 text (exact to the microsecond), None when open."""
     return None if us is None else format_iso(us)
+
+
+def encode(value: Any) -> bytes:
+    """Compact UTF-8 JSON (orjson; the standard library for what it refuses, such as
+    integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return dumps(value)
 
 
 def push_body(push: Push) -> dict[str, Any]:

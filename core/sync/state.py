@@ -6,9 +6,10 @@ server as it is here. The next push replaces the server's range from the waterma
 it re-sends the last event (a heartbeat may have grown it) and everything after. A rewrite
 of history already sent lowers the watermark and draws a new epoch (``pending``), which the
 last page of the rewrite hands to the server (``core.sync.protocol``). ``count`` is how many
-local events started before the watermark when it was written: a different count later
-means events were added or deleted behind the sync's back (an import, a command), and the
-bucket is sent again from the beginning.
+local events started before the watermark when it was written (kept up page by page, not
+counted again): a different count at the next session means events were added or deleted
+behind the sync's back (an import, a command), and the bucket is sent again from the
+beginning.
 
 Per pulled bucket, the watermark of the copy here and the epoch it was pulled under
 (``target``: the epoch a pull from the beginning is working towards).
@@ -26,6 +27,7 @@ from timelygator.core.settings_store import get_setting, set_setting
 from timelygator.core.writer import Writer
 
 STATE_KEY = "timelygator.sync.state"
+UNCOUNTED = -1  # ``count`` must be read again (a rewrite moved the watermark back)
 
 
 def new_epoch() -> str:
@@ -46,6 +48,7 @@ class PushState:
         if from_us is not None and (self.since_us is None or from_us >= self.since_us):
             return False
         self.since_us = from_us
+        self.count = 0 if from_us is None else UNCOUNTED
         self.pending = new_epoch()
         return True
 

@@ -182,6 +182,18 @@ def test_events_added_behind_the_sync_are_sent_at_the_next_session(
     assert len(server.rows()) == 2
 
 
+def test_retention_on_this_computer_leaves_the_server_alone(server: Server, laptop: Device) -> None:
+    laptop.window(0, 5, "editor", "old.md")
+    laptop.window(600, 5, "editor", "new.md")
+    engine = laptop.engine(server.url, server.token, watch=True)
+    engine.sync_once()
+    assert laptop.services.writer.purge_before(DAY_US + 60 * MINUTE_US).result(10) == 1
+    engine.sync_once()  # heard the purge: counts again
+    report = laptop.engine(server.url, server.token).sync_once()  # the next session
+    assert sum(c.inserted + c.updated + c.deleted for c in report.pushed.values()) == 0
+    assert "old.md" in server.text() and "new.md" in server.text()
+
+
 def test_an_interrupted_sync_resumes_and_stores_nothing_twice(
     server: Server, laptop: Device
 ) -> None:

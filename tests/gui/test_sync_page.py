@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -18,14 +19,16 @@ from timelygator.core.paths import AppDirs
 from timelygator.core.preferences import load_preferences, save_preferences
 from timelygator.core.services import Services
 from timelygator.core.settings_store import get_settings
+from timelygator.core.sync.protocol import SYNC_KEY, pulled_data
 from timelygator.core.sync.token_store import store_token
 from timelygator.gui.app_controller import AppController
 from timelygator.gui.autostart import Autostart
 from timelygator.gui.error_dialog import ErrorDialog
 from timelygator.gui.settings.dialog import SettingsDialog
-from timelygator.gui.settings.sync_page import KEPT_HINT, SyncPage
+from timelygator.gui.settings.sync_page import KEPT_HINT, MISSING_HINT, SyncPage
+from timelygator.gui.tasks import TaskRunner
 
-from tests.gui.app_helpers import click_box, finish_app, start_app
+from tests.gui.app_helpers import click_box, finish_app, open_window, start_app
 from tests.helpers.keyring import MemoryKeyring
 from tests.helpers.sync import Device, Server, rows_of
 
@@ -61,7 +64,11 @@ def sync_page(app: AppController, qtbot) -> tuple[SettingsDialog, SyncPage]:  # 
     dialog = app.dialog
     assert isinstance(dialog, SettingsDialog)
     qtbot.addWidget(dialog)
-    dialog.show_page("Sync")
+    pages = dialog.page_list
+    (item,) = pages.findItems("Sync", Qt.MatchFlag.MatchExactly)
+    qtbot.mouseClick(
+        pages.viewport(), Qt.MouseButton.LeftButton, pos=pages.visualItemRect(item).center()
+    )
     assert dialog.stack.currentWidget() is dialog.sync_page
     page = dialog.sync_page
     qtbot.waitUntil(lambda: page.device.text().startswith("@"), timeout=10_000)
@@ -133,6 +140,11 @@ def test_turning_the_sync_on_sends_this_computers_activity(  # type: ignore[no-u
     assert page.grab().save(str(shot))
     image = QImage(str(shot))
     assert image.width() > 400 and image.height() > 300
+
+    # Forgetting the token takes it out of the keyring; the sync stops asking the server.
+    qtbot.mouseClick(page.forget, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: server.token not in memory_keyring.entries.values(), timeout=10_000)
+    assert page.token.placeholderText() == MISSING_HINT
     dialog.reject()
     finish_app(app, qtbot)
 
@@ -205,3 +217,26 @@ def test_sync_now_while_off_says_how_to_turn_it_on(  # type: ignore[no-untyped-d
     qtbot.waitUntil(lambda: "turn the sync on" in page.state.text(), timeout=10_000)
     dialog.reject()
     finish_app(app, qtbot)
+
+
+def test_another_computers_spans_are_shown_read_only(  # type: ignore[no-untyped-def]
+    services: Services, runner: TaskRunner, qtbot
+) -> None:
+    name = "aw-watcher-window_desktop@0123456789ab"
+    marker = {"device": "0123456789ab-device", "bucket": "aw-watcher-window_desktop"}
+    key = services.ensure_bucket(
+        name,
+        type="currentwindow",
+        client="t",
+        hostname="desktop",
+        data=pulled_data({SYNC_KEY: marker}),
+    )
+    start = int(datetime(2025, 3, 4, 10, tzinfo=UTC).timestamp() * 1_000_000)
+    event = Event(start, start + 10 * MINUTE_US, {"app": "cad", "title": "gear"}, None, 0)
+    services.writer.insert_events(key, [event]).result(10)
+    window = open_window(qtbot, services, date(2025, 3, 4), runner)
+    lane = next(lane for lane in window.timeline.lanes if lane.bucket == name)
+    window.timeline.select((lane, 0))
+    details = window.timeline.details
+    assert "From desktop, synced here: change it on that computer." in details.text.text()
+    assert not details.edit_button.isEnabled() and not details.delete_button.isEnabled()
