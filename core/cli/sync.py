@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from timelygator.core.sync.engine import SyncEngine
 
 TOKEN_ENV = "TIMELYGATOR_SYNC_TOKEN"  # noqa: S105 - a variable name
+SERVER_ENV = "TIMELYGATOR_SYNC_SERVER"
 FIRST_BACKOFF_S = 5.0
 MAX_BACKOFF_S = 300.0
 
@@ -53,7 +54,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="send everything again (after edits made while the sync was off); the server "
         "keeps each event once",
     )
-    sync.add_argument("--server", metavar="URL", help="the server (default: Settings → Sync)")
+    sync.add_argument(
+        "--server",
+        metavar="URL",
+        help=f"the server (or env {SERVER_ENV}; default: Settings → Sync)",
+    )
     sync.add_argument(
         "--token-file",
         type=Path,
@@ -103,16 +108,18 @@ def _sync(args: argparse.Namespace) -> int:
 
     if not 1 <= args.interval <= 86_400:
         raise ValidationError("--interval must be between 1 and 86400 seconds.")
-    if args.server is not None:
-        check_server_url(args.server)  # refused before the folder is opened
+    given = args.server or os.environ.get(SERVER_ENV, "").strip() or None
+    if given is not None:
+        check_server_url(given)  # refused before the folder is opened
     instead = "The app syncs by itself: turn it on in Settings → Sync (or quit the app first)."
     with open_services(args, instead=instead) as services:
         with services.read() as conn:
             prefs = load_preferences(conn, services.user_id)
-        server = args.server or prefs.sync.server_url
+        server = given or prefs.sync.server_url
         if not server:
             raise ValidationError(
-                "No sync server: set one in Settings → Sync, or give --server URL."
+                "No sync server: set one in Settings → Sync, or give --server URL (or "
+                f"{SERVER_ENV}).",
             )
         pull = prefs.sync.pull if args.pull is None else args.pull
         token = _token(args, services)

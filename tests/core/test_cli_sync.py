@@ -88,8 +88,10 @@ def test_it_says_what_is_missing(laptop: AppDirs, server: Server, tmp_path: Path
     env = keyring_env(tmp_path)
     no_server = run_cli(laptop, PASS, "sync", "--once", env=env)
     assert no_server.returncode == 2
-    assert "No sync server: set one in Settings → Sync, or give --server URL." in no_server.stderr
-    no_token = run_cli(laptop, PASS, "sync", "--once", "--server", server.url, env=env)
+    assert "No sync server: set one in Settings → Sync, or give --server URL" in no_server.stderr
+    no_token = run_cli(
+        laptop, PASS, "sync", "--once", env={**env, "TIMELYGATOR_SYNC_SERVER": server.url}
+    )
     assert no_token.returncode == 2
     assert "No token for the sync server" in no_token.stderr
     assert "TIMELYGATOR_SYNC_TOKEN" in no_token.stderr

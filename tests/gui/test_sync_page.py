@@ -240,3 +240,26 @@ def test_another_computers_spans_are_shown_read_only(  # type: ignore[no-untyped
     details = window.timeline.details
     assert "From desktop, synced here: change it on that computer." in details.text.text()
     assert not details.edit_button.isEnabled() and not details.delete_button.isEnabled()
+
+
+def test_the_sync_thread_sends_new_activity_by_itself(  # type: ignore[no-untyped-def]
+    services: Services, server: Server, qtbot
+) -> None:
+    from timelygator.core.preferences import PrivacyPrefs, SyncPrefs
+    from timelygator.gui.sync_host import SyncHost
+
+    store_token(services.dirs, server.token)
+    host = SyncHost(services, delay_s=0.2)
+    try:
+        own_event(services, "first.md")
+        host.start(SyncPrefs(enabled=True, server_url=server.url), PrivacyPrefs())
+        qtbot.waitUntil(lambda: host.status.state == "ok", timeout=30_000)
+        own_event(services, "second.md")  # no click: the writer's change wakes the sync
+        qtbot.waitUntil(lambda: len(rows_of(server.services)) == 2, timeout=30_000)
+        # New privacy rules (OK'd, maybe not stored yet) apply at once.
+        host.start(
+            SyncPrefs(enabled=True, server_url=server.url), PrivacyPrefs(excluded_apps=["editor"])
+        )
+        qtbot.waitUntil(lambda: rows_of(server.services) == [], timeout=30_000)
+    finally:
+        host.stop()
