@@ -88,6 +88,23 @@ class SchemaTooNewError(StorageError):
     """The database was written by a newer TimelyGator."""
 
 
+class SyncError(TimelyGatorError):
+    """The sync server cannot be reached, or refused what was asked (never naming the token).
+    Nothing local changed; the next sync resumes where this one stopped.
+
+    ``retry``: trying again later may help (the server is down or busy), unlike a refused
+    token or an address that is no TimelyGator server.
+    """
+
+    exit_code = 4
+
+    def __init__(
+        self, message: str = "", *, retry: bool = True, details: tuple[str, ...] | list[str] = ()
+    ) -> None:
+        super().__init__(message, details=details)
+        self.retry = retry
+
+
 class ServerUnreachableError(StorageError):
     """The database server (server mode, PostgreSQL) cannot be reached or dropped the link."""
 

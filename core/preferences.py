@@ -87,6 +87,16 @@ class InsightsPrefs:
 
 
 @dataclass
+class SyncPrefs:
+    # Push this computer's buckets to a TimelyGator server (``core.sync``); the token is in
+    # the OS keyring (``core.sync.token_store``), never here.
+    enabled: bool = False
+    server_url: str = ""
+    # Bring the other devices' buckets here too (read-only copies, shown per host).
+    pull: bool = True
+
+
+@dataclass
 class Preferences:
     watchers: WatcherPrefs = field(default_factory=WatcherPrefs)
     privacy: PrivacyPrefs = field(default_factory=PrivacyPrefs)
@@ -94,6 +104,7 @@ class Preferences:
     data: DataPrefs = field(default_factory=DataPrefs)
     general: GeneralPrefs = field(default_factory=GeneralPrefs)
     insights: InsightsPrefs = field(default_factory=InsightsPrefs)
+    sync: SyncPrefs = field(default_factory=SyncPrefs)
 
     def copy(self) -> Preferences:
         return copy.deepcopy(self)

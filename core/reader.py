@@ -381,3 +381,39 @@ def split_new_events(
             seen.add(fp)
             fresh.append(event)
     return fresh, present, repeated
+
+
+# Events of bucket :b that start in [:s, :e), oldest first, whole (not clipped): the sync's
+# ranges (``core.sync.ranges``) are ranges of starts, so an event belongs to exactly one.
+_STARTING_IN = (
+    select(_EVENTS.id, _EVENTS.start_us, _EVENTS.end_us, _EVENTS.tz_offset_s, _EVENTS.data)
+    .where(_EVENTS.bucket_id == _BUCKET, _EVENTS.start_us >= _START, _EVENTS.start_us < _END)
+    .order_by(_EVENTS.start_us, _EVENTS.id)
+)
+_STARTING_IN_LIMITED = _STARTING_IN.limit(_LIMIT)
+_COUNT_STARTING_IN = _COUNT.where(
+    _EVENTS.bucket_id == _BUCKET, _EVENTS.start_us >= _START, _EVENTS.start_us < _END
+)
+
+
+def events_starting(
+    conn: Connection,
+    bucket: int,
+    start_us: int | None = None,
+    end_us: int | None = None,
+    limit: int | None = None,
+) -> list[Event]:
+    """Events that start in [start, end) (open ends: all), oldest first, not clipped;
+    at most ``limit`` (None or negative: all)."""
+    params, limited = _range_params(bucket, start_us, end_us, limit)
+    rows = conn.execute(_STARTING_IN_LIMITED if limited else _STARTING_IN, params).all()
+    loads = jsoncodec.loads
+    return [Event(int(r[1]), int(r[2]), loads(r[4]), int(r[0]), r[3]) for r in rows]
+
+
+def count_starting(
+    conn: Connection, bucket: int, start_us: int | None = None, end_us: int | None = None
+) -> int:
+    """How many events start in [start, end) (open ends: all)."""
+    params, _ = _range_params(bucket, start_us, end_us, None)
+    return int(conn.execute(_COUNT_STARTING_IN, params).scalar_one())

@@ -213,6 +213,18 @@ def foreign_keys(conn: Connection, enforced: bool) -> None:
     _driver(conn).execute("PRAGMA foreign_keys = ON" if enforced else "PRAGMA foreign_keys = OFF")
 
 
+def limit_lock_wait(conn: Connection, seconds: int) -> None:
+    """For the rest of this transaction, fail a statement that waits more than ``seconds``
+    for a lock another session holds, instead of waiting for as long as that session runs
+    (a schema change behind a running server).
+
+    PostgreSQL: ``SET LOCAL lock_timeout`` (the error's SQLSTATE is ``55P03``). SQLite: the
+    store's connections already give up after their busy timeout; nothing to do.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(seconds)}s'")
+
+
 def row_position(conn: Connection) -> ColumnElement[int]:
     """The column SQLite stores a table's rows in order of (``rowid``), for page-level
     salvage, which walks a damaged file's b-tree by it. SQLite file only."""

@@ -20,7 +20,14 @@ from sqlalchemy import Connection
 from timelygator.core import files, reader
 from timelygator.core.errors import ValidationError
 from timelygator.core.event import BucketInfo, Event
-from timelygator.core.timeutil import US_PER_S, check_time_range, from_us, parse_iso
+from timelygator.core.timeutil import (
+    EARLIEST_US,
+    LATEST_US,
+    US_PER_S,
+    check_time_range,
+    from_us,
+    parse_iso,
+)
 from timelygator.core.wire_format import (
     DataLimits,
     bucket_out,
@@ -44,6 +51,11 @@ def export_timestamp(event: Event) -> str:
         offset = time.localtime(event.start_us // US_PER_S).tm_gmtoff
     if offset == 0:
         return utc_iso(event.start_us)
+    local_us = event.start_us + offset * US_PER_S
+    if offset % 60 == 0 and EARLIEST_US <= local_us <= LATEST_US:
+        # The local wall time is the UTC text of the shifted moment (utc_iso caches its days).
+        sign, minutes = ("+" if offset > 0 else "-"), abs(offset) // 60
+        return f"{utc_iso(local_us)[:-6]}{sign}{minutes // 60:02d}:{minutes % 60:02d}"
     zone = timezone(timedelta(seconds=offset))
     return from_us(event.start_us).astimezone(zone).isoformat(timespec="microseconds")
 

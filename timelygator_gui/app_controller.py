@@ -33,6 +33,7 @@ from timelygator.gui.maintenance import Maintenance
 from timelygator.gui.open_progress import STEP_TEXT, TITLE, OpenProgress, OpenStep
 from timelygator.gui.session import Session
 from timelygator.gui.stats_warmer import StatsWarmer
+from timelygator.gui.sync_host import SyncHost
 from timelygator.gui.tasks import TaskRunner
 from timelygator.gui.theme import ThemeManager
 from timelygator.gui.tray import TrackingState, Tray
@@ -96,6 +97,7 @@ class AppController(QObject):
         self.services: Services | None = None
         self.watcher_host: WatcherHost | None = None
         self.api_host: ApiHost | None = None
+        self.sync_host: SyncHost | None = None
         self.warmer: StatsWarmer | None = None
         self._warm_timer = QTimer(self)
         self._warm_timer.setSingleShot(True)
@@ -232,6 +234,8 @@ class AppController(QObject):
             session.preferences.api.enabled = True
             save_preferences(services.writer, services.user_id, session.preferences)
         self.api_host.start(session.preferences.api)
+        self.sync_host = SyncHost(services, self)
+        self.sync_host.start(session.preferences.sync, session.preferences.privacy)
         self.maintenance = Maintenance(services, self.runner, self._data_prefs, self)
         self.maintenance.sig_failed.connect(
             lambda text: self.window.status_label.setText(f"Scheduled backup failed: {text}")
@@ -273,6 +277,7 @@ class AppController(QObject):
             parent=self,
         )  # fmt: skip
         self.warmer.sig_finished.connect(lambda days: log.info("Statistics warm: %d days", days))
+        self.window.insights.warmer = self.warmer  # a training waits for the warm-up
         self.warmer.start()
 
     def _data_prefs(self) -> Any:
@@ -322,7 +327,7 @@ class AppController(QObject):
 
         dialog = SettingsDialog(
             self.session, self.runner, self.api_host, self.window, self.window.navigator.range,
-            watcher_host=self.watcher_host,
+            watcher_host=self.watcher_host, sync_host=self.sync_host,
         )  # fmt: skip
         self.dialog = dialog
         dialog.sig_applied.connect(self.apply_preferences)
@@ -343,6 +348,8 @@ class AppController(QObject):
             self.watcher_host.start(prefs)
         if self.api_host is not None and prefs.api != old.api:
             self.api_host.start(prefs.api)
+        if self.sync_host is not None and (prefs.sync != old.sync or prefs.privacy != old.privacy):
+            self.sync_host.start(prefs.sync, prefs.privacy)  # new privacy rules apply at once
         if prefs.general.start_at_login != old.general.start_at_login:
             self.set_start_at_login(prefs.general.start_at_login)
         if self.maintenance is not None and prefs.data != old.data:
@@ -394,19 +401,24 @@ class AppController(QObject):
         warmer = self.warmer
         if warmer is not None:
             warmer.request_stop()  # waited for on the lifecycle thread, before closing
+        insights = self.window.insights
+        insights.request_stop()  # a training stops at its next pause; waited for below
         if self.maintenance is not None:
             self.maintenance.stop()
         if self.watcher_host is not None:
             self.watcher_host.stop()
         self.window.detach()
-        services, api = self.services, self.api_host
+        services, api, sync = self.services, self.api_host, self.sync_host
 
         runner = self.runner
 
         def flush_and_stop_api() -> None:
             runner.wait(60_000)  # a backup or import in progress finishes first
+            insights.wait()
             if warmer is not None:
                 warmer.wait()
+            if sync is not None:
+                sync.stop()  # after the page in progress
             if services is not None:
                 services.writer.flush(10)
             if api is not None:

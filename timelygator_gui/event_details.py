@@ -114,8 +114,10 @@ class EventDetails(QWidget):
         category: tuple[str, ...] | None,
         source: str | None = None,
         note: str = "",
+        read_only: bool = False,
     ) -> None:
-        """The span's details; ``source`` names its lane, ``note`` says why it is read-only."""
+        """The span's details; ``source`` names its lane, ``note`` says why it is read-only
+        (``read_only``: another computer's span, pulled by the sync)."""
         lines = describe_event(kind, event, category).split("\n")
         rows = "".join(
             f"<tr><td style='color:#888;padding-right:8px'>{escape(k)}</td>"
@@ -125,7 +127,7 @@ class EventDetails(QWidget):
         heading = escape(source or bucket or "Active time by category")
         extra = f"<div style='color:#888'>{escape(note)}</div>" if note else ""
         self.text.setText(f"<div style='color:#888'>{heading}</div><table>{rows}</table>{extra}")
-        editable = bucket is not None and event.id is not None
+        editable = bucket is not None and event.id is not None and not read_only
         self.edit_button.setEnabled(editable)
         self.delete_button.setEnabled(editable)
 

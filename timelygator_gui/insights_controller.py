@@ -1,9 +1,19 @@
 """Wires Insights into the main window: the Activity view's line, the review panel, the
-unusual days under Trends. Work runs on the task pool (training takes seconds the first time
-in a session, then the model is kept in memory by ``core.insights.engine``)."""
+unusual days under Trends.
+
+Insights work on a thread of their own (``InsightsController.runner``), never on the views'
+pool: training takes seconds the first time in a session (then the model is kept in memory
+by ``core.insights.engine``), and a minute on a year whose statistics were never worked out
+(a history just imported). While it trains it pauses whenever the views have work queued
+(``TaskRunner.wait_idle``), so a day switch is not slowed by it, and while the app's warm-up
+of the statistics runs (``StatsWarmer``: the same days' work, which the training then only
+reads); only the newest range asked for is worked out (switching through ten days trains
+once and answers the tenth).
+"""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -16,10 +26,12 @@ from timelygator.core.errors import TimelyGatorError
 from timelygator.core.insights.engine import Insights, forget, insights, unusual_in
 from timelygator.gui.insights_panel import InsightsDialog
 from timelygator.gui.range_data import RangeData
+from timelygator.gui.tasks import TaskRunner
 from timelygator.gui.trends_view import trends_range
 
 if TYPE_CHECKING:
     from timelygator.gui.main_window import MainWindow
+    from timelygator.gui.stats_warmer import StatsWarmer
 
 # Insights describe a day, a week or a month; longer ranges would retrain and re-read a year
 # beside the views' own work (after a rule edit, seconds taken from the timeline and trends).
@@ -29,6 +41,13 @@ LONG_RANGE = "Insights cover a day, a week or a month: choose one to see them."
 UNUSUAL_MAX_DAYS = 92
 # Today with tracking running: the insights follow the live refreshes, at most this often.
 LIVE_EVERY_S = 60.0
+# Training waits for the views' queued work at most this long at a time (a long backup or
+# import on the same pool does not hold the insights back forever).
+PAUSE_AT_MOST_S = 5.0
+
+
+class _Stopped(Exception):
+    """The app is closing: the training stops at its next pause."""
 
 
 class InsightsController(QObject):
@@ -49,6 +68,13 @@ class InsightsController(QObject):
         window.sig_range_refreshed.connect(lambda data: self.range_refreshed(data))
         self._worked_out_at = float("-inf")
         self.clock: Callable[[], float] = time.monotonic
+        self.runner = TaskRunner(self, max_threads=1)
+        self._working: RangeData | None = None  # the range being worked out
+        self._asked: RangeData | None = None  # the range shown, when it has insights
+        self._stopping = threading.Event()
+        self.warmer: StatsWarmer | None = None
+        """The app's warm-up of the history's statistics, while it runs: a training waits for
+        it (it works out the same days, which the training then reads)."""
 
     def range_refreshed(self, data: RangeData) -> None:
         """New live data in the range shown: work the insights out again, once a minute."""
@@ -66,6 +92,7 @@ class InsightsController(QObject):
         """Work out the insights of the range just shown."""
         bar = self.window.activity.insights
         session = self.window.session
+        self._asked = None  # until this range turns out to have insights
         if session is None or not self.enabled():
             bar.setVisible(False)
             self.window.trends.set_unusual([])
@@ -79,27 +106,69 @@ class InsightsController(QObject):
             return
         bar.set_busy()
         self._worked_out_at = self.clock()
+        self._asked = data
+        if self._working is None:  # else the newest range asked for follows the current one
+            self._start(data)
+
+    def _start(self, data: RangeData) -> None:
+        session = self.window.session
+        assert session is not None
+        self._working = data
+        rng = data.range
         services, categories = session.services, list(session.categories)
         settings = self._settings(rng.day_start_hour)
-
         prefs = session.preferences.insights
 
         def work() -> Insights:
             return insights(
                 services, rng.first, rng.last, settings, categories=categories,
-                llm_url=prefs.llm_url, llm_model=prefs.llm_model,
+                llm_url=prefs.llm_url, llm_model=prefs.llm_model, pause=self._pause,
             )  # fmt: skip
 
-        self.window.runner.run("insights", work, self._shown, self._failed, owner=self)
+        self.runner.run("insights", work, self._shown, self._failed, owner=self)
+
+    def _pause(self) -> None:
+        """Between steps of a training (on the Insights thread): the views' work first."""
+        warmer = self.warmer
+        while warmer is not None and not warmer.wait_finished(0.5):
+            if self._stopping.is_set():
+                raise _Stopped
+        if self._stopping.is_set():
+            raise _Stopped
+        self.window.runner.wait_idle(PAUSE_AT_MOST_S)
+        if self._stopping.is_set():
+            raise _Stopped
+
+    def _worked_out(self) -> bool:
+        """A job ended: True when its range is still the one shown, else the range shown
+        now (if it has insights) is worked out next."""
+        done, self._working = self._working, None
+        if self._asked is done:
+            return True
+        if self._asked is not None and not self._stopping.is_set():
+            self._start(self._asked)
+        return False
 
     def _shown(self, found: Insights) -> None:
+        if not self._worked_out():
+            return
         self.found = found
         self.window.activity.insights.set_insights(found)
         self.sig_loaded.emit(found)
 
     def _failed(self, exc: BaseException) -> None:
+        if not self._worked_out() or isinstance(exc, _Stopped):
+            return
         message = str(exc) if isinstance(exc, TimelyGatorError) else repr(exc)
         self.window.activity.insights.set_failed(message)
+
+    def request_stop(self) -> None:
+        """The app is closing: a training in progress stops at its next pause."""
+        self._stopping.set()
+
+    def wait(self, timeout_ms: int = 60_000) -> bool:
+        """Wait for the Insights thread to finish (any thread but the GUI thread)."""
+        return self.runner.wait(timeout_ms)
 
     def open_review(self) -> None:
         session, found = self.window.session, self.found
@@ -142,4 +211,8 @@ class InsightsController(QObject):
             self.window.trends.set_unusual(lines)
             self.sig_unusual_loaded.emit(lines)
 
-        self.window.runner.run("unusual", work, shown, self._failed, owner=self)
+        self.runner.run("unusual", work, shown, self._failed_unusual, owner=self)
+
+    def _failed_unusual(self, exc: BaseException) -> None:
+        if not isinstance(exc, _Stopped):
+            self.window.trends.set_unusual([])

@@ -29,6 +29,7 @@ from timelygator.core.categories.model import Category
 from timelygator.core.errors import TimelyGatorError
 from timelygator.core.event import Event
 from timelygator.core.services import Services
+from timelygator.core.sync.protocol import is_pulled
 from timelygator.core.timeutil import Clock
 from timelygator.core.writer import Change
 from timelygator.gui import heap
@@ -656,8 +657,8 @@ class MainWindow(QMainWindow):
         lane, index = self.timeline.selected
         bucket = self.data.bucket(lane.bucket) if lane.bucket else None
         event = lane.events[index]
-        if bucket is None or event.id is None:
-            return None
+        if bucket is None or event.id is None or is_pulled(bucket.data):
+            return None  # another computer's spans are changed on that computer
         original = next((e for e in self.data.by_bucket[bucket.name] if e.id == event.id), event)
         return bucket.key, original
 

@@ -85,25 +85,35 @@ class StatsWarmer(QObject):
         self.today = today
         self.days_done = 0
         self._stop = threading.Event()
+        self._finished = threading.Event()
         self._thread: QThread | None = None
         self._worker: _Worker | None = None
 
     def warm(self) -> int:
         """Run the warm-up on this thread; returns the days covered."""
-        first = first_day(self.services, self.settings)
-        if first is None:
-            return 0
-        last = self.today or date.today()
-        for start, end in month_chunks(first, last):
-            if self._stop.is_set():
-                break
-            self.services.analytics.summary_for_days(
-                self.services.user_id, start, end, self.settings, categories=self.categories
-            )
-            self.days_done += (end - start).days + 1
-            if self._stop.wait(PAUSE_S):
-                break
-        return self.days_done
+        try:
+            first = first_day(self.services, self.settings)
+            if first is None:
+                return 0
+            last = self.today or date.today()
+            for start, end in month_chunks(first, last):
+                if self._stop.is_set():
+                    break
+                self.services.analytics.summary_for_days(
+                    self.services.user_id, start, end, self.settings, categories=self.categories
+                )
+                self.days_done += (end - start).days + 1
+                if self._stop.wait(PAUSE_S):
+                    break
+            return self.days_done
+        finally:
+            self._finished.set()
+
+    def wait_finished(self, timeout_s: float) -> bool:
+        """Block until the warm-up has ended (finished, stopped or failed); True when it
+        has. Any thread: work that needs the statistics waits here instead of working the
+        same days out beside it (Insights' training)."""
+        return self._finished.wait(timeout_s)
 
     def start(self) -> None:
         if self._thread is not None:

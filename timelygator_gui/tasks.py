@@ -11,6 +11,7 @@ Background callables never touch widgets.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -84,6 +85,8 @@ class TaskRunner(QObject):
         self.pending = 0
         self.dropped = 0
         self.last_ms: dict[str, float] = {}
+        self._idle = threading.Event()
+        self._idle.set()
 
     def run(
         self,
@@ -111,7 +114,7 @@ class TaskRunner(QObject):
             channel, None if keep_all else generation, on_done, on_error, time.perf_counter(),
             owner,
         )  # fmt: skip
-        self.pending += 1
+        self._busy()
         self._pool.start(_Job(self._relay, self._next_id, fn))
         return generation
 
@@ -132,7 +135,7 @@ class TaskRunner(QObject):
             bound = getattr(on_done, "__self__", None)
             owner = bound if isinstance(bound, QObject) else None
         self._jobs[job_id] = _Pending(channel, None, on_done, on_error, time.perf_counter(), owner)
-        self.pending += 1
+        self._busy()
         relay = self._relay
 
         def resolved(done: Future[Any]) -> None:
@@ -143,6 +146,16 @@ class TaskRunner(QObject):
                 relay.sig_finished.emit(job_id, False, error)
 
         future.add_done_callback(resolved)
+
+    def _busy(self) -> None:
+        self.pending += 1
+        self._idle.clear()
+
+    def wait_idle(self, timeout_s: float | None = None) -> bool:
+        """Block until every submitted job has come back; True when they have. Safe on any
+        thread but the GUI thread (which delivers the results): background work that should
+        not compete with these jobs waits here."""
+        return self._idle.wait(timeout_s)
 
     def generation(self, channel: str) -> int:
         """The newest request's generation on ``channel`` (safe to read from a worker)."""
@@ -171,6 +184,7 @@ class TaskRunner(QObject):
                 self.sig_error.emit(payload)
         finally:
             if self.pending == 0:
+                self._idle.set()
                 self.sig_idle.emit()
 
     def wait(self, timeout_ms: int = 5000) -> bool:

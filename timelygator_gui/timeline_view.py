@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 from timelygator.core.event import Event
+from timelygator.core.sync.protocol import is_pulled
 from timelygator.gui import heap
 from timelygator.gui.event_details import EventDetails, describe_event
 from timelygator.gui.range_data import RangeData
@@ -413,7 +414,13 @@ class TimelineView(QWidget):
         self.items.set_selected(row, lane.starts[index], lane.ends[index] - lane.starts[index])
         event = lane.events[index]
         category = self.category_of(lane, index)
-        self.details.show_event(lane.bucket, lane.kind, event, category, lane.title, note)
+        bucket = self.data.bucket(lane.bucket) if self.data and lane.bucket else None
+        read_only = False
+        if bucket is not None and is_pulled(bucket.data):
+            read_only, note = True, f"From {bucket.host}, synced here: change it on that computer."
+        self.details.show_event(
+            lane.bucket, lane.kind, event, category, lane.title, note, read_only=read_only
+        )
         self.sig_event_selected.emit((lane.bucket, event))
 
     def underlying(self, lane: Lane, index: int) -> tuple[Lane, int] | None:

@@ -12,9 +12,9 @@ import logging
 from collections.abc import Callable
 
 from timelygator.core.event import Event
+from timelygator.core.privacy import PrivacyFilter
 from timelygator.core.timeutil import US_PER_S, Clock
 from timelygator.watchers.config import AFK_TYPE, CLIENT_PREFIX, afk_bucket
-from timelygator.watchers.privacy import PrivacyFilter
 from timelygator.watchers.probes import IdleProbe, backend_of
 from timelygator.watchers.sink import Sink
 from timelygator.watchers.status import StatusCallback, WatcherState

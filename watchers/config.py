@@ -11,7 +11,7 @@ import socket
 from dataclasses import dataclass, field
 
 from timelygator.core.preferences import Preferences
-from timelygator.watchers.privacy import PrivacyConfig, RedactionRule
+from timelygator.core.privacy import PrivacyConfig, privacy_from_preferences
 
 CLIENT_PREFIX = "timelygator-watcher"
 
@@ -91,13 +91,7 @@ def config_from_preferences(prefs: Preferences, hostname: str | None = None) -> 
         window=WindowWatcherConfig(enabled=w.window_enabled, poll_s=w.window_poll_s),
         afk=AfkWatcherConfig(enabled=w.afk_enabled, timeout_s=w.afk_timeout_s, poll_s=w.afk_poll_s),
         web=WebWatcherConfig(enabled=w.web_enabled, poll_s=w.web_poll_s),
-        privacy=PrivacyConfig(
-            excluded_apps=tuple(p.excluded_apps),
-            excluded_sites=tuple(p.excluded_sites),
-            redactions=tuple(RedactionRule(r) for r in p.title_redactions),
-            domain_only=p.domain_only_urls,
-            record_private_windows=p.record_incognito,
-        ),
+        privacy=privacy_from_preferences(p),
     )
 
 

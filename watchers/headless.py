@@ -11,12 +11,12 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
+from timelygator.core.privacy import PrivacyFilter
 from timelygator.core.timeutil import Clock
 from timelygator.watchers.afk_watcher import AfkWatcher, ReturnedCallback
 from timelygator.watchers.backends import default_idle_probe, default_window_probe
 from timelygator.watchers.browser_history import BrowserHistoryResolver
 from timelygator.watchers.config import WatchersConfig
-from timelygator.watchers.privacy import PrivacyFilter
 from timelygator.watchers.probes import BrowserHistoryProbe, IdleProbe, WindowProbe, close_probe
 from timelygator.watchers.sink import Sink
 from timelygator.watchers.status import StatusCallback

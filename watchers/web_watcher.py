@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 
 from timelygator.core.event import Event
+from timelygator.core.privacy import PrivacyFilter
 from timelygator.core.timeutil import Clock
 from timelygator.watchers.config import CLIENT_PREFIX, WEB_PULSETIME_S, WEB_TYPE, web_bucket
-from timelygator.watchers.privacy import PrivacyFilter
 from timelygator.watchers.probes import UNKNOWN, BrowserHistoryProbe, WindowProbe
 from timelygator.watchers.sink import Sink
 from timelygator.watchers.status import StatusCallback, WatcherState

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 from timelygator.core.event import Event
+from timelygator.core.privacy import PrivacyFilter
 from timelygator.core.timeutil import Clock
 from timelygator.watchers.config import CLIENT_PREFIX, WINDOW_TYPE, window_bucket
-from timelygator.watchers.privacy import PrivacyFilter
 from timelygator.watchers.probes import BrowserHistoryProbe, WindowProbe, backend_of
 from timelygator.watchers.sink import Sink
 from timelygator.watchers.status import StatusCallback, WatcherState

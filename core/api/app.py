@@ -31,6 +31,7 @@ from timelygator.core.api.routers import (
     query,
     settings,
     summaries,
+    sync,
     system,
     tokens,
     transfer,
@@ -71,7 +72,7 @@ def create_app(services: Services, config: ApiConfig | None = None) -> FastAPI:
     )
     app.state.ctx = ctx
     install_error_handlers(app)
-    for module in (system, buckets, events, transfer, query, settings, tokens, users, live):
+    for module in (system, buckets, events, transfer, sync, query, settings, tokens, users, live):
         app.include_router(module.router)
     for module in (categories, summaries, insights):
         app.include_router(module.router)

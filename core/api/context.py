@@ -11,11 +11,9 @@ import contextlib
 import logging
 import math
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
 from functools import partial
-from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import Connection
@@ -28,6 +26,7 @@ from timelygator.core.api.query_worker import QueryWorkers
 from timelygator.core.api.ratelimit import RateLimiter
 from timelygator.core.api.stream import EventHub
 from timelygator.core.api.wire import DataLimits
+from timelygator.core.device import load_device_id
 from timelygator.core.errors import NotFoundError
 from timelygator.core.services import Services
 from timelygator.core.writer import Change
@@ -36,24 +35,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-DEVICE_ID_FILE = "device_id"
 TOUCH_INTERVAL_S = 60.0
 REVOCATION_CHECK_S = 0.5
-
-
-def load_device_id(data_dir: Path) -> str:
-    """This installation's id: a UUID written once into the data directory."""
-    path = data_dir / DEVICE_ID_FILE
-    try:
-        text = path.read_text(encoding="utf-8").strip()
-        return str(uuid.UUID(text))
-    except (OSError, ValueError):
-        pass
-    device_id = str(uuid.uuid4())
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(device_id + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return device_id
 
 
 def _wake(loop: asyncio.AbstractEventLoop, waiter: asyncio.Future[T], future: Future[T]) -> None:

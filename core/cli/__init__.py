@@ -30,6 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "timelygator.core.cli.user",
     "timelygator.core.cli.backup",
     "timelygator.core.cli.transfer",
+    "timelygator.core.cli.sync",
     "timelygator.core.cli.report",
     "timelygator.core.cli.insights",
     "timelygator.core.cli.logs",

@@ -1,12 +1,15 @@
-"""``timelygator db …``: check, passphrase, rekey, salvage."""
+"""``timelygator db …``: check, passphrase, rekey, salvage; upgrade, downgrade, history."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
 import json
+import os
 import sys
+from typing import TYPE_CHECKING
 
+from timelygator.core import __version__
 from timelygator.core.cli import subcommand
 from timelygator.core.cli.common import dirs_from, passphrase_from
 from timelygator.core.errors import ValidationError
@@ -19,6 +22,11 @@ from timelygator.core.maintenance import (
     set_passphrase,
 )
 from timelygator.core.repair import repair_time_range, time_range_problems
+from timelygator.core.revisions import parse_revision, revisions
+from timelygator.core.schema import SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from timelygator.core.schema_change import SchemaChange, ServerDatabase
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,6 +53,42 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "copy every readable row of a damaged database into a new one (after a backup)",
     )
     salvage.add_argument("--json", action="store_true", help="print JSON")
+    upgrade = subcommand(
+        db_sub,
+        "upgrade",
+        _upgrade,
+        "bring the database to the newest schema this version knows (after a verified backup)",
+    )
+    _server_options(upgrade)
+    downgrade = subcommand(
+        db_sub,
+        "downgrade",
+        _downgrade,
+        "take the database back to an older schema, for an older TimelyGator (after a "
+        "verified backup)",
+    )
+    downgrade.add_argument(
+        "revision",
+        metavar="REV",
+        help="the schema to go back to: 5, 0005 or 0005_analytics_values ('db history')",
+    )
+    _server_options(downgrade)
+    history = subcommand(
+        db_sub, "history", _history, "the schema revisions, and the one the database is at"
+    )
+    _server_options(history, confirm=False)
+
+
+def _server_options(parser: argparse.ArgumentParser, *, confirm: bool = True) -> None:
+    parser.add_argument(
+        "--database-url",
+        help="a PostgreSQL database instead of the data folder's "
+        "(postgresql+psycopg://USER:PASSWORD@HOST:5432/DATABASE; env TIMELYGATOR_DATABASE_URL)",
+    )
+    if confirm:
+        parser.add_argument(
+            "--yes", action="store_true", help="PostgreSQL: do not ask before changing it"
+        )
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -178,3 +222,101 @@ def _salvage(args: argparse.Namespace) -> int:
         f"use; the damaged one was kept as {result.kept}."
     )
     return 0 if result.complete else 1
+
+
+# -- schema revisions ---------------------------------------------------------------------------
+# core.schema_change is imported by these commands only (the others start faster).
+def _server_url(args: argparse.Namespace) -> str | None:
+    """``--database-url``, else the environment's, else None (the data folder)."""
+    from timelygator.core.server_store import DATABASE_URL_ENV
+
+    given = (getattr(args, "database_url", None) or os.environ.get(DATABASE_URL_ENV, "")).strip()
+    return given or None
+
+
+def _upgrade(args: argparse.Namespace) -> int:
+    return _move(args, SCHEMA_VERSION, downgrade=False)
+
+
+def _downgrade(args: argparse.Namespace) -> int:
+    return _move(args, parse_revision(args.revision), downgrade=True)
+
+
+def _move(args: argparse.Namespace, target: int, *, downgrade: bool) -> int:
+    from timelygator.core.schema_change import ServerDatabase, afterwards, change_folder
+
+    url = _server_url(args)
+    change: SchemaChange
+    if url is not None:
+        with ServerDatabase(url) as server:
+            before = server.check(target, downgrade=downgrade)
+            if before != target:
+                _confirm_server_change(args, server, before, target)
+            change = server.change(target, downgrade=downgrade)
+    else:
+        change = change_folder(dirs_from(args), passphrase_from(args), target, downgrade=downgrade)
+    if not change.changed:
+        print(f"{change.where} is at schema {change.after} already; nothing was changed.")
+        return 0
+    if change.backup is not None:
+        print(f"Backup (verified): {change.backup}")
+    verb = "Downgraded" if downgrade else "Upgraded"
+    title = {r.version: r.title.rstrip(".") for r in revisions()}.get(change.after, "")
+    print(f"{verb} {change.where} from schema {change.before} to {change.after} ({title})")
+    if change.revoked_for:
+        print(
+            f"Disabled users ({', '.join(change.revoked_for)}): schema {change.after} cannot "
+            "mark a user disabled, so their API tokens were revoked; after an upgrade they "
+            "are active again and need new tokens ('timelygator user disable' them again if "
+            "they should stay out)."
+        )
+    if downgrade:
+        print(afterwards(change, server=url is not None))
+        if change.backup is not None:
+            print(f"To undo it, put the backup back: timelygator restore {change.backup}")
+    return 0
+
+
+def _confirm_server_change(
+    args: argparse.Namespace, server: ServerDatabase, before: int, target: int
+) -> None:
+    """The pg_dump hint, then a yes from the user (or --yes) before a server is changed."""
+    print(
+        "Back the database up first; pg_dump asks for the password (or reads ~/.pgpass or "
+        "PGPASSWORD):"
+    )
+    print(f"  {server.dump_command(before)}")
+    print("  (put it back with: pg_restore --clean --if-exists --dbname=… FILE)")
+    print("Stop every 'timelygator serve' that uses this database first.")
+    if args.yes:
+        return
+    question = f"Move {server.shown} from schema {before} to {target}? [y/N] "
+    if not sys.stdin.isatty():
+        raise ValidationError(
+            "No terminal to confirm the change: add --yes once the database is backed up. "
+            "Nothing was changed."
+        )
+    if input(question).strip().lower() not in ("y", "yes"):
+        raise ValidationError("Not confirmed. Nothing was changed.")
+
+
+def _history(args: argparse.Namespace) -> int:
+    from timelygator.core.schema_change import ServerDatabase, folder_version
+
+    url = _server_url(args)
+    if url is not None:
+        with ServerDatabase(url) as server:
+            where, current = server.shown, server.version()
+    else:
+        dirs = dirs_from(args)
+        where, current = str(dirs.database), folder_version(dirs, passphrase_from(args))
+    print(f"Schema revisions (TimelyGator {__version__} knows up to {SCHEMA_VERSION}):")
+    for revision in revisions():
+        mark = "  <- the database" if revision.version == current else ""
+        print(f"  {revision.id}  {revision.title}{mark}")
+    print(f"{where} is at schema {current}.")
+    if current > SCHEMA_VERSION:
+        print("A newer TimelyGator wrote it: 'db downgrade' of that version takes it back.")
+    elif 0 < current < SCHEMA_VERSION:
+        print("'timelygator db upgrade' brings it to the newest.")
+    return 0

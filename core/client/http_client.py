@@ -31,6 +31,26 @@ DEFAULT_URL = "http://127.0.0.1:5600"
 _PERMANENT = {400, 405, 413, 422}
 
 
+def http_client(
+    base_url: str,
+    token: str | None,
+    timeout_s: float,
+    transport: httpx.BaseTransport | None = None,
+    *,
+    proxies: bool,
+) -> httpx.Client:
+    """An HTTP client for a TimelyGator server, sending ``token`` as a bearer credential;
+    ``proxies``: follow the environment's proxy and certificate settings."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.Client(
+        base_url=base_url,
+        headers=headers,
+        timeout=timeout_s,
+        transport=transport,
+        trust_env=proxies,
+    )
+
+
 class _Retry(Exception):
     """The server could not take the request now; try again later."""
 
@@ -55,14 +75,8 @@ class TgClient:
         self.base_url = base_url.rstrip("/")
         self.initial_backoff_s = initial_backoff_s
         self.max_backoff_s = max_backoff_s
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._http = httpx.Client(
-            base_url=self.base_url,
-            headers=headers,
-            timeout=request_timeout_s,
-            transport=transport,
-            trust_env=False,  # loopback: never through a proxy
-        )
+        # loopback: never through a proxy
+        self._http = http_client(self.base_url, token, request_timeout_s, transport, proxies=False)
         self.queue = OfflineQueue(queue_path, queue_key)
         self._premerge = HeartbeatPreMerger(commit_interval_s)
         self._wake = threading.Event()

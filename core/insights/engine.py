@@ -2,11 +2,13 @@
 
 ``train`` reads a year of values (``value_totals``: each distinct event data with its time
 and category, from the stored per-day statistics) and fits the category model on the
-categorized ones; it takes seconds and runs off the GUI thread (the app's task pool), once
-per categories version and day (``trained_for`` keeps one result per ``Services`` in
-memory; nothing is written to disk). ``insights`` then answers a day or a week in
-milliseconds: suggestions for its uncategorized time, its digest in words and its unusual
-days. Dismissed suggestions are a setting in the encrypted database.
+categorized ones; it takes seconds and runs off the GUI thread (the app's Insights thread),
+once per categories version and day (``trained_for`` keeps one result per ``Services`` in
+memory; nothing is written to disk). On a history whose statistics were never worked out (a
+year just imported) reading takes a minute; a caller that shares the machine with the views
+passes ``pause``, called between fortnights of that work (see ``train``). ``insights``
+then answers a day or a week in milliseconds: suggestions for its uncategorized time, its
+digest in words and its unusual days. Dismissed suggestions are a setting in the encrypted database.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -37,6 +39,8 @@ from timelygator.core.settings_store import get_setting, put_setting
 from timelygator.core.writer import Writer
 
 HISTORY_DAYS = 365
+PAUSE_EVERY_DAYS = 14
+"""With ``pause``, the statistics of the history are worked out this many days at a time."""
 DISMISSED_KEY = "timelygator.insights.dismissed"
 OFF_MESSAGE = "Insights are turned off. Turn them on in Settings → General → Insights."
 
@@ -115,8 +119,15 @@ def train(
     user: int | None = None,
     categories: Sequence[Category] | None = None,
     days: int = HISTORY_DAYS,
+    pause: Callable[[], None] | None = None,
 ) -> Trained:
-    """The category model of the ``days`` up to ``last`` (a few seconds on a year)."""
+    """The category model of the ``days`` up to ``last`` (a few seconds on a year).
+
+    ``pause``: called before each ``PAUSE_EVERY_DAYS`` of statistics that are not stored
+    yet are worked out, and before fitting; it may wait (the app waits there while its views
+    load: the statistics of a year never seen take a minute of Python beside them) or raise
+    (the app is closing). Without it, the same work runs in one go; the model is the same.
+    """
     user = services.user_id if user is None else user
     settings = settings or AnalyticsSettings()
     started = time.perf_counter()
@@ -125,6 +136,14 @@ def train(
     cats = analytics.category_set(user, categories)
     first = last - timedelta(days=days - 1)
     settled = min(last, settled_day(services, settings))
+    if pause is not None:
+        day = first
+        while day <= settled:  # the few days after it are read once, below
+            end = min(settled, day + timedelta(days=PAUSE_EVERY_DAYS - 1))
+            pause()
+            analytics.stats_for_days(user, day, end, settings, categories=categories)
+            day = end + timedelta(days=1)
+        pause()
     history = (
         analytics.value_totals(user, first, settled, settings, categories=categories)
         if settled >= first
@@ -213,8 +232,10 @@ def trained_for(
     *,
     user: int | None = None,
     categories: Sequence[Category] | None = None,
+    pause: Callable[[], None] | None = None,
 ) -> Trained:
-    """``train``, remembered per store while the categories, settings and day stay the same."""
+    """``train``, remembered per store while the categories, settings and day stay the same
+    (``pause``: see ``train``)."""
     user = services.user_id if user is None else user
     settings = settings or AnalyticsSettings()
     version = services.analytics.category_set(user, categories).version
@@ -231,7 +252,7 @@ def trained_for(
             and not history_changed(services, found)
         ):
             return found
-        trained = train(services, last, settings, categories=categories, user=user)
+        trained = train(services, last, settings, categories=categories, user=user, pause=pause)
         with _LOCK:
             _TRAINED.setdefault(services, {})[user] = trained
         return trained
@@ -256,13 +277,17 @@ def insights(
     words: bool = True,
     llm_url: str = "",
     llm_model: str = "",
+    pause: Callable[[], None] | None = None,
 ) -> Insights:
-    """Suggestions, digest and unusual days of local days ``first..last``."""
+    """Suggestions, digest and unusual days of local days ``first..last`` (``pause``: for
+    the training, see ``train``)."""
     user = services.user_id if user is None else user
     settings = settings or AnalyticsSettings()
     if last < first:
         raise ValidationError("The last day of the range is before its first day.")
-    trained = trained or trained_for(services, last, settings, categories=categories, user=user)
+    trained = trained or trained_for(
+        services, last, settings, categories=categories, user=user, pause=pause
+    )
     with services.read() as conn:
         dismissed = load_dismissed(conn, user)
     totals = services.analytics.value_totals(user, first, last, settings, categories=categories)

@@ -19,13 +19,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
-import scipy.sparse as sp
 from timelygator.core.analytics.digest import BROWSER_APPS
 from timelygator.core.categories.categorizer import domain_of
+
+if TYPE_CHECKING:  # SciPy loads with the first model (0.3 s the app's start does not pay)
+    import scipy.sparse as sp
 
 APP = "app:"
 SITE = "site:"
@@ -116,6 +118,8 @@ class Features:
         self.grams_fitted = False
 
     def fit_transform(self, values: Sequence[Fields]) -> sp.csr_matrix:
+        import scipy.sparse as sp
+
         names, inverse = _names(values)
         words = self.tokens.fit_transform([tokens_of(v) for v in values])
         try:
@@ -127,6 +131,8 @@ class Features:
         return sp.hstack([words, grams], format="csr")
 
     def transform(self, values: Sequence[Fields]) -> sp.csr_matrix:
+        import scipy.sparse as sp
+
         words = self.tokens.transform([tokens_of(v) for v in values])
         if not self.grams_fitted:
             return sp.csr_matrix(words)

@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 from timelygator.core.insights.features import Features, Fields
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # loaded with the first model, not with the app
+    import scipy.sparse as sp
     from sklearn.linear_model import SGDClassifier
 
 Path = tuple[str, ...]
@@ -245,6 +245,8 @@ def train_model(
     remap = {int(c): i for i, c in enumerate(classifier.classes_)}
     words = x[:, : len(features.tokens.vocabulary_)].copy()
     words.data[:] = 1.0
+    import scipy.sparse as sp
+
     onehot = sp.csr_matrix(
         (
             np.ones(len(trained_y), dtype=np.float32),

@@ -14,11 +14,13 @@ import ipaddress
 import json
 import logging
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
 from timelygator.core.errors import ValidationError
+
+if TYPE_CHECKING:  # loaded when a digest is rephrased (0.2 s the app's start does not pay)
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,8 @@ def rephrase(
     transport: httpx.BaseTransport | None = None,
 ) -> str:
     """The digest in the model's words, or ``text`` itself when that cannot be had."""
+    import httpx
+
     base = check_local(url)
     body = {
         "model": model or "local",

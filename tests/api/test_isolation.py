@@ -165,6 +165,7 @@ PHASE_1: Cases = {
     ("GET", "/api/0/buckets/{bucket_id}/export"): lambda b: [_bucket(b, owner=True)],
     ("GET", "/api/0/export"): lambda b: [Probe(status=OK, owner=True)],
     ("GET", "/api/0/events/stream"): lambda b: [Probe(params={"bucket": b.bucket})],
+    ("GET", "/api/0/sync/buckets/{bucket_id}/events"): lambda b: [_bucket(b, owner=True)],
     # The query language sees only the asker's buckets.
     ("POST", "/api/0/query"): lambda b: [
         Probe(body=_query(f"RETURN = query_bucket('{b.bucket}');"), status=frozenset({400})),
@@ -242,6 +243,9 @@ PHASE_2: Cases = {
         _bucket(b, body={"type": "currentwindow", "client": "alice"}, status=CREATED_OR_THERE)
     ],
     ("POST", "/api/0/import"): lambda b: [Probe(body=_import_doc(b.bucket), status=OK)],
+    ("POST", "/api/0/sync/buckets/{bucket_id}"): lambda b: [
+        _bucket(b, body={"bucket": {"type": "currentwindow"}, "events": [EVENT]}, status=OK)
+    ],
     ("POST", "/api/0/settings/{key}"): lambda b: [
         Probe(fill={"key": b.setting}, body="alice's value", status=OK)
     ],

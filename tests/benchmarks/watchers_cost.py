@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from timelygator.core.client.premerge import HeartbeatPreMerger
 from timelygator.core.event import Event
+from timelygator.core.privacy import PrivacyConfig, PrivacyFilter, RedactionRule
 from timelygator.core.timeutil import US_PER_S
 from timelygator.watchers.afk_watcher import AfkWatcher
-from timelygator.watchers.privacy import PrivacyConfig, PrivacyFilter, RedactionRule
 from timelygator.watchers.probes import BrowserTab, WindowInfo
 from timelygator.watchers.sink import CallbackSink
 from timelygator.watchers.web_watcher import WebWatcher

@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pty
-import select
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,6 +15,7 @@ from timelygator.core.event import Event
 from timelygator.core.paths import AppDirs
 from timelygator.core.services import Services
 
+from tests.helpers.cli import run_on_terminal
 from tests.helpers.serve import ServeProcess, free_port
 
 PASS = "beside the app passphrase"
@@ -84,6 +83,9 @@ def test_read_commands_work_while_serve_holds_the_folder(
     assert "Backup written and verified" in backup.stdout
     tokens = tg("token", "list", "--data-dir", str(dirs.data))
     assert tokens.returncode == 0, tokens.stderr
+    history = tg("db", "history", "--data-dir", str(dirs.data))
+    assert history.returncode == 0, history.stderr
+    assert f"{dirs.database} is at schema 6." in history.stdout
     assert digests(dirs.data) == keys
     assert running.proc is not None and running.proc.poll() is None
 
@@ -99,6 +101,7 @@ def test_read_commands_work_while_serve_holds_the_folder(
             "Change the passphrase in the app (Settings → Data), or quit it first.",
         ),
         (["db", "salvage"], "Quit it first, then run 'timelygator db salvage' again."),
+        (["db", "downgrade", "5"], "Quit it first, then run 'timelygator db downgrade' again."),
     ],
 )
 def test_writing_commands_refuse_with_what_to_do(
@@ -119,43 +122,12 @@ def test_writing_commands_refuse_with_what_to_do(
     assert hashlib.sha256(dirs.database.read_bytes()).hexdigest() == database
 
 
-def _run_on_terminal(args: list[str], answer: str) -> tuple[int, str]:
-    """Run the CLI with a pseudo-terminal as its controlling terminal; answer one prompt."""
-    main, secondary = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if k != "TIMELYGATOR_PASSPHRASE"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "timelygator", *args],
-        stdin=secondary, stdout=secondary, stderr=secondary,
-        env={**env, "PYTHONPATH": str(ROOT)}, start_new_session=True, close_fds=True,
-    )  # fmt: skip
-    os.close(secondary)
-    output = b""
-    answered = False
-    try:
-        while True:
-            ready, _, _ = select.select([main], [], [], 60)
-            if not ready:
-                raise AssertionError(f"no output; so far: {output!r}")
-            try:
-                chunk = os.read(main, 4096)
-            except OSError:  # the child closed the terminal
-                break
-            if not chunk:
-                break
-            output += chunk
-            if not answered and b"passphrase: " in output:
-                os.write(main, answer.encode() + b"\n")
-                answered = True
-    finally:
-        code = proc.wait(60)
-        os.close(main)
-    return code, output.decode("utf-8", "replace")
-
-
 def test_a_missing_passphrase_is_asked_for_on_a_terminal_without_echo(dirs: AppDirs) -> None:
     with Services.open(dirs, PASS):
         pass
-    code, output = _run_on_terminal(["db", "check", "--data-dir", str(dirs.data)], PASS)
+    code, output = run_on_terminal(
+        ["db", "check", "--data-dir", str(dirs.data)], "passphrase: ", PASS
+    )
     assert code == 0, output
     assert "TimelyGator passphrase: " in output
     assert PASS not in output  # not echoed

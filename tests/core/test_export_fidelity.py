@@ -6,12 +6,16 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
 from timelygator.core.event import Event
 from timelygator.core.paths import AppDirs, resolve_dirs
 from timelygator.core.services import Services
 from timelygator.core.timeutil import parse_iso
+from timelygator.core.transfer_format import export_timestamp
 
 PASS = "fidelity passphrase"
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,3 +82,20 @@ def test_round_trip_keeps_offsets_and_reports(dirs: AppDirs, tmp_path: Path) -> 
     # Known offsets survive exactly; an unknown one becomes the system zone's offset, which
     # is the one it was counted in.
     assert [g for g, w in zip(got, want, strict=True) if w[1] is not None and g != w] == []
+
+
+@given(
+    start_us=st.integers(0, 7_000_000_000_000_000),
+    offset_s=st.one_of(
+        st.integers(-14 * 3600, 14 * 3600).map(lambda s: s - s % 60),  # whole minutes
+        st.integers(-14 * 3600, 14 * 3600),  # any second (historic offsets)
+    ),
+)
+def test_an_exported_timestamp_is_the_moment_in_its_own_offset(
+    start_us: int, offset_s: int
+) -> None:
+    text = export_timestamp(Event(start_us, start_us, {}, None, offset_s))
+    zone = timezone(timedelta(seconds=offset_s))
+    expected = datetime.fromtimestamp(0, UTC) + timedelta(microseconds=start_us)
+    assert text == expected.astimezone(zone).isoformat(timespec="microseconds")
+    assert parse_iso(text) == (start_us, offset_s)

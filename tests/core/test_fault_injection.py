@@ -363,3 +363,69 @@ def _sigkill_template(factory: pytest.TempPathFactory) -> killruns.Prepared:
         finally:
             timelygator.core.keys.SCRYPT_N = saved
     return _SIGKILL_TEMPLATE[0]
+
+
+@pytest.mark.parametrize("operation", ["downgrade", "upgrade"])
+def test_schema_change_killed_or_failed_at_every_step(
+    operation: str, templates: dict[str, Template], tmp_path: Path
+) -> None:
+    """``db downgrade`` (6 to 4, two revisions in one transaction) and ``db upgrade`` (4 to 6)
+    ended at each step, killed or failing: the database opens at the schema it had, or at
+    the new one once committed, with every row and a clean integrity check; no half-written
+    backup is left; and TimelyGator then opens it with the same export as before."""
+    from timelygator.core.maintenance import holding_folder
+    from timelygator.core.recovery import open_locked
+    from timelygator.core.schema import SCHEMA_VERSION
+    from timelygator.core.schema_change import change_folder
+
+    from tests.helpers.schema_walk import project, user_rows
+
+    template = templates["passphrase"]
+    low = 4
+    old, new = (SCHEMA_VERSION, low) if operation == "downgrade" else (low, SCHEMA_VERSION)
+
+    def case_at(name: str) -> faults.Case:
+        case = new_case(template, tmp_path / name)
+        case.extra["target"] = low
+        if operation == "upgrade":
+            change_folder(case.dirs, case.passphrase, low, downgrade=True)
+        return case
+
+    reference_store = Store(template.dirs.database, KeyStore(template.dirs).load(PASS)[0])
+    try:
+        with reference_store.connect() as conn:
+            reference = user_rows(conn, SCHEMA_VERSION)
+    finally:
+        reference_store.engine.dispose()
+    probe = faults.run(operation, case_at("probe"))
+    assert probe.exit_code == faults.DONE, probe
+    points = probe.steps
+    # Each revision crossed is a step inside the one transaction, then the commit.
+    crossed = [f"{operation}:{v:04d}" for v in (range(5, 3, -1) if old > new else range(5, 7))]
+    committed = points.index(f"{operation}:committed")
+    assert points[committed - len(crossed) : committed] == crossed, points
+    runs = 0
+    for index, point in enumerate(points):
+        for fault in ("kill", "raise"):
+            case = case_at(f"{index}-{fault}")
+            outcome = faults.run(operation, case, fault_at=index, mode=fault)
+            assert outcome.steps[index] == point, (point, outcome)
+            expected = faults.KILLED if fault == "kill" else faults.RAISED
+            assert outcome.exit_code == expected, (point, fault, outcome)
+            version = new if index >= committed else old
+            with holding_folder(case.dirs, "") as lock:
+                store = open_locked(case.dirs, PASS, lock, create=False)  # as the next start
+                try:
+                    assert store.user_version() == version, (point, fault)
+                    with store.connect() as conn:
+                        rows = user_rows(conn, version)
+                    assert rows == project(reference, version), (point, fault)
+                    assert store.integrity_check() == [], (point, fault)
+                finally:
+                    store.close()
+            assert list(case.dirs.backups.glob("*.partial")) == [], (point, fault)
+            Services.open(case.dirs, PASS, create=False).close()  # upgrades it again
+            assert export(case.dirs, PASS) == template.reference, (point, fault)
+            runs += 1
+    print(json.dumps({"operation": operation, "kill_points": len(points), "runs": runs,
+                      "steps": points}))  # fmt: skip

@@ -14,6 +14,7 @@ from timelygator.core import sql_dialect
 from timelygator.core.errors import SchemaTooNewError
 from timelygator.core.keys import DataKey, KeyStore
 from timelygator.core.paths import AppDirs
+from timelygator.core.revisions import migrate
 from timelygator.core.schema import MIGRATIONS_DIR, SCHEMA_VERSION, ensure_schema, revision_for
 from timelygator.core.services import Services
 from timelygator.core.store import Store
@@ -117,16 +118,10 @@ def test_the_sqlite_schema_is_byte_for_byte_what_it_was(tmp_path: Path) -> None:
     assert "INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT" in expected["table analytics_values"]
 
 
-def _migrate(store: Store, action: str, target: str) -> None:
-    """Run Alembic's ``upgrade``/``downgrade`` to ``target`` on ``store`` (as core.schema does)."""
-    from alembic import command
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+def _migrate(store: Store, version: int) -> None:
+    """Move ``store`` to schema ``version`` in one transaction (as ``db downgrade`` does)."""
     with store.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        getattr(command, action)(config, target)
-        sql_dialect.set_user_version(conn, int(target))
+        migrate(conn, version)
 
 
 def test_users_disabled_migrates_down_and_up_keeping_every_row(dirs: AppDirs) -> None:
@@ -151,14 +146,14 @@ def test_users_disabled_migrates_down_and_up_keeping_every_row(dirs: AppDirs) ->
         with store.connect() as conn:
             before = conn.exec_driver_sql(counts).one()
         assert tuple(before) == (2, 1, 1, 1)
-        _migrate(store, "downgrade", "0005")
+        _migrate(store, 5)
         with store.connect() as conn:
             columns = [r[1] for r in conn.exec_driver_sql("PRAGMA table_info(users)")]
             assert columns == ["id", "name", "created_us"]
             assert conn.exec_driver_sql(counts).one() == before
             assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
         assert store.user_version() == 5
-        _migrate(store, "upgrade", "0006")
+        _migrate(store, 6)
         with store.connect() as conn:
             rows = conn.exec_driver_sql("SELECT name, disabled_us FROM users ORDER BY id").all()
             assert [tuple(r) for r in rows] == [("local", None), ("bob", None)]  # active again

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from PySide6.QtWidgets import QDialogButtonBox, QPushButton, QWidget
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QCheckBox, QDialogButtonBox, QPushButton, QWidget
 from timelygator.core.services import Services
 from timelygator.gui.app_controller import AppController
 from timelygator.gui.main_window import MainWindow
@@ -50,3 +51,8 @@ def dialog_button(dialog: QWidget, which: QDialogButtonBox.StandardButton) -> QP
     button = box.button(which)
     assert button is not None, f"{dialog!r} has no {which} button"
     return button
+
+
+def click_box(qtbot: Any, box: QCheckBox) -> None:
+    """Click a check box on its box (a wide one's middle may be empty space)."""
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))

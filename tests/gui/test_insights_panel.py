@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QCheckBox
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from timelygator.core.categories.stored import load_stored_categories
 from timelygator.core.insights.engine import load_dismissed
@@ -20,7 +20,7 @@ from timelygator.gui.settings.simple_pages import GeneralPage
 from timelygator.gui.tasks import TaskRunner
 
 from tests.core.analytics.insights_data import DAY, fill
-from tests.gui.app_helpers import open_window
+from tests.gui.app_helpers import click_box, open_window
 
 
 @pytest.fixture
@@ -48,9 +48,17 @@ def cell(dialog: InsightsDialog, row: int, column: int) -> str:
     return item.text()
 
 
-def click_box(qtbot: QtBot, box: QCheckBox) -> None:
-    """Click a check box on its box (a wide one's middle may be empty space)."""
-    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
+def record_channels(runner: TaskRunner) -> list[str]:
+    """The channels of the jobs ``runner`` starts from now on."""
+    asked: list[str] = []
+    original = runner.run
+
+    def run(channel, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        asked.append(channel)
+        return original(channel, fn, *args, **kwargs)
+
+    runner.run = run  # type: ignore[method-assign]
+    return asked
 
 
 def finance_time(window: MainWindow) -> int:
@@ -192,14 +200,7 @@ def test_a_range_longer_than_a_month_works_out_no_insights(
     from timelygator.gui.date_range import DateRange, RangeMode
     from timelygator.gui.insights_controller import LONG_RANGE
 
-    asked: list[str] = []
-    original = window.runner.run
-
-    def run(channel, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
-        asked.append(channel)
-        return original(channel, fn, *args, **kwargs)
-
-    window.runner.run = run  # type: ignore[method-assign]
+    asked = record_channels(window.insights.runner)
     year = DateRange(RangeMode.CUSTOM, DAY - timedelta(days=364), DAY, 4)
     with qtbot.waitSignal(window.sig_range_loaded, timeout=60_000):
         window.navigator.set_range(year)
@@ -215,14 +216,7 @@ def test_live_refreshes_work_the_insights_out_again_once_a_minute(
     controller = window.insights
     now = [time.monotonic() + 3600]  # an hour after the first insights
     controller.clock = lambda: now[0]
-    asked: list[str] = []
-    original = window.runner.run
-
-    def run(channel, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
-        asked.append(channel)
-        return original(channel, fn, *args, **kwargs)
-
-    window.runner.run = run  # type: ignore[method-assign]
+    asked = record_channels(window.insights.runner)
     data = window.data
     assert data is not None
     with qtbot.waitSignal(controller.sig_loaded, timeout=30_000):
@@ -234,3 +228,69 @@ def test_live_refreshes_work_the_insights_out_again_once_a_minute(
     with qtbot.waitSignal(controller.sig_loaded, timeout=30_000):
         window.sig_range_refreshed.emit(data)
     assert asked.count("insights") == 2
+
+
+def test_day_switches_do_not_wait_for_the_insights_and_only_the_newest_day_follows(
+    window: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Insights have a thread of their own: while one is worked out (a first training can
+    take a minute on a year just imported), the user goes back three days and each day is
+    drawn at once; then the insights of the day on screen follow, not one per day passed."""
+    import timelygator.gui.insights_controller as controller_module
+
+    release = threading.Event()
+    asked: list[date] = []
+    from timelygator.core.insights.engine import insights as real
+
+    def slow(services, first, last, *args, **kwargs):  # type: ignore[no-untyped-def]
+        asked.append(first)
+        release.wait(30)  # a long training
+        return real(services, first, last, *args, **kwargs)
+
+    monkeypatch.setattr(controller_module, "insights", slow)
+    drawn: list[date] = []
+    for _ in range(3):
+        with qtbot.waitSignal(window.sig_range_loaded, timeout=10_000) as loaded:
+            qtbot.mouseClick(window.navigator.prev_button, Qt.MouseButton.LeftButton)
+        drawn.append(loaded.args[0].range.first)
+    back = [DAY - timedelta(days=n) for n in (1, 2, 3)]
+    assert drawn == back  # every day drawn while the first insights were still working
+    assert asked == [back[0]]
+    bar = window.activity.insights
+    assert not bar.button.isEnabled()  # busy: no suggestions of another day to open
+    with qtbot.waitSignal(window.insights.sig_loaded, timeout=30_000) as shown:
+        release.set()
+    assert asked == [back[0], back[2]]  # the day in between was never worked out
+    assert shown.args[0].first == back[2] and window.insights.found is shown.args[0]
+
+
+class _Warmer:
+    """The app's warm-up of the statistics, as the Insights controller sees it."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.asked = 0
+
+    def wait_finished(self, timeout_s: float) -> bool:
+        self.asked += 1
+        return self.done.wait(min(timeout_s, 0.05))
+
+
+def test_a_training_waits_for_the_statistics_warm_up(
+    window: MainWindow, qtbot: QtBot, services: Services
+) -> None:
+    """While the app works out the history's statistics (a year just imported: a minute),
+    the training waits for them instead of working the same days out beside it."""
+    from timelygator.core.insights.engine import forget
+
+    warmer = _Warmer()
+    window.insights.warmer = warmer  # type: ignore[assignment]
+    forget(services)  # the next insights train the model again
+    before = window.insights.found
+    with qtbot.waitSignal(window.sig_range_loaded, timeout=10_000):
+        qtbot.mouseClick(window.navigator.prev_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: warmer.asked >= 3, timeout=10_000)  # waiting, not training
+    assert window.insights.found is before
+    with qtbot.waitSignal(window.insights.sig_loaded, timeout=30_000) as shown:
+        warmer.done.set()
+    assert shown.args[0].first == DAY - timedelta(days=1)

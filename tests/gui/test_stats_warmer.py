@@ -23,9 +23,10 @@ def test_warm_up_stores_the_history(demo_services: Services, qtbot) -> None:  # 
     settings = AnalyticsSettings(day_start_s=0)
     today = DEMO_DAY + timedelta(days=40)
     warmer = StatsWarmer(demo_services, [], settings, today=today)
+    assert not warmer.wait_finished(0)  # what Insights' training waits on
     with qtbot.waitSignal(warmer.sig_finished, timeout=30_000) as blocker:
         warmer.start()
-    assert warmer.wait()
+    assert warmer.wait() and warmer.wait_finished(0)
     assert blocker.args[0] >= 41  # the demo day to "today" (the oldest event's day first)
     demo_services.writer.flush(10)
     with demo_services.read() as conn:
@@ -54,5 +55,5 @@ def test_stop_before_any_work(demo_services: Services, qtbot) -> None:  # type: 
     warmer.request_stop()
     with qtbot.waitSignal(warmer.sig_finished, timeout=10_000) as blocker:
         warmer.start()
-    assert warmer.wait()
+    assert warmer.wait() and warmer.wait_finished(0)  # stopped counts as ended
     assert blocker.args == [0]

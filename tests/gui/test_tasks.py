@@ -64,3 +64,23 @@ def test_a_finished_write_comes_back_without_a_waiting_thread(qtbot) -> None:  #
     with qtbot.waitSignal(runner.sig_idle, timeout=5000):
         threading.Thread(target=finish).start()
     assert done[0] == 7 and isinstance(done[1], OSError)
+
+
+def test_background_work_can_wait_until_the_jobs_have_come_back(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """wait_idle: what Insights' training waits on while the views have work queued."""
+    runner = TaskRunner()
+    release = threading.Event()
+    shown: list[str] = []
+    runner.run("range", lambda: release.wait(10) and "day", shown.append)
+    waited: list[bool] = []
+    outside = threading.Thread(target=lambda: waited.append(runner.wait_idle(0.05)))
+    outside.start()
+    outside.join()
+    assert waited == [False]  # the job is still running: the other thread waited in vain
+    idle_seen: list[bool] = []
+    outside = threading.Thread(target=lambda: idle_seen.append(runner.wait_idle(10)))
+    outside.start()
+    with qtbot.waitSignal(runner.sig_idle, timeout=5000):
+        release.set()
+    outside.join()
+    assert shown == ["day"] and idle_seen == [True] and runner.wait_idle(0)

@@ -106,6 +106,19 @@ def _retention(case: Case) -> None:
         )
 
 
+def _downgrade(case: Case) -> None:
+    from timelygator.core.schema_change import change_folder
+
+    change_folder(case.dirs, case.passphrase, int(case.extra["target"]), downgrade=True)
+
+
+def _upgrade(case: Case) -> None:
+    from timelygator.core.schema import SCHEMA_VERSION
+    from timelygator.core.schema_change import change_folder
+
+    change_folder(case.dirs, case.passphrase, SCHEMA_VERSION, downgrade=False)
+
+
 OPERATIONS: dict[str, Callable[[Case], None]] = {
     "rekey": _rekey,
     "restore": _restore,
@@ -115,6 +128,8 @@ OPERATIONS: dict[str, Callable[[Case], None]] = {
     "passphrase-remove": _passphrase_remove,
     "salvage": _salvage,
     "retention": _retention,
+    "downgrade": _downgrade,
+    "upgrade": _upgrade,
 }
 
 
@@ -165,6 +180,7 @@ def _context() -> Any:
                 "timelygator.core.maintenance",
                 "timelygator.core.backup",
                 "timelygator.core.salvage",
+                "timelygator.core.schema_change",
                 "tests.helpers.faults",
             ]
         )

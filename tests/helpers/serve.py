@@ -42,6 +42,14 @@ class ServeProcess:
                 return
         raise AssertionError(f"serve did not start (exit {self.proc.wait(5)})")
 
+    def kill(self) -> None:
+        """End it with SIGKILL, as a crash or a power cut would: nothing flushed or closed."""
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait(20)
+        if self.proc.stderr is not None:
+            self.proc.stderr.close()
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)

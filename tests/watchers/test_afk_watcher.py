@@ -1,8 +1,8 @@
 from __future__ import annotations
 
+from timelygator.core.privacy import PrivacyFilter
 from timelygator.core.timeutil import US_PER_S
 from timelygator.watchers.afk_watcher import AfkWatcher
-from timelygator.watchers.privacy import PrivacyFilter
 
 from tests.watchers.fakes import T0, FakeClock, FakeIdleProbe, RecordingSink
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from timelygator.watchers.privacy import PrivacyConfig, PrivacyFilter, RedactionRule, domain_of
+from timelygator.core.privacy import PrivacyConfig, PrivacyFilter, RedactionRule, domain_of
 from timelygator.watchers.web_watcher import WebWatcher
 from timelygator.watchers.window_watcher import WindowWatcher
 

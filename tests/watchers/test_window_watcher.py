@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from timelygator.watchers.privacy import PrivacyConfig, PrivacyFilter
+from timelygator.core.privacy import PrivacyConfig, PrivacyFilter
 from timelygator.watchers.status import WatcherState
 from timelygator.watchers.web_watcher import WebWatcher
 from timelygator.watchers.window_watcher import WindowWatcher

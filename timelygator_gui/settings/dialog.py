@@ -25,7 +25,9 @@ from timelygator.gui.settings.categories_page import CategoriesPage
 from timelygator.gui.settings.data_page import DataPage
 from timelygator.gui.settings.page import SettingsPage
 from timelygator.gui.settings.simple_pages import GeneralPage, PrivacyPage
+from timelygator.gui.settings.sync_page import SyncPage
 from timelygator.gui.settings.watchers_page import WatchersPage
+from timelygator.gui.sync_host import SyncHost
 from timelygator.gui.tasks import TaskRunner
 from timelygator.gui.watcher_host import WatcherHost
 from timelygator.watchers.status import ordered_watchers, status_line
@@ -50,6 +52,7 @@ class SettingsDialog(QDialog):
         parent: QWidget | None = None,
         sample: DateRange | None = None,
         watcher_host: WatcherHost | None = None,
+        sync_host: SyncHost | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("settingsDialog")
@@ -64,6 +67,7 @@ class SettingsDialog(QDialog):
         self.api_page = ApiPage(
             services, runner, api_host.status if api_host is not None else "Off"
         )
+        self.sync_page = SyncPage(services, runner, sync_host)
         self.data_page = DataPage(services, runner)
         self.general_page = GeneralPage(services.dirs.logs)
         self.watcher_host = watcher_host
@@ -76,6 +80,7 @@ class SettingsDialog(QDialog):
             self.watchers_page,
             PrivacyPage(),
             self.api_page,
+            self.sync_page,
             self.data_page,
             self.general_page,
         ]

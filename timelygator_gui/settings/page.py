@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
+from timelygator.core.errors import ValidationError
 from timelygator.core.preferences import Preferences
 
 
@@ -29,3 +32,16 @@ def form_page(page: QWidget, intro: str) -> QFormLayout:
     outer.addLayout(form)
     outer.addStretch(1)
     return form
+
+
+def checked(text: str, note: QLabel, check: Callable[[str], object]) -> bool:
+    """Whether ``text`` may be saved (empty, or what ``check`` accepts); ``note`` says why
+    not, in ``check``'s words."""
+    if text.strip():
+        try:
+            check(text)
+        except ValidationError as exc:
+            note.setText(f"{exc} It will not be saved.")
+            return False
+    note.setText("")
+    return True

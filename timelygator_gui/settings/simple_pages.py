@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 from timelygator.core.preferences import Preferences
 from timelygator.gui.display_path import display_path
-from timelygator.gui.settings.page import SettingsPage, form_page
+from timelygator.gui.settings.page import SettingsPage, checked, form_page
 
 
 def _lines(edit: QPlainTextEdit) -> list[str]:
@@ -156,19 +156,9 @@ class GeneralPage(SettingsPage):
 
     def _check_llm(self, text: str) -> bool:
         """Whether ``text`` may be used (empty, or an address on this computer); says why not."""
-        from timelygator.core.errors import ValidationError
         from timelygator.core.insights.rephrase import check_local
 
-        if not text.strip():
-            self.llm_note.setText("")
-            return True
-        try:
-            check_local(text)
-        except ValidationError as exc:
-            self.llm_note.setText(f"{exc} It will not be saved.")
-            return False
-        self.llm_note.setText("")
-        return True
+        return checked(text, self.llm_note, check_local)
 
     def _request_diagnostics(self) -> None:
         self.copy_diagnostics.setEnabled(False)

@@ -53,7 +53,8 @@ _ONE_EVENT = {
 }
 
 
-async def _body(request: Request) -> Any:
+async def json_body(request: Request) -> Any:
+    """The request's JSON body (a large one parsed off the event loop); a 400 when empty."""
     raw = await request.body()
     if not raw:
         raise ValidationError("A JSON request body is required.")
@@ -125,7 +126,7 @@ async def insert_events(
     Nothing is stored when any event is invalid.
     """
     key = await ctx.bucket_key(who.user_id, bucket_id)
-    body = await _body(request)
+    body = await json_body(request)
     events, many = parse_events(body, ctx.limits, ctx.config.max_events_per_request)
     ctx.check_capacity()
     stored = await ctx.wait(ctx.services.writer.insert_events(key, events, adopt=True))
@@ -187,7 +188,7 @@ async def heartbeat(
     if not math.isfinite(pulsetime) or pulsetime < 0 or pulsetime > 366 * 86_400:
         raise ValidationError("'pulsetime' must be a non-negative number of seconds.")
     key = await ctx.bucket_key(who.user_id, bucket_id)
-    event = parse_event(await _body(request), ctx.limits)
+    event = parse_event(await json_body(request), ctx.limits)
     event.id = None
     ctx.check_capacity()
     merged = await ctx.wait(ctx.services.writer.heartbeat(key, event, pulsetime))

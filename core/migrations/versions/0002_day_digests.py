@@ -64,6 +64,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for name in (*TRIGGERS, "trg_day_digests_bucket_type"):
-        op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    if op.get_bind().dialect.name == "sqlite":  # only SQLite has the triggers (SQLite syntax)
+        for name in (*TRIGGERS, "trg_day_digests_bucket_type"):
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
     op.drop_table("day_digests")

@@ -65,6 +65,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for name in (*TRIGGERS, "trg_day_stats_bucket_type"):
-        op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    if op.get_bind().dialect.name == "sqlite":  # only SQLite has the triggers (SQLite syntax)
+        for name in (*TRIGGERS, "trg_day_stats_bucket_type"):
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
     op.drop_table("day_stats")

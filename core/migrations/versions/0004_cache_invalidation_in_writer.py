@@ -44,6 +44,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        return  # the triggers are SQLite's (its syntax): a server never had them
     for table in TABLES:
         for suffix, (when, days) in EVENT_TRIGGERS.items():
             op.execute(

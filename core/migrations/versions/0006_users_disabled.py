@@ -11,6 +11,10 @@ batch drop copies ``users`` into a new table and drops the old one, and with for
 enforced dropping ``users`` deletes every bucket, event, category and setting through their
 ``ON DELETE CASCADE``. SQLite (3.35 and later; SQLCipher bundles a newer one) and PostgreSQL
 both add and drop a column in place, leaving the rows that refer to ``users`` alone.
+
+The downgrade revokes the API tokens of disabled users before it drops the column: schema 5
+cannot say that a user is disabled, and an older TimelyGator must keep refusing them. (After
+upgrading again they are active, with those tokens still revoked.)
 """
 
 import sqlalchemy as sa
@@ -27,4 +31,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    users = sa.table("users", sa.column("id"), sa.column("disabled_us"))
+    tokens = sa.table("api_tokens", sa.column("user_id"), sa.column("revoked", sa.Boolean()))
+    disabled = sa.select(users.c.id).where(users.c.disabled_us.is_not(None))
+    op.execute(
+        sa.update(tokens).where(tokens.c.user_id.in_(disabled)).values(revoked=sa.true())
+    )
     op.drop_column("users", "disabled_us")

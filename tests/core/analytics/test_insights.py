@@ -280,3 +280,38 @@ def test_the_same_values_in_another_order_give_the_same_model() -> None:
     assert one is not None and other is not None
     probe = [Fields("code", "d.py - project", "", ""), Fields("vlc", "w.mkv - VLC", "", "")]
     assert np.array_equal(one.probabilities(probe), other.probabilities(probe))
+
+
+def test_a_training_that_pauses_gives_the_same_model(filled: Services) -> None:
+    """The app's training pauses for its views between fortnights of statistics and before
+    fitting; the model it gets is the one trained in one go."""
+    pauses: list[int] = []
+    paused = train(filled, DAY, UTC0, pause=lambda: pauses.append(1))
+    straight = train(filled, DAY, UTC0)
+    # A year of statistics in fortnights (the first day to the last settled one), then the fit.
+    days = (paused.settled - (DAY - timedelta(days=364))).days + 1
+    assert paused.settled == DAY and len(pauses) == -(-days // 14) + 1 == 28
+    assert paused.history.texts == straight.history.texts
+    assert paused.model is not None and straight.model is not None
+    probe = [Fields("mailer", "Invoice 77 ACME", "", ""), Fields("code", "x.py - project", "", "")]
+    assert np.array_equal(paused.model.probabilities(probe), straight.model.probabilities(probe))
+
+
+def test_a_pause_that_raises_stops_the_training_and_nothing_is_kept(filled: Services) -> None:
+    """Closing the app stops a training at its next pause; the next caller trains anew."""
+
+    class Closing(Exception):
+        pass
+
+    calls: list[int] = []
+
+    def pause() -> None:
+        calls.append(1)
+        if len(calls) == 3:
+            raise Closing
+
+    with pytest.raises(Closing):
+        insights(filled, DAY, DAY, UTC0, words=False, pause=pause)
+    assert len(calls) == 3
+    found = insights(filled, DAY, DAY, UTC0, words=False)
+    assert [s.path for s in found.suggestions] == [("Finance",)]

@@ -17,3 +17,16 @@ def test_starting_the_app_or_the_api_loads_no_scikit_learn() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_the_window_starts_without_scipy_or_httpx() -> None:
+    """SciPy (0.3 s) loads with the first model and httpx (0.2 s) with a rephrased digest:
+    neither is paid for before the window shows."""
+    code = (
+        "import sys, timelygator.gui.app_controller, timelygator.gui.main; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'scipy', 'httpx', 'sklearn'}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert result.stdout.strip() == "[]"
