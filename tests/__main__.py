@@ -3,7 +3,10 @@
 On Linux without a display, and with Xvfb installed, this starts a virtual X server and the
 openbox window manager (real windows have an active window only under a window manager) so
 the X11 integration tests run for real; widget tests use Qt's offscreen platform either way.
-Anything else is passed to pytest.
+The tests are spread over one pytest-xdist worker per CPU (at most 4; set
+``TIMELYGATOR_TEST_WORKERS`` to choose, 0 for none); tests that share the display run on one
+worker (``xdist_group("desktop")``, tests/conftest.py). Anything else is passed to pytest,
+after these options (so ``-n 0`` there wins).
 """
 
 from __future__ import annotations
@@ -76,6 +79,16 @@ def virtual_display() -> Iterator[str | None]:
                     proc.wait(5)
 
 
+def _parallel_options() -> list[str]:
+    """pytest-xdist's options: a worker per CPU (at most 4), the desktop's tests together."""
+    chosen = os.environ.get("TIMELYGATOR_TEST_WORKERS")
+    workers = int(chosen) if chosen else min(os.cpu_count() or 1, 4)
+    if workers < 1:
+        return []
+    # pytest-benchmark, when a machine has it, warns that xdist disables it: an error here.
+    return ["-n", str(workers), "--dist", "loadgroup", "-p", "no:benchmark"]
+
+
 def main(argv: list[str]) -> int:
     with virtual_display() as display, tempfile.TemporaryDirectory(prefix="tg-tests-") as tmp:
         env = dict(os.environ)
@@ -85,7 +98,9 @@ def main(argv: list[str]) -> int:
         # Qt widgets render offscreen; X11 tests talk to DISPLAY directly.
         env.setdefault("QT_QPA_PLATFORM", "offscreen")
         env.setdefault("XDG_RUNTIME_DIR", tmp)
-        return subprocess.call([sys.executable, "-m", "pytest", *argv], env=env)
+        return subprocess.call(
+            [sys.executable, "-m", "pytest", *_parallel_options(), *argv], env=env
+        )
 
 
 if __name__ == "__main__":

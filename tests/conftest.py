@@ -19,6 +19,22 @@ from timelygator.core.services import Services
 from tests.helpers import postgres
 from tests.helpers.keyring import MemoryKeyring
 
+# Tests that share the one X display (its active window, its input) or the session's sway
+# run on one xdist worker, one after another; everything else is spread over the workers
+# (``python -m tests`` runs ``-n N --dist loadgroup``, see tests/__main__.py).
+_DESKTOP_FIXTURES = frozenset({"x11_display", "test_window", "sway", "sway_session"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if (
+            item.get_closest_marker("x11")
+            or item.get_closest_marker("wayland")
+            or _DESKTOP_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+            or item.path.name == "test_browser_extension.py"  # a real chromium window
+        ):
+            item.add_marker(pytest.mark.xdist_group("desktop"))
+
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(

@@ -24,10 +24,12 @@ def test_ci_runs_the_checks_then_the_readme_test_command_then_the_installers() -
     assert test_command in commands
     after = commands[commands.index(test_command) + 1 :]
     checks = commands[: commands.index(test_command)]
-    # The installers are built beside the checks, finished before the tests, checked after.
-    build = next(c for c in checks if c.startswith("python3 installers/build.py"))
-    assert build.endswith("&") and checks[-1].startswith('wait "$installers_build"')
-    assert after[0].startswith("installers/linux/check_deb.sh dist/timelygator_")
+    # The installers are built in the background at the lowest priority while the checks
+    # and the tests run, waited for after the tests, then checked.
+    build = next(c for c in checks if "installers/build.py" in c)
+    assert build.startswith("nice -n 19 python3 installers/build.py") and build.endswith("&")
+    assert after[0].startswith('wait "$installers_build"')
+    assert after[1].startswith("installers/linux/check_deb.sh dist/timelygator_")
     assert "python3 -m ruff check ." in checks
     assert "python3 -m ruff format --check ." in checks
     assert "python3 tools/namespace.py mypy" in checks

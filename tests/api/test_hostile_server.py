@@ -2,8 +2,10 @@
 token): every route, with what a careless or hostile client sends — times outside the range,
 lone surrogates, bytes that are not UTF-8, huge numbers, pathological regexes, query bombs.
 
-No answer is a 5xx, none takes 2 s; afterwards ``timelygator db check`` passes and every
-write the server acknowledged (and nothing later deleted) is in the database.
+No answer is a 5xx, none stalls (a query is stopped after 1.5 s here; an answer taking
+8 s means the server hung, with slack for a loaded CI machine); afterwards
+``timelygator db check`` passes and every write the server acknowledged (and nothing later
+deleted) is in the database.
 """
 
 from __future__ import annotations
@@ -232,6 +234,10 @@ def _unquote(text: str) -> str:
     return unquote(text)
 
 
+STALLED_S = 8.0
+"""An answer this late means a stall, not a busy machine (the query budget is 1.5 s)."""
+
+
 @pytest.fixture
 def server(dirs: AppDirs) -> Iterator[tuple[Services, ApiServer, str, int]]:
     services = Services.open(dirs, PASS, max_delay=0.05)
@@ -328,7 +334,7 @@ def test_no_request_to_the_real_server_is_a_5xx_or_slow_and_nothing_acknowledged
             client.close()
             connection.clear()
         assert resp.status < 500, (method, target, body[:200], resp.status, raw[:300])
-        assert took < 2.0, (method, target, took)
+        assert took < STALLED_S, (method, target, took)
         answer: Any = None
         if raw and resp.getheader("Content-Type", "").startswith("application/json"):
             answer = json.loads(raw)

@@ -6,6 +6,10 @@ Debian's ``postgresql`` package puts the server programs in ``/usr/lib/postgresq
 the cluster runs as ``nobody`` (util-linux ``setpriv``), in a folder it owns. Local
 connections are trusted (``initdb --auth=trust``): the server listens on the loopback only
 and lives as long as the test session.
+
+The cluster lives in memory (``/dev/shm``) when there is room: every test copies a database
+of ~7.5 MB from a template, and a session makes hundreds; on disk their creation took twice
+as long and stopping the cluster up to 20 s of writing them back.
 """
 
 from __future__ import annotations
@@ -22,6 +26,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 USER = "timelygator"
+_IN_MEMORY = Path("/dev/shm")
+_IN_MEMORY_ROOM = 4 << 30  # bytes free in it before a cluster goes there
+
+
+def _cluster_parent() -> str | None:
+    """Where the cluster's folder goes: memory when it has room, else the temp folder."""
+    with contextlib.suppress(OSError):
+        if shutil.disk_usage(_IN_MEMORY).free >= _IN_MEMORY_ROOM:
+            return str(_IN_MEMORY)
+    return None
 
 
 def server_bin() -> Path | None:
@@ -77,7 +91,7 @@ def temporary_cluster() -> Iterator[Cluster]:
     bindir = server_bin()
     if bindir is None:
         raise RuntimeError("PostgreSQL's server programs are not installed (Debian: postgresql)")
-    root = Path(tempfile.mkdtemp(prefix="timelygator-pg-"))
+    root = Path(tempfile.mkdtemp(prefix="timelygator-pg-", dir=_cluster_parent()))
     data, sockets = root / "data", root / "sockets"
     as_root = os.geteuid() == 0
     prefix: list[str] = []
