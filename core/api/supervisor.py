@@ -60,6 +60,7 @@ from prometheus_client.multiprocess import mark_process_dead
 from timelygator.core.api.metrics import MULTIPROCESS_ENV
 from timelygator.core.api.server import bind_socket
 from timelygator.core.api.server_config import WORKER_ATTR, ServerSettings
+from timelygator.core.errors import TimelyGatorError
 from timelygator.core.logs import add_secret
 
 log = logging.getLogger(__name__)
@@ -131,7 +132,15 @@ def shared_metrics_directory(workers: int) -> Iterator[Path | None]:
         yield None
         return
     previous = os.environ.get(MULTIPROCESS_ENV)
-    with tempfile.TemporaryDirectory(prefix="timelygator-metrics-") as path:
+    try:
+        made = tempfile.TemporaryDirectory(prefix="timelygator-metrics-")
+    except OSError as exc:
+        raise TimelyGatorError(
+            f"Cannot make a folder for the workers' metrics in {tempfile.gettempdir()} "
+            f"({exc.strerror or exc}): point TMPDIR at a folder this user may write to. "
+            "Nothing was started."
+        ) from None
+    with made as path:
         os.environ[MULTIPROCESS_ENV] = path
         try:
             yield Path(path)

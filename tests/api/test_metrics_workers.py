@@ -108,6 +108,12 @@ def test_one_worker_gets_no_directory_several_get_a_private_one(
     assert list(temporary.iterdir()) == []
     assert os.environ[MULTIPROCESS_ENV] == "/somebody/elses"
 
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "not-there"))
+    with pytest.raises(TimelyGatorError, match="point TMPDIR at a folder"):
+        with shared_metrics_directory(2):
+            pass
+    assert os.environ[MULTIPROCESS_ENV] == "/somebody/elses"
+
 
 def test_a_directory_that_is_not_there_is_a_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
