@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from timelygator.core import reader, settings_store, tokens
 from timelygator.core.api.config import ApiConfig
 from timelygator.core.api.errors import ApiError
-from timelygator.core.api.metrics import ApiMetrics
+from timelygator.core.api.metrics import ApiMetrics, shared_directory
 from timelygator.core.api.query_worker import QueryWorkers
 from timelygator.core.api.ratelimit import RateLimiter
 from timelygator.core.api.stream import EventHub
@@ -87,7 +87,9 @@ class ApiContext:
         self._bucket_keys: dict[tuple[int, str], int] = {}
         self._bucket_owners: dict[int, tuple[int, str]] = {}
         self._touched: dict[int, float] = {}
-        self.metrics = ApiMetrics(lambda: float(services.writer.queue_depth), self._events_stored)
+        self.metrics = ApiMetrics(
+            lambda: float(services.writer.queue_depth), self._events_stored, shared_directory()
+        )
         self.hub = EventHub()
         # Created here, used on the server's loop (asyncio primitives bind on first use).
         self.query_slots = asyncio.Semaphore(max(config.heavy_reads, 1))
@@ -97,8 +99,10 @@ class ApiContext:
         services.writer.add_change_listener(self._on_changes)
 
     def close(self) -> None:
-        """End the open event streams and the query workers (the server is stopping)."""
+        """End the open event streams, the query workers and the metrics' writing (the
+        server is stopping)."""
         self.hub.close()
+        self.metrics.close()
         if self.query_workers is not None:
             self.query_workers.close()
 

@@ -18,6 +18,11 @@ to one of the processes accepting on the socket.
   all of them and kills only those still running after ``STOP_TIMEOUT_S``.
 - **Orphans.** Each worker watches its pipe from the supervisor: when the supervisor dies
   (``kill -9``), the pipe closes and the worker stops by itself.
+- **Metrics.** With several workers, ``/metrics`` from any of them counts the whole server
+  (``core.api.metrics``): the supervisor makes a private directory for the workers' metric
+  files (``shared_metrics_directory``), names it in their environment, tells prometheus_client
+  when one has died (``mark_process_dead``: its writer queue no longer counts, its requests
+  still do) and removes the directory when it stops. One worker keeps its metrics in memory.
 
 Why not uvicorn's own multi-process mode (``uvicorn.run("module:factory", workers=N)``):
 its workers build the app in a factory and would open and close the database in the ASGI
@@ -42,15 +47,20 @@ import os
 import signal
 import socket
 import sys
+import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from types import FrameType
 
+from prometheus_client.multiprocess import mark_process_dead
+from timelygator.core.api.metrics import MULTIPROCESS_ENV
 from timelygator.core.api.server import bind_socket
 from timelygator.core.api.server_config import WORKER_ATTR, ServerSettings
+from timelygator.core.errors import TimelyGatorError
 from timelygator.core.logs import add_secret
 
 log = logging.getLogger(__name__)
@@ -112,6 +122,35 @@ def _worker_main(
     sys.exit(target(args))
 
 
+@contextlib.contextmanager
+def shared_metrics_directory(workers: int) -> Iterator[Path | None]:
+    """For several workers: a new private directory (mode 0700, in the temporary folder) for
+    their metric files, named in this process's environment (``MULTIPROCESS_ENV``) so that
+    every worker started meanwhile inherits it; at the end the variable is restored and the
+    directory removed. For one worker: None, and nothing is made."""
+    if workers < 2:
+        yield None
+        return
+    previous = os.environ.get(MULTIPROCESS_ENV)
+    try:
+        made = tempfile.TemporaryDirectory(prefix="timelygator-metrics-")
+    except OSError as exc:
+        raise TimelyGatorError(
+            f"Cannot make a folder for the workers' metrics in {tempfile.gettempdir()} "
+            f"({exc.strerror or exc}): point TMPDIR at a folder this user may write to. "
+            "Nothing was started."
+        ) from None
+    with made as path:
+        os.environ[MULTIPROCESS_ENV] = path
+        try:
+            yield Path(path)
+        finally:
+            if previous is None:
+                os.environ.pop(MULTIPROCESS_ENV, None)
+            else:
+                os.environ[MULTIPROCESS_ENV] = previous
+
+
 @dataclass
 class _Worker:
     index: int
@@ -130,6 +169,7 @@ class Supervisor:
         self.target = target
         self.workers: dict[int, _Worker] = {}
         self.socket: socket.socket | None = None
+        self.metrics_dir: Path | None = None  # the workers' metric files (several workers)
         self._stopping = threading.Event()
         self._context = multiprocessing.get_context("spawn")
 
@@ -178,15 +218,17 @@ class Supervisor:
     def run(self) -> int:
         """Serve until asked to stop; the exit code (0 after a requested stop)."""
         settings = self.settings
-        self.socket = bind_socket(settings.host, settings.port)
-        try:
-            code = self._run()
-        except BaseException:
-            self._stop_all()
-            raise
-        finally:
-            self.socket.close()
-        stopped = self._stop_all()
+        with shared_metrics_directory(settings.workers) as self.metrics_dir:
+            self.socket = bind_socket(settings.host, settings.port)
+            try:
+                code = self._run()
+            except BaseException:
+                self._stop_all()
+                raise
+            finally:
+                self.socket.close()
+            stopped = self._stop_all()
+        self.metrics_dir = None
         return code or stopped
 
     def _run(self) -> int:
@@ -257,6 +299,10 @@ class Supervisor:
     def _close(self, worker: _Worker) -> None:
         for conn in (worker.ready, worker.stop):
             conn.close()
+        shared = self.metrics_dir
+        if shared is not None and worker.process.exitcode is not None:
+            # Its writer queue no longer counts; its requests do (their file stays).
+            mark_process_dead(worker.process.pid, str(shared))  # type: ignore[no-untyped-call]
         with contextlib.suppress(ValueError):
             worker.process.close()
         self.workers.pop(worker.index, None)
